@@ -1,0 +1,2 @@
+mod profile;
+fn main() {}

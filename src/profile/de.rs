@@ -1,0 +1,466 @@
+//! A serde `Deserializer` over the located node tree.
+//!
+//! Typing a profile through serde keeps the profile types declarative (derive with
+//! `deny_unknown_fields`), while every error still carries the file, line and column of the
+//! node that caused it, the field path, and a "did you mean" for misspelt keys and values.
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+
+use super::error::{did_you_mean, LoadError};
+use super::node::{Node, Resolved, Value};
+
+impl de::Error for LoadError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        LoadError::bare(msg.to_string())
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        let mut err = LoadError::bare(format!("unknown key `{field}`"));
+        err.hint = Some(match did_you_mean(field, expected) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("valid keys here: {}", expected.join(", ")),
+        });
+        err
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        let mut err = LoadError::bare(format!("unknown value `{variant}`"));
+        err.hint = Some(match did_you_mean(variant, expected) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("expected one of: {}", expected.join(", ")),
+        });
+        err
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        LoadError::bare(format!("missing required key `{field}`"))
+    }
+}
+
+/// Appends a mapping key to a field path, quoting keys that are not identifiers.
+pub fn join_key(path: &str, key: &str) -> String {
+    let simple = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    match (path.is_empty(), simple) {
+        (true, true) => key.to_string(),
+        (false, true) => format!("{path}.{key}"),
+        (_, false) => format!("{path}[{}]", serde_json::Value::from(key)),
+    }
+}
+
+/// Types `node` as `T`; errors carry the location and path of the offending node.
+pub fn from_node<'de, T: de::Deserialize<'de>>(node: &'de Node) -> Result<T, LoadError> {
+    T::deserialize(NodeDe {
+        node,
+        path: String::new(),
+    })
+    .map_err(|e| attach(e, node, ""))
+}
+
+/// Fills in the location and path of an error raised while typing `node`, unless a deeper
+/// node already claimed it.
+fn attach(mut err: LoadError, node: &Node, path: &str) -> LoadError {
+    if err.loc.is_none() {
+        err.loc = Some(node.loc.clone());
+    }
+    if err.path.is_empty() {
+        err.path = path.to_string();
+    }
+    err
+}
+
+/// Deserializes one node, knowing its field path.
+pub struct NodeDe<'a> {
+    pub node: &'a Node,
+    pub path: String,
+}
+
+impl<'a> NodeDe<'a> {
+    fn mismatch(&self, expected: &str) -> LoadError {
+        let found = self.node.type_name();
+        let mut err = LoadError::new(
+            self.node.loc.clone(),
+            format!("expected {expected}, found {found}"),
+        )
+        .with_path(self.path.clone());
+        if found == "a boolean" || found == "null" {
+            err.hint = Some("quote the value to make it a string".into());
+        }
+        err
+    }
+
+    fn int(&self) -> Result<i64, LoadError> {
+        match self.node.resolve() {
+            Some(Resolved::Int(i)) => Ok(i),
+            _ => Err(self.mismatch("an integer")),
+        }
+    }
+
+    fn text(&self) -> Result<&'a str, LoadError> {
+        match &self.node.value {
+            Value::Scalar { text, plain } => {
+                if *plain {
+                    match self.node.resolve() {
+                        Some(Resolved::Null) | Some(Resolved::Bool(_)) => {
+                            return Err(self.mismatch("a string"))
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(text)
+            }
+            _ => Err(self.mismatch("a string")),
+        }
+    }
+}
+
+macro_rules! int_method {
+    ($method:ident, $visit:ident, $ty:ty) => {
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+            let i = self.int()?;
+            match <$ty>::try_from(i) {
+                Ok(v) => visitor.$visit(v),
+                Err(_) => Err(LoadError::new(
+                    self.node.loc.clone(),
+                    format!(
+                        "{i} is out of range ({} to {})",
+                        <$ty>::MIN,
+                        <$ty>::MAX
+                    ),
+                )
+                .with_path(self.path.clone())),
+            }
+        }
+    };
+}
+
+impl<'de> de::Deserializer<'de> for NodeDe<'de> {
+    type Error = LoadError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        match &self.node.value {
+            Value::Seq(_) => self.deserialize_seq(visitor),
+            Value::Map(_) => self.deserialize_map(visitor),
+            Value::Scalar { .. } => match self.node.resolve() {
+                Some(Resolved::Null) => visitor.visit_unit(),
+                Some(Resolved::Bool(b)) => visitor.visit_bool(b),
+                Some(Resolved::Int(i)) => visitor.visit_i64(i),
+                Some(Resolved::Float(f)) => visitor.visit_f64(f),
+                Some(Resolved::Str(s)) => visitor.visit_borrowed_str(s),
+                None => unreachable!("scalars always resolve"),
+            },
+        }
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        match self.node.resolve() {
+            Some(Resolved::Bool(b)) => visitor.visit_bool(b),
+            _ => Err(self.mismatch("true or false")),
+        }
+    }
+
+    int_method!(deserialize_i8, visit_i8, i8);
+    int_method!(deserialize_i16, visit_i16, i16);
+    int_method!(deserialize_i32, visit_i32, i32);
+    int_method!(deserialize_i64, visit_i64, i64);
+    int_method!(deserialize_u8, visit_u8, u8);
+    int_method!(deserialize_u16, visit_u16, u16);
+    int_method!(deserialize_u32, visit_u32, u32);
+    int_method!(deserialize_u64, visit_u64, u64);
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        match self.node.resolve() {
+            Some(Resolved::Int(i)) => visitor.visit_f64(i as f64),
+            Some(Resolved::Float(f)) => visitor.visit_f64(f),
+            _ => Err(self.mismatch("a number")),
+        }
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        visitor.visit_borrowed_str(self.text()?)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        if self.node.is_null() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        if self.node.is_null() {
+            visitor.visit_unit()
+        } else {
+            Err(self.mismatch("null"))
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, LoadError> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, LoadError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        match &self.node.value {
+            Value::Seq(items) => visitor.visit_seq(SeqAccess {
+                items: items.iter(),
+                index: 0,
+                path: self.path,
+            }),
+            _ => Err(self.mismatch("a list")),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, LoadError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, LoadError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        match &self.node.value {
+            Value::Map(entries) => visitor.visit_map(MapAccess {
+                entries: entries.iter(),
+                current: None,
+                path: self.path,
+            }),
+            _ => Err(self.mismatch("a mapping")),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, LoadError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, LoadError> {
+        match &self.node.value {
+            Value::Scalar { .. } => {
+                let text = self.text()?;
+                visitor.visit_enum(text.into_deserializer())
+            }
+            Value::Map(entries) if entries.len() == 1 => visitor.visit_enum(EnumAccess {
+                key: &entries[0].0.name,
+                value: &entries[0].1,
+                path: join_key(&self.path, &entries[0].0.name),
+            }),
+            _ => Err(self.mismatch("a name or a mapping with one key")),
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        visitor.visit_unit()
+    }
+}
+
+struct SeqAccess<'a> {
+    items: std::slice::Iter<'a, Node>,
+    index: usize,
+    path: String,
+}
+
+impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
+    type Error = LoadError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, LoadError> {
+        let Some(node) = self.items.next() else {
+            return Ok(None);
+        };
+        let path = format!("{}[{}]", self.path, self.index);
+        self.index += 1;
+        seed.deserialize(NodeDe {
+            node,
+            path: path.clone(),
+        })
+        .map(Some)
+        .map_err(|e| attach(e, node, &path))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
+struct MapAccess<'a> {
+    entries: std::slice::Iter<'a, (super::node::Key, Node)>,
+    current: Option<(&'a Node, String)>,
+    path: String,
+}
+
+impl<'de> de::MapAccess<'de> for MapAccess<'de> {
+    type Error = LoadError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, LoadError> {
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        let path = join_key(&self.path, &key.name);
+        let key_node = Node {
+            value: Value::Scalar {
+                text: key.name.clone(),
+                plain: false,
+            },
+            loc: key.loc.clone(),
+        };
+        let k = seed
+            .deserialize(KeyDe(&key.name))
+            .map_err(|e| attach(e, &key_node, &path))?;
+        self.current = Some((value, path));
+        Ok(Some(k))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, LoadError> {
+        let (node, path) = self
+            .current
+            .take()
+            .ok_or_else(|| LoadError::bare("value requested before key"))?;
+        seed.deserialize(NodeDe {
+            node,
+            path: path.clone(),
+        })
+        .map_err(|e| attach(e, node, &path))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+/// Deserializes a mapping key: always a string.
+struct KeyDe<'a>(&'a str);
+
+impl<'de> de::Deserializer<'de> for KeyDe<'de> {
+    type Error = LoadError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
+        visitor.visit_borrowed_str(self.0)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct EnumAccess<'a> {
+    key: &'a str,
+    value: &'a Node,
+    path: String,
+}
+
+impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
+    type Error = LoadError;
+    type Variant = NodeDe<'de>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, NodeDe<'de>), LoadError> {
+        let v = seed.deserialize(KeyDe(self.key))?;
+        Ok((
+            v,
+            NodeDe {
+                node: self.value,
+                path: self.path,
+            },
+        ))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for NodeDe<'de> {
+    type Error = LoadError;
+
+    fn unit_variant(self) -> Result<(), LoadError> {
+        if self.node.is_null() {
+            Ok(())
+        } else {
+            Err(self.mismatch("no value"))
+        }
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, LoadError> {
+        let node = self.node;
+        let path = self.path.clone();
+        seed.deserialize(self).map_err(|e| attach(e, node, &path))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, LoadError> {
+        de::Deserializer::deserialize_seq(self, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, LoadError> {
+        de::Deserializer::deserialize_map(self, visitor)
+    }
+}

@@ -1,0 +1,470 @@
+//! A YAML document as a tree of located nodes.
+//!
+//! Profiles are parsed into this tree (not straight into Rust types) so that presets and
+//! overlays can be merged before typing, and so that every later error, even a semantic one
+//! found long after parsing, can point at the file, line and column it came from.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+
+use super::error::LoadError;
+
+/// Largest profile accepted, in bytes; a profile is a few kilobytes, config files included.
+pub const MAX_PROFILE_BYTES: usize = 4 << 20;
+/// Deepest nesting accepted; profiles need about ten levels.
+pub const MAX_DEPTH: usize = 64;
+/// Most nodes a document may expand to, aliases included ("billion laughs" guard).
+pub const MAX_NODES: usize = 200_000;
+
+/// Where a node starts: file, 1-based line, 1-based column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loc {
+    pub file: Arc<str>,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// A YAML node with its location.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub value: Value,
+    pub loc: Loc,
+}
+
+/// A mapping key with its location (keys are always strings in a profile).
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub name: String,
+    pub loc: Loc,
+}
+
+/// The content of a node. Scalars keep their source text; they are typed only when a
+/// field asks for a type, so `ordinals: 0` and `ordinals: "0"` can both be read as text.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// `plain` is true for unquoted scalars, the only ones that can be null, bool or number.
+    Scalar { text: String, plain: bool },
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+/// What a scalar resolves to under the YAML 1.2 core schema.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Resolved<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+}
+
+impl Node {
+    /// Resolves a scalar by the YAML 1.2 core schema (so `yes`, `on` and `y` are strings).
+    pub fn resolve(&self) -> Option<Resolved<'_>> {
+        match &self.value {
+            Value::Scalar { text, plain: false } => Some(Resolved::Str(text)),
+            Value::Scalar { text, plain: true } => Some(resolve_plain(text)),
+            _ => None,
+        }
+    }
+
+    /// A short description of the node's type for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self.resolve() {
+            Some(Resolved::Null) => "null",
+            Some(Resolved::Bool(_)) => "a boolean",
+            Some(Resolved::Int(_)) => "an integer",
+            Some(Resolved::Float(_)) => "a number",
+            Some(Resolved::Str(_)) => "a string",
+            None => match self.value {
+                Value::Seq(_) => "a list",
+                _ => "a mapping",
+            },
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.resolve(), Some(Resolved::Null))
+    }
+
+    /// Looks a key up in a mapping node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+fn resolve_plain(text: &str) -> Resolved<'_> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
+        "true" | "True" | "TRUE" => return Resolved::Bool(true),
+        "false" | "False" | "FALSE" => return Resolved::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Resolved::Float(f64::INFINITY)
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Resolved::Float(f64::NAN),
+        _ => {}
+    }
+    if let Some(i) = parse_core_int(text) {
+        return Resolved::Int(i);
+    }
+    if is_core_float(text) {
+        if let Ok(f) = text.parse::<f64>() {
+            return Resolved::Float(f);
+        }
+    }
+    Resolved::Str(text)
+}
+
+fn parse_core_int(text: &str) -> Option<i64> {
+    if let Some(hex) = text.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).ok();
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8).ok();
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    None
+}
+
+fn is_core_float(text: &str) -> bool {
+    // [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+    let b = text.strip_prefix(['-', '+']).unwrap_or(text).as_bytes();
+    let mut i = 0;
+    let int_digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        frac_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        i += frac_digits;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        let exp = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == b.len()
+}
+
+/// Parses one YAML document from `bytes` (named `file` in errors) into a node tree.
+///
+/// Rejects: non-UTF-8 input, more than one document, duplicate keys, non-scalar keys,
+/// merge keys, custom tags, nesting deeper than [`MAX_DEPTH`] and expansion past [`MAX_NODES`].
+/// An empty document is returned as `None`.
+pub fn parse(file: &str, bytes: &[u8]) -> Result<Option<Node>, LoadError> {
+    let file: Arc<str> = Arc::from(file);
+    let at = |line: usize, col: usize| Loc {
+        file: file.clone(),
+        line,
+        col,
+    };
+    if bytes.len() > MAX_PROFILE_BYTES {
+        return Err(LoadError::new(
+            at(1, 1),
+            format!(
+                "file is {} bytes; the largest profile accepted is {} bytes",
+                bytes.len(),
+                MAX_PROFILE_BYTES
+            ),
+        ));
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, col) = line_col_of_byte(bytes, e.valid_up_to());
+            return Err(LoadError::new(
+                at(line, col),
+                "file is not UTF-8 text (is it a binary file?)",
+            ));
+        }
+    };
+    if text.contains('\0') {
+        let off = text.find('\0').unwrap_or(0);
+        let (line, col) = line_col_of_byte(bytes, off);
+        return Err(LoadError::new(
+            at(line, col),
+            "file contains a NUL byte (is it a binary file?)",
+        ));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+
+    let mut builder = Builder {
+        stack: Vec::new(),
+        anchors: Vec::new(),
+        nodes: 0,
+        root: None,
+        documents: 0,
+    };
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| {
+            let m = e.marker();
+            LoadError::new(at(m.line(), m.col() + 1), format!("invalid YAML: {}", e.info()))
+        })?;
+        let loc = at(span.start.line(), span.start.col() + 1);
+        builder.event(event, loc)?;
+    }
+    Ok(builder.root)
+}
+
+fn line_col_of_byte(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, col)
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        loc: Loc,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<(Key, Node)>,
+        pending_key: Option<Key>,
+        loc: Loc,
+        anchor: usize,
+    },
+}
+
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: Vec<(usize, Node)>,
+    nodes: usize,
+    root: Option<Node>,
+    documents: usize,
+}
+
+impl Builder {
+    fn event(&mut self, event: Event<'_>, loc: Loc) -> Result<(), LoadError> {
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
+            Event::DocumentStart(..) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(LoadError::new(
+                        loc,
+                        "a profile is one YAML document; found a second one (remove the `---`)",
+                    ));
+                }
+                Ok(())
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                if let Some(tag) = &tag {
+                    let core_str = tag.is_yaml_core_schema_tag("str");
+                    if !core_str {
+                        return Err(LoadError::new(
+                            loc,
+                            format!(
+                                "YAML tag `{}{}` is not supported in a profile",
+                                tag.handle(),
+                                tag.suffix()
+                            ),
+                        ));
+                    }
+                }
+                let plain = style == ScalarStyle::Plain && tag.is_none();
+                let node = Node {
+                    value: Value::Scalar {
+                        text: text.into_owned(),
+                        plain,
+                    },
+                    loc,
+                };
+                self.count(1, &node.loc)?;
+                self.finish(node, anchor)
+            }
+            Event::SequenceStart(_, anchor, tag) => {
+                self.reject_tag(tag.is_some(), &loc)?;
+                self.open(Frame::Seq {
+                    items: Vec::new(),
+                    loc,
+                    anchor,
+                })
+            }
+            Event::MappingStart(_, anchor, tag) => {
+                self.reject_tag(tag.is_some(), &loc)?;
+                self.open(Frame::Map {
+                    entries: Vec::new(),
+                    pending_key: None,
+                    loc,
+                    anchor,
+                })
+            }
+            Event::SequenceEnd => match self.stack.pop() {
+                Some(Frame::Seq { items, loc, anchor }) => self.finish(
+                    Node {
+                        value: Value::Seq(items),
+                        loc,
+                    },
+                    anchor,
+                ),
+                _ => Err(LoadError::new(loc, "invalid YAML: unbalanced sequence")),
+            },
+            Event::MappingEnd => match self.stack.pop() {
+                Some(Frame::Map {
+                    entries,
+                    loc,
+                    anchor,
+                    ..
+                }) => self.finish(
+                    Node {
+                        value: Value::Map(entries),
+                        loc,
+                    },
+                    anchor,
+                ),
+                _ => Err(LoadError::new(loc, "invalid YAML: unbalanced mapping")),
+            },
+            Event::Alias(id) => {
+                let Some(node) = self
+                    .anchors
+                    .iter()
+                    .rev()
+                    .find(|(a, _)| *a == id)
+                    .map(|(_, n)| n.clone())
+                else {
+                    return Err(LoadError::new(loc, "YAML alias refers to an unknown anchor"));
+                };
+                let size = count_nodes(&node);
+                self.count(size, &loc)?;
+                self.finish(node, 0)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn reject_tag(&self, tagged: bool, loc: &Loc) -> Result<(), LoadError> {
+        if tagged {
+            return Err(LoadError::new(
+                loc.clone(),
+                "YAML tags are not supported in a profile",
+            ));
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, n: usize, loc: &Loc) -> Result<(), LoadError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES {
+            return Err(LoadError::new(
+                loc.clone(),
+                format!(
+                    "document expands to more than {MAX_NODES} nodes (too many aliases or a very large file)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, frame: Frame) -> Result<(), LoadError> {
+        if self.stack.len() >= MAX_DEPTH {
+            let loc = match &frame {
+                Frame::Seq { loc, .. } | Frame::Map { loc, .. } => loc.clone(),
+            };
+            return Err(LoadError::new(
+                loc,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.count(1, &self.frame_loc(&frame))?;
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn frame_loc(&self, frame: &Frame) -> Loc {
+        match frame {
+            Frame::Seq { loc, .. } | Frame::Map { loc, .. } => loc.clone(),
+        }
+    }
+
+    /// Hands a completed node to its parent (or makes it the root).
+    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), LoadError> {
+        if anchor != 0 {
+            self.anchors.push((anchor, node.clone()));
+        }
+        match self.stack.last_mut() {
+            None => {
+                self.root = Some(node);
+                Ok(())
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(())
+            }
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                Some(key) => {
+                    entries.push((key, node));
+                    Ok(())
+                }
+                None => {
+                    let name = match &node.value {
+                        Value::Scalar { text, .. } => text.clone(),
+                        _ => {
+                            return Err(LoadError::new(
+                                node.loc,
+                                "mapping keys must be plain strings, not lists or mappings",
+                            ))
+                        }
+                    };
+                    if name == "<<" {
+                        return Err(LoadError::new(
+                            node.loc,
+                            "YAML merge keys (`<<`) are not supported in a profile; use a preset or an overlay",
+                        ));
+                    }
+                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                        return Err(LoadError::new(
+                            node.loc,
+                            format!(
+                                "duplicate key `{name}` (first defined at line {})",
+                                first.loc.line
+                            ),
+                        ));
+                    }
+                    *pending_key = Some(Key {
+                        name,
+                        loc: node.loc,
+                    });
+                    Ok(())
+                }
+            },
+        }
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    match &node.value {
+        Value::Scalar { .. } => 1,
+        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        Value::Map(entries) => 1 + entries.iter().map(|(_, v)| count_nodes(v)).sum::<usize>(),
+    }
+}

@@ -1,0 +1,537 @@
+//! The profile format v1 as Rust types (see PROFILE.md). Field names are the public interface.
+//!
+//! These types only describe shape; defaults that depend on other fields and semantic rules
+//! (quantities, DNS names, ordinal ranges, references) live in `model`.
+
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+/// A whole profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Profile {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub create_namespace: Option<bool>,
+    #[serde(default)]
+    pub labels: IndexMap<String, String>,
+    #[serde(default)]
+    pub annotations: IndexMap<String, String>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub image_pull_policy: Option<PullPolicy>,
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub ports: Vec<Port>,
+    #[serde(default)]
+    pub env: IndexMap<String, EnvValue>,
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    #[serde(default)]
+    pub probes: Option<Probes>,
+    #[serde(default)]
+    pub pod_management_policy: Option<PodManagementPolicy>,
+    #[serde(default)]
+    pub update_strategy: Option<UpdateStrategy>,
+    #[serde(default)]
+    pub termination_grace_period_seconds: Option<u32>,
+    #[serde(default)]
+    pub storage: Option<StorageSpec>,
+    #[serde(default)]
+    pub config: Option<Config>,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub role_init: Option<RoleInit>,
+    #[serde(default)]
+    pub secret: Option<SecretSpec>,
+    #[serde(default)]
+    pub services: Option<Services>,
+    #[serde(default)]
+    pub pdb: Option<PdbSpec>,
+    #[serde(default)]
+    pub init_containers: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub sidecars: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub volumes: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub pod_template: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum PodManagementPolicy {
+    OrderedReady,
+    Parallel,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum Protocol {
+    TCP,
+    UDP,
+    SCTP,
+}
+
+/// A container port; Services expose it under the same name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Port {
+    pub name: String,
+    pub port: u16,
+    #[serde(default)]
+    pub protocol: Option<Protocol>,
+}
+
+/// An environment value: a literal string or a reference.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvValue {
+    Literal(String),
+    /// A key of this profile's Secret (or of `secret.existing`).
+    Secret(String),
+    /// A key of this profile's ConfigMap.
+    ConfigMap(String),
+    /// A downward-API field path such as `status.podIP`.
+    Field(String),
+}
+
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = EnvValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or one of {secret: key}, {configMap: key}, {field: path}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<EnvValue, E> {
+                Err(E::custom(
+                    "an environment value must be a string; quote true/false",
+                ))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<EnvValue, E> {
+                Err(E::custom(
+                    "an environment value must be a string; write \"\" for an empty value",
+                ))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvValue, A::Error> {
+                const KEYS: &[&str] = &["secret", "configMap", "field"];
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(
+                        "empty reference; use one of {secret: key}, {configMap: key}, {field: path}",
+                    ));
+                };
+                let value = match key.as_str() {
+                    "secret" => EnvValue::Secret(map.next_value()?),
+                    "configMap" => EnvValue::ConfigMap(map.next_value()?),
+                    "field" => EnvValue::Field(map.next_value()?),
+                    other => return Err(de::Error::unknown_field(other, KEYS)),
+                };
+                if map.next_key::<String>()?.is_some() {
+                    return Err(de::Error::custom(
+                        "a reference has exactly one key: secret, configMap or field",
+                    ));
+                }
+                Ok(value)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Resources {
+    #[serde(default)]
+    pub requests: IndexMap<String, String>,
+    #[serde(default)]
+    pub limits: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Probes {
+    #[serde(default)]
+    pub readiness: Option<Probe>,
+    #[serde(default)]
+    pub liveness: Option<Probe>,
+    #[serde(default)]
+    pub startup: Option<Probe>,
+}
+
+/// One probe: exactly one of `exec`, `tcp`, `http`, plus timings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Probe {
+    #[serde(default)]
+    pub exec: Option<Vec<String>>,
+    #[serde(default)]
+    pub tcp: Option<PortRef>,
+    #[serde(default)]
+    pub http: Option<HttpGet>,
+    #[serde(default)]
+    pub initial_delay_seconds: Option<u32>,
+    #[serde(default)]
+    pub period_seconds: Option<u32>,
+    #[serde(default)]
+    pub timeout_seconds: Option<u32>,
+    #[serde(default)]
+    pub failure_threshold: Option<u32>,
+    #[serde(default)]
+    pub success_threshold: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HttpGet {
+    pub path: String,
+    pub port: PortRef,
+    #[serde(default)]
+    pub scheme: Option<HttpScheme>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum HttpScheme {
+    HTTP,
+    HTTPS,
+}
+
+/// A port by name (one of `ports`) or by number.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PortRef {
+    Name(String),
+    Number(u16),
+}
+
+impl<'de> Deserialize<'de> for PortRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = PortRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a port name or number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PortRef, E> {
+                Ok(PortRef::Name(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PortRef, E> {
+                match u16::try_from(v) {
+                    Ok(p) if p > 0 => Ok(PortRef::Number(p)),
+                    _ => Err(E::custom(format!("port {v} is not in 1..65535"))),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PortRef, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(-1))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum UpdateType {
+    RollingUpdate,
+    OnDelete,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateStrategy {
+    #[serde(rename = "type", default)]
+    pub kind: Option<UpdateType>,
+    #[serde(default)]
+    pub partition: Option<u32>,
+    #[serde(default)]
+    pub max_unavailable: Option<IntOrPercent>,
+}
+
+/// An integer or a percentage such as `25%`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IntOrPercent {
+    Int(u32),
+    Percent(String),
+}
+
+impl<'de> Deserialize<'de> for IntOrPercent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IntOrPercent;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a whole number or a percentage like `25%`")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IntOrPercent, E> {
+                u32::try_from(v)
+                    .map(IntOrPercent::Int)
+                    .map_err(|_| E::custom(format!("{v} must be zero or more")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IntOrPercent, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(-1))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IntOrPercent, E> {
+                let ok = v
+                    .strip_suffix('%')
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|n| n <= 100);
+                if ok {
+                    Ok(IntOrPercent::Percent(v.to_string()))
+                } else {
+                    Err(E::custom(format!(
+                        "`{v}` is neither a whole number nor a percentage like `25%`"
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `storage: none` (an emptyDir) or a persistent volume claim.
+#[derive(Debug, Clone)]
+pub enum StorageSpec {
+    None,
+    Persistent(Storage),
+}
+
+impl<'de> Deserialize<'de> for StorageSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StorageSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`none` or a mapping with at least `size`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StorageSpec, E> {
+                if v == "none" {
+                    Ok(StorageSpec::None)
+                } else {
+                    Err(E::custom(format!(
+                        "`{v}` is not a storage; write `none` or a mapping like {{size: 10Gi}}"
+                    )))
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<StorageSpec, A::Error> {
+                Storage::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(StorageSpec::Persistent)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Storage {
+    pub size: String,
+    #[serde(default)]
+    pub mount_path: Option<String>,
+    #[serde(default)]
+    pub sub_path: Option<String>,
+    #[serde(default)]
+    pub claim_name: Option<String>,
+    #[serde(default)]
+    pub class_name: Option<String>,
+    #[serde(default)]
+    pub access_modes: Option<Vec<AccessMode>>,
+    #[serde(default)]
+    pub retention: Option<Retention>,
+    #[serde(default)]
+    pub local: Option<LocalStorage>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize)]
+pub enum AccessMode {
+    ReadWriteOnce,
+    ReadOnlyMany,
+    ReadWriteMany,
+    ReadWriteOncePod,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize)]
+pub enum RetainOrDelete {
+    Retain,
+    Delete,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Retention {
+    #[serde(default)]
+    pub when_deleted: Option<RetainOrDelete>,
+    #[serde(default)]
+    pub when_scaled: Option<RetainOrDelete>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LocalStorage {
+    pub path: String,
+    pub nodes: Vec<String>,
+    #[serde(default)]
+    pub reclaim_policy: Option<RetainOrDelete>,
+    #[serde(default)]
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub bind_to_claims: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[serde(default)]
+    pub mount_path: Option<String>,
+    #[serde(default)]
+    pub files: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Role {
+    pub name: String,
+    pub ordinals: String,
+    #[serde(default)]
+    pub files: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoleInit {
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub script: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretSpec {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub data: IndexMap<String, SecretSource>,
+    #[serde(default)]
+    pub existing: Option<String>,
+}
+
+/// Where one Secret key's value comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub enum SecretSource {
+    /// A literal value (discouraged: it is committed with the profile).
+    Value(String),
+    /// An environment variable read at render time.
+    FromEnv(String),
+    /// A file's contents; the path is relative to the profile.
+    FromFile(String),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Services {
+    #[serde(default)]
+    pub headless: Option<HeadlessService>,
+    #[serde(default)]
+    pub read: Option<Toggle<ReadService>>,
+    #[serde(default)]
+    pub primary: Option<PrimaryService>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HeadlessService {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub publish_not_ready_addresses: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReadService {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<ServiceType>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum ServiceType {
+    ClusterIP,
+    NodePort,
+    LoadBalancer,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrimaryService {
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PdbSettings {
+    #[serde(default)]
+    pub max_unavailable: Option<IntOrPercent>,
+    #[serde(default)]
+    pub min_available: Option<IntOrPercent>,
+}
+
+/// `pdb: false` / `pdb: true` / `pdb: {...}`.
+pub type PdbSpec = Toggle<PdbSettings>;
+
+/// A section that can be switched off with `false` (or on with defaults with `true`).
+#[derive(Debug, Clone)]
+pub enum Toggle<T> {
+    Off,
+    On(T),
+}
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Toggle<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for V<T> {
+            type Value = Toggle<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("false, true or a mapping")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Toggle<T>, E> {
+                Ok(if v { Toggle::On(T::default()) } else { Toggle::Off })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Toggle<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Toggle::On)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
