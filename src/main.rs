@@ -1,2 +1,9 @@
-mod profile;
-fn main() {}
+//! The `sts-gen` binary: parses arguments and hands them to [`cli::run`].
+
+mod cli;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    cli::run(cli::Cli::parse())
+}

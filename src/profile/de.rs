@@ -124,11 +124,7 @@ macro_rules! int_method {
                 Ok(v) => visitor.$visit(v),
                 Err(_) => Err(LoadError::new(
                     self.node.loc.clone(),
-                    format!(
-                        "{i} is out of range ({} to {})",
-                        <$ty>::MIN,
-                        <$ty>::MAX
-                    ),
+                    format!("{i} is out of range ({} to {})", <$ty>::MIN, <$ty>::MAX),
                 )
                 .with_path(self.path.clone())),
             }
@@ -373,10 +369,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
         Ok(Some(k))
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, LoadError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, LoadError> {
         let (node, path) = self
             .current
             .take()
@@ -452,7 +445,11 @@ impl<'de> de::VariantAccess<'de> for NodeDe<'de> {
         seed.deserialize(self).map_err(|e| attach(e, node, &path))
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, LoadError> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, LoadError> {
         de::Deserializer::deserialize_seq(self, visitor)
     }
 

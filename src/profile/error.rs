@@ -101,7 +101,10 @@ mod tests {
     fn suggests_close_keys_only() {
         let keys = ["replicas", "image", "imagePullPolicy", "ports"];
         assert_eq!(did_you_mean("replica", &keys), Some("replicas"));
-        assert_eq!(did_you_mean("imagePullPolicies", &keys), Some("imagePullPolicy"));
+        assert_eq!(
+            did_you_mean("imagePullPolicies", &keys),
+            Some("imagePullPolicy")
+        );
         assert_eq!(did_you_mean("Ports", &keys), Some("ports"));
         assert_eq!(did_you_mean("storage", &keys), None);
     }

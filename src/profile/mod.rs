@@ -42,7 +42,8 @@ pub fn load_file(path: &str) -> Result<Loaded, LoadError> {
             "{path}: is a directory, not a profile file"
         )));
     }
-    let meta = std::fs::metadata(p).map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
+    let meta =
+        std::fs::metadata(p).map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
     if meta.len() > node::MAX_PROFILE_BYTES as u64 {
         return Err(LoadError::bare(format!(
             "{path}: file is {} bytes; the largest profile accepted is {} bytes",
@@ -50,7 +51,8 @@ pub fn load_file(path: &str) -> Result<Loaded, LoadError> {
             node::MAX_PROFILE_BYTES
         )));
     }
-    let bytes = std::fs::read(p).map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
+    let bytes =
+        std::fs::read(p).map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
     let base = p.parent().map(Path::to_path_buf).unwrap_or_default();
     load_bytes(path, &bytes, &base)
 }
@@ -74,14 +76,14 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<Loaded, L
     if !matches!(tree.value, node::Value::Map(_)) {
         return Err(LoadError::new(
             tree.loc.clone(),
-            format!("a profile must be a mapping of keys, found {}", tree.type_name()),
+            format!(
+                "a profile must be a mapping of keys, found {}",
+                tree.type_name()
+            ),
         ));
     }
     check_header(&tree)?;
-    for (key, what) in [
-        ("preset", "presets"),
-        ("nodeSets", "node sets"),
-    ] {
+    for (key, what) in [("preset", "presets"), ("nodeSets", "node sets")] {
         if let Some(n) = tree.get(key) {
             return Err(LoadError::new(
                 n.loc.clone(),
@@ -103,8 +105,10 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<Loaded, L
 fn check_header(tree: &Node) -> Result<(), LoadError> {
     match tree.get("apiVersion").map(|n| (n, n.resolve())) {
         None => {
-            return Err(LoadError::new(tree.loc.clone(), "missing required key `apiVersion`")
-                .with_hint(format!("add `apiVersion: {}`", API_VERSIONS[0])))
+            return Err(
+                LoadError::new(tree.loc.clone(), "missing required key `apiVersion`")
+                    .with_hint(format!("add `apiVersion: {}`", API_VERSIONS[0])),
+            )
         }
         Some((n, Some(node::Resolved::Str(v)))) if API_VERSIONS.contains(&v) => {
             let _ = n;
@@ -116,8 +120,10 @@ fn check_header(tree: &Node) -> Result<(), LoadError> {
         }
     }
     match tree.get("kind").map(|n| (n, n.resolve())) {
-        None => Err(LoadError::new(tree.loc.clone(), "missing required key `kind`")
-            .with_hint("add `kind: Profile`")),
+        None => Err(
+            LoadError::new(tree.loc.clone(), "missing required key `kind`")
+                .with_hint("add `kind: Profile`"),
+        ),
         Some((_, Some(node::Resolved::Str("Profile")))) => Ok(()),
         Some((n, _)) => Err(LoadError::new(n.loc.clone(), "unsupported kind")
             .with_path("kind")
@@ -193,13 +199,17 @@ mod tests {
         load_bytes("p.yaml", src.as_bytes(), Path::new("."))
     }
 
-    const MINIMAL: &str = "apiVersion: sts-gen/v1\nkind: Profile\nname: db\nimage: x:1\nstorage: {size: 1Gi}\n";
+    const MINIMAL: &str =
+        "apiVersion: sts-gen/v1\nkind: Profile\nname: db\nimage: x:1\nstorage: {size: 1Gi}\n";
 
     #[test]
     fn minimal_profile_loads() {
         let l = load(MINIMAL).unwrap();
         assert_eq!(l.profile.name, "db");
-        assert!(matches!(l.profile.storage, Some(types::StorageSpec::Persistent(_))));
+        assert!(matches!(
+            l.profile.storage,
+            Some(types::StorageSpec::Persistent(_))
+        ));
     }
 
     #[test]
@@ -222,7 +232,10 @@ mod tests {
 
     #[test]
     fn yaml_1_1_booleans_are_strings() {
-        let l = load(&format!("{MINIMAL}env: {{A: yes, B: on, C: \"3\", D: 4}}\n")).unwrap();
+        let l = load(&format!(
+            "{MINIMAL}env: {{A: yes, B: on, C: \"3\", D: 4}}\n"
+        ))
+        .unwrap();
         let env: Vec<_> = l.profile.env.values().cloned().collect();
         assert_eq!(
             env,

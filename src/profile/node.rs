@@ -51,7 +51,10 @@ pub struct Key {
 #[derive(Clone, Debug)]
 pub enum Value {
     /// `plain` is true for unquoted scalars, the only ones that can be null, bool or number.
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Key, Node)>),
 }
@@ -222,7 +225,10 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Option<Node>, LoadError> {
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
             let m = e.marker();
-            LoadError::new(at(m.line(), m.col() + 1), format!("invalid YAML: {}", e.info()))
+            LoadError::new(
+                at(m.line(), m.col() + 1),
+                format!("invalid YAML: {}", e.info()),
+            )
         })?;
         let loc = at(span.start.line(), span.start.col() + 1);
         builder.event(event, loc)?;
@@ -348,7 +354,10 @@ impl Builder {
                     .find(|(a, _)| *a == id)
                     .map(|(_, n)| n.clone())
                 else {
-                    return Err(LoadError::new(loc, "YAML alias refers to an unknown anchor"));
+                    return Err(LoadError::new(
+                        loc,
+                        "YAML alias refers to an unknown anchor",
+                    ));
                 };
                 let size = count_nodes(&node);
                 self.count(size, &loc)?;

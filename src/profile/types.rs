@@ -526,7 +526,11 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Toggle<T> {
                 f.write_str("false, true or a mapping")
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Toggle<T>, E> {
-                Ok(if v { Toggle::On(T::default()) } else { Toggle::Off })
+                Ok(if v {
+                    Toggle::On(T::default())
+                } else {
+                    Toggle::Off
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Toggle<T>, A::Error> {
                 T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Toggle::On)

@@ -1,0 +1,195 @@
+//! Check stage: every rendered document is parsed into its k8s-openapi type, then the
+//! objects are checked against each other.
+//!
+//! A field the type does not know (and so would silently drop) is an error naming the
+//! template and the field path. The checked objects are re-serialized from their types,
+//! which gives `emit` a canonical field order independent of the template's text.
+
+pub mod rules;
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, PersistentVolume, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::Resource;
+use serde_json::Value as Json;
+
+use crate::render::RenderedDoc;
+
+/// A typed Kubernetes object sts-gen knows how to check.
+#[derive(Debug, Clone)]
+pub enum Object {
+    Namespace(Namespace),
+    StorageClass(StorageClass),
+    PersistentVolume(PersistentVolume),
+    ServiceAccount(ServiceAccount),
+    Secret(Secret),
+    ConfigMap(ConfigMap),
+    Service(Service),
+    NetworkPolicy(NetworkPolicy),
+    PodDisruptionBudget(PodDisruptionBudget),
+    StatefulSet(StatefulSet),
+}
+
+/// The kinds in apply order: each may be referenced by the ones after it.
+pub const APPLY_ORDER: &[&str] = &[
+    "Namespace",
+    "StorageClass",
+    "PersistentVolume",
+    "ServiceAccount",
+    "Secret",
+    "ConfigMap",
+    "Service",
+    "NetworkPolicy",
+    "PodDisruptionBudget",
+    "StatefulSet",
+];
+
+/// A checked document.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub template: String,
+    pub object: Object,
+    /// The object re-serialized from its type (canonical field order).
+    pub value: Json,
+}
+
+impl Doc {
+    pub fn kind(&self) -> &str {
+        self.value.get("kind").and_then(Json::as_str).unwrap_or("")
+    }
+
+    pub fn name(&self) -> &str {
+        self.value
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.value
+            .pointer("/metadata/namespace")
+            .and_then(Json::as_str)
+    }
+
+    /// Position of the kind in [`APPLY_ORDER`].
+    pub fn apply_rank(&self) -> usize {
+        APPLY_ORDER
+            .iter()
+            .position(|k| *k == self.kind())
+            .unwrap_or(APPLY_ORDER.len())
+    }
+}
+
+/// A problem in the rendered objects.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{context}: {message}")]
+pub struct CheckError {
+    /// Template and/or object, e.g. "template `statefulset.yaml.j2`, StatefulSet mysql".
+    pub context: String,
+    pub message: String,
+}
+
+/// Types every document and runs the cross-object rules; returns the checked documents in
+/// their render order, or every problem found. `external_secrets` names Secrets that exist
+/// in the cluster already (`secret.existing`), which references may use.
+pub fn check(
+    docs: Vec<RenderedDoc>,
+    external_secrets: &[String],
+) -> Result<Vec<Doc>, Vec<CheckError>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for doc in docs {
+        match type_doc(doc) {
+            Ok(d) => out.push(d),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        errors = rules::check_all(&out, external_secrets);
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn type_doc(doc: RenderedDoc) -> Result<Doc, CheckError> {
+    let api_version = doc
+        .value
+        .get("apiVersion")
+        .and_then(Json::as_str)
+        .unwrap_or("");
+    let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
+    let name = doc
+        .value
+        .pointer("/metadata/name")
+        .and_then(Json::as_str)
+        .unwrap_or("?");
+    let context = format!("template `{}`, {kind} {name}", doc.template);
+    let err = |message: String| CheckError {
+        context: context.clone(),
+        message,
+    };
+    macro_rules! typed {
+        ($ty:ty, $variant:ident) => {{
+            if api_version != <$ty as Resource>::API_VERSION {
+                return Err(err(format!(
+                    "apiVersion is `{api_version}`; {kind} is `{}`",
+                    <$ty as Resource>::API_VERSION
+                )));
+            }
+            let typed: $ty = typed_round_trip(&doc.value).map_err(err)?;
+            let value = serde_json::to_value(&typed).map_err(|e| err(e.to_string()))?;
+            Doc {
+                template: doc.template.clone(),
+                object: Object::$variant(typed),
+                value,
+            }
+        }};
+    }
+    let d = match kind {
+        "Namespace" => typed!(Namespace, Namespace),
+        "StorageClass" => typed!(StorageClass, StorageClass),
+        "PersistentVolume" => typed!(PersistentVolume, PersistentVolume),
+        "ServiceAccount" => typed!(ServiceAccount, ServiceAccount),
+        "Secret" => typed!(Secret, Secret),
+        "ConfigMap" => typed!(ConfigMap, ConfigMap),
+        "Service" => typed!(Service, Service),
+        "NetworkPolicy" => typed!(NetworkPolicy, NetworkPolicy),
+        "PodDisruptionBudget" => typed!(PodDisruptionBudget, PodDisruptionBudget),
+        "StatefulSet" => typed!(StatefulSet, StatefulSet),
+        "" => return Err(err("the document has no `kind`".into())),
+        other => {
+            return Err(err(format!(
+                "kind `{other}` is not one sts-gen renders ({})",
+                APPLY_ORDER.join(", ")
+            )))
+        }
+    };
+    Ok(d)
+}
+
+/// Deserializes `value` into `T`, failing on any field `T` would drop.
+fn typed_round_trip<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, String> {
+    let mut dropped = Vec::new();
+    let typed: T = serde_ignored::deserialize(value.clone(), |path| dropped.push(path.to_string()))
+        .map_err(|e| format!("does not match the Kubernetes schema: {e}"))?;
+    if !dropped.is_empty() {
+        return Err(format!(
+            "unknown field{} {} (Kubernetes would drop {})",
+            if dropped.len() > 1 { "s" } else { "" },
+            dropped
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if dropped.len() > 1 { "them" } else { "it" }
+        ));
+    }
+    Ok(typed)
+}

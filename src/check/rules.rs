@@ -1,0 +1,487 @@
+//! Cross-object rules: the objects must work together once applied.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use super::{CheckError, Doc, Object};
+use crate::model::names::quantity;
+
+/// Labels the StatefulSet controller adds to each pod itself.
+const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
+const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
+
+/// Runs every rule; returns all violations.
+pub fn check_all(docs: &[Doc], external_secrets: &[String]) -> Vec<CheckError> {
+    let mut errs = Vec::new();
+    let sets: Vec<(&Doc, &StatefulSet)> = docs
+        .iter()
+        .filter_map(|d| match &d.object {
+            Object::StatefulSet(s) => Some((d, s)),
+            _ => None,
+        })
+        .collect();
+    let mut push = |doc: &Doc, rule: &str, message: String| {
+        errs.push(CheckError {
+            context: format!(
+                "template `{}`, {} {} [{rule}]",
+                doc.template,
+                doc.kind(),
+                doc.name()
+            ),
+            message,
+        })
+    };
+
+    namespaces(docs, &mut push);
+    for (doc, sts) in &sets {
+        statefulset(doc, sts, docs, external_secrets, &mut push);
+    }
+    for doc in docs {
+        let (selector, what) = match &doc.object {
+            Object::Service(s) => (
+                s.spec.as_ref().and_then(|sp| sp.selector.clone()),
+                "Service",
+            ),
+            Object::PodDisruptionBudget(p) => (
+                p.spec
+                    .as_ref()
+                    .and_then(|sp| sp.selector.as_ref())
+                    .and_then(|s| s.match_labels.clone()),
+                "PodDisruptionBudget",
+            ),
+            _ => continue,
+        };
+        let Some(selector) = selector.filter(|s| !s.is_empty()) else {
+            push(doc, "selects-pods", format!("the {what} has no selector"));
+            continue;
+        };
+        let matching: Vec<_> = sets
+            .iter()
+            .filter(|(d, s)| d.namespace() == doc.namespace() && selects(&selector, s))
+            .collect();
+        if matching.is_empty() {
+            push(
+                doc,
+                "selects-pods",
+                format!(
+                    "the {what} selector {selector:?} matches no pods of a rendered StatefulSet"
+                ),
+            );
+            continue;
+        }
+        if let Object::Service(svc) = &doc.object {
+            let pod_ports: BTreeSet<String> = matching
+                .iter()
+                .flat_map(|(_, s)| {
+                    pod_spec(s)
+                        .map(|p| p.containers.clone())
+                        .unwrap_or_default()
+                })
+                .flat_map(|c| c.ports.unwrap_or_default())
+                .filter_map(|p| p.name)
+                .collect();
+            for port in svc
+                .spec
+                .as_ref()
+                .and_then(|s| s.ports.clone())
+                .unwrap_or_default()
+            {
+                if let Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
+                    name,
+                )) = &port.target_port
+                {
+                    if !pod_ports.contains(name) {
+                        push(
+                            doc,
+                            "service-ports",
+                            format!(
+                                "targetPort `{name}` is not a container port of the selected pods"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    errs
+}
+
+fn pod_spec(sts: &StatefulSet) -> Option<&PodSpec> {
+    sts.spec.as_ref()?.template.spec.as_ref()
+}
+
+/// Whether `selector` selects pods of `sts`, counting the labels the controller adds.
+fn selects(selector: &BTreeMap<String, String>, sts: &StatefulSet) -> bool {
+    let labels = sts
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.metadata.as_ref())
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
+    let name = sts.metadata.name.clone().unwrap_or_default();
+    let replicas = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    selector.iter().all(|(k, v)| match k.as_str() {
+        POD_NAME_LABEL => v
+            .strip_prefix(&format!("{name}-"))
+            .and_then(|i| i.parse::<i32>().ok())
+            .is_some_and(|i| i < replicas),
+        POD_INDEX_LABEL => v.parse::<i32>().is_ok_and(|i| i < replicas),
+        _ => labels.get(k) == Some(v),
+    })
+}
+
+fn namespaces(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
+    let declared: Vec<&str> = docs
+        .iter()
+        .filter(|d| matches!(d.object, Object::Namespace(_)))
+        .map(|d| d.name())
+        .collect();
+    if declared.is_empty() {
+        return;
+    }
+    for doc in docs {
+        if let Some(ns) = doc.namespace() {
+            if !declared.contains(&ns) {
+                push(
+                    doc,
+                    "namespace",
+                    format!("namespace `{ns}` is not the rendered Namespace"),
+                );
+            }
+        }
+    }
+}
+
+fn statefulset(
+    doc: &Doc,
+    sts: &StatefulSet,
+    docs: &[Doc],
+    external_secrets: &[String],
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
+    let Some(spec) = &sts.spec else {
+        push(doc, "statefulset", "the StatefulSet has no spec".into());
+        return;
+    };
+    let ns = doc.namespace();
+    let same_ns = |d: &&Doc| d.namespace() == ns;
+
+    // Selector = pod labels.
+    let labels = spec
+        .template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
+    let selector = spec.selector.match_labels.clone().unwrap_or_default();
+    if selector.is_empty() {
+        push(doc, "selector", "the StatefulSet selector is empty".into());
+    }
+    for (k, v) in &selector {
+        if labels.get(k) != Some(v) {
+            push(
+                doc,
+                "selector",
+                format!("selector label `{k}: {v}` is not on the pod template"),
+            );
+        }
+    }
+
+    // serviceName is a rendered headless Service.
+    let headless = docs.iter().filter(same_ns).find_map(|d| match &d.object {
+        Object::Service(s) if d.name() == spec.service_name.as_deref().unwrap_or("") => Some(s),
+        _ => None,
+    });
+    match headless {
+        None => push(
+            doc,
+            "service-name",
+            format!(
+                "serviceName `{}` is not a rendered Service",
+                spec.service_name.as_deref().unwrap_or("")
+            ),
+        ),
+        Some(s) if s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) != Some("None") => push(
+            doc,
+            "service-name",
+            format!(
+                "serviceName `{}` must be a headless Service (clusterIP: None)",
+                spec.service_name.as_deref().unwrap_or("")
+            ),
+        ),
+        _ => {}
+    }
+
+    let Some(pod) = &spec.template.spec else {
+        push(doc, "pod", "the pod template has no spec".into());
+        return;
+    };
+
+    // Volume mounts resolve.
+    let claims: Vec<String> = spec
+        .volume_claim_templates
+        .iter()
+        .flatten()
+        .filter_map(|c| c.metadata.name.clone())
+        .collect();
+    let volumes: Vec<String> = pod
+        .volumes
+        .iter()
+        .flatten()
+        .map(|v| v.name.clone())
+        .collect();
+    let mut seen = BTreeSet::new();
+    for v in claims.iter().chain(volumes.iter()) {
+        if !seen.insert(v) {
+            push(
+                doc,
+                "volumes",
+                format!("volume name `{v}` is defined twice"),
+            );
+        }
+    }
+    let containers: Vec<&Container> = pod
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(pod.containers.iter())
+        .collect();
+    for c in &containers {
+        for m in c.volume_mounts.iter().flatten() {
+            if !claims.contains(&m.name) && !volumes.contains(&m.name) {
+                push(
+                    doc,
+                    "volume-mounts",
+                    format!(
+                        "container `{}` mounts `{}`, which is neither a volume nor a volume claim",
+                        c.name, m.name
+                    ),
+                );
+            }
+        }
+    }
+
+    // ConfigMap and Secret references resolve.
+    let config_maps: BTreeMap<&str, BTreeSet<String>> = docs
+        .iter()
+        .filter(same_ns)
+        .filter_map(|d| match &d.object {
+            Object::ConfigMap(cm) => Some((
+                d.name(),
+                cm.data
+                    .iter()
+                    .flatten()
+                    .map(|(k, _)| k.clone())
+                    .chain(cm.binary_data.iter().flatten().map(|(k, _)| k.clone()))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let secrets: BTreeMap<&str, BTreeSet<String>> = docs
+        .iter()
+        .filter(same_ns)
+        .filter_map(|d| match &d.object {
+            Object::Secret(s) => Some((
+                d.name(),
+                s.data
+                    .iter()
+                    .flatten()
+                    .map(|(k, _)| k.clone())
+                    .chain(s.string_data.iter().flatten().map(|(k, _)| k.clone()))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut resolve = |kind: &str, name: &str, key: Option<&str>, optional: bool, at: String| {
+        if optional {
+            return;
+        }
+        let table = if kind == "ConfigMap" {
+            &config_maps
+        } else {
+            &secrets
+        };
+        match table.get(name) {
+            None if kind == "Secret" && external_secrets.iter().any(|e| e == name) => {}
+            None => push(
+                doc,
+                "references",
+                format!("{at} refers to {kind} `{name}`, which is not rendered"),
+            ),
+            Some(keys) => {
+                if let Some(k) = key {
+                    if !keys.contains(k) {
+                        push(doc, "references", format!("{at} refers to key `{k}` of {kind} `{name}`, which has no such key"));
+                    }
+                }
+            }
+        }
+    };
+    for v in pod.volumes.iter().flatten() {
+        if let Some(cm) = &v.config_map {
+            let at = format!("volume `{}`", v.name);
+            let optional = cm.optional.unwrap_or(false);
+            if cm.items.as_ref().is_none_or(|i| i.is_empty()) {
+                resolve("ConfigMap", &cm.name, None, optional, at.clone());
+            }
+            for item in cm.items.iter().flatten() {
+                resolve("ConfigMap", &cm.name, Some(&item.key), optional, at.clone());
+            }
+        }
+        if let Some(s) = &v.secret {
+            let name = s.secret_name.clone().unwrap_or_default();
+            let optional = s.optional.unwrap_or(false);
+            let at = format!("volume `{}`", v.name);
+            if s.items.as_ref().is_none_or(|i| i.is_empty()) {
+                resolve("Secret", &name, None, optional, at.clone());
+            }
+            for item in s.items.iter().flatten() {
+                resolve("Secret", &name, Some(&item.key), optional, at.clone());
+            }
+        }
+    }
+    for c in &containers {
+        for e in c.env.iter().flatten() {
+            let Some(from) = &e.value_from else { continue };
+            let at = format!("env `{}` of container `{}`", e.name, c.name);
+            if let Some(r) = &from.config_map_key_ref {
+                resolve(
+                    "ConfigMap",
+                    &r.name,
+                    Some(&r.key),
+                    r.optional.unwrap_or(false),
+                    at.clone(),
+                );
+            }
+            if let Some(r) = &from.secret_key_ref {
+                resolve(
+                    "Secret",
+                    &r.name,
+                    Some(&r.key),
+                    r.optional.unwrap_or(false),
+                    at.clone(),
+                );
+            }
+        }
+        for e in c.env_from.iter().flatten() {
+            let at = format!("envFrom of container `{}`", c.name);
+            if let Some(r) = &e.config_map_ref {
+                resolve(
+                    "ConfigMap",
+                    &r.name,
+                    None,
+                    r.optional.unwrap_or(false),
+                    at.clone(),
+                );
+            }
+            if let Some(r) = &e.secret_ref {
+                resolve(
+                    "Secret",
+                    &r.name,
+                    None,
+                    r.optional.unwrap_or(false),
+                    at.clone(),
+                );
+            }
+        }
+    }
+
+    // Local PersistentVolumes fit the claims.
+    let replicas = spec.replicas.unwrap_or(1);
+    let sts_name = sts.metadata.name.clone().unwrap_or_default();
+    for claim in spec.volume_claim_templates.iter().flatten() {
+        let Some(cs) = &claim.spec else { continue };
+        let Some(class) = &cs.storage_class_name else {
+            continue;
+        };
+        let no_provisioner = docs.iter().any(|d| matches!(&d.object, Object::StorageClass(sc) if d.name() == class && sc.provisioner == "kubernetes.io/no-provisioner"));
+        if !no_provisioner {
+            continue;
+        }
+        let claim_name = claim.metadata.name.clone().unwrap_or_default();
+        let request = cs
+            .resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref())
+            .and_then(|r| r.get("storage"))
+            .map(q);
+        let modes: Vec<String> = cs.access_modes.clone().unwrap_or_default();
+        let pvs: Vec<&Doc> = docs
+            .iter()
+            .filter(|d| matches!(&d.object, Object::PersistentVolume(pv) if pv.spec.as_ref().and_then(|s| s.storage_class_name.as_deref()) == Some(class.as_str())))
+            .collect();
+        if (pvs.len() as i64) < i64::from(replicas) {
+            push(
+                doc,
+                "local-pvs",
+                format!(
+                    "{} local PersistentVolumes in class `{class}` for {replicas} replicas",
+                    pvs.len()
+                ),
+            );
+        }
+        for pv_doc in pvs {
+            let Object::PersistentVolume(pv) = &pv_doc.object else {
+                continue;
+            };
+            let Some(ps) = &pv.spec else { continue };
+            let capacity = ps.capacity.as_ref().and_then(|c| c.get("storage")).map(q);
+            if let (Some(r), Some(c)) = (request, capacity) {
+                if c < r {
+                    push(
+                        pv_doc,
+                        "local-pvs",
+                        format!("capacity is below the claim `{claim_name}` request"),
+                    );
+                }
+            }
+            let pv_modes = ps.access_modes.clone().unwrap_or_default();
+            if !modes.iter().all(|m| pv_modes.contains(m)) {
+                push(
+                    pv_doc,
+                    "local-pvs",
+                    format!("access modes {pv_modes:?} do not cover the claim's {modes:?}"),
+                );
+            }
+            let has_affinity = ps
+                .node_affinity
+                .as_ref()
+                .and_then(|a| a.required.as_ref())
+                .is_some_and(|r| !r.node_selector_terms.is_empty());
+            if ps.local.is_some() && !has_affinity {
+                push(
+                    pv_doc,
+                    "local-pvs",
+                    "a local PersistentVolume needs a required nodeAffinity".into(),
+                );
+            }
+            if let Some(cr) = &ps.claim_ref {
+                let ok_name = cr
+                    .name
+                    .as_deref()
+                    .and_then(|n| n.strip_prefix(&format!("{claim_name}-{sts_name}-")))
+                    .and_then(|i| i.parse::<u32>().ok())
+                    .is_some();
+                if !ok_name || cr.namespace.as_deref() != ns {
+                    push(
+                        pv_doc,
+                        "local-pvs",
+                        format!(
+                            "claimRef {:?}/{:?} is not a claim of StatefulSet {sts_name}",
+                            cr.namespace, cr.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn q(v: &Quantity) -> f64 {
+    quantity(&v.0).unwrap_or(0.0)
+}

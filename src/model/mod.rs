@@ -1,0 +1,1225 @@
+//! Model stage: a typed profile → a defaulted, validated [`Model`] that templates render.
+//!
+//! Every semantic rule of PROFILE.md is checked here, and all errors are collected (not just
+//! the first), each located in the profile through its field path.
+
+pub mod names;
+pub mod roles;
+
+use std::collections::BTreeSet;
+
+use base64::Engine;
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+
+use crate::profile::de::join_key;
+use crate::profile::types::*;
+use crate::profile::{locate, LoadError, Loaded};
+
+/// Highest `replicas` (and local PV count) accepted.
+pub const MAX_REPLICAS: u32 = 5000;
+
+/// Render options that come from the command line rather than the profile.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `-n/--namespace`: replaces the profile's namespace.
+    pub namespace: Option<String>,
+    /// The cluster DNS domain used in `{{ clusterDomain }}`.
+    pub cluster_domain: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            namespace: None,
+            cluster_domain: "cluster.local".into(),
+        }
+    }
+}
+
+/// Everything the templates need, defaulted and validated. Serialized (camelCase) as the
+/// template context `app`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Model {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub create_namespace: bool,
+    /// Labels for every object's metadata: the recommended labels plus the user's.
+    pub labels: IndexMap<String, String>,
+    pub annotations: IndexMap<String, String>,
+    /// The pod selector: stable, never includes user labels.
+    pub selector_labels: IndexMap<String, String>,
+    pub image: String,
+    pub image_pull_policy: &'static str,
+    pub replicas: u32,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub ports: Vec<ModelPort>,
+    pub env: Vec<ModelEnv>,
+    pub resources: ModelResources,
+    pub probes: IndexMap<&'static str, Json>,
+    pub pod_management_policy: &'static str,
+    pub update_strategy: Json,
+    pub termination_grace_period_seconds: u32,
+    pub service_account_name: String,
+    pub storage: ModelStorage,
+    pub persistent_volumes: Vec<ModelPv>,
+    pub config: Option<ModelConfig>,
+    pub role_init: Option<ModelRoleInit>,
+    pub secret: ModelSecret,
+    pub services: ModelServices,
+    pub pdb: Option<Json>,
+    pub init_containers: Vec<Json>,
+    pub sidecars: Vec<Json>,
+    pub volumes: Vec<Json>,
+    /// Merged into the pod spec after rendering (the escape hatch).
+    #[serde(skip)]
+    pub pod_template: Option<serde_json::Map<String, Json>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelPort {
+    pub name: String,
+    pub port: u16,
+    pub protocol: &'static str,
+}
+
+/// One environment variable; exactly one of the options is set.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelEnv {
+    pub name: String,
+    pub value: Option<String>,
+    pub secret_key: Option<String>,
+    pub config_map_key: Option<String>,
+    pub field_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResources {
+    pub requests: IndexMap<String, String>,
+    pub limits: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelStorage {
+    /// False for `storage: none` (an emptyDir).
+    pub persistent: bool,
+    pub claim_name: String,
+    pub mount_path: String,
+    pub sub_path: Option<String>,
+    pub size: Option<String>,
+    pub class_name: Option<String>,
+    pub access_modes: Vec<AccessMode>,
+    pub retention: Option<Json>,
+    /// Set when local PVs are rendered: the StorageClass and its reclaim policy.
+    pub local_class: Option<ModelLocalClass>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelLocalClass {
+    pub name: String,
+    pub reclaim_policy: RetainOrDelete,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelPv {
+    pub name: String,
+    pub node: String,
+    pub path: String,
+    /// The claim this PV is pre-bound to (`bindToClaims`).
+    pub claim: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelConfig {
+    /// ConfigMap name.
+    pub name: String,
+    pub mount_path: String,
+    /// ConfigMap data, in profile order: shared files, then role files.
+    pub data: IndexMap<String, String>,
+    /// Volume items mapping keys to paths (only with a role init container).
+    pub items: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelRoleInit {
+    pub image: String,
+    pub script: String,
+    pub source_dir: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSecret {
+    /// The name references use (the rendered Secret or `existing`).
+    pub name: Option<String>,
+    /// False with `existing` or without data: no Secret object is rendered.
+    pub render: bool,
+    /// Base64 values by key.
+    pub data: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelServices {
+    pub headless: ModelHeadless,
+    pub read: Option<ModelReadService>,
+    pub primary: Option<ModelPrimaryService>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelHeadless {
+    pub name: String,
+    pub publish_not_ready_addresses: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelReadService {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelPrimaryService {
+    pub name: String,
+    /// The one pod of the first role, selected by the label the StatefulSet controller sets.
+    pub pod_name: String,
+}
+
+/// Downward-API field paths Kubernetes accepts in `env[].valueFrom.fieldRef`.
+const FIELD_PATHS: &[&str] = &[
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+];
+
+/// Names of volumes the renderer itself adds to the pod.
+pub const CONFIG_VOLUME: &str = "config";
+pub const CONFIG_SOURCE_VOLUME: &str = "config-source";
+
+/// Collects errors with field paths; located against the profile tree at the end.
+struct Errors<'a> {
+    loaded: &'a Loaded,
+    list: Vec<LoadError>,
+}
+
+impl Errors<'_> {
+    fn push(&mut self, path: &str, message: impl Into<String>) {
+        let node = locate(&self.loaded.tree, path);
+        self.list
+            .push(LoadError::new(node.loc.clone(), message).with_path(path));
+    }
+
+    fn check(&mut self, path: &str, r: Result<(), String>) {
+        if let Err(e) = r {
+            self.push(path, e);
+        }
+    }
+}
+
+/// Builds the model, or every semantic error found.
+pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
+    let p = &loaded.profile;
+    let mut errs = Errors {
+        loaded,
+        list: Vec::new(),
+    };
+
+    errs.check(
+        "name",
+        names::dns_label(&p.name, 52).map_err(|e| {
+            format!(
+                "`{}` {e} (StatefulSet names are at most 52 characters)",
+                p.name
+            )
+        }),
+    );
+    let namespace = opts.namespace.clone().or_else(|| p.namespace.clone());
+    if let Some(ns) = &namespace {
+        let path = if opts.namespace.is_some() {
+            ""
+        } else {
+            "namespace"
+        };
+        if let Err(e) = names::dns_label(ns, 63) {
+            errs.push(path, format!("namespace `{ns}` {e}"));
+        }
+    }
+    for (k, v) in &p.labels {
+        let path = join_key("labels", k);
+        errs.check(&path, names::qualified_name(k));
+        errs.check(
+            &path,
+            names::label_value(v).map_err(|e| format!("label `{k}` value {e}")),
+        );
+    }
+    for k in p.annotations.keys() {
+        errs.check(&join_key("annotations", k), names::qualified_name(k));
+    }
+
+    let image = match &p.image {
+        Some(i) if !i.trim().is_empty() && !i.chars().any(char::is_whitespace) => i.clone(),
+        Some(_) => {
+            errs.push(
+                "image",
+                "the image reference must be non-empty and without spaces",
+            );
+            String::new()
+        }
+        None => {
+            errs.push("", "missing required key `image`");
+            String::new()
+        }
+    };
+    let replicas = p.replicas.unwrap_or(1);
+    if replicas > MAX_REPLICAS {
+        errs.push(
+            "replicas",
+            format!("{replicas} replicas is more than the supported maximum of {MAX_REPLICAS}"),
+        );
+    }
+
+    // Ports.
+    let mut port_names = BTreeSet::new();
+    let mut ports = Vec::new();
+    for (i, port) in p.ports.iter().enumerate() {
+        let path = format!("ports[{i}]");
+        errs.check(&format!("{path}.name"), names::port_name(&port.name));
+        if !port_names.insert(port.name.clone()) {
+            errs.push(
+                &format!("{path}.name"),
+                format!("port name `{}` is used twice", port.name),
+            );
+        }
+        if port.port == 0 {
+            errs.push(&format!("{path}.port"), "port must be in 1..65535");
+        }
+        ports.push(ModelPort {
+            name: port.name.clone(),
+            port: port.port,
+            protocol: match port.protocol.unwrap_or(Protocol::TCP) {
+                Protocol::TCP => "TCP",
+                Protocol::UDP => "UDP",
+                Protocol::SCTP => "SCTP",
+            },
+        });
+    }
+
+    let headless_name = p
+        .services
+        .as_ref()
+        .and_then(|s| s.headless.as_ref())
+        .and_then(|h| h.name.clone())
+        .unwrap_or_else(|| p.name.clone());
+
+    // Values profile text may use as {{ name }}, {{ namespace }}, ...
+    let vars = TemplateVars {
+        name: &p.name,
+        namespace: namespace.as_deref(),
+        headless: &headless_name,
+        replicas,
+        cluster_domain: &opts.cluster_domain,
+    };
+
+    // Config files and roles.
+    let config_spec = p.config.clone().unwrap_or_default();
+    let mut data: IndexMap<String, String> = IndexMap::new();
+    let mut shared_files = Vec::new();
+    for (file, content) in &config_spec.files {
+        let path = join_key("config.files", file);
+        errs.check(&path, names::config_key(file));
+        reserved_file(&mut errs, &path, file);
+        match vars.expand(content) {
+            Ok(text) => {
+                data.insert(file.clone(), text);
+            }
+            Err(e) => errs.push(&path, e),
+        }
+        shared_files.push(file.clone());
+    }
+    let mut parsed_roles = Vec::new();
+    let mut role_names = BTreeSet::new();
+    for (i, role) in p.roles.iter().enumerate() {
+        let path = format!("roles[{i}]");
+        errs.check(
+            &format!("{path}.name"),
+            names::dns_label(&role.name, 63).map_err(|e| format!("role name `{}` {e}", role.name)),
+        );
+        if !role_names.insert(role.name.clone()) {
+            errs.push(
+                &format!("{path}.name"),
+                format!("role `{}` is defined twice", role.name),
+            );
+        }
+        match roles::parse_ordinals(&role.ordinals) {
+            Ok(r) => parsed_roles.push((role.name.as_str(), r)),
+            Err(e) => errs.push(&format!("{path}.ordinals"), e),
+        }
+        for (file, content) in &role.files {
+            let fpath = join_key(&format!("{path}.files"), file);
+            errs.check(&fpath, names::config_key(file));
+            reserved_file(&mut errs, &fpath, file);
+            let key = role_key(&role.name, file);
+            if data.contains_key(&key) {
+                errs.push(
+                    &fpath,
+                    format!("ConfigMap key `{key}` is used twice; rename the file"),
+                );
+            }
+            match vars.expand(content) {
+                Ok(text) => {
+                    data.insert(key, text);
+                }
+                Err(e) => errs.push(&fpath, e),
+            }
+        }
+    }
+    if parsed_roles.len() == p.roles.len() && !p.roles.is_empty() {
+        if let Err((i, e)) = roles::check_cover(&parsed_roles) {
+            errs.push(&format!("roles[{i}].ordinals"), e);
+        }
+    }
+
+    let user_script = match p.role_init.as_ref().and_then(|r| r.script.as_deref()) {
+        Some(s) => match vars.expand(s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errs.push("roleInit.script", e);
+                None
+            }
+        },
+        None => None,
+    };
+    let mount_path = config_spec
+        .mount_path
+        .clone()
+        .unwrap_or_else(|| format!("/etc/{}", p.name));
+    if config_spec.mount_path.is_some() {
+        errs.check("config.mountPath", names::abs_path(&mount_path));
+    }
+    let needs_init = !p.roles.is_empty() || user_script.is_some();
+    if p.role_init.as_ref().is_some_and(|r| r.image.is_some()) && !needs_init {
+        errs.push("roleInit.image", "roleInit.image is set but there are no roles and no roleInit.script, so no role init container runs");
+    }
+    let role_init = needs_init.then(|| {
+        let shared: Vec<(String, &str)> = shared_files
+            .iter()
+            .map(|f| (format!("shared/{f}"), f.as_str()))
+            .collect();
+        let shell_roles: Vec<roles::ShellRole> = p
+            .roles
+            .iter()
+            .zip(parsed_roles.iter())
+            .map(|(role, (_, ranges))| roles::ShellRole {
+                name: &role.name,
+                ranges,
+                files: role
+                    .files
+                    .keys()
+                    .map(|f| (format!("roles/{}/{f}", role.name), f.as_str()))
+                    .collect(),
+            })
+            .collect();
+        ModelRoleInit {
+            image: p
+                .role_init
+                .as_ref()
+                .and_then(|r| r.image.clone())
+                .unwrap_or_else(|| image.clone()),
+            script: roles::init_script(&shared, &shell_roles, user_script.as_deref()),
+            source_dir: roles::SOURCE_DIR,
+        }
+    });
+    let config = (!data.is_empty() || needs_init).then(|| {
+        let mut items = Vec::new();
+        if needs_init {
+            for f in &shared_files {
+                items.push(json!({"key": f, "path": format!("shared/{f}")}));
+            }
+            for role in &p.roles {
+                for f in role.files.keys() {
+                    items.push(json!({"key": role_key(&role.name, f), "path": format!("roles/{}/{f}", role.name)}));
+                }
+            }
+        }
+        ModelConfig {
+            name: p.name.clone(),
+            mount_path: mount_path.clone(),
+            data: data.clone(),
+            items,
+        }
+    });
+
+    // Secret.
+    let secret_spec = p.secret.clone().unwrap_or_default();
+    let mut secret_data = IndexMap::new();
+    if let Some(existing) = &secret_spec.existing {
+        errs.check(
+            "secret.existing",
+            names::dns_subdomain(existing).map_err(|e| format!("`{existing}` {e}")),
+        );
+        if !secret_spec.data.is_empty() {
+            errs.push("secret.data", "secret.data and secret.existing exclude each other: with `existing` no Secret is rendered");
+        }
+        if secret_spec.name.is_some() {
+            errs.push(
+                "secret.name",
+                "secret.name and secret.existing exclude each other",
+            );
+        }
+    }
+    for (key, source) in &secret_spec.data {
+        let path = join_key("secret.data", key);
+        errs.check(&path, names::config_key(key));
+        match read_secret(source, loaded) {
+            Ok(bytes) => {
+                secret_data.insert(
+                    key.clone(),
+                    base64::engine::general_purpose::STANDARD.encode(bytes),
+                );
+            }
+            Err(e) => errs.push(&path, e),
+        }
+    }
+    let secret_name = secret_spec.existing.clone().or_else(|| {
+        (!secret_spec.data.is_empty())
+            .then(|| secret_spec.name.clone().unwrap_or_else(|| p.name.clone()))
+    });
+    if let Some(n) = &secret_spec.name {
+        errs.check(
+            "secret.name",
+            names::dns_subdomain(n).map_err(|e| format!("`{n}` {e}")),
+        );
+    }
+
+    // Environment.
+    let mut env = Vec::new();
+    for (name, value) in &p.env {
+        let path = join_key("env", name);
+        errs.check(&path, names::env_name(name));
+        let mut e = ModelEnv {
+            name: name.clone(),
+            value: None,
+            secret_key: None,
+            config_map_key: None,
+            field_path: None,
+        };
+        match value {
+            EnvValue::Literal(v) => match vars.expand(v) {
+                Ok(t) => e.value = Some(t),
+                Err(msg) => errs.push(&path, msg),
+            },
+            EnvValue::Secret(key) => {
+                if secret_spec.existing.is_none()
+                    && !secret_data.contains_key(key)
+                    && !secret_spec.data.contains_key(key)
+                {
+                    let known: Vec<&str> = secret_spec.data.keys().map(String::as_str).collect();
+                    let hint = match crate::profile::error::did_you_mean(key, &known) {
+                        Some(k) => format!("; did you mean `{k}`?"),
+                        None if known.is_empty() => {
+                            "; add it under secret.data or set secret.existing".into()
+                        }
+                        None => format!("; keys are: {}", known.join(", ")),
+                    };
+                    errs.push(
+                        &format!("{path}.secret"),
+                        format!("`{key}` is not a key of the Secret{hint}"),
+                    );
+                }
+                e.secret_key = Some(key.clone());
+            }
+            EnvValue::ConfigMap(key) => {
+                if !config_spec.files.contains_key(key) {
+                    let known: Vec<&str> = config_spec.files.keys().map(String::as_str).collect();
+                    let hint = match crate::profile::error::did_you_mean(key, &known) {
+                        Some(k) => format!("; did you mean `{k}`?"),
+                        None if known.is_empty() => "; config.files is empty".into(),
+                        None => format!("; keys are: {}", known.join(", ")),
+                    };
+                    errs.push(
+                        &format!("{path}.configMap"),
+                        format!("`{key}` is not a key of the ConfigMap (config.files){hint}"),
+                    );
+                }
+                e.config_map_key = Some(key.clone());
+            }
+            EnvValue::Field(f) => {
+                let ok = FIELD_PATHS.contains(&f.as_str())
+                    || ["metadata.labels['", "metadata.annotations['"]
+                        .iter()
+                        .any(|pre| f.starts_with(pre) && f.ends_with("']"));
+                if !ok {
+                    errs.push(
+                        &format!("{path}.field"),
+                        format!(
+                            "`{f}` is not a downward-API field; use one of {}",
+                            FIELD_PATHS.join(", ")
+                        ),
+                    );
+                }
+                e.field_path = Some(f.clone());
+            }
+        }
+        env.push(e);
+    }
+
+    // Resources.
+    let resources = match &p.resources {
+        Some(r) => {
+            for (section, map) in [("requests", &r.requests), ("limits", &r.limits)] {
+                for (k, v) in map {
+                    let path = join_key(&format!("resources.{section}"), k);
+                    if let Err(e) = names::quantity(v) {
+                        errs.push(&path, e);
+                    }
+                    if !["cpu", "memory", "ephemeral-storage"].contains(&k.as_str())
+                        && !k.contains('/')
+                    {
+                        errs.push(&path, format!("unknown resource `{k}`; use cpu, memory, ephemeral-storage or a vendor/resource name"));
+                    }
+                }
+            }
+            for (k, req) in &r.requests {
+                if let (Some(lim), Ok(a)) = (r.limits.get(k), names::quantity(req)) {
+                    if names::quantity(lim).is_ok_and(|b| a > b) {
+                        errs.push(
+                            &join_key("resources.requests", k),
+                            format!("request {req} is above the limit {lim}"),
+                        );
+                    }
+                }
+            }
+            ModelResources {
+                requests: r.requests.clone(),
+                limits: r.limits.clone(),
+            }
+        }
+        None => ModelResources {
+            requests: IndexMap::from([
+                ("cpu".into(), "100m".into()),
+                ("memory".into(), "256Mi".into()),
+            ]),
+            limits: IndexMap::from([("memory".into(), "256Mi".into())]),
+        },
+    };
+
+    // Probes.
+    let mut probes = IndexMap::new();
+    match &p.probes {
+        Some(spec) => {
+            for (kind, probe) in [
+                ("readiness", &spec.readiness),
+                ("liveness", &spec.liveness),
+                ("startup", &spec.startup),
+            ] {
+                if let Some(probe) = probe {
+                    if let Some(j) =
+                        probe_json(probe, &format!("probes.{kind}"), &port_names, &mut errs)
+                    {
+                        probes.insert(kind, j);
+                    }
+                }
+            }
+        }
+        None => {
+            if let Some(first) = ports.first() {
+                probes.insert(
+                    "readiness",
+                    json!({"tcpSocket": {"port": first.name}, "periodSeconds": 10}),
+                );
+                probes.insert("liveness", json!({"tcpSocket": {"port": first.name}, "initialDelaySeconds": 30, "periodSeconds": 20}));
+            }
+        }
+    }
+
+    // Update strategy.
+    let update_strategy = match &p.update_strategy {
+        Some(u) if u.kind == Some(UpdateType::OnDelete) => {
+            if u.partition.is_some() || u.max_unavailable.is_some() {
+                errs.push("updateStrategy", "with type OnDelete no other key is allowed (partition and maxUnavailable apply to RollingUpdate)");
+            }
+            json!({"type": "OnDelete"})
+        }
+        Some(u) => {
+            let mut ru = serde_json::Map::new();
+            if let Some(part) = u.partition {
+                ru.insert("partition".into(), json!(part));
+            }
+            if let Some(mu) = &u.max_unavailable {
+                if *mu == IntOrPercent::Int(0) {
+                    errs.push(
+                        "updateStrategy.maxUnavailable",
+                        "maxUnavailable must be at least 1",
+                    );
+                }
+                ru.insert("maxUnavailable".into(), int_or_percent(mu));
+            }
+            if ru.is_empty() {
+                json!({"type": "RollingUpdate"})
+            } else {
+                json!({"type": "RollingUpdate", "rollingUpdate": ru})
+            }
+        }
+        None => json!({"type": "RollingUpdate"}),
+    };
+
+    // Storage.
+    let storage = match &p.storage {
+        None => {
+            errs.push("", "missing required key `storage`: give a size (`storage: {size: 10Gi}`) or `storage: none` for an emptyDir");
+            None
+        }
+        Some(StorageSpec::None) => Some(ModelStorage {
+            persistent: false,
+            claim_name: "data".into(),
+            mount_path: "/data".into(),
+            sub_path: None,
+            size: None,
+            class_name: None,
+            access_modes: vec![],
+            retention: None,
+            local_class: None,
+        }),
+        Some(StorageSpec::Persistent(s)) => Some(storage_model(s, &p.name, &mut errs)),
+    };
+    let mut persistent_volumes = Vec::new();
+    if let (Some(StorageSpec::Persistent(s)), Some(st)) = (&p.storage, &storage) {
+        if let Some(local) = &s.local {
+            errs.check("storage.local.path", names::abs_path(&local.path));
+            if local.nodes.is_empty() {
+                errs.push(
+                    "storage.local.nodes",
+                    "list at least one node name for the local PersistentVolumes",
+                );
+            }
+            for (i, n) in local.nodes.iter().enumerate() {
+                errs.check(
+                    &format!("storage.local.nodes[{i}]"),
+                    names::dns_subdomain(n).map_err(|e| format!("node `{n}` {e}")),
+                );
+            }
+            let count = local.count.unwrap_or(replicas);
+            if count < replicas {
+                errs.push("storage.local.count", format!("{count} local PersistentVolumes for {replicas} replicas: pods above ordinal {} would stay Pending", count.saturating_sub(1)));
+            }
+            if count > MAX_REPLICAS {
+                errs.push(
+                    "storage.local.count",
+                    format!("at most {MAX_REPLICAS} local PersistentVolumes are supported"),
+                );
+            }
+            let bind = local.bind_to_claims.unwrap_or(false);
+            if bind && namespace.is_none() {
+                errs.push("storage.local.bindToClaims", "bindToClaims pre-binds each PV to a claim in a namespace: set `namespace` (or pass -n)");
+            }
+            if !local.nodes.is_empty() && count <= MAX_REPLICAS {
+                let base = local.path.trim_end_matches('/');
+                for i in 0..count {
+                    let pv_name = match &namespace {
+                        Some(ns) => format!("{ns}-{}-{}-{i}", st.claim_name, p.name),
+                        None => format!("{}-{}-{i}", st.claim_name, p.name),
+                    };
+                    persistent_volumes.push(ModelPv {
+                        name: pv_name,
+                        node: local.nodes[i as usize % local.nodes.len()].clone(),
+                        path: format!("{base}/{}-{i}", p.name),
+                        claim: bind.then(|| format!("{}-{}-{i}", st.claim_name, p.name)),
+                    });
+                }
+            }
+        }
+    }
+
+    // Services.
+    let services_spec = p.services.clone().unwrap_or_default();
+    errs.check(
+        "services.headless.name",
+        names::dns_label(&headless_name, 63).map_err(|e| format!("`{headless_name}` {e}")),
+    );
+    let read = match &services_spec.read {
+        Some(Toggle::Off) => None,
+        Some(Toggle::On(r)) => Some(ModelReadService {
+            name: r.name.clone().unwrap_or_else(|| format!("{}-read", p.name)),
+            kind: match r.kind.unwrap_or(ServiceType::ClusterIP) {
+                ServiceType::ClusterIP => "ClusterIP",
+                ServiceType::NodePort => "NodePort",
+                ServiceType::LoadBalancer => "LoadBalancer",
+            },
+        }),
+        None => Some(ModelReadService {
+            name: format!("{}-read", p.name),
+            kind: "ClusterIP",
+        }),
+    };
+    if let Some(r) = &read {
+        errs.check(
+            "services.read.name",
+            names::dns_label(&r.name, 63).map_err(|e| format!("`{}` {e}", r.name)),
+        );
+        if r.name == headless_name {
+            errs.push(
+                "services.read.name",
+                "the read Service needs a name other than the headless Service's",
+            );
+        }
+    }
+    let primary = match &services_spec.primary {
+        None => None,
+        Some(pr) => {
+            let name = pr
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{}-primary", p.name));
+            errs.check(
+                "services.primary.name",
+                names::dns_label(&name, 63).map_err(|e| format!("`{name}` {e}")),
+            );
+            match parsed_roles.first() {
+                Some((_, ranges))
+                    if ranges.len() == 1 && ranges[0].end == Some(ranges[0].start) =>
+                {
+                    Some(ModelPrimaryService {
+                        name,
+                        pod_name: format!("{}-{}", p.name, ranges[0].start),
+                    })
+                }
+                Some((role, _)) => {
+                    errs.push("services.primary", format!("the primary Service selects the pod of the first role, but role `{role}` has more than one ordinal; a Service selector cannot pick several ordinals"));
+                    None
+                }
+                None => {
+                    errs.push(
+                        "services.primary",
+                        "the primary Service selects the pods of the first role: define `roles`",
+                    );
+                    None
+                }
+            }
+        }
+    };
+    if ports.is_empty() {
+        errs.push("", "missing `ports`: the headless Service needs at least one port (`ports: [{name: app, port: 8080}]`)");
+    }
+
+    // PodDisruptionBudget.
+    let pdb = match &p.pdb {
+        Some(Toggle::Off) => None,
+        Some(Toggle::On(s)) => pdb_json(s, &mut errs),
+        None if replicas > 1 => Some(json!({"maxUnavailable": 1})),
+        None => None,
+    };
+
+    // Raw Kubernetes objects from the profile: checked against their types now, so a typo
+    // is reported at its place in the profile.
+    let mut container_names: BTreeSet<String> =
+        BTreeSet::from([p.name.clone(), "role-init".to_string()]);
+    for (list, field) in [
+        (&p.init_containers, "initContainers"),
+        (&p.sidecars, "sidecars"),
+    ] {
+        for (i, c) in list.iter().enumerate() {
+            let path = format!("{field}[{i}]");
+            check_k8s::<k8s_openapi::api::core::v1::Container>(c, &path, &mut errs);
+            match c.get("name").and_then(Json::as_str) {
+                Some(n) if !container_names.insert(n.to_string()) => errs.push(
+                    &format!("{path}.name"),
+                    format!("container name `{n}` is already used"),
+                ),
+                _ => {}
+            }
+        }
+    }
+    let mut volume_names: BTreeSet<String> = BTreeSet::from([
+        st_claim(&storage),
+        CONFIG_VOLUME.into(),
+        CONFIG_SOURCE_VOLUME.into(),
+    ]);
+    for (i, v) in p.volumes.iter().enumerate() {
+        let path = format!("volumes[{i}]");
+        check_k8s::<k8s_openapi::api::core::v1::Volume>(v, &path, &mut errs);
+        if let Some(n) = v.get("name").and_then(Json::as_str) {
+            if !volume_names.insert(n.to_string()) {
+                errs.push(&format!("{path}.name"), format!("volume name `{n}` is already used (`{}` and `{CONFIG_VOLUME}` are reserved)", st_claim(&storage)));
+            }
+        }
+    }
+    if let Some(pt) = &p.pod_template {
+        let mut probe = pt.clone();
+        probe.entry("containers").or_insert_with(|| json!([]));
+        check_k8s::<k8s_openapi::api::core::v1::PodSpec>(
+            &Json::Object(probe),
+            "podTemplate",
+            &mut errs,
+        );
+    }
+
+    if !errs.list.is_empty() {
+        return Err(errs.list);
+    }
+    let storage = storage.expect("storage errors were reported above");
+
+    let mut labels = IndexMap::new();
+    labels.insert("app.kubernetes.io/name".to_string(), p.name.clone());
+    labels.insert(
+        "app.kubernetes.io/managed-by".to_string(),
+        "sts-gen".to_string(),
+    );
+    let selector_labels = IndexMap::from([("app.kubernetes.io/name".to_string(), p.name.clone())]);
+    for (k, v) in &p.labels {
+        if !labels.contains_key(k) {
+            labels.insert(k.clone(), v.clone());
+        }
+    }
+
+    Ok(Model {
+        name: p.name.clone(),
+        namespace,
+        create_namespace: p.create_namespace.unwrap_or(true),
+        labels,
+        annotations: p.annotations.clone(),
+        selector_labels,
+        image,
+        image_pull_policy: match p.image_pull_policy.unwrap_or(PullPolicy::IfNotPresent) {
+            PullPolicy::Always => "Always",
+            PullPolicy::IfNotPresent => "IfNotPresent",
+            PullPolicy::Never => "Never",
+        },
+        replicas,
+        command: p.command.clone(),
+        args: p.args.clone(),
+        ports,
+        env,
+        resources,
+        probes,
+        pod_management_policy: match p
+            .pod_management_policy
+            .unwrap_or(PodManagementPolicy::OrderedReady)
+        {
+            PodManagementPolicy::OrderedReady => "OrderedReady",
+            PodManagementPolicy::Parallel => "Parallel",
+        },
+        update_strategy,
+        termination_grace_period_seconds: p.termination_grace_period_seconds.unwrap_or(30),
+        service_account_name: p.name.clone(),
+        storage,
+        persistent_volumes,
+        config,
+        role_init,
+        secret: ModelSecret {
+            render: secret_spec.existing.is_none() && !secret_data.is_empty(),
+            name: secret_name,
+            data: secret_data,
+        },
+        services: ModelServices {
+            headless: ModelHeadless {
+                name: headless_name,
+                publish_not_ready_addresses: services_spec
+                    .headless
+                    .as_ref()
+                    .and_then(|h| h.publish_not_ready_addresses)
+                    .unwrap_or(false),
+            },
+            read,
+            primary,
+        },
+        pdb,
+        init_containers: p.init_containers.clone(),
+        sidecars: p.sidecars.clone(),
+        volumes: p.volumes.clone(),
+        pod_template: p.pod_template.clone(),
+    })
+}
+
+fn st_claim(storage: &Option<ModelStorage>) -> String {
+    storage
+        .as_ref()
+        .map(|s| s.claim_name.clone())
+        .unwrap_or_else(|| "data".into())
+}
+
+/// The ConfigMap key holding a role's file.
+fn role_key(role: &str, file: &str) -> String {
+    format!("{role}--{file}")
+}
+
+fn reserved_file(errs: &mut Errors, path: &str, file: &str) {
+    if file == roles::ORDINAL_FILE || file == roles::ROLE_FILE {
+        errs.push(path, format!("`{file}` is reserved: the role init container writes the pod's ordinal and role there"));
+    }
+}
+
+fn storage_model(s: &Storage, name: &str, errs: &mut Errors) -> ModelStorage {
+    match names::quantity(&s.size) {
+        Ok(v) if v > 0.0 => {}
+        Ok(_) => errs.push("storage.size", "storage size must be more than zero"),
+        Err(e) => errs.push("storage.size", e),
+    }
+    let claim_name = s.claim_name.clone().unwrap_or_else(|| "data".into());
+    errs.check(
+        "storage.claimName",
+        names::dns_label(&claim_name, 63).map_err(|e| format!("`{claim_name}` {e}")),
+    );
+    if claim_name == CONFIG_VOLUME || claim_name == CONFIG_SOURCE_VOLUME {
+        errs.push(
+            "storage.claimName",
+            format!("`{claim_name}` is reserved for the config volume"),
+        );
+    }
+    let mount_path = s.mount_path.clone().unwrap_or_else(|| "/data".into());
+    errs.check("storage.mountPath", names::abs_path(&mount_path));
+    if let Some(sp) = &s.sub_path {
+        if sp.starts_with('/') || sp.split('/').any(|p| p == "..") {
+            errs.push(
+                "storage.subPath",
+                "subPath must be a relative path without `..`",
+            );
+        }
+    }
+    let class_name = match (&s.class_name, &s.local) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Some(_)) => Some("local-storage".to_string()),
+        (None, None) => None,
+    };
+    if let Some(c) = &class_name {
+        errs.check(
+            "storage.className",
+            names::dns_subdomain(c).map_err(|e| format!("`{c}` {e}")),
+        );
+    }
+    let access_modes = s
+        .access_modes
+        .clone()
+        .unwrap_or_else(|| vec![AccessMode::ReadWriteOnce]);
+    if access_modes.is_empty() {
+        errs.push("storage.accessModes", "list at least one access mode");
+    }
+    let _ = name;
+    ModelStorage {
+        persistent: true,
+        claim_name,
+        mount_path,
+        sub_path: s.sub_path.clone(),
+        size: Some(s.size.clone()),
+        class_name: class_name.clone(),
+        access_modes,
+        retention: s.retention.as_ref().map(|r| {
+            json!({
+                "whenDeleted": r.when_deleted.unwrap_or(RetainOrDelete::Retain),
+                "whenScaled": r.when_scaled.unwrap_or(RetainOrDelete::Retain),
+            })
+        }),
+        local_class: s.local.as_ref().map(|l| ModelLocalClass {
+            name: class_name.unwrap_or_default(),
+            reclaim_policy: l.reclaim_policy.unwrap_or(RetainOrDelete::Retain),
+        }),
+    }
+}
+
+fn int_or_percent(v: &IntOrPercent) -> Json {
+    match v {
+        IntOrPercent::Int(i) => json!(i),
+        IntOrPercent::Percent(p) => json!(p),
+    }
+}
+
+fn pdb_json(s: &PdbSettings, errs: &mut Errors) -> Option<Json> {
+    match (&s.max_unavailable, &s.min_available) {
+        (Some(_), Some(_)) => {
+            errs.push("pdb", "set maxUnavailable or minAvailable, not both");
+            None
+        }
+        (Some(m), None) => Some(json!({"maxUnavailable": int_or_percent(m)})),
+        (None, Some(m)) => Some(json!({"minAvailable": int_or_percent(m)})),
+        (None, None) => Some(json!({"maxUnavailable": 1})),
+    }
+}
+
+fn probe_json(
+    probe: &Probe,
+    path: &str,
+    ports: &BTreeSet<String>,
+    errs: &mut Errors,
+) -> Option<Json> {
+    let handlers = [
+        probe.exec.is_some(),
+        probe.tcp.is_some(),
+        probe.http.is_some(),
+    ];
+    if handlers.iter().filter(|h| **h).count() != 1 {
+        errs.push(path, "a probe needs exactly one of `exec`, `tcp` or `http`");
+        return None;
+    }
+    let port_ref = |r: &PortRef, at: &str, errs: &mut Errors| -> Json {
+        match r {
+            PortRef::Number(n) => json!(n),
+            PortRef::Name(n) => {
+                if !ports.contains(n) {
+                    let known: Vec<&str> = ports.iter().map(String::as_str).collect();
+                    let hint = crate::profile::error::did_you_mean(n, &known)
+                        .map(|k| format!("; did you mean `{k}`?"))
+                        .unwrap_or_default();
+                    errs.push(at, format!("`{n}` is not one of the declared ports{hint}"));
+                }
+                json!(n)
+            }
+        }
+    };
+    let mut out = serde_json::Map::new();
+    if let Some(cmd) = &probe.exec {
+        if cmd.is_empty() {
+            errs.push(&format!("{path}.exec"), "exec needs a command");
+        }
+        out.insert("exec".into(), json!({"command": cmd}));
+    }
+    if let Some(t) = &probe.tcp {
+        out.insert(
+            "tcpSocket".into(),
+            json!({"port": port_ref(t, &format!("{path}.tcp"), errs)}),
+        );
+    }
+    if let Some(h) = &probe.http {
+        let mut get = serde_json::Map::new();
+        if !h.path.starts_with('/') {
+            errs.push(
+                &format!("{path}.http.path"),
+                "an HTTP probe path starts with `/`",
+            );
+        }
+        get.insert("path".into(), json!(h.path));
+        get.insert(
+            "port".into(),
+            port_ref(&h.port, &format!("{path}.http.port"), errs),
+        );
+        if let Some(s) = h.scheme {
+            get.insert(
+                "scheme".into(),
+                json!(if s == HttpScheme::HTTPS {
+                    "HTTPS"
+                } else {
+                    "HTTP"
+                }),
+            );
+        }
+        out.insert("httpGet".into(), Json::Object(get));
+    }
+    for (k, v) in [
+        ("initialDelaySeconds", probe.initial_delay_seconds),
+        ("periodSeconds", probe.period_seconds),
+        ("timeoutSeconds", probe.timeout_seconds),
+        ("successThreshold", probe.success_threshold),
+        ("failureThreshold", probe.failure_threshold),
+    ] {
+        if let Some(v) = v {
+            out.insert(k.into(), json!(v));
+        }
+    }
+    Some(Json::Object(out))
+}
+
+/// Reads a secret value. Errors name the source (variable, file), never the value.
+fn read_secret(source: &SecretSource, loaded: &Loaded) -> Result<Vec<u8>, String> {
+    match source {
+        SecretSource::Value(v) => Ok(v.clone().into_bytes()),
+        SecretSource::FromEnv(var) => match std::env::var_os(var) {
+            Some(v) => Ok(v.into_encoded_bytes()),
+            None => Err(format!(
+                "environment variable `{var}` is not set (fromEnv reads it at render time)"
+            )),
+        },
+        SecretSource::FromFile(f) => {
+            let path = loaded.base_dir.join(f);
+            std::fs::read(&path).map_err(|e| {
+                format!(
+                    "cannot read `{}`: {}",
+                    path.display(),
+                    crate::profile::io_reason(&e)
+                )
+            })
+        }
+    }
+}
+
+/// Deserializes a raw Kubernetes object from the profile into its k8s-openapi type and
+/// reports any field the type does not know (it would be silently dropped otherwise).
+fn check_k8s<T: serde::de::DeserializeOwned>(value: &Json, path: &str, errs: &mut Errors) {
+    let mut unknown = Vec::new();
+    let result: Result<T, _> = serde_ignored::deserialize(value, |p| unknown.push(p.to_string()));
+    match result {
+        Err(e) => errs.push(path, format!("not a valid Kubernetes object here: {e}")),
+        Ok(_) => {
+            for u in unknown {
+                errs.push(
+                    &format!("{path}.{u}"),
+                    format!("unknown field `{u}` (Kubernetes would drop it)"),
+                );
+            }
+        }
+    }
+}
+
+/// The variables profile text may use.
+struct TemplateVars<'a> {
+    name: &'a str,
+    namespace: Option<&'a str>,
+    headless: &'a str,
+    replicas: u32,
+    cluster_domain: &'a str,
+}
+
+impl TemplateVars<'_> {
+    /// Expands `{{ name }}` and friends in profile text; the result stays plain data.
+    fn expand(&self, text: &str) -> Result<String, String> {
+        if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
+            return Ok(text.to_string());
+        }
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .expect("default delimiters are valid"),
+        );
+        env.set_debug(false);
+        let mut ctx = std::collections::BTreeMap::new();
+        ctx.insert("name", minijinja::Value::from(self.name));
+        ctx.insert("headless", minijinja::Value::from(self.headless));
+        ctx.insert("replicas", minijinja::Value::from(self.replicas));
+        ctx.insert("clusterDomain", minijinja::Value::from(self.cluster_domain));
+        if let Some(ns) = self.namespace {
+            ctx.insert("namespace", minijinja::Value::from(ns));
+        }
+        env.render_str(text, minijinja::Value::from(ctx)).map_err(|e| {
+            let detail = match e.kind() {
+                minijinja::ErrorKind::UndefinedError if self.namespace.is_none() && text.contains("namespace") => {
+                    "`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".to_string()
+                }
+                minijinja::ErrorKind::UndefinedError => {
+                    "unknown variable; profile text may use {{ name }}, {{ namespace }}, {{ headless }}, {{ replicas }} and {{ clusterDomain }}".to_string()
+                }
+                _ => format!("{} (write a literal `{{{{` as `{{{{ '{{{{' }}}}`)", e.detail().unwrap_or("template syntax error")),
+            };
+            let line = e.line().map(|l| format!(" at line {l} of the text")).unwrap_or_default();
+            format!("{detail}{line}")
+        })
+    }
+}

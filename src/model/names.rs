@@ -1,0 +1,216 @@
+//! Validators for the names and values Kubernetes itself constrains.
+
+/// RFC 1123 label: lower-case alphanumerics and `-`, starting and ending alphanumeric.
+pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > max {
+        return Err(format!(
+            "is {} characters; at most {max} are allowed",
+            s.len()
+        ));
+    }
+    let ok_chars = s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ends_ok = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !ok_chars || !ends_ok(s.bytes().next()) || !ends_ok(s.bytes().last()) {
+        return Err(
+            "is not a DNS-1123 label (lower-case letters, digits and `-`, starting and ending with a letter or digit)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+pub fn dns_subdomain(s: &str) -> Result<(), String> {
+    if s.len() > 253 {
+        return Err(format!(
+            "is {} characters; at most 253 are allowed",
+            s.len()
+        ));
+    }
+    for part in s.split('.') {
+        dns_label(part, 63).map_err(|_| {
+            "is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)".to_string()
+        })?;
+    }
+    Ok(())
+}
+
+/// IANA service name, the rule for container and Service port names.
+pub fn port_name(s: &str) -> Result<(), String> {
+    if s.len() > 15 {
+        return Err(format!(
+            "port name `{s}` is {} characters; Kubernetes allows at most 15",
+            s.len()
+        ));
+    }
+    let ok = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().any(|b| b.is_ascii_lowercase())
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--");
+    if !ok {
+        return Err(format!(
+            "port name `{s}` must be lower-case letters, digits and single `-`, with at least one letter"
+        ));
+    }
+    Ok(())
+}
+
+/// A label or annotation key: optional DNS-subdomain prefix, `/`, name of at most 63.
+pub fn qualified_name(s: &str) -> Result<(), String> {
+    let (prefix, name) = match s.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    if let Some(p) = prefix {
+        dns_subdomain(p).map_err(|e| format!("prefix `{p}` {e}"))?;
+    }
+    if name.is_empty() || name.len() > 63 || !label_value_chars(name) {
+        return Err(format!(
+            "`{s}` is not a valid key (name part: 1-63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric)"
+        ));
+    }
+    Ok(())
+}
+
+/// A label value: empty, or at most 63 of `[A-Za-z0-9-_.]` starting and ending alphanumeric.
+pub fn label_value(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    if s.len() > 63 || !label_value_chars(s) {
+        return Err(
+            "is not a valid label value (at most 63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+fn label_value_chars(s: &str) -> bool {
+    let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && alnum(s.bytes().next())
+        && alnum(s.bytes().last())
+}
+
+/// A ConfigMap or Secret key.
+pub fn config_key(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !ok {
+        return Err(format!(
+            "`{s}` is not a valid file/key name (letters, digits, `-`, `_`, `.`; not `.` or `..`)"
+        ));
+    }
+    Ok(())
+}
+
+/// An environment variable name: Kubernetes accepts any printable ASCII except `=`.
+pub fn env_name(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty() && s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'=');
+    if !ok {
+        return Err(format!(
+            "`{s}` is not a valid environment variable name (printable ASCII without `=`)"
+        ));
+    }
+    Ok(())
+}
+
+/// A Kubernetes resource quantity such as `500m`, `10Gi` or `1e3`; returns its value in
+/// bytes/units as f64 for comparisons.
+pub fn quantity(s: &str) -> Result<f64, String> {
+    let bad = || format!("`{s}` is not a Kubernetes quantity (examples: 500m, 1, 10Gi, 512Mi, 1G)");
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let num_len = body
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'.')
+        .count();
+    let (num, suffix) = body.split_at(num_len);
+    if num.is_empty() || num == "." || num.matches('.').count() > 1 {
+        return Err(bad());
+    }
+    let value: f64 = num.parse().map_err(|_| bad())?;
+    let mult = match suffix {
+        "" => 1.0,
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024f64,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        exp if exp.starts_with(['e', 'E']) => {
+            let e: i32 = exp[1..].parse().map_err(|_| bad())?;
+            10f64.powi(e)
+        }
+        _ => return Err(bad()),
+    };
+    let sign = if s.starts_with('-') { -1.0 } else { 1.0 };
+    Ok(sign * value * mult)
+}
+
+/// An absolute, clean path (no `..`), as Kubernetes requires for mount paths.
+pub fn abs_path(s: &str) -> Result<(), String> {
+    if !s.starts_with('/') {
+        return Err(format!("`{s}` must be an absolute path"));
+    }
+    if s.split('/').any(|p| p == "..") {
+        return Err(format!("`{s}` must not contain `..`"));
+    }
+    if s.contains(':') || s.contains('\n') {
+        return Err(format!("`{s}` must not contain `:` or a newline"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities() {
+        assert_eq!(quantity("10Gi").unwrap(), 10.0 * 1024f64.powi(3));
+        assert_eq!(quantity("500m").unwrap(), 0.5);
+        assert_eq!(quantity("1e3").unwrap(), 1000.0);
+        for bad in ["10Gb", "", "Gi", "1.2.3", "ten", "10 Gi", "1e"] {
+            assert!(quantity(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert!(dns_label("mysql-0", 63).is_ok());
+        for bad in ["MySQL", "-a", "a-", "a_b", "", "a.b"] {
+            assert!(dns_label(bad, 63).is_err(), "{bad}");
+        }
+        assert!(dns_label(&"a".repeat(53), 52).is_err());
+        assert!(port_name("xtrabackup").is_ok());
+        assert!(port_name("a-very-long-port-name").is_err());
+        assert!(port_name("80").is_err());
+        assert!(qualified_name("app.kubernetes.io/name").is_ok());
+        assert!(qualified_name("bad key").is_err());
+        assert!(label_value("").is_ok());
+        assert!(label_value("a b").is_err());
+    }
+}

@@ -1,0 +1,268 @@
+//! Render stage: the model → Kubernetes documents, through minijinja templates.
+//!
+//! Templates are embedded at build time (`templates/`) and can be replaced one by one with
+//! `--templates DIR`. Every template whose name ends in `.yaml.j2` renders zero or more YAML
+//! documents. Interpolations must be quoted: the output formatter refuses a string that did
+//! not pass through `tojson` (or another safe filter), so a profile value can never change
+//! the structure of a document. The text is only an intermediate: each document is parsed
+//! and later re-serialized canonically by `emit`.
+
+use std::path::Path;
+
+use minijinja::value::ValueKind;
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
+use serde_json::Value as Json;
+
+use crate::model::Model;
+
+/// One document as a template produced it.
+#[derive(Debug, Clone)]
+pub struct RenderedDoc {
+    /// The template it came from, for error messages.
+    pub template: String,
+    pub value: Json,
+}
+
+/// A template failed to load, render, or produce YAML.
+#[derive(Debug, thiserror::Error)]
+#[error("template `{template}`: {message}")]
+pub struct RenderError {
+    pub template: String,
+    pub message: String,
+}
+
+/// A compiled set of templates; build once per process and reuse for every profile.
+pub struct Renderer {
+    env: Environment<'static>,
+    /// Object templates in render order.
+    object_templates: Vec<String>,
+}
+
+impl Renderer {
+    /// Loads the embedded templates, then replaces or adds those found in `dir`.
+    pub fn new(dir: Option<&Path>) -> Result<Self, RenderError> {
+        let mut env = Environment::new();
+        // Whitespace control must be set before templates are compiled.
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .build()
+                .expect("default delimiters are valid"),
+        );
+        minijinja_embed::load_templates!(&mut env);
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_debug(false);
+        env.set_formatter(quoted_only);
+        env.add_filter("merge_labels", merge_labels);
+        if let Some(dir) = dir {
+            load_dir(&mut env, dir)?;
+        }
+        let mut object_templates: Vec<String> = env
+            .templates()
+            .map(|(name, _)| name.to_string())
+            .filter(|n| n.ends_with(".yaml.j2"))
+            .collect();
+        object_templates.sort();
+        Ok(Renderer {
+            env,
+            object_templates,
+        })
+    }
+
+    /// Renders every object template against `model`.
+    pub fn render(&self, model: &Model) -> Result<Vec<RenderedDoc>, RenderError> {
+        let ctx = minijinja::context! { app => Value::from(minijinja::value::Serde(model)) };
+        let mut docs = Vec::new();
+        for name in &self.object_templates {
+            let err = |message: String| RenderError {
+                template: name.clone(),
+                message,
+            };
+            let tmpl = self.env.get_template(name).map_err(|e| err(describe(&e)))?;
+            let text = tmpl.render(ctx.clone()).map_err(|e| err(describe(&e)))?;
+            let values: Vec<Json> = serde_saphyr::from_str_multiple(&text)
+                .map_err(|e| err(format!("produced invalid YAML: {e}")))?;
+            for value in values {
+                match value {
+                    Json::Null => {}
+                    Json::Object(_) => docs.push(RenderedDoc {
+                        template: name.clone(),
+                        value,
+                    }),
+                    other => {
+                        return Err(err(format!(
+                            "produced a document that is not a mapping: {}",
+                            kind_of(&other)
+                        )))
+                    }
+                }
+            }
+        }
+        if let Some(overlay) = &model.pod_template {
+            for doc in &mut docs {
+                if doc.value.get("kind").and_then(Json::as_str) == Some("StatefulSet") {
+                    if let Some(spec) = doc.value.pointer_mut("/spec/template/spec") {
+                        merge(spec, &Json::Object(overlay.clone()));
+                    }
+                }
+            }
+        }
+        Ok(docs)
+    }
+}
+
+fn kind_of(v: &Json) -> &'static str {
+    match v {
+        Json::Array(_) => "a list",
+        Json::String(_) => "a string",
+        Json::Number(_) => "a number",
+        Json::Bool(_) => "a boolean",
+        _ => "a mapping",
+    }
+}
+
+fn describe(e: &Error) -> String {
+    let mut msg = e
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| e.kind().to_string());
+    if let Some(line) = e.line() {
+        msg = format!("line {line}: {msg}");
+    }
+    msg
+}
+
+/// Output formatter: numbers, booleans and safe strings (from `tojson`) pass; anything
+/// else is an error, so no template can write an unquoted profile string.
+fn quoted_only(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &Value,
+) -> Result<(), Error> {
+    match value.kind() {
+        ValueKind::Number | ValueKind::Bool => minijinja::escape_formatter(out, state, value),
+        ValueKind::String if value.is_safe() => minijinja::escape_formatter(out, state, value),
+        ValueKind::Undefined => Err(Error::new(
+            ErrorKind::UndefinedError,
+            "an undefined value is interpolated",
+        )),
+        _ => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "a value is interpolated without `| tojson`; quote every value so profile text cannot change the YAML structure",
+        )),
+    }
+}
+
+/// `a | merge_labels(b)`: a mapping with b's entries added to (or replacing) a's.
+fn merge_labels(a: Value, b: Value) -> Result<Value, Error> {
+    let mut out = indexmap::IndexMap::new();
+    for m in [&a, &b] {
+        for key in m.try_iter()? {
+            let v = m.get_item(&key)?;
+            out.insert(key.to_string(), v);
+        }
+    }
+    Ok(Value::from_iter(out))
+}
+
+fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderError> {
+    let err = |message: String| RenderError {
+        template: dir.display().to_string(),
+        message,
+    };
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        err(format!(
+            "cannot read the templates folder: {}",
+            crate::profile::io_reason(&e)
+        ))
+    })?;
+    let mut found = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| err(e.to_string()))?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !name.ends_with(".j2") || !entry.path().is_file() {
+            continue;
+        }
+        let source = std::fs::read_to_string(entry.path())
+            .map_err(|e| err(format!("{name}: {}", crate::profile::io_reason(&e))))?;
+        env.add_template_owned(name.clone(), source)
+            .map_err(|e| RenderError {
+                template: name.clone(),
+                message: describe(&e),
+            })?;
+        found += 1;
+    }
+    if found == 0 {
+        return Err(err("no `*.j2` templates in this folder".into()));
+    }
+    Ok(())
+}
+
+/// Merges `overlay` into `base`: mappings by key, lists of named items by `name`, anything
+/// else replaced (the profile's merge rule).
+pub fn merge(base: &mut Json, overlay: &Json) {
+    match (base, overlay) {
+        (Json::Object(b), Json::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (Json::Array(b), Json::Array(o)) if is_named_list(b) && is_named_list(o) => {
+            for item in o {
+                let name = item.get("name");
+                match b.iter_mut().find(|x| x.get("name") == name) {
+                    Some(existing) => merge(existing, item),
+                    None => b.push(item.clone()),
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+fn is_named_list(items: &[Json]) -> bool {
+    !items.is_empty()
+        && items
+            .iter()
+            .all(|i| i.get("name").is_some_and(Json::is_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_rules() {
+        let mut base = json!({"a": {"x": 1}, "c": [{"name": "m", "v": 1}], "l": [1, 2]});
+        merge(
+            &mut base,
+            &json!({"a": {"y": 2}, "c": [{"name": "m", "w": 2}, {"name": "n"}], "l": [3]}),
+        );
+        assert_eq!(
+            base,
+            json!({"a": {"x": 1, "y": 2}, "c": [{"name": "m", "v": 1, "w": 2}, {"name": "n"}], "l": [3]})
+        );
+    }
+
+    #[test]
+    fn unquoted_interpolation_is_refused() {
+        let mut env = Environment::new();
+        env.set_formatter(quoted_only);
+        let e = env
+            .render_str("a: {{ x }}", minijinja::context! { x => "b: c" })
+            .unwrap_err();
+        assert!(e.to_string().contains("tojson"), "{e}");
+        let ok = env
+            .render_str("a: {{ x | tojson }}", minijinja::context! { x => "b: c" })
+            .unwrap();
+        assert_eq!(ok, "a: \"b: c\"");
+    }
+}

@@ -1,0 +1,165 @@
+//! Directory output: one file per object plus a `kustomization.yaml`.
+//!
+//! Everything is prepared in memory first; files are then written under temporary names and
+//! renamed into place, so a failure before the renames leaves the directory as it was. A
+//! manifest of the files sts-gen wrote lets a later run remove files it no longer renders
+//! while never touching files it did not write.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::check::Doc;
+use crate::emit::yaml_document;
+
+/// The list of files sts-gen wrote into a directory, one per line.
+pub const MANIFEST: &str = ".sts-gen-manifest";
+
+/// One output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutFile {
+    pub name: String,
+    pub content: String,
+    /// Secret files are written with mode 0600.
+    pub private: bool,
+}
+
+/// A directory could not be written; nothing was changed unless `partial` says otherwise.
+#[derive(Debug, thiserror::Error)]
+#[error("{dir}: {message}")]
+pub struct DirError {
+    pub dir: String,
+    pub message: String,
+}
+
+/// The files for `docs` (in apply order) plus the kustomization listing them.
+pub fn plan(docs: &[Doc]) -> Vec<OutFile> {
+    let mut files = Vec::new();
+    for d in docs {
+        files.push(OutFile {
+            name: format!("{}-{}.yaml", d.kind(), d.name()).to_lowercase(),
+            content: yaml_document(&d.value),
+            private: d.kind() == "Secret",
+        });
+    }
+    let mut k = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
+    );
+    for f in &files {
+        k.push_str(&format!("  - {}\n", f.name));
+    }
+    files.push(OutFile {
+        name: "kustomization.yaml".into(),
+        content: k,
+        private: false,
+    });
+    files
+}
+
+/// Writes `files` into `dir`, creating it if needed.
+///
+/// Refuses (changing nothing) when `dir` is a file or a symlink, when it holds files but no
+/// sts-gen manifest, or when a file to write exists but sts-gen did not write it; `force`
+/// lifts the last two.
+pub fn write(dir: &Path, files: &[OutFile], force: bool) -> Result<(), DirError> {
+    let err = |message: String| DirError {
+        dir: dir.display().to_string(),
+        message,
+    };
+    let io =
+        |what: &str, e: std::io::Error| err(format!("{what}: {}", crate::profile::io_reason(&e)));
+    let meta = fs::symlink_metadata(dir);
+    let previous: BTreeSet<String> = match &meta {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(err("is a symbolic link; give the real directory".into()))
+        }
+        Ok(m) if !m.is_dir() => return Err(err("exists and is not a directory".into())),
+        Ok(_) => match fs::read_to_string(dir.join(MANIFEST)) {
+            Ok(text) => text.lines().map(str::to_string).collect(),
+            Err(_) => {
+                let non_empty = fs::read_dir(dir)
+                    .map_err(|e| io("cannot read", e))?
+                    .next()
+                    .is_some();
+                if non_empty && !force {
+                    return Err(err("is not empty and was not written by sts-gen; pass --force to write into it".into()));
+                }
+                BTreeSet::new()
+            }
+        },
+        Err(_) => {
+            fs::create_dir_all(dir).map_err(|e| io("cannot create", e))?;
+            BTreeSet::new()
+        }
+    };
+    for f in files {
+        let target = dir.join(&f.name);
+        if let Ok(m) = fs::symlink_metadata(&target) {
+            if m.file_type().is_symlink() || !m.is_file() {
+                return Err(err(format!(
+                    "`{}` exists and is not a regular file; refusing to replace it",
+                    f.name
+                )));
+            }
+            if !previous.contains(&f.name) && !force {
+                return Err(err(format!(
+                    "`{}` exists and was not written by sts-gen; pass --force to replace it",
+                    f.name
+                )));
+            }
+        }
+    }
+
+    // Stage every file, then rename them into place.
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let cleanup = |staged: &[(PathBuf, PathBuf)]| {
+        for (tmp, _) in staged {
+            let _ = fs::remove_file(tmp);
+        }
+    };
+    let mut manifest = files.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
+    manifest.sort();
+    let manifest_file = OutFile {
+        name: MANIFEST.into(),
+        content: manifest.join("\n") + "\n",
+        private: false,
+    };
+    for f in files.iter().chain(std::iter::once(&manifest_file)) {
+        let tmp = dir.join(format!(".{}.sts-gen-tmp", f.name));
+        if let Err(e) = write_file(&tmp, &f.content, f.private) {
+            let _ = fs::remove_file(&tmp);
+            cleanup(&staged);
+            return Err(io(&format!("cannot write {}", f.name), e));
+        }
+        staged.push((tmp, dir.join(&f.name)));
+    }
+    for (tmp, target) in &staged {
+        if let Err(e) = fs::rename(tmp, target) {
+            cleanup(&staged);
+            return Err(io("cannot rename into place", e));
+        }
+    }
+    let current: BTreeSet<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    for stale in previous.iter().filter(|p| !current.contains(p.as_str())) {
+        // Only plain names from our own manifest; never a path.
+        if !stale.contains('/') && !stale.starts_with('.') {
+            let _ = fs::remove_file(dir.join(stale));
+        }
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, content: &str, private: bool) -> std::io::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(if private { 0o600 } else { 0o644 });
+    }
+    let _ = private;
+    let mut f = opts.open(path)?;
+    f.write_all(content.as_bytes())?;
+    f.sync_all()
+}
