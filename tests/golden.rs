@@ -6,11 +6,14 @@ use std::path::Path;
 use sts_gen::{emit, model, profile, render};
 
 fn render_profile(file: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("profiles")
+        .join(file);
     // Replace the render-time secret source with a literal so the test needs no env var.
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("{fromEnv: MYSQL_ROOT_PASSWORD}", "{value: golden-test-password}");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "{fromEnv: MYSQL_ROOT_PASSWORD}",
+        "{value: golden-test-password}",
+    );
     let loaded = profile::load_bytes(file, text.as_bytes(), path.parent().unwrap()).unwrap();
     let renderer = render::Renderer::new(None).unwrap();
     let docs = sts_gen::build(&loaded, &model::Options::default(), &renderer).unwrap();

@@ -177,8 +177,10 @@ fn type_doc(doc: RenderedDoc) -> Result<Doc, CheckError> {
 /// Deserializes `value` into `T`, failing on any field `T` would drop.
 fn typed_round_trip<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, String> {
     let mut dropped = Vec::new();
-    let typed: T = serde_ignored::deserialize(value.clone(), |path| dropped.push(path.to_string()))
-        .map_err(|e| format!("does not match the Kubernetes schema: {e}"))?;
+    let typed: T = serde_ignored::deserialize(value.clone(), |path| {
+        dropped.push(crate::model::ignored_path("", &path.to_string()))
+    })
+    .map_err(|e| format!("does not match the Kubernetes schema: {e}"))?;
     if !dropped.is_empty() {
         return Err(format!(
             "unknown field{} {} (Kubernetes would drop {})",

@@ -245,12 +245,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
 
     errs.check(
         "name",
-        names::dns_label(&p.name, 52).map_err(|e| {
-            format!(
-                "`{}` {e} (StatefulSet names are at most 52 characters)",
-                p.name
-            )
-        }),
+        names::dns_label(&p.name, 52).map_err(|e| format!("`{}` {e}", p.name)),
     );
     let namespace = opts.namespace.clone().or_else(|| p.namespace.clone());
     if let Some(ns) = &namespace {
@@ -377,6 +372,12 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             let fpath = join_key(&format!("{path}.files"), file);
             errs.check(&fpath, names::config_key(file));
             reserved_file(&mut errs, &fpath, file);
+            if config_spec.files.contains_key(file) {
+                errs.push(
+                    &fpath,
+                    format!("`{file}` is also a shared file in config.files; the role's copy would silently replace it, so rename one of them"),
+                );
+            }
             let key = role_key(&role.name, file);
             if data.contains_key(&key) {
                 errs.push(
@@ -751,7 +752,16 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
 
     // Services.
     let services_spec = p.services.clone().unwrap_or_default();
-    errs.check(
+    // Names derived from an invalid `name` would repeat its error at places the user never
+    // wrote; check them only once `name` is valid.
+    let name_ok = names::dns_label(&p.name, 52).is_ok();
+    let errs_names = |errs: &mut Errors, path: &str, r: Result<(), String>| {
+        if name_ok {
+            errs.check(path, r);
+        }
+    };
+    errs_names(
+        &mut errs,
         "services.headless.name",
         names::dns_label(&headless_name, 63).map_err(|e| format!("`{headless_name}` {e}")),
     );
@@ -771,7 +781,8 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         }),
     };
     if let Some(r) = &read {
-        errs.check(
+        errs_names(
+            &mut errs,
             "services.read.name",
             names::dns_label(&r.name, 63).map_err(|e| format!("`{}` {e}", r.name)),
         );
@@ -789,7 +800,8 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
                 .name
                 .clone()
                 .unwrap_or_else(|| format!("{}-primary", p.name));
-            errs.check(
+            errs_names(
+                &mut errs,
                 "services.primary.name",
                 names::dns_label(&name, 63).map_err(|e| format!("`{name}` {e}")),
             );
@@ -838,13 +850,21 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
     ] {
         for (i, c) in list.iter().enumerate() {
             let path = format!("{field}[{i}]");
-            check_k8s::<k8s_openapi::api::core::v1::Container>(c, &path, &mut errs);
+            check_k8s::<k8s_openapi::api::core::v1::Container>(
+                locate(&loaded.tree, &path),
+                &path,
+                &mut errs,
+            );
             match c.get("name").and_then(Json::as_str) {
                 Some(n) if !container_names.insert(n.to_string()) => errs.push(
                     &format!("{path}.name"),
                     format!("container name `{n}` is already used"),
                 ),
-                _ => {}
+                Some(n) => errs.check(
+                    &format!("{path}.name"),
+                    names::dns_label(n, 63).map_err(|e| format!("container name `{n}` {e}")),
+                ),
+                None => errs.push(&path, "missing required key `name`"),
             }
         }
     }
@@ -855,21 +875,42 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
     ]);
     for (i, v) in p.volumes.iter().enumerate() {
         let path = format!("volumes[{i}]");
-        check_k8s::<k8s_openapi::api::core::v1::Volume>(v, &path, &mut errs);
+        check_k8s::<k8s_openapi::api::core::v1::Volume>(
+            locate(&loaded.tree, &path),
+            &path,
+            &mut errs,
+        );
+        if v.get("name")
+            .and_then(Json::as_str)
+            .is_none_or(str::is_empty)
+        {
+            errs.push(&path, "missing required key `name`");
+        }
         if let Some(n) = v.get("name").and_then(Json::as_str) {
             if !volume_names.insert(n.to_string()) {
                 errs.push(&format!("{path}.name"), format!("volume name `{n}` is already used (`{}` and `{CONFIG_VOLUME}` are reserved)", st_claim(&storage)));
             }
         }
     }
-    if let Some(pt) = &p.pod_template {
-        let mut probe = pt.clone();
-        probe.entry("containers").or_insert_with(|| json!([]));
-        check_k8s::<k8s_openapi::api::core::v1::PodSpec>(
-            &Json::Object(probe),
-            "podTemplate",
-            &mut errs,
-        );
+    if p.pod_template.is_some() {
+        // PodSpec requires `containers`; the partial spec merged last may omit it.
+        let mut node = locate(&loaded.tree, "podTemplate").clone();
+        if let crate::profile::node::Value::Map(entries) = &mut node.value {
+            if !entries.iter().any(|(k, _)| k.name == "containers") {
+                let loc = node.loc.clone();
+                entries.push((
+                    crate::profile::node::Key {
+                        name: "containers".into(),
+                        loc: loc.clone(),
+                    },
+                    crate::profile::Node {
+                        value: crate::profile::node::Value::Seq(vec![]),
+                        loc,
+                    },
+                ));
+            }
+        }
+        check_k8s::<k8s_openapi::api::core::v1::PodSpec>(&node, "podTemplate", &mut errs);
     }
 
     if !errs.list.is_empty() {
@@ -1074,9 +1115,11 @@ fn probe_json(
             PortRef::Name(n) => {
                 if !ports.contains(n) {
                     let known: Vec<&str> = ports.iter().map(String::as_str).collect();
-                    let hint = crate::profile::error::did_you_mean(n, &known)
-                        .map(|k| format!("; did you mean `{k}`?"))
-                        .unwrap_or_default();
+                    let hint = match crate::profile::error::did_you_mean(n, &known) {
+                        Some(k) => format!("; did you mean `{k}`?"),
+                        None if known.is_empty() => "; `ports` is empty".to_string(),
+                        None => format!("; declared ports: {}", known.join(", ")),
+                    };
                     errs.push(at, format!("`{n}` is not one of the declared ports{hint}"));
                 }
                 json!(n)
@@ -1160,21 +1203,68 @@ fn read_secret(source: &SecretSource, loaded: &Loaded) -> Result<Vec<u8>, String
 
 /// Deserializes a raw Kubernetes object from the profile into its k8s-openapi type and
 /// reports any field the type does not know (it would be silently dropped otherwise).
-fn check_k8s<T: serde::de::DeserializeOwned>(value: &Json, path: &str, errs: &mut Errors) {
+///
+/// The object is typed straight from the located profile tree, so a wrong type is reported
+/// at its own line and field path.
+fn check_k8s<T: serde::de::DeserializeOwned>(
+    node: &crate::profile::Node,
+    path: &str,
+    errs: &mut Errors,
+) {
     let mut unknown = Vec::new();
-    let result: Result<T, _> = serde_ignored::deserialize(value, |p| unknown.push(p.to_string()));
+    let de = crate::profile::de::NodeDe {
+        node,
+        path: path.to_string(),
+    };
+    let result: Result<T, LoadError> =
+        serde_ignored::deserialize(de, |p| unknown.push(ignored_path(path, &p.to_string())));
     match result {
-        Err(e) => errs.push(path, format!("not a valid Kubernetes object here: {e}")),
+        Err(mut e) => {
+            if e.loc.is_none() {
+                e.loc = Some(node.loc.clone());
+            }
+            if e.path.is_empty() {
+                e.path = path.to_string();
+            }
+            errs.list.push(e);
+        }
         Ok(_) => {
-            for u in unknown {
-                errs.push(
-                    &format!("{path}.{u}"),
-                    format!("unknown field `{u}` (Kubernetes would drop it)"),
+            for field in unknown {
+                let key = field
+                    .rsplit(['.', '['])
+                    .next()
+                    .unwrap_or(&field)
+                    .to_string();
+                let loc = crate::profile::locate_key(&errs.loaded.tree, &field);
+                errs.list.push(
+                    LoadError::new(
+                        loc,
+                        format!("unknown field `{key}` (Kubernetes would drop it)"),
+                    )
+                    .with_path(field),
                 );
             }
         }
     }
 }
+
+/// Turns a serde_ignored path (`resources.?.limitss`, `ports.0.x`) into a profile field path.
+pub fn ignored_path(base: &str, ignored: &str) -> String {
+    let mut out = base.to_string();
+    for seg in ignored.split('.').filter(|s| *s != "?" && !s.is_empty()) {
+        if seg.bytes().all(|b| b.is_ascii_digit()) {
+            out = format!("{out}[{seg}]");
+        } else {
+            out = join_key(&out, seg);
+        }
+    }
+    out
+}
+
+/// Variables profile text may use, and the minijinja functions worth keeping (a peer list
+/// can be written with `range(replicas)`).
+const TEXT_VARIABLES: &[&str] = &["name", "namespace", "headless", "replicas", "clusterDomain"];
+const TEXT_FUNCTIONS: &[&str] = &["range", "dict"];
 
 /// The variables profile text may use.
 struct TemplateVars<'a> {
@@ -1208,18 +1298,33 @@ impl TemplateVars<'_> {
         if let Some(ns) = self.namespace {
             ctx.insert("namespace", minijinja::Value::from(ns));
         }
-        env.render_str(text, minijinja::Value::from(ctx)).map_err(|e| {
-            let detail = match e.kind() {
-                minijinja::ErrorKind::UndefinedError if self.namespace.is_none() && text.contains("namespace") => {
-                    "`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".to_string()
-                }
-                minijinja::ErrorKind::UndefinedError => {
-                    "unknown variable; profile text may use {{ name }}, {{ namespace }}, {{ headless }}, {{ replicas }} and {{ clusterDomain }}".to_string()
-                }
-                _ => format!("{} (write a literal `{{{{` as `{{{{ '{{{{' }}}}`)", e.detail().unwrap_or("template syntax error")),
-            };
-            let line = e.line().map(|l| format!(" at line {l} of the text")).unwrap_or_default();
-            format!("{detail}{line}")
-        })
+        let describe = |e: minijinja::Error| {
+            let detail = e.detail().unwrap_or("template syntax error");
+            let line = e
+                .line()
+                .map(|l| format!(" at line {l} of the text"))
+                .unwrap_or_default();
+            format!("{detail}{line} (write a literal `{{{{` as `{{{{ '{{{{' }}}}`)")
+        };
+        let tmpl = env.template_from_str(text).map_err(describe)?;
+        // Name unknown variables up front; minijinja's globals (e.g. its own `namespace`
+        // function) would otherwise print as text instead of failing.
+        let mut unknown: Vec<String> = tmpl
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| {
+                !TEXT_VARIABLES.contains(&v.as_str()) && !TEXT_FUNCTIONS.contains(&v.as_str())
+            })
+            .collect();
+        unknown.sort();
+        if let Some(v) = unknown.first() {
+            return Err(format!(
+                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}} and {{{{ clusterDomain }}}}"
+            ));
+        }
+        if self.namespace.is_none() && tmpl.undeclared_variables(false).contains("namespace") {
+            return Err("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into());
+        }
+        tmpl.render(minijinja::Value::from(ctx)).map_err(describe)
     }
 }

@@ -131,6 +131,34 @@ fn check_header(tree: &Node) -> Result<(), LoadError> {
     }
 }
 
+/// The location of the key a field path ends in (for "unknown key" errors), or of the
+/// nearest node when the path does not end in a key present in the tree.
+pub fn locate_key(tree: &Node, path: &str) -> Loc {
+    let (parent, last) = split_last(path);
+    let parent_node = locate(tree, parent);
+    if let node::Value::Map(entries) = &parent_node.value {
+        if let Some((k, _)) = entries.iter().find(|(k, _)| k.name == last) {
+            return k.loc.clone();
+        }
+    }
+    locate(tree, path).loc.clone()
+}
+
+/// Splits `a.b["c.d"]` into (`a.b`, `c.d`).
+fn split_last(path: &str) -> (&str, String) {
+    if let Some(stripped) = path.strip_suffix("\"]") {
+        if let Some(open) = stripped.rfind("[\"") {
+            let key =
+                serde_json::from_str::<String>(&path[open + 1..path.len() - 1]).unwrap_or_default();
+            return (&path[..open], key);
+        }
+    }
+    match path.rfind(['.', '[']) {
+        Some(i) if path.as_bytes()[i] == b'.' => (&path[..i], path[i + 1..].to_string()),
+        _ => ("", path.to_string()),
+    }
+}
+
 /// Finds the node a field path (as produced by [`de::join_key`]) points at.
 ///
 /// Falls back to the deepest existing ancestor, so a missing key is reported at its parent.

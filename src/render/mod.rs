@@ -50,12 +50,16 @@ impl Renderer {
                 .build()
                 .expect("default delimiters are valid"),
         );
-        minijinja_embed::load_templates!(&mut env);
+        // No auto-escaping: values are quoted explicitly with `tojson` (enforced by the
+        // formatter). Set before loading, as a template's escaping is fixed when compiled.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        minijinja_embed::load_templates!(&mut env);
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.set_debug(false);
         env.set_formatter(quoted_only);
         env.add_filter("merge_labels", merge_labels);
+        env.add_function("meta", meta);
+        env.add_function("service_ports", service_ports);
         if let Some(dir) = dir {
             load_dir(&mut env, dir)?;
         }
@@ -155,16 +159,48 @@ fn quoted_only(
     }
 }
 
+/// `meta(app, name, namespaced=true)`: an object's metadata mapping (name, namespace,
+/// labels, annotations), to be written with `| tojson`.
+fn meta(app: Value, name: Value, namespaced: Option<bool>) -> Result<Value, Error> {
+    let mut out = indexmap::IndexMap::new();
+    out.insert("name", name);
+    let ns = app.get_attr("namespace")?;
+    if namespaced.unwrap_or(true) && !ns.is_none() && !ns.is_undefined() {
+        out.insert("namespace", ns);
+    }
+    out.insert("labels", app.get_attr("labels")?);
+    let annotations = app.get_attr("annotations")?;
+    if annotations.len().unwrap_or(0) > 0 {
+        out.insert("annotations", annotations);
+    }
+    Ok(Value::from(minijinja::value::Serde(&out)))
+}
+
+/// `service_ports(app.ports)`: Service ports targeting the container ports by name.
+fn service_ports(ports: Value) -> Result<Value, Error> {
+    let mut out = Vec::new();
+    for p in ports.try_iter()? {
+        let name = p.get_attr("name")?;
+        let mut port = indexmap::IndexMap::new();
+        port.insert("name", name.clone());
+        port.insert("port", p.get_attr("port")?);
+        port.insert("targetPort", name);
+        port.insert("protocol", p.get_attr("protocol")?);
+        out.push(Value::from(minijinja::value::Serde(&port)));
+    }
+    Ok(Value::from(minijinja::value::Serde(&out)))
+}
+
 /// `a | merge_labels(b)`: a mapping with b's entries added to (or replacing) a's.
 fn merge_labels(a: Value, b: Value) -> Result<Value, Error> {
-    let mut out = indexmap::IndexMap::new();
+    let mut out: indexmap::IndexMap<String, Value> = indexmap::IndexMap::new();
     for m in [&a, &b] {
         for key in m.try_iter()? {
             let v = m.get_item(&key)?;
             out.insert(key.to_string(), v);
         }
     }
-    Ok(Value::from_iter(out))
+    Ok(Value::from(minijinja::value::Serde(&out)))
 }
 
 fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderError> {

@@ -127,6 +127,9 @@ pub fn write(dir: &Path, files: &[OutFile], force: bool) -> Result<(), DirError>
     };
     for f in files.iter().chain(std::iter::once(&manifest_file)) {
         let tmp = dir.join(format!(".{}.sts-gen-tmp", f.name));
+        // A leftover from an interrupted run is ours to replace; removing it first (rather
+        // than truncating) never follows a link planted under that name.
+        let _ = fs::remove_file(&tmp);
         if let Err(e) = write_file(&tmp, &f.content, f.private) {
             let _ = fs::remove_file(&tmp);
             cleanup(&staged);
