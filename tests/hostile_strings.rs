@@ -11,7 +11,7 @@
 //! - `s` comes back byte for byte at every place it was put.
 //!
 //! Template-expanded fields (config files, role files, `roleInit.script`, env literal values)
-//! read `{{`, `{%` and `{#` as template syntax. The main property writes `s` into those fields
+//! (and every string of raw init containers and sidecars) read `{{`, `{%` and `{#` as template syntax. The main property writes `s` into those fields
 //! *escaped* the documented way (a literal `{{` is `{{ '{{' }}`), so the expanded text must be
 //! exactly `s` as well. A second property writes `s` raw into those fields: the result must be
 //! a clean load error naming one of those fields (never a panic, never a changed structure).
@@ -110,9 +110,9 @@ roles:
 roleInit: {{script: {t}}}
 secret: {{data: {{pw: {{value: {p}}}}}}}
 initContainers:
-  - {{name: pre, image: "busybox:1", args: [{p}]}}
+  - {{name: pre, image: "busybox:1", args: [{t}]}}
 sidecars:
-  - {{name: side, image: "busybox:1", command: [{p}], args: [{p}, {p}], env: [{{name: S1, value: {p}}}]}}
+  - {{name: side, image: "busybox:1", command: [{t}], args: [{t}, {t}], env: [{{name: S1, value: {t}}}]}}
 services: {{primary: {{}}}}
 "#
     )
@@ -238,16 +238,6 @@ fn places(docs: &[Value]) -> Vec<(String, Value)> {
         "livenessProbe.exec.command[0]".into(),
         main["livenessProbe"]["exec"]["command"][0].clone(),
     ));
-    let sidecar = container(&pod["spec"]["containers"], "side");
-    out.push(("sidecar command[0]".into(), sidecar["command"][0].clone()));
-    out.push(("sidecar args[0]".into(), sidecar["args"][0].clone()));
-    out.push(("sidecar args[1]".into(), sidecar["args"][1].clone()));
-    out.push((
-        "sidecar env S1 value".into(),
-        env_value(sidecar, "S1").clone(),
-    ));
-    let pre = container(&pod["spec"]["initContainers"], "pre");
-    out.push(("initContainer pre args[0]".into(), pre["args"][0].clone()));
     out
 }
 
@@ -263,6 +253,18 @@ fn template_places(docs: &[Value], key: &str) -> Vec<(String, Value)> {
     for k in ["shared.conf", "primary--p.conf", "replica--r.conf"] {
         out.push((format!("ConfigMap data[{k}]"), cm["data"][k].clone()));
     }
+    // Strings in raw containers are expanded like other profile text.
+    let pod = &sts["spec"]["template"];
+    let sidecar = container(&pod["spec"]["containers"], "side");
+    out.push(("sidecar command[0]".into(), sidecar["command"][0].clone()));
+    out.push(("sidecar args[0]".into(), sidecar["args"][0].clone()));
+    out.push(("sidecar args[1]".into(), sidecar["args"][1].clone()));
+    out.push((
+        "sidecar env S1 value".into(),
+        env_value(sidecar, "S1").clone(),
+    ));
+    let pre = container(&pod["spec"]["initContainers"], "pre");
+    out.push(("initContainer pre args[0]".into(), pre["args"][0].clone()));
     out
 }
 
@@ -365,6 +367,11 @@ fn template_paths(key: &str) -> Vec<String> {
     v.push("roles[0].files[\"p.conf\"]".into());
     v.push("roles[1].files[\"r.conf\"]".into());
     v.push("roleInit.script".into());
+    v.push("initContainers[0].args[0]".into());
+    v.push("sidecars[0].command[0]".into());
+    v.push("sidecars[0].args[0]".into());
+    v.push("sidecars[0].args[1]".into());
+    v.push("sidecars[0].env[0].value".into());
     v
 }
 

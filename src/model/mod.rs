@@ -913,6 +913,19 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         check_k8s::<k8s_openapi::api::core::v1::PodSpec>(&node, "podTemplate", &mut errs);
     }
 
+    // Strings in raw containers may use the text variables too (a preset's sidecar needs
+    // the peer names of whatever the user calls the app).
+    let mut init_containers = p.init_containers.clone();
+    let mut sidecars = p.sidecars.clone();
+    for (list, field) in [
+        (&mut init_containers, "initContainers"),
+        (&mut sidecars, "sidecars"),
+    ] {
+        for (i, c) in list.iter_mut().enumerate() {
+            expand_strings(c, &format!("{field}[{i}]"), &vars, &mut errs);
+        }
+    }
+
     if !errs.list.is_empty() {
         return Err(errs.list);
     }
@@ -983,8 +996,8 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             primary,
         },
         pdb,
-        init_containers: p.init_containers.clone(),
-        sidecars: p.sidecars.clone(),
+        init_containers,
+        sidecars,
         volumes: p.volumes.clone(),
         pod_template: p.pod_template.clone(),
     })
@@ -1245,6 +1258,27 @@ fn check_k8s<T: serde::de::DeserializeOwned>(
                 );
             }
         }
+    }
+}
+
+/// Expands text variables in every string of a raw Kubernetes object.
+fn expand_strings(value: &mut Json, path: &str, vars: &TemplateVars, errs: &mut Errors) {
+    match value {
+        Json::String(s) => match vars.expand(s) {
+            Ok(t) => *s = t,
+            Err(e) => errs.push(path, e),
+        },
+        Json::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                expand_strings(item, &format!("{path}[{i}]"), vars, errs);
+            }
+        }
+        Json::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                expand_strings(v, &join_key(path, k), vars, errs);
+            }
+        }
+        _ => {}
     }
 }
 
