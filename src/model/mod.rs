@@ -913,7 +913,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         check_k8s::<k8s_openapi::api::core::v1::PodSpec>(&node, "podTemplate", &mut errs);
     }
 
-    // Strings in raw containers may use the text variables too (a preset's sidecar needs
+    // Strings in raw containers and podTemplate may use the text variables too (a preset's sidecar needs
     // the peer names of whatever the user calls the app).
     let mut init_containers = p.init_containers.clone();
     let mut sidecars = p.sidecars.clone();
@@ -924,6 +924,10 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         for (i, c) in list.iter_mut().enumerate() {
             expand_strings(c, &format!("{field}[{i}]"), &vars, &mut errs);
         }
+    }
+    let mut pod_template = p.pod_template.clone().map(Json::Object);
+    if let Some(pt) = &mut pod_template {
+        expand_strings(pt, "podTemplate", &vars, &mut errs);
     }
 
     if !errs.list.is_empty() {
@@ -999,7 +1003,10 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         init_containers,
         sidecars,
         volumes: p.volumes.clone(),
-        pod_template: p.pod_template.clone(),
+        pod_template: match pod_template {
+            Some(Json::Object(m)) => Some(m),
+            _ => None,
+        },
     })
 }
 
