@@ -38,17 +38,75 @@ impl From<profile::LoadError> for Failure {
 }
 
 /// Runs model → render → check on a loaded profile and returns the objects in apply order.
+///
+/// A profile with `nodeSets` renders each set separately; objects every set renders alike
+/// (Namespace, ServiceAccount, Secret, StorageClass, client Service) are kept once.
 pub fn build(
     loaded: &profile::Loaded,
     opts: &model::Options,
     renderer: &render::Renderer,
 ) -> Result<Vec<check::Doc>, Failure> {
-    let model = model::build(loaded, opts).map_err(Failure::Load)?;
-    let rendered = renderer.render(&model).map_err(Failure::Render)?;
-    let external: Vec<String> = match (&model.secret.name, model.secret.render) {
-        (Some(name), false) => vec![name.clone()],
-        _ => vec![],
-    };
+    let sets = profile::expand_sets(loaded).map_err(Failure::Load)?;
+    let mut rendered: Vec<render::RenderedDoc> = Vec::new();
+    let mut external = Vec::new();
+    let mut load_errors = Vec::new();
+    for set in &sets {
+        let model = match model::build(set, opts) {
+            Ok(m) => m,
+            Err(errs) => {
+                load_errors.extend(errs);
+                continue;
+            }
+        };
+        if let (Some(name), false) = (&model.secret.name, model.secret.render) {
+            if !external.contains(name) {
+                external.push(name.clone());
+            }
+        }
+        for doc in renderer.render(&model).map_err(Failure::Render)? {
+            add_unique(&mut rendered, doc).map_err(|e| Failure::Check(vec![e]))?;
+        }
+    }
+    if !load_errors.is_empty() {
+        return Err(Failure::Load(load_errors));
+    }
     let docs = check::check(rendered, &external).map_err(Failure::Check)?;
     Ok(emit::apply_order(docs))
+}
+
+/// Adds a document unless an identical one (same kind, namespace and name) is there; two
+/// different objects under one identity are an error.
+fn add_unique(
+    docs: &mut Vec<render::RenderedDoc>,
+    doc: render::RenderedDoc,
+) -> Result<(), check::CheckError> {
+    let id = |v: &serde_json::Value| {
+        (
+            v.get("kind").cloned(),
+            v.pointer("/metadata/namespace").cloned(),
+            v.pointer("/metadata/name").cloned(),
+        )
+    };
+    match docs.iter().find(|d| id(&d.value) == id(&doc.value)) {
+        Some(existing) if existing.value == doc.value => Ok(()),
+        Some(_) => Err(check::CheckError {
+            context: format!(
+                "template `{}`, {} {}",
+                doc.template,
+                doc.value
+                    .get("kind")
+                    .and_then(|k| k.as_str())
+                    .unwrap_or("?"),
+                doc.value
+                    .pointer("/metadata/name")
+                    .and_then(|k| k.as_str())
+                    .unwrap_or("?")
+            ),
+            message: "two node sets render different objects under this name".into(),
+        }),
+        None => {
+            docs.push(doc);
+            Ok(())
+        }
+    }
 }

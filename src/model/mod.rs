@@ -46,8 +46,10 @@ pub struct Model {
     pub name: String,
     pub namespace: Option<String>,
     pub create_namespace: bool,
-    /// Labels for every object's metadata: the recommended labels plus the user's.
+    /// Labels for objects every node set shares: the recommended labels plus the user's.
     pub labels: IndexMap<String, String>,
+    /// Labels for this set's own objects and pods: `labels` plus the set's component.
+    pub set_labels: IndexMap<String, String>,
     pub annotations: IndexMap<String, String>,
     /// The pod selector: stable, never includes user labels.
     pub selector_labels: IndexMap<String, String>,
@@ -71,12 +73,22 @@ pub struct Model {
     pub secret: ModelSecret,
     pub services: ModelServices,
     pub pdb: Option<Json>,
+    /// With node sets: the Service over every set's pods.
+    pub client_service: Option<ModelClientService>,
     pub init_containers: Vec<Json>,
     pub sidecars: Vec<Json>,
     pub volumes: Vec<Json>,
     /// Merged into the pod spec after rendering (the escape hatch).
     #[serde(skip)]
     pub pod_template: Option<serde_json::Map<String, Json>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelClientService {
+    pub name: String,
+    pub selector_labels: IndexMap<String, String>,
+    pub ports: Vec<ModelPort>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -326,12 +338,20 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         .unwrap_or_else(|| p.name.clone());
 
     // Values profile text may use as {{ name }}, {{ namespace }}, ...
+    let set = loaded.set.as_ref();
+    // The application name: the profile's name, shared by every node set.
+    let cluster = set.map_or(p.name.as_str(), |s| s.cluster.as_str());
+    let sets: IndexMap<String, crate::profile::SetSummary> = set
+        .map(|s| s.sets.iter().map(|x| (x.set.clone(), x.clone())).collect())
+        .unwrap_or_default();
     let vars = TemplateVars {
         name: &p.name,
         namespace: namespace.as_deref(),
         headless: &headless_name,
         replicas,
         cluster_domain: &opts.cluster_domain,
+        cluster,
+        sets: &sets,
     };
 
     // Config files and roles.
@@ -501,8 +521,12 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         }
     }
     let secret_name = secret_spec.existing.clone().or_else(|| {
-        (!secret_spec.data.is_empty())
-            .then(|| secret_spec.name.clone().unwrap_or_else(|| p.name.clone()))
+        (!secret_spec.data.is_empty()).then(|| {
+            secret_spec
+                .name
+                .clone()
+                .unwrap_or_else(|| cluster.to_string())
+        })
     });
     if let Some(n) = &secret_spec.name {
         errs.check(
@@ -936,16 +960,37 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
     let storage = storage.expect("storage errors were reported above");
 
     let mut labels = IndexMap::new();
-    labels.insert("app.kubernetes.io/name".to_string(), p.name.clone());
+    labels.insert("app.kubernetes.io/name".to_string(), cluster.to_string());
     labels.insert(
         "app.kubernetes.io/managed-by".to_string(),
         "sts-gen".to_string(),
     );
-    let selector_labels = IndexMap::from([("app.kubernetes.io/name".to_string(), p.name.clone())]);
+    let mut selector_labels =
+        IndexMap::from([("app.kubernetes.io/name".to_string(), cluster.to_string())]);
+    if let Some(s) = set {
+        selector_labels.insert("app.kubernetes.io/component".to_string(), s.set.clone());
+    }
+    // The client Service of a profile with node sets: every pod of every set.
+    let client_service = set.map(|s| ModelClientService {
+        name: s.cluster.clone(),
+        selector_labels: IndexMap::from([(
+            "app.kubernetes.io/name".to_string(),
+            s.cluster.clone(),
+        )]),
+        ports: ports
+            .iter()
+            .filter(|port| s.client_ports.contains(&port.name))
+            .cloned()
+            .collect(),
+    });
     for (k, v) in &p.labels {
         if !labels.contains_key(k) {
             labels.insert(k.clone(), v.clone());
         }
+    }
+    let mut set_labels = labels.clone();
+    if let Some(s) = set {
+        set_labels.insert("app.kubernetes.io/component".to_string(), s.set.clone());
     }
 
     Ok(Model {
@@ -953,6 +998,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         namespace,
         create_namespace: p.create_namespace.unwrap_or(true),
         labels,
+        set_labels,
         annotations: p.annotations.clone(),
         selector_labels,
         image,
@@ -977,7 +1023,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         },
         update_strategy,
         termination_grace_period_seconds: p.termination_grace_period_seconds.unwrap_or(30),
-        service_account_name: p.name.clone(),
+        service_account_name: cluster.to_string(),
         storage,
         persistent_volumes,
         config,
@@ -1000,6 +1046,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             primary,
         },
         pdb,
+        client_service,
         init_containers,
         sidecars,
         volumes: p.volumes.clone(),
@@ -1304,7 +1351,15 @@ pub fn ignored_path(base: &str, ignored: &str) -> String {
 
 /// Variables profile text may use, and the minijinja functions worth keeping (a peer list
 /// can be written with `range(replicas)`).
-const TEXT_VARIABLES: &[&str] = &["name", "namespace", "headless", "replicas", "clusterDomain"];
+const TEXT_VARIABLES: &[&str] = &[
+    "name",
+    "namespace",
+    "headless",
+    "replicas",
+    "clusterDomain",
+    "cluster",
+    "sets",
+];
 const TEXT_FUNCTIONS: &[&str] = &["range", "dict"];
 
 /// The variables profile text may use.
@@ -1314,6 +1369,10 @@ struct TemplateVars<'a> {
     headless: &'a str,
     replicas: u32,
     cluster_domain: &'a str,
+    /// The profile's name (differs from `name` in a node set).
+    cluster: &'a str,
+    /// Node sets by set name: `{{ sets.masters.name }}`, `.headless`, `.replicas`.
+    sets: &'a IndexMap<String, crate::profile::SetSummary>,
 }
 
 impl TemplateVars<'_> {
@@ -1336,6 +1395,11 @@ impl TemplateVars<'_> {
         ctx.insert("headless", minijinja::Value::from(self.headless));
         ctx.insert("replicas", minijinja::Value::from(self.replicas));
         ctx.insert("clusterDomain", minijinja::Value::from(self.cluster_domain));
+        ctx.insert("cluster", minijinja::Value::from(self.cluster));
+        ctx.insert(
+            "sets",
+            minijinja::Value::from(minijinja::value::Serde(self.sets)),
+        );
         if let Some(ns) = self.namespace {
             ctx.insert("namespace", minijinja::Value::from(ns));
         }

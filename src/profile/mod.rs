@@ -4,7 +4,9 @@
 
 pub mod de;
 pub mod error;
+pub mod merge;
 pub mod node;
+pub mod presets;
 pub mod types;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +28,33 @@ pub struct Loaded {
     pub file: String,
     /// The folder `fromFile` paths are relative to.
     pub base_dir: PathBuf,
+    /// Set when this is one node set of a profile with `nodeSets` (see [`expand_sets`]).
+    pub set: Option<SetInfo>,
+}
+
+/// Where a node set stands in its profile.
+#[derive(Debug, Clone)]
+pub struct SetInfo {
+    /// The profile's `name`: labels, the ServiceAccount, the Secret and the client Service.
+    pub cluster: String,
+    /// This set's name (`nodeSets[].name`).
+    pub set: String,
+    /// Every set of the profile, for `{{ sets.<set>.* }}` in profile text.
+    pub sets: Vec<SetSummary>,
+    /// Port names every set declares: the client Service exposes these.
+    pub client_ports: Vec<String>,
+}
+
+/// What one set's text may refer to in another set.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SetSummary {
+    #[serde(skip)]
+    pub set: String,
+    /// The StatefulSet name, `<name>-<set>`.
+    pub name: String,
+    /// The set's headless Service name.
+    pub headless: String,
+    pub replicas: u32,
 }
 
 /// Reads and loads a profile file; `-` reads standard input.
@@ -83,22 +112,195 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<Loaded, L
         ));
     }
     check_header(&tree)?;
-    for (key, what) in [("preset", "presets"), ("nodeSets", "node sets")] {
-        if let Some(n) = tree.get(key) {
-            return Err(LoadError::new(
-                n.loc.clone(),
-                format!("{what} are not supported by this version of sts-gen yet"),
-            )
-            .with_path(key));
-        }
-    }
+    let tree = apply_preset(tree)?;
     let profile: Profile = de::from_node(&tree)?;
     Ok(Loaded {
         profile,
         tree,
         file: file.to_string(),
         base_dir: base_dir.to_path_buf(),
+        set: None,
     })
+}
+
+/// Merges the profile over the preset it names, if any.
+fn apply_preset(tree: Node) -> Result<Node, LoadError> {
+    let Some(preset_node) = tree.get("preset") else {
+        return Ok(tree);
+    };
+    let name = match preset_node.resolve() {
+        Some(node::Resolved::Str(s)) => s.to_string(),
+        _ => {
+            return Err(
+                LoadError::new(preset_node.loc.clone(), "expected a preset name")
+                    .with_path("preset"),
+            )
+        }
+    };
+    let Some(text) = presets::get(&name) else {
+        let names = presets::names();
+        let hint = match error::did_you_mean(&name, &names) {
+            Some(best) => format!("did you mean `{best}`? presets: {}", names.join(", ")),
+            None => format!("presets: {}", names.join(", ")),
+        };
+        return Err(
+            LoadError::new(preset_node.loc.clone(), format!("unknown preset `{name}`"))
+                .with_path("preset")
+                .with_hint(hint),
+        );
+    };
+    let preset_file = format!("<preset {name}>");
+    let mut base = node::parse(&preset_file, text.as_bytes())?
+        .ok_or_else(|| LoadError::bare(format!("{preset_file}: the preset is empty")))?;
+    for path in presets::NOT_INHERITED {
+        merge::remove_path(&mut base, path);
+    }
+    Ok(merge::merge(base, tree))
+}
+
+/// Splits a profile with `nodeSets` into one profile per set: the top level merged with the
+/// set's overrides, named `<name>-<set>`. A profile without sets is returned as it is.
+pub fn expand_sets(loaded: &Loaded) -> Result<Vec<Loaded>, Vec<LoadError>> {
+    let Some(sets_node) = loaded.tree.get("nodeSets") else {
+        return Ok(vec![loaded.clone()]);
+    };
+    let node::Value::Seq(items) = &sets_node.value else {
+        return Err(vec![LoadError::new(
+            sets_node.loc.clone(),
+            format!(
+                "expected a list of node sets, found {}",
+                sets_node.type_name()
+            ),
+        )
+        .with_path("nodeSets")]);
+    };
+    if items.is_empty() {
+        return Err(vec![LoadError::new(
+            sets_node.loc.clone(),
+            "list at least one node set",
+        )
+        .with_path("nodeSets")]);
+    }
+    let cluster = loaded.profile.name.clone();
+    let mut base = loaded.tree.clone();
+    merge::remove_path(&mut base, &["nodeSets"]);
+    let mut errors = Vec::new();
+    let mut out: Vec<Loaded> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("nodeSets[{i}]");
+        if !matches!(item.value, node::Value::Map(_)) {
+            errors
+                .push(LoadError::new(item.loc.clone(), "a node set is a mapping").with_path(path));
+            continue;
+        }
+        let set_name = match item.get("name").map(|n| (n, n.resolve())) {
+            Some((_, Some(node::Resolved::Str(s)))) => s.to_string(),
+            Some((n, _)) => {
+                errors.push(
+                    LoadError::new(n.loc.clone(), "expected a set name")
+                        .with_path(format!("{path}.name")),
+                );
+                continue;
+            }
+            None => {
+                errors.push(
+                    LoadError::new(item.loc.clone(), "missing required key `name`").with_path(path),
+                );
+                continue;
+            }
+        };
+        let name_loc = item
+            .get("name")
+            .map(|n| n.loc.clone())
+            .unwrap_or(item.loc.clone());
+        if out
+            .iter()
+            .any(|l| l.set.as_ref().is_some_and(|s| s.set == set_name))
+        {
+            errors.push(
+                LoadError::new(name_loc, format!("node set `{set_name}` is defined twice"))
+                    .with_path(format!("{path}.name")),
+            );
+            continue;
+        }
+        for whole in [
+            "apiVersion",
+            "kind",
+            "preset",
+            "namespace",
+            "createNamespace",
+            "nodeSets",
+            "secret",
+        ] {
+            if let Some(n) = item.get(whole) {
+                errors.push(
+                    LoadError::new(
+                        n.loc.clone(),
+                        format!(
+                            "`{whole}` applies to the whole profile and cannot differ per node set"
+                        ),
+                    )
+                    .with_path(de::join_key(&path, whole)),
+                );
+            }
+        }
+        let mut overlay = item.clone();
+        merge::remove_path(&mut overlay, &["name"]);
+        let mut tree = merge::merge(base.clone(), overlay);
+        merge::set_key(&mut tree, "name", &format!("{cluster}-{set_name}"));
+        match de::from_node::<Profile>(&tree) {
+            Ok(profile) => out.push(Loaded {
+                profile,
+                tree,
+                file: loaded.file.clone(),
+                base_dir: loaded.base_dir.clone(),
+                set: Some(SetInfo {
+                    cluster: cluster.clone(),
+                    set: set_name,
+                    sets: Vec::new(),
+                    client_ports: Vec::new(),
+                }),
+            }),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let summaries: Vec<SetSummary> = out
+        .iter()
+        .map(|l| {
+            let p = &l.profile;
+            SetSummary {
+                set: l.set.as_ref().map(|s| s.set.clone()).unwrap_or_default(),
+                name: p.name.clone(),
+                headless: p
+                    .services
+                    .as_ref()
+                    .and_then(|s| s.headless.as_ref())
+                    .and_then(|h| h.name.clone())
+                    .unwrap_or_else(|| p.name.clone()),
+                replicas: p.replicas.unwrap_or(1),
+            }
+        })
+        .collect();
+    let client_ports: Vec<String> = out[0]
+        .profile
+        .ports
+        .iter()
+        .map(|p| p.name.clone())
+        .filter(|name| {
+            out.iter()
+                .all(|l| l.profile.ports.iter().any(|p| &p.name == name))
+        })
+        .collect();
+    for l in &mut out {
+        if let Some(info) = &mut l.set {
+            info.sets = summaries.clone();
+            info.client_ports = client_ports.clone();
+        }
+    }
+    Ok(out)
 }
 
 /// Checks `apiVersion` and `kind` first, so a wrong file gets one clear error.

@@ -14,6 +14,12 @@ pub struct Profile {
     pub api_version: String,
     pub kind: String,
     pub name: String,
+    /// The bundled preset this profile was merged over (see `profile::presets`).
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// Several StatefulSets from one profile; expanded by `profile::expand_sets`.
+    #[serde(default)]
+    pub node_sets: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     pub namespace: Option<String>,
     #[serde(default)]

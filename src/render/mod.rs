@@ -58,7 +58,18 @@ impl Renderer {
         env.set_debug(false);
         env.set_formatter(quoted_only);
         env.add_filter("merge_labels", merge_labels);
-        env.add_function("meta", meta);
+        env.add_function(
+            "meta",
+            |app: Value, name: Value, namespaced: Option<bool>| {
+                meta(app, name, namespaced, "setLabels")
+            },
+        );
+        env.add_function(
+            "shared_meta",
+            |app: Value, name: Value, namespaced: Option<bool>| {
+                meta(app, name, namespaced, "labels")
+            },
+        );
         env.add_function("service_ports", service_ports);
         if let Some(dir) = dir {
             load_dir(&mut env, dir)?;
@@ -160,15 +171,16 @@ fn quoted_only(
 }
 
 /// `meta(app, name, namespaced=true)`: an object's metadata mapping (name, namespace,
-/// labels, annotations), to be written with `| tojson`.
-fn meta(app: Value, name: Value, namespaced: Option<bool>) -> Result<Value, Error> {
+/// labels, annotations), to be written with `| tojson`. `shared_meta` is the same for objects
+/// every node set shares, without the set's component label.
+fn meta(app: Value, name: Value, namespaced: Option<bool>, labels: &str) -> Result<Value, Error> {
     let mut out = indexmap::IndexMap::new();
     out.insert("name", name);
     let ns = app.get_attr("namespace")?;
     if namespaced.unwrap_or(true) && !ns.is_none() && !ns.is_undefined() {
         out.insert("namespace", ns);
     }
-    out.insert("labels", app.get_attr("labels")?);
+    out.insert("labels", app.get_attr(labels)?);
     let annotations = app.get_attr("annotations")?;
     if annotations.len().unwrap_or(0) > 0 {
         out.insert("annotations", annotations);

@@ -1,0 +1,148 @@
+//! Merging profile trees: a preset under a profile, a profile under a node set.
+//!
+//! The rule (PROFILE.md): mappings merge by key, lists of named items (every item a mapping
+//! with a `name`) merge by `name`, anything else is replaced. Merged nodes keep their own
+//! locations, so an error in a value that came from a preset points into the preset.
+
+use super::node::{Key, Node, Value};
+
+/// Merges `overlay` over `base`.
+pub fn merge(base: Node, overlay: Node) -> Node {
+    match (base.value, overlay.value) {
+        (Value::Map(mut entries), Value::Map(over)) => {
+            for (key, value) in over {
+                match entries.iter().position(|(k, _)| k.name == key.name) {
+                    Some(i) => {
+                        let (_, old) = entries.remove(i);
+                        entries.insert(i, (key, merge(old, value)));
+                    }
+                    None => entries.push((key, value)),
+                }
+            }
+            Node {
+                value: Value::Map(entries),
+                loc: overlay.loc,
+            }
+        }
+        (Value::Seq(mut items), Value::Seq(over)) if named(&items) && named(&over) => {
+            for item in over {
+                let name = item_name(&item).map(str::to_string);
+                match items
+                    .iter()
+                    .position(|i| item_name(i).map(str::to_string) == name)
+                {
+                    Some(i) => {
+                        let old = items.remove(i);
+                        items.insert(i, merge(old, item));
+                    }
+                    None => items.push(item),
+                }
+            }
+            Node {
+                value: Value::Seq(items),
+                loc: overlay.loc,
+            }
+        }
+        (_, value) => Node {
+            value,
+            loc: overlay.loc,
+        },
+    }
+}
+
+fn item_name(node: &Node) -> Option<&str> {
+    match node.get("name").map(|n| &n.value) {
+        Some(Value::Scalar { text, .. }) => Some(text),
+        _ => None,
+    }
+}
+
+fn named(items: &[Node]) -> bool {
+    !items.is_empty() && items.iter().all(|i| item_name(i).is_some())
+}
+
+/// Removes the entry at a dotted path of mapping keys (e.g. `storage.local`), if present.
+pub fn remove_path(node: &mut Node, path: &[&str]) {
+    let Value::Map(entries) = &mut node.value else {
+        return;
+    };
+    match path {
+        [] => {}
+        [last] => entries.retain(|(k, _)| k.name != *last),
+        [first, rest @ ..] => {
+            if let Some((_, child)) = entries.iter_mut().find(|(k, _)| k.name == *first) {
+                remove_path(child, rest);
+            }
+        }
+    }
+}
+
+/// Sets a top-level key to a string scalar (used to name a node set's StatefulSet).
+pub fn set_key(node: &mut Node, key: &str, text: &str) {
+    let Value::Map(entries) = &mut node.value else {
+        return;
+    };
+    let value = Node {
+        value: Value::Scalar {
+            text: text.to_string(),
+            plain: false,
+        },
+        loc: node.loc.clone(),
+    };
+    match entries.iter_mut().find(|(k, _)| k.name == key) {
+        Some((_, v)) => *v = value,
+        None => entries.push((
+            Key {
+                name: key.to_string(),
+                loc: node.loc.clone(),
+            },
+            value,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::node::parse;
+    use super::*;
+
+    fn tree(src: &str) -> Node {
+        parse("t.yaml", src.as_bytes()).unwrap().unwrap()
+    }
+
+    fn to_json(n: &Node) -> serde_json::Value {
+        super::super::de::from_node(n).unwrap()
+    }
+
+    #[test]
+    fn merge_rules() {
+        let base = tree("a: {x: 1, y: 2}\nl: [1, 2]\nc: [{name: m, v: 1}, {name: k}]\ns: a\n");
+        let over = tree("a: {y: 3}\nl: [9]\nc: [{name: m, w: 2}, {name: n}]\n");
+        let merged = merge(base, over);
+        assert_eq!(
+            to_json(&merged),
+            serde_json::json!({"a": {"x": 1, "y": 3}, "l": [9], "c": [{"name": "m", "v": 1, "w": 2}, {"name": "k"}, {"name": "n"}], "s": "a"})
+        );
+    }
+
+    #[test]
+    fn merged_nodes_keep_their_file() {
+        let base = parse("base.yaml", b"a: {x: 1}\n").unwrap().unwrap();
+        let over = parse("over.yaml", b"a: {y: 2}\n").unwrap().unwrap();
+        let merged = merge(base, over);
+        let a = merged.get("a").unwrap();
+        assert_eq!(&*a.get("x").unwrap().loc.file, "base.yaml");
+        assert_eq!(&*a.get("y").unwrap().loc.file, "over.yaml");
+    }
+
+    #[test]
+    fn remove_and_set() {
+        let mut t = tree("storage: {size: 1Gi, local: {path: /x}}\nname: a\n");
+        remove_path(&mut t, &["storage", "local"]);
+        set_key(&mut t, "name", "b");
+        assert_eq!(
+            to_json(&t),
+            serde_json::json!({"storage": {"size": "1Gi"}, "name": "b"})
+        );
+    }
+}
