@@ -46,6 +46,26 @@ Runs every stage but the output: profile syntax and semantics, the Kubernetes sc
 rendered object, and the cross-object rules. Errors go to stderr with file:line:col; exit 2."
     )]
     Validate(CommonArgs),
+    /// List the bundled presets with a one-line description.
+    #[command(after_help = "Example:\n  sts-gen presets\n\n\
+A profile uses one with `preset: NAME`; the profile is merged over it (maps by key, lists of\n\
+named items by `name`, other lists replaced). The preset's name, namespace, createNamespace,\n\
+storage.local and storage.className are not inherited.")]
+    Presets,
+    /// Print a short starter profile that uses a preset.
+    #[command(after_help = "Examples:\n  sts-gen init postgresql --name orders > orders.yaml\n  \
+POSTGRES_PASSWORD=... sts-gen init postgresql | sts-gen render -")]
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The preset to start from (see `sts-gen presets`).
+    #[arg(value_name = "PRESET")]
+    pub preset: String,
+    /// The application's name (default: the preset's name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +105,15 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Render(args) => render_cmd(&args),
         Command::Validate(args) => build(&args).map(|_| ()),
+        Command::Presets => {
+            let mut out = String::new();
+            for name in profile::presets::names() {
+                let text = profile::presets::get(name).unwrap_or_default();
+                out.push_str(&format!("{name:<14} {}\n", profile::presets::description(text)));
+            }
+            print_out(&out)
+        }
+        Command::Init(args) => init_cmd(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -120,6 +149,28 @@ fn build(args: &CommonArgs) -> Result<Vec<sts_gen::check::Doc>, String> {
     sts_gen::build(&loaded, &opts, &renderer).map_err(|e: Failure| e.to_string())
 }
 
+fn init_cmd(args: &InitArgs) -> Result<(), String> {
+    let name = args.name.clone().unwrap_or_else(|| args.preset.clone());
+    model::names::dns_label(&name, 52).map_err(|e| format!("--name `{name}` {e}"))?;
+    match profile::presets::starter(&args.preset, &name) {
+        Some(text) => print_out(&text),
+        None => Err(format!(
+            "unknown preset `{}`; presets: {}",
+            args.preset,
+            profile::presets::names().join(", ")
+        )),
+    }
+}
+
+fn print_out(text: &str) -> Result<(), String> {
+    match sink::stdout(text) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("cannot write to stdout: {e}")),
+    }
+}
+
 fn render_cmd(args: &RenderArgs) -> Result<(), String> {
     let docs = build(&args.common)?;
     match &args.output_dir {
@@ -132,12 +183,7 @@ fn render_cmd(args: &RenderArgs) -> Result<(), String> {
                 Format::Yaml => emit::to_yaml(&docs),
                 Format::Json => emit::to_json(&docs),
             };
-            match sink::stdout(&text) {
-                Ok(()) => Ok(()),
-                // A closed pipe (`| head`) is not an error worth a message.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                Err(e) => Err(format!("cannot write to stdout: {e}")),
-            }
+            print_out(&text)
         }
     }
 }
