@@ -53,8 +53,10 @@ named items by `name`, other lists replaced). The preset's name, namespace, crea
 storage.local and storage.className are not inherited.")]
     Presets,
     /// Print a short starter profile that uses a preset.
-    #[command(after_help = "Examples:\n  sts-gen init postgresql --name orders > orders.yaml\n  \
-POSTGRES_PASSWORD=... sts-gen init postgresql | sts-gen render -")]
+    #[command(
+        after_help = "Examples:\n  sts-gen init postgresql --name orders > orders.yaml\n  \
+POSTGRES_PASSWORD=... sts-gen init postgresql | sts-gen render -"
+    )]
     Init(InitArgs),
 }
 
@@ -109,7 +111,10 @@ pub fn run(cli: Cli) -> ExitCode {
             let mut out = String::new();
             for name in profile::presets::names() {
                 let text = profile::presets::get(name).unwrap_or_default();
-                out.push_str(&format!("{name:<14} {}\n", profile::presets::description(text)));
+                out.push_str(&format!(
+                    "{name:<14} {}\n",
+                    profile::presets::description(text)
+                ));
             }
             print_out(&out)
         }

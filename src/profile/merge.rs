@@ -6,10 +6,30 @@
 
 use super::node::{Key, Node, Value};
 
+/// Keys of which a mapping holds exactly one (an env reference, a secret source, a probe
+/// handler): an overlay naming another one replaces the choice instead of adding a second.
+const ONE_OF: &[&[&str]] = &[
+    &["secret", "configMap", "field"],
+    &["value", "fromEnv", "fromFile", "generate"],
+    &["exec", "tcp", "http"],
+];
+
 /// Merges `overlay` over `base`.
 pub fn merge(base: Node, overlay: Node) -> Node {
     match (base.value, overlay.value) {
         (Value::Map(mut entries), Value::Map(over)) => {
+            for group in ONE_OF {
+                let chosen = |e: &[(Key, Node)]| {
+                    e.iter()
+                        .find(|(k, _)| group.contains(&k.name.as_str()))
+                        .map(|(k, _)| k.name.clone())
+                };
+                if let (Some(a), Some(b)) = (chosen(&entries), chosen(&over)) {
+                    if a != b {
+                        entries.retain(|(k, _)| !group.contains(&k.name.as_str()));
+                    }
+                }
+            }
             for (key, value) in over {
                 match entries.iter().position(|(k, _)| k.name == key.name) {
                     Some(i) => {
@@ -122,6 +142,16 @@ mod tests {
         assert_eq!(
             to_json(&merged),
             serde_json::json!({"a": {"x": 1, "y": 3}, "l": [9], "c": [{"name": "m", "v": 1, "w": 2}, {"name": "k"}, {"name": "n"}], "s": "a"})
+        );
+    }
+
+    #[test]
+    fn one_of_choices_are_replaced_not_combined() {
+        let base = tree("pw: {fromEnv: X}\nprobe: {exec: [a], periodSeconds: 5}\n");
+        let over = tree("pw: {value: v}\nprobe: {tcp: p}\n");
+        assert_eq!(
+            to_json(&merge(base, over)),
+            serde_json::json!({"pw": {"value": "v"}, "probe": {"periodSeconds": 5, "tcp": "p"}})
         );
     }
 

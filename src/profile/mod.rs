@@ -261,7 +261,15 @@ pub fn expand_sets(loaded: &Loaded) -> Result<Vec<Loaded>, Vec<LoadError>> {
                     client_ports: Vec::new(),
                 }),
             }),
-            Err(e) => errors.push(e),
+            // The top level typed already, so the problem is in this set's overrides.
+            Err(e) => {
+                let inner = e.path.clone();
+                errors.push(e.with_path(if inner.is_empty() {
+                    path
+                } else {
+                    format!("{path}.{inner}")
+                }));
+            }
         }
     }
     if !errors.is_empty() {

@@ -36,7 +36,9 @@ pub const NOT_INHERITED: &[&[&str]] = &[
 pub fn starter(preset: &str, name: &str) -> Option<String> {
     let text = get(preset)?;
     // The preset's own values, for the starter's defaults; a bundled preset always types.
-    let tree = super::node::parse("<preset>", text.as_bytes()).ok().flatten()?;
+    let tree = super::node::parse("<preset>", text.as_bytes())
+        .ok()
+        .flatten()?;
     let profile: super::Profile = super::de::from_node(&tree).ok()?;
     let replicas = profile.replicas.unwrap_or(1);
     let size = match &profile.storage {
@@ -69,11 +71,15 @@ storage:
         })
         .collect();
     if !vars.is_empty() {
-        out.push_str("# Secrets are read from the environment at render time; set before rendering:
-");
+        out.push_str(
+            "# Secrets are read from the environment at render time; set before rendering:
+",
+        );
         for v in vars {
-            out.push_str(&format!("#   export {v}=...
-"));
+            out.push_str(&format!(
+                "#   export {v}=...
+"
+            ));
         }
     }
     Some(out)

@@ -1,0 +1,356 @@
+//! The preset mechanism (`preset:`, `sts-gen presets`, `sts-gen init`) and node sets.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use sts_gen::{emit, model, profile, render};
+
+fn bin() -> Command {
+    Command::cargo_bin("sts-gen").unwrap()
+}
+
+/// Loads profile text and renders it to JSON documents (library, no env vars needed).
+fn render_text(text: &str) -> Result<Vec<Value>, String> {
+    let loaded = profile::load_bytes("p.yaml", text.as_bytes(), Path::new("."))
+        .map_err(|e| e.to_string())?;
+    let renderer = render::Renderer::new(None).unwrap();
+    let docs = sts_gen::build(&loaded, &model::Options::default(), &renderer)
+        .map_err(|e| e.to_string())?;
+    let json: Value = serde_json::from_str(&emit::to_json(&docs)).unwrap();
+    Ok(json["items"].as_array().unwrap().clone())
+}
+
+fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+fn env(container: &Value, name: &str) -> Value {
+    container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no env {name}"))
+}
+
+fn bundled() -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().to_string())
+            .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn presets_lists_every_bundled_profile_with_a_description() {
+    let out = bin()
+        .arg("presets")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let listed: Vec<(&str, &str)> = text
+        .lines()
+        .map(|l| l.split_once(' ').map(|(n, d)| (n, d.trim())).unwrap())
+        .collect();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect::<Vec<_>>(),
+        bundled()
+    );
+    for (name, description) in listed {
+        assert!(description.len() > 10, "{name} has no description");
+    }
+}
+
+#[test]
+fn init_then_render_works_for_every_preset() {
+    for preset in bundled() {
+        let out = bin()
+            .args(["init", &preset, "--name", "demo"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let starter = String::from_utf8(out).unwrap();
+        assert!(starter.contains(&format!("preset: {preset}")), "{starter}");
+        let mut cmd = bin();
+        cmd.args(["render", "-", "-o", "json"])
+            .write_stdin(starter.clone());
+        for line in starter.lines() {
+            if let Some(var) = line
+                .strip_prefix("#   export ")
+                .and_then(|l| l.strip_suffix("=..."))
+            {
+                cmd.env(var, "starter-secret");
+            }
+        }
+        let output = cmd.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{preset}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let list: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let items = list["items"].as_array().unwrap();
+        let sets: Vec<&Value> = items
+            .iter()
+            .filter(|d| d["kind"] == "StatefulSet")
+            .collect();
+        assert!(!sets.is_empty(), "{preset}");
+        for s in sets {
+            let name = s["metadata"]["name"].as_str().unwrap();
+            assert!(
+                name == "demo" || name.starts_with("demo-"),
+                "{preset}: {name}"
+            );
+            assert_eq!(s["metadata"]["namespace"], "demo", "{preset}");
+        }
+        assert!(items
+            .iter()
+            .any(|d| d["kind"] == "Namespace" && d["metadata"]["name"] == "demo"));
+    }
+}
+
+#[test]
+fn unknown_preset_and_init_errors() {
+    let e = render_text("apiVersion: sts-gen/v1\nkind: Profile\nname: a\npreset: postgress\n")
+        .unwrap_err();
+    assert!(
+        e.contains("p.yaml:4:9: preset: unknown preset `postgress`"),
+        "{e}"
+    );
+    bin().args(["init", "nope"]).assert().code(2).stdout("");
+    bin()
+        .args(["init", "mysql", "--name", "Bad_Name"])
+        .assert()
+        .code(2)
+        .stdout("");
+}
+
+const MYSQL_BASE: &str = "apiVersion: sts-gen/v1\nkind: Profile\npreset: mysql\nname: orders\nnamespace: db\nsecret: {data: {password: {value: pw}}}\n";
+
+/// Every path (as `/a/b/0`) where two JSON values differ.
+fn diff_paths(a: &Value, b: &Value, at: String, out: &mut BTreeSet<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()).collect::<BTreeSet<_>>() {
+                diff_paths(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    format!("{at}/{k}"),
+                    out,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                diff_paths(p, q, format!("{at}/{i}"), out);
+            }
+        }
+        _ if a != b => {
+            out.insert(at);
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn overriding_a_preset_changes_exactly_what_was_overridden() {
+    let base = render_text(MYSQL_BASE).unwrap();
+    let over = render_text(&format!(
+        "{MYSQL_BASE}image: mysql:5.7.45\nroles:\n  - name: replica\n    files:\n      replica.cnf: |\n        [mysqld]\n        super-read-only\n        read-only\nenv:\n  MYSQL_PWD: plain\n"
+    ))
+    .unwrap();
+    assert_eq!(base.len(), over.len());
+    let mut changed = BTreeSet::new();
+    for (a, b) in base.iter().zip(&over) {
+        diff_paths(
+            a,
+            b,
+            format!(
+                "{}:{}",
+                a["kind"].as_str().unwrap(),
+                a["metadata"]["name"].as_str().unwrap()
+            ),
+            &mut changed,
+        );
+    }
+    let expected: BTreeSet<String> = [
+        "ConfigMap:orders/data/replica--replica.cnf",
+        "StatefulSet:orders/spec/template/spec/containers/0/image",
+        // The role init container runs in the app image unless roleInit.image is set.
+        "StatefulSet:orders/spec/template/spec/initContainers/0/image",
+        "StatefulSet:orders/spec/template/spec/containers/0/env/1/value",
+        "StatefulSet:orders/spec/template/spec/containers/0/env/1/valueFrom",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(changed, expected);
+}
+
+#[test]
+fn a_preset_gives_wiring_not_identity_or_placement() {
+    let docs = render_text("apiVersion: sts-gen/v1\nkind: Profile\npreset: mysql\nname: shop\nsecret: {data: {password: {value: pw}}}\n").unwrap();
+    // Not inherited: namespace (so no Namespace object), local PVs and their class.
+    assert!(docs.iter().all(|d| d["kind"] != "Namespace"
+        && d["kind"] != "PersistentVolume"
+        && d["kind"] != "StorageClass"));
+    let sts = find(&docs, "StatefulSet", "shop");
+    assert!(sts["metadata"].get("namespace").is_none());
+    assert!(sts["spec"]["volumeClaimTemplates"][0]["spec"]
+        .get("storageClassName")
+        .is_none());
+    // Inherited: the wiring, with names derived from this profile.
+    assert_eq!(sts["spec"]["serviceName"], "shop");
+    let sidecar = &sts["spec"]["template"]["spec"]["containers"][1];
+    let script = sidecar["command"][2].as_str().unwrap();
+    assert!(script.contains("MASTER_HOST='shop-0.shop'"), "{script}");
+    find(&docs, "Service", "shop-read");
+}
+
+const ES: &str =
+    "apiVersion: sts-gen/v1\nkind: Profile\npreset: elasticsearch\nname: logs\nnamespace: obs\n";
+
+fn list(v: &Value) -> Vec<String> {
+    v["value"]
+        .as_str()
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn elasticsearch_node_sets_wire_discovery_from_the_masters() {
+    for (extra, masters) in [
+        ("", 3),
+        ("nodeSets:\n  - {name: masters, replicas: 5}\n", 5),
+    ] {
+        let docs = render_text(&format!("{ES}{extra}")).unwrap();
+        let m = find(&docs, "StatefulSet", "logs-masters");
+        let d = find(&docs, "StatefulSet", "logs-data");
+        assert_eq!(m["spec"]["replicas"], masters);
+        assert_eq!(
+            d["spec"]["replicas"], 2,
+            "the data set keeps the preset's size"
+        );
+        for sts in [m, d] {
+            let c = &sts["spec"]["template"]["spec"]["containers"][0];
+            let seeds = list(&env(c, "discovery.seed_hosts"));
+            let expected: Vec<String> = (0..masters)
+                .map(|i| {
+                    format!("logs-masters-{i}.logs-masters.$(POD_NAMESPACE).svc.cluster.local")
+                })
+                .collect();
+            assert_eq!(seeds, expected);
+            assert_eq!(
+                list(&env(c, "cluster.initial_master_nodes")),
+                (0..masters)
+                    .map(|i| format!("logs-masters-{i}"))
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(
+                env(c, "POD_NAMESPACE")["valueFrom"]["fieldRef"]["fieldPath"],
+                "metadata.namespace"
+            );
+            assert_eq!(env(c, "cluster.name")["value"], "logs");
+        }
+        assert_eq!(
+            env(
+                &m["spec"]["template"]["spec"]["containers"][0],
+                "node.roles"
+            )["value"],
+            "master"
+        );
+        assert_eq!(
+            env(
+                &d["spec"]["template"]["spec"]["containers"][0],
+                "node.roles"
+            )["value"],
+            "data,ingest"
+        );
+        // Per set: headless Service, read Service, PDB, claim; labels carry the set.
+        for set in ["masters", "data"] {
+            let name = format!("logs-{set}");
+            let sts = find(&docs, "StatefulSet", &name);
+            assert_eq!(sts["spec"]["serviceName"], name.as_str());
+            assert_eq!(
+                sts["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"],
+                set
+            );
+            assert_eq!(find(&docs, "Service", &name)["spec"]["clusterIP"], "None");
+            assert_eq!(
+                find(&docs, "Service", &name)["spec"]["publishNotReadyAddresses"],
+                true
+            );
+            find(&docs, "Service", &format!("{name}-read"));
+            find(&docs, "PodDisruptionBudget", &name);
+        }
+        // Shared once: ServiceAccount, Namespace; the client Service selects every set.
+        assert_eq!(
+            docs.iter()
+                .filter(|d| d["kind"] == "ServiceAccount")
+                .count(),
+            1
+        );
+        assert_eq!(docs.iter().filter(|d| d["kind"] == "Namespace").count(), 1);
+        let client = find(&docs, "Service", "logs");
+        assert_eq!(
+            client["spec"]["selector"],
+            serde_json::json!({"app.kubernetes.io/name": "logs"})
+        );
+        let ports: Vec<&str> = client["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(ports, ["http", "transport"]);
+        assert_eq!(
+            find(&docs, "StatefulSet", "logs-data")["spec"]["volumeClaimTemplates"][0]["spec"]
+                ["resources"]["requests"]["storage"],
+            "50Gi"
+        );
+    }
+}
+
+#[test]
+fn node_set_errors_are_located() {
+    let base = "apiVersion: sts-gen/v1\nkind: Profile\nname: c\nimage: x:1\nports: [{name: p, port: 1}]\nstorage: {size: 1Gi}\n";
+    let e = render_text(&format!(
+        "{base}nodeSets:\n  - {{name: a}}\n  - {{name: a}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.contains("p.yaml:9:12: nodeSets[1].name: node set `a` is defined twice"),
+        "{e}"
+    );
+    let e = render_text(&format!("{base}nodeSets:\n  - {{name: a, namespace: x}}\n")).unwrap_err();
+    assert!(
+        e.contains("nodeSets[0].namespace: `namespace` applies to the whole profile"),
+        "{e}"
+    );
+    let e = render_text(&format!("{base}nodeSets:\n  - {{name: a, replica: 2}}\n")).unwrap_err();
+    assert!(
+        e.contains(
+            "p.yaml:8:15: nodeSets[0].replica: unknown key `replica` (did you mean `replicas`?)"
+        ),
+        "{e}"
+    );
+}
