@@ -31,6 +31,43 @@ impl fmt::Display for Failure {
     }
 }
 
+impl Failure {
+    /// Replaces every occurrence of a secret value in the messages with `***`, so no
+    /// template or check error can print one (a user template may quote any value).
+    pub fn redact(self, secrets: &[String]) -> Failure {
+        let clean = |text: String| {
+            secrets
+                .iter()
+                .filter(|s| !s.is_empty())
+                .fold(text, |t, s| t.replace(s.as_str(), "***"))
+        };
+        match self {
+            Failure::Load(errs) => Failure::Load(
+                errs.into_iter()
+                    .map(|mut e| {
+                        e.message = clean(e.message);
+                        e.hint = e.hint.map(clean);
+                        e
+                    })
+                    .collect(),
+            ),
+            Failure::Render(mut e) => {
+                e.message = clean(e.message);
+                Failure::Render(e)
+            }
+            Failure::Check(errs) => Failure::Check(
+                errs.into_iter()
+                    .map(|mut e| {
+                        e.message = clean(e.message);
+                        e.context = clean(e.context);
+                        e
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
 impl From<profile::LoadError> for Failure {
     fn from(e: profile::LoadError) -> Self {
         Failure::Load(vec![e])
@@ -47,10 +84,20 @@ pub fn build(
     renderer: &render::Renderer,
 ) -> Result<Vec<check::Doc>, Failure> {
     let sets = profile::expand_sets(loaded).map_err(Failure::Load)?;
+    let mut secrets: Vec<String> = Vec::new();
+    build_sets(&sets, opts, renderer, &mut secrets).map_err(|f| f.redact(&secrets))
+}
+
+fn build_sets(
+    sets: &[profile::Loaded],
+    opts: &model::Options,
+    renderer: &render::Renderer,
+    secrets: &mut Vec<String>,
+) -> Result<Vec<check::Doc>, Failure> {
     let mut rendered: Vec<render::RenderedDoc> = Vec::new();
     let mut external = Vec::new();
     let mut load_errors = Vec::new();
-    for set in &sets {
+    for set in sets {
         let model = match model::build(set, opts) {
             Ok(m) => m,
             Err(errs) => {
@@ -58,6 +105,14 @@ pub fn build(
                 continue;
             }
         };
+        for encoded in model.secret.data.values() {
+            secrets.push(encoded.clone());
+            if let Ok(raw) =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
+            {
+                secrets.push(String::from_utf8_lossy(&raw).into_owned());
+            }
+        }
         if let (Some(name), false) = (&model.secret.name, model.secret.render) {
             if !external.contains(name) {
                 external.push(name.clone());

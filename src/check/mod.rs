@@ -152,6 +152,22 @@ fn type_doc(doc: RenderedDoc) -> Result<Doc, CheckError> {
             }
         }};
     }
+    // Names end up in file names (--output-dir) and DNS; a template must not invent others.
+    let name_rule = match kind {
+        "Service" | "Namespace" => crate::model::names::dns_label(name, 63),
+        _ => crate::model::names::dns_subdomain(name),
+    };
+    if let Err(e) = name_rule {
+        return Err(err(format!("metadata.name `{name}` {e}")));
+    }
+    if let Some(ns) = doc
+        .value
+        .pointer("/metadata/namespace")
+        .and_then(Json::as_str)
+    {
+        crate::model::names::dns_label(ns, 63)
+            .map_err(|e| err(format!("metadata.namespace `{ns}` {e}")))?;
+    }
     let d = match kind {
         "Namespace" => typed!(Namespace, Namespace),
         "StorageClass" => typed!(StorageClass, StorageClass),

@@ -36,6 +36,7 @@ pub fn check_all(docs: &[Doc], external_secrets: &[String]) -> Vec<CheckError> {
     };
 
     namespaces(docs, &mut push);
+    size_limits(docs, &mut push);
     for (doc, sts) in &sets {
         statefulset(doc, sts, docs, external_secrets, &mut push);
     }
@@ -131,6 +132,75 @@ fn selects(selector: &BTreeMap<String, String>, sts: &StatefulSet) -> bool {
         POD_INDEX_LABEL => v.parse::<i32>().is_ok_and(|i| i < replicas),
         _ => labels.get(k) == Some(v),
     })
+}
+
+/// Limits the API server enforces, checked here so they fail at render time.
+pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+pub const MAX_ANNOTATION_BYTES: usize = 256 << 10;
+
+fn size_limits(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
+    for doc in docs {
+        let data_bytes = match &doc.object {
+            Object::ConfigMap(cm) => {
+                cm.data
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>()
+                    + cm.binary_data
+                        .iter()
+                        .flatten()
+                        .map(|(k, v)| k.len() + v.0.len())
+                        .sum::<usize>()
+            }
+            Object::Secret(s) => {
+                s.data
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| k.len() + v.0.len())
+                    .sum::<usize>()
+                    + s.string_data
+                        .iter()
+                        .flatten()
+                        .map(|(k, v)| k.len() + v.len())
+                        .sum::<usize>()
+            }
+            _ => 0,
+        };
+        if data_bytes > MAX_CONFIG_BYTES {
+            push(doc, "size-limits", format!("data is {data_bytes} bytes; Kubernetes stores at most {MAX_CONFIG_BYTES} bytes in a {}", doc.kind()));
+        }
+        let annotation_bytes = |v: Option<&serde_json::Value>| {
+            v.and_then(|a| a.as_object())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+                        .sum::<usize>()
+                })
+                .unwrap_or(0)
+        };
+        for (at, value) in [
+            (
+                "metadata.annotations",
+                doc.value.pointer("/metadata/annotations"),
+            ),
+            (
+                "spec.template.metadata.annotations",
+                doc.value.pointer("/spec/template/metadata/annotations"),
+            ),
+        ] {
+            let n = annotation_bytes(value);
+            if n > MAX_ANNOTATION_BYTES {
+                push(
+                    doc,
+                    "size-limits",
+                    format!(
+                        "{at} total {n} bytes; Kubernetes allows at most {MAX_ANNOTATION_BYTES}"
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn namespaces(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
