@@ -95,7 +95,7 @@ fn build_sets(
     secrets: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
     let mut rendered: Vec<render::RenderedDoc> = Vec::new();
-    let mut external = Vec::new();
+    let mut external = check::External::default();
     let mut load_errors = Vec::new();
     for set in sets {
         let model = match model::build(set, opts) {
@@ -113,9 +113,14 @@ fn build_sets(
                 secrets.push(String::from_utf8_lossy(&raw).into_owned());
             }
         }
-        if let (Some(name), false) = (&model.secret.name, model.secret.render) {
-            if !external.contains(name) {
-                external.push(name.clone());
+        for name in &model.external.secrets {
+            if !external.secrets.contains(name) {
+                external.secrets.push(name.clone());
+            }
+        }
+        for name in &model.external.config_maps {
+            if !external.config_maps.contains(name) {
+                external.config_maps.push(name.clone());
             }
         }
         for doc in renderer.render(&model).map_err(Failure::Render)? {
@@ -125,7 +130,7 @@ fn build_sets(
     if !load_errors.is_empty() {
         return Err(Failure::Load(load_errors));
     }
-    let docs = check::check(rendered, &external).map_err(Failure::Check)?;
+    let docs = check::check_with_external(rendered, &external).map_err(Failure::Check)?;
     Ok(emit::apply_order(docs))
 }
 

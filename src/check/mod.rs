@@ -100,6 +100,26 @@ pub fn check(
     docs: Vec<RenderedDoc>,
     external_secrets: &[String],
 ) -> Result<Vec<Doc>, Vec<CheckError>> {
+    let external = External {
+        secrets: external_secrets.to_vec(),
+        config_maps: Vec::new(),
+    };
+    check_with_external(docs, &external)
+}
+
+/// Objects that exist in the cluster without sts-gen rendering them; references to them
+/// resolve (their keys cannot be checked).
+#[derive(Debug, Clone, Default)]
+pub struct External {
+    pub secrets: Vec<String>,
+    pub config_maps: Vec<String>,
+}
+
+/// [`check`] with external Secrets and ConfigMaps.
+pub fn check_with_external(
+    docs: Vec<RenderedDoc>,
+    external: &External,
+) -> Result<Vec<Doc>, Vec<CheckError>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for doc in docs {
@@ -109,7 +129,7 @@ pub fn check(
         }
     }
     if errors.is_empty() {
-        errors = rules::check_all(&out, external_secrets);
+        errors = rules::check_all(&out, external);
     }
     if errors.is_empty() {
         Ok(out)

@@ -14,7 +14,7 @@ const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
 const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
 
 /// Runs every rule; returns all violations.
-pub fn check_all(docs: &[Doc], external_secrets: &[String]) -> Vec<CheckError> {
+pub fn check_all(docs: &[Doc], external: &super::External) -> Vec<CheckError> {
     let mut errs = Vec::new();
     let sets: Vec<(&Doc, &StatefulSet)> = docs
         .iter()
@@ -38,7 +38,7 @@ pub fn check_all(docs: &[Doc], external_secrets: &[String]) -> Vec<CheckError> {
     namespaces(docs, &mut push);
     size_limits(docs, &mut push);
     for (doc, sts) in &sets {
-        statefulset(doc, sts, docs, external_secrets, &mut push);
+        statefulset(doc, sts, docs, external, &mut push);
     }
     for doc in docs {
         let (selector, what) = match &doc.object {
@@ -229,7 +229,7 @@ fn statefulset(
     doc: &Doc,
     sts: &StatefulSet,
     docs: &[Doc],
-    external_secrets: &[String],
+    external: &super::External,
     push: &mut impl FnMut(&Doc, &str, String),
 ) {
     let Some(spec) = &sts.spec else {
@@ -377,7 +377,8 @@ fn statefulset(
             &secrets
         };
         match table.get(name) {
-            None if kind == "Secret" && external_secrets.iter().any(|e| e == name) => {}
+            None if kind == "Secret" && external.secrets.iter().any(|e| e == name) => {}
+            None if kind == "ConfigMap" && external.config_maps.iter().any(|e| e == name) => {}
             None => push(
                 doc,
                 "references",

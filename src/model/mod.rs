@@ -78,6 +78,9 @@ pub struct Model {
     pub init_containers: Vec<Json>,
     pub sidecars: Vec<Json>,
     pub volumes: Vec<Json>,
+    /// Secrets and ConfigMaps managed outside sts-gen that references may use.
+    #[serde(skip)]
+    pub external: crate::check::External,
     /// Merged into the pod spec after rendering (the escape hatch).
     #[serde(skip)]
     pub pod_template: Option<serde_json::Map<String, Json>>,
@@ -223,6 +226,13 @@ const FIELD_PATHS: &[&str] = &[
     "status.podIPs",
 ];
 
+/// Labels sts-gen sets on every object; selectors rely on them.
+const RESERVED_LABELS: &[&str] = &[
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/managed-by",
+];
+
 /// Names of volumes the renderer itself adds to the pod.
 pub const CONFIG_VOLUME: &str = "config";
 pub const CONFIG_SOURCE_VOLUME: &str = "config-source";
@@ -277,6 +287,12 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             &path,
             names::label_value(v).map_err(|e| format!("label `{k}` value {e}")),
         );
+        if RESERVED_LABELS.contains(&k.as_str()) {
+            errs.push(
+                &path,
+                format!("label `{k}` is set by sts-gen (selectors rely on it); choose another key"),
+            );
+        }
     }
     for k in p.annotations.keys() {
         errs.check(&join_key("annotations", k), names::qualified_name(k));
@@ -863,6 +879,24 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         None if replicas > 1 => Some(json!({"maxUnavailable": 1})),
         None => None,
     };
+    // A budget that never allows an eviction blocks every node drain.
+    let blocks_drains = match &pdb {
+        Some(b) => {
+            b.get("maxUnavailable") == Some(&json!(0))
+                || b.get("maxUnavailable") == Some(&json!("0%"))
+                || b.get("minAvailable")
+                    .and_then(Json::as_u64)
+                    .is_some_and(|m| m >= u64::from(replicas))
+                || b.get("minAvailable") == Some(&json!("100%"))
+        }
+        None => false,
+    };
+    if blocks_drains {
+        errs.push(
+            "pdb",
+            format!("this budget never allows a voluntary eviction of the {replicas} pod(s), so it would block node drains; lower minAvailable or raise maxUnavailable (or `pdb: false`)"),
+        );
+    }
 
     // Raw Kubernetes objects from the profile: checked against their types now, so a typo
     // is reported at its place in the profile.
@@ -948,6 +982,20 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         for (i, c) in list.iter_mut().enumerate() {
             expand_strings(c, &format!("{field}[{i}]"), &vars, &mut errs);
         }
+    }
+    if let Some(e) = &p.external {
+        for (field, list) in [("secrets", &e.secrets), ("configMaps", &e.config_maps)] {
+            for (i, n) in list.iter().enumerate() {
+                errs.check(
+                    &format!("external.{field}[{i}]"),
+                    names::dns_subdomain(n).map_err(|e| format!("`{n}` {e}")),
+                );
+            }
+        }
+    }
+    let mut volumes = p.volumes.clone();
+    for (i, v) in volumes.iter_mut().enumerate() {
+        expand_strings(v, &format!("volumes[{i}]"), &vars, &mut errs);
     }
     let mut pod_template = p.pod_template.clone().map(Json::Object);
     if let Some(pt) = &mut pod_template {
@@ -1049,7 +1097,18 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         client_service,
         init_containers,
         sidecars,
-        volumes: p.volumes.clone(),
+        volumes,
+        external: {
+            let mut ext = crate::check::External::default();
+            if let Some(e) = &p.external {
+                ext.secrets = e.secrets.clone();
+                ext.config_maps = e.config_maps.clone();
+            }
+            if let Some(existing) = &secret_spec.existing {
+                ext.secrets.push(existing.clone());
+            }
+            ext
+        },
         pod_template: match pod_template {
             Some(Json::Object(m)) => Some(m),
             _ => None,

@@ -74,6 +74,19 @@ pub struct Profile {
     pub volumes: Vec<serde_json::Value>,
     #[serde(default)]
     pub pod_template: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Secrets and ConfigMaps managed outside sts-gen (cert-manager, an operator) that raw
+    /// containers and volumes may reference.
+    #[serde(default)]
+    pub external: Option<External>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct External {
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    #[serde(default)]
+    pub config_maps: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

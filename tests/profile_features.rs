@@ -1,0 +1,1027 @@
+//! Profile features end to end: each test renders a small profile through the library (as
+//! `sts-gen render` does) and asserts the parsed objects, so a feature that stops reaching the
+//! output, or reaches the wrong field, fails here.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use base64::Engine;
+use serde_json::{json, Value};
+use sts_gen::{model, profile, render};
+
+const BASE: &str = "apiVersion: sts-gen/v1
+kind: Profile
+name: app
+namespace: ns
+image: example/app:1.0
+replicas: 3
+ports:
+  - {name: http, port: 8080}
+";
+
+fn build(text: &str, opts: &model::Options) -> Result<Vec<Value>, String> {
+    let loaded = profile::load_bytes("test.yaml", text.as_bytes(), Path::new("."))
+        .map_err(|e| e.to_string())?;
+    let renderer = render::Renderer::new(None).unwrap();
+    sts_gen::build(&loaded, opts, &renderer)
+        .map(|docs| docs.into_iter().map(|d| d.value).collect())
+        .map_err(|e| e.to_string())
+}
+
+/// BASE plus `extra` (top-level YAML), rendered with default options.
+fn render(extra: &str) -> Vec<Value> {
+    render_opts(extra, &model::Options::default())
+}
+
+fn render_opts(extra: &str, opts: &model::Options) -> Vec<Value> {
+    let text = format!("{BASE}{extra}");
+    build(&text, opts).unwrap_or_else(|e| panic!("render failed: {e}\n--- profile:\n{text}"))
+}
+
+/// BASE with one top-level line replaced (e.g. `replicas: 3` -> `replicas: 1`).
+fn base_with(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "{from}");
+    BASE.replace(from, to)
+}
+
+fn all<'a>(items: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    items.iter().filter(|i| i["kind"] == kind).collect()
+}
+
+fn one<'a>(items: &'a [Value], kind: &str) -> &'a Value {
+    let found = all(items, kind);
+    assert_eq!(found.len(), 1, "expected exactly one {kind}");
+    found[0]
+}
+
+fn named<'a>(items: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|i| i["kind"] == kind && i["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+fn sts(items: &[Value]) -> &Value {
+    one(items, "StatefulSet")
+}
+
+fn pod(items: &[Value]) -> &Value {
+    &sts(items)["spec"]["template"]["spec"]
+}
+
+fn main_container(items: &[Value]) -> &Value {
+    let c = &pod(items)["containers"][0];
+    assert_eq!(c["name"], "app");
+    c
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn opts(namespace: Option<&str>, cluster_domain: Option<&str>) -> model::Options {
+    let mut o = model::Options::default();
+    o.namespace = namespace.map(str::to_string);
+    if let Some(d) = cluster_domain {
+        o.cluster_domain = d.to_string();
+    }
+    o
+}
+
+// ---------------------------------------------------------------- local PersistentVolumes
+
+#[test]
+fn local_pvs_bound_to_claims_round_robin_over_nodes() {
+    let items = render(
+        "storage:
+  size: 5Gi
+  claimName: vol
+  local: {path: /mnt/disks/, nodes: [n1, n2], bindToClaims: true}
+",
+    );
+    let sts = sts(&items);
+    let sts_name = sts["metadata"]["name"].as_str().unwrap();
+    let vct = &sts["spec"]["volumeClaimTemplates"][0];
+    assert_eq!(vct["metadata"]["name"], "vol");
+    assert_eq!(vct["spec"]["storageClassName"], "local-storage");
+
+    let pvs = all(&items, "PersistentVolume");
+    assert_eq!(pvs.len(), 3);
+    for (i, pv) in pvs.iter().enumerate() {
+        // The claim the StatefulSet controller creates for ordinal i.
+        let claim = format!("vol-{sts_name}-{i}");
+        assert_eq!(claim, format!("vol-app-{i}"));
+        assert_eq!(pv["metadata"]["name"], format!("ns-vol-app-{i}"));
+        assert!(
+            pv["metadata"].get("namespace").is_none(),
+            "PVs are cluster-scoped"
+        );
+        assert_eq!(
+            pv["spec"]["claimRef"],
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": "ns", "name": claim})
+        );
+        let node = ["n1", "n2"][i % 2];
+        assert_eq!(
+            pv["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"],
+            json!([{"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]),
+            "PV {i}"
+        );
+        assert_eq!(pv["spec"]["local"]["path"], format!("/mnt/disks/app-{i}"));
+        assert_eq!(pv["spec"]["capacity"]["storage"], "5Gi");
+        assert_eq!(pv["spec"]["storageClassName"], "local-storage");
+        assert_eq!(pv["spec"]["persistentVolumeReclaimPolicy"], "Retain");
+        assert_eq!(pv["spec"]["accessModes"], json!(["ReadWriteOnce"]));
+    }
+    let sc = one(&items, "StorageClass");
+    assert_eq!(sc["metadata"]["name"], "local-storage");
+    assert_eq!(sc["provisioner"], "kubernetes.io/no-provisioner");
+    assert_eq!(sc["volumeBindingMode"], "WaitForFirstConsumer");
+}
+
+#[test]
+fn local_pv_claims_follow_the_namespace_flag() {
+    let items = render_opts(
+        "storage:
+  size: 1Gi
+  local: {path: /d, nodes: [n1], bindToClaims: true}
+",
+        &opts(Some("other"), None),
+    );
+    for (i, pv) in all(&items, "PersistentVolume").iter().enumerate() {
+        assert_eq!(pv["metadata"]["name"], format!("other-data-app-{i}"));
+        assert_eq!(pv["spec"]["claimRef"]["namespace"], "other");
+        assert_eq!(pv["spec"]["claimRef"]["name"], format!("data-app-{i}"));
+    }
+}
+
+#[test]
+fn local_pv_count_and_no_claim_ref_by_default() {
+    let items = render(
+        "storage:
+  size: 1Gi
+  local: {path: /d, nodes: [n1, n2], count: 5, reclaimPolicy: Delete}
+",
+    );
+    let pvs = all(&items, "PersistentVolume");
+    assert_eq!(pvs.len(), 5);
+    let nodes: Vec<&Value> = pvs
+        .iter()
+        .map(|pv| {
+            &pv["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"][0]["matchExpressions"][0]
+                ["values"][0]
+        })
+        .collect();
+    assert_eq!(
+        nodes,
+        [
+            &json!("n1"),
+            &json!("n2"),
+            &json!("n1"),
+            &json!("n2"),
+            &json!("n1")
+        ]
+    );
+    for (i, pv) in pvs.iter().enumerate() {
+        assert_eq!(pv["metadata"]["name"], format!("ns-data-app-{i}"));
+        assert_eq!(pv["spec"]["local"]["path"], format!("/d/app-{i}"));
+        assert!(
+            pv["spec"].get("claimRef").is_none(),
+            "PV {i} is not pre-bound"
+        );
+        assert_eq!(pv["spec"]["persistentVolumeReclaimPolicy"], "Delete");
+    }
+    assert_eq!(one(&items, "StorageClass")["reclaimPolicy"], "Delete");
+}
+
+// ------------------------------------------------------------------------------- Secret
+
+#[test]
+fn existing_secret_renders_no_secret_and_every_ref_uses_it() {
+    let items = render(
+        "storage: {size: 1Gi}
+secret: {existing: other-secret}
+env:
+  PASSWORD: {secret: password}
+  TOKEN: {secret: token}
+",
+    );
+    assert!(all(&items, "Secret").is_empty());
+    let env = main_container(&items)["env"].as_array().unwrap();
+    assert_eq!(env.len(), 2);
+    for (e, key) in env.iter().zip(["password", "token"]) {
+        assert_eq!(
+            e["valueFrom"],
+            json!({"secretKeyRef": {"name": "other-secret", "key": key}})
+        );
+    }
+}
+
+#[test]
+fn secret_from_file_is_read_relative_to_the_profile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("deploy");
+    fs::create_dir_all(dir.join("certs")).unwrap();
+    fs::write(dir.join("file.txt"), "file-content\n").unwrap();
+    fs::write(dir.join("certs/ca.pem"), "-----BEGIN-----\n").unwrap();
+    let text = format!(
+        "{BASE}storage: {{size: 1Gi}}
+secret:
+  data:
+    k: {{fromFile: file.txt}}
+    ca: {{fromFile: certs/ca.pem}}
+    literal: {{value: \"s3cret: yes\"}}
+env:
+  K: {{secret: k}}
+"
+    );
+    let path = dir.join("app.yaml");
+    fs::write(&path, &text).unwrap();
+
+    // From the file: paths are relative to its folder, not to the working directory.
+    let loaded = profile::load_file(path.to_str().unwrap()).unwrap();
+    let renderer = render::Renderer::new(None).unwrap();
+    let items: Vec<Value> = sts_gen::build(&loaded, &model::Options::default(), &renderer)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.value)
+        .collect();
+    let secret = one(&items, "Secret");
+    assert_eq!(secret["metadata"]["name"], "app");
+    assert_eq!(secret["type"], "Opaque");
+    assert_eq!(
+        secret["data"],
+        json!({"k": b64("file-content\n"), "ca": b64("-----BEGIN-----\n"), "literal": b64("s3cret: yes")})
+    );
+    assert_eq!(
+        main_container(&items)["env"][0]["valueFrom"]["secretKeyRef"],
+        json!({"name": "app", "key": "k"})
+    );
+
+    // From bytes: base_dir anchors the paths.
+    let loaded = profile::load_bytes("<mem>", text.as_bytes(), &dir).unwrap();
+    let docs = sts_gen::build(&loaded, &model::Options::default(), &renderer).unwrap();
+    let secret = docs.iter().find(|d| d.kind() == "Secret").unwrap();
+    assert_eq!(secret.value["data"]["k"], b64("file-content\n"));
+
+    // A different base_dir does not find the file.
+    let elsewhere = tmp.path().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    let loaded = profile::load_bytes("<mem>", text.as_bytes(), &elsewhere).unwrap();
+    let err = sts_gen::build(&loaded, &model::Options::default(), &renderer)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("secret.data.k") && err.contains("file.txt"),
+        "{err}"
+    );
+    assert!(!err.contains("file-content"), "{err}");
+}
+
+// ------------------------------------------------------------------------------ Storage
+
+#[test]
+fn storage_none_is_an_empty_dir_named_data() {
+    let items = render("storage: none\n");
+    let sts = sts(&items);
+    assert!(sts["spec"].get("volumeClaimTemplates").is_none());
+    assert!(sts["spec"]
+        .get("persistentVolumeClaimRetentionPolicy")
+        .is_none());
+    assert_eq!(
+        pod(&items)["volumes"],
+        json!([{"name": "data", "emptyDir": {}}])
+    );
+    assert_eq!(
+        main_container(&items)["volumeMounts"],
+        json!([{"name": "data", "mountPath": "/data"}])
+    );
+    assert!(all(&items, "PersistentVolume").is_empty());
+}
+
+#[test]
+fn retention_policy_is_emitted_with_retain_defaults() {
+    let items = render("storage: {size: 1Gi, retention: {whenDeleted: Delete}}\n");
+    assert_eq!(
+        sts(&items)["spec"]["persistentVolumeClaimRetentionPolicy"],
+        json!({"whenDeleted": "Delete", "whenScaled": "Retain"})
+    );
+    let items =
+        render("storage: {size: 1Gi, retention: {whenDeleted: Retain, whenScaled: Delete}}\n");
+    assert_eq!(
+        sts(&items)["spec"]["persistentVolumeClaimRetentionPolicy"],
+        json!({"whenDeleted": "Retain", "whenScaled": "Delete"})
+    );
+    let items = render("storage: {size: 1Gi}\n");
+    assert!(sts(&items)["spec"]
+        .get("persistentVolumeClaimRetentionPolicy")
+        .is_none());
+}
+
+// ----------------------------------------------------------------------------- Services
+
+#[test]
+fn read_service_can_be_switched_off_or_typed() {
+    let items = render("storage: {size: 1Gi}\nservices: {read: false}\n");
+    let svcs = all(&items, "Service");
+    assert_eq!(svcs.len(), 1);
+    assert_eq!(svcs[0]["spec"]["clusterIP"], "None");
+
+    let items = render("storage: {size: 1Gi}\nservices: {read: {type: NodePort}}\n");
+    let read = named(&items, "Service", "app-read");
+    assert_eq!(read["spec"]["type"], "NodePort");
+    assert_eq!(
+        read["spec"]["selector"],
+        json!({"app.kubernetes.io/name": "app"})
+    );
+    assert_eq!(
+        read["spec"]["ports"],
+        json!([{"name": "http", "port": 8080, "protocol": "TCP", "targetPort": "http"}])
+    );
+
+    let items = render("storage: {size: 1Gi}\n");
+    assert_eq!(
+        named(&items, "Service", "app-read")["spec"]["type"],
+        "ClusterIP"
+    );
+}
+
+const ROLES: &str = "roles:
+  - {name: primary, ordinals: \"0\", files: {p.conf: \"p\\n\"}}
+  - {name: replica, ordinals: \"1-\", files: {r.conf: \"r\\n\"}}
+";
+
+#[test]
+fn primary_service_selects_the_first_roles_pod() {
+    let items = render(&format!(
+        "storage: {{size: 1Gi}}\n{ROLES}services: {{primary: {{}}}}\n"
+    ));
+    let primary = named(&items, "Service", "app-primary");
+    assert_eq!(
+        primary["spec"]["selector"],
+        json!({"app.kubernetes.io/name": "app", "statefulset.kubernetes.io/pod-name": "app-0"})
+    );
+    assert_eq!(primary["spec"]["type"], "ClusterIP");
+    assert!(primary["spec"].get("clusterIP").is_none());
+    assert_eq!(all(&items, "Service").len(), 3);
+
+    // The first role need not be ordinal 0.
+    let items = render(
+        "storage: {size: 1Gi}
+roles:
+  - {name: leader, ordinals: \"2\"}
+  - {name: follower, ordinals: \"0-1,3-\"}
+roleInit: {script: \"true\"}
+services: {primary: {name: app-leader}}
+",
+    );
+    assert_eq!(
+        named(&items, "Service", "app-leader")["spec"]["selector"]
+            ["statefulset.kubernetes.io/pod-name"],
+        "app-2"
+    );
+}
+
+// ---------------------------------------------------------------- PodDisruptionBudget
+
+#[test]
+fn pdb_defaults_switch_and_min_available() {
+    let items = render("storage: {size: 1Gi}\n");
+    let pdb = one(&items, "PodDisruptionBudget");
+    assert_eq!(pdb["spec"]["maxUnavailable"], 1);
+    assert_eq!(
+        pdb["spec"]["selector"]["matchLabels"],
+        json!({"app.kubernetes.io/name": "app"})
+    );
+
+    let items = render("storage: {size: 1Gi}\npdb: false\n");
+    assert!(all(&items, "PodDisruptionBudget").is_empty());
+
+    let single = format!(
+        "{}storage: {{size: 1Gi}}\n",
+        base_with("replicas: 3", "replicas: 1")
+    );
+    let items = build(&single, &model::Options::default()).unwrap();
+    assert!(
+        all(&items, "PodDisruptionBudget").is_empty(),
+        "one pod: no PDB by default"
+    );
+
+    let items = render("storage: {size: 1Gi}\npdb: {minAvailable: 2}\n");
+    let spec = &one(&items, "PodDisruptionBudget")["spec"];
+    assert_eq!(spec["minAvailable"], 2);
+    assert!(spec.get("maxUnavailable").is_none());
+    assert_eq!(spec["unhealthyPodEvictionPolicy"], "AlwaysAllow");
+
+    let items = render("storage: {size: 1Gi}\npdb: {maxUnavailable: \"50%\"}\n");
+    assert_eq!(
+        one(&items, "PodDisruptionBudget")["spec"]["maxUnavailable"],
+        "50%"
+    );
+}
+
+// ------------------------------------------------------------------ StatefulSet strategy
+
+#[test]
+fn update_strategy_and_pod_management_policy() {
+    let items = render("storage: {size: 1Gi}\n");
+    assert_eq!(
+        sts(&items)["spec"]["updateStrategy"],
+        json!({"type": "RollingUpdate"})
+    );
+    assert_eq!(sts(&items)["spec"]["podManagementPolicy"], "OrderedReady");
+
+    let items = render("storage: {size: 1Gi}\nupdateStrategy: {type: OnDelete}\n");
+    assert_eq!(
+        sts(&items)["spec"]["updateStrategy"],
+        json!({"type": "OnDelete"})
+    );
+
+    let items = render("storage: {size: 1Gi}\nupdateStrategy: {maxUnavailable: 2}\n");
+    assert_eq!(
+        sts(&items)["spec"]["updateStrategy"],
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2}})
+    );
+    let items =
+        render("storage: {size: 1Gi}\nupdateStrategy: {type: RollingUpdate, partition: 1, maxUnavailable: 2}\n");
+    assert_eq!(
+        sts(&items)["spec"]["updateStrategy"],
+        json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 1, "maxUnavailable": 2}})
+    );
+
+    let items = render("storage: {size: 1Gi}\npodManagementPolicy: Parallel\n");
+    assert_eq!(sts(&items)["spec"]["podManagementPolicy"], "Parallel");
+}
+
+// ------------------------------------------------------- podTemplate, volumes, sidecars
+
+#[test]
+fn pod_template_merges_last() {
+    let items = render(
+        "storage: {size: 1Gi}
+command: [/bin/app, --old]
+env: {FOO: old, KEEP: k}
+podTemplate:
+  nodeSelector: {disk: ssd}
+  tolerations:
+    - {key: dedicated, operator: Equal, value: db, effect: NoSchedule}
+  imagePullSecrets: [{name: regcred}]
+  terminationGracePeriodSeconds: 90
+  containers:
+    - name: app
+      command: [/bin/app, --new]
+      env: [{name: FOO, value: new}, {name: BAR, value: b}]
+      lifecycle:
+        preStop: {exec: {command: [sh, -c, sleep 5]}}
+",
+    );
+    let pod = pod(&items);
+    assert_eq!(pod["nodeSelector"], json!({"disk": "ssd"}));
+    assert_eq!(
+        pod["tolerations"],
+        json!([{"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"}])
+    );
+    assert_eq!(pod["imagePullSecrets"], json!([{"name": "regcred"}]));
+    assert_eq!(
+        pod["terminationGracePeriodSeconds"], 90,
+        "a scalar is replaced"
+    );
+    // Generated fields the overlay does not name are kept.
+    assert_eq!(pod["serviceAccountName"], "app");
+    assert_eq!(pod["automountServiceAccountToken"], false);
+
+    let containers = pod["containers"].as_array().unwrap();
+    assert_eq!(
+        containers.len(),
+        1,
+        "the entry named like the app merges into it"
+    );
+    let c = &containers[0];
+    assert_eq!(
+        c["lifecycle"],
+        json!({"preStop": {"exec": {"command": ["sh", "-c", "sleep 5"]}}})
+    );
+    assert_eq!(c["image"], "example/app:1.0");
+    assert_eq!(c["ports"][0]["name"], "http");
+    assert!(c.get("readinessProbe").is_some());
+    // A list of strings is replaced, not appended to.
+    assert_eq!(c["command"], json!(["/bin/app", "--new"]));
+    // env is a list of named items: FOO is merged in place, BAR appended.
+    assert_eq!(
+        c["env"],
+        json!([
+            {"name": "FOO", "value": "new"},
+            {"name": "KEEP", "value": "k"},
+            {"name": "BAR", "value": "b"}
+        ])
+    );
+}
+
+#[test]
+fn pod_template_replaces_unnamed_lists_and_adds_named_containers() {
+    let items = render(
+        "storage: {size: 1Gi}
+podTemplate:
+  tolerations: [{key: a, operator: Exists}]
+  containers:
+    - name: extra
+      image: busybox:1.36
+",
+    );
+    let pod = pod(&items);
+    assert_eq!(
+        pod["tolerations"],
+        json!([{"key": "a", "operator": "Exists"}])
+    );
+    let names: Vec<&str> = pod["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["app", "extra"]);
+}
+
+#[test]
+fn pod_template_tolerations_replace_the_templates_list() {
+    // The built-in template renders no tolerations; a template override that does shows the
+    // merge rule: an unnamed list from podTemplate replaces the rendered one.
+    let dir = tempfile::tempdir().unwrap();
+    let original = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/statefulset.yaml.j2"),
+    )
+    .unwrap();
+    let anchor = "      serviceAccountName: {{ app.serviceAccountName | tojson }}\n";
+    assert!(
+        original.contains(anchor),
+        "statefulset template changed: update this test"
+    );
+    let patched = original.replacen(
+        anchor,
+        &format!("{anchor}      tolerations: [{{key: base, operator: Exists}}, {{key: other, operator: Exists}}]\n"),
+        1,
+    );
+    fs::write(dir.path().join("statefulset.yaml.j2"), patched).unwrap();
+    let renderer = render::Renderer::new(Some(dir.path())).unwrap();
+    let build_with = |extra: &str| -> Value {
+        let text = format!("{BASE}storage: {{size: 1Gi}}\n{extra}");
+        let loaded = profile::load_bytes("t.yaml", text.as_bytes(), Path::new(".")).unwrap();
+        let docs = sts_gen::build(&loaded, &model::Options::default(), &renderer).unwrap();
+        let sts = docs.iter().find(|d| d.kind() == "StatefulSet").unwrap();
+        sts.value["spec"]["template"]["spec"]["tolerations"].clone()
+    };
+    assert_eq!(
+        build_with(""),
+        json!([{"key": "base", "operator": "Exists"}, {"key": "other", "operator": "Exists"}])
+    );
+    assert_eq!(
+        build_with("podTemplate: {tolerations: [{key: dedicated, operator: Equal, value: db, effect: NoSchedule}]}\n"),
+        json!([{"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"}])
+    );
+}
+
+#[test]
+fn volumes_and_a_sidecar_that_mounts_one() {
+    let items = render(
+        "storage: {size: 1Gi}
+volumes:
+  - {name: scratch, emptyDir: {medium: Memory}}
+  - name: podinfo
+    downwardAPI:
+      items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]
+sidecars:
+  - name: shipper
+    image: busybox:1.36
+    command: [sh, -c, tail -F /scratch/log]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+",
+    );
+    let pod = pod(&items);
+    assert_eq!(
+        pod["volumes"],
+        json!([
+            {"name": "scratch", "emptyDir": {"medium": "Memory"}},
+            {"name": "podinfo", "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}}
+        ])
+    );
+    let containers = pod["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 2);
+    assert_eq!(containers[0]["name"], "app");
+    assert_eq!(
+        containers[1],
+        json!({
+            "name": "shipper",
+            "image": "busybox:1.36",
+            "command": ["sh", "-c", "tail -F /scratch/log"],
+            "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}]
+        })
+    );
+}
+
+// -------------------------------------------------------------- labels and annotations
+
+/// A profile that renders every kind sts-gen has (but NetworkPolicy).
+const EVERY_KIND: &str = "storage:
+  size: 1Gi
+  local: {path: /d, nodes: [n1]}
+config: {files: {a.conf: \"a\\n\"}}
+secret: {data: {pw: {value: x}}}
+roles:
+  - {name: primary, ordinals: \"0\"}
+  - {name: replica, ordinals: \"1-\"}
+roleInit: {script: \"true\"}
+services: {primary: {}}
+";
+
+#[test]
+fn labels_on_every_object_but_never_in_selectors() {
+    let items = render(&format!("labels: {{team: db, tier: data}}\n{EVERY_KIND}"));
+    let kinds: std::collections::BTreeSet<&str> =
+        items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        [
+            "ConfigMap",
+            "Namespace",
+            "PersistentVolume",
+            "PodDisruptionBudget",
+            "Secret",
+            "Service",
+            "ServiceAccount",
+            "StatefulSet",
+            "StorageClass"
+        ]
+    );
+    for item in &items {
+        let labels = &item["metadata"]["labels"];
+        let what = format!("{} {}", item["kind"], item["metadata"]["name"]);
+        assert_eq!(labels["team"], "db", "{what}");
+        assert_eq!(labels["tier"], "data", "{what}");
+        assert_eq!(labels["app.kubernetes.io/name"], "app", "{what}");
+        assert_eq!(labels["app.kubernetes.io/managed-by"], "sts-gen", "{what}");
+    }
+    let sts = sts(&items);
+    assert_eq!(sts["spec"]["template"]["metadata"]["labels"]["team"], "db");
+    let selector = json!({"app.kubernetes.io/name": "app"});
+    assert_eq!(sts["spec"]["selector"]["matchLabels"], selector);
+    assert_eq!(
+        one(&items, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"],
+        selector
+    );
+    for svc in all(&items, "Service") {
+        let sel = svc["spec"]["selector"].as_object().unwrap();
+        assert!(
+            !sel.contains_key("team") && !sel.contains_key("tier"),
+            "{sel:?}"
+        );
+        assert_eq!(sel["app.kubernetes.io/name"], "app");
+    }
+    let vct_labels = &sts["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"];
+    assert!(vct_labels.get("team").is_none(), "{vct_labels}");
+}
+
+#[test]
+fn a_user_label_never_splits_metadata_from_selectors() {
+    // `app.kubernetes.io/name` is the selector: whatever the user writes, the pods, the
+    // objects and the selectors keep one value (or the profile is refused).
+    let text = format!("{BASE}storage: {{size: 1Gi}}\nlabels: {{app.kubernetes.io/name: other}}\n");
+    if let Ok(items) = build(&text, &model::Options::default()) {
+        for item in &items {
+            assert_eq!(item["metadata"]["labels"]["app.kubernetes.io/name"], "app");
+        }
+        assert_eq!(
+            sts(&items)["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"],
+            "app"
+        );
+    }
+}
+
+#[test]
+fn a_user_label_named_like_a_recommended_label_is_refused() {
+    // PROFILE.md: "Nothing is silently ignored": a label sts-gen sets itself is refused.
+    for (key, value) in [
+        ("app.kubernetes.io/name", "other"),
+        ("app.kubernetes.io/managed-by", "helm"),
+    ] {
+        let text = format!("{BASE}storage: {{size: 1Gi}}\nlabels: {{{key}: {value}}}\n");
+        let err = build(&text, &model::Options::default())
+            .err()
+            .unwrap_or_else(|| panic!("label `{key}: {value}` was accepted and dropped"));
+        assert!(err.contains("labels") && err.contains(key), "{err}");
+    }
+}
+
+#[test]
+fn annotations_on_every_object_and_the_pod_template() {
+    let items = render(&format!(
+        "annotations: {{owner: team-db@example.com, note: \"a: b\"}}\n{EVERY_KIND}"
+    ));
+    let want = json!({"owner": "team-db@example.com", "note": "a: b"});
+    for item in &items {
+        assert_eq!(
+            item["metadata"]["annotations"], want,
+            "{} {}",
+            item["kind"], item["metadata"]["name"]
+        );
+    }
+    assert_eq!(
+        sts(&items)["spec"]["template"]["metadata"]["annotations"],
+        want
+    );
+
+    // Without annotations no object carries an empty map.
+    let items = render(EVERY_KIND);
+    for item in &items {
+        assert!(
+            item["metadata"].get("annotations").is_none(),
+            "{}",
+            item["kind"]
+        );
+    }
+    assert!(sts(&items)["spec"]["template"]["metadata"]
+        .get("annotations")
+        .is_none());
+}
+
+// ------------------------------------------------------------------------- Namespace
+
+#[test]
+fn create_namespace_false_omits_the_namespace_only() {
+    let items = render("storage: {size: 1Gi}\ncreateNamespace: false\n");
+    assert!(all(&items, "Namespace").is_empty());
+    assert_eq!(sts(&items)["metadata"]["namespace"], "ns");
+    for item in &items {
+        assert_eq!(item["metadata"]["namespace"], "ns", "{}", item["kind"]);
+    }
+
+    let items = render("storage: {size: 1Gi}\n");
+    assert_eq!(one(&items, "Namespace")["metadata"]["name"], "ns");
+    assert!(one(&items, "Namespace")["metadata"]
+        .get("namespace")
+        .is_none());
+
+    let text = format!(
+        "{}storage: {{size: 1Gi}}\n",
+        base_with("namespace: ns\n", "")
+    );
+    let items = build(&text, &model::Options::default()).unwrap();
+    assert!(all(&items, "Namespace").is_empty());
+    for item in &items {
+        assert!(
+            item["metadata"].get("namespace").is_none(),
+            "{}",
+            item["kind"]
+        );
+    }
+}
+
+// ------------------------------------------------------------------- container fields
+
+#[test]
+fn env_keeps_order_and_resolves_references() {
+    let items = render(
+        "storage: {size: 1Gi}
+config: {files: {app.conf: \"x=1\\n\"}}
+secret: {data: {password: {value: p}}}
+env:
+  ZED: z
+  POD_IP: {field: status.podIP}
+  ALPHA: a
+  SETTING: {configMap: app.conf}
+  PW: {secret: password}
+  PORT: 8080
+  NODE: {field: spec.nodeName}
+",
+    );
+    let cm_name = one(&items, "ConfigMap")["metadata"]["name"].clone();
+    let secret_name = one(&items, "Secret")["metadata"]["name"].clone();
+    assert_eq!(
+        main_container(&items)["env"],
+        json!([
+            {"name": "ZED", "value": "z"},
+            {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+            {"name": "ALPHA", "value": "a"},
+            {"name": "SETTING", "valueFrom": {"configMapKeyRef": {"name": cm_name, "key": "app.conf"}}},
+            {"name": "PW", "valueFrom": {"secretKeyRef": {"name": secret_name, "key": "password"}}},
+            {"name": "PORT", "value": "8080"},
+            {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
+        ])
+    );
+    assert_eq!(cm_name, "app");
+    assert_eq!(secret_name, "app");
+}
+
+#[test]
+fn default_probes_resources_and_pull_policy() {
+    let text = format!(
+        "{}storage: {{size: 1Gi}}\n",
+        base_with(
+            "  - {name: http, port: 8080}\n",
+            "  - {name: http, port: 8080}\n  - {name: admin, port: 9090}\n"
+        )
+    );
+    let items = build(&text, &model::Options::default()).unwrap();
+    let c = main_container(&items);
+    assert_eq!(
+        c["readinessProbe"],
+        json!({"tcpSocket": {"port": "http"}, "periodSeconds": 10})
+    );
+    assert_eq!(
+        c["livenessProbe"],
+        json!({"tcpSocket": {"port": "http"}, "initialDelaySeconds": 30, "periodSeconds": 20})
+    );
+    assert!(c.get("startupProbe").is_none());
+    assert_eq!(
+        c["resources"],
+        json!({"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "256Mi"}})
+    );
+    assert_eq!(c["imagePullPolicy"], "IfNotPresent");
+    assert!(c.get("command").is_none() && c.get("args").is_none());
+    assert_eq!(
+        sts(&items)["spec"]["template"]["spec"]["terminationGracePeriodSeconds"],
+        30
+    );
+}
+
+#[test]
+fn pull_policy_always_reaches_every_generated_container() {
+    let items =
+        render("storage: {size: 1Gi}\nimagePullPolicy: Always\nroleInit: {script: \"true\"}\n");
+    assert_eq!(main_container(&items)["imagePullPolicy"], "Always");
+    let init = &pod(&items)["initContainers"][0];
+    assert_eq!(init["name"], "role-init");
+    assert_eq!(init["imagePullPolicy"], "Always");
+}
+
+#[test]
+fn command_and_args() {
+    let items = render(
+        "storage: {size: 1Gi}\ncommand: [/bin/app, serve]\nargs: [--port, 8080, --verbose]\n",
+    );
+    let c = main_container(&items);
+    assert_eq!(c["command"], json!(["/bin/app", "serve"]));
+    assert_eq!(c["args"], json!(["--port", "8080", "--verbose"]));
+
+    let items = render("storage: {size: 1Gi}\nargs: [--once]\n");
+    let c = main_container(&items);
+    assert!(
+        c.get("command").is_none(),
+        "args alone keep the image's entrypoint"
+    );
+    assert_eq!(c["args"], json!(["--once"]));
+}
+
+// ------------------------------------------------------------------- text variables
+
+const VARS_CONFIG: &str = "storage: {size: 1Gi}
+services: {headless: {name: app-hl}}
+env:
+  SELF: \"{{ name }}.{{ headless }}.{{ namespace }}.svc.{{ clusterDomain }}\"
+  LITERAL: \"{{ '{{' }} name }}\"
+config:
+  files:
+    peers.conf: |
+      name={{ name }}
+      headless={{ headless }}
+      replicas={{ replicas }}
+      domain={{ clusterDomain }}
+      ns={{ namespace }}
+      peers={% for i in range(replicas) %}{{ name }}-{{ i }}.{{ headless }}{% if not loop.last %},{% endif %}{% endfor %}
+      literal={{ '{{' }} name }} and {{ '{{' }}x}}
+";
+
+const VARS_EXPECTED_DEFAULT: &str = "name=app
+headless=app-hl
+replicas=3
+domain=cluster.local
+ns=ns
+peers=app-0.app-hl,app-1.app-hl,app-2.app-hl
+literal={{ name }} and {{x}}
+";
+
+#[test]
+fn text_variables_expand_in_config_files_and_env() {
+    let items = render(VARS_CONFIG);
+    assert_eq!(
+        one(&items, "ConfigMap")["data"]["peers.conf"],
+        VARS_EXPECTED_DEFAULT
+    );
+    let env = &main_container(&items)["env"];
+    assert_eq!(env[0]["value"], "app.app-hl.ns.svc.cluster.local");
+    assert_eq!(env[1]["value"], "{{ name }}");
+
+    // Options.cluster_domain and the namespace override reach the text.
+    let items = render_opts(VARS_CONFIG, &opts(Some("other"), Some("example.org")));
+    let text = one(&items, "ConfigMap")["data"]["peers.conf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.contains("\ndomain=example.org\n"), "{text}");
+    assert!(text.contains("\nns=other\n"), "{text}");
+    assert_eq!(
+        main_container(&items)["env"][0]["value"],
+        "app.app-hl.other.svc.example.org"
+    );
+
+    // replicas drives the loop.
+    let text = format!("{}{VARS_CONFIG}", base_with("replicas: 3", "replicas: 5"));
+    let items = build(&text, &model::Options::default()).unwrap();
+    let conf = one(&items, "ConfigMap")["data"]["peers.conf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        conf.contains("\npeers=app-0.app-hl,app-1.app-hl,app-2.app-hl,app-3.app-hl,app-4.app-hl\n"),
+        "{conf}"
+    );
+}
+
+#[test]
+fn cluster_domain_flag_reaches_the_text() {
+    let out = Command::cargo_bin("sts-gen")
+        .unwrap()
+        .env_remove("STS_GEN_TEMPLATES")
+        .args([
+            "render",
+            "-",
+            "-o",
+            "json",
+            "--cluster-domain",
+            "example.org",
+            "-n",
+            "other",
+        ])
+        .write_stdin(format!("{BASE}{VARS_CONFIG}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = list["items"].as_array().unwrap();
+    let expected = VARS_EXPECTED_DEFAULT
+        .replace("domain=cluster.local", "domain=example.org")
+        .replace("ns=ns", "ns=other");
+    assert_eq!(one(items, "ConfigMap")["data"]["peers.conf"], expected);
+}
+
+#[test]
+fn external_objects_may_be_referenced_and_volumes_expand_text_variables() {
+    let volume = "volumes:\n  - {name: tls, secret: {secretName: \"{{ name }}-tls\"}}\n  - {name: ca, configMap: {name: trust-bundle}}\nsidecars:\n  - {name: proxy, image: \"envoy:1.31.2\", volumeMounts: [{name: tls, mountPath: /tls}, {name: ca, mountPath: /ca}]}\n";
+    let text = format!("{BASE}storage: {{size: 1Gi}}\n{volume}");
+    let err = build(&text, &model::Options::default()).unwrap_err();
+    assert!(
+        err.contains("refers to Secret `app-tls`, which is not rendered"),
+        "{err}"
+    );
+    assert!(
+        err.contains("refers to ConfigMap `trust-bundle`, which is not rendered"),
+        "{err}"
+    );
+    let ok = build(
+        &format!("{text}external: {{secrets: [app-tls], configMaps: [trust-bundle]}}\n"),
+        &model::Options::default(),
+    )
+    .unwrap();
+    let vols = &sts(&ok)["spec"]["template"]["spec"]["volumes"];
+    assert!(vols
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["secret"]["secretName"] == "app-tls"));
+    let e = build(
+        &format!("{text}external: {{secrets: [Bad_Name]}}\n"),
+        &model::Options::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("external.secrets[0]: `Bad_Name` is not a DNS-1123 subdomain"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_budget_that_blocks_drains_is_refused() {
+    for pdb in [
+        "{minAvailable: 3}",
+        "{maxUnavailable: 0}",
+        "{minAvailable: 100%}",
+    ] {
+        let e = build(
+            &format!("{BASE}storage: {{size: 1Gi}}\npdb: {pdb}\n"),
+            &model::Options::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("pdb: this budget never allows a voluntary eviction"),
+            "{pdb}: {e}"
+        );
+    }
+    build(
+        &format!("{BASE}storage: {{size: 1Gi}}\npdb: {{minAvailable: 2}}\n"),
+        &model::Options::default(),
+    )
+    .unwrap();
+}
