@@ -46,6 +46,15 @@ Runs every stage but the output: profile syntax and semantics, the Kubernetes sc
 rendered object, and the cross-object rules. Errors go to stderr with file:line:col; exit 2."
     )]
     Validate(CommonArgs),
+    /// Show how a render would change an output directory (a unified diff).
+    #[command(
+        after_help = "Examples:\n  sts-gen diff profiles/mysql.yaml --output-dir deploy/mysql\n\n\
+Exit codes: 0 no difference, 1 differences (printed on stdout), 2 bad input. Secret files are\n\
+named but their contents are never printed. Changes Kubernetes refuses on an existing\n\
+StatefulSet (selector, serviceName, podManagementPolicy, volumeClaimTemplates) are reported\n\
+as errors on stderr with the safe procedure."
+    )]
+    Diff(DiffArgs),
     /// List the bundled presets with a one-line description.
     #[command(after_help = "Example:\n  sts-gen presets\n\n\
 A profile uses one with `preset: NAME`; the profile is merged over it (maps by key, lists of\n\
@@ -58,6 +67,15 @@ storage.local and storage.className are not inherited.")]
 POSTGRES_PASSWORD=... sts-gen init postgresql | sts-gen render -"
     )]
     Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The output directory to compare with (as written by `render --output-dir`).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +102,45 @@ pub struct CommonArgs {
     /// Cluster DNS domain, available to profile text as {{ clusterDomain }}.
     #[arg(long, value_name = "DOMAIN", default_value = "cluster.local")]
     pub cluster_domain: String,
+    /// Kubernetes version to target: fields it does not support are not emitted, and a
+    /// profile field it cannot honour is an error. Range 1.25 to 1.37.
+    #[arg(long, value_name = "X.Y", default_value = "1.33")]
+    pub kube_version: String,
+    /// File holding the seed that `{generate: N}` secret values derive from, so every
+    /// machine renders the same values (or set STS_GEN_SECRET_SEED to the seed itself).
+    #[arg(long, value_name = "FILE", env = "STS_GEN_SECRET_SEED_FILE")]
+    pub secret_seed_file: Option<PathBuf>,
+    /// Overlay: a partial profile merged over the profile (repeatable, applied in order;
+    /// maps merge by key, lists of named items by `name`, other lists are replaced).
+    #[arg(short = 'f', long = "overlay", value_name = "FILE")]
+    pub overlays: Vec<String>,
+    /// Set a field: PATH=VALUE, VALUE typed as the field needs (`replicas=5`,
+    /// `args=[a, b]`). PATH is dotted; `\.` is a literal dot; items of roles, ports,
+    /// nodeSets, sidecars, initContainers and volumes are named:
+    /// `roles.replica.files.replica\.cnf=...`. Applied after overlays, in order.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Like --set, but VALUE is always text (`env.PORT=8080` stays a string).
+    #[arg(long = "set-string", value_name = "PATH=VALUE")]
+    pub set_string: Vec<String>,
+    /// Like --set-string, with the contents of FILE (a config file, a script).
+    #[arg(long = "set-file", value_name = "PATH=FILE")]
+    pub set_file: Vec<String>,
+}
+
+impl CommonArgs {
+    /// Overlays and sets in the order they apply: overlays, --set, --set-string, --set-file.
+    pub fn layers(&self) -> profile::overlay::Layers {
+        use profile::overlay::SetKind;
+        let mut sets = Vec::new();
+        sets.extend(self.set.iter().map(|a| (SetKind::Typed, a.clone())));
+        sets.extend(self.set_string.iter().map(|a| (SetKind::String, a.clone())));
+        sets.extend(self.set_file.iter().map(|a| (SetKind::File, a.clone())));
+        profile::overlay::Layers {
+            overlays: self.overlays.clone(),
+            sets,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -100,11 +157,16 @@ pub struct RenderArgs {
     /// did not write.
     #[arg(long, requires = "output_dir")]
     pub force: bool,
+    /// With --output-dir: write nothing; exit 1 when the directory differs from the render
+    /// (listing changed, added and removed files), 0 when it is up to date.
+    #[arg(long, requires = "output_dir")]
+    pub check: bool,
 }
 
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        Command::Render(args) if args.check => return render_check(&args),
         Command::Render(args) => render_cmd(&args),
         Command::Validate(args) => build(&args).map(|_| ()),
         Command::Presets => {
@@ -119,6 +181,7 @@ pub fn run(cli: Cli) -> ExitCode {
             print_out(&out)
         }
         Command::Init(args) => init_cmd(&args),
+        Command::Diff(args) => return diff_cmd(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -131,7 +194,40 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Reads the secret seed: `STS_GEN_SECRET_SEED` (the seed itself) or a seed file.
+fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
+    let seed = match (
+        &args.secret_seed_file,
+        std::env::var_os("STS_GEN_SECRET_SEED"),
+    ) {
+        (Some(path), _) => std::fs::read(path).map_err(|e| {
+            format!(
+                "--secret-seed-file {}: {}",
+                path.display(),
+                profile::io_reason(&e)
+            )
+        })?,
+        (None, Some(v)) => v.into_encoded_bytes(),
+        (None, None) => return Ok(None),
+    };
+    // Trailing newlines from `echo > file` are not part of the seed.
+    let seed: Vec<u8> = seed.strip_suffix(b"\n").unwrap_or(&seed).to_vec();
+    if seed.len() < 16 {
+        return Err("the secret seed is shorter than 16 bytes; use a long random value (e.g. `head -c 32 /dev/urandom | base64`)".into());
+    }
+    Ok(Some(seed))
+}
+
 fn build(args: &CommonArgs) -> Result<Vec<sts_gen::check::Doc>, String> {
+    build_into(args, None)
+}
+
+/// Builds the objects; with `output_dir`, generated secret values already written there are
+/// reused, and new ones may be drawn at random.
+fn build_into(
+    args: &CommonArgs,
+    output_dir: Option<&std::path::Path>,
+) -> Result<Vec<sts_gen::check::Doc>, String> {
     if args.profile == "-" && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Err(
             "no profile given; pass a file, or `-` with the profile on standard input (see --help)"
@@ -139,10 +235,17 @@ fn build(args: &CommonArgs) -> Result<Vec<sts_gen::check::Doc>, String> {
         );
     }
     let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
-    let loaded = profile::load_file(&args.profile).map_err(|e| e.to_string())?;
+    let loaded =
+        profile::load_file_with(&args.profile, &args.layers()).map_err(|e| e.to_string())?;
     let opts = model::Options {
         namespace: args.namespace.clone(),
         cluster_domain: args.cluster_domain.clone(),
+        secret_seed: secret_seed(args)?,
+        previous_secrets: output_dir
+            .map(sink::dir::previous_secrets)
+            .unwrap_or_default(),
+        allow_random_secrets: output_dir.is_some(),
+        kube_version: model::parse_kube_version(&args.kube_version)?,
     };
     if args.cluster_domain.is_empty() || model::names::dns_subdomain(&args.cluster_domain).is_err()
     {
@@ -176,11 +279,68 @@ fn print_out(text: &str) -> Result<(), String> {
     }
 }
 
+/// Exit code for findings: differences found by `diff` and `--check`.
+pub const EXIT_FINDINGS: u8 = 1;
+
+fn fail(message: &str) -> ExitCode {
+    for line in message.lines() {
+        eprintln!("error: {line}");
+    }
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+fn diff_cmd(args: &DiffArgs) -> ExitCode {
+    let docs = match build_into(&args.common, Some(&args.output_dir)) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    let files = sink::dir::plan(&docs);
+    let changes = sink::diff::compare(&args.output_dir, &files);
+    for problem in sink::diff::immutable_changes(&args.output_dir, &files) {
+        eprintln!("error: {problem}");
+    }
+    if changes.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    match print_out(&changes.unified(&files, &args.output_dir)) {
+        Ok(()) => ExitCode::from(EXIT_FINDINGS),
+        Err(e) => fail(&e),
+    }
+}
+
+/// `render --output-dir DIR --check`: compares, writes nothing; exit 1 when out of date.
+fn render_check(args: &RenderArgs) -> ExitCode {
+    let Some(dir) = args.output_dir.as_deref() else {
+        return fail("--check needs --output-dir");
+    };
+    let docs = match build_into(&args.common, Some(dir)) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    let files = sink::dir::plan(&docs);
+    let changes = sink::diff::compare(dir, &files);
+    for problem in sink::diff::immutable_changes(dir, &files) {
+        eprintln!("error: {problem}");
+    }
+    if changes.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprint!("{}", changes.summary());
+    eprintln!(
+        "{} is out of date: render it again without --check",
+        dir.display()
+    );
+    ExitCode::from(EXIT_FINDINGS)
+}
+
 fn render_cmd(args: &RenderArgs) -> Result<(), String> {
-    let docs = build(&args.common)?;
+    let docs = build_into(&args.common, args.output_dir.as_deref())?;
     match &args.output_dir {
         Some(dir) => {
             let files = sink::dir::plan(&docs);
+            for problem in sink::diff::immutable_changes(dir, &files) {
+                eprintln!("warning: {problem}");
+            }
             sink::dir::write(dir, &files, args.force).map_err(|e| e.to_string())
         }
         None => {

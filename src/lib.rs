@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod emit;
+pub mod lint;
 pub mod model;
 pub mod profile;
 pub mod render;

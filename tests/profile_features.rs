@@ -437,13 +437,28 @@ fn update_strategy_and_pod_management_policy() {
         json!({"type": "OnDelete"})
     );
 
-    let items = render("storage: {size: 1Gi}\nupdateStrategy: {maxUnavailable: 2}\n");
+    // StatefulSet maxUnavailable is honoured (beta) from Kubernetes 1.35.
+    let k135 = model::Options {
+        kube_version: (1, 35),
+        ..model::Options::default()
+    };
+    let e = build(
+        "storage: {size: 1Gi}\nupdateStrategy: {maxUnavailable: 2}\n",
+        &model::Options::default(),
+    );
+    assert!(e.is_err());
+    let items = render_opts(
+        "storage: {size: 1Gi}\nupdateStrategy: {maxUnavailable: 2}\n",
+        &k135,
+    );
     assert_eq!(
         sts(&items)["spec"]["updateStrategy"],
         json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2}})
     );
-    let items =
-        render("storage: {size: 1Gi}\nupdateStrategy: {type: RollingUpdate, partition: 1, maxUnavailable: 2}\n");
+    let items = render_opts(
+        "storage: {size: 1Gi}\nupdateStrategy: {type: RollingUpdate, partition: 1, maxUnavailable: 2}\n",
+        &k135,
+    );
     assert_eq!(
         sts(&items)["spec"]["updateStrategy"],
         json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 1, "maxUnavailable": 2}})
@@ -724,10 +739,14 @@ fn annotations_on_every_object_and_the_pod_template() {
             item["kind"], item["metadata"]["name"]
         );
     }
-    assert_eq!(
-        sts(&items)["spec"]["template"]["metadata"]["annotations"],
-        want
-    );
+    // The pod template adds the ConfigMap checksum to the profile's annotations.
+    let mut pod_want = want.clone();
+    let pod = &sts(&items)["spec"]["template"]["metadata"]["annotations"];
+    if let Some(sum) = pod.get("checksum/config") {
+        assert_eq!(sum.as_str().unwrap().len(), 64);
+        pod_want["checksum/config"] = sum.clone();
+    }
+    assert_eq!(*pod, pod_want);
 
     // Without annotations no object carries an empty map.
     let items = render(EVERY_KIND);
@@ -738,9 +757,16 @@ fn annotations_on_every_object_and_the_pod_template() {
             item["kind"]
         );
     }
-    assert!(sts(&items)["spec"]["template"]["metadata"]
-        .get("annotations")
-        .is_none());
+    // Only the ConfigMap checksum, when there is a ConfigMap.
+    let pod = &sts(&items)["spec"]["template"]["metadata"];
+    let has_config = items.iter().any(|i| i["kind"] == "ConfigMap");
+    match pod.get("annotations").and_then(Value::as_object) {
+        Some(a) => assert!(
+            has_config && a.len() == 1 && a.contains_key("checksum/config"),
+            "{a:?}"
+        ),
+        None => assert!(!has_config),
+    }
 }
 
 // ------------------------------------------------------------------------- Namespace

@@ -138,6 +138,39 @@ pub fn check_with_external(
     }
 }
 
+/// Types documents from any source (hand-written manifests for `sts-gen lint`) without
+/// stopping at the first problem: returns the typed documents, the schema problems of the
+/// others, and a note for each document of a kind sts-gen does not check (skipped).
+#[allow(clippy::type_complexity)]
+pub fn type_documents(
+    docs: Vec<RenderedDoc>,
+) -> (Vec<Doc>, Vec<(RenderedDoc, CheckError)>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut notes = Vec::new();
+    for doc in docs {
+        let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
+        if !kind.is_empty() && !APPLY_ORDER.contains(&kind) {
+            let name = doc
+                .value
+                .pointer("/metadata/name")
+                .and_then(Json::as_str)
+                .unwrap_or("?");
+            notes.push(format!(
+                "{}: {kind} {name} skipped (lint checks {})",
+                doc.template,
+                APPLY_ORDER.join(", ")
+            ));
+            continue;
+        }
+        match type_doc(doc.clone()) {
+            Ok(d) => out.push(d),
+            Err(e) => errors.push((doc, e)),
+        }
+    }
+    (out, errors, notes)
+}
+
 fn type_doc(doc: RenderedDoc) -> Result<Doc, CheckError> {
     let api_version = doc
         .value

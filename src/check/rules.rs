@@ -16,14 +16,7 @@ const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
 /// Runs every rule; returns all violations.
 pub fn check_all(docs: &[Doc], external: &super::External) -> Vec<CheckError> {
     let mut errs = Vec::new();
-    let sets: Vec<(&Doc, &StatefulSet)> = docs
-        .iter()
-        .filter_map(|d| match &d.object {
-            Object::StatefulSet(s) => Some((d, s)),
-            _ => None,
-        })
-        .collect();
-    let mut push = |doc: &Doc, rule: &str, message: String| {
+    visit(docs, external, |doc: &Doc, rule: &str, message: String| {
         errs.push(CheckError {
             context: format!(
                 "template `{}`, {} {} [{rule}]",
@@ -33,7 +26,19 @@ pub fn check_all(docs: &[Doc], external: &super::External) -> Vec<CheckError> {
             ),
             message,
         })
-    };
+    });
+    errs
+}
+
+/// Runs every rule and calls `push(object, rule id, message)` for each violation.
+pub fn visit(docs: &[Doc], external: &super::External, mut push: impl FnMut(&Doc, &str, String)) {
+    let sets: Vec<(&Doc, &StatefulSet)> = docs
+        .iter()
+        .filter_map(|d| match &d.object {
+            Object::StatefulSet(s) => Some((d, s)),
+            _ => None,
+        })
+        .collect();
 
     namespaces(docs, &mut push);
     size_limits(docs, &mut push);
@@ -107,7 +112,6 @@ pub fn check_all(docs: &[Doc], external: &super::External) -> Vec<CheckError> {
             }
         }
     }
-    errs
 }
 
 fn pod_spec(sts: &StatefulSet) -> Option<&PodSpec> {

@@ -5,6 +5,7 @@
 
 pub mod names;
 pub mod roles;
+pub mod secrets;
 
 use std::collections::BTreeSet;
 
@@ -27,6 +28,44 @@ pub struct Options {
     pub namespace: Option<String>,
     /// The cluster DNS domain used in `{{ clusterDomain }}`.
     pub cluster_domain: String,
+    /// Seed that `generate` secret values derive from (`--secret-seed-file`).
+    pub secret_seed: Option<Vec<u8>>,
+    /// Secret data already in the output directory, by Secret name then key (base64):
+    /// `generate` values are taken from here first.
+    pub previous_secrets:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// Whether a missing `generate` value may be drawn at random (only when writing an
+    /// output directory, where the next render finds and reuses it).
+    pub allow_random_secrets: bool,
+    /// The Kubernetes version the output targets (`--kube-version`), as (major, minor).
+    pub kube_version: (u32, u32),
+}
+
+/// The Kubernetes version output targets unless `--kube-version` says otherwise.
+pub const DEFAULT_KUBE_VERSION: (u32, u32) = (1, 33);
+/// The versions `--kube-version` accepts (those the conformance schemas cover).
+pub const KUBE_VERSIONS: std::ops::RangeInclusive<u32> = 25..=37;
+
+/// Parses `1.33` (or `v1.33`, `1.33.2`) into (1, 33), within [`KUBE_VERSIONS`].
+pub fn parse_kube_version(text: &str) -> Result<(u32, u32), String> {
+    let t = text.trim_start_matches('v');
+    let mut parts = t.split('.');
+    let (Some(Ok(1)), Some(Ok(minor))) = (
+        parts.next().map(str::parse::<u32>),
+        parts.next().map(str::parse::<u32>),
+    ) else {
+        return Err(format!(
+            "--kube-version `{text}`: expected a version like 1.33"
+        ));
+    };
+    if !KUBE_VERSIONS.contains(&minor) {
+        return Err(format!(
+            "--kube-version `{text}`: supported versions are 1.{} to 1.{}",
+            KUBE_VERSIONS.start(),
+            KUBE_VERSIONS.end()
+        ));
+    }
+    Ok((1, minor))
 }
 
 impl Default for Options {
@@ -34,6 +73,10 @@ impl Default for Options {
         Options {
             namespace: None,
             cluster_domain: "cluster.local".into(),
+            secret_seed: None,
+            previous_secrets: Default::default(),
+            allow_random_secrets: false,
+            kube_version: DEFAULT_KUBE_VERSION,
         }
     }
 }
@@ -51,6 +94,9 @@ pub struct Model {
     /// Labels for this set's own objects and pods: `labels` plus the set's component.
     pub set_labels: IndexMap<String, String>,
     pub annotations: IndexMap<String, String>,
+    /// The pod template's annotations: the profile's plus `checksum/config`, a hash of the
+    /// ConfigMap data, so a config change rolls the pods and nothing else does.
+    pub pod_annotations: IndexMap<String, String>,
     /// The pod selector: stable, never includes user labels.
     pub selector_labels: IndexMap<String, String>,
     pub image: String,
@@ -73,6 +119,8 @@ pub struct Model {
     pub secret: ModelSecret,
     pub services: ModelServices,
     pub pdb: Option<Json>,
+    /// Fields the target Kubernetes version supports (see `--kube-version`).
+    pub features: ModelFeatures,
     /// With node sets: the Service over every set's pods.
     pub client_service: Option<ModelClientService>,
     pub init_containers: Vec<Json>,
@@ -84,6 +132,49 @@ pub struct Model {
     /// Merged into the pod spec after rendering (the escape hatch).
     #[serde(skip)]
     pub pod_template: Option<serde_json::Map<String, Json>>,
+    /// The pod's securityContext; None with `securityContext: false`.
+    pub pod_security_context: Option<Json>,
+    /// The securityContext of the containers sts-gen renders (raw containers get it merged
+    /// under their own); None with `securityContext: false`.
+    pub container_security_context: Option<Json>,
+    /// emptyDir volumes mounted in every container at the image's writable paths.
+    pub writable_volumes: Vec<ModelWritable>,
+    /// The pod's affinity (anti-affinity on kubernetes.io/hostname); None with `affinity: none`.
+    pub affinity: Option<Json>,
+    /// topologySpreadConstraints; empty unless `topologySpread` asks for them.
+    pub topology_spread_constraints: Vec<Json>,
+    /// The NetworkPolicy; None with `networkPolicy: false`.
+    pub network_policy: Option<ModelNetworkPolicy>,
+}
+
+/// An emptyDir volume at a path the image writes to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelWritable {
+    pub name: String,
+    pub path: String,
+}
+
+/// The NetworkPolicy's two ingress rules: the app's own pods on every port the pod declares,
+/// and clients on the Services' ports.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelNetworkPolicy {
+    /// Labels of every pod of the app (all node sets).
+    pub peer_selector: IndexMap<String, String>,
+    /// `{port, protocol}` of every container port in the pod.
+    pub peer_ports: Vec<Json>,
+    /// NetworkPolicyPeers clients may come from; None admits any source (a NodePort or
+    /// LoadBalancer read Service).
+    pub client_from: Option<Vec<Json>>,
+    pub client_ports: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelFeatures {
+    /// PodDisruptionBudget `unhealthyPodEvictionPolicy` (beta and on from 1.27).
+    pub unhealthy_pod_eviction_policy: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -225,6 +316,9 @@ const FIELD_PATHS: &[&str] = &[
     "status.podIP",
     "status.podIPs",
 ];
+
+/// The pod-template annotation holding the hash of the ConfigMap data.
+pub const CHECKSUM_ANNOTATION: &str = "checksum/config";
 
 /// Labels sts-gen sets on every object; selectors rely on them.
 const RESERVED_LABELS: &[&str] = &[
@@ -523,9 +617,50 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             );
         }
     }
+    let rendered_secret_name = secret_spec
+        .name
+        .clone()
+        .unwrap_or_else(|| cluster.to_string());
     for (key, source) in &secret_spec.data {
         let path = join_key("secret.data", key);
         errs.check(&path, names::config_key(key));
+        if let SecretSource::Generate(len) = source {
+            if *len == 0 || *len > secrets::MAX_LENGTH {
+                errs.push(
+                    &path,
+                    format!("generate takes a length from 1 to {}", secrets::MAX_LENGTH),
+                );
+                continue;
+            }
+            let previous = opts
+                .previous_secrets
+                .get(&rendered_secret_name)
+                .and_then(|d| d.get(key));
+            let value = match (previous, &opts.secret_seed) {
+                (Some(b64), _) => Some(b64.clone()),
+                (None, Some(seed)) => Some(base64::engine::general_purpose::STANDARD.encode(
+                    secrets::derive(
+                        seed,
+                        namespace.as_deref().unwrap_or(""),
+                        &rendered_secret_name,
+                        key,
+                        *len as usize,
+                    ),
+                )),
+                (None, None) if opts.allow_random_secrets => Some(
+                    base64::engine::general_purpose::STANDARD
+                        .encode(secrets::random(*len as usize)),
+                ),
+                (None, None) => None,
+            };
+            match value {
+                Some(v) => {
+                    secret_data.insert(key.clone(), v);
+                }
+                None => errs.push(&path, "a generated value must be the same on every render: render into a directory (--output-dir keeps and reuses it), or give a seed (--secret-seed-file, STS_GEN_SECRET_SEED_FILE or STS_GEN_SECRET_SEED) so every machine derives the same value"),
+            }
+            continue;
+        }
         match read_secret(source, loaded) {
             Ok(bytes) => {
                 secret_data.insert(
@@ -706,6 +841,14 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
                 ru.insert("partition".into(), json!(part));
             }
             if let Some(mu) = &u.max_unavailable {
+                // StatefulSet maxUnavailable is alpha (feature gate off, field dropped by the
+                // API server) before 1.35.
+                if opts.kube_version < (1, 35) {
+                    errs.push(
+                        "updateStrategy.maxUnavailable",
+                        format!("Kubernetes 1.{} drops StatefulSet maxUnavailable unless the alpha MaxUnavailableStatefulSet feature gate is on; it is beta from 1.35 (--kube-version)", opts.kube_version.1),
+                    );
+                }
                 if *mu == IntOrPercent::Int(0) {
                     errs.push(
                         "updateStrategy.maxUnavailable",
@@ -740,7 +883,15 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             retention: None,
             local_class: None,
         }),
-        Some(StorageSpec::Persistent(s)) => Some(storage_model(s, &p.name, &mut errs)),
+        Some(StorageSpec::Persistent(s)) => {
+            if s.retention.is_some() && opts.kube_version < (1, 27) {
+                errs.push(
+                    "storage.retention",
+                    format!("persistentVolumeClaimRetentionPolicy needs Kubernetes 1.27 or later; the target is 1.{} (--kube-version)", opts.kube_version.1),
+                );
+            }
+            Some(storage_model(s, &p.name, &mut errs))
+        }
     };
     let mut persistent_volumes = Vec::new();
     if let (Some(StorageSpec::Persistent(s)), Some(st)) = (&p.storage, &storage) {
@@ -1002,6 +1153,47 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         expand_strings(pt, "podTemplate", &vars, &mut errs);
     }
 
+    // Production defaults: security contexts, writable paths, derived limits, affinity,
+    // topology spread and the NetworkPolicy (see security_defaults).
+    let defaults = security_defaults(
+        p,
+        &ports,
+        &storage,
+        config.as_ref().map(|c| c.mount_path.as_str()),
+        &volume_names,
+        pod_template.as_ref(),
+        // A NodePort or LoadBalancer Service brings clients from outside the cluster.
+        read.as_ref().is_some_and(|r| r.kind != "ClusterIP"),
+        &mut errs,
+    );
+    let derive = p.default_limits.unwrap_or(true);
+    let mut resources = resources;
+    if derive {
+        derive_limits(&resources.requests, &mut resources.limits);
+    }
+    for list in [&mut init_containers, &mut sidecars] {
+        for c in list.iter_mut() {
+            apply_container_defaults(c, &defaults, derive);
+        }
+    }
+    for (rule, reason) in &p.lint_ignore {
+        let path = join_key("lintIgnore", rule);
+        if !crate::lint::RULES.iter().any(|r| r.id == rule) {
+            let known: Vec<&str> = crate::lint::RULES.iter().map(|r| r.id).collect();
+            let hint = match crate::profile::error::did_you_mean(rule, &known) {
+                Some(k) => format!("; did you mean `{k}`?"),
+                None => "; `sts-gen lint --rules` lists them".into(),
+            };
+            errs.push(&path, format!("`{rule}` is not a lint rule{hint}"));
+        }
+        if reason.trim().is_empty() {
+            errs.push(
+                &path,
+                "give the reason the rule does not apply (it is required)",
+            );
+        }
+    }
+
     if !errs.list.is_empty() {
         return Err(errs.list);
     }
@@ -1048,7 +1240,20 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         labels,
         set_labels,
         annotations: p.annotations.clone(),
-        selector_labels,
+        pod_annotations: {
+            let mut a = p.annotations.clone();
+            if let Some(c) = &config {
+                let canonical = serde_json::to_string(&c.data).expect("strings serialize");
+                let digest = sha2::Digest::finalize(sha2::Digest::chain_update(
+                    <sha2::Sha256 as sha2::Digest>::new(),
+                    canonical.as_bytes(),
+                ));
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                a.insert(CHECKSUM_ANNOTATION.to_string(), hex);
+            }
+            a
+        },
+        selector_labels: selector_labels.clone(),
         image,
         image_pull_policy: match p.image_pull_policy.unwrap_or(PullPolicy::IfNotPresent) {
             PullPolicy::Always => "Always",
@@ -1094,6 +1299,9 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             primary,
         },
         pdb,
+        features: ModelFeatures {
+            unhealthy_pod_eviction_policy: opts.kube_version >= (1, 27),
+        },
         client_service,
         init_containers,
         sidecars,
@@ -1113,7 +1321,393 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             Some(Json::Object(m)) => Some(m),
             _ => None,
         },
+        pod_security_context: defaults.pod,
+        container_security_context: defaults.container,
+        writable_volumes: defaults.writable,
+        affinity: affinity_json(p.affinity.unwrap_or(AffinityMode::Soft), &selector_labels),
+        topology_spread_constraints: match p.topology_spread.unwrap_or(TopologySpread::None) {
+            TopologySpread::None => vec![],
+            TopologySpread::Zone => vec![json!({
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": selector_labels},
+            })],
+        },
+        network_policy: defaults
+            .network_policy
+            .map(
+                |(peer_ports, client_from, client_ports)| ModelNetworkPolicy {
+                    peer_selector: IndexMap::from([(
+                        "app.kubernetes.io/name".to_string(),
+                        cluster.to_string(),
+                    )]),
+                    peer_ports,
+                    client_from,
+                    client_ports,
+                },
+            ),
     })
+}
+
+/// The uid, gid and fsGroup pods run as unless the profile says otherwise.
+pub const DEFAULT_UID: i64 = 10001;
+
+/// What [`security_defaults`] decided for the pod.
+struct Defaults {
+    pod: Option<Json>,
+    container: Option<Json>,
+    writable: Vec<ModelWritable>,
+    /// Peer ports, client sources (None: any) and client ports of the NetworkPolicy.
+    network_policy: Option<(Vec<Json>, Option<Vec<Json>>, Vec<Json>)>,
+}
+
+/// The "restricted" security contexts, the writable emptyDirs and the NetworkPolicy ports.
+#[allow(clippy::too_many_arguments)]
+fn security_defaults(
+    p: &Profile,
+    ports: &[ModelPort],
+    storage: &Option<ModelStorage>,
+    config_mount: Option<&str>,
+    volume_names: &BTreeSet<String>,
+    pod_template: Option<&Json>,
+    any_source: bool,
+    errs: &mut Errors,
+) -> Defaults {
+    let (pod, container, writable) = match &p.security_context {
+        Some(Toggle::Off) => (None, None, vec![]),
+        other => {
+            let s = match other {
+                Some(Toggle::On(s)) => s.clone(),
+                _ => SecuritySettings::default(),
+            };
+            let user = s.run_as_user.unwrap_or(DEFAULT_UID);
+            if user == 0 {
+                errs.push("securityContext.runAsUser", "0 is root, which the restricted Pod Security Standard forbids; for an image that must run as root write `securityContext: false`");
+            }
+            let group = s.run_as_group.unwrap_or(user);
+            let fs_group = s.fs_group.unwrap_or(group);
+            for (key, v) in [
+                ("runAsUser", user),
+                ("runAsGroup", group),
+                ("fsGroup", fs_group),
+            ] {
+                if !(0..=i64::from(i32::MAX)).contains(&v) {
+                    errs.push(
+                        &format!("securityContext.{key}"),
+                        format!("{v} is not an id from 0 to {}", i32::MAX),
+                    );
+                }
+            }
+            let mut pod = json!({
+                "runAsNonRoot": true,
+                "runAsUser": user,
+                "runAsGroup": group,
+                "fsGroup": fs_group,
+                "fsGroupChangePolicy": "OnRootMismatch",
+                "seccompProfile": {"type": "RuntimeDefault"},
+            });
+            // A non-root process cannot bind a port below 1024 unless the pod lowers this
+            // (namespaced, "safe") sysctl; it is lowered only as far as the lowest port.
+            if let Some(low) = ports.iter().map(|p| p.port).filter(|p| *p < 1024).min() {
+                pod["sysctls"] = json!([{"name": "net.ipv4.ip_unprivileged_port_start", "value": low.to_string()}]);
+            }
+            let container = json!({
+                "allowPrivilegeEscalation": false,
+                "capabilities": {"drop": ["ALL"]},
+                "privileged": false,
+                "readOnlyRootFilesystem": s.read_only_root_filesystem.unwrap_or(true),
+            });
+            let mut used: BTreeSet<String> = volume_names.clone();
+            for v in pod_template
+                .and_then(|t| t.get("volumes"))
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(n) = v.get("name").and_then(Json::as_str) {
+                    used.insert(n.to_string());
+                }
+            }
+            let paths = s
+                .writable_paths
+                .clone()
+                .unwrap_or_else(|| vec!["/tmp".to_string()]);
+            let mut writable: Vec<ModelWritable> = Vec::new();
+            for (i, path) in paths.iter().enumerate() {
+                let at = format!("securityContext.writablePaths[{i}]");
+                if let Err(e) = names::abs_path(path) {
+                    errs.push(&at, e);
+                    continue;
+                }
+                let norm = path.trim_end_matches('/');
+                if norm.is_empty() {
+                    errs.push(
+                        &at,
+                        "`/` cannot be a writable path; set readOnlyRootFilesystem: false instead",
+                    );
+                    continue;
+                }
+                if writable.iter().any(|w| w.path == norm) {
+                    errs.push(&at, format!("`{norm}` is listed twice"));
+                    continue;
+                }
+                let taken = [
+                    storage.as_ref().map(|s| s.mount_path.trim_end_matches('/')),
+                    config_mount.map(|c| c.trim_end_matches('/')),
+                ];
+                if taken.contains(&Some(norm)) {
+                    errs.push(&at, format!("`{norm}` is already the storage or config mount path, which is writable"));
+                    continue;
+                }
+                let name = writable_volume_name(norm, &used);
+                used.insert(name.clone());
+                writable.push(ModelWritable {
+                    name,
+                    path: norm.to_string(),
+                });
+            }
+            (Some(pod), Some(container), writable)
+        }
+    };
+
+    let network_policy = match &p.network_policy {
+        Some(Toggle::Off) => None,
+        other => {
+            let s = match other {
+                Some(Toggle::On(s)) => s.clone(),
+                _ => NetworkPolicySettings::default(),
+            };
+            for (i, ns) in s.from.iter().enumerate() {
+                errs.check(
+                    &format!("networkPolicy.from[{i}]"),
+                    names::dns_label(ns, 63).map_err(|e| format!("namespace `{ns}` {e}")),
+                );
+            }
+            let port_json = |port: &Json, protocol: &Json| json!({"port": port, "protocol": if protocol.is_string() { protocol.clone() } else { json!("TCP") }});
+            let client_ports: Vec<Json> = match &s.client_ports {
+                None => ports
+                    .iter()
+                    .map(|p| port_json(&json!(p.port), &json!(p.protocol)))
+                    .collect(),
+                Some(list) => {
+                    if list.is_empty() {
+                        errs.push(
+                            "networkPolicy.clientPorts",
+                            "list at least one port name, or write `networkPolicy: false`",
+                        );
+                    }
+                    let known: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
+                    let mut out = Vec::new();
+                    for (i, n) in list.iter().enumerate() {
+                        match ports.iter().find(|p| &p.name == n) {
+                            Some(port) => {
+                                out.push(port_json(&json!(port.port), &json!(port.protocol)))
+                            }
+                            None => {
+                                let hint = match crate::profile::error::did_you_mean(n, &known) {
+                                    Some(k) => format!("; did you mean `{k}`?"),
+                                    None => format!("; declared ports: {}", known.join(", ")),
+                                };
+                                errs.push(
+                                    &format!("networkPolicy.clientPorts[{i}]"),
+                                    format!("`{n}` is not one of the declared ports{hint}"),
+                                );
+                            }
+                        }
+                    }
+                    out
+                }
+            };
+            // Peers: every port of every container in the pod, raw ones included.
+            let mut peer_ports: Vec<Json> = ports
+                .iter()
+                .map(|p| port_json(&json!(p.port), &json!(p.protocol)))
+                .collect();
+            let template_lists = ["initContainers", "containers"].map(|k| {
+                pod_template
+                    .and_then(|t| t.get(k))
+                    .and_then(Json::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            });
+            for c in p
+                .init_containers
+                .iter()
+                .chain(p.sidecars.iter())
+                .chain(template_lists.iter().flatten())
+            {
+                for port in c
+                    .get("ports")
+                    .and_then(Json::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(n) = port.get("containerPort").filter(|n| n.is_number()) {
+                        let j = port_json(n, port.get("protocol").unwrap_or(&Json::Null));
+                        if !peer_ports.contains(&j) {
+                            peer_ports.push(j);
+                        }
+                    }
+                }
+            }
+            let client_from = (!any_source).then(|| {
+                let mut from = vec![json!({"podSelector": {}})];
+                for ns in &s.from {
+                    from.push(json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}));
+                }
+                from
+            });
+            Some((peer_ports, client_from, client_ports))
+        }
+    };
+    Defaults {
+        pod,
+        container,
+        writable,
+        network_policy,
+    }
+}
+
+/// `writable-<path as a DNS label>`, unique among `used`.
+fn writable_volume_name(path: &str, used: &BTreeSet<String>) -> String {
+    let mut base = String::from("writable");
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        let clean: String = seg
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        base.push('-');
+        base.push_str(&clean);
+    }
+    let mut base: String = base
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    base.truncate(56);
+    let base = base.trim_end_matches('-').to_string();
+    let mut name = base.clone();
+    let mut i = 2;
+    while used.contains(&name) {
+        name = format!("{base}-{i}");
+        i += 1;
+    }
+    name
+}
+
+/// The pod's anti-affinity on kubernetes.io/hostname.
+fn affinity_json(mode: AffinityMode, selector: &IndexMap<String, String>) -> Option<Json> {
+    let term = json!({"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": selector}});
+    match mode {
+        AffinityMode::None => None,
+        AffinityMode::Soft => Some(json!({"podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": term}]
+        }})),
+        AffinityMode::Hard => Some(json!({"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [term]
+        }})),
+    }
+}
+
+/// Fills missing limits from the requests: memory = the memory request, CPU = four times the
+/// CPU request but at least one core.
+fn derive_limits(requests: &IndexMap<String, String>, limits: &mut IndexMap<String, String>) {
+    if !limits.contains_key("memory") {
+        if let Some(m) = requests.get("memory") {
+            limits.insert("memory".into(), m.clone());
+        }
+    }
+    if !limits.contains_key("cpu") {
+        if let Some(c) = requests.get("cpu").and_then(|c| names::quantity(c).ok()) {
+            limits.insert("cpu".into(), cpu_limit(c));
+        }
+    }
+}
+
+/// The derived CPU limit for a request of `cores`.
+pub fn cpu_limit(cores: f64) -> String {
+    let millis = ((cores * 4.0).max(1.0) * 1000.0).round() as u64;
+    if millis % 1000 == 0 {
+        format!("{}", millis / 1000)
+    } else {
+        format!("{millis}m")
+    }
+}
+
+/// Gives a raw container (initContainers, sidecars) the pod's defaults: the container
+/// securityContext under its own, a mount of every writable path it does not mount itself,
+/// and derived limits.
+fn apply_container_defaults(c: &mut Json, d: &Defaults, derive: bool) {
+    let Some(obj) = c.as_object_mut() else {
+        return;
+    };
+    if let Some(ctx) = &d.container {
+        let mut merged = ctx.clone();
+        if let Some(own) = obj.get("securityContext") {
+            crate::render::merge(&mut merged, own);
+        }
+        obj.insert("securityContext".into(), merged);
+    }
+    if !d.writable.is_empty() {
+        let mounts = obj
+            .entry("volumeMounts")
+            .or_insert_with(|| Json::Array(vec![]));
+        if let Some(list) = mounts.as_array_mut() {
+            for w in &d.writable {
+                let mounted = list.iter().any(|m| {
+                    m.get("mountPath")
+                        .and_then(Json::as_str)
+                        .map(|s| s.trim_end_matches('/'))
+                        == Some(w.path.as_str())
+                });
+                if !mounted {
+                    list.push(json!({"name": w.name, "mountPath": w.path}));
+                }
+            }
+        }
+    }
+    if derive {
+        let text = |v: &Json| match v {
+            Json::String(s) => Some(s.clone()),
+            Json::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let Some(res) = obj.get_mut("resources").and_then(Json::as_object_mut) else {
+            return;
+        };
+        let requests: IndexMap<String, String> = res
+            .get("requests")
+            .and_then(Json::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), text(v)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut limits: IndexMap<String, String> = res
+            .get("limits")
+            .and_then(Json::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), text(v)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let before = limits.len();
+        derive_limits(&requests, &mut limits);
+        if limits.len() != before {
+            let entry = res
+                .entry("limits")
+                .or_insert_with(|| Json::Object(Default::default()));
+            if let Some(m) = entry.as_object_mut() {
+                for (k, v) in limits {
+                    m.entry(k).or_insert(Json::String(v));
+                }
+            }
+        }
+    }
 }
 
 fn st_claim(storage: &Option<ModelStorage>) -> String {
@@ -1308,6 +1902,7 @@ fn probe_json(
 fn read_secret(source: &SecretSource, loaded: &Loaded) -> Result<Vec<u8>, String> {
     match source {
         SecretSource::Value(v) => Ok(v.clone().into_bytes()),
+        SecretSource::Generate(_) => unreachable!("generated values are handled by the caller"),
         SecretSource::FromEnv(var) => match std::env::var_os(var) {
             Some(v) => Ok(v.into_encoded_bytes()),
             None => Err(format!(

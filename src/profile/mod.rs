@@ -6,6 +6,7 @@ pub mod de;
 pub mod error;
 pub mod merge;
 pub mod node;
+pub mod overlay;
 pub mod presets;
 pub mod types;
 
@@ -59,11 +60,22 @@ pub struct SetSummary {
 
 /// Reads and loads a profile file; `-` reads standard input.
 pub fn load_file(path: &str) -> Result<Loaded, LoadError> {
+    load_file_with(path, &overlay::Layers::default())
+}
+
+/// Loads a profile file with overlays and `--set` values merged over it.
+pub fn load_file_with(path: &str, layers: &overlay::Layers) -> Result<Loaded, LoadError> {
+    let (file, bytes, base) = read_source(path)?;
+    load_layers(&file, &bytes, &base, layers)
+}
+
+/// Reads a profile or overlay: (name for messages, bytes, folder for relative paths).
+fn read_source(path: &str) -> Result<(String, Vec<u8>, PathBuf), LoadError> {
     if path == "-" {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
             .map_err(|e| LoadError::bare(format!("<stdin>: cannot read: {e}")))?;
-        return load_bytes("<stdin>", &bytes, Path::new("."));
+        return Ok(("<stdin>".into(), bytes, PathBuf::from(".")));
     }
     let p = Path::new(path);
     if p.is_dir() {
@@ -83,7 +95,7 @@ pub fn load_file(path: &str) -> Result<Loaded, LoadError> {
     let bytes =
         std::fs::read(p).map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
     let base = p.parent().map(Path::to_path_buf).unwrap_or_default();
-    load_bytes(path, &bytes, &base)
+    Ok((path.to_string(), bytes, base))
 }
 
 /// A short, stable reason for an I/O error (no OS error codes).
@@ -97,6 +109,16 @@ pub fn io_reason(e: &std::io::Error) -> String {
 
 /// Loads a profile from bytes; `file` names it in errors, `base_dir` anchors `fromFile`.
 pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<Loaded, LoadError> {
+    load_layers(file, bytes, base_dir, &overlay::Layers::default())
+}
+
+/// [`load_bytes`] with overlays and `--set` values merged over the profile (and its preset).
+pub fn load_layers(
+    file: &str,
+    bytes: &[u8],
+    base_dir: &Path,
+    layers: &overlay::Layers,
+) -> Result<Loaded, LoadError> {
     let Some(tree) = node::parse(file, bytes)? else {
         return Err(LoadError::bare(format!(
             "{file}: the profile is empty; it needs at least apiVersion, kind, name, image and storage"
@@ -112,7 +134,14 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<Loaded, L
         ));
     }
     check_header(&tree)?;
-    let tree = apply_preset(tree)?;
+    let mut tree = apply_preset(tree)?;
+    for path in &layers.overlays {
+        let (name, bytes, _) = read_source(path)?;
+        tree = merge::merge(tree, overlay_tree(&name, &bytes)?);
+    }
+    for (kind, arg) in &layers.sets {
+        tree = merge::merge(tree, overlay::set_tree(*kind, arg)?);
+    }
     let profile: Profile = de::from_node(&tree)?;
     Ok(Loaded {
         profile,
@@ -121,6 +150,35 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<Loaded, L
         base_dir: base_dir.to_path_buf(),
         set: None,
     })
+}
+
+/// Parses an overlay: a partial profile; `apiVersion` and `kind` are optional.
+fn overlay_tree(file: &str, bytes: &[u8]) -> Result<Node, LoadError> {
+    let Some(mut tree) = node::parse(file, bytes)? else {
+        return Err(LoadError::bare(format!("{file}: the overlay is empty")));
+    };
+    if !matches!(tree.value, node::Value::Map(_)) {
+        return Err(LoadError::new(
+            tree.loc.clone(),
+            format!(
+                "an overlay must be a mapping of keys, found {}",
+                tree.type_name()
+            ),
+        ));
+    }
+    if tree.get("apiVersion").is_some() || tree.get("kind").is_some() {
+        check_header(&tree)?;
+    }
+    if let Some(p) = tree.get("preset") {
+        return Err(LoadError::new(
+            p.loc.clone(),
+            "an overlay cannot choose a preset; set `preset` in the base profile",
+        )
+        .with_path("preset"));
+    }
+    merge::remove_path(&mut tree, &["apiVersion"]);
+    merge::remove_path(&mut tree, &["kind"]);
+    Ok(tree)
 }
 
 /// Merges the profile over the preset it names, if any.

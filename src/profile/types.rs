@@ -78,6 +78,70 @@ pub struct Profile {
     /// containers and volumes may reference.
     #[serde(default)]
     pub external: Option<External>,
+    /// Pod and container security contexts (the "restricted" Pod Security Standard);
+    /// `securityContext: false` renders none.
+    #[serde(default)]
+    pub security_context: Option<Toggle<SecuritySettings>>,
+    /// Pod anti-affinity on kubernetes.io/hostname: soft (default), hard or none.
+    #[serde(default)]
+    pub affinity: Option<AffinityMode>,
+    /// Optional topologySpreadConstraints: `zone` spreads pods over topology.kubernetes.io/zone.
+    #[serde(default)]
+    pub topology_spread: Option<TopologySpread>,
+    /// The NetworkPolicy: on by default, `false` omits it.
+    #[serde(default)]
+    pub network_policy: Option<Toggle<NetworkPolicySettings>>,
+    /// Whether missing resource limits are derived from the requests (default true).
+    #[serde(default)]
+    pub default_limits: Option<bool>,
+    /// `sts-gen lint` rules switched off for this profile's objects: rule id → reason.
+    #[serde(default)]
+    pub lint_ignore: IndexMap<String, String>,
+}
+
+/// `securityContext: {...}`: the user and groups the pod runs as and the writable paths of a
+/// read-only root filesystem.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecuritySettings {
+    #[serde(default)]
+    pub run_as_user: Option<i64>,
+    #[serde(default)]
+    pub run_as_group: Option<i64>,
+    #[serde(default)]
+    pub fs_group: Option<i64>,
+    #[serde(default)]
+    pub read_only_root_filesystem: Option<bool>,
+    /// Paths the image writes to: an emptyDir is mounted at each (default `[/tmp]`).
+    #[serde(default)]
+    pub writable_paths: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AffinityMode {
+    Soft,
+    Hard,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TopologySpread {
+    Zone,
+    None,
+}
+
+/// `networkPolicy: {...}`: where clients may connect from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkPolicySettings {
+    /// Namespaces (besides the app's own) whose pods may connect to the client ports.
+    #[serde(default)]
+    pub from: Vec<String>,
+    /// The ports clients may use, by name (default: every port the Services expose).
+    #[serde(default)]
+    pub client_ports: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -472,6 +536,8 @@ pub enum SecretSource {
     FromEnv(String),
     /// A file's contents; the path is relative to the profile.
     FromFile(String),
+    /// A random value of this many letters and digits, stable across renders.
+    Generate(u32),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

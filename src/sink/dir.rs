@@ -5,7 +5,7 @@
 //! manifest of the files sts-gen wrote lets a later run remove files it no longer renders
 //! while never touching files it did not write.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,39 @@ pub struct OutFile {
 pub struct DirError {
     pub dir: String,
     pub message: String,
+}
+
+/// Secret data in a directory sts-gen wrote before, by Secret name then key (base64), so
+/// generated values can be reused. Anything unreadable is skipped: it only means a value is
+/// generated anew.
+pub fn previous_secrets(dir: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let Ok(manifest) = fs::read_to_string(dir.join(MANIFEST)) else {
+        return out;
+    };
+    for name in manifest
+        .lines()
+        .filter(|n| n.starts_with("secret-") && !n.contains('/'))
+    {
+        let Ok(text) = fs::read_to_string(dir.join(name)) else {
+            continue;
+        };
+        let Ok(doc) = serde_saphyr::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let (Some(secret), Some(data)) = (
+            doc.pointer("/metadata/name").and_then(|v| v.as_str()),
+            doc.get("data").and_then(|v| v.as_object()),
+        ) else {
+            continue;
+        };
+        let values = data
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .collect();
+        out.insert(secret.to_string(), values);
+    }
+    out
 }
 
 /// The files for `docs` (in apply order) plus the kustomization listing them.

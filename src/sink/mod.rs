@@ -1,5 +1,6 @@
 //! Sink stage: where rendered text goes (stdout or a directory).
 
+pub mod diff;
 pub mod dir;
 
 use std::io::Write;

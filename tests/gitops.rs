@@ -1,0 +1,491 @@
+//! GitOps and CI features through the binary: overlays, --set, checksum, generated secrets,
+//! --check and diff, upgrade safety, --kube-version.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn bin(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("sts-gen").unwrap();
+    c.current_dir(dir)
+        .env_remove("STS_GEN_SECRET_SEED")
+        .env_remove("STS_GEN_SECRET_SEED_FILE");
+    c
+}
+
+const BASE: &str = "apiVersion: sts-gen/v1
+kind: Profile
+name: db
+namespace: db
+image: postgres:16.4
+replicas: 2
+ports: [{name: pg, port: 5432}]
+env: {A: one, B: two}
+config:
+  mountPath: /etc/db
+  files: {db.conf: \"x = 1\\n\"}
+roles:
+  - {name: primary, ordinals: \"0\", files: {role.conf: \"primary\\n\"}}
+  - {name: replica, ordinals: \"1-\", files: {role.conf: \"replica\\n\"}}
+storage: {size: 1Gi}
+secret: {data: {pw: {generate: 20}}}
+";
+
+fn setup() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    fs::write(t.path().join("base.yaml"), BASE).unwrap();
+    fs::write(t.path().join("seed"), "a-long-enough-secret-seed\n").unwrap();
+    t
+}
+
+fn json(cmd: &mut Command) -> Vec<Value> {
+    let out = cmd.args(["-o", "json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    list["items"].as_array().unwrap().clone()
+}
+
+fn find<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
+    docs.iter().find(|d| d["kind"] == kind).unwrap()
+}
+
+fn env(docs: &[Value], name: &str) -> Value {
+    find(docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .map(|e| e["value"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn overlays_and_sets_apply_in_order_with_located_errors() {
+    let t = setup();
+    let d = t.path();
+    fs::write(d.join("prod.yaml"), "replicas: 3\nenv: {A: prod}\n").unwrap();
+    fs::write(
+        d.join("region.yaml"),
+        "apiVersion: sts-gen/v1\nkind: Profile\nenv: {A: region, C: three}\n",
+    )
+    .unwrap();
+    fs::write(d.join("replica.cnf"), "[mysqld]\nread-only\n").unwrap();
+    let docs = json(
+        bin(d)
+            .args([
+                "render",
+                "base.yaml",
+                "-f",
+                "prod.yaml",
+                "-f",
+                "region.yaml",
+                "--secret-seed-file",
+                "seed",
+            ])
+            .args([
+                "--set",
+                "replicas=4",
+                "--set-string",
+                "env.B=5",
+                "--set-file",
+                r"roles.replica.files.role\.conf=replica.cnf",
+            ]),
+    );
+    let sts = find(&docs, "StatefulSet");
+    assert_eq!(sts["spec"]["replicas"], 4, "--set wins over overlays");
+    assert_eq!(env(&docs, "A"), "region", "later overlay wins");
+    assert_eq!(env(&docs, "B"), "5", "--set-string keeps text");
+    assert_eq!(env(&docs, "C"), "three");
+    assert_eq!(
+        find(&docs, "ConfigMap")["data"]["replica--role.conf"],
+        "[mysqld]\nread-only\n"
+    );
+    assert_eq!(
+        find(&docs, "ConfigMap")["data"]["primary--role.conf"],
+        "primary\n"
+    );
+
+    // A bad key in an overlay names the overlay file and line.
+    fs::write(d.join("bad.yaml"), "replicas: 3\nreplica: 2\n").unwrap();
+    let o = bin(d)
+        .args([
+            "render",
+            "base.yaml",
+            "-f",
+            "bad.yaml",
+            "--secret-seed-file",
+            "seed",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("bad.yaml:2:1: replica: unknown key `replica` (did you mean `replicas`?)"),
+        "{e}"
+    );
+    // A typed --set checks the type; commas and dots need no escaping traps.
+    let o = bin(d)
+        .args([
+            "render",
+            "base.yaml",
+            "--set",
+            "replicas=many",
+            "--secret-seed-file",
+            "seed",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("--set replicas:1:1: replicas: expected an integer"));
+    let docs = json(bin(d).args([
+        "render",
+        "base.yaml",
+        "--secret-seed-file",
+        "seed",
+        "--set",
+        r#"args=["--a=1,2", --b]"#,
+        "--set-string",
+        "env.LIST=a,b,c",
+    ]));
+    assert_eq!(
+        find(&docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["args"],
+        serde_json::json!(["--a=1,2", "--b"])
+    );
+    assert_eq!(env(&docs, "LIST"), "a,b,c");
+}
+
+#[test]
+fn config_checksum_rolls_pods_only_on_config_changes() {
+    let t = setup();
+    let d = t.path();
+    let sum = |extra: &[&str]| {
+        let docs = json(
+            bin(d)
+                .args(["render", "base.yaml", "--secret-seed-file", "seed"])
+                .args(extra),
+        );
+        find(&docs, "StatefulSet")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+            .clone()
+    };
+    let base = sum(&[]);
+    assert_eq!(base.as_str().unwrap().len(), 64);
+    assert_eq!(
+        sum(&["--set", "labels.team=x"]),
+        base,
+        "labels do not roll pods"
+    );
+    assert_eq!(sum(&["--set", "replicas=5"]), base);
+    assert_ne!(sum(&["--set-string", r"config.files.db\.conf=x = 2"]), base);
+    assert_ne!(
+        sum(&["--set-string", r"roles.primary.files.role\.conf=p2"]),
+        base
+    );
+}
+
+fn secret_value(docs: &[Value]) -> String {
+    find(docs, "Secret")["data"]["pw"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn generated_secrets_are_stable() {
+    let t = setup();
+    let d = t.path();
+    // Without a seed or an output directory: a clear error, nothing printed.
+    let o = bin(d).args(["render", "base.yaml"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--secret-seed-file"));
+    // Seed-derived: identical across runs and "machines" (the seed from a file or the env).
+    let a = secret_value(&json(bin(d).args([
+        "render",
+        "base.yaml",
+        "--secret-seed-file",
+        "seed",
+    ])));
+    let b = secret_value(&json(
+        bin(d)
+            .args(["render", "base.yaml"])
+            .env("STS_GEN_SECRET_SEED", "a-long-enough-secret-seed"),
+    ));
+    let other = tempfile::tempdir().unwrap();
+    fs::write(other.path().join("base.yaml"), BASE).unwrap();
+    let c = secret_value(&json(
+        bin(other.path())
+            .args(["render", "base.yaml"])
+            .env("STS_GEN_SECRET_SEED", "a-long-enough-secret-seed"),
+    ));
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+    assert_eq!(base64_decode(&a).len(), 20);
+    let n = secret_value(&json(
+        bin(d)
+            .args(["render", "base.yaml", "-n", "other"])
+            .env("STS_GEN_SECRET_SEED", "a-long-enough-secret-seed"),
+    ));
+    assert_ne!(a, n, "the namespace is part of the derivation");
+    // Too short a seed is refused.
+    let o = bin(d)
+        .args(["render", "base.yaml"])
+        .env("STS_GEN_SECRET_SEED", "short")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    // Output directory: random the first time, then reused; the file is 0600.
+    bin(d)
+        .args(["render", "base.yaml", "--output-dir", "out"])
+        .assert()
+        .success();
+    let first = fs::read_to_string(d.join("out/secret-db.yaml")).unwrap();
+    bin(d)
+        .args([
+            "render",
+            "base.yaml",
+            "--output-dir",
+            "out",
+            "--set",
+            "replicas=3",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(d.join("out/secret-db.yaml")).unwrap(),
+        first
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(d.join("out/secret-db.yaml"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+#[test]
+fn check_and_diff_exit_codes() {
+    let t = setup();
+    let d = t.path();
+    let render = |extra: &[&str]| {
+        let mut c = bin(d);
+        c.args(["render", "base.yaml", "--output-dir", "out"])
+            .args(extra);
+        c
+    };
+    // Missing directory: out of date.
+    let o = render(&["--check"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!d.join("out").exists(), "--check writes nothing");
+    render(&[]).assert().success();
+    fs::write(d.join("out/NOTES.md"), "foreign").unwrap();
+    render(&["--check"]).assert().code(0).stdout("");
+    bin(d)
+        .args(["diff", "base.yaml", "--output-dir", "out"])
+        .assert()
+        .code(0)
+        .stdout("");
+    // A change: listed by --check, shown by diff; the secret's contents never are.
+    let o = render(&["--check", "--set", "env.A=changed", "--set", "replicas=1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("changed: statefulset-db.yaml"), "{e}");
+    assert!(e.contains("removed: poddisruptionbudget-db.yaml"), "{e}");
+    assert!(
+        !e.contains("NOTES.md"),
+        "foreign files are not ours to report"
+    );
+    let o = bin(d)
+        .args([
+            "diff",
+            "base.yaml",
+            "--output-dir",
+            "out",
+            "--set",
+            "env.A=changed",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("-          value: one") && out.contains("+          value: changed"),
+        "{out}"
+    );
+    // A bad profile: exit 2.
+    render(&["--check", "--set", "replicas=x"])
+        .assert()
+        .code(2)
+        .stdout("");
+    // A changed secret: diff names the file without showing either value.
+    let text = fs::read_to_string(d.join("out/secret-db.yaml")).unwrap();
+    let old_value = text
+        .lines()
+        .find(|l| l.contains("pw:"))
+        .unwrap()
+        .trim()
+        .trim_start_matches("pw: ")
+        .to_string();
+    let o = bin(d)
+        .args([
+            "diff",
+            "base.yaml",
+            "--output-dir",
+            "out",
+            "--set-string",
+            "secret.data.pw.value=new-password",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("secret-db.yaml\n(secret contents changed; not shown)"),
+        "{out}"
+    );
+    use base64::Engine;
+    let new_b64 = base64::engine::general_purpose::STANDARD.encode("new-password");
+    assert!(!out.contains(&new_b64) && !out.contains(&old_value) && !out.contains("new-password"));
+}
+
+#[test]
+fn immutable_statefulset_changes_are_errors_with_the_procedure() {
+    let t = setup();
+    let d = t.path();
+    bin(d)
+        .args(["render", "base.yaml", "--output-dir", "out"])
+        .assert()
+        .success();
+    for (flag, field, procedure) in [
+        (
+            "storage.size=5Gi",
+            "spec.volumeClaimTemplates",
+            "kubectl patch pvc",
+        ),
+        (
+            "storage.accessModes=[ReadWriteMany]",
+            "spec.volumeClaimTemplates",
+            "migrate data",
+        ),
+        (
+            "podManagementPolicy=Parallel",
+            "spec.podManagementPolicy",
+            "--cascade=orphan",
+        ),
+        (
+            "services.headless.name=db-peers",
+            "spec.serviceName",
+            "--cascade=orphan",
+        ),
+    ] {
+        let o = bin(d)
+            .args([
+                "render",
+                "base.yaml",
+                "--output-dir",
+                "out",
+                "--check",
+                "--set",
+                flag,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{flag}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            e.contains(&format!(
+                "error: StatefulSet db: {field} cannot change on an existing StatefulSet"
+            )),
+            "{flag}: {e}"
+        );
+        assert!(e.contains(procedure), "{flag}: {e}");
+    }
+    // A mutable change is not an error.
+    let o = bin(d)
+        .args([
+            "render",
+            "base.yaml",
+            "--output-dir",
+            "out",
+            "--check",
+            "--set",
+            "replicas=5",
+        ])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("cannot change"));
+}
+
+#[test]
+fn kube_version_gates_fields() {
+    let t = setup();
+    let d = t.path();
+    let pdb = |v: &str| {
+        let docs = json(bin(d).args([
+            "render",
+            "base.yaml",
+            "--secret-seed-file",
+            "seed",
+            "--kube-version",
+            v,
+        ]));
+        find(&docs, "PodDisruptionBudget")["spec"]
+            .get("unhealthyPodEvictionPolicy")
+            .cloned()
+    };
+    assert_eq!(pdb("1.26"), None);
+    assert_eq!(pdb("1.27"), Some(Value::from("AlwaysAllow")));
+    let o = bin(d)
+        .args([
+            "render",
+            "base.yaml",
+            "--secret-seed-file",
+            "seed",
+            "--kube-version",
+            "1.26",
+            "--set",
+            "storage.retention={whenScaled: Delete}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs Kubernetes 1.27"));
+    let docs = json(bin(d).args([
+        "render",
+        "base.yaml",
+        "--secret-seed-file",
+        "seed",
+        "--kube-version",
+        "1.27",
+        "--set",
+        "storage.retention={whenScaled: Delete}",
+    ]));
+    assert_eq!(
+        find(&docs, "StatefulSet")["spec"]["persistentVolumeClaimRetentionPolicy"]["whenScaled"],
+        "Delete"
+    );
+    for bad in ["1.24", "2.0", "latest", "1.38"] {
+        bin(d)
+            .args(["render", "base.yaml", "--kube-version", bad])
+            .assert()
+            .code(2)
+            .stdout("");
+    }
+}
