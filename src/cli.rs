@@ -55,6 +55,19 @@ StatefulSet (selector, serviceName, podManagementPolicy, volumeClaimTemplates) a
 as errors on stderr with the safe procedure."
     )]
     Diff(DiffArgs),
+    /// Lint a profile's objects, or hand-written manifests, as CI scanners would.
+    #[command(after_help = "Examples:\n  \
+sts-gen lint profiles/mysql.yaml                 # the objects the profile renders\n  \
+sts-gen lint deploy/                             # every *.yaml, *.yml, *.json below a folder\n  \
+kubectl get sts db -o yaml | sts-gen lint -      # manifests (or a profile) on stdin\n  \
+sts-gen lint p.yaml -o json --fail-on warning    # for machines; fail on warnings too\n  \
+sts-gen lint --rules                             # the rules\n\n\
+Each finding: severity[rule] object field.path: message (fix: ...). Switch a rule off for one\n\
+object with the annotation `sts-gen/ignore: \"RULE reason\"` or a comment\n\
+`# sts-gen:ignore RULE reason` in its document, for a profile with `lintIgnore: {RULE: reason}`;\n\
+the reason is required. Exit codes: 0 no finding at or above --fail-on, 1 such findings,\n\
+2 bad input.")]
+    Lint(LintArgs),
     /// List the bundled presets with a one-line description.
     #[command(after_help = "Example:\n  sts-gen presets\n\n\
 A profile uses one with `preset: NAME`; the profile is merged over it (maps by key, lists of\n\
@@ -168,7 +181,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Render(args) if args.check => return render_check(&args),
         Command::Render(args) => render_cmd(&args),
-        Command::Validate(args) => build(&args).map(|_| ()),
+        Command::Validate(args) => build_all(&args, None).map(|_| ()),
         Command::Presets => {
             let mut out = String::new();
             for name in profile::presets::names() {
@@ -182,6 +195,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Init(args) => init_cmd(&args),
         Command::Diff(args) => return diff_cmd(&args),
+        Command::Lint(args) => return lint_cmd(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -218,8 +232,28 @@ fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(seed))
 }
 
-fn build(args: &CommonArgs) -> Result<Vec<sts_gen::check::Doc>, String> {
-    build_into(args, None)
+/// Model options from the command line; `output_dir` supplies previous secret values.
+fn options(
+    args: &CommonArgs,
+    output_dir: Option<&std::path::Path>,
+) -> Result<model::Options, String> {
+    if args.cluster_domain.is_empty() || model::names::dns_subdomain(&args.cluster_domain).is_err()
+    {
+        return Err(format!(
+            "--cluster-domain `{}` is not a DNS domain",
+            args.cluster_domain
+        ));
+    }
+    Ok(model::Options {
+        namespace: args.namespace.clone(),
+        cluster_domain: args.cluster_domain.clone(),
+        secret_seed: secret_seed(args)?,
+        previous_secrets: output_dir
+            .map(sink::dir::previous_secrets)
+            .unwrap_or_default(),
+        allow_random_secrets: output_dir.is_some(),
+        kube_version: model::parse_kube_version(&args.kube_version)?,
+    })
 }
 
 /// Builds the objects; with `output_dir`, generated secret values already written there are
@@ -237,16 +271,7 @@ fn build_into(
     let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
     let loaded =
         profile::load_file_with(&args.profile, &args.layers()).map_err(|e| e.to_string())?;
-    let opts = model::Options {
-        namespace: args.namespace.clone(),
-        cluster_domain: args.cluster_domain.clone(),
-        secret_seed: secret_seed(args)?,
-        previous_secrets: output_dir
-            .map(sink::dir::previous_secrets)
-            .unwrap_or_default(),
-        allow_random_secrets: output_dir.is_some(),
-        kube_version: model::parse_kube_version(&args.kube_version)?,
-    };
+    let opts = options(args, output_dir)?;
     if args.cluster_domain.is_empty() || model::names::dns_subdomain(&args.cluster_domain).is_err()
     {
         return Err(format!(
@@ -313,37 +338,56 @@ fn render_check(args: &RenderArgs) -> ExitCode {
     let Some(dir) = args.output_dir.as_deref() else {
         return fail("--check needs --output-dir");
     };
-    let docs = match build_into(&args.common, Some(dir)) {
-        Ok(d) => d,
+    let units = match build_all(&args.common, Some(dir)) {
+        Ok(u) => u,
         Err(e) => return fail(&e),
     };
-    let files = sink::dir::plan(&docs);
-    let changes = sink::diff::compare(dir, &files);
-    for problem in sink::diff::immutable_changes(dir, &files) {
-        eprintln!("error: {problem}");
+    let mut up_to_date = true;
+    for unit in &units {
+        let dir = unit.dir.as_deref().unwrap_or(dir);
+        let files = sink::dir::plan(&unit.docs);
+        let changes = sink::diff::compare(dir, &files);
+        for problem in sink::diff::immutable_changes(dir, &files) {
+            eprintln!("error: {problem}");
+        }
+        if !changes.is_empty() {
+            up_to_date = false;
+            for line in changes.summary().lines() {
+                eprintln!("{line}");
+            }
+            eprintln!(
+                "{} is out of date: render it again without --check",
+                dir.display()
+            );
+        }
     }
-    if changes.is_empty() {
-        return ExitCode::SUCCESS;
+    if up_to_date {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FINDINGS)
     }
-    eprint!("{}", changes.summary());
-    eprintln!(
-        "{} is out of date: render it again without --check",
-        dir.display()
-    );
-    ExitCode::from(EXIT_FINDINGS)
 }
 
 fn render_cmd(args: &RenderArgs) -> Result<(), String> {
-    let docs = build_into(&args.common, args.output_dir.as_deref())?;
+    let units = build_all(&args.common, args.output_dir.as_deref())?;
     match &args.output_dir {
-        Some(dir) => {
-            let files = sink::dir::plan(&docs);
-            for problem in sink::diff::immutable_changes(dir, &files) {
-                eprintln!("warning: {problem}");
+        Some(_) => {
+            let plans: Vec<_> = units
+                .iter()
+                .map(|u| (u.dir.clone().unwrap_or_default(), sink::dir::plan(&u.docs)))
+                .collect();
+            for (dir, files) in &plans {
+                for problem in sink::diff::immutable_changes(dir, files) {
+                    eprintln!("warning: {problem}");
+                }
             }
-            sink::dir::write(dir, &files, args.force).map_err(|e| e.to_string())
+            for (dir, files) in &plans {
+                sink::dir::write(dir, files, args.force).map_err(|e| e.to_string())?;
+            }
+            Ok(())
         }
         None => {
+            let docs: Vec<_> = units.into_iter().flat_map(|u| u.docs).collect();
             let text = match args.output {
                 Format::Yaml => emit::to_yaml(&docs),
                 Format::Json => emit::to_json(&docs),
@@ -351,4 +395,240 @@ fn render_cmd(args: &RenderArgs) -> Result<(), String> {
             print_out(&text)
         }
     }
+}
+
+/// One profile's objects and, with --output-dir, the directory they go to.
+struct Unit {
+    dir: Option<std::path::PathBuf>,
+    docs: Vec<sts_gen::check::Doc>,
+}
+
+/// Builds the profile, or with a directory as PROFILE every `*.yaml`/`*.yml` profile in it,
+/// in parallel, each into `<output-dir>/<name>/`. Any error fails the whole run before
+/// anything is written, and every error is reported.
+fn build_all(args: &CommonArgs, output_dir: Option<&std::path::Path>) -> Result<Vec<Unit>, String> {
+    let path = std::path::Path::new(&args.profile);
+    if !path.is_dir() {
+        let docs = build_into(args, output_dir)?;
+        return Ok(vec![Unit {
+            dir: output_dir.map(std::path::Path::to_path_buf),
+            docs,
+        }]);
+    }
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("{}: {}", path.display(), profile::io_reason(&e)))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!(
+            "{}: no *.yaml profiles in this directory",
+            path.display()
+        ));
+    }
+    let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(files.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<(String, Vec<sts_gen::check::Doc>), String>>> =
+        (0..files.len()).map(|_| None).collect();
+    let slots = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(file) = files.get(i) else { break };
+                let result = build_one(args, file, output_dir, &renderer);
+                slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
+            });
+        }
+    });
+    let mut units = Vec::new();
+    let mut errors = Vec::new();
+    let mut names = std::collections::BTreeMap::new();
+    for (file, result) in files.iter().zip(results) {
+        match result.expect("every profile was built") {
+            Ok((name, docs)) => {
+                if let Some(first) = names.insert(name.clone(), file.clone()) {
+                    errors.push(format!(
+                        "{} and {} are both named `{name}`; each profile needs its own name in a batch",
+                        first.display(),
+                        file.display()
+                    ));
+                }
+                units.push(Unit {
+                    dir: output_dir.map(|d| d.join(&name)),
+                    docs,
+                });
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(units)
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
+/// Builds one profile of a batch; its output directory is `<output-dir>/<name>`.
+fn build_one(
+    args: &CommonArgs,
+    file: &std::path::Path,
+    output_dir: Option<&std::path::Path>,
+    renderer: &render::Renderer,
+) -> Result<(String, Vec<sts_gen::check::Doc>), String> {
+    let loaded = profile::load_file_with(&file.to_string_lossy(), &args.layers())
+        .map_err(|e| e.to_string())?;
+    let name = loaded.profile.name.clone();
+    model::names::dns_label(&name, 63)
+        .map_err(|e| format!("{}: name `{name}` {e}", file.display()))?;
+    let dir = output_dir.map(|d| d.join(&name));
+    let opts = options(args, dir.as_deref())?;
+    let docs = sts_gen::build(&loaded, &opts, renderer).map_err(|e: Failure| e.to_string())?;
+    Ok((name, docs))
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Rendering options for a profile (`PROFILE` may also be manifests or a folder of them).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: LintFormat,
+    /// Exit 1 when a finding of this severity or above remains.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: sts_gen::lint::Severity,
+    /// Print the rules and exit.
+    #[arg(long)]
+    pub rules: bool,
+}
+
+/// `sts-gen lint` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    /// One line per finding and a summary line.
+    Text,
+    /// `{"findings": [...], "suppressed": [...], "notes": [...], "objects": N}`.
+    Json,
+}
+
+fn lint_cmd(args: &LintArgs) -> ExitCode {
+    use sts_gen::lint;
+    if args.rules {
+        return match print_out(&lint::rules_text()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(EXIT_BAD_INPUT),
+        };
+    }
+    let report = match lint_input(args) {
+        Ok(r) => r,
+        Err(message) => {
+            for line in message.lines() {
+                eprintln!("error: {line}");
+            }
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let text = match args.output {
+        LintFormat::Text => report.to_text(),
+        LintFormat::Json => report.to_json(),
+    };
+    if let Err(message) = print_out(&text) {
+        eprintln!("error: {message}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    if report.fails(args.fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Lints the input: a profile (rendered first), manifests, or a folder of either.
+fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
+    use sts_gen::lint;
+    let input = args.common.profile.as_str();
+    let path = std::path::Path::new(input);
+    let mut report = lint::Report::default();
+    let mut manifests: Vec<(String, String)> = Vec::new();
+    if input == "-" {
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return Err("nothing to lint; pass a profile, a manifest file or folder, or `-` with either on standard input (see --help)".into());
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+            .map_err(|e| format!("<stdin>: cannot read: {e}"))?;
+        let text = String::from_utf8(bytes).map_err(|_| "<stdin>: not UTF-8 text".to_string())?;
+        if lint::is_profile(&text) {
+            let loaded = profile::load_layers(
+                "<stdin>",
+                text.as_bytes(),
+                std::path::Path::new("."),
+                &args.common.layers(),
+            )
+            .map_err(|e| e.to_string())?;
+            report.extend(lint_profile(args, &loaded)?);
+        } else {
+            manifests.push(("<stdin>".into(), text));
+        }
+    } else {
+        let files = if path.is_dir() {
+            let files = lint::manifest_files(path)?;
+            if files.is_empty() {
+                return Err(format!(
+                    "{input}: no *.yaml, *.yml or *.json file in this folder"
+                ));
+            }
+            files
+        } else {
+            vec![path.to_path_buf()]
+        };
+        for file in files {
+            let shown = file.display().to_string();
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("{shown}: {}", profile::io_reason(&e)))?;
+            if lint::is_profile(&text) {
+                let loaded = profile::load_file_with(&shown, &args.common.layers())
+                    .map_err(|e| e.to_string())?;
+                report.extend(lint_profile(args, &loaded)?);
+            } else {
+                manifests.push((shown, text));
+            }
+        }
+    }
+    if !manifests.is_empty() {
+        // Manifests of every file are linted together: cross-object rules span files.
+        let mut docs = Vec::new();
+        let mut ignores = lint::Ignores::default();
+        for (source, text) in &manifests {
+            let (d, comments) = lint::parse_manifests(source, text)?;
+            docs.extend(d);
+            ignores.by_source.extend(comments);
+        }
+        let (typed, schema, notes) = sts_gen::check::type_documents(docs);
+        let mut r = lint::lint(&typed, &schema, true, &ignores);
+        r.notes.extend(notes);
+        report.extend(r);
+    }
+    Ok(report)
+}
+
+/// Renders a loaded profile and lints its objects, with the profile's `lintIgnore`.
+fn lint_profile(
+    args: &LintArgs,
+    loaded: &profile::Loaded,
+) -> Result<sts_gen::lint::Report, String> {
+    let renderer =
+        render::Renderer::new(args.common.templates.as_deref()).map_err(|e| e.to_string())?;
+    let opts = options(&args.common, None)?;
+    let docs = sts_gen::build(loaded, &opts, &renderer).map_err(|e: Failure| e.to_string())?;
+    let ignores = sts_gen::lint::Ignores {
+        all: loaded.profile.lint_ignore.clone(),
+        ..Default::default()
+    };
+    Ok(sts_gen::lint::lint(&docs, &[], false, &ignores))
 }

@@ -489,3 +489,98 @@ fn kube_version_gates_fields() {
             .stdout("");
     }
 }
+
+#[test]
+fn batch_renders_every_profile_or_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    fs::create_dir(d.join("in")).unwrap();
+    for name in ["alpha", "beta", "gamma"] {
+        fs::write(
+            d.join(format!("in/{name}.yaml")),
+            BASE.replace("name: db", &format!("name: {name}"))
+                .replace("{generate: 20}", "{value: pw}"),
+        )
+        .unwrap();
+    }
+    bin(d)
+        .args(["render", "in", "--output-dir", "out"])
+        .assert()
+        .success()
+        .stdout("");
+    for name in ["alpha", "beta", "gamma"] {
+        let sts =
+            fs::read_to_string(d.join(format!("out/{name}/statefulset-{name}.yaml"))).unwrap();
+        assert!(sts.contains(&format!("name: {name}\n")));
+        assert!(d.join(format!("out/{name}/kustomization.yaml")).exists());
+    }
+    bin(d)
+        .args(["render", "in", "--output-dir", "out", "--check"])
+        .assert()
+        .code(0);
+    let snapshot = |p: &Path| {
+        let mut v: Vec<(String, String)> = walk(p)
+            .into_iter()
+            .map(|f| (f.display().to_string(), fs::read_to_string(&f).unwrap()))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = snapshot(&d.join("out"));
+    // Two bad profiles: both reported, nothing written.
+    fs::write(
+        d.join("in/delta.yaml"),
+        BASE.replace("name: db", "name: delta")
+            .replace("replicas: 2", "replica: 2"),
+    )
+    .unwrap();
+    fs::write(
+        d.join("in/eps.yaml"),
+        BASE.replace("name: db", "name: eps")
+            .replace("size: 1Gi", "size: 1Gb"),
+    )
+    .unwrap();
+    fs::write(
+        d.join("in/alpha.yaml"),
+        BASE.replace("name: db", "name: alpha")
+            .replace("replicas: 2", "replicas: 3")
+            .replace("{generate: 20}", "{value: pw}"),
+    )
+    .unwrap();
+    let o = bin(d)
+        .args(["render", "in", "--output-dir", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("delta.yaml:6:1: replica: unknown key"), "{e}");
+    assert!(e.contains("eps.yaml:15:17: storage.size"), "{e}");
+    assert_eq!(snapshot(&d.join("out")), before, "no output changed");
+    fs::remove_file(d.join("in/delta.yaml")).unwrap();
+    fs::remove_file(d.join("in/eps.yaml")).unwrap();
+    fs::write(
+        d.join("in/copy.yaml"),
+        BASE.replace("name: db", "name: beta")
+            .replace("{generate: 20}", "{value: pw}"),
+    )
+    .unwrap();
+    let o = bin(d)
+        .args(["render", "in", "--output-dir", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("are both named `beta`"));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

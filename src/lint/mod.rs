@@ -634,7 +634,7 @@ fn statefulset_rules(doc: &Doc, sts: &StatefulSet, docs: &[Doc], emit: &mut Emit
         Object::NetworkPolicy(np) => np
             .spec
             .as_ref()
-            .is_some_and(|s| selects(&s.pod_selector, &labels, true)),
+            .is_some_and(|s| selects(&s.pod_selector.clone().unwrap_or_default(), &labels, true)),
         _ => false,
     });
     if !has_policy {
@@ -1076,4 +1076,30 @@ mod tests {
             assert!(find_rule(id).is_some(), "{id}");
         }
     }
+}
+
+/// The manifest files of a directory, recursively, in name order: `*.yaml`, `*.yml`,
+/// `*.json`; hidden files and folders are skipped.
+pub fn manifest_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d)
+            .map_err(|e| format!("{}: {}", d.display(), crate::profile::io_reason(&e)))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("{}: {e}", d.display()))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }

@@ -162,6 +162,9 @@ pub fn write(dir: &Path, files: &[OutFile], force: bool) -> Result<(), DirError>
     let Some(staging) = staging_path(dir) else {
         return write_in_place(dir, &all, &previous).map_err(|(what, e)| io(&what, e));
     };
+    if let Some(parent) = staging.parent() {
+        fs::create_dir_all(parent).map_err(|e| io("cannot create the parent directory", e))?;
+    }
     let _ = fs::remove_dir_all(&staging);
     match stage(dir, exists, &staging, &all, &previous) {
         Ok(true) => {}
