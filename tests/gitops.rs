@@ -584,3 +584,49 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn external_secret_replaces_the_secret() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let profile = BASE.replace(
+        "secret: {data: {pw: {generate: 20}}}\n",
+        "env: {PW: {secret: pw}, A: one}\nsecret:\n  external:\n    store: {name: vault, kind: ClusterSecretStore}\n    keys: {pw: prod/db/pw, user: {key: prod/db, property: user}}\n",
+    ).replace("env: {A: one, B: two}\n", "");
+    fs::write(d.join("p.yaml"), &profile).unwrap();
+    let docs = json(bin(d).args(["render", "p.yaml"]));
+    assert!(
+        docs.iter().all(|x| x["kind"] != "Secret"),
+        "nothing secret is rendered"
+    );
+    let es = find(&docs, "ExternalSecret");
+    assert_eq!(es["apiVersion"], "external-secrets.io/v1");
+    assert_eq!(es["metadata"]["name"], "db");
+    assert_eq!(
+        es["spec"]["secretStoreRef"],
+        serde_json::json!({"name": "vault", "kind": "ClusterSecretStore"})
+    );
+    assert_eq!(es["spec"]["target"]["name"], "db");
+    assert_eq!(
+        es["spec"]["data"],
+        serde_json::json!([
+            {"secretKey": "pw", "remoteRef": {"key": "prod/db/pw"}},
+            {"secretKey": "user", "remoteRef": {"key": "prod/db", "property": "user"}}
+        ])
+    );
+    let pw =
+        find(&docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["env"][0].clone();
+    assert_eq!(
+        pw["valueFrom"]["secretKeyRef"],
+        serde_json::json!({"key": "pw", "name": "db"})
+    );
+    // A key the store does not provide is an error, as for a rendered Secret.
+    fs::write(
+        d.join("q.yaml"),
+        profile.replace("{secret: pw}", "{secret: pwd}"),
+    )
+    .unwrap();
+    let o = bin(d).args(["render", "q.yaml"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`pwd` is not a key of the Secret"));
+}

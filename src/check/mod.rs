@@ -5,6 +5,7 @@
 //! template and the field path. The checked objects are re-serialized from their types,
 //! which gives `emit` a canonical field order independent of the template's text.
 
+pub mod external_secret;
 pub mod rules;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -27,6 +28,7 @@ pub enum Object {
     PersistentVolume(PersistentVolume),
     ServiceAccount(ServiceAccount),
     Secret(Secret),
+    ExternalSecret(external_secret::ExternalSecret),
     ConfigMap(ConfigMap),
     Service(Service),
     NetworkPolicy(NetworkPolicy),
@@ -41,6 +43,7 @@ pub const APPLY_ORDER: &[&str] = &[
     "PersistentVolume",
     "ServiceAccount",
     "Secret",
+    "ExternalSecret",
     "ConfigMap",
     "Service",
     "NetworkPolicy",
@@ -232,6 +235,22 @@ fn type_doc(doc: RenderedDoc) -> Result<Doc, CheckError> {
         "NetworkPolicy" => typed!(NetworkPolicy, NetworkPolicy),
         "PodDisruptionBudget" => typed!(PodDisruptionBudget, PodDisruptionBudget),
         "StatefulSet" => typed!(StatefulSet, StatefulSet),
+        "ExternalSecret" => {
+            if api_version != external_secret::API_VERSION {
+                return Err(err(format!(
+                    "apiVersion is `{api_version}`; ExternalSecret is `{}`",
+                    external_secret::API_VERSION
+                )));
+            }
+            let typed: external_secret::ExternalSecret =
+                typed_round_trip(&doc.value).map_err(err)?;
+            let value = serde_json::to_value(&typed).map_err(|e| err(e.to_string()))?;
+            Doc {
+                template: doc.template.clone(),
+                object: Object::ExternalSecret(typed),
+                value,
+            }
+        }
         "" => return Err(err("the document has no `kind`".into())),
         other => {
             return Err(err(format!(

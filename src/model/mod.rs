@@ -271,6 +271,9 @@ pub struct ModelSecret {
     pub render: bool,
     /// Base64 values by key.
     pub data: IndexMap<String, String>,
+    /// With `secret.external`: the ExternalSecret's spec (no Secret is rendered; the
+    /// External Secrets Operator creates it under `name`).
+    pub external: Option<Json>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -671,8 +674,30 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             Err(e) => errs.push(&path, e),
         }
     }
+    let external_secret = secret_spec.external.as_ref().map(|x| {
+        if !secret_spec.data.is_empty() || secret_spec.existing.is_some() {
+            errs.push("secret.external", "secret.external replaces secret.data and secret.existing: the keys come from external.keys");
+        }
+        errs.check("secret.external.store.name", names::dns_subdomain(&x.store.name).map_err(|e| format!("`{}` {e}", x.store.name)));
+        if x.keys.is_empty() {
+            errs.push("secret.external.keys", "list at least one key: `keys: {password: path/in/store}`");
+        }
+        for k in x.keys.keys() {
+            errs.check(&join_key("secret.external.keys", k), names::config_key(k));
+        }
+        let mut spec = serde_json::Map::new();
+        if let Some(r) = &x.refresh_interval {
+            spec.insert("refreshInterval".into(), json!(r));
+        }
+        spec.insert("secretStoreRef".into(), json!({
+            "name": x.store.name,
+            "kind": if x.store.kind == Some(StoreKind::ClusterSecretStore) { "ClusterSecretStore" } else { "SecretStore" },
+        }));
+        spec.insert("data".into(), Json::Array(x.keys.iter().map(|(k, r)| json!({"secretKey": k, "remoteRef": r})).collect()));
+        Json::Object(spec)
+    });
     let secret_name = secret_spec.existing.clone().or_else(|| {
-        (!secret_spec.data.is_empty()).then(|| {
+        (!secret_spec.data.is_empty() || secret_spec.external.is_some()).then(|| {
             secret_spec
                 .name
                 .clone()
@@ -707,8 +732,17 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
                 if secret_spec.existing.is_none()
                     && !secret_data.contains_key(key)
                     && !secret_spec.data.contains_key(key)
+                    && !secret_spec
+                        .external
+                        .as_ref()
+                        .is_some_and(|x| x.keys.contains_key(key))
                 {
-                    let known: Vec<&str> = secret_spec.data.keys().map(String::as_str).collect();
+                    let known: Vec<&str> = secret_spec
+                        .data
+                        .keys()
+                        .chain(secret_spec.external.iter().flat_map(|x| x.keys.keys()))
+                        .map(String::as_str)
+                        .collect();
                     let hint = match crate::profile::error::did_you_mean(key, &known) {
                         Some(k) => format!("; did you mean `{k}`?"),
                         None if known.is_empty() => {
@@ -1233,6 +1267,21 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         set_labels.insert("app.kubernetes.io/component".to_string(), s.set.clone());
     }
 
+    let external_objects = {
+        let mut ext = crate::check::External::default();
+        if let Some(e) = &p.external {
+            ext.secrets = e.secrets.clone();
+            ext.config_maps = e.config_maps.clone();
+        }
+        if let Some(existing) = &secret_spec.existing {
+            ext.secrets.push(existing.clone());
+        }
+        // The External Secrets Operator creates this one.
+        if let (Some(n), Some(_)) = (&secret_name, &secret_spec.external) {
+            ext.secrets.push(n.clone());
+        }
+        ext
+    };
     Ok(Model {
         name: p.name.clone(),
         namespace,
@@ -1283,6 +1332,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         role_init,
         secret: ModelSecret {
             render: secret_spec.existing.is_none() && !secret_data.is_empty(),
+            external: external_secret,
             name: secret_name,
             data: secret_data,
         },
@@ -1306,17 +1356,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         init_containers,
         sidecars,
         volumes,
-        external: {
-            let mut ext = crate::check::External::default();
-            if let Some(e) = &p.external {
-                ext.secrets = e.secrets.clone();
-                ext.config_maps = e.config_maps.clone();
-            }
-            if let Some(existing) = &secret_spec.existing {
-                ext.secrets.push(existing.clone());
-            }
-            ext
-        },
+        external: external_objects,
         pod_template: match pod_template {
             Some(Json::Object(m)) => Some(m),
             _ => None,

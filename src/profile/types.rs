@@ -524,6 +524,88 @@ pub struct SecretSpec {
     pub data: IndexMap<String, SecretSource>,
     #[serde(default)]
     pub existing: Option<String>,
+    /// Render an External Secrets Operator `ExternalSecret` instead of a Secret.
+    #[serde(default)]
+    pub external: Option<ExternalSecretSpec>,
+}
+
+/// `secret.external`: the values live in an external store; nothing secret is committed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretSpec {
+    /// The (Cluster)SecretStore to read from.
+    pub store: StoreRef,
+    #[serde(default)]
+    pub refresh_interval: Option<String>,
+    /// Secret key → remote key (`path/in/store`) or `{key, property, version}`.
+    pub keys: IndexMap<String, RemoteRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StoreRef {
+    pub name: String,
+    #[serde(default)]
+    pub kind: Option<StoreKind>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum StoreKind {
+    SecretStore,
+    ClusterSecretStore,
+}
+
+/// A value's place in the external store.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteRef {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RemoteRefFields {
+    key: String,
+    #[serde(default)]
+    property: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RemoteRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RemoteRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a remote key or {key, property, version}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RemoteRef, E> {
+                Ok(remote_key(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RemoteRef, A::Error> {
+                let f = RemoteRefFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(RemoteRef {
+                    key: f.key,
+                    property: f.property,
+                    version: f.version,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A remote reference written as just the key.
+pub fn remote_key(key: &str) -> RemoteRef {
+    RemoteRef {
+        key: key.to_string(),
+        ..RemoteRef::default()
+    }
 }
 
 /// Where one Secret key's value comes from.
