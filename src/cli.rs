@@ -253,6 +253,10 @@ fn options(
             .unwrap_or_default(),
         allow_random_secrets: output_dir.is_some(),
         kube_version: model::parse_kube_version(&args.kube_version)?,
+        // Argo CD runs config-management plugins with the Application's namespace here.
+        default_namespace: std::env::var("ARGOCD_APP_NAMESPACE")
+            .ok()
+            .filter(|n| !n.is_empty()),
     })
 }
 

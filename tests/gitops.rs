@@ -630,3 +630,149 @@ fn external_secret_replaces_the_secret() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("`pwd` is not a key of the Secret"));
 }
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn argocd_plugin_generate_command_renders_the_example() {
+    let plugin: Value = serde_saphyr::from_str(
+        &fs::read_to_string(repo().join("docs/argocd/plugin.yaml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(plugin["kind"], "ConfigManagementPlugin");
+    let command: Vec<String> = plugin["spec"]["generate"]["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let args: Vec<String> = plugin["spec"]["generate"]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let exe_dir = assert_cmd::cargo::cargo_bin("sts-gen")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        exe_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |overlays: &str| {
+        let o = std::process::Command::new(&command[0])
+            .args(&command[1..])
+            .args(&args)
+            .current_dir(repo().join("docs/argocd/example"))
+            .env("PATH", &path)
+            .env("ARGOCD_APP_NAMESPACE", "team-a")
+            .env("ARGOCD_ENV_STS_GEN_OVERLAYS", overlays)
+            .env("STS_GEN_SECRET_SEED", "argocd-example-seed-0001")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_saphyr::from_str_multiple::<Value, Vec<Value>>(&String::from_utf8(o.stdout).unwrap())
+            .unwrap()
+    };
+    let docs = run("");
+    let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
+    assert_eq!(
+        sts["metadata"]["namespace"], "team-a",
+        "ARGOCD_APP_NAMESPACE is the default namespace"
+    );
+    assert_eq!(sts["spec"]["replicas"], 3);
+    let docs_prod = run("prod.yaml");
+    let sts = docs_prod
+        .iter()
+        .find(|d| d["kind"] == "StatefulSet")
+        .unwrap();
+    assert_eq!(sts["spec"]["replicas"], 5);
+    // Stable across renders: generated secrets derive from the seed.
+    assert_eq!(
+        docs.iter().find(|d| d["kind"] == "Secret"),
+        run("").iter().find(|d| d["kind"] == "Secret")
+    );
+}
+
+#[test]
+fn argocd_namespace_never_overrides_the_profile_or_the_flag() {
+    let t = setup();
+    let d = t.path();
+    let ns = |extra: &[&str], profile: &str| {
+        let docs = json(
+            bin(d)
+                .args(["render", profile, "--secret-seed-file", "seed"])
+                .args(extra)
+                .env("ARGOCD_APP_NAMESPACE", "argo-ns"),
+        );
+        find(&docs, "StatefulSet")["metadata"]["namespace"].clone()
+    };
+    assert_eq!(ns(&[], "base.yaml"), "db", "the profile's namespace wins");
+    assert_eq!(ns(&["-n", "flag"], "base.yaml"), "flag");
+    fs::write(d.join("nons.yaml"), BASE.replace("namespace: db\n", "")).unwrap();
+    assert_eq!(ns(&[], "nons.yaml"), "argo-ns");
+}
+
+#[test]
+fn flux_example_renders_to_a_kustomize_base() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("orders");
+    let o = bin(repo())
+        .args([
+            "render",
+            "docs/flux/profile.yaml",
+            "-f",
+            "docs/flux/prod.yaml",
+            "--output-dir",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !out.join("secret-orders.yaml").exists(),
+        "secret.external: nothing secret committed"
+    );
+    assert!(out.join("externalsecret-orders.yaml").exists());
+    bin(repo())
+        .args([
+            "render",
+            "docs/flux/profile.yaml",
+            "-f",
+            "docs/flux/prod.yaml",
+            "--check",
+            "--output-dir",
+        ])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let sts: Value =
+        serde_saphyr::from_str(&fs::read_to_string(out.join("statefulset-orders.yaml")).unwrap())
+            .unwrap();
+    assert_eq!(sts["spec"]["replicas"], 3);
+    assert_eq!(
+        sts["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"],
+        "fast-ssd"
+    );
+    if let Ok(k) = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(&out)
+        .output()
+    {
+        assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
+        let n = serde_saphyr::from_str_multiple::<Value, Vec<Value>>(
+            &String::from_utf8(k.stdout).unwrap(),
+        )
+        .unwrap()
+        .len();
+        assert_eq!(
+            n,
+            fs::read_dir(&out).unwrap().count() - 2,
+            "every object except kustomization and manifest"
+        );
+    }
+}

@@ -39,6 +39,9 @@ pub struct Options {
     pub allow_random_secrets: bool,
     /// The Kubernetes version the output targets (`--kube-version`), as (major, minor).
     pub kube_version: (u32, u32),
+    /// The namespace when neither `-n` nor the profile names one (Argo CD's
+    /// `ARGOCD_APP_NAMESPACE`).
+    pub default_namespace: Option<String>,
 }
 
 /// The Kubernetes version output targets unless `--kube-version` says otherwise.
@@ -77,6 +80,7 @@ impl Default for Options {
             previous_secrets: Default::default(),
             allow_random_secrets: false,
             kube_version: DEFAULT_KUBE_VERSION,
+            default_namespace: None,
         }
     }
 }
@@ -366,7 +370,11 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         "name",
         names::dns_label(&p.name, 52).map_err(|e| format!("`{}` {e}", p.name)),
     );
-    let namespace = opts.namespace.clone().or_else(|| p.namespace.clone());
+    let namespace = opts
+        .namespace
+        .clone()
+        .or_else(|| p.namespace.clone())
+        .or_else(|| opts.default_namespace.clone());
     if let Some(ns) = &namespace {
         let path = if opts.namespace.is_some() {
             ""

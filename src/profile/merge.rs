@@ -12,6 +12,8 @@ const ONE_OF: &[&[&str]] = &[
     &["secret", "configMap", "field"],
     &["value", "fromEnv", "fromFile", "generate"],
     &["exec", "tcp", "http"],
+    // Where a Secret's values come from (`secret.data`, `.existing`, `.external`).
+    &["data", "existing", "external"],
 ];
 
 /// Merges `overlay` over `base`.
