@@ -68,6 +68,19 @@ object with the annotation `sts-gen/ignore: \"RULE reason\"` or a comment\n\
 the reason is required. Exit codes: 0 no finding at or above --fail-on, 1 such findings,\n\
 2 bad input.")]
     Lint(LintArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  sts-gen completions bash > /etc/bash_completion.d/sts-gen\n  \
+sts-gen completions zsh > \"${fpath[1]}/_sts-gen\"\n  sts-gen completions fish > ~/.config/fish/completions/sts-gen.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  sts-gen man > /usr/local/share/man/man1/sts-gen.1")]
+    Man,
     /// List the bundled presets with a one-line description.
     #[command(after_help = "Example:\n  sts-gen presets\n\n\
 A profile uses one with `preset: NAME`; the profile is merged over it (maps by key, lists of\n\
@@ -195,6 +208,23 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Init(args) => init_cmd(&args),
         Command::Diff(args) => return diff_cmd(&args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "sts-gen",
+                &mut out,
+            );
+            print_out(&String::from_utf8_lossy(&out))
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out) {
+                Ok(()) => print_out(&String::from_utf8_lossy(&out)),
+                Err(e) => Err(format!("cannot render the man page: {e}")),
+            }
+        }
         Command::Lint(args) => return lint_cmd(&args),
     };
     match result {

@@ -323,6 +323,26 @@ fn statefulset(
         .flatten()
         .chain(pod.containers.iter())
         .collect();
+    let mut container_names = BTreeSet::new();
+    for c in &containers {
+        if c.name.is_empty() {
+            push(doc, "containers", "a container has no name".into());
+        } else if !container_names.insert(c.name.as_str()) {
+            push(
+                doc,
+                "containers",
+                format!("container name `{}` is used twice", c.name),
+            );
+        }
+        // A podTemplate entry whose name matches no container adds a new, incomplete one.
+        if c.image.as_deref().is_none_or(str::is_empty) {
+            push(
+                doc,
+                "containers",
+                format!("container `{}` has no image (a podTemplate container must be named like the one it extends)", c.name),
+            );
+        }
+    }
     for c in &containers {
         for m in c.volume_mounts.iter().flatten() {
             if !claims.contains(&m.name) && !volumes.contains(&m.name) {

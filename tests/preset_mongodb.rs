@@ -1,0 +1,734 @@
+//! The `mongodb` preset (profiles/mongodb.yaml): the replica set config written by the role init
+//! container, the key file, the "root user on ordinal 0 only" start command and the rs-init
+//! sidecar loop are run for real under `sh`/`bash` with fake pod names and fake `chown`,
+//! `mongosh`, `sleep` and entrypoint programs; the wiring between them is checked on the
+//! rendered objects.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use base64::Engine;
+use serde_json::{json, Value};
+use sts_gen::{model, profile, render};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const ROOT_PW: &str = "test-root-pw";
+const KEY: &str = "c2VjcmV0LWtleS1mb3ItdGhlLW1lbWJlcnM=";
+
+fn preset_text() -> String {
+    fs::read_to_string(Path::new(ROOT).join("profiles/mongodb.yaml")).unwrap()
+}
+
+/// Replaces `from`, which must occur exactly once, so a stale edit fails loudly.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "`{from}` must occur once");
+    text.replacen(from, to, 1)
+}
+
+/// The render-time secret sources replaced with literals, so the library needs no env vars.
+fn literal_secrets(text: &str) -> String {
+    let t = edit(
+        text,
+        "{fromEnv: MONGODB_ROOT_PASSWORD}",
+        &format!("{{value: {ROOT_PW}}}"),
+    );
+    edit(
+        &t,
+        "{fromEnv: MONGODB_KEYFILE}",
+        &format!("{{value: \"{KEY}\"}}"),
+    )
+}
+
+/// The preset as a user instance `docs` with headless Service `docs-hs`.
+fn renamed(text: &str) -> String {
+    let t = edit(text, "\nname: mongodb\n", "\nname: docs\n");
+    edit(
+        &t,
+        "headless: {publishNotReadyAddresses: true}",
+        "headless: {name: docs-hs, publishNotReadyAddresses: true}",
+    )
+}
+
+fn render(text: &str, opts: &model::Options) -> Vec<Value> {
+    let loaded = profile::load_bytes(
+        "mongodb.yaml",
+        text.as_bytes(),
+        &Path::new(ROOT).join("profiles"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let renderer = render::Renderer::new(None).unwrap();
+    sts_gen::build(&loaded, opts, &renderer)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|d| d.value)
+        .collect()
+}
+
+fn render_default() -> Vec<Value> {
+    render(&literal_secrets(&preset_text()), &model::Options::default())
+}
+
+/// Renders through the binary (`render - -o json` plus `args`), profile text on stdin and the
+/// documented env variables set.
+fn render_cli(text: &str, args: &[&str]) -> Vec<Value> {
+    let out = Command::cargo_bin("sts-gen")
+        .unwrap()
+        .current_dir(ROOT)
+        .env_remove("STS_GEN_TEMPLATES")
+        .env("MONGODB_ROOT_PASSWORD", ROOT_PW)
+        .env("MONGODB_KEYFILE", KEY)
+        .args(["render", "-", "-o", "json"])
+        .args(args)
+        .write_stdin(text.as_bytes().to_vec())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    list["items"].as_array().unwrap().clone()
+}
+
+fn find<'a>(items: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    items.iter().filter(|i| i["kind"] == kind).collect()
+}
+
+fn one<'a>(items: &'a [Value], kind: &str) -> &'a Value {
+    let found = find(items, kind);
+    assert_eq!(found.len(), 1, "expected one {kind}");
+    found[0]
+}
+
+fn pod(items: &[Value]) -> &Value {
+    &one(items, "StatefulSet")["spec"]["template"]["spec"]
+}
+
+fn container<'a>(items: &'a [Value], name: &str) -> &'a Value {
+    pod(items)["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no container {name}"))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn env_of<'a>(c: &'a Value, name: &str) -> Option<&'a Value> {
+    c["env"].as_array()?.iter().find(|e| e["name"] == name)
+}
+
+fn mount_path(c: &Value, volume: &str) -> String {
+    c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == volume)
+        .unwrap_or_else(|| panic!("{} does not mount {volume}", c["name"]))["mountPath"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn write_exe(dir: &Path, name: &str, body: &str) {
+    fs::create_dir_all(dir).unwrap();
+    let path = dir.join(name);
+    fs::write(&path, body).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn path_with(bin: &Path) -> String {
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+}
+
+/// The role init script, its env, and the ConfigMap files as `config-source` lays them out.
+struct RoleInit {
+    script: String,
+    env: Vec<Value>,
+    source: BTreeMap<String, String>,
+}
+
+fn role_init(items: &[Value]) -> RoleInit {
+    let pod = pod(items);
+    let init = &pod["initContainers"][0];
+    assert_eq!(init["name"], "role-init");
+    let command = strings(&init["command"]);
+    assert_eq!(&command[..2], &["sh", "-c"]);
+    let cm = one(items, "ConfigMap");
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "config-source")
+        .expect("config-source volume");
+    assert_eq!(volume["configMap"]["name"], cm["metadata"]["name"]);
+    let mut source = BTreeMap::new();
+    for item in volume["configMap"]["items"].as_array().unwrap() {
+        let key = item["key"].as_str().unwrap();
+        let content = cm["data"][key].as_str().expect("item key in the ConfigMap");
+        source.insert(
+            item["path"].as_str().unwrap().to_string(),
+            content.to_string(),
+        );
+    }
+    RoleInit {
+        script: command[2].clone(),
+        env: init["env"].as_array().unwrap().clone(),
+        source,
+    }
+}
+
+/// What one run of the role init script left behind.
+struct InitRun {
+    config_dir: PathBuf,
+    files: BTreeMap<String, String>,
+    chown_log: String,
+}
+
+/// Runs the role init script for one pod as a non-root user (a fake `id`), with a fake `chown`
+/// (the test may not be root) that logs its arguments.
+fn run_role_init(ri: &RoleInit, tmp: &Path, pod_name: &str, headless: &str, ns: &str) -> InitRun {
+    run_role_init_as(ri, tmp, pod_name, headless, ns, 10001)
+}
+
+fn run_role_init_as(
+    ri: &RoleInit,
+    tmp: &Path,
+    pod_name: &str,
+    headless: &str,
+    ns: &str,
+    uid: u32,
+) -> InitRun {
+    let source = tmp.join("source");
+    for (path, content) in &ri.source {
+        let target = source.join(path);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::write(target, content).unwrap();
+    }
+    let bin = tmp.join(format!("bin-{pod_name}"));
+    write_exe(
+        &bin,
+        "chown",
+        "#!/bin/sh\necho \"$*\" >> \"$(dirname \"$0\")/chown.log\"\n",
+    );
+    write_exe(
+        &bin,
+        "id",
+        "#!/bin/sh\n[ \"$1\" = -u ] || exit 1\necho \"$FAKE_UID\"\n",
+    );
+    let config_dir = tmp.join(format!("conf-{pod_name}"));
+    let out = std::process::Command::new("sh")
+        .env_clear()
+        .env("PATH", path_with(&bin))
+        .env("POD_NAME", pod_name)
+        .env("NAMESPACE", ns)
+        .env("HEADLESS", headless)
+        .env("CONFIG_DIR", &config_dir)
+        .env("STS_GEN_SOURCE_DIR", &source)
+        .env("MONGODB_KEYFILE", KEY)
+        .env("FAKE_UID", uid.to_string())
+        .arg("-c")
+        .arg(&ri.script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "role init failed for {pod_name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files = BTreeMap::new();
+    for entry in fs::read_dir(&config_dir).unwrap() {
+        let entry = entry.unwrap();
+        files.insert(
+            entry.file_name().to_string_lossy().into_owned(),
+            fs::read_to_string(entry.path()).unwrap(),
+        );
+    }
+    InitRun {
+        config_dir,
+        files,
+        chown_log: fs::read_to_string(bin.join("chown.log")).unwrap_or_default(),
+    }
+}
+
+fn replset(run: &InitRun) -> Value {
+    serde_json::from_str(&run.files["replset.json"]).unwrap_or_else(|e| {
+        panic!(
+            "replset.json is not JSON ({e}): {}",
+            run.files["replset.json"]
+        )
+    })
+}
+
+fn expected_replset(app: &str, headless: &str, ns: &str, domain: &str, n: u32) -> Value {
+    let members: Vec<Value> = (0..n)
+        .map(|i| json!({"_id": i, "host": format!("{app}-{i}.{headless}.{ns}.svc.{domain}:27017")}))
+        .collect();
+    json!({"_id": "rs0", "members": members})
+}
+
+#[test]
+fn replica_set_has_one_member_per_replica_with_dns_names() {
+    let items = render_default();
+    assert_eq!(one(&items, "StatefulSet")["spec"]["replicas"], 3);
+    let ri = role_init(&items);
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_role_init(&ri, tmp.path(), "mongodb-0", "mongodb", "prod");
+    assert_eq!(
+        replset(&run),
+        expected_replset("mongodb", "mongodb", "prod", "cluster.local", 3)
+    );
+}
+
+#[test]
+fn every_pod_gets_the_same_replica_set_and_its_own_ordinal() {
+    let items = render(
+        &renamed(&literal_secrets(&preset_text())),
+        &model::Options::default(),
+    );
+    let ri = role_init(&items);
+    let tmp = tempfile::tempdir().unwrap();
+    for (pod_name, ordinal) in [("docs-0", 0), ("docs-1", 1), ("docs-4", 4)] {
+        let run = run_role_init(&ri, tmp.path(), pod_name, "docs-hs", "data");
+        assert_eq!(run.files["pod-ordinal"], format!("{ordinal}\n"));
+        assert_eq!(
+            run.files.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "keyfile",
+                "pod-ordinal",
+                "pod-role",
+                "replset.json",
+                "rs-init.js"
+            ]
+        );
+        assert_eq!(
+            replset(&run),
+            expected_replset("docs", "docs-hs", "data", "cluster.local", 3)
+        );
+    }
+}
+
+#[test]
+fn replica_set_follows_replicas_namespace_and_cluster_domain() {
+    let text = edit(&renamed(&preset_text()), "replicas: 3", "replicas: 5");
+    let items = render_cli(&text, &["-n", "other", "--cluster-domain", "example.org"]);
+    let sts = one(&items, "StatefulSet");
+    assert_eq!(sts["metadata"]["namespace"], "other");
+    assert_eq!(sts["spec"]["replicas"], 5);
+    assert_eq!(sts["spec"]["serviceName"], "docs-hs");
+    let headless: Vec<_> = find(&items, "Service")
+        .into_iter()
+        .filter(|s| s["spec"]["clusterIP"] == "None")
+        .collect();
+    assert_eq!(headless.len(), 1);
+    assert_eq!(headless[0]["metadata"]["name"], "docs-hs");
+    assert_eq!(headless[0]["spec"]["publishNotReadyAddresses"], true);
+
+    // The Secret carries the values read from the documented env variables.
+    let secret = one(&items, "Secret");
+    assert_eq!(secret["metadata"]["name"], "docs");
+    let decode = |k: &str| {
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(secret["data"][k].as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(decode("password"), ROOT_PW);
+    assert_eq!(decode("keyfile"), KEY);
+
+    let ri = role_init(&items);
+    let ns_env = ri.env.iter().find(|e| e["name"] == "NAMESPACE").unwrap();
+    assert_eq!(
+        ns_env["valueFrom"],
+        json!({"fieldRef": {"fieldPath": "metadata.namespace"}})
+    );
+    assert!(!ri.script.contains("cluster.local"));
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_role_init(&ri, tmp.path(), "docs-4", "docs-hs", "other");
+    let rs = replset(&run);
+    assert_eq!(rs["members"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        rs,
+        expected_replset("docs", "docs-hs", "other", "example.org", 5)
+    );
+}
+
+#[test]
+fn the_key_file_is_private_to_mongod() {
+    let items = render_default();
+    let ri = role_init(&items);
+    // Only the role init container sees the key, from the rendered Secret.
+    let key_env = ri
+        .env
+        .iter()
+        .find(|e| e["name"] == "MONGODB_KEYFILE")
+        .unwrap();
+    let secret = one(&items, "Secret");
+    assert_eq!(
+        key_env["valueFrom"],
+        json!({"secretKeyRef": {"name": secret["metadata"]["name"], "key": "keyfile"}})
+    );
+    assert!(secret["data"]["keyfile"].is_string());
+    for c in pod(&items)["containers"].as_array().unwrap() {
+        assert!(env_of(c, "MONGODB_KEYFILE").is_none(), "{}", c["name"]);
+    }
+
+    // As the pod's (non-root) user, role-init and mongod are the same user; as root, the file
+    // goes to the image's mongodb user, which the entrypoint drops to.
+    for (uid, chowned) in [(10001, false), (0, true)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = run_role_init_as(&ri, tmp.path(), "mongodb-1", "mongodb", "ns", uid);
+        let keyfile = run.config_dir.join("keyfile");
+        assert_eq!(run.files["keyfile"], format!("{KEY}\n"));
+        let mode = fs::metadata(&keyfile).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "mongod refuses mode {mode:o}");
+        assert_eq!(mode, 0o400);
+        let expected = if chowned {
+            format!("999:999 {}\n", keyfile.display())
+        } else {
+            String::new()
+        };
+        assert_eq!(run.chown_log, expected, "uid {uid}");
+    }
+
+    // mongod reads it where the role init container wrote it.
+    let main = container(&items, "mongodb");
+    let cmd = strings(&main["command"]);
+    let config_mount = mount_path(main, "config");
+    let config_dir = ri.env.iter().find(|e| e["name"] == "CONFIG_DIR").unwrap();
+    assert_eq!(config_dir["value"], config_mount.as_str());
+    assert!(
+        cmd[2].contains(&format!("--keyFile {config_mount}/keyfile")),
+        "{}",
+        cmd[2]
+    );
+}
+
+#[test]
+fn only_ordinal_zero_creates_the_root_user() {
+    let items = render_default();
+    let main = container(&items, "mongodb");
+    let cmd = strings(&main["command"]);
+    assert_eq!(&cmd[..2], &["bash", "-c"]);
+    let mount = mount_path(main, "config");
+    assert!(cmd[2].contains(&format!("{mount}/pod-ordinal")));
+    let user = env_of(main, "MONGO_INITDB_ROOT_USERNAME").unwrap();
+    let password = env_of(main, "MONGO_INITDB_ROOT_PASSWORD").unwrap();
+    assert_eq!(password["valueFrom"]["secretKeyRef"]["key"], "password");
+
+    let ri = role_init(&items);
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    write_exe(
+        &bin,
+        "docker-entrypoint.sh",
+        "#!/bin/sh\n{ echo \"$*\"; echo \"user=${MONGO_INITDB_ROOT_USERNAME-unset}\"; echo \"pw=${MONGO_INITDB_ROOT_PASSWORD-unset}\"; } > \"$OUT\"\n",
+    );
+    for (pod_name, creates_user) in [
+        ("mongodb-0", true),
+        ("mongodb-1", false),
+        ("mongodb-4", false),
+    ] {
+        let run = run_role_init(&ri, tmp.path(), pod_name, "mongodb", "ns");
+        let script = cmd[2].replace(
+            &format!("{mount}/"),
+            &format!("{}/", run.config_dir.display()),
+        );
+        let out_file = tmp.path().join(format!("{pod_name}.out"));
+        let out = std::process::Command::new("bash")
+            .env_clear()
+            .env("PATH", path_with(&bin))
+            .env("OUT", &out_file)
+            .env(
+                "MONGO_INITDB_ROOT_USERNAME",
+                user["value"].as_str().unwrap(),
+            )
+            .env("MONGO_INITDB_ROOT_PASSWORD", ROOT_PW)
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<String> = fs::read_to_string(&out_file)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            lines[0],
+            format!(
+                "mongod --replSet rs0 --bind_ip_all --keyFile {}/keyfile",
+                run.config_dir.display()
+            )
+        );
+        if creates_user {
+            assert_eq!(
+                lines[1..],
+                ["user=root".to_string(), format!("pw={ROOT_PW}")]
+            );
+        } else {
+            assert_eq!(lines[1..], ["user=unset", "pw=unset"], "{pod_name}");
+        }
+    }
+}
+
+#[test]
+fn names_and_paths_agree_between_mongod_the_sidecar_and_the_config() {
+    let items = render_default();
+    let main = container(&items, "mongodb");
+    let sidecar = container(&items, "rs-init");
+    let mount = mount_path(main, "config");
+    assert_eq!(mount_path(sidecar, "config"), mount);
+    let ro = sidecar["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "config")
+        .unwrap();
+    assert_eq!(ro["readOnly"], true);
+
+    // --replSet names the set the role init container describes.
+    let ri = role_init(&items);
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_role_init(&ri, tmp.path(), "mongodb-0", "mongodb", "ns");
+    let cmd = strings(&main["command"]);
+    let words: Vec<&str> = cmd[2].split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "--replSet").unwrap();
+    assert_eq!(replset(&run)["_id"], words[at + 1]);
+
+    // The sidecar runs rs-init.js from the config dir; the script reads replset.json there and
+    // authenticates with the sidecar's env, which matches the user the entrypoint creates.
+    let side_cmd = strings(&sidecar["command"]);
+    assert!(side_cmd[2].contains(&format!("{mount}/rs-init.js")));
+    let js = &one(&items, "ConfigMap")["data"]["rs-init.js"];
+    let js = js.as_str().expect("rs-init.js is a config file");
+    assert_eq!(run.files["rs-init.js"], js);
+    assert!(js.contains(&format!("'{mount}/replset.json'")));
+    for var in ["MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD"] {
+        assert!(js.contains(&format!("process.env.{var}")));
+        let (s, m) = (env_of(sidecar, var).unwrap(), env_of(main, var).unwrap());
+        assert_eq!(s, m, "{var} differs between the sidecar and mongod");
+    }
+    // mongosh writes under $HOME; the sidecar does not mount the data volume (the image's HOME).
+    let home = env_of(sidecar, "HOME").unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        sidecar["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["mountPath"] == home.as_str())
+            || home == "/tmp",
+        "HOME {home} is not writable"
+    );
+    assert_eq!(sidecar["image"], main["image"]);
+    assert_eq!(pod(&items)["initContainers"][0]["image"], main["image"]);
+}
+
+#[test]
+fn the_sidecar_retries_on_ordinal_zero_and_idles_elsewhere() {
+    let items = render_default();
+    let sidecar = container(&items, "rs-init");
+    let cmd = strings(&sidecar["command"]);
+    assert_eq!(&cmd[..2], &["sh", "-c"]);
+    let mount = mount_path(sidecar, "config");
+    let ri = role_init(&items);
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    // mongosh fails twice (say, the root user is not there yet), then succeeds.
+    write_exe(
+        &bin,
+        "mongosh",
+        "#!/bin/sh\necho \"$*\" >> \"$LOG/mongosh\"\nn=$(wc -l < \"$LOG/mongosh\")\n[ \"$n\" -ge 3 ]\n",
+    );
+    write_exe(&bin, "sleep", "#!/bin/sh\necho \"$*\" >> \"$LOG/sleep\"\n");
+    for (pod_name, initiates) in [
+        ("mongodb-0", true),
+        ("mongodb-1", false),
+        ("mongodb-4", false),
+    ] {
+        let run = run_role_init(&ri, tmp.path(), pod_name, "mongodb", "ns");
+        let log = tmp.path().join(format!("log-{pod_name}"));
+        fs::create_dir_all(&log).unwrap();
+        let script = cmd[2].replace(
+            &format!("{mount}/"),
+            &format!("{}/", run.config_dir.display()),
+        );
+        let out = std::process::Command::new("sh")
+            .env_clear()
+            .env("PATH", path_with(&bin))
+            .env("LOG", &log)
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let read = |f: &str| fs::read_to_string(log.join(f)).unwrap_or_default();
+        if initiates {
+            let js = run.config_dir.join("rs-init.js");
+            assert_eq!(
+                read("mongosh"),
+                format!("--quiet --norc {}\n", js.display()).repeat(3)
+            );
+            assert_eq!(read("sleep"), "5\n5\ninfinity\n");
+        } else {
+            assert_eq!(read("mongosh"), "", "{pod_name} must not initiate");
+            assert_eq!(read("sleep"), "infinity\n");
+        }
+    }
+}
+
+#[test]
+fn probes_ports_availability_and_placement() {
+    let items = render(
+        &renamed(&literal_secrets(&preset_text())),
+        &model::Options::default(),
+    );
+    let main = container(&items, "docs");
+    assert_eq!(
+        main["ports"],
+        json!([{"name": "mongodb", "containerPort": 27017, "protocol": "TCP"}])
+    );
+    let image = main["image"].as_str().unwrap();
+    let patch = image.strip_prefix("mongo:7.0.").expect(image);
+    assert!(patch.parse::<u32>().is_ok(), "{image} is not pinned");
+
+    let probe = |p: &str| strings(&main[p]["exec"]["command"]);
+    let (ready, live, startup) = (
+        probe("readinessProbe"),
+        probe("livenessProbe"),
+        probe("startupProbe"),
+    );
+    for p in [&ready, &live, &startup] {
+        assert_eq!(p[0], "mongosh");
+        assert_eq!(p[p.len() - 2], "--eval");
+    }
+    assert!(ready.last().unwrap().contains("db.hello()"));
+    assert!(ready.last().unwrap().contains("isWritablePrimary"));
+    assert!(ready.last().unwrap().contains("secondary"));
+    assert!(live.last().unwrap().contains("ping"));
+    assert_ne!(main["readinessProbe"], main["livenessProbe"]);
+
+    let spec = &one(&items, "StatefulSet")["spec"];
+    assert_eq!(spec["podManagementPolicy"], "Parallel");
+    assert_eq!(
+        spec["template"]["spec"]["terminationGracePeriodSeconds"],
+        60
+    );
+    let pdb = one(&items, "PodDisruptionBudget");
+    assert_eq!(pdb["spec"]["maxUnavailable"], 1);
+    assert_eq!(pdb["spec"]["selector"], spec["selector"]);
+    let terms = spec["template"]["spec"]["affinity"]["podAntiAffinity"]
+        ["preferredDuringSchedulingIgnoredDuringExecution"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        terms[0]["podAffinityTerm"]["topologyKey"],
+        "kubernetes.io/hostname"
+    );
+    assert_eq!(
+        terms[0]["podAffinityTerm"]["labelSelector"],
+        json!({"matchLabels": {"app.kubernetes.io/name": "docs"}})
+    );
+    for c in spec["template"]["spec"]["containers"].as_array().unwrap() {
+        assert!(
+            c["resources"]["requests"]["memory"].is_string(),
+            "{}",
+            c["name"]
+        );
+        assert!(
+            c["resources"]["limits"]["memory"].is_string(),
+            "{}",
+            c["name"]
+        );
+    }
+    assert_eq!(mount_path(main, "data"), "/data/db");
+}
+
+#[test]
+fn preset_file_leaves_instance_identity_to_the_user_and_documents_its_variables() {
+    let text = preset_text();
+    assert!(
+        text.starts_with("# MongoDB: "),
+        "first line is the preset summary"
+    );
+    let doc: Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(doc["name"], "mongodb");
+    for key in ["namespace", "createNamespace"] {
+        assert!(doc.get(key).is_none(), "{key} must not be set");
+    }
+    assert!(doc["storage"].get("local").is_none());
+    assert!(doc["storage"].get("className").is_none());
+    let header: String = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let vars: Vec<&str> = doc["secret"]["data"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v["fromEnv"].as_str().unwrap())
+        .collect();
+    assert_eq!(vars, ["MONGODB_ROOT_PASSWORD", "MONGODB_KEYFILE"]);
+    for v in vars {
+        assert!(header.contains(v), "{v} is not documented in the header");
+    }
+    let items = render(
+        &renamed(&literal_secrets(&text)),
+        &model::Options::default(),
+    );
+    let json = serde_json::to_string(&items).unwrap();
+    assert!(!json.contains("mongodb-0"), "hard-coded member name");
+    assert!(!json.contains(".mongodb."), "hard-coded headless name");
+}
+
+#[test]
+fn a_user_profile_built_on_the_preset_gets_its_own_replica_set() {
+    let user = "apiVersion: sts-gen/v1\nkind: Profile\npreset: mongodb\nname: docs\nreplicas: 5\nstorage: {size: 5Gi, className: fast}\n";
+    let items = render_cli(user, &["-n", "db"]);
+    let sts = one(&items, "StatefulSet");
+    assert_eq!(sts["metadata"]["name"], "docs");
+    assert_eq!(sts["metadata"]["namespace"], "db");
+    assert_eq!(sts["spec"]["replicas"], 5);
+    let claim = &sts["spec"]["volumeClaimTemplates"][0]["spec"];
+    assert_eq!(claim["storageClassName"], "fast");
+    assert_eq!(claim["resources"]["requests"]["storage"], "5Gi");
+    // The raw containers' Secret references follow the user's name.
+    assert_eq!(one(&items, "Secret")["metadata"]["name"], "docs");
+    let sidecar = container(&items, "rs-init");
+    assert_eq!(
+        env_of(sidecar, "MONGO_INITDB_ROOT_PASSWORD").unwrap()["valueFrom"]["secretKeyRef"]["name"],
+        "docs"
+    );
+    let ri = role_init(&items);
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_role_init(&ri, tmp.path(), "docs-0", "docs", "db");
+    assert_eq!(
+        replset(&run),
+        expected_replset("docs", "docs", "db", "cluster.local", 5)
+    );
+}
