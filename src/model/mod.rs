@@ -451,20 +451,48 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         });
     }
 
-    let headless_name = p
-        .services
-        .as_ref()
-        .and_then(|s| s.headless.as_ref())
-        .and_then(|h| h.name.clone())
-        .unwrap_or_else(|| p.name.clone());
-
-    // Values profile text may use as {{ name }}, {{ namespace }}, ...
     let set = loaded.set.as_ref();
     // The application name: the profile's name, shared by every node set.
     let cluster = set.map_or(p.name.as_str(), |s| s.cluster.as_str());
     let sets: IndexMap<String, crate::profile::SetSummary> = set
         .map(|s| s.sets.iter().map(|x| (x.set.clone(), x.clone())).collect())
         .unwrap_or_default();
+    // The Secret references use: `existing`, `name`, or the profile's name.
+    let secret_ref_name = p
+        .secret
+        .as_ref()
+        .and_then(|s| s.existing.clone().or_else(|| s.name.clone()))
+        .unwrap_or_else(|| cluster.to_string());
+    // Names may use {{ name }} and {{ cluster }} too, so a preset's Services follow the
+    // user's name (`{{ name }}-rw`).
+    let name_vars = TemplateVars {
+        name: &p.name,
+        namespace: None,
+        headless: &p.name,
+        replicas,
+        cluster_domain: &opts.cluster_domain,
+        cluster,
+        sets: &sets,
+        secret_name: &secret_ref_name,
+    };
+    let expand_name = |path: &str, text: &str, errs: &mut Errors| match name_vars.expand(text) {
+        Ok(t) => t,
+        Err(e) => {
+            errs.push(path, e);
+            text.to_string()
+        }
+    };
+    let headless_name = match p
+        .services
+        .as_ref()
+        .and_then(|s| s.headless.as_ref())
+        .and_then(|h| h.name.clone())
+    {
+        Some(n) => expand_name("services.headless.name", &n, &mut errs),
+        None => p.name.clone(),
+    };
+
+    // Values profile text may use as {{ name }}, {{ namespace }}, ...
     let vars = TemplateVars {
         name: &p.name,
         namespace: namespace.as_deref(),
@@ -473,6 +501,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         cluster_domain: &opts.cluster_domain,
         cluster,
         sets: &sets,
+        secret_name: &secret_ref_name,
     };
 
     // Config files and roles.
@@ -1001,7 +1030,10 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
     let read = match &services_spec.read {
         Some(Toggle::Off) => None,
         Some(Toggle::On(r)) => Some(ModelReadService {
-            name: r.name.clone().unwrap_or_else(|| format!("{}-read", p.name)),
+            name: match &r.name {
+                Some(n) => expand_name("services.read.name", n, &mut errs),
+                None => format!("{}-read", p.name),
+            },
             kind: match r.kind.unwrap_or(ServiceType::ClusterIP) {
                 ServiceType::ClusterIP => "ClusterIP",
                 ServiceType::NodePort => "NodePort",
@@ -1032,6 +1064,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             let name = pr
                 .name
                 .clone()
+                .map(|n| expand_name("services.primary.name", &n, &mut errs))
                 .unwrap_or_else(|| format!("{}-primary", p.name));
             errs_names(
                 &mut errs,
@@ -2061,6 +2094,7 @@ const TEXT_VARIABLES: &[&str] = &[
     "clusterDomain",
     "cluster",
     "sets",
+    "secretName",
 ];
 const TEXT_FUNCTIONS: &[&str] = &["range", "dict"];
 
@@ -2075,6 +2109,8 @@ struct TemplateVars<'a> {
     cluster: &'a str,
     /// Node sets by set name: `{{ sets.masters.name }}`, `.headless`, `.replicas`.
     sets: &'a IndexMap<String, crate::profile::SetSummary>,
+    /// The Secret's name as references use it.
+    secret_name: &'a str,
 }
 
 impl TemplateVars<'_> {
@@ -2098,6 +2134,7 @@ impl TemplateVars<'_> {
         ctx.insert("replicas", minijinja::Value::from(self.replicas));
         ctx.insert("clusterDomain", minijinja::Value::from(self.cluster_domain));
         ctx.insert("cluster", minijinja::Value::from(self.cluster));
+        ctx.insert("secretName", minijinja::Value::from(self.secret_name));
         ctx.insert(
             "sets",
             minijinja::Value::from(minijinja::value::Serde(self.sets)),
@@ -2126,7 +2163,7 @@ impl TemplateVars<'_> {
         unknown.sort();
         if let Some(v) = unknown.first() {
             return Err(format!(
-                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}} and {{{{ clusterDomain }}}}"
+                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}} and {{{{ secretName }}}}"
             ));
         }
         if self.namespace.is_none() && tmpl.undeclared_variables(false).contains("namespace") {

@@ -1,0 +1,839 @@
+//! The `postgresql` preset (profiles/postgresql.yaml): the primary at ordinal 0, replicas that
+//! clone it with pg_basebackup on first start and stream from it as hot standbys.
+//!
+//! The generated role init script, the `clone-primary` init container, the initdb script and
+//! the liveness probe are run for real under `sh` with stand-ins for the PostgreSQL tools
+//! (`pg_basebackup`, `pg_isready`, `chown`, `docker_process_sql`), against temporary folders
+//! that stand in for the config volume and the data volume.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+use sts_gen::{model, profile, render};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// A password with the characters .pgpass and SQL need escaped.
+const REPL_PASSWORD: &str = r"re:pl\it's";
+
+fn profile_text() -> String {
+    fs::read_to_string(Path::new(ROOT).join("profiles/postgresql.yaml"))
+        .unwrap()
+        .replace("{fromEnv: POSTGRES_PASSWORD}", "{value: super-password}")
+        .replace(
+            "{fromEnv: POSTGRES_REPLICATION_PASSWORD}",
+            "{value: repl-password}",
+        )
+}
+
+fn render_with(text: &str, namespace: Option<&str>, cluster_domain: Option<&str>) -> Vec<Value> {
+    let loaded = profile::load_bytes(
+        "postgresql.yaml",
+        text.as_bytes(),
+        &Path::new(ROOT).join("profiles"),
+    )
+    .unwrap_or_else(|e| panic!("load failed: {e}"));
+    let mut opts = model::Options {
+        namespace: namespace.map(str::to_string),
+        ..Default::default()
+    };
+    if let Some(d) = cluster_domain {
+        opts.cluster_domain = d.to_string();
+    }
+    let renderer = render::Renderer::new(None).unwrap();
+    sts_gen::build(&loaded, &opts, &renderer)
+        .unwrap_or_else(|e| panic!("render failed: {e}"))
+        .into_iter()
+        .map(|d| d.value)
+        .collect()
+}
+
+fn find<'a>(items: &'a [Value], kind: &str) -> &'a Value {
+    let found: Vec<_> = items.iter().filter(|i| i["kind"] == kind).collect();
+    assert_eq!(found.len(), 1, "expected exactly one {kind}");
+    found[0]
+}
+
+fn service<'a>(items: &'a [Value], name: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|i| i["kind"] == "Service" && i["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no Service {name}"))
+}
+
+fn pod_spec(items: &[Value]) -> &Value {
+    &find(items, "StatefulSet")["spec"]["template"]["spec"]
+}
+
+fn main_container(items: &[Value]) -> &Value {
+    let sts = find(items, "StatefulSet");
+    let c = &sts["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        c["name"], sts["metadata"]["name"],
+        "the first container is the app"
+    );
+    c
+}
+
+fn init_container<'a>(items: &'a [Value], name: &str) -> &'a Value {
+    pod_spec(items)["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no init container {name}"))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn env_entry<'a>(c: &'a Value, name: &str) -> &'a Value {
+    c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{} has no env {name}", c["name"]))
+}
+
+fn env_value<'a>(c: &'a Value, name: &str) -> &'a str {
+    env_entry(c, name)["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("env {name} is not a literal"))
+}
+
+fn mount_path<'a>(c: &'a Value, volume: &str) -> &'a str {
+    c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == volume)
+        .unwrap_or_else(|| panic!("{} does not mount {volume}", c["name"]))["mountPath"]
+        .as_str()
+        .unwrap()
+}
+
+fn sh_script(c: &Value) -> String {
+    let command = strings(&c["command"]);
+    assert_eq!(command.len(), 3, "{command:?}");
+    assert_eq!(&command[..2], &["sh", "-c"]);
+    command[2].clone()
+}
+
+/// The ConfigMap files as the `config-source` volume lays them out (item path -> content).
+fn source_files(items: &[Value]) -> BTreeMap<String, String> {
+    let cm = find(items, "ConfigMap");
+    let source = pod_spec(items)["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "config-source")
+        .expect("a config-source volume");
+    assert_eq!(source["configMap"]["name"], cm["metadata"]["name"]);
+    source["configMap"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let key = item["key"].as_str().unwrap();
+            let content = cm["data"][key]
+                .as_str()
+                .unwrap_or_else(|| panic!("item `{key}` is not in the ConfigMap"));
+            (
+                item["path"].as_str().unwrap().to_string(),
+                content.to_string(),
+            )
+        })
+        .collect()
+}
+
+fn dir_contents(dir: &Path) -> BTreeMap<String, String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read_to_string(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Runs the role init script for one pod; returns the config dir it filled.
+fn run_role_init(items: &[Value], tmp: &Path, pod: &str) -> PathBuf {
+    let init = init_container(items, "role-init");
+    assert_eq!(
+        pod_spec(items)["initContainers"][0]["name"],
+        "role-init",
+        "role-init runs first"
+    );
+    let source = tmp.join("source");
+    for (path, content) in source_files(items) {
+        let target = source.join(path);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::write(target, content).unwrap();
+    }
+    let dir = tmp.join(format!("conf-{pod}"));
+    let out = std::process::Command::new("sh")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("POD_NAME", pod)
+        .env("STS_GEN_SOURCE_DIR", &source)
+        .env("CONFIG_DIR", &dir)
+        .env("HEADLESS", env_value(init, "HEADLESS"))
+        .env("NAMESPACE", "ns")
+        .arg("-c")
+        .arg(sh_script(init))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "role init failed for {pod}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// `key = 'value'` lines of a postgresql.conf-style file.
+fn pg_settings(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (k, v) = l
+                .split_once('=')
+                .unwrap_or_else(|| panic!("not a setting: {l:?}"));
+            let v = v.trim();
+            let v = v
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(v);
+            (k.trim().to_string(), v.to_string())
+        })
+        .collect()
+}
+
+fn setting<'a>(settings: &'a [(String, String)], key: &str) -> Vec<&'a str> {
+    settings
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// `key=value` pairs of a libpq connection string (values without spaces or quotes).
+fn conninfo(text: &str) -> BTreeMap<String, String> {
+    text.split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn role_init_gives_each_pod_its_role_and_cluster_name() {
+    let items = render_with(&profile_text(), None, None);
+    let tmp = tempfile::tempdir().unwrap();
+    let primary = dir_contents(&run_role_init(&items, tmp.path(), "postgresql-0"));
+    assert_eq!(
+        primary.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "initdb-replication.sh",
+            "pg_hba.conf",
+            "pod-ordinal",
+            "pod-role",
+            "pod.conf",
+            "postgresql.conf"
+        ]
+    );
+    assert_eq!(primary["pod-role"], "primary\n");
+    assert_eq!(primary["pod.conf"], "cluster_name = 'postgresql-0'\n");
+
+    // postgresql-4 exists only after scaling up; it is a replica all the same.
+    for pod in ["postgresql-1", "postgresql-4"] {
+        let files = dir_contents(&run_role_init(&items, tmp.path(), pod));
+        assert_eq!(files["pod-role"], "replica\n", "{pod}");
+        assert_eq!(files["pod.conf"], format!("cluster_name = '{pod}'\n"));
+        let replica = pg_settings(&files["replica.conf"]);
+        let ci = setting(&replica, "primary_conninfo");
+        assert_eq!(ci.len(), 1, "{replica:?}");
+        let ci = conninfo(ci[0]);
+        assert_eq!(ci["host"], "postgresql-0.postgresql", "{pod}");
+        assert_eq!(ci["port"], "5432");
+        assert_eq!(ci["user"], "replicator");
+        assert!(
+            !ci.contains_key("password"),
+            "the password is never in the ConfigMap"
+        );
+        assert_eq!(files["postgresql.conf"], primary["postgresql.conf"]);
+    }
+}
+
+#[test]
+fn postgres_reads_the_assembled_config_dir() {
+    let items = render_with(&profile_text(), None, None);
+    let c = main_container(&items);
+    let config_dir = mount_path(c, "config");
+    assert_eq!(
+        env_value(init_container(&items, "role-init"), "CONFIG_DIR"),
+        config_dir
+    );
+    // The image's entrypoint is kept (initdb, dropping root); postgres gets our config file.
+    assert!(c.get("command").is_none());
+    assert_eq!(
+        strings(&c["args"]),
+        [
+            "postgres",
+            "-c",
+            &format!("config_file={config_dir}/postgresql.conf")
+        ]
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let files = dir_contents(&run_role_init(&items, tmp.path(), "postgresql-1"));
+    let conf = pg_settings(&files["postgresql.conf"]);
+    assert_eq!(
+        setting(&conf, "hba_file"),
+        [format!("{config_dir}/pg_hba.conf")]
+    );
+    assert!(files.contains_key("pg_hba.conf"));
+    // Relative includes resolve next to postgresql.conf: the per-pod and the role's files.
+    assert_eq!(
+        setting(&conf, "include_if_exists"),
+        ["pod.conf", "replica.conf"]
+    );
+    assert_eq!(setting(&conf, "listen_addresses"), ["*"]);
+    assert_eq!(setting(&conf, "wal_level"), ["replica"]);
+    assert_eq!(setting(&conf, "hot_standby"), ["on"]);
+    assert_eq!(setting(&conf, "port"), ["5432"]);
+    assert_eq!(
+        c["ports"],
+        json!([{"name": "postgresql", "containerPort": 5432, "protocol": "TCP"}])
+    );
+    // Replicas may connect for replication, as the replication role only, with a password.
+    let hba: Vec<Vec<&str>> = files["pg_hba.conf"]
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(
+        hba.contains(&vec![
+            "host",
+            "replication",
+            "replicator",
+            "all",
+            "scram-sha-256"
+        ]),
+        "{hba:?}"
+    );
+    assert!(
+        hba.iter()
+            .all(|l| l[0] != "host" || l.last() != Some(&"trust")),
+        "no network connection is trusted: {hba:?}"
+    );
+    // The data dir is a subdirectory of the volume (initdb refuses lost+found).
+    let pgdata = env_value(c, "PGDATA");
+    assert!(pgdata.starts_with(&format!("{}/", mount_path(c, "data"))));
+}
+
+/// Stand-in tools that log their calls; pg_basebackup creates a data dir at its -D argument.
+fn fake_tools(bin: &Path) {
+    fs::create_dir_all(bin).unwrap();
+    let tools = [
+        (
+            "pg_basebackup",
+            "d=''; prev=''; for a in \"$@\"; do [ \"$prev\" = -D ] && d=\"$a\"; prev=\"$a\"; done\n\
+             mkdir -p \"$d/global\" && echo 16 > \"$d/PG_VERSION\"\n",
+        ),
+        ("pg_isready", ""),
+        ("chown", ""),
+        ("sleep", ""),
+        ("gosu", ""),
+        ("pg_ctl", ""),
+    ];
+    for (name, body) in tools {
+        let path = bin.join(name);
+        fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\nprintf '%s' '{name}' >> \"$CALLS\"\nfor a in \"$@\"; do printf ' [%s]' \"$a\" >> \"$CALLS\"; done\necho >> \"$CALLS\"\n{body}exit 0\n"
+            ),
+        )
+        .unwrap();
+        make_executable(&path);
+    }
+    // `id -u` answers FAKE_UID: the tests run the scripts as root and as a non-root pod user.
+    let id = bin.join("id");
+    fs::write(&id, "#!/bin/sh\n[ \"$1\" = -u ] && echo \"$FAKE_UID\"\n").unwrap();
+    make_executable(&id);
+}
+
+fn make_executable(path: &Path) {
+    let mut perm = fs::metadata(path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    fs::set_permissions(path, perm).unwrap();
+}
+
+struct Clone {
+    out: Output,
+    calls: String,
+    pgdata: PathBuf,
+    passfile: PathBuf,
+}
+
+/// Runs the clone-primary init container's script for a pod whose config dir role-init has
+/// filled; the container's env, with its paths moved into `tmp`.
+fn run_clone(items: &[Value], tmp: &Path, config_dir: &Path, pod: &str, uid: u32) -> Clone {
+    let c = init_container(items, "clone-primary");
+    let config_mount = mount_path(c, "config");
+    let data_mount = mount_path(c, "data");
+    let relocate = |v: &str, mount: &str, to: &Path| -> PathBuf {
+        let rest = v
+            .strip_prefix(mount)
+            .unwrap_or_else(|| panic!("{v} is not under {mount}"));
+        PathBuf::from(format!("{}{rest}", to.display()))
+    };
+    let data_dir = tmp.join(format!("data-{pod}"));
+    fs::create_dir_all(&data_dir).unwrap();
+    let pgdata = relocate(env_value(c, "PGDATA"), data_mount, &data_dir);
+    let passfile = relocate(env_value(c, "PGPASSFILE"), config_mount, config_dir);
+    let bin = tmp.join("bin");
+    fake_tools(&bin);
+    let calls = tmp.join(format!("calls-{pod}"));
+    let _ = fs::remove_file(&calls);
+    assert_eq!(
+        env_entry(c, "POSTGRES_REPLICATION_PASSWORD")["valueFrom"]["secretKeyRef"],
+        json!({"name": find(items, "Secret")["metadata"]["name"], "key": "replication-password"})
+    );
+    let out = std::process::Command::new("sh")
+        .env_clear()
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("CALLS", &calls)
+        .env("FAKE_UID", uid.to_string())
+        .env("PRIMARY_HOST", env_value(c, "PRIMARY_HOST"))
+        .env(
+            "CONFIG_DIR",
+            relocate(env_value(c, "CONFIG_DIR"), config_mount, config_dir),
+        )
+        .env("PGDATA", &pgdata)
+        .env("PGPASSFILE", &passfile)
+        .env("POSTGRES_REPLICATION_PASSWORD", REPL_PASSWORD)
+        .arg("-c")
+        .arg(sh_script(c))
+        .output()
+        .unwrap();
+    Clone {
+        out,
+        calls: fs::read_to_string(&calls).unwrap_or_default(),
+        pgdata,
+        passfile,
+    }
+}
+
+fn ok(clone: &Clone) {
+    assert!(
+        clone.out.status.success(),
+        "clone-primary failed: {}\ncalls:\n{}",
+        String::from_utf8_lossy(&clone.out.stderr),
+        clone.calls
+    );
+}
+
+#[test]
+fn the_primary_is_not_cloned() {
+    let items = render_with(&profile_text(), None, None);
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = run_role_init(&items, tmp.path(), "postgresql-0");
+    let clone = run_clone(&items, tmp.path(), &conf, "postgresql-0", 10001);
+    ok(&clone);
+    assert_eq!(clone.calls, "");
+    assert!(!clone.pgdata.exists(), "the entrypoint initializes it");
+    assert!(!clone.passfile.exists());
+}
+
+#[test]
+fn a_replica_clones_the_primary_once_and_becomes_a_standby() {
+    let items = render_with(&profile_text(), None, None);
+    let tmp = tempfile::tempdir().unwrap();
+    // As root (`securityContext: false`) the files are handed to the image's postgres user;
+    // as the pod's non-root user they already belong to the user postgres runs as.
+    for (pod, uid) in [("postgresql-1", 0), ("postgresql-4", 10001)] {
+        let conf = run_role_init(&items, tmp.path(), pod);
+        let clone = run_clone(&items, tmp.path(), &conf, pod, uid);
+        ok(&clone);
+        let pgdata = clone.pgdata.display().to_string();
+        let passfile = clone.passfile.display().to_string();
+        let (chown_pass, chown_data) = if uid == 0 {
+            (
+                format!("chown [postgres:postgres] [{passfile}]\n"),
+                format!("chown [-R] [postgres:postgres] [{pgdata}.clone]\n"),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        assert_eq!(
+            clone.calls,
+            format!(
+                "{chown_pass}\
+                 pg_isready [-q] [-h] [postgresql-0.postgresql] [-p] [5432]\n\
+                 pg_basebackup [-h] [postgresql-0.postgresql] [-p] [5432] [-U] [replicator] [-w] [-D] [{pgdata}.clone] [-X] [stream] [-c] [fast]\n\
+                 {chown_data}"
+            ),
+            "{pod}"
+        );
+        // The clone was moved into place, as a standby.
+        assert!(clone.pgdata.join("PG_VERSION").is_file(), "{pod}");
+        assert!(clone.pgdata.join("standby.signal").is_file(), "{pod}");
+        assert!(!Path::new(&format!("{pgdata}.clone")).exists(), "{pod}");
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &fs::metadata(&clone.pgdata).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o700, "{pod}");
+        // The replication password, escaped for .pgpass, readable by its owner only.
+        assert_eq!(
+            fs::read_to_string(&clone.passfile).unwrap(),
+            "*:*:*:replicator:re\\:pl\\\\it's\n"
+        );
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &fs::metadata(&clone.passfile).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o077, 0, "libpq ignores a passfile others can read");
+
+        // The standby reads the same passfile and connects to the same host.
+        let files = dir_contents(&conf);
+        let ci = conninfo(setting(&pg_settings(&files["replica.conf"]), "primary_conninfo")[0]);
+        let c = init_container(&items, "clone-primary");
+        assert_eq!(ci["passfile"], env_value(c, "PGPASSFILE"));
+        assert_eq!(ci["host"], env_value(c, "PRIMARY_HOST"));
+
+        // A restart keeps the data: no second clone, and a standby.signal removed by a manual
+        // promotion is not put back.
+        fs::remove_file(clone.pgdata.join("standby.signal")).unwrap();
+        let again = run_clone(&items, tmp.path(), &conf, pod, uid);
+        ok(&again);
+        assert_eq!(again.calls, chown_pass, "{pod}");
+        assert!(!again.pgdata.join("standby.signal").exists());
+    }
+}
+
+#[test]
+fn an_interrupted_clone_starts_over() {
+    let items = render_with(&profile_text(), None, None);
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = run_role_init(&items, tmp.path(), "postgresql-2");
+    // A half-written side copy and an empty data dir (no PG_VERSION) from an earlier attempt.
+    let pgdata_env = env_value(init_container(&items, "clone-primary"), "PGDATA");
+    let data_mount = mount_path(init_container(&items, "clone-primary"), "data");
+    let data_dir = tmp.path().join("data-postgresql-2");
+    let pgdata = PathBuf::from(format!(
+        "{}{}",
+        data_dir.display(),
+        pgdata_env.strip_prefix(data_mount).unwrap()
+    ));
+    let side = PathBuf::from(format!("{}.clone", pgdata.display()));
+    fs::create_dir_all(side.join("base")).unwrap();
+    fs::write(side.join("base/junk"), "x").unwrap();
+    fs::create_dir_all(&pgdata).unwrap();
+    let clone = run_clone(&items, tmp.path(), &conf, "postgresql-2", 10001);
+    ok(&clone);
+    assert!(clone.calls.contains("pg_basebackup"));
+    assert!(!side.exists());
+    assert!(!pgdata.join("base/junk").exists());
+    assert!(pgdata.join("standby.signal").is_file());
+}
+
+#[test]
+fn the_primary_creates_the_replication_role_on_first_start() {
+    let items = render_with(&profile_text(), None, None);
+    let c = main_container(&items);
+    let cm = find(&items, "ConfigMap");
+    // The initdb script is mounted where the image's entrypoint looks for it.
+    let initdb = pod_spec(&items)["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "initdb")
+        .expect("an initdb volume");
+    assert_eq!(mount_path(c, "initdb"), "/docker-entrypoint-initdb.d");
+    assert_eq!(initdb["configMap"]["name"], cm["metadata"]["name"]);
+    let item = &initdb["configMap"]["items"][0];
+    assert!(item["path"].as_str().unwrap().ends_with(".sh"));
+    let script = cm["data"][item["key"].as_str().unwrap()].as_str().unwrap();
+    // No default mode: not executable, so the entrypoint sources it and docker_process_sql exists.
+    assert!(initdb["configMap"].get("defaultMode").is_none());
+
+    // Source it with a docker_process_sql that records its arguments and input.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("init.sh"), script).unwrap();
+    let out = std::process::Command::new("sh")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("POSTGRES_REPLICATION_PASSWORD", REPL_PASSWORD)
+        .current_dir(tmp.path())
+        .arg("-c")
+        .arg("docker_process_sql() { printf '%s\\n' \"$@\" > args; cat > sql; }; . ./init.sh")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("args")).unwrap(),
+        format!("--set=pw={REPL_PASSWORD}\n")
+    );
+    // psql quotes :'pw' itself, so the password never needs SQL escaping.
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("sql")).unwrap(),
+        "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD :'pw';\n"
+    );
+    assert_eq!(
+        env_entry(c, "POSTGRES_REPLICATION_PASSWORD")["valueFrom"]["secretKeyRef"],
+        json!({"name": "postgresql", "key": "replication-password"})
+    );
+    assert_eq!(
+        env_entry(c, "POSTGRES_PASSWORD")["valueFrom"]["secretKeyRef"],
+        json!({"name": "postgresql", "key": "password"})
+    );
+    let secret = find(&items, "Secret");
+    let keys: Vec<&String> = secret["data"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["password", "replication-password"]);
+}
+
+#[test]
+fn rw_service_is_the_primary_and_ro_service_every_pod() {
+    let items = render_with(&profile_text(), None, None);
+    assert_eq!(
+        service(&items, "postgresql-rw")["spec"]["selector"],
+        json!({"app.kubernetes.io/name": "postgresql", "statefulset.kubernetes.io/pod-name": "postgresql-0"})
+    );
+    // Known limitation: the read Service selects every ready pod, the primary included.
+    assert_eq!(
+        service(&items, "postgresql-ro")["spec"]["selector"],
+        json!({"app.kubernetes.io/name": "postgresql"})
+    );
+    let sts = find(&items, "StatefulSet");
+    let headless = service(&items, sts["spec"]["serviceName"].as_str().unwrap());
+    assert_eq!(headless["spec"]["clusterIP"], "None");
+    assert_eq!(sts["spec"]["podManagementPolicy"], "OrderedReady");
+    // The Service names follow the instance's name ({{ name }}-rw), so two instances in one
+    // namespace do not collide.
+    let renamed = render_with(
+        &profile_text().replace("\nname: postgresql\n", "\nname: orders\n"),
+        None,
+        None,
+    );
+    assert_eq!(
+        service(&renamed, "orders-rw")["spec"]["selector"]["statefulset.kubernetes.io/pod-name"],
+        "orders-0"
+    );
+    service(&renamed, "orders-ro");
+}
+
+#[test]
+fn probes_and_shutdown() {
+    let items = render_with(&profile_text(), None, None);
+    let c = main_container(&items);
+    let image = c["image"].as_str().unwrap();
+    assert!(image.starts_with("postgres:16."), "{image}");
+    assert_eq!(init_container(&items, "clone-primary")["image"], image);
+    let ready = strings(&c["readinessProbe"]["exec"]["command"]);
+    assert_eq!(ready[0], "pg_isready");
+    assert_ne!(c["readinessProbe"], c["livenessProbe"]);
+    // Liveness passes for "accepting" (0) and "rejecting" (1, starting or recovering), fails
+    // for "no response" (2) and "no attempt" (3).
+    let live = &c["livenessProbe"];
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("pg_isready");
+    fs::write(&fake, "#!/bin/sh\nexit \"$FAKE_EXIT\"\n").unwrap();
+    let mut perm = fs::metadata(&fake).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    fs::set_permissions(&fake, perm).unwrap();
+    for probe in [live, &c["startupProbe"]] {
+        let script = sh_script(&probe["exec"]);
+        for (code, alive) in [(0, true), (1, true), (2, false), (3, false)] {
+            let out = std::process::Command::new("sh")
+                .env_clear()
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:{}",
+                        bin.display(),
+                        std::env::var("PATH").unwrap_or_default()
+                    ),
+                )
+                .env("FAKE_EXIT", code.to_string())
+                .arg("-c")
+                .arg(&script)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.success(), alive, "pg_isready exit {code}");
+        }
+    }
+    // Fast shutdown before SIGTERM (a smart shutdown would wait for every client), within
+    // the grace period.
+    // pg_ctl refuses root, so as root it goes through gosu.
+    let pre_stop = sh_script(&c["lifecycle"]["preStop"]["exec"]);
+    let stubs = tmp.path().join("stubs");
+    fake_tools(&stubs);
+    let calls = tmp.path().join("calls");
+    for (uid, expected) in [
+        (
+            0,
+            "gosu [postgres] [pg_ctl] [stop] [-D] [/pgdata] [-m] [fast] [-w] [-t] [50]\n",
+        ),
+        (
+            10001,
+            "pg_ctl [stop] [-D] [/pgdata] [-m] [fast] [-w] [-t] [50]\n",
+        ),
+    ] {
+        let _ = fs::remove_file(&calls);
+        let out = std::process::Command::new("sh")
+            .env_clear()
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    stubs.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("CALLS", &calls)
+            .env("FAKE_UID", uid.to_string())
+            .env("PGDATA", "/pgdata")
+            .arg("-c")
+            .arg(&pre_stop)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "uid {uid}");
+        assert_eq!(fs::read_to_string(&calls).unwrap(), expected, "uid {uid}");
+    }
+    let grace = pod_spec(&items)["terminationGracePeriodSeconds"]
+        .as_u64()
+        .unwrap();
+    assert!(grace > 50, "{grace}");
+
+    // Where postgres writes outside the data volume: emptyDirs, so a read-only root
+    // filesystem works.
+    let volumes = pod_spec(&items)["volumes"].as_array().unwrap();
+    for (volume, path) in [("dshm", "/dev/shm"), ("run", "/var/run/postgresql")] {
+        assert_eq!(mount_path(c, volume), path);
+        let v = volumes.iter().find(|v| v["name"] == volume).unwrap();
+        assert!(v["emptyDir"].is_object(), "{v}");
+    }
+}
+
+#[test]
+fn wiring_does_not_change_with_replicas_namespace_or_cluster_domain() {
+    let text = profile_text();
+    assert!(text.contains("\nreplicas: 3\n"));
+    let items = render_with(
+        &text.replace("\nreplicas: 3\n", "\nreplicas: 5\n"),
+        Some("other"),
+        Some("example.org"),
+    );
+    let sts = find(&items, "StatefulSet");
+    assert_eq!(sts["spec"]["replicas"], 5);
+    for i in &items {
+        if i["kind"] != "Namespace" {
+            assert_eq!(i["metadata"]["namespace"], "other", "{}", i["kind"]);
+        }
+    }
+    // The primary's short name resolves through the pod's DNS search path in any namespace
+    // and cluster domain.
+    assert_eq!(
+        env_value(init_container(&items, "clone-primary"), "PRIMARY_HOST"),
+        "postgresql-0.postgresql"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = run_role_init(&items, tmp.path(), "postgresql-4");
+    let files = dir_contents(&conf);
+    assert_eq!(files["pod-role"], "replica\n");
+    let ci = conninfo(setting(&pg_settings(&files["replica.conf"]), "primary_conninfo")[0]);
+    assert_eq!(ci["host"], "postgresql-0.postgresql");
+    let clone = run_clone(&items, tmp.path(), &conf, "postgresql-4", 10001);
+    ok(&clone);
+    assert!(clone.calls.contains("[-h] [postgresql-0.postgresql]"));
+}
+
+#[test]
+fn used_as_a_preset_everything_follows_the_users_name() {
+    let user = "apiVersion: sts-gen/v1\nkind: Profile\npreset: postgresql\nname: orders\nreplicas: 5\nstorage: {size: 50Gi}\n";
+    let out = Command::cargo_bin("sts-gen")
+        .unwrap()
+        .env_remove("STS_GEN_TEMPLATES")
+        .env("POSTGRES_PASSWORD", "p1")
+        .env("POSTGRES_REPLICATION_PASSWORD", "p2")
+        .args(["render", "-", "-o", "json", "-n", "other"])
+        .write_stdin(user)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = list["items"].as_array().unwrap().clone();
+    let sts = find(&items, "StatefulSet");
+    assert_eq!(sts["metadata"]["name"], "orders");
+    assert_eq!(sts["spec"]["serviceName"], "orders");
+    let c = main_container(&items);
+    // podTemplate additions land on the main container, whatever its name.
+    assert!(c["lifecycle"]["preStop"].is_object(), "{c}");
+    assert_eq!(mount_path(c, "initdb"), "/docker-entrypoint-initdb.d");
+    let clone = init_container(&items, "clone-primary");
+    assert_eq!(env_value(clone, "PRIMARY_HOST"), "orders-0.orders");
+    assert_eq!(
+        env_entry(clone, "POSTGRES_REPLICATION_PASSWORD")["valueFrom"]["secretKeyRef"]["name"],
+        "orders"
+    );
+    let initdb = pod_spec(&items)["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "initdb")
+        .unwrap();
+    assert_eq!(initdb["configMap"]["name"], "orders");
+    // The write Service follows the instance (its name is fixed by the preset, see the report).
+    let rw: Vec<&Value> = items
+        .iter()
+        .filter(|i| {
+            i["kind"] == "Service"
+                && i["spec"]["selector"]
+                    .get("statefulset.kubernetes.io/pod-name")
+                    .is_some()
+        })
+        .collect();
+    assert_eq!(rw.len(), 1);
+    assert_eq!(
+        rw[0]["spec"]["selector"]["statefulset.kubernetes.io/pod-name"],
+        "orders-0"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = run_role_init(&items, tmp.path(), "orders-3");
+    let files = dir_contents(&conf);
+    assert_eq!(files["pod.conf"], "cluster_name = 'orders-3'\n");
+    let ci = conninfo(setting(&pg_settings(&files["replica.conf"]), "primary_conninfo")[0]);
+    assert_eq!(ci["host"], "orders-0.orders");
+}
