@@ -335,6 +335,32 @@ for profile in "${PROFILES[@]}"; do
     fi
 done
 
+# --- sts-gen schema ---------------------------------------------------------
+# Every bundled profile validates against `sts-gen schema` (what editors use through
+# yaml-language-server), and a misspelt key does not.
+section "profile JSON Schema"
+if run_gen schema >"$WORK/schema.json" 2>"$WORK/schema.log" && "$VPY" - "$WORK/schema.json" "${PROFILES[@]}" >>"$WORK/schema.log" 2>&1 <<'PY'
+import json, sys, jsonschema, yaml
+schema = json.load(open(sys.argv[1]))
+validator = jsonschema.Draft202012Validator(schema)
+bad = 0
+for path in sys.argv[2:]:
+    errors = list(validator.iter_errors(yaml.safe_load(open(path))))
+    for e in errors:
+        print(f"{path}: {e.json_path}: {e.message}")
+    bad += bool(errors)
+wrong = {"apiVersion": "sts-gen/v1", "kind": "Profile", "name": "x", "replica": 3}
+if not list(validator.iter_errors(wrong)):
+    print("a profile with the unknown key `replica` passed the schema")
+    bad += 1
+sys.exit(1 if bad else 0)
+PY
+then
+    pass schema profiles
+else
+    fail schema profiles "$WORK/schema.log"
+fi
+
 echo
 summary
 [ "$FAILED" -eq 0 ]

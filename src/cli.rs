@@ -68,6 +68,11 @@ object with the annotation `sts-gen/ignore: \"RULE reason\"` or a comment\n\
 the reason is required. Exit codes: 0 no finding at or above --fail-on, 1 such findings,\n\
 2 bad input.")]
     Lint(LintArgs),
+    /// Print the JSON Schema of the profile format (for editors and CI validation).
+    #[command(after_help = "Example:\n  sts-gen schema > sts-gen.schema.json\n\n\
+Put this first line in a profile for completion and validation in editors that use\n\
+yaml-language-server:\n  # yaml-language-server: $schema=./sts-gen.schema.json")]
+    Schema,
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  sts-gen completions bash > /etc/bash_completion.d/sts-gen\n  \
@@ -217,6 +222,13 @@ pub fn run(cli: Cli) -> ExitCode {
                 &mut out,
             );
             print_out(&String::from_utf8_lossy(&out))
+        }
+        Command::Schema => {
+            let schema = schemars::schema_for!(profile::Profile);
+            match serde_json::to_string_pretty(&schema) {
+                Ok(text) => print_out(&(text + "\n")),
+                Err(e) => Err(format!("cannot print the schema: {e}")),
+            }
         }
         Command::Man => {
             let mut out = Vec::new();
@@ -647,6 +659,9 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
         let mut r = lint::lint(&typed, &schema, true, &ignores);
         r.notes.extend(notes);
         report.extend(r);
+    }
+    if report.objects == 0 && report.notes.is_empty() {
+        return Err(format!("{input}: nothing to lint (no Kubernetes object)"));
     }
     Ok(report)
 }

@@ -8,7 +8,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 /// A whole profile.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Profile {
     pub api_version: String,
@@ -19,6 +19,7 @@ pub struct Profile {
     pub preset: Option<String>,
     /// Several StatefulSets from one profile; expanded by `profile::expand_sets`.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<serde_json::Map<String, serde_json::Value>>>")]
     pub node_sets: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     pub namespace: Option<String>,
@@ -101,7 +102,7 @@ pub struct Profile {
 
 /// `securityContext: {...}`: the user and groups the pod runs as and the writable paths of a
 /// read-only root filesystem.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecuritySettings {
     #[serde(default)]
@@ -117,7 +118,7 @@ pub struct SecuritySettings {
     pub writable_paths: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AffinityMode {
     Soft,
@@ -125,7 +126,7 @@ pub enum AffinityMode {
     None,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TopologySpread {
     Zone,
@@ -133,7 +134,7 @@ pub enum TopologySpread {
 }
 
 /// `networkPolicy: {...}`: where clients may connect from.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NetworkPolicySettings {
     /// Namespaces (besides the app's own) whose pods may connect to the client ports.
@@ -144,7 +145,7 @@ pub struct NetworkPolicySettings {
     pub client_ports: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct External {
     #[serde(default)]
@@ -153,20 +154,20 @@ pub struct External {
     pub config_maps: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum PullPolicy {
     Always,
     IfNotPresent,
     Never,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum PodManagementPolicy {
     OrderedReady,
     Parallel,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[allow(clippy::upper_case_acronyms)]
 pub enum Protocol {
     TCP,
@@ -175,7 +176,7 @@ pub enum Protocol {
 }
 
 /// A container port; Services expose it under the same name.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Port {
     pub name: String,
@@ -251,7 +252,7 @@ impl<'de> Deserialize<'de> for EnvValue {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Resources {
     #[serde(default)]
@@ -260,7 +261,7 @@ pub struct Resources {
     pub limits: IndexMap<String, String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Probes {
     #[serde(default)]
@@ -272,7 +273,7 @@ pub struct Probes {
 }
 
 /// One probe: exactly one of `exec`, `tcp`, `http`, plus timings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Probe {
     #[serde(default)]
@@ -293,7 +294,7 @@ pub struct Probe {
     pub success_threshold: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HttpGet {
     pub path: String,
@@ -302,7 +303,7 @@ pub struct HttpGet {
     pub scheme: Option<HttpScheme>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[allow(clippy::upper_case_acronyms)]
 pub enum HttpScheme {
     HTTP,
@@ -341,13 +342,13 @@ impl<'de> Deserialize<'de> for PortRef {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum UpdateType {
     RollingUpdate,
     OnDelete,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateStrategy {
     #[serde(rename = "type", default)]
@@ -432,7 +433,7 @@ impl<'de> Deserialize<'de> for StorageSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Storage {
     pub size: String,
@@ -452,7 +453,9 @@ pub struct Storage {
     pub local: Option<LocalStorage>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize, schemars::JsonSchema,
+)]
 pub enum AccessMode {
     ReadWriteOnce,
     ReadOnlyMany,
@@ -460,13 +463,15 @@ pub enum AccessMode {
     ReadWriteOncePod,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize, schemars::JsonSchema,
+)]
 pub enum RetainOrDelete {
     Retain,
     Delete,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Retention {
     #[serde(default)]
@@ -475,7 +480,7 @@ pub struct Retention {
     pub when_scaled: Option<RetainOrDelete>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LocalStorage {
     pub path: String,
@@ -488,7 +493,7 @@ pub struct LocalStorage {
     pub bind_to_claims: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Config {
     #[serde(default)]
@@ -497,7 +502,7 @@ pub struct Config {
     pub files: IndexMap<String, String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Role {
     pub name: String,
@@ -506,7 +511,7 @@ pub struct Role {
     pub files: IndexMap<String, String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RoleInit {
     #[serde(default)]
@@ -515,7 +520,7 @@ pub struct RoleInit {
     pub script: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecretSpec {
     #[serde(default)]
@@ -530,7 +535,7 @@ pub struct SecretSpec {
 }
 
 /// `secret.external`: the values live in an external store; nothing secret is committed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExternalSecretSpec {
     /// The (Cluster)SecretStore to read from.
@@ -541,7 +546,7 @@ pub struct ExternalSecretSpec {
     pub keys: IndexMap<String, RemoteRef>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StoreRef {
     pub name: String,
@@ -549,7 +554,7 @@ pub struct StoreRef {
     pub kind: Option<StoreKind>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum StoreKind {
     SecretStore,
     ClusterSecretStore,
@@ -566,7 +571,7 @@ pub struct RemoteRef {
     pub version: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RemoteRefFields {
     key: String,
@@ -609,7 +614,7 @@ pub fn remote_key(key: &str) -> RemoteRef {
 }
 
 /// Where one Secret key's value comes from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub enum SecretSource {
     /// A literal value (discouraged: it is committed with the profile).
@@ -622,7 +627,7 @@ pub enum SecretSource {
     Generate(u32),
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Services {
     #[serde(default)]
@@ -633,7 +638,7 @@ pub struct Services {
     pub primary: Option<PrimaryService>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HeadlessService {
     #[serde(default)]
@@ -642,7 +647,7 @@ pub struct HeadlessService {
     pub publish_not_ready_addresses: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReadService {
     #[serde(default)]
@@ -651,21 +656,21 @@ pub struct ReadService {
     pub kind: Option<ServiceType>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum ServiceType {
     ClusterIP,
     NodePort,
     LoadBalancer,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PrimaryService {
     #[serde(default)]
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PdbSettings {
     #[serde(default)]
@@ -704,5 +709,76 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Toggle<T> {
             }
         }
         d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+// JSON Schemas of the types with hand-written deserializers (`sts-gen schema`).
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use std::borrow::Cow;
+
+impl JsonSchema for EnvValue {
+    fn schema_name() -> Cow<'static, str> {
+        "EnvValue".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let one = |key: &str, what: &str| serde_json::json!({"type": "object", "properties": {key: {"type": "string", "description": what}}, "required": [key], "additionalProperties": false});
+        json_schema!({
+            "description": "A literal value, or a reference: {secret: key}, {configMap: key}, {field: path}",
+            "anyOf": [
+                {"type": ["string", "number"]},
+                one("secret", "a key of this profile's Secret"),
+                one("configMap", "a key of this profile's ConfigMap"),
+                one("field", "a downward-API field path such as status.podIP"),
+            ]
+        })
+    }
+}
+
+impl JsonSchema for PortRef {
+    fn schema_name() -> Cow<'static, str> {
+        "PortRef".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"description": "A declared port's name, or a port number", "anyOf": [{"type": "string"}, {"type": "integer", "minimum": 1, "maximum": 65535}]})
+    }
+}
+
+impl JsonSchema for IntOrPercent {
+    fn schema_name() -> Cow<'static, str> {
+        "IntOrPercent".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+%$"}]})
+    }
+}
+
+impl JsonSchema for StorageSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "StorageSpec".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let storage = generator.subschema_for::<Storage>();
+        json_schema!({"description": "`none` for an emptyDir, or a volume claim", "anyOf": [{"const": "none"}, storage]})
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Toggle<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Toggle_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let inner = generator.subschema_for::<T>();
+        json_schema!({"description": "false to omit, true for the defaults, or settings", "anyOf": [{"type": "boolean"}, inner]})
+    }
+}
+
+impl JsonSchema for RemoteRef {
+    fn schema_name() -> Cow<'static, str> {
+        "RemoteRef".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let fields = generator.subschema_for::<RemoteRefFields>();
+        json_schema!({"description": "A remote key, or {key, property, version}", "anyOf": [{"type": "string"}, fields]})
     }
 }
