@@ -35,9 +35,13 @@ sts-gen render profiles/mysql.yaml                      # multi-document YAML on
 sts-gen render profiles/mysql.yaml -o json              # one v1 List\n  \
 sts-gen render profiles/mysql.yaml --output-dir out/    # one file per object + kustomization.yaml\n  \
 cat profile.yaml | sts-gen render - -n staging          # from stdin, into another namespace\n  \
-sts-gen render p.yaml --templates my-templates/         # replace some built-in templates\n\n\
-Objects come in apply order: Namespace, StorageClass, PersistentVolume, ServiceAccount, Secret,\n\
-ConfigMap, Service, PodDisruptionBudget, StatefulSet. Nothing is written on error (exit 2).")]
+sts-gen render p.yaml --templates my-templates/         # replace some built-in templates\n  \
+sts-gen render base.yaml -f prod.yaml --set replicas=5   # overlays and single fields\n  \
+sts-gen render profiles/ --output-dir deploy/           # batch: deploy/<name>/ per profile\n  \
+sts-gen render p.yaml --output-dir deploy/db --check    # CI drift check, exit 1 if stale\n\n\
+Objects come in apply order: Namespace, StorageClass, PersistentVolume, ServiceAccount, Secret\n\
+(or ExternalSecret), ConfigMap, Service, NetworkPolicy, PodDisruptionBudget, StatefulSet.\n\
+Nothing is written on error (exit 2).")]
     Render(RenderArgs),
     /// Check a profile and the objects it renders; prints nothing on success.
     #[command(

@@ -123,6 +123,7 @@ fn stdout_is_in_apply_order_with_namespaces() {
             "ConfigMap",
             "Service",
             "Service",
+            "NetworkPolicy",
             "PodDisruptionBudget",
             "StatefulSet",
         ]
@@ -141,6 +142,7 @@ fn stdout_is_in_apply_order_with_namespaces() {
             "mysql",
             "mysql",
             "mysql-read",
+            "mysql",
             "mysql",
             "mysql",
         ]

@@ -192,6 +192,8 @@ fn overriding_a_preset_changes_exactly_what_was_overridden() {
     }
     let expected: BTreeSet<String> = [
         "ConfigMap:orders/data/replica--replica.cnf",
+        // The config hash rolls the pods when a config file changes.
+        "StatefulSet:orders/spec/template/metadata/annotations/checksum/config",
         "StatefulSet:orders/spec/template/spec/containers/0/image",
         // The role init container runs in the app image unless roleInit.image is set.
         "StatefulSet:orders/spec/template/spec/initContainers/0/image",

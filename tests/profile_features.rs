@@ -290,11 +290,12 @@ fn storage_none_is_an_empty_dir_named_data() {
         .is_none());
     assert_eq!(
         pod(&items)["volumes"],
-        json!([{"name": "data", "emptyDir": {}}])
+        // writable-tmp: /tmp for the read-only root filesystem.
+        json!([{"name": "data", "emptyDir": {}}, {"name": "writable-tmp", "emptyDir": {}}])
     );
     assert_eq!(
         main_container(&items)["volumeMounts"],
-        json!([{"name": "data", "mountPath": "/data"}])
+        json!([{"name": "data", "mountPath": "/data"}, {"name": "writable-tmp", "mountPath": "/tmp"}])
     );
     assert!(all(&items, "PersistentVolume").is_empty());
 }
@@ -616,7 +617,8 @@ sidecars:
         pod["volumes"],
         json!([
             {"name": "scratch", "emptyDir": {"medium": "Memory"}},
-            {"name": "podinfo", "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}}
+            {"name": "podinfo", "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}},
+            {"name": "writable-tmp", "emptyDir": {}}
         ])
     );
     let containers = pod["containers"].as_array().unwrap();
@@ -628,7 +630,17 @@ sidecars:
             "name": "shipper",
             "image": "busybox:1.36",
             "command": ["sh", "-c", "tail -F /scratch/log"],
-            "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}]
+            // The pod's defaults: the restricted securityContext and the writable /tmp.
+            "securityContext": {
+                "allowPrivilegeEscalation": false,
+                "capabilities": {"drop": ["ALL"]},
+                "privileged": false,
+                "readOnlyRootFilesystem": true
+            },
+            "volumeMounts": [
+                {"name": "scratch", "mountPath": "/scratch"},
+                {"name": "writable-tmp", "mountPath": "/tmp"}
+            ]
         })
     );
 }
@@ -658,6 +670,7 @@ fn labels_on_every_object_but_never_in_selectors() {
         [
             "ConfigMap",
             "Namespace",
+            "NetworkPolicy",
             "PersistentVolume",
             "PodDisruptionBudget",
             "Secret",
@@ -859,7 +872,8 @@ fn default_probes_resources_and_pull_policy() {
     assert!(c.get("startupProbe").is_none());
     assert_eq!(
         c["resources"],
-        json!({"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "256Mi"}})
+        // The CPU limit is derived: four times the request, at least one core.
+        json!({"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}})
     );
     assert_eq!(c["imagePullPolicy"], "IfNotPresent");
     assert!(c.get("command").is_none() && c.get("args").is_none());

@@ -446,19 +446,20 @@ fn object_rules(docs: &[Doc], emit: &mut Emit) {
             );
         }
         match &doc.object {
-            Object::StorageClass(sc) if sc.provisioner == "kubernetes.io/no-provisioner" => {
-                if sc.volume_binding_mode.as_deref() != Some("WaitForFirstConsumer") {
-                    emit(
-                        doc,
-                        "local-storage-class",
-                        String::new(),
-                        format!(
-                            "volumeBindingMode is {}; a no-provisioner class must wait for the pod to be scheduled, or a claim binds a volume on a node the pod cannot run on",
-                            sc.volume_binding_mode.as_deref().unwrap_or("unset (Immediate)")
-                        ),
-                        None,
-                    );
-                }
+            Object::StorageClass(sc)
+                if sc.provisioner == "kubernetes.io/no-provisioner"
+                    && sc.volume_binding_mode.as_deref() != Some("WaitForFirstConsumer") =>
+            {
+                emit(
+                    doc,
+                    "local-storage-class",
+                    String::new(),
+                    format!(
+                        "volumeBindingMode is {}; a no-provisioner class must wait for the pod to be scheduled, or a claim binds a volume on a node the pod cannot run on",
+                        sc.volume_binding_mode.as_deref().unwrap_or("unset (Immediate)")
+                    ),
+                    None,
+                );
             }
             Object::PersistentVolume(pv) => {
                 let Some(spec) = &pv.spec else { continue };
@@ -477,21 +478,20 @@ fn object_rules(docs: &[Doc], emit: &mut Emit) {
                     );
                 }
             }
-            Object::PodDisruptionBudget(pdb) => {
+            Object::PodDisruptionBudget(pdb)
                 if pdb
                     .spec
                     .as_ref()
                     .and_then(|s| s.unhealthy_pod_eviction_policy.as_deref())
-                    .is_none()
-                {
-                    emit(
-                        doc,
-                        "pdb",
-                        "spec.unhealthyPodEvictionPolicy".into(),
-                        "unhealthyPodEvictionPolicy is unset: a pod that is not ready counts against the budget and can block a node drain".into(),
-                        Some("set unhealthyPodEvictionPolicy: AlwaysAllow".into()),
-                    );
-                }
+                    .is_none() =>
+            {
+                emit(
+                    doc,
+                    "pdb",
+                    "spec.unhealthyPodEvictionPolicy".into(),
+                    "unhealthyPodEvictionPolicy is unset: a pod that is not ready counts against the budget and can block a node drain".into(),
+                    Some("set unhealthyPodEvictionPolicy: AlwaysAllow".into()),
+                );
             }
             Object::Service(svc) => {
                 let ports = svc
@@ -968,12 +968,15 @@ fn selects(
         })
 }
 
+/// `# sts-gen:ignore` comments by document source: (rule, reason).
+pub type CommentIgnores = BTreeMap<String, Vec<(String, String)>>;
+
 /// Reads manifests (multi-document YAML, or JSON; `kind: List` items are unpacked) into
 /// documents named `<source>#<n>`, and the `# sts-gen:ignore` comments of each.
 pub fn parse_manifests(
     source: &str,
     text: &str,
-) -> Result<(Vec<RenderedDoc>, BTreeMap<String, Vec<(String, String)>>), String> {
+) -> Result<(Vec<RenderedDoc>, CommentIgnores), String> {
     let mut docs = Vec::new();
     let mut comments = BTreeMap::new();
     let mut n = 0;
@@ -1034,6 +1037,32 @@ pub fn rules_text() -> String {
     out
 }
 
+/// The manifest files of a directory, recursively, in name order: `*.yaml`, `*.yml`,
+/// `*.json`; hidden files and folders are skipped.
+pub fn manifest_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d)
+            .map_err(|e| format!("{}: {}", d.display(), crate::profile::io_reason(&e)))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("{}: {e}", d.display()))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1082,30 +1111,4 @@ mod tests {
             assert!(find_rule(id).is_some(), "{id}");
         }
     }
-}
-
-/// The manifest files of a directory, recursively, in name order: `*.yaml`, `*.yml`,
-/// `*.json`; hidden files and folders are skipped.
-pub fn manifest_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d)
-            .map_err(|e| format!("{}: {}", d.display(), crate::profile::io_reason(&e)))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| format!("{}: {e}", d.display()))?;
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }

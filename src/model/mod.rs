@@ -1440,8 +1440,11 @@ struct Defaults {
     container: Option<Json>,
     writable: Vec<ModelWritable>,
     /// Peer ports, client sources (None: any) and client ports of the NetworkPolicy.
-    network_policy: Option<(Vec<Json>, Option<Vec<Json>>, Vec<Json>)>,
+    network_policy: Option<PolicyPorts>,
 }
+
+/// Peer ports, client sources (None: any) and client ports of the NetworkPolicy.
+type PolicyPorts = (Vec<Json>, Option<Vec<Json>>, Vec<Json>);
 
 /// The "restricted" security contexts, the writable emptyDirs and the NetworkPolicy ports.
 #[allow(clippy::too_many_arguments)]

@@ -113,9 +113,18 @@ pub fn compare(dir: &Path, files: &[OutFile]) -> Changes {
 }
 
 /// Changes to StatefulSet fields Kubernetes refuses to update, each with the safe procedure.
+///
+/// Only StatefulSets sts-gen wrote (listed in the directory's manifest) are compared: a
+/// hand-written file under the same name is not a committed render.
 pub fn immutable_changes(dir: &Path, files: &[OutFile]) -> Vec<String> {
+    let ours: Vec<String> = fs::read_to_string(dir.join(MANIFEST))
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default();
     let mut problems = Vec::new();
-    for f in files.iter().filter(|f| f.name.starts_with("statefulset-")) {
+    for f in files
+        .iter()
+        .filter(|f| f.name.starts_with("statefulset-") && ours.contains(&f.name))
+    {
         let Ok(old_text) = fs::read_to_string(dir.join(&f.name)) else {
             continue;
         };

@@ -1,0 +1,521 @@
+//! `sts-gen lint`: every rule has a fixture that breaks it (tests/lint/fail/<rule>.yaml, each
+//! a copy of tests/lint/pass.yaml with one thing broken) and is quiet on passing ones
+//! (tests/lint/pass.yaml and the variants in tests/lint/pass/); exit codes, `--fail-on`, the
+//! JSON shape, suppressions, and every bundled profile.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use sts_gen::lint::{Severity, RULES};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn sts() -> Command {
+    let mut c = Command::cargo_bin("sts-gen").unwrap();
+    c.current_dir(ROOT).env_remove("STS_GEN_TEMPLATES");
+    c
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().expect("exited normally"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// `lint ARGS -o json`: (exit code, report).
+fn lint_json(args: &[&str]) -> (i32, Value) {
+    let r = run(sts().arg("lint").args(args).args(["-o", "json"]));
+    assert!(
+        r.code == 0 || r.code == 1,
+        "exit {}: {}{}",
+        r.code,
+        r.stdout,
+        r.stderr
+    );
+    let report: Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.stdout));
+    (r.code, report)
+}
+
+fn rules_of(report: &Value) -> BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A 1.5 MiB ConfigMap in the base manifests: `size-limits` needs more than a fixture file
+/// should hold, so this one is written at test time.
+fn size_limits_fixture(dir: &Path) -> String {
+    let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
+    let big = "x".repeat(1536 * 1024);
+    let text = format!(
+        "{base}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-big\n  namespace: shop\ndata:\n  blob: {big}\n"
+    );
+    let path = dir.join("size-limits.yaml");
+    fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn every_rule_is_flagged_by_its_failing_fixture_and_only_that_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    for rule in RULES {
+        let file = if rule.id == "size-limits" {
+            size_limits_fixture(dir.path())
+        } else {
+            let f = format!("tests/lint/fail/{}.yaml", rule.id);
+            assert!(
+                Path::new(ROOT).join(&f).is_file(),
+                "rule `{}` has no failing fixture {f}",
+                rule.id
+            );
+            f
+        };
+        let (code, report) = lint_json(&[&file, "--fail-on", "warning"]);
+        assert_eq!(
+            rules_of(&report),
+            BTreeSet::from([rule.id.to_string()]),
+            "{file}: {report:#}"
+        );
+        assert_eq!(code, 1, "{file}");
+        for f in report["findings"].as_array().unwrap() {
+            assert_eq!(f["severity"], rule.severity.as_str(), "{f}");
+            assert!(!f["message"].as_str().unwrap().is_empty());
+            assert!(!f["fix"].as_str().unwrap().is_empty());
+            assert!(!f["kind"].as_str().unwrap().is_empty(), "{f}");
+        }
+    }
+}
+
+#[test]
+fn passing_fixtures_have_no_finding() {
+    let mut files = vec!["tests/lint/pass.yaml".to_string()];
+    for e in fs::read_dir(Path::new(ROOT).join("tests/lint/pass")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        files.push(format!("tests/lint/pass/{name}"));
+    }
+    assert!(files.len() >= 8);
+    for file in &files {
+        let (code, report) = lint_json(&[file, "--fail-on", "warning"]);
+        assert_eq!(code, 0, "{file}: {report:#}");
+        assert_eq!(report["findings"], serde_json::json!([]), "{file}");
+    }
+    // The base checks every kind it holds.
+    let (_, report) = lint_json(&["tests/lint/pass.yaml"]);
+    assert_eq!(report["objects"], 10);
+    assert_eq!(report["notes"], serde_json::json!([]));
+}
+
+#[test]
+fn precise_findings() {
+    // Object, field path and message of a few rules, exactly.
+    let (_, r) = lint_json(&["tests/lint/fail/image-tag.yaml"]);
+    assert_eq!(
+        r["findings"][0],
+        serde_json::json!({
+            "rule": "image-tag",
+            "severity": "error",
+            "kind": "StatefulSet",
+            "name": "shop",
+            "namespace": "shop",
+            "path": "spec.template.spec.containers[0].image",
+            "message": "container `shop`: image `registry.example/shop-db` has no tag, so it means `latest`",
+            "fix": "pin a version tag such as `redis:7.4.3`, or a digest",
+            "source": "tests/lint/fail/image-tag.yaml#10"
+        })
+    );
+    let (_, r) = lint_json(&["tests/lint/fail/probe-port.yaml"]);
+    assert_eq!(
+        r["findings"][0]["path"],
+        "spec.template.spec.containers[0].readinessProbe.tcpSocket.port"
+    );
+    assert_eq!(
+        r["findings"][0]["message"],
+        "port 5433 is not a declared container port"
+    );
+    let (_, r) = lint_json(&["tests/lint/fail/schema.yaml"]);
+    assert_eq!(r["findings"][0]["kind"], "ConfigMap");
+    assert_eq!(r["findings"][0]["name"], "shop-extra");
+    assert_eq!(r["findings"][0]["path"], "dataa");
+    let (_, r) = lint_json(&["tests/lint/fail/local-pvs.yaml"]);
+    assert_eq!(
+        r["findings"][0]["message"],
+        "1 local PersistentVolumes in class `local-storage` for 2 replicas"
+    );
+    let (_, r) = lint_json(&["tests/lint/fail/name-length.yaml"]);
+    assert_eq!(r["findings"][0]["path"], "metadata.name");
+    let (_, r) = lint_json(&["tests/lint/fail/namespace-set.yaml"]);
+    assert_eq!(r["findings"][0]["kind"], "ServiceAccount");
+    assert_eq!(r["findings"][0]["namespace"], Value::Null);
+}
+
+#[test]
+fn json_shape() {
+    let (_, r) = lint_json(&["tests/lint/fail/pdb.yaml"]);
+    let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["findings", "suppressed", "notes", "objects"]);
+    let f = r["findings"][0].as_object().unwrap();
+    let keys: Vec<&str> = f.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "rule",
+            "severity",
+            "kind",
+            "name",
+            "namespace",
+            "path",
+            "message",
+            "fix",
+            "source"
+        ]
+    );
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    // `pdb` is a warning, `image-tag` an error.
+    let code = |args: &[&str]| run(sts().arg("lint").args(args)).code;
+    assert_eq!(code(&["tests/lint/fail/pdb.yaml"]), 0);
+    assert_eq!(code(&["tests/lint/fail/pdb.yaml", "--fail-on", "error"]), 0);
+    assert_eq!(
+        code(&["tests/lint/fail/pdb.yaml", "--fail-on", "warning"]),
+        1
+    );
+    assert_eq!(code(&["tests/lint/fail/image-tag.yaml"]), 1);
+    assert_eq!(code(&["tests/lint/pass.yaml", "--fail-on", "warning"]), 0);
+    assert_eq!(
+        RULES.iter().find(|r| r.id == "pdb").unwrap().severity,
+        Severity::Warning
+    );
+}
+
+#[test]
+fn text_output() {
+    let r = run(sts().args(["lint", "tests/lint/fail/pdb.yaml"]));
+    assert_eq!(
+        r.stdout,
+        "warning[pdb] StatefulSet shop/shop: 2 replicas and no PodDisruptionBudget selects the pods: a node drain may evict several at once (fix: add a PodDisruptionBudget with maxUnavailable: 1 and unhealthyPodEvictionPolicy: AlwaysAllow)\n\
+         9 objects: 0 errors, 1 warning, 0 suppressed\n"
+    );
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    fs::write(dir.path().join("bad.yaml"), "a: [1, 2\n").unwrap();
+    fs::write(dir.path().join("scalar.yaml"), "just text\n").unwrap();
+    fs::write(dir.path().join("comments.yaml"), "# nothing\n---\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["no/such/file.yaml".into()],
+            "no/such/file.yaml: no such file",
+        ),
+        (
+            vec![empty.display().to_string()],
+            "no *.yaml, *.yml or *.json file",
+        ),
+        (
+            vec![dir.path().join("bad.yaml").display().to_string()],
+            "not YAML",
+        ),
+        (
+            vec![dir.path().join("scalar.yaml").display().to_string()],
+            "a document is not a mapping",
+        ),
+        (
+            vec![dir.path().join("comments.yaml").display().to_string()],
+            "nothing to lint (no Kubernetes object)",
+        ),
+        // A profile that does not render is bad input too.
+        (vec!["tests/bad/duplicate-key.yaml".into()], "duplicate"),
+    ];
+    for (args, expect) in cases {
+        let r = run(sts().arg("lint").args(&args));
+        assert_eq!(r.code, 2, "{args:?}: {}{}", r.stdout, r.stderr);
+        assert_eq!(r.stdout, "", "{args:?}");
+        assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+        assert!(r.stderr.contains(expect), "{args:?}: {}", r.stderr);
+    }
+    // Bad flags are usage errors (clap), also exit 2.
+    let r = run(sts().args(["lint", "tests/lint/pass.yaml", "--fail-on", "info"]));
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn suppression_by_annotation_and_comment_needs_a_reason() {
+    // With a reason: suppressed, listed with the reason.
+    let (code, r) = lint_json(&["tests/lint/pass/suppression.yaml", "--fail-on", "warning"]);
+    assert_eq!(code, 0);
+    assert_eq!(r["suppressed"][0]["rule"], "pdb");
+    assert_eq!(
+        r["suppressed"][0]["reason"],
+        "the service tolerates losing both replicas in a drain"
+    );
+    let (_, r) = lint_json(&["tests/lint/pass/anti-affinity-comment.yaml"]);
+    assert_eq!(r["suppressed"][0]["rule"], "anti-affinity");
+    assert_eq!(
+        r["suppressed"][0]["reason"],
+        "the test cluster has one node"
+    );
+    // Without: the rule still fires, and the suppression is a finding of its own.
+    let (code, r) = lint_json(&["tests/lint/fail/suppression.yaml", "--fail-on", "warning"]);
+    assert_eq!(code, 1);
+    assert_eq!(r["suppressed"], serde_json::json!([]));
+    assert_eq!(
+        r["findings"][0]["message"],
+        "`sts-gen:ignore pdb` gives no reason; the reason is required"
+    );
+    assert_eq!(
+        r["findings"][0]["path"],
+        "metadata.annotations.sts-gen/ignore"
+    );
+
+    // A comment without a reason, and one naming no rule.
+    let dir = tempfile::tempdir().unwrap();
+    let base =
+        fs::read_to_string(Path::new(ROOT).join("tests/lint/fail/anti-affinity.yaml")).unwrap();
+    for (comment, rules, message) in [
+        (
+            "# sts-gen:ignore anti-affinity\n",
+            vec!["anti-affinity", "suppression"],
+            "`sts-gen:ignore anti-affinity` gives no reason; the reason is required",
+        ),
+        (
+            "# sts-gen:ignore anti-afinity one node\n",
+            vec!["anti-affinity", "suppression"],
+            "`sts-gen:ignore anti-afinity` names no lint rule",
+        ),
+        ("# sts-gen:ignore anti-affinity one node\n", vec![], ""),
+    ] {
+        let text = base.replacen(
+            "apiVersion: apps/v1\n",
+            &format!("{comment}apiVersion: apps/v1\n"),
+            1,
+        );
+        let path = dir.path().join("s.yaml");
+        fs::write(&path, text).unwrap();
+        let (_, r) = lint_json(&[path.to_str().unwrap()]);
+        let got: Vec<String> = rules_of(&r).into_iter().collect();
+        assert_eq!(got, rules, "{comment}");
+        if !message.is_empty() {
+            let s = r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["rule"] == "suppression")
+                .unwrap();
+            assert_eq!(s["message"], message);
+        }
+    }
+}
+
+fn profile_env(cmd: &mut Command) -> &mut Command {
+    for var in [
+        "MYSQL_ROOT_PASSWORD",
+        "POSTGRES_PASSWORD",
+        "POSTGRES_REPLICATION_PASSWORD",
+        "REDIS_PASSWORD",
+        "MONGODB_ROOT_PASSWORD",
+        "MONGODB_KEYFILE",
+    ] {
+        cmd.env(var, "lint-test-secret-0123456789");
+    }
+    cmd
+}
+
+#[test]
+fn every_bundled_profile_passes() {
+    let mut names = Vec::new();
+    for e in fs::read_dir(Path::new(ROOT).join("profiles")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        if name.ends_with(".yaml") {
+            names.push(name);
+        }
+    }
+    names.sort();
+    assert!(names.len() >= 3);
+    for name in names {
+        let file = format!("profiles/{name}");
+        let r = run(profile_env(&mut sts()).args([
+            "lint",
+            &file,
+            "-n",
+            "lint-test",
+            "-o",
+            "json",
+            "--fail-on",
+            "warning",
+        ]));
+        assert_eq!(r.code, 0, "{file}: {}{}", r.stdout, r.stderr);
+        let report: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(report["findings"], serde_json::json!([]), "{file}");
+        // Deviations from the defaults are suppressed with a reason in the profile.
+        for s in report["suppressed"].as_array().unwrap() {
+            assert!(!s["reason"].as_str().unwrap().trim().is_empty(), "{s}");
+        }
+        // Without a namespace only `namespace-set` may warn (presets leave it to the user).
+        let r = run(profile_env(&mut sts()).args(["lint", &file, "-o", "json"]));
+        assert_eq!(r.code, 0, "{file}: {}{}", r.stdout, r.stderr);
+        let report: Value = serde_json::from_str(&r.stdout).unwrap();
+        let rules = rules_of(&report);
+        assert!(
+            rules.is_empty() || rules == BTreeSet::from(["namespace-set".to_string()]),
+            "{file}: {rules:?}"
+        );
+    }
+}
+
+#[test]
+fn profile_lint_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = |extra: &str| {
+        let text = format!(
+            "apiVersion: sts-gen/v1\nkind: Profile\nname: app\nnamespace: app\nimage: app:1.0\nreplicas: 2\nports: [{{name: http, port: 8080}}]\nstorage: {{size: 1Gi}}\n{extra}"
+        );
+        let path = dir.path().join("p.yaml");
+        fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    // The defaults pass.
+    let (code, r) = lint_json(&[&profile(""), "--fail-on", "warning"]);
+    assert_eq!((code, rules_of(&r)), (0, BTreeSet::new()));
+    // Switching defaults off is flagged ...
+    let p = profile("networkPolicy: false\naffinity: none\n");
+    let (_, r) = lint_json(&[&p]);
+    assert_eq!(
+        rules_of(&r),
+        BTreeSet::from(["network-policy".to_string(), "anti-affinity".to_string()])
+    );
+    // ... unless the profile says why.
+    let p = profile("networkPolicy: false\naffinity: none\nlintIgnore:\n  network-policy: the mesh enforces it\n  anti-affinity: one node\n");
+    let (code, r) = lint_json(&[&p, "--fail-on", "warning"]);
+    assert_eq!(code, 0);
+    assert_eq!(rules_of(&r), BTreeSet::new());
+    let reasons: BTreeSet<String> = r["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s["rule"].as_str().unwrap(),
+                s["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        BTreeSet::from([
+            "network-policy: the mesh enforces it".to_string(),
+            "anti-affinity: one node".to_string()
+        ])
+    );
+    // The reason is required, and the rule must exist: bad input, located.
+    let p = profile("lintIgnore: {pdb: \"\"}\n");
+    let r = run(sts().args(["lint", &p]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(":9:")
+            && r.stderr.contains(
+                "lintIgnore.pdb: give the reason the rule does not apply (it is required)"
+            ),
+        "{}",
+        r.stderr
+    );
+    let p = profile("lintIgnore: {pdbb: single node}\n");
+    let r = run(sts().args(["lint", &p]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("`pdbb` is not a lint rule; did you mean `pdb`?"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn stdin_lists_and_folders() {
+    // A rendered JSON List on stdin.
+    let rendered = run(sts().args(["render", "tests/lint/pass.yaml"]));
+    assert_eq!(rendered.code, 2, "manifests are not a profile");
+    let profile = "apiVersion: sts-gen/v1\nkind: Profile\nname: app\nnamespace: app\nimage: app:1.0\nports: [{name: http, port: 8080}]\nstorage: {size: 1Gi}\n";
+    let json = run(sts()
+        .args(["render", "-", "-o", "json"])
+        .write_stdin(profile));
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let r = run(sts()
+        .args(["lint", "-", "-o", "json"])
+        .write_stdin(json.stdout.clone()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["findings"], serde_json::json!([]));
+    assert_eq!(report["objects"], 6);
+    assert!(report["notes"].as_array().unwrap().is_empty());
+    // The profile itself on stdin is rendered first.
+    let r = run(sts().args(["lint", "-", "-o", "json"]).write_stdin(profile));
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (r.code, report["objects"].clone()),
+        (0, serde_json::json!(6))
+    );
+
+    // A folder: manifests of every file are linted together (the StatefulSet in one file,
+    // its Services in another); profiles in it are rendered; unknown kinds are skipped.
+    let dir = tempfile::tempdir().unwrap();
+    let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
+    let docs: Vec<&str> = base.split("\n---\n").collect();
+    let (sts_docs, rest): (Vec<&str>, Vec<&str>) =
+        docs.iter().partition(|d| d.contains("kind: StatefulSet"));
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    fs::write(dir.path().join("sub/sts.yaml"), sts_docs.join("\n---\n")).unwrap();
+    fs::write(dir.path().join("rest.yml"), rest.join("\n---\n")).unwrap();
+    fs::write(
+        dir.path().join("deploy.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("app.yaml"), profile).unwrap();
+    fs::write(dir.path().join("notes.txt"), "not linted").unwrap();
+    fs::write(dir.path().join(".hidden.yaml"), "not: linted").unwrap();
+    let (code, report) = lint_json(&[dir.path().to_str().unwrap(), "--fail-on", "warning"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["objects"], 16);
+    let notes = report["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap()
+            .contains("Deployment web skipped"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn rules_flag_lists_every_rule() {
+    let r = run(sts().args(["lint", "--rules"]));
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout.lines().count(), RULES.len());
+    for rule in RULES {
+        assert!(r.stdout.contains(rule.id), "{}", rule.id);
+    }
+}
