@@ -1065,3 +1065,32 @@ fn a_budget_that_blocks_drains_is_refused() {
     )
     .unwrap();
 }
+
+#[test]
+fn the_five_required_fields_make_a_complete_profile() {
+    // PROFILE.md: apiVersion, kind, name, image and storage.size make a complete profile.
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: app\nimage: busybox:1.36\nstorage: {size: 1Gi}\n";
+    let items = build(text, &model::Options::default()).unwrap();
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["ServiceAccount", "Service", "NetworkPolicy", "StatefulSet"]
+    );
+    let headless = &items[1];
+    assert_eq!(headless["spec"]["clusterIP"], "None");
+    assert!(
+        headless["spec"].get("ports").is_none(),
+        "a headless Service needs no ports"
+    );
+    assert_eq!(sts(&items)["spec"]["serviceName"], "app");
+    // Asking for a Service that needs ports, without ports, is an error.
+    let e = build(
+        &format!("{text}services: {{read: {{type: NodePort}}}}\n"),
+        &model::Options::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("services.read: the read Service needs ports"),
+        "{e}"
+    );
+}

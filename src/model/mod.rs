@@ -1040,6 +1040,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
                 ServiceType::LoadBalancer => "LoadBalancer",
             },
         }),
+        None if p.ports.is_empty() => None,
         None => Some(ModelReadService {
             name: format!("{}-read", p.name),
             kind: "ClusterIP",
@@ -1094,8 +1095,14 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
             }
         }
     };
+    // Without ports only the headless Service (which needs none) is rendered.
     if ports.is_empty() {
-        errs.push("", "missing `ports`: the headless Service needs at least one port (`ports: [{name: app, port: 8080}]`)");
+        if matches!(services_spec.read, Some(Toggle::On(_))) {
+            errs.push("services.read", "the read Service needs ports: declare `ports` (e.g. `[{name: app, port: 8080}]`) or omit it");
+        }
+        if services_spec.primary.is_some() {
+            errs.push("services.primary", "the primary Service needs ports: declare `ports` (e.g. `[{name: app, port: 8080}]`) or omit it");
+        }
     }
 
     // PodDisruptionBudget.
