@@ -278,6 +278,21 @@ fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(seed))
 }
 
+/// Builds, printing warnings to stderr (after the build, so a failure prints errors only).
+fn build_warn(
+    loaded: &profile::Loaded,
+    opts: &model::Options,
+    renderer: &render::Renderer,
+) -> Result<Vec<sts_gen::check::Doc>, String> {
+    let mut warnings = Vec::new();
+    let docs = sts_gen::build_reporting(loaded, opts, renderer, &mut warnings)
+        .map_err(|e: Failure| e.to_string())?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(docs)
+}
+
 /// Model options from the command line; `output_dir` supplies previous secret values.
 fn options(
     args: &CommonArgs,
@@ -329,7 +344,7 @@ fn build_into(
             args.cluster_domain
         ));
     }
-    sts_gen::build(&loaded, &opts, &renderer).map_err(|e: Failure| e.to_string())
+    build_warn(&loaded, &opts, &renderer)
 }
 
 fn init_cmd(args: &InitArgs) -> Result<(), String> {
@@ -537,7 +552,7 @@ fn build_one(
         .map_err(|e| format!("{}: name `{name}` {e}", file.display()))?;
     let dir = output_dir.map(|d| d.join(&name));
     let opts = options(args, dir.as_deref())?;
-    let docs = sts_gen::build(&loaded, &opts, renderer).map_err(|e: Failure| e.to_string())?;
+    let docs = build_warn(&loaded, &opts, renderer)?;
     Ok((name, docs))
 }
 

@@ -84,9 +84,19 @@ pub fn build(
     opts: &model::Options,
     renderer: &render::Renderer,
 ) -> Result<Vec<check::Doc>, Failure> {
+    build_reporting(loaded, opts, renderer, &mut Vec::new())
+}
+
+/// [`build`], also collecting warnings (things that render but deserve a word on stderr).
+pub fn build_reporting(
+    loaded: &profile::Loaded,
+    opts: &model::Options,
+    renderer: &render::Renderer,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<check::Doc>, Failure> {
     let sets = profile::expand_sets(loaded).map_err(Failure::Load)?;
     let mut secrets: Vec<String> = Vec::new();
-    build_sets(&sets, opts, renderer, &mut secrets).map_err(|f| f.redact(&secrets))
+    build_sets(&sets, opts, renderer, &mut secrets, warnings).map_err(|f| f.redact(&secrets))
 }
 
 fn build_sets(
@@ -94,13 +104,21 @@ fn build_sets(
     opts: &model::Options,
     renderer: &render::Renderer,
     secrets: &mut Vec<String>,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
     let mut rendered: Vec<render::RenderedDoc> = Vec::new();
     let mut external = check::External::default();
     let mut load_errors = Vec::new();
     for set in sets {
         let model = match model::build(set, opts) {
-            Ok(m) => m,
+            Ok(m) => {
+                for w in &m.warnings {
+                    if !warnings.contains(w) {
+                        warnings.push(w.clone());
+                    }
+                }
+                m
+            }
             Err(errs) => {
                 load_errors.extend(errs);
                 continue;
@@ -163,7 +181,7 @@ fn add_unique(
                     .and_then(|k| k.as_str())
                     .unwrap_or("?")
             ),
-            message: "two node sets render different objects under this name".into(),
+            message: "two node sets render different objects under this name; a name fixed in the profile (such as services.headless.name) must differ per set: leave it to the default or write it with {{ name }}".into(),
         }),
         None => {
             docs.push(doc);

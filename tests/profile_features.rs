@@ -443,11 +443,22 @@ fn update_strategy_and_pod_management_policy() {
         kube_version: (1, 35),
         ..model::Options::default()
     };
-    let e = build(
-        "storage: {size: 1Gi}\nupdateStrategy: {maxUnavailable: 2}\n",
+    // Before 1.35 it renders with a warning: the alpha feature gate may be on.
+    let text = format!("{BASE}storage: {{size: 1Gi}}\nupdateStrategy: {{maxUnavailable: 2}}\n");
+    let loaded = profile::load_bytes("test.yaml", text.as_bytes(), Path::new(".")).unwrap();
+    let mut warnings = Vec::new();
+    sts_gen::build_reporting(
+        &loaded,
         &model::Options::default(),
+        &render::Renderer::new(None).unwrap(),
+        &mut warnings,
+    )
+    .unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("updateStrategy.maxUnavailable: before 1.35"),
+        "{warnings:?}"
     );
-    assert!(e.is_err());
     let items = render_opts(
         "storage: {size: 1Gi}\nupdateStrategy: {maxUnavailable: 2}\n",
         &k135,
@@ -1093,4 +1104,40 @@ fn the_five_required_fields_make_a_complete_profile() {
         e.contains("services.read: the read Service needs ports"),
         "{e}"
     );
+}
+
+#[test]
+fn profile_md_examples_render_together() {
+    // The field examples of docs/PROFILE.md (a copy of the format spec), as one profile.
+    let spec =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/PROFILE.md"))
+            .unwrap();
+    let blocks: Vec<&str> = spec
+        .split("```yaml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 6, "{} blocks", blocks.len());
+    let mut text = blocks[..6].concat();
+    // Its nodeSets example shares one fixed headless Service name between sets; the secret
+    // is read from the environment in the spec.
+    text = text[..text.find("nodeSets:").unwrap()].to_string();
+    text = text.replace("{fromEnv: MYSQL_ROOT_PASSWORD}", "{value: example}");
+    let items = build(&text, &model::Options::default()).unwrap();
+    let sts = sts(&items);
+    assert_eq!(sts["spec"]["replicas"], 3);
+    assert_eq!(sts["spec"]["serviceName"], "mysql");
+    assert_eq!(
+        items
+            .iter()
+            .filter(|i| i["kind"] == "PersistentVolume")
+            .count(),
+        3
+    );
+    let services: Vec<&str> = items
+        .iter()
+        .filter(|i| i["kind"] == "Service")
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(services, ["mysql", "mysql-read", "mysql-primary"]);
 }

@@ -133,6 +133,9 @@ pub struct Model {
     /// Secrets and ConfigMaps managed outside sts-gen that references may use.
     #[serde(skip)]
     pub external: crate::check::External,
+    /// Things that render but deserve a word on stderr.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
     /// Merged into the pod spec after rendering (the escape hatch).
     #[serde(skip)]
     pub pod_template: Option<serde_json::Map<String, Json>>,
@@ -365,6 +368,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         loaded,
         list: Vec::new(),
     };
+    let mut warnings: Vec<String> = Vec::new();
 
     errs.check(
         "name",
@@ -915,10 +919,12 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
                 // StatefulSet maxUnavailable is alpha (feature gate off, field dropped by the
                 // API server) before 1.35.
                 if opts.kube_version < (1, 35) {
-                    errs.push(
-                        "updateStrategy.maxUnavailable",
-                        format!("Kubernetes 1.{} drops StatefulSet maxUnavailable unless the alpha MaxUnavailableStatefulSet feature gate is on; it is beta from 1.35 (--kube-version)", opts.kube_version.1),
-                    );
+                    // Honoured where the alpha gate is on, so a warning rather than an error.
+                    let at = locate(&loaded.tree, "updateStrategy.maxUnavailable");
+                    warnings.push(format!(
+                        "{}: updateStrategy.maxUnavailable: before 1.35 (the target is 1.{}, --kube-version) the API server drops StatefulSet maxUnavailable unless the alpha MaxUnavailableStatefulSet feature gate is on",
+                        at.loc, opts.kube_version.1
+                    ));
                 }
                 if *mu == IntOrPercent::Int(0) {
                     errs.push(
@@ -1405,6 +1411,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         sidecars,
         volumes,
         external: external_objects,
+        warnings,
         pod_template: match pod_template {
             Some(Json::Object(m)) => Some(m),
             _ => None,
