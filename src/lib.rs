@@ -159,14 +159,19 @@ fn add_unique(
     docs: &mut Vec<render::RenderedDoc>,
     doc: render::RenderedDoc,
 ) -> Result<(), check::CheckError> {
-    let id = |v: &serde_json::Value| {
-        (
-            v.get("kind").cloned(),
-            v.pointer("/metadata/namespace").cloned(),
-            v.pointer("/metadata/name").cloned(),
-        )
-    };
-    match docs.iter().find(|d| id(&d.value) == id(&doc.value)) {
+    // The identity is borrowed, not cloned, and the new document's is computed once: cloning
+    // both sides (and `pointer`, which allocates per segment) for every pair made a profile
+    // with ~1000 local PersistentVolumes take seconds (see docs/FUZZING.md, "Findings").
+    fn id(v: &serde_json::Value) -> [Option<&serde_json::Value>; 3] {
+        let meta = v.get("metadata");
+        [
+            v.get("kind"),
+            meta.and_then(|m| m.get("namespace")),
+            meta.and_then(|m| m.get("name")),
+        ]
+    }
+    let new_id = id(&doc.value);
+    match docs.iter().find(|d| id(&d.value) == new_id) {
         Some(existing) if existing.value == doc.value => Ok(()),
         Some(_) => Err(check::CheckError {
             context: format!(

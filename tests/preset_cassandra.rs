@@ -224,8 +224,126 @@ fn pre_stop_drains_the_main_container_whatever_its_name() {
     );
     let pod = &one(&items, "StatefulSet")["spec"]["template"]["spec"];
     assert_eq!(pod["terminationGracePeriodSeconds"], 1800);
-    // The image's entrypoint edits /etc/cassandra in place.
-    assert_eq!(main["securityContext"]["readOnlyRootFilesystem"], false);
+}
+
+fn mounts(c: &Value) -> BTreeMap<String, String> {
+    c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mountPath"].as_str().unwrap().to_string(),
+                m["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The entrypoint edits /etc/cassandra in place and Cassandra logs to /var/log/cassandra, so
+/// with a read-only root filesystem both are emptyDirs, the first filled from the image by the
+/// `copy-config` init container.
+#[test]
+fn the_root_filesystem_is_read_only_and_the_config_dir_a_copy_of_the_images() {
+    let items = render(&renamed(&preset_text()), &model::Options::default());
+    let main = main_container(&items);
+    let pod = &one(&items, "StatefulSet")["spec"]["template"]["spec"];
+    let inits = pod["initContainers"].as_array().unwrap();
+    assert_eq!(inits.len(), 1, "{inits:?}");
+    let copy = &inits[0];
+    assert_eq!(copy["name"], "copy-config");
+    for c in [main, copy] {
+        assert_eq!(
+            c["securityContext"]["readOnlyRootFilesystem"], true,
+            "{}",
+            c["name"]
+        );
+    }
+    // The same image, so the copy is the config this Cassandra version expects.
+    assert_eq!(copy["image"], main["image"]);
+    let main_mounts = mounts(main);
+    let conf_volume = &main_mounts["/etc/cassandra"];
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == conf_volume.as_str())
+        .unwrap();
+    assert_eq!(volume["emptyDir"], json!({}));
+    // Logs and the entrypoint's temporary files go to emptyDirs too.
+    for path in ["/var/log/cassandra", "/tmp"] {
+        let name = &main_mounts[path];
+        assert!(
+            pod["volumes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["name"] == name.as_str() && v["emptyDir"].is_object()),
+            "{path}"
+        );
+    }
+    // copy-config sees the image's /etc/cassandra (nothing is mounted there) and writes into
+    // the volume the main container mounts at /etc/cassandra.
+    let copy_mounts = mounts(copy);
+    assert!(
+        !copy_mounts.contains_key("/etc/cassandra"),
+        "{copy_mounts:?}"
+    );
+    let seed = copy_mounts
+        .iter()
+        .find(|(_, v)| *v == conf_volume)
+        .map(|(k, _)| k.clone())
+        .expect("copy-config mounts the config volume");
+    let command = strings(&copy["command"]);
+    assert_eq!(&command[..2], &["sh", "-c"]);
+    assert_eq!(command[2], format!("cp -a /etc/cassandra/. {seed}/"));
+
+    // Run it with both paths moved into a temporary folder: files, subfolders and modes arrive.
+    let tmp = tempfile::tempdir().unwrap();
+    let image_conf = tmp.path().join("etc-cassandra");
+    let empty_dir = tmp.path().join("seed");
+    fs::create_dir_all(image_conf.join("triggers")).unwrap();
+    fs::create_dir_all(&empty_dir).unwrap();
+    fs::write(
+        image_conf.join("cassandra.yaml"),
+        "cluster_name: 'Test Cluster'\n",
+    )
+    .unwrap();
+    fs::write(image_conf.join("triggers/README.txt"), "x\n").unwrap();
+    fs::set_permissions(
+        image_conf.join("cassandra.yaml"),
+        fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
+    let script = command[2]
+        .replace("/etc/cassandra/", &format!("{}/", image_conf.display()))
+        .replace(&format!("{seed}/"), &format!("{}/", empty_dir.display()));
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(empty_dir.join("cassandra.yaml")).unwrap(),
+        "cluster_name: 'Test Cluster'\n"
+    );
+    assert_eq!(
+        fs::read_to_string(empty_dir.join("triggers/README.txt")).unwrap(),
+        "x\n"
+    );
+    let mode = fs::metadata(empty_dir.join("cassandra.yaml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o666, "the image's modes are kept");
+    // No suppressed lint rule is needed any more.
+    let doc: Value = serde_saphyr::from_str(&preset_text()).unwrap();
+    assert!(doc.get("lintIgnore").is_none());
 }
 
 fn write_exe(dir: &Path, name: &str, body: &str) {

@@ -516,13 +516,62 @@ fn ports_services_probes_and_scheduling() {
         120
     );
 
+    // The pod's own high uid (not the image's appuser, 1000); the volume is its group's.
     let pod = pod_spec(&items);
-    assert_eq!(pod["securityContext"]["fsGroup"], 1000);
-    assert_eq!(pod["securityContext"]["runAsUser"], 1000);
-    assert_eq!(
-        c["securityContext"]["allowPrivilegeEscalation"], false,
-        "podTemplate reaches the main container"
+    let sc = &pod["securityContext"];
+    assert!(sc["runAsUser"].as_i64().unwrap() >= 10000, "{sc}");
+    assert_eq!(sc["runAsNonRoot"], true);
+    assert_eq!(sc["fsGroup"], sc["runAsGroup"]);
+    // Every container runs on a read-only root filesystem, with emptyDirs where Kafka writes
+    // outside its volumes: the log dir its scripts create and the JVM's temporary files.
+    let writable: Vec<String> = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["emptyDir"].is_object())
+        .map(|v| v["name"].as_str().unwrap().to_string())
+        .collect();
+    for container in pod["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(pod["initContainers"].as_array().unwrap())
+    {
+        let name = &container["name"];
+        assert_eq!(
+            container["securityContext"]["allowPrivilegeEscalation"], false,
+            "{name}"
+        );
+        assert_eq!(
+            container["securityContext"]["readOnlyRootFilesystem"], true,
+            "{name}"
+        );
+        assert!(
+            container["securityContext"].get("runAsUser").is_none(),
+            "{name}"
+        );
+        for path in ["/tmp", "/opt/kafka/logs"] {
+            let m = container["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["mountPath"] == path)
+                .unwrap_or_else(|| panic!("{name} has nothing at {path}"));
+            assert!(
+                writable.contains(&m["name"].as_str().unwrap().to_string()),
+                "{path}"
+            );
+        }
+    }
+    let doc: Value = serde_saphyr::from_str(
+        &fs::read_to_string(Path::new(ROOT).join("profiles/kafka.yaml")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        doc.get("lintIgnore").is_none(),
+        "no lint rule is suppressed"
     );
+    assert!(doc["podTemplate"].get("securityContext").is_none());
     let term = &pod["affinity"]["podAntiAffinity"]
         ["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"];
     assert_eq!(

@@ -1,8 +1,8 @@
 //! The `mongodb` preset (profiles/mongodb.yaml): the replica set config written by the role init
-//! container, the key file, the "root user on ordinal 0 only" start command and the rs-init
-//! sidecar loop are run for real under `sh`/`bash` with fake pod names and fake `chown`,
-//! `mongosh`, `sleep` and entrypoint programs; the wiring between them is checked on the
-//! rendered objects.
+//! container, the key file, the "root user on ordinal 0 only" start command and ordinal 0's
+//! rs-init loop (with SIGTERM passed on to mongod) are run for real under `sh`/`bash` with fake
+//! pod names, the Secret's files in a temporary folder and fake `chown`, `mongosh`, `sleep` and
+//! entrypoint programs; the wiring between them is checked on the rendered objects.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -129,6 +129,46 @@ fn env_of<'a>(c: &'a Value, name: &str) -> Option<&'a Value> {
     c["env"].as_array()?.iter().find(|e| e["name"] == name)
 }
 
+fn env_literal<'a>(c: &'a Value, name: &str) -> &'a str {
+    env_of(c, name).unwrap_or_else(|| panic!("{} has no env {name}", c["name"]))["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("env {name} is not a literal"))
+}
+
+/// The Secret key behind a `*_FILE` path of container `c`: the path lies under one of its
+/// read-only mounts, of a Secret volume whose item at the rest of the path names the key.
+/// Returns (Secret name, key).
+fn secret_behind(items: &[Value], c: &Value, path: &str) -> (String, String) {
+    let (mount, rest) = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| {
+            let at = m["mountPath"].as_str().unwrap();
+            let rest = path.strip_prefix(&format!("{at}/"))?;
+            Some((m, rest.to_string()))
+        })
+        .unwrap_or_else(|| panic!("{path} is under no mount of {}", c["name"]));
+    assert_eq!(mount["readOnly"], true);
+    let volume = pod(items)["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .unwrap();
+    let secret = &volume["secret"];
+    let item = secret["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == rest.as_str())
+        .unwrap_or_else(|| panic!("volume {} has no item at {rest}", volume["name"]));
+    (
+        secret["secretName"].as_str().unwrap().to_string(),
+        item["key"].as_str().unwrap().to_string(),
+    )
+}
+
 fn mount_path(c: &Value, volume: &str) -> String {
     c["volumeMounts"]
         .as_array()
@@ -228,6 +268,9 @@ fn run_role_init_as(
         "#!/bin/sh\n[ \"$1\" = -u ] || exit 1\necho \"$FAKE_UID\"\n",
     );
     let config_dir = tmp.join(format!("conf-{pod_name}"));
+    // The Secret's key file, as the `secrets` volume gives it (no trailing newline).
+    let key_source = tmp.join(format!("secret-keyfile-{pod_name}"));
+    fs::write(&key_source, KEY).unwrap();
     let out = std::process::Command::new("sh")
         .env_clear()
         .env("PATH", path_with(&bin))
@@ -236,7 +279,7 @@ fn run_role_init_as(
         .env("HEADLESS", headless)
         .env("CONFIG_DIR", &config_dir)
         .env("STS_GEN_SOURCE_DIR", &source)
-        .env("MONGODB_KEYFILE", KEY)
+        .env("MONGODB_KEYFILE_SOURCE", &key_source)
         .env("FAKE_UID", uid.to_string())
         .arg("-c")
         .arg(&ri.script)
@@ -370,20 +413,28 @@ fn replica_set_follows_replicas_namespace_and_cluster_domain() {
 fn the_key_file_is_private_to_mongod() {
     let items = render_default();
     let ri = role_init(&items);
-    // Only the role init container sees the key, from the rendered Secret.
-    let key_env = ri
-        .env
-        .iter()
-        .find(|e| e["name"] == "MONGODB_KEYFILE")
-        .unwrap();
+    // The role init container copies the key from the rendered Secret, mounted as files; no
+    // container takes a Secret through its environment.
+    let init = &pod(&items)["initContainers"][0];
     let secret = one(&items, "Secret");
     assert_eq!(
-        key_env["valueFrom"],
-        json!({"secretKeyRef": {"name": secret["metadata"]["name"], "key": "keyfile"}})
+        secret_behind(&items, init, env_literal(init, "MONGODB_KEYFILE_SOURCE")),
+        (
+            secret["metadata"]["name"].as_str().unwrap().to_string(),
+            "keyfile".to_string()
+        )
     );
     assert!(secret["data"]["keyfile"].is_string());
-    for c in pod(&items)["containers"].as_array().unwrap() {
-        assert!(env_of(c, "MONGODB_KEYFILE").is_none(), "{}", c["name"]);
+    for c in pod(&items)["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(pod(&items)["initContainers"].as_array().unwrap())
+    {
+        for e in c["env"].as_array().into_iter().flatten() {
+            assert!(e["valueFrom"].get("secretKeyRef").is_none(), "{e}");
+        }
+        assert!(c.get("envFrom").is_none());
     }
 
     // As the pod's (non-root) user, role-init and mongod are the same user; as root, the file
@@ -392,7 +443,7 @@ fn the_key_file_is_private_to_mongod() {
         let tmp = tempfile::tempdir().unwrap();
         let run = run_role_init_as(&ri, tmp.path(), "mongodb-1", "mongodb", "ns", uid);
         let keyfile = run.config_dir.join("keyfile");
-        assert_eq!(run.files["keyfile"], format!("{KEY}\n"));
+        assert_eq!(run.files["keyfile"], KEY, "a copy of the Secret's key");
         let mode = fs::metadata(&keyfile).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode & 0o077, 0, "mongod refuses mode {mode:o}");
         assert_eq!(mode, 0o400);
@@ -426,8 +477,13 @@ fn only_ordinal_zero_creates_the_root_user() {
     let mount = mount_path(main, "config");
     assert!(cmd[2].contains(&format!("{mount}/pod-ordinal")));
     let user = env_of(main, "MONGO_INITDB_ROOT_USERNAME").unwrap();
-    let password = env_of(main, "MONGO_INITDB_ROOT_PASSWORD").unwrap();
-    assert_eq!(password["valueFrom"]["secretKeyRef"]["key"], "password");
+    // The image's entrypoint reads the password from the file the Secret volume gives.
+    let pw_file = env_literal(main, "MONGO_INITDB_ROOT_PASSWORD_FILE");
+    assert_eq!(
+        secret_behind(&items, main, pw_file),
+        ("mongodb".to_string(), "password".to_string())
+    );
+    assert!(env_of(main, "MONGO_INITDB_ROOT_PASSWORD").is_none());
 
     let ri = role_init(&items);
     let tmp = tempfile::tempdir().unwrap();
@@ -435,8 +491,10 @@ fn only_ordinal_zero_creates_the_root_user() {
     write_exe(
         &bin,
         "docker-entrypoint.sh",
-        "#!/bin/sh\n{ echo \"$*\"; echo \"user=${MONGO_INITDB_ROOT_USERNAME-unset}\"; echo \"pw=${MONGO_INITDB_ROOT_PASSWORD-unset}\"; } > \"$OUT\"\n",
+        "#!/bin/sh\n{ echo \"$*\"; echo \"user=${MONGO_INITDB_ROOT_USERNAME-unset}\"; echo \"pw=${MONGO_INITDB_ROOT_PASSWORD_FILE-unset}\"; } > \"$OUT\"\n",
     );
+    // Ordinal 0 also runs rs-init.js (here at once successful) while mongod runs.
+    write_exe(&bin, "mongosh", "#!/bin/sh\nexit 0\n");
     for (pod_name, creates_user) in [
         ("mongodb-0", true),
         ("mongodb-1", false),
@@ -456,7 +514,7 @@ fn only_ordinal_zero_creates_the_root_user() {
                 "MONGO_INITDB_ROOT_USERNAME",
                 user["value"].as_str().unwrap(),
             )
-            .env("MONGO_INITDB_ROOT_PASSWORD", ROOT_PW)
+            .env("MONGO_INITDB_ROOT_PASSWORD_FILE", pw_file)
             .arg("-c")
             .arg(&script)
             .output()
@@ -481,7 +539,7 @@ fn only_ordinal_zero_creates_the_root_user() {
         if creates_user {
             assert_eq!(
                 lines[1..],
-                ["user=root".to_string(), format!("pw={ROOT_PW}")]
+                ["user=root".to_string(), format!("pw={pw_file}")]
             );
         } else {
             assert_eq!(lines[1..], ["user=unset", "pw=unset"], "{pod_name}");
@@ -490,19 +548,13 @@ fn only_ordinal_zero_creates_the_root_user() {
 }
 
 #[test]
-fn names_and_paths_agree_between_mongod_the_sidecar_and_the_config() {
+fn names_and_paths_agree_between_mongod_rs_init_and_the_config() {
     let items = render_default();
+    // One container: ordinal 0's start command initiates the replica set, no sidecar idles.
+    let containers = pod(&items)["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 1, "{containers:?}");
     let main = container(&items, "mongodb");
-    let sidecar = container(&items, "rs-init");
     let mount = mount_path(main, "config");
-    assert_eq!(mount_path(sidecar, "config"), mount);
-    let ro = sidecar["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "config")
-        .unwrap();
-    assert_eq!(ro["readOnly"], true);
 
     // --replSet names the set the role init container describes.
     let ri = role_init(&items);
@@ -513,91 +565,181 @@ fn names_and_paths_agree_between_mongod_the_sidecar_and_the_config() {
     let at = words.iter().position(|w| *w == "--replSet").unwrap();
     assert_eq!(replset(&run)["_id"], words[at + 1]);
 
-    // The sidecar runs rs-init.js from the config dir; the script reads replset.json there and
-    // authenticates with the sidecar's env, which matches the user the entrypoint creates.
-    let side_cmd = strings(&sidecar["command"]);
-    assert!(side_cmd[2].contains(&format!("{mount}/rs-init.js")));
+    // The start command runs rs-init.js from the config dir; the script reads replset.json
+    // there and authenticates as the user the entrypoint creates, with the password from the
+    // same file.
+    assert!(cmd[2].contains(&format!("{mount}/rs-init.js")));
     let js = &one(&items, "ConfigMap")["data"]["rs-init.js"];
     let js = js.as_str().expect("rs-init.js is a config file");
     assert_eq!(run.files["rs-init.js"], js);
     assert!(js.contains(&format!("'{mount}/replset.json'")));
-    for var in ["MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD"] {
-        assert!(js.contains(&format!("process.env.{var}")));
-        let (s, m) = (env_of(sidecar, var).unwrap(), env_of(main, var).unwrap());
-        assert_eq!(s, m, "{var} differs between the sidecar and mongod");
-    }
-    // mongosh writes under $HOME; the sidecar does not mount the data volume (the image's HOME).
-    let home = env_of(sidecar, "HOME").unwrap()["value"]
-        .as_str()
+    assert!(js.contains("process.env.MONGO_INITDB_ROOT_USERNAME"));
+    assert!(js.contains("fs.readFileSync(process.env.MONGO_INITDB_ROOT_PASSWORD_FILE"));
+    assert!(!js.contains("process.env.MONGO_INITDB_ROOT_PASSWORD)"));
+    // mongosh writes its logs under HOME=/tmp, an emptyDir with the read-only root filesystem.
+    assert!(cmd[2].contains("HOME=/tmp mongosh"));
+    let tmp_volume = main["volumeMounts"]
+        .as_array()
         .unwrap()
-        .to_string();
-    assert!(
-        sidecar["volumeMounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["mountPath"] == home.as_str())
-            || home == "/tmp",
-        "HOME {home} is not writable"
-    );
-    assert_eq!(sidecar["image"], main["image"]);
+        .iter()
+        .find(|m| m["mountPath"] == "/tmp")
+        .expect("/tmp is mounted")["name"]
+        .clone();
+    assert!(pod(&items)["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["name"] == tmp_volume && v["emptyDir"].is_object()));
+    assert_eq!(main["securityContext"]["readOnlyRootFilesystem"], true);
     assert_eq!(pod(&items)["initContainers"][0]["image"], main["image"]);
+    // Nothing is suppressed for this preset.
+    let doc: Value = serde_saphyr::from_str(&preset_text()).unwrap();
+    assert!(doc.get("lintIgnore").is_none());
 }
 
+fn real_program(name: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("no {name} on PATH"))
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Ordinal 0 runs mongod in the background, retries rs-init.js until it succeeds, then waits
+/// for mongod; SIGTERM reaches mongod and the container exits with mongod's status. The
+/// other ordinals exec mongod and never initiate.
 #[test]
-fn the_sidecar_retries_on_ordinal_zero_and_idles_elsewhere() {
+fn ordinal_zero_initiates_the_replica_set_while_mongod_runs() {
     let items = render_default();
-    let sidecar = container(&items, "rs-init");
-    let cmd = strings(&sidecar["command"]);
-    assert_eq!(&cmd[..2], &["sh", "-c"]);
-    let mount = mount_path(sidecar, "config");
+    let main = container(&items, "mongodb");
+    let cmd = strings(&main["command"]);
+    assert_eq!(&cmd[..2], &["bash", "-c"]);
+    let mount = mount_path(main, "config");
     let ri = role_init(&items);
     let tmp = tempfile::tempdir().unwrap();
     let bin = tmp.path().join("bin");
+    let sleep = real_program("sleep");
+    // mongod: records its pid, then runs until SIGTERM and exits 7 (a status to pass on).
+    write_exe(
+        &bin,
+        "docker-entrypoint.sh",
+        &format!(
+            "#!/bin/sh\necho \"$$ $*\" >> \"$LOG/mongod\"\ntrap 'echo TERM >> \"$LOG/mongod\"; exit 7' TERM\n[ -n \"$FAKE_EXIT\" ] && exit \"$FAKE_EXIT\"\nwhile :; do {} 0.02; done\n",
+            sleep.display()
+        ),
+    );
     // mongosh fails twice (say, the root user is not there yet), then succeeds.
     write_exe(
         &bin,
         "mongosh",
-        "#!/bin/sh\necho \"$*\" >> \"$LOG/mongosh\"\nn=$(wc -l < \"$LOG/mongosh\")\n[ \"$n\" -ge 3 ]\n",
+        "#!/bin/sh\necho \"HOME=$HOME $*\" >> \"$LOG/mongosh\"\nn=$(wc -l < \"$LOG/mongosh\")\n[ \"$n\" -ge 3 ]\n",
     );
     write_exe(&bin, "sleep", "#!/bin/sh\necho \"$*\" >> \"$LOG/sleep\"\n");
-    for (pod_name, initiates) in [
-        ("mongodb-0", true),
-        ("mongodb-1", false),
-        ("mongodb-4", false),
-    ] {
+    let runs = std::cell::Cell::new(0);
+    let start = |pod_name: &str, fake_exit: Option<&str>| {
         let run = run_role_init(&ri, tmp.path(), pod_name, "mongodb", "ns");
-        let log = tmp.path().join(format!("log-{pod_name}"));
+        runs.set(runs.get() + 1);
+        let log = tmp.path().join(format!("log-{}-{pod_name}", runs.get()));
         fs::create_dir_all(&log).unwrap();
         let script = cmd[2].replace(
             &format!("{mount}/"),
             &format!("{}/", run.config_dir.display()),
         );
-        let out = std::process::Command::new("sh")
+        let mut command = std::process::Command::new("bash");
+        command
             .env_clear()
             .env("PATH", path_with(&bin))
             .env("LOG", &log)
             .arg("-c")
-            .arg(&script)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let read = |f: &str| fs::read_to_string(log.join(f)).unwrap_or_default();
-        if initiates {
-            let js = run.config_dir.join("rs-init.js");
-            assert_eq!(
-                read("mongosh"),
-                format!("--quiet --norc {}\n", js.display()).repeat(3)
-            );
-            assert_eq!(read("sleep"), "5\n5\ninfinity\n");
-        } else {
-            assert_eq!(read("mongosh"), "", "{pod_name} must not initiate");
-            assert_eq!(read("sleep"), "infinity\n");
+            .arg(&script);
+        if let Some(code) = fake_exit {
+            command.env("FAKE_EXIT", code);
         }
+        (command.spawn().unwrap(), log, run)
+    };
+    let read = |log: &Path, f: &str| fs::read_to_string(log.join(f)).unwrap_or_default();
+
+    // Ordinal 0.
+    let (mut child, log, run) = start("mongodb-0", None);
+    wait_for("the third mongosh run", || {
+        read(&log, "mongosh").lines().count() >= 3
+    });
+    wait_for("mongod to start", || !read(&log, "mongod").is_empty());
+    let js = run.config_dir.join("rs-init.js");
+    assert_eq!(
+        read(&log, "mongosh"),
+        format!("HOME=/tmp --quiet --norc {}\n", js.display()).repeat(3)
+    );
+    assert_eq!(read(&log, "sleep"), "5\n5\n");
+    let mongod = read(&log, "mongod");
+    let (mongod_pid, args) = mongod.trim().split_once(' ').unwrap();
+    assert_eq!(
+        args,
+        format!(
+            "mongod --replSet rs0 --bind_ip_all --keyFile {}/keyfile",
+            run.config_dir.display()
+        )
+    );
+    assert_ne!(
+        mongod_pid,
+        child.id().to_string(),
+        "mongod runs beside the shell"
+    );
+    // Initiated: the shell now only waits for mongod.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the shell exited early"
+    );
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(7), "mongod's exit status");
+    assert!(
+        read(&log, "mongod").ends_with("TERM\n"),
+        "{}",
+        read(&log, "mongod")
+    );
+    assert_eq!(read(&log, "mongosh").lines().count(), 3);
+
+    // A mongod that stops before the set is initiated ends the container with its status
+    // (the kubelet restarts it), instead of retrying against nothing.
+    let (mut child, log, _) = start("mongodb-0", Some("3"));
+    wait_for("the shell to exit", || child.try_wait().unwrap().is_some());
+    assert_eq!(child.wait().unwrap().code(), Some(3));
+    assert!(
+        read(&log, "mongosh").lines().count() <= 1,
+        "{}",
+        read(&log, "mongosh")
+    );
+
+    // The other ordinals exec mongod (it is the container's process) and never initiate.
+    for pod_name in ["mongodb-1", "mongodb-4"] {
+        let (mut child, log, _) = start(pod_name, None);
+        wait_for("mongod to start", || !read(&log, "mongod").is_empty());
+        let mongod = read(&log, "mongod");
+        let (pid, _) = mongod.trim().split_once(' ').unwrap();
+        assert_eq!(pid, child.id().to_string(), "{pod_name}: exec");
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(7));
+        assert_eq!(read(&log, "mongosh"), "", "{pod_name} must not initiate");
+        assert_eq!(read(&log, "sleep"), "", "{pod_name}");
     }
 }
 
@@ -717,12 +859,16 @@ fn a_user_profile_built_on_the_preset_gets_its_own_replica_set() {
     let claim = &sts["spec"]["volumeClaimTemplates"][0]["spec"];
     assert_eq!(claim["storageClassName"], "fast");
     assert_eq!(claim["resources"]["requests"]["storage"], "5Gi");
-    // The raw containers' Secret references follow the user's name.
+    // The Secret volume follows the user's name.
     assert_eq!(one(&items, "Secret")["metadata"]["name"], "docs");
-    let sidecar = container(&items, "rs-init");
+    let main = container(&items, "docs");
     assert_eq!(
-        env_of(sidecar, "MONGO_INITDB_ROOT_PASSWORD").unwrap()["valueFrom"]["secretKeyRef"]["name"],
-        "docs"
+        secret_behind(
+            &items,
+            main,
+            env_literal(main, "MONGO_INITDB_ROOT_PASSWORD_FILE")
+        ),
+        ("docs".to_string(), "password".to_string())
     );
     let ri = role_init(&items);
     let tmp = tempfile::tempdir().unwrap();

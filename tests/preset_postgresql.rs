@@ -121,6 +121,48 @@ fn mount_path<'a>(c: &'a Value, volume: &str) -> &'a str {
         .unwrap()
 }
 
+/// The Secret key behind a `*_FILE` path of container `c`: the path lies under one of its
+/// read-only mounts, of a Secret volume whose item at the rest of the path names the key.
+/// Returns (Secret name, key).
+fn secret_behind(items: &[Value], c: &Value, path: &str) -> (String, String) {
+    let (mount, rest) = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| {
+            let at = m["mountPath"].as_str().unwrap();
+            let rest = path.strip_prefix(&format!("{at}/"))?;
+            Some((m, rest.to_string()))
+        })
+        .unwrap_or_else(|| panic!("{path} is under no mount of {}", c["name"]));
+    assert_eq!(mount["readOnly"], true);
+    let volume = pod_spec(items)["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .unwrap();
+    let secret = &volume["secret"];
+    let item = secret["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == rest.as_str())
+        .unwrap_or_else(|| panic!("volume {} has no item at {rest}", volume["name"]));
+    (
+        secret["secretName"].as_str().unwrap().to_string(),
+        item["key"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Writes `content` to a file standing in for a mounted Secret key; returns its path.
+fn secret_file(dir: &Path, name: &str, content: &str) -> PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let path = dir.join(name);
+    fs::write(&path, content).unwrap();
+    path
+}
+
 fn sh_script(c: &Value) -> String {
     let command = strings(&c["command"]);
     assert_eq!(command.len(), 3, "{command:?}");
@@ -411,10 +453,18 @@ fn run_clone(items: &[Value], tmp: &Path, config_dir: &Path, pod: &str, uid: u32
     fake_tools(&bin);
     let calls = tmp.join(format!("calls-{pod}"));
     let _ = fs::remove_file(&calls);
+    // The replication password is a file of the Secret volume, named by the container's env.
     assert_eq!(
-        env_entry(c, "POSTGRES_REPLICATION_PASSWORD")["valueFrom"]["secretKeyRef"],
-        json!({"name": find(items, "Secret")["metadata"]["name"], "key": "replication-password"})
+        secret_behind(items, c, env_value(c, "POSTGRES_REPLICATION_PASSWORD_FILE")),
+        (
+            find(items, "Secret")["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            "replication-password".to_string()
+        )
     );
+    let pw_file = secret_file(&tmp.join("secrets"), "replication-password", REPL_PASSWORD);
     let out = std::process::Command::new("sh")
         .env_clear()
         .env(
@@ -434,7 +484,7 @@ fn run_clone(items: &[Value], tmp: &Path, config_dir: &Path, pod: &str, uid: u32
         )
         .env("PGDATA", &pgdata)
         .env("PGPASSFILE", &passfile)
-        .env("POSTGRES_REPLICATION_PASSWORD", REPL_PASSWORD)
+        .env("POSTGRES_REPLICATION_PASSWORD_FILE", &pw_file)
         .arg("-c")
         .arg(sh_script(c))
         .output()
@@ -579,13 +629,19 @@ fn the_primary_creates_the_replication_role_on_first_start() {
     // No default mode: not executable, so the entrypoint sources it and docker_process_sql exists.
     assert!(initdb["configMap"].get("defaultMode").is_none());
 
-    // Source it with a docker_process_sql that records its arguments and input.
+    // Source it with a docker_process_sql that records its arguments and input; the password
+    // file stands in for the Secret volume.
     let tmp = tempfile::tempdir().unwrap();
     fs::write(tmp.path().join("init.sh"), script).unwrap();
+    let pw_file = secret_file(
+        &tmp.path().join("secrets"),
+        "replication-password",
+        REPL_PASSWORD,
+    );
     let out = std::process::Command::new("sh")
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("POSTGRES_REPLICATION_PASSWORD", REPL_PASSWORD)
+        .env("POSTGRES_REPLICATION_PASSWORD_FILE", &pw_file)
         .current_dir(tmp.path())
         .arg("-c")
         .arg("docker_process_sql() { printf '%s\\n' \"$@\" > args; cat > sql; }; . ./init.sh")
@@ -605,14 +661,31 @@ fn the_primary_creates_the_replication_role_on_first_start() {
         fs::read_to_string(tmp.path().join("sql")).unwrap(),
         "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD :'pw';\n"
     );
-    assert_eq!(
-        env_entry(c, "POSTGRES_REPLICATION_PASSWORD")["valueFrom"]["secretKeyRef"],
-        json!({"name": "postgresql", "key": "replication-password"})
-    );
-    assert_eq!(
-        env_entry(c, "POSTGRES_PASSWORD")["valueFrom"]["secretKeyRef"],
-        json!({"name": "postgresql", "key": "password"})
-    );
+    // The image's entrypoint reads the superuser's password from POSTGRES_PASSWORD_FILE; the
+    // initdb script the replication password from its own file. Both are keys of the Secret,
+    // mounted as files: no container takes a Secret through its environment.
+    for (var, key) in [
+        ("POSTGRES_PASSWORD_FILE", "password"),
+        ("POSTGRES_REPLICATION_PASSWORD_FILE", "replication-password"),
+    ] {
+        assert_eq!(
+            secret_behind(&items, c, env_value(c, var)),
+            ("postgresql".to_string(), key.to_string()),
+            "{var}"
+        );
+    }
+    let pod = pod_spec(&items);
+    for any in pod["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(pod["initContainers"].as_array().unwrap())
+    {
+        for e in any["env"].as_array().into_iter().flatten() {
+            assert!(e["valueFrom"].get("secretKeyRef").is_none(), "{e}");
+        }
+        assert!(any.get("envFrom").is_none());
+    }
     let secret = find(&items, "Secret");
     let keys: Vec<&String> = secret["data"].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["password", "replication-password"]);
@@ -805,7 +878,12 @@ fn used_as_a_preset_everything_follows_the_users_name() {
     let clone = init_container(&items, "clone-primary");
     assert_eq!(env_value(clone, "PRIMARY_HOST"), "orders-0.orders");
     assert_eq!(
-        env_entry(clone, "POSTGRES_REPLICATION_PASSWORD")["valueFrom"]["secretKeyRef"]["name"],
+        secret_behind(
+            &items,
+            clone,
+            env_value(clone, "POSTGRES_REPLICATION_PASSWORD_FILE")
+        )
+        .0,
         "orders"
     );
     let initdb = pod_spec(&items)["volumes"]

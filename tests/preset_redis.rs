@@ -1,8 +1,9 @@
 //! The `redis` preset (profiles/redis.yaml): the master at ordinal 0, every other ordinal a
 //! replica of `<name>-0.<headless>`, AOF on, one password for clients and replication.
 //!
-//! The role init script and the probe scripts are run for real under `sh` (the probes with a
-//! stand-in `redis-cli`), so the test checks the files and decisions a pod would get.
+//! The role init script, the start command and the probe scripts are run for real under `sh`
+//! (with a stand-in entrypoint and `redis-cli`, and the password in a file as the Secret volume
+//! gives it), so the test checks the files and decisions a pod would get.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -269,37 +270,231 @@ fn redis_conf_includes_the_role_file_last_and_turns_aof_on() {
     );
 }
 
+/// A password with the characters Redis's config syntax and the shell treat specially.
+const TRICKY_PASSWORD: &str = "p\"a\\ss w$rd`x'y";
+
+/// The Secret key behind a `*_FILE` path of container `c`: the path lies under one of its
+/// mounts, of a Secret volume whose item at the rest of the path names the key. Returns
+/// (Secret name, key).
+fn secret_behind(items: &[Value], c: &Value, path: &str) -> (String, String) {
+    let pod = pod_spec(items);
+    let (mount, rest) = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| {
+            let at = m["mountPath"].as_str().unwrap();
+            let rest = path.strip_prefix(&format!("{at}/"))?;
+            Some((m, rest.to_string()))
+        })
+        .unwrap_or_else(|| panic!("{path} is under no mount of {}", c["name"]));
+    assert_eq!(mount["readOnly"], true);
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .unwrap();
+    let secret = &volume["secret"];
+    let item = secret["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == rest.as_str())
+        .unwrap_or_else(|| panic!("volume {} has no item at {rest}", volume["name"]));
+    (
+        secret["secretName"].as_str().unwrap().to_string(),
+        item["key"].as_str().unwrap().to_string(),
+    )
+}
+
+fn env_literal<'a>(c: &'a Value, name: &str) -> &'a str {
+    c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no env {name}"))["value"]
+        .as_str()
+        .unwrap()
+}
+
+/// The arguments of one Redis config line, unquoted as Redis's `sdssplitargs` does: double
+/// quotes with `\\`, `\"`, `\n`, `\r`, `\t`, `\b`, `\a` and `\xHH` escapes; single quotes with
+/// `\'` only.
+fn redis_args(line: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut chars = line.trim().chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let Some(&first) = chars.peek() else {
+            return args;
+        };
+        let mut arg = String::new();
+        if first == '"' || first == '\'' {
+            chars.next();
+            loop {
+                match chars.next().expect("unterminated quotes") {
+                    '\\' if first == '"' => match chars.next().unwrap() {
+                        'n' => arg.push('\n'),
+                        'r' => arg.push('\r'),
+                        't' => arg.push('\t'),
+                        'b' => arg.push('\u{8}'),
+                        'a' => arg.push('\u{7}'),
+                        'x' => {
+                            let hex: String = [chars.next().unwrap(), chars.next().unwrap()]
+                                .iter()
+                                .collect();
+                            arg.push(u8::from_str_radix(&hex, 16).unwrap() as char);
+                        }
+                        c => arg.push(c),
+                    },
+                    '\\' if chars.peek() == Some(&'\'') => arg.push(chars.next().unwrap()),
+                    c if c == first => break,
+                    c => arg.push(c),
+                }
+            }
+            assert!(
+                chars.peek().is_none_or(|c| c.is_whitespace()),
+                "closing quote must be followed by a space: {line}"
+            );
+        } else {
+            while let Some(c) = chars.peek().copied().filter(|c| !c.is_whitespace()) {
+                arg.push(c);
+                chars.next();
+            }
+        }
+        args.push(arg);
+    }
+}
+
 #[test]
-fn the_password_comes_from_the_secret_for_clients_replication_and_probes() {
+fn redis_args_unquotes_like_redis() {
+    assert_eq!(
+        redis_args(r#"requirepass "a\"b\\c d" 'e\'f' g"#),
+        ["requirepass", "a\"b\\c d", "e'f", "g"]
+    );
+    assert_eq!(redis_args(r#"x "\x41\n""#), ["x", "A\n"]);
+}
+
+/// What the start command handed the image's entrypoint: arguments, standard input and
+/// environment, recorded by a stand-in `docker-entrypoint.sh`.
+struct Start {
+    args: Vec<String>,
+    stdin: String,
+    env: String,
+}
+
+fn run_start(c: &Value, tmp: &Path, password: &str) -> Start {
+    let command = strings(&c["command"]);
+    assert_eq!(&command[..2], &["sh", "-c"]);
+    let bin = tmp.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let entrypoint = bin.join("docker-entrypoint.sh");
+    fs::write(
+        &entrypoint,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$OUT/args\"\ncat > \"$OUT/stdin\"\nenv > \"$OUT/env\"\n",
+    )
+    .unwrap();
+    let mut perm = fs::metadata(&entrypoint).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    fs::set_permissions(&entrypoint, perm).unwrap();
+    let pw_file = tmp.join("password");
+    fs::write(&pw_file, password).unwrap();
+    let out = std::process::Command::new("sh")
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("OUT", tmp)
+        .env("REDIS_PASSWORD_FILE", &pw_file)
+        .arg("-c")
+        .arg(&command[2])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |f: &str| fs::read_to_string(tmp.join(f)).unwrap();
+    Start {
+        args: read("args").lines().map(String::from).collect(),
+        stdin: read("stdin"),
+        env: read("env"),
+    }
+}
+
+#[test]
+fn the_password_comes_from_the_secret_as_a_file_for_clients_replication_and_probes() {
     let items = render_with(&profile_text(), None, None);
     let c = main_container(&items);
     let secret = find(&items, "Secret");
     assert!(secret["data"]["password"].is_string());
-    let args = strings(&c["args"]);
-    let ri = role_init(&items);
-    assert_eq!(
-        args[0], "redis-server",
-        "keeps the image's entrypoint (drops root)"
-    );
-    assert_eq!(args[1], format!("{}/redis.conf", ri.config_dir));
-    let flag = |f: &str| -> &str {
-        let i = args
-            .iter()
-            .position(|a| a == f)
-            .unwrap_or_else(|| panic!("no {f}"));
-        &args[i + 1]
-    };
-    assert_eq!(flag("--requirepass"), "$(REDIS_PASSWORD)");
-    assert_eq!(flag("--masterauth"), "$(REDIS_PASSWORD)");
-    let env = c["env"].as_array().unwrap();
-    for var in ["REDIS_PASSWORD", "REDISCLI_AUTH"] {
-        let e = env.iter().find(|e| e["name"] == var).unwrap();
-        assert_eq!(
-            e["valueFrom"]["secretKeyRef"],
-            json!({"name": secret["metadata"]["name"], "key": "password"}),
-            "{var}"
-        );
+    // No container takes a Secret through its environment.
+    let pod = pod_spec(&items);
+    for any in pod["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(pod["initContainers"].as_array().unwrap())
+    {
+        for e in any["env"].as_array().into_iter().flatten() {
+            assert!(e["valueFrom"].get("secretKeyRef").is_none(), "{e}");
+        }
+        assert!(any.get("envFrom").is_none());
     }
+    // REDIS_PASSWORD_FILE is the Secret's `password` key, mounted read-only.
+    let path = env_literal(c, "REDIS_PASSWORD_FILE");
+    assert_eq!(
+        secret_behind(&items, c, path),
+        (
+            secret["metadata"]["name"].as_str().unwrap().to_string(),
+            "password".to_string()
+        )
+    );
+
+    // The start command keeps the image's entrypoint (drops root) and hands redis-server the
+    // password on its standard input only: not as an argument, not in the environment.
+    let ri = role_init(&items);
+    let tmp = tempfile::tempdir().unwrap();
+    let start = run_start(c, tmp.path(), TRICKY_PASSWORD);
+    assert_eq!(
+        start.args,
+        [
+            "redis-server".to_string(),
+            format!("{}/redis.conf", ri.config_dir),
+            "-".to_string()
+        ]
+    );
+    let config: Vec<Vec<String>> = start
+        .stdin
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(redis_args)
+        .collect();
+    assert_eq!(
+        config,
+        [
+            vec!["requirepass".to_string(), TRICKY_PASSWORD.to_string()],
+            vec!["masterauth".to_string(), TRICKY_PASSWORD.to_string()],
+        ]
+    );
+    assert!(!start.env.contains("w$rd"), "{}", start.env);
+    // A missing password file stops the start instead of running without a password.
+    let out = std::process::Command::new("sh")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("REDIS_PASSWORD_FILE", tmp.path().join("missing"))
+        .arg("-c")
+        .arg(&strings(&c["command"])[2])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+
     // The ConfigMap (readable by anyone who can read config) holds no password.
     let cm = find(&items, "ConfigMap");
     for (k, v) in cm["data"].as_object().unwrap() {
@@ -313,21 +508,26 @@ fn the_password_comes_from_the_secret_for_clients_replication_and_probes() {
 }
 
 /// Runs a probe's `sh -c` script with a stand-in `redis-cli` that answers PING with `ping`
-/// and INFO with `info` (CRLF line ends, as Redis sends them); returns whether it passed.
-fn probe_passes(probe: &Value, ping: &str, info: &str, tmp: &Path) -> bool {
-    let command = strings(&probe["exec"]["command"]);
+/// and INFO with `info` (CRLF line ends, as Redis sends them) when it gets the password in
+/// REDISCLI_AUTH, as the real one does; returns whether it passed.
+fn probe_passes(c: &Value, probe: &str, ping: &str, info: &str, tmp: &Path) -> bool {
+    let command = strings(&c[probe]["exec"]["command"]);
     assert_eq!(&command[..2], &["sh", "-c"]);
     let bin = tmp.join("bin");
     fs::create_dir_all(&bin).unwrap();
     let cli = bin.join("redis-cli");
     fs::write(
         &cli,
-        "#!/bin/sh\n[ -n \"$REDISCLI_AUTH\" ] || { echo 'NOAUTH Authentication required.'; exit 0; }\ncase \"$*\" in\n  *ping*) printf '%s\\n' \"$FAKE_PING\" ;;\n  *info*) printf '%s' \"$FAKE_INFO\" ;;\n  *) exit 1 ;;\nesac\n",
+        "#!/bin/sh\n[ \"$REDISCLI_AUTH\" = \"$FAKE_PASSWORD\" ] || { echo 'NOAUTH Authentication required.'; exit 0; }\ncase \"$*\" in\n  *ping*) printf '%s\\n' \"$FAKE_PING\" ;;\n  *info*) printf '%s' \"$FAKE_INFO\" ;;\n  *) exit 1 ;;\nesac\n",
     )
     .unwrap();
     let mut perm = fs::metadata(&cli).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
     fs::set_permissions(&cli, perm).unwrap();
+    // The probe runs with the container's environment: REDIS_PASSWORD_FILE names the file.
+    let pw_file = tmp.join("password");
+    fs::write(&pw_file, TRICKY_PASSWORD).unwrap();
+    assert!(env_literal(c, "REDIS_PASSWORD_FILE").starts_with('/'));
     let path = format!(
         "{}:{}",
         bin.display(),
@@ -336,7 +536,8 @@ fn probe_passes(probe: &Value, ping: &str, info: &str, tmp: &Path) -> bool {
     let out = std::process::Command::new("sh")
         .env_clear()
         .env("PATH", path)
-        .env("REDISCLI_AUTH", "pw")
+        .env("REDIS_PASSWORD_FILE", &pw_file)
+        .env("FAKE_PASSWORD", TRICKY_PASSWORD)
         .env("FAKE_PING", ping)
         .env("FAKE_INFO", info)
         .arg("-c")
@@ -350,8 +551,7 @@ fn probe_passes(probe: &Value, ping: &str, info: &str, tmp: &Path) -> bool {
 fn probes_tell_a_synced_server_from_a_loading_or_unsynced_one() {
     let items = render_with(&profile_text(), None, None);
     let c = main_container(&items);
-    let (ready, live) = (&c["readinessProbe"], &c["livenessProbe"]);
-    assert_ne!(ready, live);
+    assert_ne!(c["readinessProbe"], c["livenessProbe"]);
     let tmp = tempfile::tempdir().unwrap();
     let master = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n";
     let synced =
@@ -370,12 +570,12 @@ fn probes_tell_a_synced_server_from_a_loading_or_unsynced_one() {
     ];
     for (ping, info, want_ready, want_alive) in cases {
         assert_eq!(
-            probe_passes(ready, ping, info, tmp.path()),
+            probe_passes(c, "readinessProbe", ping, info, tmp.path()),
             want_ready,
             "readiness with ping={ping:?} info={info:?}"
         );
         assert_eq!(
-            probe_passes(live, ping, info, tmp.path()),
+            probe_passes(c, "livenessProbe", ping, info, tmp.path()),
             want_alive,
             "liveness with ping={ping:?} info={info:?}"
         );
@@ -475,13 +675,10 @@ fn used_as_a_preset_the_replicas_follow_the_users_name() {
     assert_eq!(files["pod-role"], "replica\n");
     assert_eq!(replicaof(&files), ["cache-0.cache 6379"]);
     let c = main_container(&items);
-    let e = c["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == "REDIS_PASSWORD")
-        .unwrap();
-    assert_eq!(e["valueFrom"]["secretKeyRef"]["name"], "cache");
+    assert_eq!(
+        secret_behind(&items, c, env_literal(c, "REDIS_PASSWORD_FILE")),
+        ("cache".to_string(), "password".to_string())
+    );
     assert_eq!(
         pod_spec(&items)["affinity"]["podAntiAffinity"]
             ["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]

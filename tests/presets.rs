@@ -173,7 +173,7 @@ fn diff_paths(a: &Value, b: &Value, at: String, out: &mut BTreeSet<String>) {
 fn overriding_a_preset_changes_exactly_what_was_overridden() {
     let base = render_text(MYSQL_BASE).unwrap();
     let over = render_text(&format!(
-        "{MYSQL_BASE}image: mysql:5.7.45\nroles:\n  - name: replica\n    files:\n      replica.cnf: |\n        [mysqld]\n        super-read-only\n        read-only\nenv:\n  MYSQL_PWD: plain\n"
+        "{MYSQL_BASE}image: mysql:5.7.45\nroles:\n  - name: replica\n    files:\n      replica.cnf: |\n        [mysqld]\n        super-read-only\n        read-only\nenv:\n  MYSQL_ROOT_PASSWORD_FILE: /run/secrets/other/password\n"
     ))
     .unwrap();
     assert_eq!(base.len(), over.len());
@@ -197,8 +197,7 @@ fn overriding_a_preset_changes_exactly_what_was_overridden() {
         "StatefulSet:orders/spec/template/spec/containers/0/image",
         // The role init container runs in the app image unless roleInit.image is set.
         "StatefulSet:orders/spec/template/spec/initContainers/0/image",
-        "StatefulSet:orders/spec/template/spec/containers/0/env/1/value",
-        "StatefulSet:orders/spec/template/spec/containers/0/env/1/valueFrom",
+        "StatefulSet:orders/spec/template/spec/containers/0/env/0/value",
     ]
     .into_iter()
     .map(String::from)
@@ -355,4 +354,30 @@ fn node_set_errors_are_located() {
         ),
         "{e}"
     );
+}
+
+#[test]
+fn helper_containers_follow_the_users_image() {
+    for (preset, helper) in [
+        ("cassandra", "copy-config"),
+        ("postgresql", "clone-primary"),
+    ] {
+        let docs = render_text(&format!(
+            "apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: x\nimage: registry.example/{preset}:9.9\nsecret: {{data: {{password: {{value: a}}, replication-password: {{value: b}}}}}}\n"
+        ))
+        .unwrap();
+        let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
+        let init = sts["spec"]["template"]["spec"]["initContainers"]
+            .as_array()
+            .unwrap();
+        let c = init
+            .iter()
+            .find(|c| c["name"] == helper)
+            .unwrap_or_else(|| panic!("{preset}: no {helper}"));
+        assert_eq!(
+            c["image"],
+            format!("registry.example/{preset}:9.9"),
+            "{preset}"
+        );
+    }
 }

@@ -478,6 +478,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         cluster,
         sets: &sets,
         secret_name: &secret_ref_name,
+        image: &image,
     };
     let expand_name = |path: &str, text: &str, errs: &mut Errors| match name_vars.expand(text) {
         Ok(t) => t,
@@ -506,6 +507,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         cluster,
         sets: &sets,
         secret_name: &secret_ref_name,
+        image: &image,
     };
 
     // Config files and roles.
@@ -2112,6 +2114,7 @@ const TEXT_VARIABLES: &[&str] = &[
     "cluster",
     "sets",
     "secretName",
+    "image",
 ];
 const TEXT_FUNCTIONS: &[&str] = &["range", "dict"];
 
@@ -2128,6 +2131,8 @@ struct TemplateVars<'a> {
     sets: &'a IndexMap<String, crate::profile::SetSummary>,
     /// The Secret's name as references use it.
     secret_name: &'a str,
+    /// The app image, so a preset's helper containers follow a user's `image`.
+    image: &'a str,
 }
 
 impl TemplateVars<'_> {
@@ -2152,6 +2157,7 @@ impl TemplateVars<'_> {
         ctx.insert("clusterDomain", minijinja::Value::from(self.cluster_domain));
         ctx.insert("cluster", minijinja::Value::from(self.cluster));
         ctx.insert("secretName", minijinja::Value::from(self.secret_name));
+        ctx.insert("image", minijinja::Value::from(self.image));
         ctx.insert(
             "sets",
             minijinja::Value::from(minijinja::value::Serde(self.sets)),
@@ -2180,7 +2186,7 @@ impl TemplateVars<'_> {
         unknown.sort();
         if let Some(v) = unknown.first() {
             return Err(format!(
-                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}} and {{{{ secretName }}}}"
+                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}}, {{{{ secretName }}}} and {{{{ image }}}}"
             ));
         }
         if self.namespace.is_none() && tmpl.undeclared_variables(false).contains("namespace") {

@@ -1,0 +1,211 @@
+//! The `elasticsearch` preset (profiles/elasticsearch.yaml) on a read-only root filesystem and
+//! a high uid: each node set's config dir is an emptyDir filled from the image by the
+//! `copy-config` init container (Elasticsearch writes its keystore there), logs and temporary
+//! files go to emptyDirs, and the pod's groups include 0, which owns the image's files. The
+//! copy command is run for real under `sh` against temporary folders.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use serde_json::{json, Value};
+use sts_gen::{model, profile, render};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const ES_HOME: &str = "/usr/share/elasticsearch";
+
+fn preset_text() -> String {
+    fs::read_to_string(Path::new(ROOT).join("profiles/elasticsearch.yaml")).unwrap()
+}
+
+fn render(text: &str) -> Vec<Value> {
+    let loaded = profile::load_bytes(
+        "elasticsearch.yaml",
+        text.as_bytes(),
+        &Path::new(ROOT).join("profiles"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let renderer = render::Renderer::new(None).unwrap();
+    sts_gen::build(&loaded, &model::Options::default(), &renderer)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|d| d.value)
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// mountPath -> volume name.
+fn mounts(c: &Value) -> BTreeMap<String, String> {
+    c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mountPath"].as_str().unwrap().to_string(),
+                m["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_node_set_runs_read_only_as_a_high_uid_in_group_zero() {
+    let items = render(&preset_text());
+    let sets: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["kind"] == "StatefulSet")
+        .collect();
+    assert_eq!(sets.len(), 2);
+    for sts in sets {
+        let name = sts["metadata"]["name"].as_str().unwrap();
+        let pod = &sts["spec"]["template"]["spec"];
+        let sc = &pod["securityContext"];
+        assert!(sc["runAsUser"].as_i64().unwrap() >= 10000, "{name}: {sc}");
+        assert_eq!(sc["runAsNonRoot"], true, "{name}");
+        // The image's files belong to group 0 (config/ is mode 0660): fsGroup adds group 0 to
+        // every container's groups, and hands the volumes to it.
+        assert_eq!(sc["fsGroup"], 0, "{name}");
+        let containers = pod["containers"].as_array().unwrap();
+        assert_eq!(
+            containers.len(),
+            1,
+            "{name}: podTemplate merges into the main container"
+        );
+        let main = &containers[0];
+        assert_eq!(main["name"], name);
+        let inits = pod["initContainers"].as_array().unwrap();
+        assert_eq!(inits.len(), 1, "{name}");
+        let copy = &inits[0];
+        assert_eq!(copy["name"], "copy-config");
+        assert_eq!(
+            copy["image"], main["image"],
+            "{name}: the same image's config"
+        );
+        for c in [main, copy] {
+            assert_eq!(
+                c["securityContext"]["readOnlyRootFilesystem"], true,
+                "{name}"
+            );
+            assert!(c["securityContext"].get("runAsUser").is_none(), "{name}");
+        }
+        let volumes = pod["volumes"].as_array().unwrap();
+        let empty_dir = |volume: &str| {
+            volumes
+                .iter()
+                .any(|v| v["name"] == volume && v["emptyDir"] == json!({}))
+        };
+        let main_mounts = mounts(main);
+        // Where Elasticsearch writes: the data volume, and emptyDirs for the rest.
+        assert_eq!(main_mounts[&format!("{ES_HOME}/data")], "data", "{name}");
+        for path in [
+            format!("{ES_HOME}/config"),
+            format!("{ES_HOME}/logs"),
+            "/tmp".to_string(),
+        ] {
+            let volume = main_mounts
+                .get(&path)
+                .unwrap_or_else(|| panic!("{name}: nothing at {path}"));
+            assert!(empty_dir(volume), "{name}: {path} is not an emptyDir");
+        }
+        // copy-config sees the image's config dir and writes into the main container's.
+        let config_volume = &main_mounts[&format!("{ES_HOME}/config")];
+        let copy_mounts = mounts(copy);
+        assert!(!copy_mounts.contains_key(&format!("{ES_HOME}/config")));
+        let seed = copy_mounts
+            .iter()
+            .find(|(_, v)| *v == config_volume)
+            .map(|(k, _)| k.clone())
+            .expect("copy-config mounts the config volume");
+        assert_eq!(
+            strings(&copy["command"]),
+            ["sh", "-c", &format!("cp -a {ES_HOME}/config/. {seed}/")]
+        );
+    }
+    let doc: Value = serde_saphyr::from_str(&preset_text()).unwrap();
+    assert!(
+        doc.get("lintIgnore").is_none(),
+        "no lint rule is suppressed"
+    );
+}
+
+#[test]
+fn copy_config_copies_the_images_config_dir_with_its_modes() {
+    let items = render(&preset_text());
+    let sts = items.iter().find(|i| i["kind"] == "StatefulSet").unwrap();
+    let copy = &sts["spec"]["template"]["spec"]["initContainers"][0];
+    let command = strings(&copy["command"]);
+    let seed = mounts(copy)
+        .into_iter()
+        .find(|(p, _)| !p.starts_with("/tmp") && !p.starts_with(ES_HOME))
+        .unwrap()
+        .0;
+    let tmp = tempfile::tempdir().unwrap();
+    let image_config = tmp.path().join("config");
+    let empty_dir = tmp.path().join("seed");
+    fs::create_dir_all(image_config.join("jvm.options.d")).unwrap();
+    fs::create_dir_all(&empty_dir).unwrap();
+    fs::write(image_config.join("elasticsearch.yml"), "cluster.name: x\n").unwrap();
+    fs::write(image_config.join("jvm.options"), "-Xss1m\n").unwrap();
+    fs::set_permissions(
+        image_config.join("elasticsearch.yml"),
+        fs::Permissions::from_mode(0o660),
+    )
+    .unwrap();
+    let script = command[2]
+        .replace(
+            &format!("{ES_HOME}/config/"),
+            &format!("{}/", image_config.display()),
+        )
+        .replace(&format!("{seed}/"), &format!("{}/", empty_dir.display()));
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(empty_dir.join("elasticsearch.yml")).unwrap(),
+        "cluster.name: x\n"
+    );
+    assert_eq!(
+        fs::read_to_string(empty_dir.join("jvm.options")).unwrap(),
+        "-Xss1m\n"
+    );
+    assert!(empty_dir.join("jvm.options.d").is_dir());
+    let mode = fs::metadata(empty_dir.join("elasticsearch.yml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o660);
+}
+
+#[test]
+fn a_user_profile_on_the_preset_keeps_the_wiring_in_every_set() {
+    let user = "apiVersion: sts-gen/v1\nkind: Profile\npreset: elasticsearch\nname: logs\nnodeSets:\n  - {name: masters, replicas: 5}\n";
+    let items = render(user);
+    for set in ["logs-masters", "logs-data"] {
+        let sts = items
+            .iter()
+            .find(|i| i["kind"] == "StatefulSet" && i["metadata"]["name"] == set)
+            .unwrap_or_else(|| panic!("no {set}"));
+        let pod = &sts["spec"]["template"]["spec"];
+        let main = &pod["containers"][0];
+        assert_eq!(main["name"], set);
+        assert_eq!(mounts(main)[&format!("{ES_HOME}/config")], "es-config");
+        assert_eq!(pod["initContainers"][0]["name"], "copy-config");
+        assert_eq!(pod["securityContext"]["fsGroup"], 0);
+    }
+}

@@ -1,0 +1,344 @@
+//! The `mysql` preset (profiles/mysql.yaml): the root password reaches mysqld's first start, the
+//! readiness probe and the xtrabackup sidecar as a file of the mounted Secret, never through
+//! the environment of the pod spec. The probe and the sidecar script are run for real under
+//! `sh`/`bash` with stand-ins for `mysql`, `ncat` and `xtrabackup` and the password in a
+//! temporary file, as the Secret volume gives it.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sts_gen::{model, profile, render};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// A password with the characters the shell and SQL treat specially.
+const PASSWORD: &str = "p\"a\\ss w$rd`x'y";
+
+fn render_profile(name: &str) -> Vec<Value> {
+    let text = fs::read_to_string(Path::new(ROOT).join("profiles/mysql.yaml"))
+        .unwrap()
+        .replace("{fromEnv: MYSQL_ROOT_PASSWORD}", "{value: test-password}")
+        .replace("\nname: mysql\n", &format!("\nname: {name}\n"));
+    let loaded = profile::load_bytes(
+        "mysql.yaml",
+        text.as_bytes(),
+        &Path::new(ROOT).join("profiles"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let renderer = render::Renderer::new(None).unwrap();
+    sts_gen::build(&loaded, &model::Options::default(), &renderer)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|d| d.value)
+        .collect()
+}
+
+fn one<'a>(items: &'a [Value], kind: &str) -> &'a Value {
+    let found: Vec<_> = items.iter().filter(|i| i["kind"] == kind).collect();
+    assert_eq!(found.len(), 1, "expected one {kind}");
+    found[0]
+}
+
+fn pod(items: &[Value]) -> &Value {
+    &one(items, "StatefulSet")["spec"]["template"]["spec"]
+}
+
+fn container<'a>(items: &'a [Value], name: &str) -> &'a Value {
+    pod(items)["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no container {name}"))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn env_literal<'a>(c: &'a Value, name: &str) -> &'a str {
+    c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{} has no env {name}", c["name"]))["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("env {name} is not a literal"))
+}
+
+fn mount_path(c: &Value, volume: &str) -> String {
+    c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == volume)
+        .unwrap_or_else(|| panic!("{} does not mount {volume}", c["name"]))["mountPath"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The Secret key behind a `*_FILE` path of container `c`: the path lies under one of its
+/// read-only mounts, of a Secret volume whose item at the rest of the path names the key.
+/// Returns (Secret name, key).
+fn secret_behind(items: &[Value], c: &Value, path: &str) -> (String, String) {
+    let (mount, rest) = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| {
+            let at = m["mountPath"].as_str().unwrap();
+            let rest = path.strip_prefix(&format!("{at}/"))?;
+            Some((m, rest.to_string()))
+        })
+        .unwrap_or_else(|| panic!("{path} is under no mount of {}", c["name"]));
+    assert_eq!(mount["readOnly"], true);
+    let volume = pod(items)["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .unwrap();
+    let secret = &volume["secret"];
+    let item = secret["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == rest.as_str())
+        .unwrap_or_else(|| panic!("volume {} has no item at {rest}", volume["name"]));
+    (
+        secret["secretName"].as_str().unwrap().to_string(),
+        item["key"].as_str().unwrap().to_string(),
+    )
+}
+
+fn write_exe(dir: &Path, name: &str, body: &str) {
+    fs::create_dir_all(dir).unwrap();
+    let path = dir.join(name);
+    fs::write(&path, body).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn path_with(bin: &Path) -> String {
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+}
+
+fn password_file(tmp: &Path) -> PathBuf {
+    let path = tmp.join("secret-password");
+    fs::write(&path, PASSWORD).unwrap();
+    path
+}
+
+#[test]
+fn the_root_password_is_a_file_of_the_secret_in_every_container() {
+    let items = render_profile("shop");
+    let secret = one(&items, "Secret");
+    let secret_name = secret["metadata"]["name"].as_str().unwrap().to_string();
+    // No container takes a Secret through its environment.
+    let pod = pod(&items);
+    for c in pod["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(pod["initContainers"].as_array().unwrap())
+    {
+        for e in c["env"].as_array().into_iter().flatten() {
+            assert!(e["valueFrom"].get("secretKeyRef").is_none(), "{e}");
+        }
+        assert!(c.get("envFrom").is_none());
+    }
+    // mysqld's first start (the image's entrypoint reads MYSQL_ROOT_PASSWORD_FILE) and the
+    // sidecar read the Secret's `password` key.
+    let main = container(&items, "shop");
+    assert!(
+        main.get("command").is_none() && main.get("args").is_none(),
+        "the image's entrypoint starts mysqld"
+    );
+    for c in [main, container(&items, "xtrabackup")] {
+        assert_eq!(
+            secret_behind(&items, c, env_literal(c, "MYSQL_ROOT_PASSWORD_FILE")),
+            (secret_name.clone(), "password".to_string()),
+            "{}",
+            c["name"]
+        );
+    }
+    assert!(secret["data"]["password"].is_string());
+}
+
+#[test]
+fn readiness_logs_in_as_root_with_the_password_from_the_file() {
+    let items = render_profile("mysql");
+    let main = container(&items, "mysql");
+    let probe = strings(&main["readinessProbe"]["exec"]["command"]);
+    assert_eq!(&probe[..2], &["sh", "-c"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    write_exe(
+        &bin,
+        "mysql",
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done > \"$OUT/args\"\nprintf '%s' \"$MYSQL_PWD\" > \"$OUT/pwd\"\nexit \"$FAKE_EXIT\"\n",
+    );
+    let run = |exit: &str| {
+        std::process::Command::new("sh")
+            .env_clear()
+            .env("PATH", path_with(&bin))
+            .env("OUT", tmp.path())
+            .env("FAKE_EXIT", exit)
+            .env("MYSQL_ROOT_PASSWORD_FILE", password_file(tmp.path()))
+            .arg("-c")
+            .arg(&probe[2])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(run("0"));
+    assert!(!run("1"), "the probe passes mysql's failure on");
+    // The pod's uid has no passwd entry, so the client's default user would not be root.
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("args")).unwrap(),
+        "[-h][127.0.0.1][-u][root][-e][SELECT 1]"
+    );
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("pwd")).unwrap(),
+        PASSWORD
+    );
+    // Liveness needs no password: mysqladmin ping exits 0 when the server answers at all.
+    assert_eq!(
+        strings(&main["livenessProbe"]["exec"]["command"]),
+        ["mysqladmin", "ping"]
+    );
+}
+
+/// What one run of the xtrabackup sidecar's script did.
+struct Sidecar {
+    ok: bool,
+    trace: String,
+    mysql_calls: String,
+    xtrabackup_args: String,
+}
+
+/// Runs the sidecar script with its data dir moved into `tmp/data`, stand-ins for `mysql`
+/// (logs its arguments), `ncat` (runs its `-c` command once) and `xtrabackup` (logs its
+/// arguments), and the password in a file.
+fn run_sidecar(items: &[Value], tmp: &Path, password: Option<PathBuf>) -> Sidecar {
+    let c = container(items, "xtrabackup");
+    let command = strings(&c["command"]);
+    assert_eq!(&command[..2], &["bash", "-c"]);
+    let data_mount = mount_path(c, "data");
+    let data = tmp.join("data");
+    let script = command[2].replace(&data_mount, &data.display().to_string());
+    let bin = tmp.join("bin");
+    write_exe(
+        &bin,
+        "mysql",
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> \"$OUT/mysql\"\necho >> \"$OUT/mysql\"\n",
+    );
+    write_exe(
+        &bin,
+        "ncat",
+        "#!/bin/sh\nfor a in \"$@\"; do last=\"$a\"; done\nexec sh -c \"$last\"\n",
+    );
+    write_exe(
+        &bin,
+        "xtrabackup",
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done > \"$OUT/xtrabackup\"\n",
+    );
+    let out = std::process::Command::new("bash")
+        .env_clear()
+        .env("PATH", path_with(&bin))
+        .env("OUT", tmp)
+        .env(
+            "MYSQL_ROOT_PASSWORD_FILE",
+            password.unwrap_or_else(|| password_file(tmp)),
+        )
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let read = |f: &str| fs::read_to_string(tmp.join(f)).unwrap_or_default();
+    Sidecar {
+        ok: out.status.success(),
+        trace: String::from_utf8_lossy(&out.stderr).into_owned(),
+        mysql_calls: read("mysql"),
+        xtrabackup_args: read("xtrabackup"),
+    }
+}
+
+#[test]
+fn the_sidecar_reads_the_password_from_the_file_and_never_traces_it() {
+    let items = render_profile("shop");
+    // A replica cloned from the primary: replication starts with the password in the statement.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("data")).unwrap();
+    fs::write(
+        tmp.path().join("data/xtrabackup_binlog_info"),
+        "mysql-bin.000003\t154\n",
+    )
+    .unwrap();
+    let run = run_sidecar(&items, tmp.path(), None);
+    assert!(run.ok, "{}", run.trace);
+    assert!(run.trace.contains("+ cd "), "tracing is on: {}", run.trace);
+    assert!(
+        !run.trace.contains("w$rd"),
+        "the password was traced:\n{}",
+        run.trace
+    );
+    let calls: Vec<&str> = run.mysql_calls.lines().collect();
+    assert_eq!(calls[0], "[-h][127.0.0.1][-u][root][-e][SELECT 1]");
+    let statement = calls[1];
+    // Escaped for a single-quoted SQL string: backslash doubled, quote doubled.
+    assert!(
+        statement.contains(r#"MASTER_PASSWORD='p"a\\ss w$rd`x''y'"#),
+        "{statement}"
+    );
+    assert!(
+        statement.contains("MASTER_HOST='shop-0.shop'"),
+        "{statement}"
+    );
+    assert!(
+        statement.contains("MASTER_LOG_FILE='mysql-bin.000003'"),
+        "{statement}"
+    );
+    // Peers' clones get a backup taken with the same password.
+    assert!(
+        run.xtrabackup_args
+            .ends_with(&format!("[--user=root][--password={PASSWORD}]")),
+        "{}",
+        run.xtrabackup_args
+    );
+
+    // The primary (nothing cloned): no replication to start, the backup server all the same.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("data")).unwrap();
+    let run = run_sidecar(&items, tmp.path(), None);
+    assert!(run.ok, "{}", run.trace);
+    assert_eq!(run.mysql_calls, "");
+    assert!(run
+        .xtrabackup_args
+        .ends_with(&format!("[--password={PASSWORD}]")));
+    assert!(!run.trace.contains("w$rd"));
+}
+
+#[test]
+fn a_missing_password_file_stops_the_sidecar() {
+    let items = render_profile("mysql");
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("data")).unwrap();
+    let run = run_sidecar(&items, tmp.path(), Some(tmp.path().join("missing")));
+    assert!(!run.ok);
+    assert_eq!(
+        run.xtrabackup_args, "",
+        "no backup server without the password"
+    );
+    assert!(
+        !run.trace.contains("+ cd "),
+        "it stops before anything else"
+    );
+}
