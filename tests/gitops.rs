@@ -784,20 +784,44 @@ fn schema_completions_and_man_page() {
     assert!(out.status.success());
     let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(schema["title"], "Profile");
-    assert_eq!(schema["additionalProperties"], false, "unknown keys are schema errors too");
-    let required: Vec<&str> = schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown keys are schema errors too"
+    );
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert_eq!(required, ["apiVersion", "kind", "name"]);
-    for field in ["replicas", "storage", "roles", "nodeSets", "preset", "secret", "services"] {
+    for field in [
+        "replicas", "storage", "roles", "nodeSets", "preset", "secret", "services",
+    ] {
         assert!(schema["properties"].get(field).is_some(), "{field}");
     }
-    for (shell, needle) in [("bash", "complete -F _sts__gen"), ("zsh", "#compdef sts-gen"), ("fish", "complete -c sts-gen")] {
+    for (shell, needle) in [
+        ("bash", "complete -F _sts__gen"),
+        ("zsh", "#compdef sts-gen"),
+        ("fish", "complete -c sts-gen"),
+    ] {
         let o = bin(d).args(["completions", shell]).output().unwrap();
         assert!(o.status.success());
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(text.contains(needle), "{shell}: {}", &text[..text.len().min(200)]);
-        assert!(text.contains("render") && text.contains("--set-string"), "{shell}");
+        assert!(
+            text.contains(needle),
+            "{shell}: {}",
+            &text[..text.len().min(200)]
+        );
+        assert!(
+            text.contains("render") && text.contains("--set-string"),
+            "{shell}"
+        );
     }
     let man = bin(d).arg("man").output().unwrap();
     let text = String::from_utf8_lossy(&man.stdout);
-    assert!(text.contains(".TH sts-gen 1") && text.contains("render"), "{text}");
+    assert!(
+        text.contains(".TH sts-gen 1") && text.contains("render"),
+        "{text}"
+    );
 }
