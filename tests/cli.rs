@@ -1,47 +1,25 @@
 //! End-to-end behaviour of the `sts-gen` binary: output order and format, flags, error
 //! reporting and exit codes, directory output, and template overrides.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use base64::Engine;
+use common::{find_on_path, parse_yaml_stream, run, run_ok, Run, ROOT};
 use serde_json::Value;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const MYSQL: &str = "profiles/mysql.yaml";
 const PASSWORD: &str = "cli-test-pw-7Qx";
 
 /// The binary, run from the repository root with the MySQL password set.
 fn sts() -> Command {
-    let mut c = Command::cargo_bin("sts-gen").unwrap();
-    c.current_dir(ROOT)
-        .env("MYSQL_ROOT_PASSWORD", PASSWORD)
-        .env_remove("STS_GEN_TEMPLATES");
+    let mut c = common::sts_gen();
+    c.env("MYSQL_ROOT_PASSWORD", PASSWORD);
     c
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code().expect("exited normally"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn run_ok(cmd: &mut Command) -> Run {
-    let r = run(cmd);
-    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
-    assert_eq!(r.stderr, "");
-    r
 }
 
 /// Bad input: exit 2, nothing on stdout, every stderr line prefixed `error: `.
@@ -59,10 +37,6 @@ fn run_bad(cmd: &mut Command) -> Run {
         r.stderr
     );
     r
-}
-
-fn parse_yaml_stream(text: &str) -> Vec<Value> {
-    serde_saphyr::from_str_multiple::<Value, Vec<Value>>(text).unwrap()
 }
 
 fn render_mysql(extra: &[&str]) -> String {
@@ -497,15 +471,10 @@ fn kubectl_kustomize_sees_the_same_objects() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     assert_eq!(render_dir(&dir, &[]).code, 0);
-    let out = std::process::Command::new(kubectl)
-        .arg("kustomize")
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kubectl kustomize failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::output_ok(
+        std::process::Command::new(kubectl)
+            .arg("kustomize")
+            .arg(&dir),
     );
     let key = |d: &Value| format!("{}/{}", d["kind"].as_str().unwrap(), name(d));
     let mut from_kustomize = parse_yaml_stream(&String::from_utf8(out.stdout).unwrap());
@@ -513,12 +482,6 @@ fn kubectl_kustomize_sees_the_same_objects() {
     from_kustomize.sort_by_key(key);
     from_stdout.sort_by_key(key);
     assert_eq!(from_kustomize, from_stdout);
-}
-
-fn find_on_path(bin: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|p| p.join(bin))
-        .find(|p| p.is_file())
 }
 
 // ---------------------------------------------------------------------------------------

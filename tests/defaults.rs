@@ -3,10 +3,13 @@
 //! limits, anti-affinity and topology spread, the NetworkPolicy, the PDB and the
 //! ServiceAccount; and that each default can be switched in the profile.
 
+mod common;
+
 use std::path::Path;
 
+use common::{container_in, first, pod};
 use serde_json::{json, Value};
-use sts_gen::{model, profile, render};
+use sts_gen::model;
 
 const BASE: &str = "apiVersion: sts-gen/v1
 kind: Profile
@@ -20,38 +23,25 @@ storage: {size: 1Gi, mountPath: /var/lib/app}
 ";
 
 fn build(text: &str) -> Result<Vec<Value>, String> {
-    let loaded = profile::load_bytes("test.yaml", text.as_bytes(), Path::new("."))
-        .map_err(|e| e.to_string())?;
-    let renderer = render::Renderer::new(None).unwrap();
-    sts_gen::build(&loaded, &model::Options::default(), &renderer)
-        .map(|docs| docs.into_iter().map(|d| d.value).collect())
-        .map_err(|e| e.to_string())
+    common::try_render(
+        "test.yaml",
+        text,
+        Path::new("."),
+        &model::Options::default(),
+    )
 }
 
 fn render(extra: &str) -> Vec<Value> {
-    let text = format!("{BASE}{extra}");
-    build(&text).unwrap_or_else(|e| panic!("render failed: {e}\n--- profile:\n{text}"))
+    common::render(
+        "test.yaml",
+        &format!("{BASE}{extra}"),
+        Path::new("."),
+        &model::Options::default(),
+    )
 }
 
 fn error(extra: &str) -> String {
     build(&format!("{BASE}{extra}")).expect_err("the profile must be refused")
-}
-
-fn find<'a>(items: &'a [Value], kind: &str) -> Option<&'a Value> {
-    items.iter().find(|i| i["kind"] == kind)
-}
-
-fn pod(items: &[Value]) -> &Value {
-    &find(items, "StatefulSet").expect("a StatefulSet")["spec"]["template"]["spec"]
-}
-
-fn container<'a>(items: &'a [Value], list: &str, name: &str) -> &'a Value {
-    pod(items)[list]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no {list} {name}"))
 }
 
 fn restricted(read_only: bool) -> Value {
@@ -63,6 +53,7 @@ fn restricted(read_only: bool) -> Value {
     })
 }
 
+/// Container `c`'s mounts as (volume, mountPath), in order; none when it mounts nothing.
 fn mounts(c: &Value) -> Vec<(String, String)> {
     c["volumeMounts"]
         .as_array()
@@ -110,7 +101,7 @@ fn restricted_pod_and_container_security_contexts_by_default() {
         ("initContainers", "role-init"),
         ("containers", "exporter"),
     ] {
-        let c = container(&items, list, name);
+        let c = container_in(&items, list, name);
         assert_eq!(c["securityContext"], restricted(true), "{name}");
         assert!(
             mounts(c).contains(&("writable-tmp".into(), "/tmp".into())),
@@ -134,7 +125,7 @@ fn a_raw_containers_own_security_context_wins() {
     resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {cpu: 100m, memory: 16Mi}}
 ",
     );
-    let c = container(&items, "initContainers", "fix");
+    let c = container_in(&items, "initContainers", "fix");
     assert_eq!(
         c["securityContext"],
         json!({
@@ -176,7 +167,7 @@ fn security_context_false_renders_none() {
         ("initContainers", "role-init"),
         ("containers", "exporter"),
     ] {
-        let c = container(&items, list, name);
+        let c = container_in(&items, list, name);
         assert!(c.get("securityContext").is_none(), "{name}");
         assert!(
             !mounts(c).iter().any(|(n, _)| n.starts_with("writable-")),
@@ -208,7 +199,7 @@ fn writable_paths_are_empty_dirs_mounted_in_every_container() {
         );
         for c in ["app", "exporter"] {
             assert!(
-                mounts(container(&items, "containers", c)).contains(&(name.into(), path.into())),
+                mounts(container_in(&items, "containers", c)).contains(&(name.into(), path.into())),
                 "{c} {name}"
             );
         }
@@ -223,7 +214,7 @@ sidecars:
 ",
     );
     assert_eq!(
-        mounts(container(&items, "containers", "s")),
+        mounts(container_in(&items, "containers", "s")),
         [("scratch".to_string(), "/tmp".to_string())]
     );
 }
@@ -278,33 +269,33 @@ fn limits_are_derived_from_requests() {
         "resources: {{requests: {{cpu: 300m, memory: 1Gi}}}}\n{SIDECAR}"
     ));
     assert_eq!(
-        container(&items, "containers", "app")["resources"],
+        container_in(&items, "containers", "app")["resources"],
         json!({"limits": {"cpu": "1200m", "memory": "1Gi"}, "requests": {"cpu": "300m", "memory": "1Gi"}})
     );
     // At least one core.
     assert_eq!(
-        container(&items, "containers", "exporter")["resources"]["limits"],
+        container_in(&items, "containers", "exporter")["resources"]["limits"],
         json!({"cpu": "1", "memory": "32Mi"})
     );
     // Generated containers too.
     let items = render(ROLES);
     assert_eq!(
-        container(&items, "initContainers", "role-init")["resources"],
+        container_in(&items, "initContainers", "role-init")["resources"],
         json!({"limits": {"cpu": "1", "memory": "128Mi"}, "requests": {"cpu": "50m", "memory": "64Mi"}})
     );
     // Explicit limits are kept; `defaultLimits: false` derives nothing.
     let items = render("resources: {requests: {cpu: \"2\", memory: 1Gi}, limits: {cpu: \"3\"}}\n");
     assert_eq!(
-        container(&items, "containers", "app")["resources"]["limits"],
+        container_in(&items, "containers", "app")["resources"]["limits"],
         json!({"cpu": "3", "memory": "1Gi"})
     );
     let items = render(&format!(
         "defaultLimits: false\nresources: {{requests: {{cpu: 300m, memory: 1Gi}}}}\n{SIDECAR}"
     ));
-    assert!(container(&items, "containers", "app")["resources"]
+    assert!(container_in(&items, "containers", "app")["resources"]
         .get("limits")
         .is_none());
-    assert!(container(&items, "containers", "exporter")["resources"]
+    assert!(container_in(&items, "containers", "exporter")["resources"]
         .get("limits")
         .is_none());
 }
@@ -312,7 +303,7 @@ fn limits_are_derived_from_requests() {
 #[test]
 fn default_probes_differ_on_the_first_port() {
     let items = render("");
-    let app = container(&items, "containers", "app");
+    let app = container_in(&items, "containers", "app");
     assert_eq!(app["readinessProbe"]["tcpSocket"]["port"], "http");
     assert_eq!(app["livenessProbe"]["tcpSocket"]["port"], "http");
     assert_ne!(app["readinessProbe"], app["livenessProbe"]);
@@ -360,7 +351,7 @@ fn network_policy_admits_own_pods_and_clients() {
         "  - {name: http, port: 8080}\n  - {name: peer, port: 7000}\n  - {name: dns, port: 5353, protocol: UDP}\n",
     );
     let items = build(&format!("{text}{SIDECAR}")).unwrap();
-    let np = find(&items, "NetworkPolicy").expect("a NetworkPolicy by default");
+    let np = first(&items, "NetworkPolicy").expect("a NetworkPolicy by default");
     assert_eq!(np["metadata"]["name"], "app");
     assert_eq!(np["metadata"]["namespace"], "ns");
     let all_ports = json!([
@@ -387,7 +378,7 @@ fn network_policy_admits_own_pods_and_clients() {
         "{text}networkPolicy: {{from: [web, monitoring], clientPorts: [http]}}\n"
     ))
     .unwrap();
-    let np = find(&items, "NetworkPolicy").unwrap();
+    let np = first(&items, "NetworkPolicy").unwrap();
     assert_eq!(
         np["spec"]["ingress"][1],
         json!({
@@ -401,13 +392,13 @@ fn network_policy_admits_own_pods_and_clients() {
     );
     // A LoadBalancer read Service brings clients from anywhere.
     let items = render("services: {read: {type: LoadBalancer}}\n");
-    let np = find(&items, "NetworkPolicy").unwrap();
+    let np = first(&items, "NetworkPolicy").unwrap();
     assert_eq!(
         np["spec"]["ingress"][1],
         json!({"ports": [{"port": 8080, "protocol": "TCP"}]})
     );
     // Off.
-    assert!(find(&render("networkPolicy: false\n"), "NetworkPolicy").is_none());
+    assert!(first(&render("networkPolicy: false\n"), "NetworkPolicy").is_none());
     // Errors.
     let e = error("networkPolicy: {clientPorts: [htp]}\n");
     assert!(
@@ -434,10 +425,7 @@ nodeSets:
 ",
     )
     .unwrap();
-    let policies: Vec<&Value> = items
-        .iter()
-        .filter(|i| i["kind"] == "NetworkPolicy")
-        .collect();
+    let policies = common::all(&items, "NetworkPolicy");
     assert_eq!(policies.len(), 2);
     for (np, set) in policies.iter().zip(["masters", "data"]) {
         assert_eq!(np["metadata"]["name"], format!("es-{set}"));
@@ -457,12 +445,12 @@ nodeSets:
 #[test]
 fn pdb_and_service_account() {
     let items = render("");
-    let pdb = find(&items, "PodDisruptionBudget").unwrap();
+    let pdb = first(&items, "PodDisruptionBudget").unwrap();
     assert_eq!(pdb["spec"]["maxUnavailable"], 1);
     assert_eq!(pdb["spec"]["unhealthyPodEvictionPolicy"], "AlwaysAllow");
     let single = build(&BASE.replace("replicas: 3", "replicas: 1")).unwrap();
-    assert!(find(&single, "PodDisruptionBudget").is_none());
-    let sa = find(&items, "ServiceAccount").unwrap();
+    assert!(first(&single, "PodDisruptionBudget").is_none());
+    let sa = first(&items, "ServiceAccount").unwrap();
     assert_eq!(sa["automountServiceAccountToken"], false);
     assert_eq!(pod(&items)["automountServiceAccountToken"], false);
     assert_eq!(pod(&items)["serviceAccountName"], "app");
@@ -472,36 +460,27 @@ fn pdb_and_service_account() {
 
 #[test]
 fn every_bundled_profile_runs_restricted_with_requests_and_limits() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
-            continue;
-        }
+    for name in common::bundled_names() {
         // Secrets from the environment become literals, so no variable is needed.
-        let text = std::fs::read_to_string(&path).unwrap();
-        let text = regex_free_from_env(&text);
-        let loaded = profile::load_bytes("p.yaml", text.as_bytes(), &dir).unwrap();
-        let renderer = render::Renderer::new(None).unwrap();
-        let docs = sts_gen::build(&loaded, &model::Options::default(), &renderer)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text = regex_free_from_env(&common::bundled_text(&name));
+        let docs = common::render(
+            "p.yaml",
+            &text,
+            &common::profiles_dir(),
+            &model::Options::default(),
+        );
         seen += 1;
-        for d in docs.iter().filter(|d| d.kind() == "StatefulSet") {
-            let pod = &d.value["spec"]["template"]["spec"];
-            let file = path.display();
+        for d in common::all(&docs, "StatefulSet") {
+            let pod = &d["spec"]["template"]["spec"];
+            let file = format!("profiles/{name}.yaml");
             assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{file}");
             assert_eq!(
                 pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault",
                 "{file}"
             );
             assert!(pod["securityContext"]["runAsUser"].as_i64().unwrap() > 0);
-            let containers = pod["containers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .chain(pod["initContainers"].as_array().into_iter().flatten());
-            for c in containers {
+            for c in common::pod_containers(pod) {
                 let name = c["name"].as_str().unwrap();
                 let sc = &c["securityContext"];
                 assert_eq!(sc["allowPrivilegeEscalation"], false, "{file} {name}");
@@ -514,7 +493,7 @@ fn every_bundled_profile_runs_restricted_with_requests_and_limits() {
                     );
                 }
             }
-            assert!(docs.iter().any(|x| x.kind() == "NetworkPolicy"), "{file}");
+            assert!(first(&docs, "NetworkPolicy").is_some(), "{file}");
         }
     }
     assert!(seen >= 3);

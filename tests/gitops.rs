@@ -1,14 +1,18 @@
 //! GitOps and CI features through the binary: overlays, --set, checksum, generated secrets,
 //! --check and diff, upgrade safety, --kube-version.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use common::{json_items as json, one};
 use serde_json::Value;
 
+/// The binary, run in `dir` with no secret seed from the environment.
 fn bin(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("sts-gen").unwrap();
+    let mut c = common::sts_gen();
     c.current_dir(dir)
         .env_remove("STS_GEN_SECRET_SEED")
         .env_remove("STS_GEN_SECRET_SEED_FILE");
@@ -33,6 +37,14 @@ storage: {size: 1Gi}
 secret: {data: {pw: {generate: 20}}}
 ";
 
+/// `render base.yaml --secret-seed-file seed ARGS` in `dir` (see [`setup`]).
+fn render_seeded(dir: &Path, args: &[&str]) -> Command {
+    let mut c = bin(dir);
+    c.args(["render", "base.yaml", "--secret-seed-file", "seed"])
+        .args(args);
+    c
+}
+
 fn setup() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     fs::write(t.path().join("base.yaml"), BASE).unwrap();
@@ -40,27 +52,9 @@ fn setup() -> tempfile::TempDir {
     t
 }
 
-fn json(cmd: &mut Command) -> Vec<Value> {
-    let out = cmd.args(["-o", "json"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-    list["items"].as_array().unwrap().clone()
-}
-
-fn find<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
-    docs.iter().find(|d| d["kind"] == kind).unwrap()
-}
-
+/// The literal value of the app container's env entry `name`; null when there is none.
 fn env(docs: &[Value], name: &str) -> Value {
-    find(docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name)
+    common::find_env(&common::pod(docs)["containers"][0], name)
         .map(|e| e["value"].clone())
         .unwrap_or(Value::Null)
 }
@@ -77,86 +71,55 @@ fn overlays_and_sets_apply_in_order_with_located_errors() {
     .unwrap();
     fs::write(d.join("replica.cnf"), "[mysqld]\nread-only\n").unwrap();
     let docs = json(
-        bin(d)
-            .args([
-                "render",
-                "base.yaml",
-                "-f",
-                "prod.yaml",
-                "-f",
-                "region.yaml",
-                "--secret-seed-file",
-                "seed",
-            ])
-            .args([
-                "--set",
-                "replicas=4",
-                "--set-string",
-                "env.B=5",
-                "--set-file",
-                r"roles.replica.files.role\.conf=replica.cnf",
-            ]),
+        render_seeded(d, &["-f", "prod.yaml", "-f", "region.yaml"]).args([
+            "--set",
+            "replicas=4",
+            "--set-string",
+            "env.B=5",
+            "--set-file",
+            r"roles.replica.files.role\.conf=replica.cnf",
+        ]),
     );
-    let sts = find(&docs, "StatefulSet");
+    let sts = one(&docs, "StatefulSet");
     assert_eq!(sts["spec"]["replicas"], 4, "--set wins over overlays");
     assert_eq!(env(&docs, "A"), "region", "later overlay wins");
     assert_eq!(env(&docs, "B"), "5", "--set-string keeps text");
     assert_eq!(env(&docs, "C"), "three");
     assert_eq!(
-        find(&docs, "ConfigMap")["data"]["replica--role.conf"],
+        one(&docs, "ConfigMap")["data"]["replica--role.conf"],
         "[mysqld]\nread-only\n"
     );
     assert_eq!(
-        find(&docs, "ConfigMap")["data"]["primary--role.conf"],
+        one(&docs, "ConfigMap")["data"]["primary--role.conf"],
         "primary\n"
     );
 
     // A bad key in an overlay names the overlay file and line.
     fs::write(d.join("bad.yaml"), "replicas: 3\nreplica: 2\n").unwrap();
-    let o = bin(d)
-        .args([
-            "render",
-            "base.yaml",
-            "-f",
-            "bad.yaml",
-            "--secret-seed-file",
-            "seed",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = common::run(&mut render_seeded(d, &["-f", "bad.yaml"]));
+    assert_eq!(o.code, 2);
     assert!(o.stdout.is_empty());
-    let e = String::from_utf8_lossy(&o.stderr);
+    let e = &o.stderr;
     assert!(
         e.contains("bad.yaml:2:1: replica: unknown key `replica` (did you mean `replicas`?)"),
         "{e}"
     );
     // A typed --set checks the type; commas and dots need no escaping traps.
-    let o = bin(d)
-        .args([
-            "render",
-            "base.yaml",
-            "--set",
-            "replicas=many",
-            "--secret-seed-file",
-            "seed",
-        ])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&o.stderr)
+    let o = common::run(&mut render_seeded(d, &["--set", "replicas=many"]));
+    assert!(o
+        .stderr
         .contains("--set replicas:1:1: replicas: expected an integer"));
-    let docs = json(bin(d).args([
-        "render",
-        "base.yaml",
-        "--secret-seed-file",
-        "seed",
-        "--set",
-        r#"args=["--a=1,2", --b]"#,
-        "--set-string",
-        "env.LIST=a,b,c",
-    ]));
+    let docs = json(&mut render_seeded(
+        d,
+        &[
+            "--set",
+            r#"args=["--a=1,2", --b]"#,
+            "--set-string",
+            "env.LIST=a,b,c",
+        ],
+    ));
     assert_eq!(
-        find(&docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["args"],
+        one(&docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["args"],
         serde_json::json!(["--a=1,2", "--b"])
     );
     assert_eq!(env(&docs, "LIST"), "a,b,c");
@@ -167,12 +130,8 @@ fn config_checksum_rolls_pods_only_on_config_changes() {
     let t = setup();
     let d = t.path();
     let sum = |extra: &[&str]| {
-        let docs = json(
-            bin(d)
-                .args(["render", "base.yaml", "--secret-seed-file", "seed"])
-                .args(extra),
-        );
-        find(&docs, "StatefulSet")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        let docs = json(&mut render_seeded(d, extra));
+        one(&docs, "StatefulSet")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
             .clone()
     };
     let base = sum(&[]);
@@ -191,7 +150,7 @@ fn config_checksum_rolls_pods_only_on_config_changes() {
 }
 
 fn secret_value(docs: &[Value]) -> String {
-    find(docs, "Secret")["data"]["pw"]
+    one(docs, "Secret")["data"]["pw"]
         .as_str()
         .unwrap()
         .to_string()
@@ -202,17 +161,12 @@ fn generated_secrets_are_stable() {
     let t = setup();
     let d = t.path();
     // Without a seed or an output directory: a clear error, nothing printed.
-    let o = bin(d).args(["render", "base.yaml"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = common::run(bin(d).args(["render", "base.yaml"]));
+    assert_eq!(o.code, 2);
     assert!(o.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--secret-seed-file"));
+    assert!(o.stderr.contains("--secret-seed-file"));
     // Seed-derived: identical across runs and "machines" (the seed from a file or the env).
-    let a = secret_value(&json(bin(d).args([
-        "render",
-        "base.yaml",
-        "--secret-seed-file",
-        "seed",
-    ])));
+    let a = secret_value(&json(&mut render_seeded(d, &[])));
     let b = secret_value(&json(
         bin(d)
             .args(["render", "base.yaml"])
@@ -235,12 +189,12 @@ fn generated_secrets_are_stable() {
     ));
     assert_ne!(a, n, "the namespace is part of the derivation");
     // Too short a seed is refused.
-    let o = bin(d)
-        .args(["render", "base.yaml"])
-        .env("STS_GEN_SECRET_SEED", "short")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = common::run(
+        bin(d)
+            .args(["render", "base.yaml"])
+            .env("STS_GEN_SECRET_SEED", "short"),
+    );
+    assert_eq!(o.code, 2);
     // Output directory: random the first time, then reused; the file is 0600.
     bin(d)
         .args(["render", "base.yaml", "--output-dir", "out"])
@@ -288,9 +242,16 @@ fn check_and_diff_exit_codes() {
             .args(extra);
         c
     };
+    let diff = |extra: &[&str]| {
+        common::run(
+            bin(d)
+                .args(["diff", "base.yaml", "--output-dir", "out"])
+                .args(extra),
+        )
+    };
     // Missing directory: out of date.
-    let o = render(&["--check"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    let o = common::run(&mut render(&["--check"]));
+    assert_eq!(o.code, 1);
     assert!(!d.join("out").exists(), "--check writes nothing");
     render(&[]).assert().success();
     fs::write(d.join("out/NOTES.md"), "foreign").unwrap();
@@ -301,30 +262,24 @@ fn check_and_diff_exit_codes() {
         .code(0)
         .stdout("");
     // A change: listed by --check, shown by diff; the secret's contents never are.
-    let o = render(&["--check", "--set", "env.A=changed", "--set", "replicas=1"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let e = String::from_utf8_lossy(&o.stderr);
+    let o = common::run(&mut render(&[
+        "--check",
+        "--set",
+        "env.A=changed",
+        "--set",
+        "replicas=1",
+    ]));
+    assert_eq!(o.code, 1);
+    let e = &o.stderr;
     assert!(e.contains("changed: statefulset-db.yaml"), "{e}");
     assert!(e.contains("removed: poddisruptionbudget-db.yaml"), "{e}");
     assert!(
         !e.contains("NOTES.md"),
         "foreign files are not ours to report"
     );
-    let o = bin(d)
-        .args([
-            "diff",
-            "base.yaml",
-            "--output-dir",
-            "out",
-            "--set",
-            "env.A=changed",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let o = diff(&["--set", "env.A=changed"]);
+    assert_eq!(o.code, 1);
+    let out = &o.stdout;
     assert!(
         out.contains("-          value: one") && out.contains("+          value: changed"),
         "{out}"
@@ -343,19 +298,9 @@ fn check_and_diff_exit_codes() {
         .trim()
         .trim_start_matches("pw: ")
         .to_string();
-    let o = bin(d)
-        .args([
-            "diff",
-            "base.yaml",
-            "--output-dir",
-            "out",
-            "--set-string",
-            "secret.data.pw.value=new-password",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let o = diff(&["--set-string", "secret.data.pw.value=new-password"]);
+    assert_eq!(o.code, 1);
+    let out = &o.stdout;
     assert!(
         out.contains("secret-db.yaml\n(secret contents changed; not shown)"),
         "{out}"
@@ -373,6 +318,17 @@ fn immutable_statefulset_changes_are_errors_with_the_procedure() {
         .args(["render", "base.yaml", "--output-dir", "out"])
         .assert()
         .success();
+    let check_set = |flag: &str| {
+        common::run(bin(d).args([
+            "render",
+            "base.yaml",
+            "--output-dir",
+            "out",
+            "--check",
+            "--set",
+            flag,
+        ]))
+    };
     for (flag, field, procedure) in [
         (
             "storage.size=5Gi",
@@ -395,20 +351,9 @@ fn immutable_statefulset_changes_are_errors_with_the_procedure() {
             "--cascade=orphan",
         ),
     ] {
-        let o = bin(d)
-            .args([
-                "render",
-                "base.yaml",
-                "--output-dir",
-                "out",
-                "--check",
-                "--set",
-                flag,
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(1), "{flag}");
-        let e = String::from_utf8_lossy(&o.stderr);
+        let o = check_set(flag);
+        assert_eq!(o.code, 1, "{flag}");
+        let e = &o.stderr;
         assert!(
             e.contains(&format!(
                 "error: StatefulSet db: {field} cannot change on an existing StatefulSet"
@@ -418,19 +363,8 @@ fn immutable_statefulset_changes_are_errors_with_the_procedure() {
         assert!(e.contains(procedure), "{flag}: {e}");
     }
     // A mutable change is not an error.
-    let o = bin(d)
-        .args([
-            "render",
-            "base.yaml",
-            "--output-dir",
-            "out",
-            "--check",
-            "--set",
-            "replicas=5",
-        ])
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&o.stderr).contains("cannot change"));
+    let o = check_set("replicas=5");
+    assert!(!o.stderr.contains("cannot change"));
 }
 
 #[test]
@@ -438,47 +372,20 @@ fn kube_version_gates_fields() {
     let t = setup();
     let d = t.path();
     let pdb = |v: &str| {
-        let docs = json(bin(d).args([
-            "render",
-            "base.yaml",
-            "--secret-seed-file",
-            "seed",
-            "--kube-version",
-            v,
-        ]));
-        find(&docs, "PodDisruptionBudget")["spec"]
+        let docs = json(&mut render_seeded(d, &["--kube-version", v]));
+        one(&docs, "PodDisruptionBudget")["spec"]
             .get("unhealthyPodEvictionPolicy")
             .cloned()
     };
     assert_eq!(pdb("1.26"), None);
     assert_eq!(pdb("1.27"), Some(Value::from("AlwaysAllow")));
-    let o = bin(d)
-        .args([
-            "render",
-            "base.yaml",
-            "--secret-seed-file",
-            "seed",
-            "--kube-version",
-            "1.26",
-            "--set",
-            "storage.retention={whenScaled: Delete}",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("needs Kubernetes 1.27"));
-    let docs = json(bin(d).args([
-        "render",
-        "base.yaml",
-        "--secret-seed-file",
-        "seed",
-        "--kube-version",
-        "1.27",
-        "--set",
-        "storage.retention={whenScaled: Delete}",
-    ]));
+    let retention = ["--set", "storage.retention={whenScaled: Delete}"];
+    let o = common::run(render_seeded(d, &["--kube-version", "1.26"]).args(retention));
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("needs Kubernetes 1.27"));
+    let docs = json(render_seeded(d, &["--kube-version", "1.27"]).args(retention));
     assert_eq!(
-        find(&docs, "StatefulSet")["spec"]["persistentVolumeClaimRetentionPolicy"]["whenScaled"],
+        one(&docs, "StatefulSet")["spec"]["persistentVolumeClaimRetentionPolicy"]["whenScaled"],
         "Delete"
     );
     for bad in ["1.24", "2.0", "latest", "1.38"] {
@@ -547,12 +454,9 @@ fn batch_renders_every_profile_or_nothing() {
             .replace("{generate: 20}", "{value: pw}"),
     )
     .unwrap();
-    let o = bin(d)
-        .args(["render", "in", "--output-dir", "out"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let e = String::from_utf8_lossy(&o.stderr);
+    let o = common::run(bin(d).args(["render", "in", "--output-dir", "out"]));
+    assert_eq!(o.code, 2);
+    let e = &o.stderr;
     assert!(e.contains("delta.yaml:6:1: replica: unknown key"), "{e}");
     assert!(e.contains("eps.yaml:15:17: storage.size"), "{e}");
     assert_eq!(snapshot(&d.join("out")), before, "no output changed");
@@ -564,12 +468,9 @@ fn batch_renders_every_profile_or_nothing() {
             .replace("{generate: 20}", "{value: pw}"),
     )
     .unwrap();
-    let o = bin(d)
-        .args(["render", "in", "--output-dir", "out"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("are both named `beta`"));
+    let o = common::run(bin(d).args(["render", "in", "--output-dir", "out"]));
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("are both named `beta`"));
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -599,7 +500,7 @@ fn external_secret_replaces_the_secret() {
         docs.iter().all(|x| x["kind"] != "Secret"),
         "nothing secret is rendered"
     );
-    let es = find(&docs, "ExternalSecret");
+    let es = one(&docs, "ExternalSecret");
     assert_eq!(es["apiVersion"], "external-secrets.io/v1");
     assert_eq!(es["metadata"]["name"], "db");
     assert_eq!(
@@ -615,7 +516,7 @@ fn external_secret_replaces_the_secret() {
         ])
     );
     let pw =
-        find(&docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["env"][0].clone();
+        one(&docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["env"][0].clone();
     assert_eq!(
         pw["valueFrom"]["secretKeyRef"],
         serde_json::json!({"key": "pw", "name": "db"})
@@ -626,13 +527,13 @@ fn external_secret_replaces_the_secret() {
         profile.replace("{secret: pw}", "{secret: pwd}"),
     )
     .unwrap();
-    let o = bin(d).args(["render", "q.yaml"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("`pwd` is not a key of the Secret"));
+    let o = common::run(bin(d).args(["render", "q.yaml"]));
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("`pwd` is not a key of the Secret"));
 }
 
 fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(common::ROOT)
 }
 
 #[test]
@@ -642,59 +543,40 @@ fn argocd_plugin_generate_command_renders_the_example() {
     )
     .unwrap();
     assert_eq!(plugin["kind"], "ConfigManagementPlugin");
-    let command: Vec<String> = plugin["spec"]["generate"]["command"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    let args: Vec<String> = plugin["spec"]["generate"]["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    let command = common::strings(&plugin["spec"]["generate"]["command"]);
+    let args = common::strings(&plugin["spec"]["generate"]["args"]);
     let exe_dir = assert_cmd::cargo::cargo_bin("sts-gen")
         .parent()
         .unwrap()
         .to_path_buf();
-    let path = format!(
-        "{}:{}",
-        exe_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = common::path_with(&exe_dir);
     let run = |overlays: &str| {
-        let o = std::process::Command::new(&command[0])
-            .args(&command[1..])
-            .args(&args)
-            .current_dir(repo().join("docs/argocd/example"))
-            .env("PATH", &path)
-            .env("ARGOCD_APP_NAMESPACE", "team-a")
-            .env("ARGOCD_ENV_STS_GEN_OVERLAYS", overlays)
-            .env("STS_GEN_SECRET_SEED", "argocd-example-seed-0001")
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_saphyr::from_str_multiple::<Value, Vec<Value>>(&String::from_utf8(o.stdout).unwrap())
-            .unwrap()
+        let o = common::output_ok(
+            std::process::Command::new(&command[0])
+                .args(&command[1..])
+                .args(&args)
+                .current_dir(repo().join("docs/argocd/example"))
+                .env("PATH", &path)
+                .env("ARGOCD_APP_NAMESPACE", "team-a")
+                .env("ARGOCD_ENV_STS_GEN_OVERLAYS", overlays)
+                .env("STS_GEN_SECRET_SEED", "argocd-example-seed-0001"),
+        );
+        common::parse_yaml_stream(&String::from_utf8(o.stdout).unwrap())
     };
     let docs = run("");
-    let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
+    let sts = one(&docs, "StatefulSet");
     assert_eq!(
         sts["metadata"]["namespace"], "team-a",
         "ARGOCD_APP_NAMESPACE is the default namespace"
     );
     assert_eq!(sts["spec"]["replicas"], 3);
     let docs_prod = run("prod.yaml");
-    let sts = docs_prod
-        .iter()
-        .find(|d| d["kind"] == "StatefulSet")
-        .unwrap();
+    let sts = one(&docs_prod, "StatefulSet");
     assert_eq!(sts["spec"]["replicas"], 5);
     // Stable across renders: generated secrets derive from the seed.
     assert_eq!(
-        docs.iter().find(|d| d["kind"] == "Secret"),
-        run("").iter().find(|d| d["kind"] == "Secret")
+        common::first(&docs, "Secret"),
+        common::first(&run(""), "Secret")
     );
 }
 
@@ -709,7 +591,7 @@ fn argocd_namespace_never_overrides_the_profile_or_the_flag() {
                 .args(extra)
                 .env("ARGOCD_APP_NAMESPACE", "argo-ns"),
         );
-        find(&docs, "StatefulSet")["metadata"]["namespace"].clone()
+        one(&docs, "StatefulSet")["metadata"]["namespace"].clone()
     };
     assert_eq!(ns(&[], "base.yaml"), "db", "the profile's namespace wins");
     assert_eq!(ns(&["-n", "flag"], "base.yaml"), "flag");
@@ -721,35 +603,27 @@ fn argocd_namespace_never_overrides_the_profile_or_the_flag() {
 fn flux_example_renders_to_a_kustomize_base() {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("orders");
-    let o = bin(repo())
-        .args([
+    let flux = |extra: &[&str]| {
+        let mut c = bin(repo());
+        c.args([
             "render",
             "docs/flux/profile.yaml",
             "-f",
             "docs/flux/prod.yaml",
-            "--output-dir",
         ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        .args(extra)
+        .arg("--output-dir")
+        .arg(&out);
+        c
+    };
+    let o = common::run(&mut flux(&[]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(
         !out.join("secret-orders.yaml").exists(),
         "secret.external: nothing secret committed"
     );
     assert!(out.join("externalsecret-orders.yaml").exists());
-    bin(repo())
-        .args([
-            "render",
-            "docs/flux/profile.yaml",
-            "-f",
-            "docs/flux/prod.yaml",
-            "--check",
-            "--output-dir",
-        ])
-        .arg(&out)
-        .assert()
-        .code(0);
+    flux(&["--check"]).assert().code(0);
     let sts: Value =
         serde_saphyr::from_str(&fs::read_to_string(out.join("statefulset-orders.yaml")).unwrap())
             .unwrap();
@@ -764,11 +638,7 @@ fn flux_example_renders_to_a_kustomize_base() {
         .output()
     {
         assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
-        let n = serde_saphyr::from_str_multiple::<Value, Vec<Value>>(
-            &String::from_utf8(k.stdout).unwrap(),
-        )
-        .unwrap()
-        .len();
+        let n = common::parse_yaml_stream(&String::from_utf8(k.stdout).unwrap()).len();
         assert_eq!(
             n,
             fs::read_dir(&out).unwrap().count() - 2,
@@ -780,9 +650,9 @@ fn flux_example_renders_to_a_kustomize_base() {
 #[test]
 fn schema_completions_and_man_page() {
     let d = repo();
-    let out = bin(d).arg("schema").output().unwrap();
-    assert!(out.status.success());
-    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = common::run(bin(d).arg("schema"));
+    assert_eq!(out.code, 0);
+    let schema: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(schema["title"], "Profile");
     assert_eq!(
         schema["additionalProperties"], false,
@@ -805,9 +675,9 @@ fn schema_completions_and_man_page() {
         ("zsh", "#compdef sts-gen"),
         ("fish", "complete -c sts-gen"),
     ] {
-        let o = bin(d).args(["completions", shell]).output().unwrap();
-        assert!(o.status.success());
-        let text = String::from_utf8_lossy(&o.stdout);
+        let o = common::run(bin(d).args(["completions", shell]));
+        assert_eq!(o.code, 0);
+        let text = &o.stdout;
         assert!(
             text.contains(needle),
             "{shell}: {}",
@@ -818,8 +688,8 @@ fn schema_completions_and_man_page() {
             "{shell}"
         );
     }
-    let man = bin(d).arg("man").output().unwrap();
-    let text = String::from_utf8_lossy(&man.stdout);
+    let man = common::run(bin(d).arg("man"));
+    let text = &man.stdout;
     assert!(
         text.contains(".TH sts-gen 1") && text.contains("render"),
         "{text}"

@@ -3,36 +3,16 @@
 //! (tests/lint/pass.yaml and the variants in tests/lint/pass/); exit codes, `--fail-on`, the
 //! JSON shape, suppressions, and every bundled profile.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use common::{run, sts_gen as sts, ROOT};
 use serde_json::Value;
 use sts_gen::lint::{Severity, RULES};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn sts() -> Command {
-    let mut c = Command::cargo_bin("sts-gen").unwrap();
-    c.current_dir(ROOT).env_remove("STS_GEN_TEMPLATES");
-    c
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code().expect("exited normally"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
 
 /// `lint ARGS -o json`: (exit code, report).
 fn lint_json(args: &[&str]) -> (i32, Value) {
@@ -344,17 +324,10 @@ fn profile_env(cmd: &mut Command) -> &mut Command {
 
 #[test]
 fn every_bundled_profile_passes() {
-    let mut names = Vec::new();
-    for e in fs::read_dir(Path::new(ROOT).join("profiles")).unwrap() {
-        let name = e.unwrap().file_name().to_string_lossy().to_string();
-        if name.ends_with(".yaml") {
-            names.push(name);
-        }
-    }
-    names.sort();
+    let names = common::bundled_names();
     assert!(names.len() >= 3);
     for name in names {
-        let file = format!("profiles/{name}");
+        let file = format!("profiles/{name}.yaml");
         let r = run(profile_env(&mut sts()).args([
             "lint",
             &file,

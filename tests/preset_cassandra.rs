@@ -3,159 +3,46 @@
 //! the preStop hook lands on the main container whatever the app is called, and the readiness
 //! probe is run under `bash` against a fake `nodetool`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
-use assert_cmd::Command;
+use common::{edit, env_index, k8s_expand, mounts, one, pod, strings, write_exe};
 use serde_json::{json, Value};
-use sts_gen::{model, profile, render};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use sts_gen::model;
 
 fn preset_text() -> String {
-    fs::read_to_string(Path::new(ROOT).join("profiles/cassandra.yaml")).unwrap()
-}
-
-/// Replaces `from`, which must occur exactly once, so a stale edit fails loudly.
-fn edit(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(text.matches(from).count(), 1, "`{from}` must occur once");
-    text.replacen(from, to, 1)
+    common::bundled_text("cassandra")
 }
 
 /// The preset as a user instance `ring` with headless Service `ring-hs`.
 fn renamed(text: &str) -> String {
-    let t = edit(text, "\nname: cassandra\n", "\nname: ring\n");
-    edit(
-        &t,
-        "headless: {publishNotReadyAddresses: true}",
-        "headless: {name: ring-hs, publishNotReadyAddresses: true}",
-    )
+    common::renamed(text, "cassandra", "ring")
 }
 
 fn render(text: &str, opts: &model::Options) -> Vec<Value> {
-    let loaded = profile::load_bytes(
-        "cassandra.yaml",
-        text.as_bytes(),
-        &Path::new(ROOT).join("profiles"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let renderer = render::Renderer::new(None).unwrap();
-    sts_gen::build(&loaded, opts, &renderer)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .into_iter()
-        .map(|d| d.value)
-        .collect()
+    common::render_bundled("cassandra", text, opts)
 }
 
-/// Renders through the binary (`render - -o json` plus `args`), profile text on stdin.
-fn render_cli(text: &str, args: &[&str]) -> Vec<Value> {
-    let out = Command::cargo_bin("sts-gen")
-        .unwrap()
-        .current_dir(ROOT)
-        .env_remove("STS_GEN_TEMPLATES")
-        .args(["render", "-", "-o", "json"])
-        .args(args)
-        .write_stdin(text.as_bytes().to_vec())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-    list["items"].as_array().unwrap().clone()
-}
-
-fn find<'a>(items: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    items.iter().filter(|i| i["kind"] == kind).collect()
-}
-
-fn one<'a>(items: &'a [Value], kind: &str) -> &'a Value {
-    let found = find(items, kind);
-    assert_eq!(found.len(), 1, "expected one {kind}");
-    found[0]
-}
-
+/// The app's container, the only one: podTemplate merges into it.
 fn main_container(items: &[Value]) -> &Value {
-    let containers = one(items, "StatefulSet")["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .unwrap();
+    let containers = pod(items)["containers"].as_array().unwrap();
     assert_eq!(
         containers.len(),
         1,
         "podTemplate must merge into the main container"
     );
-    &containers[0]
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect()
-}
-
-/// Kubernetes `$(VAR)` expansion: only variables declared earlier expand, `$$` is a literal
-/// `$`, anything else stays as written.
-fn k8s_expand(s: &str, vars: &BTreeMap<String, String>) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if let Some(after) = tail.strip_prefix("$$") {
-            out.push('$');
-            rest = after;
-        } else if let Some(body) = tail.strip_prefix("$(") {
-            match body.find(')') {
-                Some(end) if vars.contains_key(&body[..end]) => {
-                    out.push_str(&vars[&body[..end]]);
-                    rest = &body[end + 1..];
-                }
-                _ => {
-                    out.push_str("$(");
-                    rest = body;
-                }
-            }
-        } else {
-            out.push('$');
-            rest = &tail[1..];
-        }
-    }
-    out.push_str(rest);
-    out
+    common::main_container(items)
 }
 
 /// The container's environment as the kubelet builds it for a pod in `namespace` with `pod_ip`.
 fn resolve_env(container: &Value, namespace: &str, pod_ip: &str) -> BTreeMap<String, String> {
-    let mut vars = BTreeMap::new();
-    for e in container["env"].as_array().unwrap() {
-        let name = e["name"].as_str().unwrap().to_string();
-        let value = if let Some(v) = e["value"].as_str() {
-            k8s_expand(v, &vars)
-        } else {
-            match e["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
-                Some("metadata.namespace") => namespace.to_string(),
-                Some("status.podIP") => pod_ip.to_string(),
-                other => panic!("unexpected env source for {name}: {other:?}"),
-            }
-        };
-        vars.insert(name, value);
-    }
-    vars
-}
-
-fn env_index(container: &Value, name: &str) -> usize {
-    container["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .position(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("no env {name}"))
+    common::pod_env(
+        container,
+        &[("metadata.namespace", namespace), ("status.podIP", pod_ip)],
+    )
 }
 
 #[test]
@@ -180,16 +67,13 @@ fn the_seed_is_ordinal_zero_through_headless_dns() {
 
 #[test]
 fn the_seed_follows_name_headless_namespace_and_cluster_domain() {
-    let text = edit(&renamed(&preset_text()), "replicas: 3", "replicas: 5");
-    let items = render_cli(&text, &["-n", "other", "--cluster-domain", "example.org"]);
+    let text = common::with_replicas(&renamed(&preset_text()), 3, 5);
+    let items = common::render_stdin(&text, &["-n", "other", "--cluster-domain", "example.org"]);
     let sts = one(&items, "StatefulSet");
     assert_eq!(sts["metadata"]["namespace"], "other");
     assert_eq!(sts["spec"]["replicas"], 5);
     assert_eq!(sts["spec"]["serviceName"], "ring-hs");
-    let headless: Vec<_> = find(&items, "Service")
-        .into_iter()
-        .filter(|s| s["spec"]["clusterIP"] == "None")
-        .collect();
+    let headless = common::headless_services(&items);
     assert_eq!(headless.len(), 1);
     assert_eq!(headless[0]["metadata"]["name"], "ring-hs");
     assert_eq!(headless[0]["spec"]["publishNotReadyAddresses"], true);
@@ -226,20 +110,6 @@ fn pre_stop_drains_the_main_container_whatever_its_name() {
     assert_eq!(pod["terminationGracePeriodSeconds"], 1800);
 }
 
-fn mounts(c: &Value) -> BTreeMap<String, String> {
-    c["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["mountPath"].as_str().unwrap().to_string(),
-                m["name"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// The entrypoint edits /etc/cassandra in place and Cassandra logs to /var/log/cassandra, so
 /// with a read-only root filesystem both are emptyDirs, the first filled from the image by the
 /// `copy-config` init container.
@@ -263,13 +133,7 @@ fn the_root_filesystem_is_read_only_and_the_config_dir_a_copy_of_the_images() {
     assert_eq!(copy["image"], main["image"]);
     let main_mounts = mounts(main);
     let conf_volume = &main_mounts["/etc/cassandra"];
-    let volume = pod["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == conf_volume.as_str())
-        .unwrap();
-    assert_eq!(volume["emptyDir"], json!({}));
+    assert_eq!(common::volume(pod, conf_volume)["emptyDir"], json!({}));
     // Logs and the entrypoint's temporary files go to emptyDirs too.
     for path in ["/var/log/cassandra", "/tmp"] {
         let name = &main_mounts[path];
@@ -318,16 +182,7 @@ fn the_root_filesystem_is_read_only_and_the_config_dir_a_copy_of_the_images() {
     let script = command[2]
         .replace("/etc/cassandra/", &format!("{}/", image_conf.display()))
         .replace(&format!("{seed}/"), &format!("{}/", empty_dir.display()));
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::shell_ok("sh", &script);
     assert_eq!(
         fs::read_to_string(empty_dir.join("cassandra.yaml")).unwrap(),
         "cluster_name: 'Test Cluster'\n"
@@ -344,13 +199,6 @@ fn the_root_filesystem_is_read_only_and_the_config_dir_a_copy_of_the_images() {
     // No suppressed lint rule is needed any more.
     let doc: Value = serde_saphyr::from_str(&preset_text()).unwrap();
     assert!(doc.get("lintIgnore").is_none());
-}
-
-fn write_exe(dir: &Path, name: &str, body: &str) {
-    fs::create_dir_all(dir).unwrap();
-    let path = dir.join(name);
-    fs::write(&path, body).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 const STATUS_HEAD: &str = "Datacenter: dc1\n===============\nStatus=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n--  Address     Load        Tokens  Owns (effective)  Host ID                               Rack\n";
@@ -382,10 +230,7 @@ fn readiness_requires_this_node_up_and_normal() {
         std::process::Command::new(&probe[0])
             .args(&probe[1..])
             .env_clear()
-            .env(
-                "PATH",
-                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
-            )
+            .env("PATH", common::path_with(&bin))
             .env("FAKE_DIR", tmp.path())
             .env("POD_IP", me)
             .output()
@@ -477,13 +322,7 @@ fn ports_probes_env_and_resources() {
     assert!(heap * 2 <= limit_mib, "heap {heap}Mi, limit {limit}");
     assert_eq!(main["resources"]["requests"]["memory"], limit);
     assert!(main["resources"]["requests"]["cpu"].is_string());
-    let data = main["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "data")
-        .expect("the data volume is mounted");
-    assert_eq!(data["mountPath"], "/var/lib/cassandra");
+    assert_eq!(common::mount_path(main, "data"), "/var/lib/cassandra");
 }
 
 #[test]
@@ -521,13 +360,7 @@ fn preset_file_leaves_instance_identity_to_the_user() {
         text.starts_with("# Cassandra: "),
         "first line is the preset summary"
     );
-    let doc: Value = serde_saphyr::from_str(&text).unwrap();
-    assert_eq!(doc["name"], "cassandra");
-    for key in ["namespace", "createNamespace"] {
-        assert!(doc.get(key).is_none(), "{key} must not be set");
-    }
-    assert!(doc["storage"].get("local").is_none());
-    assert!(doc["storage"].get("className").is_none());
+    common::assert_preset_leaves_identity(&text, "cassandra");
     let items = render(&renamed(&text), &model::Options::default());
     let json = serde_json::to_string(&items).unwrap();
     assert!(!json.contains("cassandra-0"), "hard-coded seed name");
@@ -537,7 +370,7 @@ fn preset_file_leaves_instance_identity_to_the_user() {
 #[test]
 fn a_user_profile_built_on_the_preset_gets_its_own_ring() {
     let user = "apiVersion: sts-gen/v1\nkind: Profile\npreset: cassandra\nname: ring\nreplicas: 5\nstorage: {size: 50Gi, className: fast}\n";
-    let items = render_cli(user, &["-n", "data"]);
+    let items = common::render_stdin(user, &["-n", "data"]);
     let sts = one(&items, "StatefulSet");
     assert_eq!(sts["metadata"]["name"], "ring");
     assert_eq!(sts["metadata"]["namespace"], "data");
@@ -567,16 +400,10 @@ fn a_pod_template_container_matching_no_container_is_refused() {
         "    - name: \"{{ name }}\"   # the main container, whatever the user calls the app",
         "    - name: cassandra-main",
     );
-    let loaded = profile::load_bytes(
-        "cassandra.yaml",
-        text.as_bytes(),
-        &Path::new(ROOT).join("profiles"),
-    )
-    .unwrap();
-    let renderer = render::Renderer::new(None).unwrap();
-    let err = match sts_gen::build(&loaded, &model::Options::default(), &renderer) {
+    let loaded = common::load("cassandra.yaml", &text, &common::profiles_dir()).unwrap();
+    let err = match common::build(&loaded, &model::Options::default()) {
         Ok(_) => panic!("a container without an image was rendered"),
-        Err(e) => e.to_string(),
+        Err(e) => e,
     };
     assert!(
         err.contains("cassandra-main") && err.contains("image"),

@@ -4,66 +4,29 @@
 //! files go to emptyDirs, and the pod's groups include 0, which owns the image's files. The
 //! copy command is run for real under `sh` against temporary folders.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
+use common::{mounts, strings};
 use serde_json::{json, Value};
-use sts_gen::{model, profile, render};
+use sts_gen::model;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const ES_HOME: &str = "/usr/share/elasticsearch";
 
 fn preset_text() -> String {
-    fs::read_to_string(Path::new(ROOT).join("profiles/elasticsearch.yaml")).unwrap()
+    common::bundled_text("elasticsearch")
 }
 
 fn render(text: &str) -> Vec<Value> {
-    let loaded = profile::load_bytes(
-        "elasticsearch.yaml",
-        text.as_bytes(),
-        &Path::new(ROOT).join("profiles"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let renderer = render::Renderer::new(None).unwrap();
-    sts_gen::build(&loaded, &model::Options::default(), &renderer)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .into_iter()
-        .map(|d| d.value)
-        .collect()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect()
-}
-
-/// mountPath -> volume name.
-fn mounts(c: &Value) -> BTreeMap<String, String> {
-    c["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["mountPath"].as_str().unwrap().to_string(),
-                m["name"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    common::render_bundled("elasticsearch", text, &model::Options::default())
 }
 
 #[test]
 fn every_node_set_runs_read_only_as_a_high_uid_in_group_zero() {
     let items = render(&preset_text());
-    let sets: Vec<&Value> = items
-        .iter()
-        .filter(|i| i["kind"] == "StatefulSet")
-        .collect();
+    let sets = common::all(&items, "StatefulSet");
     assert_eq!(sets.len(), 2);
     for sts in sets {
         let name = sts["metadata"]["name"].as_str().unwrap();
@@ -140,7 +103,7 @@ fn every_node_set_runs_read_only_as_a_high_uid_in_group_zero() {
 #[test]
 fn copy_config_copies_the_images_config_dir_with_its_modes() {
     let items = render(&preset_text());
-    let sts = items.iter().find(|i| i["kind"] == "StatefulSet").unwrap();
+    let sts = common::first(&items, "StatefulSet").unwrap();
     let copy = &sts["spec"]["template"]["spec"]["initContainers"][0];
     let command = strings(&copy["command"]);
     let seed = mounts(copy)
@@ -166,16 +129,7 @@ fn copy_config_copies_the_images_config_dir_with_its_modes() {
             &format!("{}/", image_config.display()),
         )
         .replace(&format!("{seed}/"), &format!("{}/", empty_dir.display()));
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::shell_ok("sh", &script);
     assert_eq!(
         fs::read_to_string(empty_dir.join("elasticsearch.yml")).unwrap(),
         "cluster.name: x\n"
@@ -197,10 +151,7 @@ fn a_user_profile_on_the_preset_keeps_the_wiring_in_every_set() {
     let user = "apiVersion: sts-gen/v1\nkind: Profile\npreset: elasticsearch\nname: logs\nnodeSets:\n  - {name: masters, replicas: 5}\n";
     let items = render(user);
     for set in ["logs-masters", "logs-data"] {
-        let sts = items
-            .iter()
-            .find(|i| i["kind"] == "StatefulSet" && i["metadata"]["name"] == set)
-            .unwrap_or_else(|| panic!("no {set}"));
+        let sts = common::named(&items, "StatefulSet", set);
         let pod = &sts["spec"]["template"]["spec"];
         let main = &pod["containers"][0];
         assert_eq!(main["name"], set);

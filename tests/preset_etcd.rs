@@ -5,116 +5,23 @@
 //! (POD_NAME and POD_NAMESPACE from the downward API). The tests expand those references the way
 //! the kubelet does, for a given pod and namespace, and check the values etcd would read.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use assert_cmd::Command;
+use common::{env_entry, main_container, one, pod_env};
 use serde_json::Value;
-use sts_gen::{model, profile, render};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn profile_text() -> String {
-    std::fs::read_to_string(Path::new(ROOT).join("profiles/etcd.yaml")).unwrap()
+    common::bundled_text("etcd")
 }
 
 fn render_with(text: &str, namespace: Option<&str>, cluster_domain: Option<&str>) -> Vec<Value> {
-    let loaded = profile::load_bytes(
-        "etcd.yaml",
-        text.as_bytes(),
-        &Path::new(ROOT).join("profiles"),
-    )
-    .unwrap_or_else(|e| panic!("load failed: {e}"));
-    let mut opts = model::Options {
-        namespace: namespace.map(str::to_string),
-        ..Default::default()
-    };
-    if let Some(d) = cluster_domain {
-        opts.cluster_domain = d.to_string();
-    }
-    let renderer = render::Renderer::new(None).unwrap();
-    sts_gen::build(&loaded, &opts, &renderer)
-        .unwrap_or_else(|e| panic!("render failed: {e}"))
-        .into_iter()
-        .map(|d| d.value)
-        .collect()
-}
-
-fn find<'a>(items: &'a [Value], kind: &str) -> &'a Value {
-    let found: Vec<_> = items.iter().filter(|i| i["kind"] == kind).collect();
-    assert_eq!(found.len(), 1, "expected exactly one {kind}");
-    found[0]
-}
-
-fn main_container(items: &[Value]) -> &Value {
-    let sts = find(items, "StatefulSet");
-    let c = &sts["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(
-        c["name"], sts["metadata"]["name"],
-        "the first container is the app"
-    );
-    c
+    common::render_bundled("etcd", text, &common::options(namespace, cluster_domain))
 }
 
 fn env_list(c: &Value) -> &Vec<Value> {
     c["env"].as_array().unwrap()
-}
-
-fn raw_env<'a>(c: &'a Value, name: &str) -> &'a Value {
-    env_list(c)
-        .iter()
-        .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("no env {name}"))
-}
-
-/// Kubernetes' `$(VAR)` expansion: a reference to a variable defined earlier in the list is
-/// replaced, `$$` is a literal `$`, anything else is left as written.
-fn expand(text: &str, known: &BTreeMap<String, String>) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if let Some(after) = tail.strip_prefix("$$") {
-            out.push('$');
-            rest = after;
-        } else if let Some(end) = tail.strip_prefix("$(").and_then(|t| t.find(')')) {
-            let var = &tail[2..2 + end];
-            match known.get(var) {
-                Some(v) => out.push_str(v),
-                None => out.push_str(&tail[..end + 3]),
-            }
-            rest = &tail[end + 3..];
-        } else {
-            out.push('$');
-            rest = &tail[1..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The container's environment as the kubelet would give it to one pod: downward-API fields
-/// from `fields` (field path -> value), literal values expanded in order.
-fn pod_env(c: &Value, fields: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::new();
-    for e in env_list(c) {
-        let name = e["name"].as_str().unwrap().to_string();
-        let value = if let Some(v) = e["value"].as_str() {
-            expand(v, &env)
-        } else if let Some(path) = e["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
-            fields
-                .iter()
-                .find(|(p, _)| *p == path)
-                .unwrap_or_else(|| panic!("test gives no value for field {path}"))
-                .1
-                .to_string()
-        } else {
-            panic!("unexpected env source for {name}: {e}")
-        };
-        env.insert(name, value);
-    }
-    env
 }
 
 /// `name=url,...` as (name, url) pairs, in order.
@@ -170,7 +77,7 @@ fn check_pod(items: &[Value], pod: &str, ns: &str, domain: &str, expected: &[(St
     );
     assert_eq!(env["ETCD_INITIAL_CLUSTER_STATE"], "new");
     // One token per cluster: the same in every pod, different in another namespace.
-    let headless = find(items, "StatefulSet")["spec"]["serviceName"]
+    let headless = one(items, "StatefulSet")["spec"]["serviceName"]
         .as_str()
         .unwrap()
         .to_string();
@@ -192,7 +99,7 @@ fn initial_cluster_lists_every_member_by_its_headless_dns_name() {
     for pod in ["etcd-0", "etcd-1", "etcd-2"] {
         check_pod(&items, pod, "db", "cluster.local", &expected);
     }
-    let sts = find(&items, "StatefulSet");
+    let sts = one(&items, "StatefulSet");
     assert_eq!(sts["spec"]["replicas"], 3);
     assert_eq!(sts["spec"]["serviceName"], "etcd");
 }
@@ -200,7 +107,7 @@ fn initial_cluster_lists_every_member_by_its_headless_dns_name() {
 #[test]
 fn the_namespace_comes_from_the_downward_api_not_from_the_render() {
     let items = render_with(&profile_text(), Some("other"), None);
-    let sts = find(&items, "StatefulSet");
+    let sts = one(&items, "StatefulSet");
     assert_eq!(sts["metadata"]["namespace"], "other");
     let c = main_container(&items);
     let names: Vec<&str> = env_list(c)
@@ -210,13 +117,10 @@ fn the_namespace_comes_from_the_downward_api_not_from_the_render() {
     let ns_at = names.iter().position(|n| *n == "POD_NAMESPACE").unwrap();
     let name_at = names.iter().position(|n| *n == "POD_NAME").unwrap();
     assert_eq!(
-        raw_env(c, "POD_NAMESPACE")["valueFrom"]["fieldRef"]["fieldPath"],
+        common::env_field_path(c, "POD_NAMESPACE"),
         "metadata.namespace"
     );
-    assert_eq!(
-        raw_env(c, "POD_NAME")["valueFrom"]["fieldRef"]["fieldPath"],
-        "metadata.name"
-    );
+    assert_eq!(common::env_field_path(c, "POD_NAME"), "metadata.name");
     // Every value that uses $(POD_NAMESPACE) / $(POD_NAME) comes after its declaration
     // (the kubelet leaves later ones unexpanded).
     for (i, e) in env_list(c).iter().enumerate() {
@@ -236,7 +140,7 @@ fn the_namespace_comes_from_the_downward_api_not_from_the_render() {
         // The rendered text never names the namespace itself.
         assert!(!v.contains("other"), "{}: {v}", e["name"]);
     }
-    let raw = raw_env(c, "ETCD_INITIAL_CLUSTER")["value"]
+    let raw = env_entry(c, "ETCD_INITIAL_CLUSTER")["value"]
         .as_str()
         .unwrap();
     assert_eq!(raw.matches("$(POD_NAMESPACE)").count(), 3, "{raw}");
@@ -246,14 +150,12 @@ fn the_namespace_comes_from_the_downward_api_not_from_the_render() {
 
 #[test]
 fn members_follow_replicas_and_cluster_domain() {
-    let text = profile_text();
-    assert!(text.contains("\nreplicas: 3\n"));
     let items = render_with(
-        &text.replace("\nreplicas: 3\n", "\nreplicas: 5\n"),
+        &common::with_replicas(&profile_text(), 3, 5),
         Some("other"),
         Some("example.org"),
     );
-    assert_eq!(find(&items, "StatefulSet")["spec"]["replicas"], 5);
+    assert_eq!(one(&items, "StatefulSet")["spec"]["replicas"], 5);
     let expected = expected_members("etcd", "etcd", "other", "example.org", 5);
     assert_eq!(expected.len(), 5);
     for pod in ["etcd-0", "etcd-3", "etcd-4"] {
@@ -261,7 +163,7 @@ fn members_follow_replicas_and_cluster_domain() {
     }
     // Quorum of 5 is 3: the PDB still allows one voluntary disruption at a time.
     assert_eq!(
-        find(&items, "PodDisruptionBudget")["spec"]["maxUnavailable"],
+        one(&items, "PodDisruptionBudget")["spec"]["maxUnavailable"],
         1
     );
 }
@@ -269,7 +171,7 @@ fn members_follow_replicas_and_cluster_domain() {
 #[test]
 fn bootstrap_needs_parallel_start_and_dns_before_readiness() {
     let items = render_with(&profile_text(), None, None);
-    let sts = find(&items, "StatefulSet");
+    let sts = one(&items, "StatefulSet");
     assert_eq!(sts["spec"]["podManagementPolicy"], "Parallel");
     let headless = items
         .iter()
@@ -351,19 +253,12 @@ fn ports_urls_probes_and_data_dir_agree() {
     }
     // Service links would add ETCD_* variables of their own for a Service named etcd-...
     assert_eq!(
-        find(&items, "StatefulSet")["spec"]["template"]["spec"]["enableServiceLinks"],
+        one(&items, "StatefulSet")["spec"]["template"]["spec"]["enableServiceLinks"],
         false
     );
 
     // The data dir is on the volume.
-    let mount = c["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "data")
-        .unwrap()["mountPath"]
-        .as_str()
-        .unwrap();
+    let mount = common::mount_path(c, "data");
     assert!(
         env["ETCD_DATA_DIR"].starts_with(&format!("{mount}/")),
         "{} is not under {mount}",
@@ -390,30 +285,8 @@ fn ports_urls_probes_and_data_dir_agree() {
 #[test]
 fn used_as_a_preset_the_members_follow_the_users_name() {
     let user = "apiVersion: sts-gen/v1\nkind: Profile\npreset: etcd\nname: meta\nreplicas: 5\nstorage: {size: 20Gi}\n";
-    let out = Command::cargo_bin("sts-gen")
-        .unwrap()
-        .env_remove("STS_GEN_TEMPLATES")
-        .args([
-            "render",
-            "-",
-            "-o",
-            "json",
-            "-n",
-            "other",
-            "--cluster-domain",
-            "example.org",
-        ])
-        .write_stdin(user)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let items = list["items"].as_array().unwrap().clone();
-    let sts = find(&items, "StatefulSet");
+    let items = common::render_stdin(user, &["-n", "other", "--cluster-domain", "example.org"]);
+    let sts = one(&items, "StatefulSet");
     assert_eq!(sts["metadata"]["name"], "meta");
     assert_eq!(sts["metadata"]["namespace"], "other");
     assert_eq!(sts["spec"]["serviceName"], "meta");

@@ -5,167 +5,21 @@
 //! container's command are run for real under `sh` (with stand-ins for the Kafka tools), so
 //! the test checks the files and calls a pod would actually get.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Output;
 
+use common::{env_value, main_container, mount_path, one, pod, role_init, strings};
 use serde_json::{json, Value};
-use sts_gen::{model, profile, render};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn profile_text() -> String {
-    fs::read_to_string(Path::new(ROOT).join("profiles/kafka.yaml")).unwrap()
+    common::bundled_text("kafka")
 }
 
 /// Renders profile text through the library (as `sts-gen render` does) and returns the objects.
 fn render_with(text: &str, namespace: Option<&str>, cluster_domain: Option<&str>) -> Vec<Value> {
-    let base = Path::new(ROOT).join("profiles");
-    let loaded = profile::load_bytes("kafka.yaml", text.as_bytes(), &base)
-        .unwrap_or_else(|e| panic!("load failed: {e}"));
-    let mut opts = model::Options {
-        namespace: namespace.map(str::to_string),
-        ..Default::default()
-    };
-    if let Some(d) = cluster_domain {
-        opts.cluster_domain = d.to_string();
-    }
-    let renderer = render::Renderer::new(None).unwrap();
-    sts_gen::build(&loaded, &opts, &renderer)
-        .unwrap_or_else(|e| panic!("render failed: {e}"))
-        .into_iter()
-        .map(|d| d.value)
-        .collect()
-}
-
-fn find<'a>(items: &'a [Value], kind: &str) -> &'a Value {
-    let found: Vec<_> = items.iter().filter(|i| i["kind"] == kind).collect();
-    assert_eq!(found.len(), 1, "expected exactly one {kind}");
-    found[0]
-}
-
-fn services<'a>(items: &'a [Value]) -> Vec<&'a Value> {
-    items.iter().filter(|i| i["kind"] == "Service").collect()
-}
-
-fn pod_spec(items: &[Value]) -> &Value {
-    &find(items, "StatefulSet")["spec"]["template"]["spec"]
-}
-
-fn main_container(items: &[Value]) -> &Value {
-    let sts = find(items, "StatefulSet");
-    let name = sts["metadata"]["name"].as_str().unwrap();
-    let c = &sts["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(c["name"], name, "the first container is the app");
-    c
-}
-
-fn env_value<'a>(container: &'a Value, name: &str) -> &'a str {
-    container["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("no env {name}"))["value"]
-        .as_str()
-        .unwrap_or_else(|| panic!("env {name} is not a literal"))
-}
-
-/// The role init script and the ConfigMap files as the `config-source` volume lays them out.
-struct RoleInit {
-    script: String,
-    /// item path under the source mount -> content
-    source_files: BTreeMap<String, String>,
-}
-
-fn role_init(items: &[Value]) -> RoleInit {
-    let pod = pod_spec(items);
-    let cm = find(items, "ConfigMap");
-    let init = &pod["initContainers"][0];
-    assert_eq!(init["name"], "role-init");
-    let command: Vec<&str> = init["command"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert_eq!(&command[..2], &["sh", "-c"]);
-    let source = pod["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "config-source")
-        .expect("a config-source volume");
-    assert_eq!(source["configMap"]["name"], cm["metadata"]["name"]);
-    let mut source_files = BTreeMap::new();
-    for item in source["configMap"]["items"].as_array().unwrap() {
-        let key = item["key"].as_str().unwrap();
-        let content = cm["data"][key]
-            .as_str()
-            .unwrap_or_else(|| panic!("item `{key}` is not in the ConfigMap"));
-        source_files.insert(
-            item["path"].as_str().unwrap().to_string(),
-            content.to_string(),
-        );
-    }
-    RoleInit {
-        script: command[2].to_string(),
-        source_files,
-    }
-}
-
-/// Runs the role init script for one pod; returns the output and the config dir.
-fn run_role_init(
-    ri: &RoleInit,
-    tmp: &Path,
-    pod_name: &str,
-    headless: &str,
-    namespace: Option<&str>,
-) -> (Output, PathBuf) {
-    let source = tmp.join("source");
-    for (path, content) in &ri.source_files {
-        let target = source.join(path);
-        fs::create_dir_all(target.parent().unwrap()).unwrap();
-        fs::write(target, content).unwrap();
-    }
-    let config_dir = tmp.join(format!("conf-{pod_name}"));
-    let mut cmd = std::process::Command::new("sh");
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("POD_NAME", pod_name)
-        .env("STS_GEN_SOURCE_DIR", &source)
-        .env("CONFIG_DIR", &config_dir)
-        .env("HEADLESS", headless);
-    if let Some(ns) = namespace {
-        cmd.env("NAMESPACE", ns);
-    }
-    let out = cmd.arg("-c").arg(&ri.script).output().expect("sh runs");
-    (out, config_dir)
-}
-
-fn run_role_init_ok(
-    ri: &RoleInit,
-    tmp: &Path,
-    pod_name: &str,
-    headless: &str,
-    namespace: &str,
-) -> BTreeMap<String, String> {
-    let (out, dir) = run_role_init(ri, tmp, pod_name, headless, Some(namespace));
-    assert!(
-        out.status.success(),
-        "role init failed for {pod_name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut files = BTreeMap::new();
-    for entry in fs::read_dir(&dir).unwrap() {
-        let entry = entry.unwrap();
-        files.insert(
-            entry.file_name().to_string_lossy().into_owned(),
-            fs::read_to_string(entry.path()).unwrap(),
-        );
-    }
-    files
+    common::render_bundled("kafka", text, &common::options(namespace, cluster_domain))
 }
 
 /// Parses a Java properties file (the subset Kafka's config uses); a key set twice is an
@@ -208,7 +62,7 @@ fn node_id_is_the_ordinal_and_every_pod_is_a_voter() {
     let ri = role_init(&items);
     let tmp = tempfile::tempdir().unwrap();
     for (pod, ordinal) in [("kafka-0", 0), ("kafka-1", 1), ("kafka-4", 4)] {
-        let files = run_role_init_ok(&ri, tmp.path(), pod, "kafka", "streaming");
+        let files = ri.run_ok(tmp.path(), pod, "kafka", "streaming");
         assert_eq!(
             files.keys().map(String::as_str).collect::<Vec<_>>(),
             [
@@ -249,19 +103,17 @@ fn node_id_is_the_ordinal_and_every_pod_is_a_voter() {
 
 #[test]
 fn voters_follow_replicas_namespace_and_cluster_domain() {
-    let text = profile_text();
-    assert!(text.contains("\nreplicas: 3\n"));
     let items = render_with(
-        &text.replace("\nreplicas: 3\n", "\nreplicas: 5\n"),
+        &common::with_replicas(&profile_text(), 3, 5),
         Some("other"),
         Some("example.org"),
     );
-    let sts = find(&items, "StatefulSet");
+    let sts = one(&items, "StatefulSet");
     assert_eq!(sts["spec"]["replicas"], 5);
     assert_eq!(sts["metadata"]["namespace"], "other");
     let ri = role_init(&items);
     let tmp = tempfile::tempdir().unwrap();
-    let files = run_role_init_ok(&ri, tmp.path(), "kafka-4", "kafka", "other");
+    let files = ri.run_ok(tmp.path(), "kafka-4", "kafka", "other");
     let props = properties(&files["server.properties"]);
     let v = voters(&props);
     assert_eq!(v.len(), 5, "{v:?}");
@@ -282,14 +134,10 @@ fn voters_follow_replicas_namespace_and_cluster_domain() {
 
 #[test]
 fn a_single_broker_gets_a_single_voter_and_replication_factor_one() {
-    let items = render_with(
-        &profile_text().replace("\nreplicas: 3\n", "\nreplicas: 1\n"),
-        None,
-        None,
-    );
+    let items = render_with(&common::with_replicas(&profile_text(), 3, 1), None, None);
     let ri = role_init(&items);
     let tmp = tempfile::tempdir().unwrap();
-    let files = run_role_init_ok(&ri, tmp.path(), "kafka-0", "kafka", "ns");
+    let files = ri.run_ok(tmp.path(), "kafka-0", "kafka", "ns");
     let props = properties(&files["server.properties"]);
     assert_eq!(
         voters(&props),
@@ -315,7 +163,7 @@ fn role_init_refuses_to_run_without_a_namespace() {
     let items = render_with(&profile_text(), None, None);
     let ri = role_init(&items);
     let tmp = tempfile::tempdir().unwrap();
-    let (out, _) = run_role_init(&ri, tmp.path(), "kafka-0", "kafka", None);
+    let out = ri.run(tmp.path(), "kafka-0", "kafka", None).out;
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("NAMESPACE"),
@@ -329,27 +177,14 @@ fn main_container_formats_storage_then_starts_kafka_with_the_generated_file() {
     let items = render_with(&profile_text(), None, None);
     let c = main_container(&items);
     assert_eq!(c["image"], "apache/kafka:3.9.1");
-    let command: Vec<String> = c["command"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    let command = strings(&c["command"]);
     assert_eq!(command.len(), 3);
     assert_eq!(&command[..2], &["sh", "-c"]);
     assert!(c.get("args").is_none());
 
     // The file the command reads is the one the role init container writes.
-    let init = &pod_spec(&items)["initContainers"][0];
-    let config_dir = init["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == "CONFIG_DIR")
-        .unwrap()["value"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let init = &pod(&items)["initContainers"][0];
+    let config_dir = env_value(init, "CONFIG_DIR");
     assert!(
         c["volumeMounts"]
             .as_array()
@@ -371,17 +206,7 @@ fn main_container_formats_storage_then_starts_kafka_with_the_generated_file() {
         "the tools are called by their path in the image"
     );
     let stub = |name: &str, exit: i32| {
-        let path = bin.join(name);
-        fs::write(
-            &path,
-            format!(
-                "#!/bin/sh\nprintf '%s' '{name}' >> \"$CALLS\"\nfor a in \"$@\"; do printf ' [%s]' \"$a\" >> \"$CALLS\"; done\necho >> \"$CALLS\"\nexit {exit}\n"
-            ),
-        )
-        .unwrap();
-        let mut perm = fs::metadata(&path).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
-        fs::set_permissions(&path, perm).unwrap();
+        common::write_call_logger(&bin, name, &format!("exit {exit}\n"));
     };
     let cluster_id = env_value(c, "KAFKA_CLUSTER_ID");
     let run = |script: &str| {
@@ -444,14 +269,8 @@ fn cluster_id_is_a_valid_kraft_cluster_id() {
 fn logging_and_data_paths_point_at_mounted_files() {
     let items = render_with(&profile_text(), None, None);
     let c = main_container(&items);
-    let cm = find(&items, "ConfigMap");
-    let mounts = c["volumeMounts"].as_array().unwrap();
-    let mount_of = |name: &str| -> String {
-        mounts.iter().find(|m| m["name"] == name).unwrap()["mountPath"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let cm = one(&items, "ConfigMap");
+    let mount_of = |name: &str| mount_path(c, name);
 
     // log4j config: a file of the ConfigMap, in the config dir the container sees.
     let log4j = env_value(c, "KAFKA_LOG4J_OPTS");
@@ -473,7 +292,7 @@ fn logging_and_data_paths_point_at_mounted_files() {
         log_dirs.starts_with(&format!("{data}/")) && log_dirs.len() > data.len() + 1,
         "{log_dirs} is not below {data}"
     );
-    let sts = find(&items, "StatefulSet");
+    let sts = one(&items, "StatefulSet");
     assert_eq!(
         sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
         "data"
@@ -483,7 +302,7 @@ fn logging_and_data_paths_point_at_mounted_files() {
 #[test]
 fn ports_services_probes_and_scheduling() {
     let items = render_with(&profile_text(), None, None);
-    let sts = find(&items, "StatefulSet");
+    let sts = one(&items, "StatefulSet");
     let c = main_container(&items);
     assert_eq!(
         c["ports"],
@@ -494,7 +313,7 @@ fn ports_services_probes_and_scheduling() {
     );
     // Voters must reach each other before any pod is ready.
     assert_eq!(sts["spec"]["podManagementPolicy"], "Parallel");
-    let svcs = services(&items);
+    let svcs = common::all(&items, "Service");
     let headless = svcs
         .iter()
         .find(|s| s["spec"]["clusterIP"] == "None")
@@ -517,7 +336,7 @@ fn ports_services_probes_and_scheduling() {
     );
 
     // The pod's own high uid (not the image's appuser, 1000); the volume is its group's.
-    let pod = pod_spec(&items);
+    let pod = pod(&items);
     let sc = &pod["securityContext"];
     assert!(sc["runAsUser"].as_i64().unwrap() >= 10000, "{sc}");
     assert_eq!(sc["runAsNonRoot"], true);
@@ -531,12 +350,7 @@ fn ports_services_probes_and_scheduling() {
         .filter(|v| v["emptyDir"].is_object())
         .map(|v| v["name"].as_str().unwrap().to_string())
         .collect();
-    for container in pod["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .chain(pod["initContainers"].as_array().unwrap())
-    {
+    for container in common::pod_containers(pod) {
         let name = &container["name"];
         assert_eq!(
             container["securityContext"]["allowPrivilegeEscalation"], false,
@@ -563,10 +377,7 @@ fn ports_services_probes_and_scheduling() {
             );
         }
     }
-    let doc: Value = serde_saphyr::from_str(
-        &fs::read_to_string(Path::new(ROOT).join("profiles/kafka.yaml")).unwrap(),
-    )
-    .unwrap();
+    let doc: Value = serde_saphyr::from_str(&profile_text()).unwrap();
     assert!(
         doc.get("lintIgnore").is_none(),
         "no lint rule is suppressed"
@@ -587,7 +398,7 @@ fn the_preset_follows_the_users_name_namespace_and_replicas() {
     // voters and the anti-affinity follow `events`.
     let user = "apiVersion: sts-gen/v1\nkind: Profile\npreset: kafka\nname: events\nnamespace: streaming\nreplicas: 5\nstorage: {size: 50Gi, className: fast}\n";
     let items = render_with(user, None, None);
-    let sts = find(&items, "StatefulSet");
+    let sts = one(&items, "StatefulSet");
     assert_eq!(sts["metadata"]["name"], "events");
     assert_eq!(sts["spec"]["replicas"], 5);
     assert_eq!(
@@ -600,7 +411,7 @@ fn the_preset_follows_the_users_name_namespace_and_replicas() {
     );
     let ri = role_init(&items);
     let tmp = tempfile::tempdir().unwrap();
-    let files = run_role_init_ok(&ri, tmp.path(), "events-2", "events", "streaming");
+    let files = ri.run_ok(tmp.path(), "events-2", "events", "streaming");
     let props = properties(&files["server.properties"]);
     assert_eq!(props["node.id"], "2");
     assert_eq!(
@@ -611,7 +422,7 @@ fn the_preset_follows_the_users_name_namespace_and_replicas() {
         props["advertised.listeners"],
         "PLAINTEXT://events-2.events.streaming.svc.cluster.local:9092"
     );
-    let term = &pod_spec(&items)["affinity"]["podAntiAffinity"]
+    let term = &pod(&items)["affinity"]["podAntiAffinity"]
         ["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"];
     assert_eq!(
         term["labelSelector"]["matchLabels"]["app.kubernetes.io/name"],

@@ -4,28 +4,26 @@
 //! pod names, the Secret's files in a temporary folder and fake `chown`, `mongosh`, `sleep` and
 //! entrypoint programs; the wiring between them is checked on the rendered objects.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use base64::Engine;
+use common::{
+    container, edit, env_entry, env_value, find_env, mount_path, one, path_with, pod, role_init,
+    secret_behind, strings, write_exe, RoleInit,
+};
 use serde_json::{json, Value};
-use sts_gen::{model, profile, render};
+use sts_gen::model;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const ROOT_PW: &str = "test-root-pw";
 const KEY: &str = "c2VjcmV0LWtleS1mb3ItdGhlLW1lbWJlcnM=";
 
 fn preset_text() -> String {
-    fs::read_to_string(Path::new(ROOT).join("profiles/mongodb.yaml")).unwrap()
-}
-
-/// Replaces `from`, which must occur exactly once, so a stale edit fails loudly.
-fn edit(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(text.matches(from).count(), 1, "`{from}` must occur once");
-    text.replacen(from, to, 1)
+    common::bundled_text("mongodb")
 }
 
 /// The render-time secret sources replaced with literals, so the library needs no env vars.
@@ -44,27 +42,11 @@ fn literal_secrets(text: &str) -> String {
 
 /// The preset as a user instance `docs` with headless Service `docs-hs`.
 fn renamed(text: &str) -> String {
-    let t = edit(text, "\nname: mongodb\n", "\nname: docs\n");
-    edit(
-        &t,
-        "headless: {publishNotReadyAddresses: true}",
-        "headless: {name: docs-hs, publishNotReadyAddresses: true}",
-    )
+    common::renamed(text, "mongodb", "docs")
 }
 
 fn render(text: &str, opts: &model::Options) -> Vec<Value> {
-    let loaded = profile::load_bytes(
-        "mongodb.yaml",
-        text.as_bytes(),
-        &Path::new(ROOT).join("profiles"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let renderer = render::Renderer::new(None).unwrap();
-    sts_gen::build(&loaded, opts, &renderer)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .into_iter()
-        .map(|d| d.value)
-        .collect()
+    common::render_bundled("mongodb", text, opts)
 }
 
 fn render_default() -> Vec<Value> {
@@ -74,159 +56,14 @@ fn render_default() -> Vec<Value> {
 /// Renders through the binary (`render - -o json` plus `args`), profile text on stdin and the
 /// documented env variables set.
 fn render_cli(text: &str, args: &[&str]) -> Vec<Value> {
-    let out = Command::cargo_bin("sts-gen")
-        .unwrap()
-        .current_dir(ROOT)
-        .env_remove("STS_GEN_TEMPLATES")
-        .env("MONGODB_ROOT_PASSWORD", ROOT_PW)
-        .env("MONGODB_KEYFILE", KEY)
-        .args(["render", "-", "-o", "json"])
-        .args(args)
-        .write_stdin(text.as_bytes().to_vec())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-    list["items"].as_array().unwrap().clone()
-}
-
-fn find<'a>(items: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    items.iter().filter(|i| i["kind"] == kind).collect()
-}
-
-fn one<'a>(items: &'a [Value], kind: &str) -> &'a Value {
-    let found = find(items, kind);
-    assert_eq!(found.len(), 1, "expected one {kind}");
-    found[0]
-}
-
-fn pod(items: &[Value]) -> &Value {
-    &one(items, "StatefulSet")["spec"]["template"]["spec"]
-}
-
-fn container<'a>(items: &'a [Value], name: &str) -> &'a Value {
-    pod(items)["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no container {name}"))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect()
-}
-
-fn env_of<'a>(c: &'a Value, name: &str) -> Option<&'a Value> {
-    c["env"].as_array()?.iter().find(|e| e["name"] == name)
-}
-
-fn env_literal<'a>(c: &'a Value, name: &str) -> &'a str {
-    env_of(c, name).unwrap_or_else(|| panic!("{} has no env {name}", c["name"]))["value"]
-        .as_str()
-        .unwrap_or_else(|| panic!("env {name} is not a literal"))
-}
-
-/// The Secret key behind a `*_FILE` path of container `c`: the path lies under one of its
-/// read-only mounts, of a Secret volume whose item at the rest of the path names the key.
-/// Returns (Secret name, key).
-fn secret_behind(items: &[Value], c: &Value, path: &str) -> (String, String) {
-    let (mount, rest) = c["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|m| {
-            let at = m["mountPath"].as_str().unwrap();
-            let rest = path.strip_prefix(&format!("{at}/"))?;
-            Some((m, rest.to_string()))
-        })
-        .unwrap_or_else(|| panic!("{path} is under no mount of {}", c["name"]));
-    assert_eq!(mount["readOnly"], true);
-    let volume = pod(items)["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == mount["name"])
-        .unwrap();
-    let secret = &volume["secret"];
-    let item = secret["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["path"] == rest.as_str())
-        .unwrap_or_else(|| panic!("volume {} has no item at {rest}", volume["name"]));
-    (
-        secret["secretName"].as_str().unwrap().to_string(),
-        item["key"].as_str().unwrap().to_string(),
+    common::json_items(
+        common::sts_gen()
+            .env("MONGODB_ROOT_PASSWORD", ROOT_PW)
+            .env("MONGODB_KEYFILE", KEY)
+            .args(["render", "-"])
+            .args(args)
+            .write_stdin(text.as_bytes().to_vec()),
     )
-}
-
-fn mount_path(c: &Value, volume: &str) -> String {
-    c["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == volume)
-        .unwrap_or_else(|| panic!("{} does not mount {volume}", c["name"]))["mountPath"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn write_exe(dir: &Path, name: &str, body: &str) {
-    fs::create_dir_all(dir).unwrap();
-    let path = dir.join(name);
-    fs::write(&path, body).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn path_with(bin: &Path) -> String {
-    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
-}
-
-/// The role init script, its env, and the ConfigMap files as `config-source` lays them out.
-struct RoleInit {
-    script: String,
-    env: Vec<Value>,
-    source: BTreeMap<String, String>,
-}
-
-fn role_init(items: &[Value]) -> RoleInit {
-    let pod = pod(items);
-    let init = &pod["initContainers"][0];
-    assert_eq!(init["name"], "role-init");
-    let command = strings(&init["command"]);
-    assert_eq!(&command[..2], &["sh", "-c"]);
-    let cm = one(items, "ConfigMap");
-    let volume = pod["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "config-source")
-        .expect("config-source volume");
-    assert_eq!(volume["configMap"]["name"], cm["metadata"]["name"]);
-    let mut source = BTreeMap::new();
-    for item in volume["configMap"]["items"].as_array().unwrap() {
-        let key = item["key"].as_str().unwrap();
-        let content = cm["data"][key].as_str().expect("item key in the ConfigMap");
-        source.insert(
-            item["path"].as_str().unwrap().to_string(),
-            content.to_string(),
-        );
-    }
-    RoleInit {
-        script: command[2].clone(),
-        env: init["env"].as_array().unwrap().clone(),
-        source,
-    }
 }
 
 /// What one run of the role init script left behind.
@@ -250,12 +87,7 @@ fn run_role_init_as(
     ns: &str,
     uid: u32,
 ) -> InitRun {
-    let source = tmp.join("source");
-    for (path, content) in &ri.source {
-        let target = source.join(path);
-        fs::create_dir_all(target.parent().unwrap()).unwrap();
-        fs::write(target, content).unwrap();
-    }
+    ri.mount_source(tmp);
     let bin = tmp.join(format!("bin-{pod_name}"));
     write_exe(
         &bin,
@@ -267,40 +99,20 @@ fn run_role_init_as(
         "id",
         "#!/bin/sh\n[ \"$1\" = -u ] || exit 1\necho \"$FAKE_UID\"\n",
     );
-    let config_dir = tmp.join(format!("conf-{pod_name}"));
     // The Secret's key file, as the `secrets` volume gives it (no trailing newline).
     let key_source = tmp.join(format!("secret-keyfile-{pod_name}"));
     fs::write(&key_source, KEY).unwrap();
-    let out = std::process::Command::new("sh")
-        .env_clear()
+    let (mut cmd, config_dir) = ri.command(tmp, pod_name, headless, Some(ns));
+    let out = cmd
         .env("PATH", path_with(&bin))
-        .env("POD_NAME", pod_name)
-        .env("NAMESPACE", ns)
-        .env("HEADLESS", headless)
-        .env("CONFIG_DIR", &config_dir)
-        .env("STS_GEN_SOURCE_DIR", &source)
         .env("MONGODB_KEYFILE_SOURCE", &key_source)
         .env("FAKE_UID", uid.to_string())
-        .arg("-c")
-        .arg(&ri.script)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "role init failed for {pod_name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut files = BTreeMap::new();
-    for entry in fs::read_dir(&config_dir).unwrap() {
-        let entry = entry.unwrap();
-        files.insert(
-            entry.file_name().to_string_lossy().into_owned(),
-            fs::read_to_string(entry.path()).unwrap(),
-        );
-    }
+    let run = common::InitRun { out, config_dir }.ok();
     InitRun {
-        config_dir,
-        files,
+        files: run.files(),
+        config_dir: run.config_dir,
         chown_log: fs::read_to_string(bin.join("chown.log")).unwrap_or_default(),
     }
 }
@@ -364,16 +176,13 @@ fn every_pod_gets_the_same_replica_set_and_its_own_ordinal() {
 
 #[test]
 fn replica_set_follows_replicas_namespace_and_cluster_domain() {
-    let text = edit(&renamed(&preset_text()), "replicas: 3", "replicas: 5");
+    let text = common::with_replicas(&renamed(&preset_text()), 3, 5);
     let items = render_cli(&text, &["-n", "other", "--cluster-domain", "example.org"]);
     let sts = one(&items, "StatefulSet");
     assert_eq!(sts["metadata"]["namespace"], "other");
     assert_eq!(sts["spec"]["replicas"], 5);
     assert_eq!(sts["spec"]["serviceName"], "docs-hs");
-    let headless: Vec<_> = find(&items, "Service")
-        .into_iter()
-        .filter(|s| s["spec"]["clusterIP"] == "None")
-        .collect();
+    let headless = common::headless_services(&items);
     assert_eq!(headless.len(), 1);
     assert_eq!(headless[0]["metadata"]["name"], "docs-hs");
     assert_eq!(headless[0]["spec"]["publishNotReadyAddresses"], true);
@@ -393,7 +202,7 @@ fn replica_set_follows_replicas_namespace_and_cluster_domain() {
     assert_eq!(decode("keyfile"), KEY);
 
     let ri = role_init(&items);
-    let ns_env = ri.env.iter().find(|e| e["name"] == "NAMESPACE").unwrap();
+    let ns_env = env_entry(&ri.container, "NAMESPACE");
     assert_eq!(
         ns_env["valueFrom"],
         json!({"fieldRef": {"fieldPath": "metadata.namespace"}})
@@ -418,24 +227,14 @@ fn the_key_file_is_private_to_mongod() {
     let init = &pod(&items)["initContainers"][0];
     let secret = one(&items, "Secret");
     assert_eq!(
-        secret_behind(&items, init, env_literal(init, "MONGODB_KEYFILE_SOURCE")),
+        secret_behind(&items, init, env_value(init, "MONGODB_KEYFILE_SOURCE")),
         (
             secret["metadata"]["name"].as_str().unwrap().to_string(),
             "keyfile".to_string()
         )
     );
     assert!(secret["data"]["keyfile"].is_string());
-    for c in pod(&items)["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .chain(pod(&items)["initContainers"].as_array().unwrap())
-    {
-        for e in c["env"].as_array().into_iter().flatten() {
-            assert!(e["valueFrom"].get("secretKeyRef").is_none(), "{e}");
-        }
-        assert!(c.get("envFrom").is_none());
-    }
+    common::assert_no_secret_in_env(&items);
 
     // As the pod's (non-root) user, role-init and mongod are the same user; as root, the file
     // goes to the image's mongodb user, which the entrypoint drops to.
@@ -459,8 +258,8 @@ fn the_key_file_is_private_to_mongod() {
     let main = container(&items, "mongodb");
     let cmd = strings(&main["command"]);
     let config_mount = mount_path(main, "config");
-    let config_dir = ri.env.iter().find(|e| e["name"] == "CONFIG_DIR").unwrap();
-    assert_eq!(config_dir["value"], config_mount.as_str());
+    let config_dir = env_entry(&ri.container, "CONFIG_DIR");
+    assert_eq!(config_dir["value"], config_mount);
     assert!(
         cmd[2].contains(&format!("--keyFile {config_mount}/keyfile")),
         "{}",
@@ -476,14 +275,14 @@ fn only_ordinal_zero_creates_the_root_user() {
     assert_eq!(&cmd[..2], &["bash", "-c"]);
     let mount = mount_path(main, "config");
     assert!(cmd[2].contains(&format!("{mount}/pod-ordinal")));
-    let user = env_of(main, "MONGO_INITDB_ROOT_USERNAME").unwrap();
+    let user = find_env(main, "MONGO_INITDB_ROOT_USERNAME").unwrap();
     // The image's entrypoint reads the password from the file the Secret volume gives.
-    let pw_file = env_literal(main, "MONGO_INITDB_ROOT_PASSWORD_FILE");
+    let pw_file = env_value(main, "MONGO_INITDB_ROOT_PASSWORD_FILE");
     assert_eq!(
         secret_behind(&items, main, pw_file),
         ("mongodb".to_string(), "password".to_string())
     );
-    assert!(env_of(main, "MONGO_INITDB_ROOT_PASSWORD").is_none());
+    assert!(find_env(main, "MONGO_INITDB_ROOT_PASSWORD").is_none());
 
     let ri = role_init(&items);
     let tmp = tempfile::tempdir().unwrap();
@@ -506,23 +305,18 @@ fn only_ordinal_zero_creates_the_root_user() {
             &format!("{}/", run.config_dir.display()),
         );
         let out_file = tmp.path().join(format!("{pod_name}.out"));
-        let out = std::process::Command::new("bash")
-            .env_clear()
-            .env("PATH", path_with(&bin))
-            .env("OUT", &out_file)
-            .env(
-                "MONGO_INITDB_ROOT_USERNAME",
-                user["value"].as_str().unwrap(),
-            )
-            .env("MONGO_INITDB_ROOT_PASSWORD_FILE", pw_file)
-            .arg("-c")
-            .arg(&script)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        common::output_ok(
+            std::process::Command::new("bash")
+                .env_clear()
+                .env("PATH", path_with(&bin))
+                .env("OUT", &out_file)
+                .env(
+                    "MONGO_INITDB_ROOT_USERNAME",
+                    user["value"].as_str().unwrap(),
+                )
+                .env("MONGO_INITDB_ROOT_PASSWORD_FILE", pw_file)
+                .arg("-c")
+                .arg(&script),
         );
         let lines: Vec<String> = fs::read_to_string(&out_file)
             .unwrap()
@@ -598,10 +392,7 @@ fn names_and_paths_agree_between_mongod_rs_init_and_the_config() {
 }
 
 fn real_program(name: &str) -> PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap())
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("no {name} on PATH"))
+    common::find_on_path(name).unwrap_or_else(|| panic!("no {name} on PATH"))
 }
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -817,13 +608,7 @@ fn preset_file_leaves_instance_identity_to_the_user_and_documents_its_variables(
         text.starts_with("# MongoDB: "),
         "first line is the preset summary"
     );
-    let doc: Value = serde_saphyr::from_str(&text).unwrap();
-    assert_eq!(doc["name"], "mongodb");
-    for key in ["namespace", "createNamespace"] {
-        assert!(doc.get(key).is_none(), "{key} must not be set");
-    }
-    assert!(doc["storage"].get("local").is_none());
-    assert!(doc["storage"].get("className").is_none());
+    let doc = common::assert_preset_leaves_identity(&text, "mongodb");
     let header: String = text
         .lines()
         .take_while(|l| l.starts_with('#'))
@@ -866,7 +651,7 @@ fn a_user_profile_built_on_the_preset_gets_its_own_replica_set() {
         secret_behind(
             &items,
             main,
-            env_literal(main, "MONGO_INITDB_ROOT_PASSWORD_FILE")
+            env_value(main, "MONGO_INITDB_ROOT_PASSWORD_FILE")
         ),
         ("docs".to_string(), "password".to_string())
     );

@@ -4,129 +4,23 @@
 //! `sh`/`bash` with stand-ins for `mysql`, `ncat` and `xtrabackup` and the password in a
 //! temporary file, as the Secret volume gives it.
 
+mod common;
+
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use common::{container, env_value, mount_path, one, path_with, secret_behind, strings, write_exe};
 use serde_json::Value;
-use sts_gen::{model, profile, render};
+use sts_gen::model;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// A password with the characters the shell and SQL treat specially.
 const PASSWORD: &str = "p\"a\\ss w$rd`x'y";
 
 fn render_profile(name: &str) -> Vec<Value> {
-    let text = fs::read_to_string(Path::new(ROOT).join("profiles/mysql.yaml"))
-        .unwrap()
+    let text = common::bundled_text("mysql")
         .replace("{fromEnv: MYSQL_ROOT_PASSWORD}", "{value: test-password}")
         .replace("\nname: mysql\n", &format!("\nname: {name}\n"));
-    let loaded = profile::load_bytes(
-        "mysql.yaml",
-        text.as_bytes(),
-        &Path::new(ROOT).join("profiles"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let renderer = render::Renderer::new(None).unwrap();
-    sts_gen::build(&loaded, &model::Options::default(), &renderer)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .into_iter()
-        .map(|d| d.value)
-        .collect()
-}
-
-fn one<'a>(items: &'a [Value], kind: &str) -> &'a Value {
-    let found: Vec<_> = items.iter().filter(|i| i["kind"] == kind).collect();
-    assert_eq!(found.len(), 1, "expected one {kind}");
-    found[0]
-}
-
-fn pod(items: &[Value]) -> &Value {
-    &one(items, "StatefulSet")["spec"]["template"]["spec"]
-}
-
-fn container<'a>(items: &'a [Value], name: &str) -> &'a Value {
-    pod(items)["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no container {name}"))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect()
-}
-
-fn env_literal<'a>(c: &'a Value, name: &str) -> &'a str {
-    c["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("{} has no env {name}", c["name"]))["value"]
-        .as_str()
-        .unwrap_or_else(|| panic!("env {name} is not a literal"))
-}
-
-fn mount_path(c: &Value, volume: &str) -> String {
-    c["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == volume)
-        .unwrap_or_else(|| panic!("{} does not mount {volume}", c["name"]))["mountPath"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-/// The Secret key behind a `*_FILE` path of container `c`: the path lies under one of its
-/// read-only mounts, of a Secret volume whose item at the rest of the path names the key.
-/// Returns (Secret name, key).
-fn secret_behind(items: &[Value], c: &Value, path: &str) -> (String, String) {
-    let (mount, rest) = c["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|m| {
-            let at = m["mountPath"].as_str().unwrap();
-            let rest = path.strip_prefix(&format!("{at}/"))?;
-            Some((m, rest.to_string()))
-        })
-        .unwrap_or_else(|| panic!("{path} is under no mount of {}", c["name"]));
-    assert_eq!(mount["readOnly"], true);
-    let volume = pod(items)["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == mount["name"])
-        .unwrap();
-    let secret = &volume["secret"];
-    let item = secret["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["path"] == rest.as_str())
-        .unwrap_or_else(|| panic!("volume {} has no item at {rest}", volume["name"]));
-    (
-        secret["secretName"].as_str().unwrap().to_string(),
-        item["key"].as_str().unwrap().to_string(),
-    )
-}
-
-fn write_exe(dir: &Path, name: &str, body: &str) {
-    fs::create_dir_all(dir).unwrap();
-    let path = dir.join(name);
-    fs::write(&path, body).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn path_with(bin: &Path) -> String {
-    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+    common::render_bundled("mysql", &text, &model::Options::default())
 }
 
 fn password_file(tmp: &Path) -> PathBuf {
@@ -141,18 +35,7 @@ fn the_root_password_is_a_file_of_the_secret_in_every_container() {
     let secret = one(&items, "Secret");
     let secret_name = secret["metadata"]["name"].as_str().unwrap().to_string();
     // No container takes a Secret through its environment.
-    let pod = pod(&items);
-    for c in pod["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .chain(pod["initContainers"].as_array().unwrap())
-    {
-        for e in c["env"].as_array().into_iter().flatten() {
-            assert!(e["valueFrom"].get("secretKeyRef").is_none(), "{e}");
-        }
-        assert!(c.get("envFrom").is_none());
-    }
+    common::assert_no_secret_in_env(&items);
     // mysqld's first start (the image's entrypoint reads MYSQL_ROOT_PASSWORD_FILE) and the
     // sidecar read the Secret's `password` key.
     let main = container(&items, "shop");
@@ -162,7 +45,7 @@ fn the_root_password_is_a_file_of_the_secret_in_every_container() {
     );
     for c in [main, container(&items, "xtrabackup")] {
         assert_eq!(
-            secret_behind(&items, c, env_literal(c, "MYSQL_ROOT_PASSWORD_FILE")),
+            secret_behind(&items, c, env_value(c, "MYSQL_ROOT_PASSWORD_FILE")),
             (secret_name.clone(), "password".to_string()),
             "{}",
             c["name"]
@@ -233,7 +116,7 @@ fn run_sidecar(items: &[Value], tmp: &Path, password: Option<PathBuf>) -> Sideca
     assert_eq!(&command[..2], &["bash", "-c"]);
     let data_mount = mount_path(c, "data");
     let data = tmp.join("data");
-    let script = command[2].replace(&data_mount, &data.display().to_string());
+    let script = command[2].replace(data_mount, &data.display().to_string());
     let bin = tmp.join("bin");
     write_exe(
         &bin,

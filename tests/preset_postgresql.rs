@@ -6,22 +6,24 @@
 //! (`pg_basebackup`, `pg_isready`, `chown`, `docker_process_sql`), against temporary folders
 //! that stand in for the config volume and the data volume.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
+use common::{
+    dir_files, env_value, init_container, main_container, mount_path, named, one, path_with, pod,
+    role_init, secret_behind, sh_script, strings, write_exe,
+};
 use serde_json::{json, Value};
-use sts_gen::{model, profile, render};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// A password with the characters .pgpass and SQL need escaped.
 const REPL_PASSWORD: &str = r"re:pl\it's";
 
 fn profile_text() -> String {
-    fs::read_to_string(Path::new(ROOT).join("profiles/postgresql.yaml"))
-        .unwrap()
+    common::bundled_text("postgresql")
         .replace("{fromEnv: POSTGRES_PASSWORD}", "{value: super-password}")
         .replace(
             "{fromEnv: POSTGRES_REPLICATION_PASSWORD}",
@@ -30,128 +32,10 @@ fn profile_text() -> String {
 }
 
 fn render_with(text: &str, namespace: Option<&str>, cluster_domain: Option<&str>) -> Vec<Value> {
-    let loaded = profile::load_bytes(
-        "postgresql.yaml",
-        text.as_bytes(),
-        &Path::new(ROOT).join("profiles"),
-    )
-    .unwrap_or_else(|e| panic!("load failed: {e}"));
-    let mut opts = model::Options {
-        namespace: namespace.map(str::to_string),
-        ..Default::default()
-    };
-    if let Some(d) = cluster_domain {
-        opts.cluster_domain = d.to_string();
-    }
-    let renderer = render::Renderer::new(None).unwrap();
-    sts_gen::build(&loaded, &opts, &renderer)
-        .unwrap_or_else(|e| panic!("render failed: {e}"))
-        .into_iter()
-        .map(|d| d.value)
-        .collect()
-}
-
-fn find<'a>(items: &'a [Value], kind: &str) -> &'a Value {
-    let found: Vec<_> = items.iter().filter(|i| i["kind"] == kind).collect();
-    assert_eq!(found.len(), 1, "expected exactly one {kind}");
-    found[0]
-}
-
-fn service<'a>(items: &'a [Value], name: &str) -> &'a Value {
-    items
-        .iter()
-        .find(|i| i["kind"] == "Service" && i["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no Service {name}"))
-}
-
-fn pod_spec(items: &[Value]) -> &Value {
-    &find(items, "StatefulSet")["spec"]["template"]["spec"]
-}
-
-fn main_container(items: &[Value]) -> &Value {
-    let sts = find(items, "StatefulSet");
-    let c = &sts["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(
-        c["name"], sts["metadata"]["name"],
-        "the first container is the app"
-    );
-    c
-}
-
-fn init_container<'a>(items: &'a [Value], name: &str) -> &'a Value {
-    pod_spec(items)["initContainers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no init container {name}"))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not a list: {v}"))
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect()
-}
-
-fn env_entry<'a>(c: &'a Value, name: &str) -> &'a Value {
-    c["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("{} has no env {name}", c["name"]))
-}
-
-fn env_value<'a>(c: &'a Value, name: &str) -> &'a str {
-    env_entry(c, name)["value"]
-        .as_str()
-        .unwrap_or_else(|| panic!("env {name} is not a literal"))
-}
-
-fn mount_path<'a>(c: &'a Value, volume: &str) -> &'a str {
-    c["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == volume)
-        .unwrap_or_else(|| panic!("{} does not mount {volume}", c["name"]))["mountPath"]
-        .as_str()
-        .unwrap()
-}
-
-/// The Secret key behind a `*_FILE` path of container `c`: the path lies under one of its
-/// read-only mounts, of a Secret volume whose item at the rest of the path names the key.
-/// Returns (Secret name, key).
-fn secret_behind(items: &[Value], c: &Value, path: &str) -> (String, String) {
-    let (mount, rest) = c["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|m| {
-            let at = m["mountPath"].as_str().unwrap();
-            let rest = path.strip_prefix(&format!("{at}/"))?;
-            Some((m, rest.to_string()))
-        })
-        .unwrap_or_else(|| panic!("{path} is under no mount of {}", c["name"]));
-    assert_eq!(mount["readOnly"], true);
-    let volume = pod_spec(items)["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == mount["name"])
-        .unwrap();
-    let secret = &volume["secret"];
-    let item = secret["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["path"] == rest.as_str())
-        .unwrap_or_else(|| panic!("volume {} has no item at {rest}", volume["name"]));
-    (
-        secret["secretName"].as_str().unwrap().to_string(),
-        item["key"].as_str().unwrap().to_string(),
+    common::render_bundled(
+        "postgresql",
+        text,
+        &common::options(namespace, cluster_domain),
     )
 }
 
@@ -163,86 +47,12 @@ fn secret_file(dir: &Path, name: &str, content: &str) -> PathBuf {
     path
 }
 
-fn sh_script(c: &Value) -> String {
-    let command = strings(&c["command"]);
-    assert_eq!(command.len(), 3, "{command:?}");
-    assert_eq!(&command[..2], &["sh", "-c"]);
-    command[2].clone()
-}
-
-/// The ConfigMap files as the `config-source` volume lays them out (item path -> content).
-fn source_files(items: &[Value]) -> BTreeMap<String, String> {
-    let cm = find(items, "ConfigMap");
-    let source = pod_spec(items)["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "config-source")
-        .expect("a config-source volume");
-    assert_eq!(source["configMap"]["name"], cm["metadata"]["name"]);
-    source["configMap"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| {
-            let key = item["key"].as_str().unwrap();
-            let content = cm["data"][key]
-                .as_str()
-                .unwrap_or_else(|| panic!("item `{key}` is not in the ConfigMap"));
-            (
-                item["path"].as_str().unwrap().to_string(),
-                content.to_string(),
-            )
-        })
-        .collect()
-}
-
-fn dir_contents(dir: &Path) -> BTreeMap<String, String> {
-    fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read_to_string(e.path()).unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-/// Runs the role init script for one pod; returns the config dir it filled.
+/// Runs the role init script for one pod (in namespace `ns`, with the HEADLESS its env
+/// gives); returns the config dir it filled.
 fn run_role_init(items: &[Value], tmp: &Path, pod: &str) -> PathBuf {
-    let init = init_container(items, "role-init");
-    assert_eq!(
-        pod_spec(items)["initContainers"][0]["name"],
-        "role-init",
-        "role-init runs first"
-    );
-    let source = tmp.join("source");
-    for (path, content) in source_files(items) {
-        let target = source.join(path);
-        fs::create_dir_all(target.parent().unwrap()).unwrap();
-        fs::write(target, content).unwrap();
-    }
-    let dir = tmp.join(format!("conf-{pod}"));
-    let out = std::process::Command::new("sh")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("POD_NAME", pod)
-        .env("STS_GEN_SOURCE_DIR", &source)
-        .env("CONFIG_DIR", &dir)
-        .env("HEADLESS", env_value(init, "HEADLESS"))
-        .env("NAMESPACE", "ns")
-        .arg("-c")
-        .arg(sh_script(init))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "role init failed for {pod}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
+    let ri = role_init(items);
+    let headless = env_value(&ri.container, "HEADLESS");
+    ri.run(tmp, pod, headless, Some("ns")).ok().config_dir
 }
 
 /// `key = 'value'` lines of a postgresql.conf-style file.
@@ -286,7 +96,7 @@ fn conninfo(text: &str) -> BTreeMap<String, String> {
 fn role_init_gives_each_pod_its_role_and_cluster_name() {
     let items = render_with(&profile_text(), None, None);
     let tmp = tempfile::tempdir().unwrap();
-    let primary = dir_contents(&run_role_init(&items, tmp.path(), "postgresql-0"));
+    let primary = dir_files(&run_role_init(&items, tmp.path(), "postgresql-0"));
     assert_eq!(
         primary.keys().map(String::as_str).collect::<Vec<_>>(),
         [
@@ -303,7 +113,7 @@ fn role_init_gives_each_pod_its_role_and_cluster_name() {
 
     // postgresql-4 exists only after scaling up; it is a replica all the same.
     for pod in ["postgresql-1", "postgresql-4"] {
-        let files = dir_contents(&run_role_init(&items, tmp.path(), pod));
+        let files = dir_files(&run_role_init(&items, tmp.path(), pod));
         assert_eq!(files["pod-role"], "replica\n", "{pod}");
         assert_eq!(files["pod.conf"], format!("cluster_name = '{pod}'\n"));
         let replica = pg_settings(&files["replica.conf"]);
@@ -341,7 +151,7 @@ fn postgres_reads_the_assembled_config_dir() {
         ]
     );
     let tmp = tempfile::tempdir().unwrap();
-    let files = dir_contents(&run_role_init(&items, tmp.path(), "postgresql-1"));
+    let files = dir_files(&run_role_init(&items, tmp.path(), "postgresql-1"));
     let conf = pg_settings(&files["postgresql.conf"]);
     assert_eq!(
         setting(&conf, "hba_file"),
@@ -404,26 +214,14 @@ fn fake_tools(bin: &Path) {
         ("pg_ctl", ""),
     ];
     for (name, body) in tools {
-        let path = bin.join(name);
-        fs::write(
-            &path,
-            format!(
-                "#!/bin/sh\nprintf '%s' '{name}' >> \"$CALLS\"\nfor a in \"$@\"; do printf ' [%s]' \"$a\" >> \"$CALLS\"; done\necho >> \"$CALLS\"\n{body}exit 0\n"
-            ),
-        )
-        .unwrap();
-        make_executable(&path);
+        common::write_call_logger(bin, name, &format!("{body}exit 0\n"));
     }
     // `id -u` answers FAKE_UID: the tests run the scripts as root and as a non-root pod user.
-    let id = bin.join("id");
-    fs::write(&id, "#!/bin/sh\n[ \"$1\" = -u ] && echo \"$FAKE_UID\"\n").unwrap();
-    make_executable(&id);
-}
-
-fn make_executable(path: &Path) {
-    let mut perm = fs::metadata(path).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
-    fs::set_permissions(path, perm).unwrap();
+    write_exe(
+        bin,
+        "id",
+        "#!/bin/sh\n[ \"$1\" = -u ] && echo \"$FAKE_UID\"\n",
+    );
 }
 
 struct Clone {
@@ -457,7 +255,7 @@ fn run_clone(items: &[Value], tmp: &Path, config_dir: &Path, pod: &str, uid: u32
     assert_eq!(
         secret_behind(items, c, env_value(c, "POSTGRES_REPLICATION_PASSWORD_FILE")),
         (
-            find(items, "Secret")["metadata"]["name"]
+            one(items, "Secret")["metadata"]["name"]
                 .as_str()
                 .unwrap()
                 .to_string(),
@@ -467,14 +265,7 @@ fn run_clone(items: &[Value], tmp: &Path, config_dir: &Path, pod: &str, uid: u32
     let pw_file = secret_file(&tmp.join("secrets"), "replication-password", REPL_PASSWORD);
     let out = std::process::Command::new("sh")
         .env_clear()
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
+        .env("PATH", path_with(&bin))
         .env("CALLS", &calls)
         .env("FAKE_UID", uid.to_string())
         .env("PRIMARY_HOST", env_value(c, "PRIMARY_HOST"))
@@ -567,7 +358,7 @@ fn a_replica_clones_the_primary_once_and_becomes_a_standby() {
         assert_eq!(mode & 0o077, 0, "libpq ignores a passfile others can read");
 
         // The standby reads the same passfile and connects to the same host.
-        let files = dir_contents(&conf);
+        let files = dir_files(&conf);
         let ci = conninfo(setting(&pg_settings(&files["replica.conf"]), "primary_conninfo")[0]);
         let c = init_container(&items, "clone-primary");
         assert_eq!(ci["passfile"], env_value(c, "PGPASSFILE"));
@@ -613,14 +404,9 @@ fn an_interrupted_clone_starts_over() {
 fn the_primary_creates_the_replication_role_on_first_start() {
     let items = render_with(&profile_text(), None, None);
     let c = main_container(&items);
-    let cm = find(&items, "ConfigMap");
+    let cm = one(&items, "ConfigMap");
     // The initdb script is mounted where the image's entrypoint looks for it.
-    let initdb = pod_spec(&items)["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "initdb")
-        .expect("an initdb volume");
+    let initdb = common::volume(pod(&items), "initdb");
     assert_eq!(mount_path(c, "initdb"), "/docker-entrypoint-initdb.d");
     assert_eq!(initdb["configMap"]["name"], cm["metadata"]["name"]);
     let item = &initdb["configMap"]["items"][0];
@@ -638,19 +424,14 @@ fn the_primary_creates_the_replication_role_on_first_start() {
         "replication-password",
         REPL_PASSWORD,
     );
-    let out = std::process::Command::new("sh")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("POSTGRES_REPLICATION_PASSWORD_FILE", &pw_file)
-        .current_dir(tmp.path())
-        .arg("-c")
-        .arg("docker_process_sql() { printf '%s\\n' \"$@\" > args; cat > sql; }; . ./init.sh")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::output_ok(
+        std::process::Command::new("sh")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("POSTGRES_REPLICATION_PASSWORD_FILE", &pw_file)
+            .current_dir(tmp.path())
+            .arg("-c")
+            .arg("docker_process_sql() { printf '%s\\n' \"$@\" > args; cat > sql; }; . ./init.sh"),
     );
     assert_eq!(
         fs::read_to_string(tmp.path().join("args")).unwrap(),
@@ -674,19 +455,8 @@ fn the_primary_creates_the_replication_role_on_first_start() {
             "{var}"
         );
     }
-    let pod = pod_spec(&items);
-    for any in pod["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .chain(pod["initContainers"].as_array().unwrap())
-    {
-        for e in any["env"].as_array().into_iter().flatten() {
-            assert!(e["valueFrom"].get("secretKeyRef").is_none(), "{e}");
-        }
-        assert!(any.get("envFrom").is_none());
-    }
-    let secret = find(&items, "Secret");
+    common::assert_no_secret_in_env(&items);
+    let secret = one(&items, "Secret");
     let keys: Vec<&String> = secret["data"].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["password", "replication-password"]);
 }
@@ -695,16 +465,20 @@ fn the_primary_creates_the_replication_role_on_first_start() {
 fn rw_service_is_the_primary_and_ro_service_every_pod() {
     let items = render_with(&profile_text(), None, None);
     assert_eq!(
-        service(&items, "postgresql-rw")["spec"]["selector"],
+        named(&items, "Service", "postgresql-rw")["spec"]["selector"],
         json!({"app.kubernetes.io/name": "postgresql", "statefulset.kubernetes.io/pod-name": "postgresql-0"})
     );
     // Known limitation: the read Service selects every ready pod, the primary included.
     assert_eq!(
-        service(&items, "postgresql-ro")["spec"]["selector"],
+        named(&items, "Service", "postgresql-ro")["spec"]["selector"],
         json!({"app.kubernetes.io/name": "postgresql"})
     );
-    let sts = find(&items, "StatefulSet");
-    let headless = service(&items, sts["spec"]["serviceName"].as_str().unwrap());
+    let sts = one(&items, "StatefulSet");
+    let headless = named(
+        &items,
+        "Service",
+        sts["spec"]["serviceName"].as_str().unwrap(),
+    );
     assert_eq!(headless["spec"]["clusterIP"], "None");
     assert_eq!(sts["spec"]["podManagementPolicy"], "OrderedReady");
     // The Service names follow the instance's name ({{ name }}-rw), so two instances in one
@@ -715,10 +489,11 @@ fn rw_service_is_the_primary_and_ro_service_every_pod() {
         None,
     );
     assert_eq!(
-        service(&renamed, "orders-rw")["spec"]["selector"]["statefulset.kubernetes.io/pod-name"],
+        named(&renamed, "Service", "orders-rw")["spec"]["selector"]
+            ["statefulset.kubernetes.io/pod-name"],
         "orders-0"
     );
-    service(&renamed, "orders-ro");
+    named(&renamed, "Service", "orders-ro");
 }
 
 #[test]
@@ -736,25 +511,13 @@ fn probes_and_shutdown() {
     let live = &c["livenessProbe"];
     let tmp = tempfile::tempdir().unwrap();
     let bin = tmp.path().join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    let fake = bin.join("pg_isready");
-    fs::write(&fake, "#!/bin/sh\nexit \"$FAKE_EXIT\"\n").unwrap();
-    let mut perm = fs::metadata(&fake).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
-    fs::set_permissions(&fake, perm).unwrap();
+    write_exe(&bin, "pg_isready", "#!/bin/sh\nexit \"$FAKE_EXIT\"\n");
     for probe in [live, &c["startupProbe"]] {
         let script = sh_script(&probe["exec"]);
         for (code, alive) in [(0, true), (1, true), (2, false), (3, false)] {
             let out = std::process::Command::new("sh")
                 .env_clear()
-                .env(
-                    "PATH",
-                    format!(
-                        "{}:{}",
-                        bin.display(),
-                        std::env::var("PATH").unwrap_or_default()
-                    ),
-                )
+                .env("PATH", path_with(&bin))
                 .env("FAKE_EXIT", code.to_string())
                 .arg("-c")
                 .arg(&script)
@@ -783,14 +546,7 @@ fn probes_and_shutdown() {
         let _ = fs::remove_file(&calls);
         let out = std::process::Command::new("sh")
             .env_clear()
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}",
-                    stubs.display(),
-                    std::env::var("PATH").unwrap_or_default()
-                ),
-            )
+            .env("PATH", path_with(&stubs))
             .env("CALLS", &calls)
             .env("FAKE_UID", uid.to_string())
             .env("PGDATA", "/pgdata")
@@ -801,14 +557,14 @@ fn probes_and_shutdown() {
         assert!(out.status.success(), "uid {uid}");
         assert_eq!(fs::read_to_string(&calls).unwrap(), expected, "uid {uid}");
     }
-    let grace = pod_spec(&items)["terminationGracePeriodSeconds"]
+    let grace = pod(&items)["terminationGracePeriodSeconds"]
         .as_u64()
         .unwrap();
     assert!(grace > 50, "{grace}");
 
     // Where postgres writes outside the data volume: emptyDirs, so a read-only root
     // filesystem works.
-    let volumes = pod_spec(&items)["volumes"].as_array().unwrap();
+    let volumes = pod(&items)["volumes"].as_array().unwrap();
     for (volume, path) in [("dshm", "/dev/shm"), ("run", "/var/run/postgresql")] {
         assert_eq!(mount_path(c, volume), path);
         let v = volumes.iter().find(|v| v["name"] == volume).unwrap();
@@ -818,14 +574,12 @@ fn probes_and_shutdown() {
 
 #[test]
 fn wiring_does_not_change_with_replicas_namespace_or_cluster_domain() {
-    let text = profile_text();
-    assert!(text.contains("\nreplicas: 3\n"));
     let items = render_with(
-        &text.replace("\nreplicas: 3\n", "\nreplicas: 5\n"),
+        &common::with_replicas(&profile_text(), 3, 5),
         Some("other"),
         Some("example.org"),
     );
-    let sts = find(&items, "StatefulSet");
+    let sts = one(&items, "StatefulSet");
     assert_eq!(sts["spec"]["replicas"], 5);
     for i in &items {
         if i["kind"] != "Namespace" {
@@ -840,7 +594,7 @@ fn wiring_does_not_change_with_replicas_namespace_or_cluster_domain() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let conf = run_role_init(&items, tmp.path(), "postgresql-4");
-    let files = dir_contents(&conf);
+    let files = dir_files(&conf);
     assert_eq!(files["pod-role"], "replica\n");
     let ci = conninfo(setting(&pg_settings(&files["replica.conf"]), "primary_conninfo")[0]);
     assert_eq!(ci["host"], "postgresql-0.postgresql");
@@ -852,23 +606,14 @@ fn wiring_does_not_change_with_replicas_namespace_or_cluster_domain() {
 #[test]
 fn used_as_a_preset_everything_follows_the_users_name() {
     let user = "apiVersion: sts-gen/v1\nkind: Profile\npreset: postgresql\nname: orders\nreplicas: 5\nstorage: {size: 50Gi}\n";
-    let out = Command::cargo_bin("sts-gen")
-        .unwrap()
-        .env_remove("STS_GEN_TEMPLATES")
-        .env("POSTGRES_PASSWORD", "p1")
-        .env("POSTGRES_REPLICATION_PASSWORD", "p2")
-        .args(["render", "-", "-o", "json", "-n", "other"])
-        .write_stdin(user)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let items = common::json_items(
+        common::sts_gen()
+            .env("POSTGRES_PASSWORD", "p1")
+            .env("POSTGRES_REPLICATION_PASSWORD", "p2")
+            .args(["render", "-", "-n", "other"])
+            .write_stdin(user),
     );
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let items = list["items"].as_array().unwrap().clone();
-    let sts = find(&items, "StatefulSet");
+    let sts = one(&items, "StatefulSet");
     assert_eq!(sts["metadata"]["name"], "orders");
     assert_eq!(sts["spec"]["serviceName"], "orders");
     let c = main_container(&items);
@@ -886,12 +631,7 @@ fn used_as_a_preset_everything_follows_the_users_name() {
         .0,
         "orders"
     );
-    let initdb = pod_spec(&items)["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "initdb")
-        .unwrap();
+    let initdb = common::volume(pod(&items), "initdb");
     assert_eq!(initdb["configMap"]["name"], "orders");
     // The write Service follows the instance (its name is fixed by the preset, see the report).
     let rw: Vec<&Value> = items
@@ -910,7 +650,7 @@ fn used_as_a_preset_everything_follows_the_users_name() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let conf = run_role_init(&items, tmp.path(), "orders-3");
-    let files = dir_contents(&conf);
+    let files = dir_files(&conf);
     assert_eq!(files["pod.conf"], "cluster_name = 'orders-3'\n");
     let ci = conninfo(setting(&pg_settings(&files["replica.conf"]), "primary_conninfo")[0]);
     assert_eq!(ci["host"], "orders-0.orders");

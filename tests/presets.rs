@@ -1,58 +1,22 @@
 //! The preset mechanism (`preset:`, `sts-gen presets`, `sts-gen init`) and node sets.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::{env_entry, named};
 use serde_json::Value;
-use sts_gen::{emit, model, profile, render};
-
-fn bin() -> Command {
-    Command::cargo_bin("sts-gen").unwrap()
-}
+use sts_gen::model;
 
 /// Loads profile text and renders it to JSON documents (library, no env vars needed).
 fn render_text(text: &str) -> Result<Vec<Value>, String> {
-    let loaded = profile::load_bytes("p.yaml", text.as_bytes(), Path::new("."))
-        .map_err(|e| e.to_string())?;
-    let renderer = render::Renderer::new(None).unwrap();
-    let docs = sts_gen::build(&loaded, &model::Options::default(), &renderer)
-        .map_err(|e| e.to_string())?;
-    let json: Value = serde_json::from_str(&emit::to_json(&docs)).unwrap();
-    Ok(json["items"].as_array().unwrap().clone())
-}
-
-fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
-    docs.iter()
-        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} {name}"))
-}
-
-fn env(container: &Value, name: &str) -> Value {
-    container["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no env {name}"))
-}
-
-fn bundled() -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-            .map(|p| p.file_stem().unwrap().to_string_lossy().to_string())
-            .collect();
-    names.sort();
-    names
+    common::try_render("p.yaml", text, Path::new("."), &model::Options::default())
 }
 
 #[test]
 fn presets_lists_every_bundled_profile_with_a_description() {
-    let out = bin()
+    let out = common::sts_gen()
         .arg("presets")
         .assert()
         .success()
@@ -69,7 +33,7 @@ fn presets_lists_every_bundled_profile_with_a_description() {
             .iter()
             .map(|(n, _)| n.to_string())
             .collect::<Vec<_>>(),
-        bundled()
+        common::bundled_names()
     );
     for (name, description) in listed {
         assert!(description.len() > 10, "{name} has no description");
@@ -78,8 +42,8 @@ fn presets_lists_every_bundled_profile_with_a_description() {
 
 #[test]
 fn init_then_render_works_for_every_preset() {
-    for preset in bundled() {
-        let out = bin()
+    for preset in common::bundled_names() {
+        let out = common::sts_gen()
             .args(["init", &preset, "--name", "demo"])
             .assert()
             .success()
@@ -88,9 +52,8 @@ fn init_then_render_works_for_every_preset() {
             .clone();
         let starter = String::from_utf8(out).unwrap();
         assert!(starter.contains(&format!("preset: {preset}")), "{starter}");
-        let mut cmd = bin();
-        cmd.args(["render", "-", "-o", "json"])
-            .write_stdin(starter.clone());
+        let mut cmd = common::sts_gen();
+        cmd.args(["render", "-"]).write_stdin(starter.clone());
         for line in starter.lines() {
             if let Some(var) = line
                 .strip_prefix("#   export ")
@@ -99,18 +62,8 @@ fn init_then_render_works_for_every_preset() {
                 cmd.env(var, "starter-secret");
             }
         }
-        let output = cmd.output().unwrap();
-        assert!(
-            output.status.success(),
-            "{preset}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let list: Value = serde_json::from_slice(&output.stdout).unwrap();
-        let items = list["items"].as_array().unwrap();
-        let sets: Vec<&Value> = items
-            .iter()
-            .filter(|d| d["kind"] == "StatefulSet")
-            .collect();
+        let items = common::json_items(&mut cmd);
+        let sets = common::all(&items, "StatefulSet");
         assert!(!sets.is_empty(), "{preset}");
         for s in sets {
             let name = s["metadata"]["name"].as_str().unwrap();
@@ -134,8 +87,12 @@ fn unknown_preset_and_init_errors() {
         e.contains("p.yaml:4:9: preset: unknown preset `postgress`"),
         "{e}"
     );
-    bin().args(["init", "nope"]).assert().code(2).stdout("");
-    bin()
+    common::sts_gen()
+        .args(["init", "nope"])
+        .assert()
+        .code(2)
+        .stdout("");
+    common::sts_gen()
         .args(["init", "mysql", "--name", "Bad_Name"])
         .assert()
         .code(2)
@@ -212,7 +169,7 @@ fn a_preset_gives_wiring_not_identity_or_placement() {
     assert!(docs.iter().all(|d| d["kind"] != "Namespace"
         && d["kind"] != "PersistentVolume"
         && d["kind"] != "StorageClass"));
-    let sts = find(&docs, "StatefulSet", "shop");
+    let sts = named(&docs, "StatefulSet", "shop");
     assert!(sts["metadata"].get("namespace").is_none());
     assert!(sts["spec"]["volumeClaimTemplates"][0]["spec"]
         .get("storageClassName")
@@ -222,7 +179,7 @@ fn a_preset_gives_wiring_not_identity_or_placement() {
     let sidecar = &sts["spec"]["template"]["spec"]["containers"][1];
     let script = sidecar["command"][2].as_str().unwrap();
     assert!(script.contains("MASTER_HOST='shop-0.shop'"), "{script}");
-    find(&docs, "Service", "shop-read");
+    named(&docs, "Service", "shop-read");
 }
 
 const ES: &str =
@@ -244,8 +201,8 @@ fn elasticsearch_node_sets_wire_discovery_from_the_masters() {
         ("nodeSets:\n  - {name: masters, replicas: 5}\n", 5),
     ] {
         let docs = render_text(&format!("{ES}{extra}")).unwrap();
-        let m = find(&docs, "StatefulSet", "logs-masters");
-        let d = find(&docs, "StatefulSet", "logs-data");
+        let m = named(&docs, "StatefulSet", "logs-masters");
+        let d = named(&docs, "StatefulSet", "logs-data");
         assert_eq!(m["spec"]["replicas"], masters);
         assert_eq!(
             d["spec"]["replicas"], 2,
@@ -253,7 +210,7 @@ fn elasticsearch_node_sets_wire_discovery_from_the_masters() {
         );
         for sts in [m, d] {
             let c = &sts["spec"]["template"]["spec"]["containers"][0];
-            let seeds = list(&env(c, "discovery.seed_hosts"));
+            let seeds = list(env_entry(c, "discovery.seed_hosts"));
             let expected: Vec<String> = (0..masters)
                 .map(|i| {
                     format!("logs-masters-{i}.logs-masters.$(POD_NAMESPACE).svc.cluster.local")
@@ -261,26 +218,26 @@ fn elasticsearch_node_sets_wire_discovery_from_the_masters() {
                 .collect();
             assert_eq!(seeds, expected);
             assert_eq!(
-                list(&env(c, "cluster.initial_master_nodes")),
+                list(env_entry(c, "cluster.initial_master_nodes")),
                 (0..masters)
                     .map(|i| format!("logs-masters-{i}"))
                     .collect::<Vec<_>>()
             );
             assert_eq!(
-                env(c, "POD_NAMESPACE")["valueFrom"]["fieldRef"]["fieldPath"],
+                common::env_field_path(c, "POD_NAMESPACE"),
                 "metadata.namespace"
             );
-            assert_eq!(env(c, "cluster.name")["value"], "logs");
+            assert_eq!(env_entry(c, "cluster.name")["value"], "logs");
         }
         assert_eq!(
-            env(
+            env_entry(
                 &m["spec"]["template"]["spec"]["containers"][0],
                 "node.roles"
             )["value"],
             "master"
         );
         assert_eq!(
-            env(
+            env_entry(
                 &d["spec"]["template"]["spec"]["containers"][0],
                 "node.roles"
             )["value"],
@@ -289,29 +246,24 @@ fn elasticsearch_node_sets_wire_discovery_from_the_masters() {
         // Per set: headless Service, read Service, PDB, claim; labels carry the set.
         for set in ["masters", "data"] {
             let name = format!("logs-{set}");
-            let sts = find(&docs, "StatefulSet", &name);
+            let sts = named(&docs, "StatefulSet", &name);
             assert_eq!(sts["spec"]["serviceName"], name.as_str());
             assert_eq!(
                 sts["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"],
                 set
             );
-            assert_eq!(find(&docs, "Service", &name)["spec"]["clusterIP"], "None");
+            assert_eq!(named(&docs, "Service", &name)["spec"]["clusterIP"], "None");
             assert_eq!(
-                find(&docs, "Service", &name)["spec"]["publishNotReadyAddresses"],
+                named(&docs, "Service", &name)["spec"]["publishNotReadyAddresses"],
                 true
             );
-            find(&docs, "Service", &format!("{name}-read"));
-            find(&docs, "PodDisruptionBudget", &name);
+            named(&docs, "Service", &format!("{name}-read"));
+            named(&docs, "PodDisruptionBudget", &name);
         }
         // Shared once: ServiceAccount, Namespace; the client Service selects every set.
-        assert_eq!(
-            docs.iter()
-                .filter(|d| d["kind"] == "ServiceAccount")
-                .count(),
-            1
-        );
-        assert_eq!(docs.iter().filter(|d| d["kind"] == "Namespace").count(), 1);
-        let client = find(&docs, "Service", "logs");
+        assert_eq!(common::all(&docs, "ServiceAccount").len(), 1);
+        assert_eq!(common::all(&docs, "Namespace").len(), 1);
+        let client = named(&docs, "Service", "logs");
         assert_eq!(
             client["spec"]["selector"],
             serde_json::json!({"app.kubernetes.io/name": "logs"})
@@ -324,7 +276,7 @@ fn elasticsearch_node_sets_wire_discovery_from_the_masters() {
             .collect();
         assert_eq!(ports, ["http", "transport"]);
         assert_eq!(
-            find(&docs, "StatefulSet", "logs-data")["spec"]["volumeClaimTemplates"][0]["spec"]
+            named(&docs, "StatefulSet", "logs-data")["spec"]["volumeClaimTemplates"][0]["spec"]
                 ["resources"]["requests"]["storage"],
             "50Gi"
         );
@@ -366,7 +318,7 @@ fn helper_containers_follow_the_users_image() {
             "apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: x\nimage: registry.example/{preset}:9.9\nsecret: {{data: {{password: {{value: a}}, replication-password: {{value: b}}}}}}\n"
         ))
         .unwrap();
-        let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
+        let sts = common::first(&docs, "StatefulSet").unwrap();
         let init = sts["spec"]["template"]["spec"]["initContainers"]
             .as_array()
             .unwrap();

@@ -2,11 +2,13 @@
 //! `sts-gen render` does) and asserts the parsed objects, so a feature that stops reaching the
 //! output, or reaches the wrong field, fails here.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use base64::Engine;
+use common::{all, named, one, pod, sts};
 use serde_json::{json, Value};
 use sts_gen::{model, profile, render};
 
@@ -21,12 +23,7 @@ ports:
 ";
 
 fn build(text: &str, opts: &model::Options) -> Result<Vec<Value>, String> {
-    let loaded = profile::load_bytes("test.yaml", text.as_bytes(), Path::new("."))
-        .map_err(|e| e.to_string())?;
-    let renderer = render::Renderer::new(None).unwrap();
-    sts_gen::build(&loaded, opts, &renderer)
-        .map(|docs| docs.into_iter().map(|d| d.value).collect())
-        .map_err(|e| e.to_string())
+    common::try_render("test.yaml", text, Path::new("."), opts)
 }
 
 /// BASE plus `extra` (top-level YAML), rendered with default options.
@@ -35,8 +32,7 @@ fn render(extra: &str) -> Vec<Value> {
 }
 
 fn render_opts(extra: &str, opts: &model::Options) -> Vec<Value> {
-    let text = format!("{BASE}{extra}");
-    build(&text, opts).unwrap_or_else(|e| panic!("render failed: {e}\n--- profile:\n{text}"))
+    common::render("test.yaml", &format!("{BASE}{extra}"), Path::new("."), opts)
 }
 
 /// BASE with one top-level line replaced (e.g. `replicas: 3` -> `replicas: 1`).
@@ -45,48 +41,15 @@ fn base_with(from: &str, to: &str) -> String {
     BASE.replace(from, to)
 }
 
-fn all<'a>(items: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    items.iter().filter(|i| i["kind"] == kind).collect()
-}
-
-fn one<'a>(items: &'a [Value], kind: &str) -> &'a Value {
-    let found = all(items, kind);
-    assert_eq!(found.len(), 1, "expected exactly one {kind}");
-    found[0]
-}
-
-fn named<'a>(items: &'a [Value], kind: &str, name: &str) -> &'a Value {
-    items
-        .iter()
-        .find(|i| i["kind"] == kind && i["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} {name}"))
-}
-
-fn sts(items: &[Value]) -> &Value {
-    one(items, "StatefulSet")
-}
-
-fn pod(items: &[Value]) -> &Value {
-    &sts(items)["spec"]["template"]["spec"]
-}
-
+/// The app's container, named `app` as in BASE.
 fn main_container(items: &[Value]) -> &Value {
-    let c = &pod(items)["containers"][0];
+    let c = common::main_container(items);
     assert_eq!(c["name"], "app");
     c
 }
 
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-fn opts(namespace: Option<&str>, cluster_domain: Option<&str>) -> model::Options {
-    let mut o = model::Options::default();
-    o.namespace = namespace.map(str::to_string);
-    if let Some(d) = cluster_domain {
-        o.cluster_domain = d.to_string();
-    }
-    o
 }
 
 // ---------------------------------------------------------------- local PersistentVolumes
@@ -146,7 +109,7 @@ fn local_pv_claims_follow_the_namespace_flag() {
   size: 1Gi
   local: {path: /d, nodes: [n1], bindToClaims: true}
 ",
-        &opts(Some("other"), None),
+        &common::options(Some("other"), None),
     );
     for (i, pv) in all(&items, "PersistentVolume").iter().enumerate() {
         assert_eq!(pv["metadata"]["name"], format!("other-data-app-{i}"));
@@ -240,12 +203,7 @@ env:
 
     // From the file: paths are relative to its folder, not to the working directory.
     let loaded = profile::load_file(path.to_str().unwrap()).unwrap();
-    let renderer = render::Renderer::new(None).unwrap();
-    let items: Vec<Value> = sts_gen::build(&loaded, &model::Options::default(), &renderer)
-        .unwrap()
-        .into_iter()
-        .map(|d| d.value)
-        .collect();
+    let items = common::build(&loaded, &model::Options::default()).unwrap();
     let secret = one(&items, "Secret");
     assert_eq!(secret["metadata"]["name"], "app");
     assert_eq!(secret["type"], "Opaque");
@@ -259,18 +217,16 @@ env:
     );
 
     // From bytes: base_dir anchors the paths.
-    let loaded = profile::load_bytes("<mem>", text.as_bytes(), &dir).unwrap();
-    let docs = sts_gen::build(&loaded, &model::Options::default(), &renderer).unwrap();
-    let secret = docs.iter().find(|d| d.kind() == "Secret").unwrap();
-    assert_eq!(secret.value["data"]["k"], b64("file-content\n"));
+    let loaded = common::load("<mem>", &text, &dir).unwrap();
+    let docs = common::build(&loaded, &model::Options::default()).unwrap();
+    let secret = common::first(&docs, "Secret").unwrap();
+    assert_eq!(secret["data"]["k"], b64("file-content\n"));
 
     // A different base_dir does not find the file.
     let elsewhere = tmp.path().join("elsewhere");
     fs::create_dir(&elsewhere).unwrap();
-    let loaded = profile::load_bytes("<mem>", text.as_bytes(), &elsewhere).unwrap();
-    let err = sts_gen::build(&loaded, &model::Options::default(), &renderer)
-        .unwrap_err()
-        .to_string();
+    let loaded = common::load("<mem>", &text, &elsewhere).unwrap();
+    let err = common::build(&loaded, &model::Options::default()).unwrap_err();
     assert!(
         err.contains("secret.data.k") && err.contains("file.txt"),
         "{err}"
@@ -574,10 +530,8 @@ fn pod_template_tolerations_replace_the_templates_list() {
     // The built-in template renders no tolerations; a template override that does shows the
     // merge rule: an unnamed list from podTemplate replaces the rendered one.
     let dir = tempfile::tempdir().unwrap();
-    let original = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/statefulset.yaml.j2"),
-    )
-    .unwrap();
+    let original =
+        fs::read_to_string(Path::new(common::ROOT).join("templates/statefulset.yaml.j2")).unwrap();
     let anchor = "      serviceAccountName: {{ app.serviceAccountName | tojson }}\n";
     assert!(
         original.contains(anchor),
@@ -962,7 +916,10 @@ fn text_variables_expand_in_config_files_and_env() {
     assert_eq!(env[1]["value"], "{{ name }}");
 
     // Options.cluster_domain and the namespace override reach the text.
-    let items = render_opts(VARS_CONFIG, &opts(Some("other"), Some("example.org")));
+    let items = render_opts(
+        VARS_CONFIG,
+        &common::options(Some("other"), Some("example.org")),
+    );
     let text = one(&items, "ConfigMap")["data"]["peers.conf"]
         .as_str()
         .unwrap()
@@ -989,33 +946,14 @@ fn text_variables_expand_in_config_files_and_env() {
 
 #[test]
 fn cluster_domain_flag_reaches_the_text() {
-    let out = Command::cargo_bin("sts-gen")
-        .unwrap()
-        .env_remove("STS_GEN_TEMPLATES")
-        .args([
-            "render",
-            "-",
-            "-o",
-            "json",
-            "--cluster-domain",
-            "example.org",
-            "-n",
-            "other",
-        ])
-        .write_stdin(format!("{BASE}{VARS_CONFIG}"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let items = common::render_stdin(
+        &format!("{BASE}{VARS_CONFIG}"),
+        &["--cluster-domain", "example.org", "-n", "other"],
     );
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let items = list["items"].as_array().unwrap();
     let expected = VARS_EXPECTED_DEFAULT
         .replace("domain=cluster.local", "domain=example.org")
         .replace("ns=ns", "ns=other");
-    assert_eq!(one(items, "ConfigMap")["data"]["peers.conf"], expected);
+    assert_eq!(one(&items, "ConfigMap")["data"]["peers.conf"], expected);
 }
 
 #[test]
@@ -1109,9 +1047,7 @@ fn the_five_required_fields_make_a_complete_profile() {
 #[test]
 fn profile_md_examples_render_together() {
     // The field examples of docs/PROFILE.md (a copy of the format spec), as one profile.
-    let spec =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/PROFILE.md"))
-            .unwrap();
+    let spec = std::fs::read_to_string(Path::new(common::ROOT).join("docs/PROFILE.md")).unwrap();
     let blocks: Vec<&str> = spec
         .split("```yaml\n")
         .skip(1)

@@ -6,227 +6,68 @@
 //! the container's env, the ConfigMap data and the `config-source` items), so the test checks
 //! what a cluster would actually run.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
-use assert_cmd::Command;
+use common::{env_entry, role_init, InitRun, RoleInit};
 use serde_json::{json, Value};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Renders `profile` with `-o json` and returns the List's items.
 fn render_json(profile: &Path) -> Vec<Value> {
-    let out = Command::cargo_bin("sts-gen")
-        .unwrap()
-        .current_dir(ROOT)
-        .env("MYSQL_ROOT_PASSWORD", "role-init-test")
-        .env_remove("STS_GEN_TEMPLATES")
-        .arg("render")
-        .arg(profile)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "render failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(list["kind"], "List");
-    list["items"].as_array().unwrap().clone()
-}
-
-fn find<'a>(items: &'a [Value], kind: &str) -> &'a Value {
-    let found: Vec<_> = items.iter().filter(|i| i["kind"] == kind).collect();
-    assert_eq!(found.len(), 1, "expected exactly one {kind}");
-    found[0]
-}
-
-/// What the test needs from a render: the role init script and env, and the files of the
-/// ConfigMap as the `config-source` volume lays them out.
-struct RoleInit {
-    script: String,
-    env: Vec<Value>,
-    volume_mounts: Vec<Value>,
-    main_mounts: Vec<Value>,
-    /// item path under the source mount -> file content
-    source_files: BTreeMap<String, String>,
-    config_data: serde_json::Map<String, Value>,
-}
-
-fn role_init(items: &[Value]) -> RoleInit {
-    let sts = find(items, "StatefulSet");
-    let cm = find(items, "ConfigMap");
-    let pod = &sts["spec"]["template"]["spec"];
-    let inits = pod["initContainers"].as_array().unwrap();
-    assert_eq!(
-        inits[0]["name"], "role-init",
-        "the role init container runs first, before the user's init containers"
-    );
-    let init = &inits[0];
-    let command: Vec<&str> = init["command"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert_eq!(command.len(), 3, "{command:?}");
-    assert_eq!(&command[..2], &["sh", "-c"]);
-
-    let volumes = pod["volumes"].as_array().unwrap();
-    let source = volumes
-        .iter()
-        .find(|v| v["name"] == "config-source")
-        .expect("a config-source volume");
-    assert_eq!(source["configMap"]["name"], cm["metadata"]["name"]);
-    let config_data = cm["data"].as_object().unwrap().clone();
-    let mut source_files = BTreeMap::new();
-    for item in source["configMap"]["items"].as_array().unwrap() {
-        let key = item["key"].as_str().unwrap();
-        let path = item["path"].as_str().unwrap();
-        let content = config_data
-            .get(key)
-            .unwrap_or_else(|| panic!("item key `{key}` is not in the ConfigMap"))
-            .as_str()
-            .unwrap();
-        assert!(
-            source_files
-                .insert(path.to_string(), content.to_string())
-                .is_none(),
-            "item path `{path}` is used twice"
-        );
-    }
-    RoleInit {
-        script: command[2].to_string(),
-        env: init["env"].as_array().unwrap().clone(),
-        volume_mounts: init["volumeMounts"].as_array().unwrap().clone(),
-        main_mounts: pod["containers"][0]["volumeMounts"]
-            .as_array()
-            .unwrap()
-            .clone(),
-        source_files,
-        config_data,
-    }
-}
-
-/// Writes the ConfigMap items under `<tmp>/source` as the kubelet would mount them.
-fn mount_source(tmp: &Path, files: &BTreeMap<String, String>) -> PathBuf {
-    let source = tmp.join("source");
-    for (path, content) in files {
-        let target = source.join(path);
-        fs::create_dir_all(target.parent().unwrap()).unwrap();
-        fs::write(target, content).unwrap();
-    }
-    source
-}
-
-/// Runs the script under `sh` for one pod name; returns the output and the config dir.
-fn run_script(
-    script: &str,
-    source: &Path,
-    tmp: &Path,
-    pod_name: &str,
-    headless: &str,
-    namespace: &str,
-) -> (Output, PathBuf) {
-    let config_dir = tmp.join(format!("conf-{pod_name}"));
-    let out = std::process::Command::new("sh")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("POD_NAME", pod_name)
-        .env("STS_GEN_SOURCE_DIR", source)
-        .env("CONFIG_DIR", &config_dir)
-        .env("HEADLESS", headless)
-        .env("NAMESPACE", namespace)
-        .arg("-c")
-        .arg(script)
-        .output()
-        .expect("sh runs");
-    (out, config_dir)
-}
-
-fn run_ok(
-    script: &str,
-    source: &Path,
-    tmp: &Path,
-    pod_name: &str,
-    headless: &str,
-    namespace: &str,
-) -> BTreeMap<String, String> {
-    let (out, dir) = run_script(script, source, tmp, pod_name, headless, namespace);
-    assert!(
-        out.status.success(),
-        "script failed for {pod_name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir_contents(&dir)
-}
-
-/// Every file in `dir` (flat) with its content.
-fn dir_contents(dir: &Path) -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
-    for entry in fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        assert!(entry.file_type().unwrap().is_file(), "{:?}", entry.path());
-        files.insert(
-            entry.file_name().to_string_lossy().into_owned(),
-            fs::read_to_string(entry.path()).unwrap(),
-        );
-    }
-    files
+    common::json_items(
+        common::sts_gen()
+            .env("MYSQL_ROOT_PASSWORD", "role-init-test")
+            .arg("render")
+            .arg(profile),
+    )
 }
 
 fn names(files: &BTreeMap<String, String>) -> Vec<&str> {
     files.keys().map(String::as_str).collect()
 }
 
-fn env_entry<'a>(env: &'a [Value], name: &str) -> &'a Value {
-    env.iter()
-        .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("role-init env has no {name}: {env:?}"))
-}
-
-fn mysql() -> (RoleInit, tempfile::TempDir, PathBuf) {
+fn mysql() -> (Vec<Value>, RoleInit, tempfile::TempDir) {
     let items = render_json(Path::new("profiles/mysql.yaml"));
     let ri = role_init(&items);
     let tmp = tempfile::tempdir().unwrap();
-    let source = mount_source(tmp.path(), &ri.source_files);
-    (ri, tmp, source)
+    (items, ri, tmp)
 }
 
 #[test]
 fn mysql_role_init_env_and_mounts_match_the_profile() {
-    let (ri, _tmp, _source) = mysql();
+    let (items, ri, _tmp) = mysql();
+    let init = &ri.container;
+    let volume_mounts = init["volumeMounts"].as_array().unwrap();
+    let main_mounts = common::pod(&items)["containers"][0]["volumeMounts"]
+        .as_array()
+        .unwrap();
+    let config_data = common::one(&items, "ConfigMap")["data"]
+        .as_object()
+        .unwrap();
+    assert_eq!(common::env_field_path(init, "POD_NAME"), "metadata.name");
     assert_eq!(
-        env_entry(&ri.env, "POD_NAME")["valueFrom"]["fieldRef"]["fieldPath"],
-        "metadata.name"
-    );
-    assert_eq!(
-        env_entry(&ri.env, "NAMESPACE")["valueFrom"]["fieldRef"]["fieldPath"],
+        common::env_field_path(init, "NAMESPACE"),
         "metadata.namespace"
     );
-    assert_eq!(env_entry(&ri.env, "HEADLESS")["value"], "mysql");
-    assert_eq!(
-        env_entry(&ri.env, "CONFIG_DIR")["value"],
-        "/etc/mysql/conf.d"
-    );
+    assert_eq!(env_entry(init, "HEADLESS")["value"], "mysql");
+    assert_eq!(env_entry(init, "CONFIG_DIR")["value"], "/etc/mysql/conf.d");
 
     // The init container writes into the shared config volume at CONFIG_DIR and reads the
     // ConfigMap at the script's default source folder; the main container sees CONFIG_DIR.
     assert!(
-        ri.volume_mounts
-            .contains(&json!({"name": "config", "mountPath": "/etc/mysql/conf.d"})),
+        volume_mounts.contains(&json!({"name": "config", "mountPath": "/etc/mysql/conf.d"})),
         "{:?}",
-        ri.volume_mounts
+        volume_mounts
     );
     assert!(
-        ri.volume_mounts.contains(
+        volume_mounts.contains(
             &json!({"name": "config-source", "mountPath": "/sts-gen/source", "readOnly": true})
         ),
         "{:?}",
-        ri.volume_mounts
+        volume_mounts
     );
     assert!(
         ri.script
@@ -235,19 +76,18 @@ fn mysql_role_init_env_and_mounts_match_the_profile() {
         ri.script
     );
     assert!(
-        ri.main_mounts
-            .contains(&json!({"name": "config", "mountPath": "/etc/mysql/conf.d"})),
+        main_mounts.contains(&json!({"name": "config", "mountPath": "/etc/mysql/conf.d"})),
         "{:?}",
-        ri.main_mounts
+        main_mounts
     );
     // Every ConfigMap key is projected into the source folder.
-    assert_eq!(ri.source_files.len(), ri.config_data.len());
+    assert_eq!(ri.source_files.len(), config_data.len());
 }
 
 #[test]
 fn mysql_primary_is_ordinal_zero() {
-    let (ri, tmp, source) = mysql();
-    let files = run_ok(&ri.script, &source, tmp.path(), "mysql-0", "mysql", "mysql");
+    let (_items, ri, tmp) = mysql();
+    let files = ri.run_ok(tmp.path(), "mysql-0", "mysql", "mysql");
     assert_eq!(
         names(&files),
         ["pod-ordinal", "pod-role", "primary.cnf", "server-id.cnf"]
@@ -260,10 +100,10 @@ fn mysql_primary_is_ordinal_zero() {
 
 #[test]
 fn mysql_every_ordinal_above_zero_is_a_replica_also_after_scaling() {
-    let (ri, tmp, source) = mysql();
+    let (_items, ri, tmp) = mysql();
     // mysql-7 does not exist with replicas: 3; it does after `kubectl scale --replicas=8`.
     for (pod, ordinal) in [("mysql-1", 1), ("mysql-2", 2), ("mysql-7", 7)] {
-        let files = run_ok(&ri.script, &source, tmp.path(), pod, "mysql", "mysql");
+        let files = ri.run_ok(tmp.path(), pod, "mysql", "mysql");
         assert_eq!(
             names(&files),
             ["pod-ordinal", "pod-role", "replica.cnf", "server-id.cnf"],
@@ -283,9 +123,12 @@ fn mysql_every_ordinal_above_zero_is_a_replica_also_after_scaling() {
 
 #[test]
 fn mysql_pod_name_without_ordinal_fails() {
-    let (ri, tmp, source) = mysql();
+    let (_items, ri, tmp) = mysql();
     for pod in ["mysql", "mysql-", "mysql-x1"] {
-        let (out, dir) = run_script(&ri.script, &source, tmp.path(), pod, "mysql", "mysql");
+        let InitRun {
+            out,
+            config_dir: dir,
+        } = ri.run(tmp.path(), pod, "mysql", Some("mysql"));
         assert!(!out.status.success(), "{pod} must fail");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
@@ -303,9 +146,12 @@ fn mysql_pod_name_without_ordinal_fails() {
 fn mysql_missing_source_file_fails() {
     // A ConfigMap item that is not mounted (e.g. a stale ConfigMap) must stop the pod, not
     // start it without its role's configuration.
-    let (ri, tmp, source) = mysql();
+    let (_items, ri, tmp) = mysql();
+    let source = ri.mount_source(tmp.path());
     fs::remove_file(source.join("roles/replica/replica.cnf")).unwrap();
-    let (out, _dir) = run_script(&ri.script, &source, tmp.path(), "mysql-3", "mysql", "mysql");
+    // Run without mounting the source again.
+    let (mut cmd, _dir) = ri.command(tmp.path(), "mysql-3", "mysql", Some("mysql"));
+    let out = cmd.output().unwrap();
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("replica.cnf"),
@@ -358,12 +204,11 @@ fn custom_roles_with_same_file_name_and_split_ranges() {
         .map(|(_, c)| c.as_str())
         .collect();
     assert_eq!(role_sources.len(), 2, "{:?}", ri.source_files);
-    assert_eq!(env_entry(&ri.env, "HEADLESS")["value"], "app");
+    assert_eq!(env_entry(&ri.container, "HEADLESS")["value"], "app");
 
-    let source = mount_source(tmp.path(), &ri.source_files);
     for (ordinal, role) in [(0, "a"), (1, "b"), (2, "a"), (3, "b"), (10, "b")] {
         let pod = format!("app-{ordinal}");
-        let files = run_ok(&ri.script, &source, tmp.path(), &pod, "app", "ns1");
+        let files = ri.run_ok(tmp.path(), &pod, "app", "ns1");
         assert_eq!(
             names(&files),
             [
@@ -392,8 +237,7 @@ fn pod_name_with_dashes_uses_the_last_segment() {
     let profile = tmp.path().join("app.yaml");
     fs::write(&profile, CUSTOM.replace("name: app\n", "name: my-app\n")).unwrap();
     let ri = role_init(&render_json(&profile));
-    let source = mount_source(tmp.path(), &ri.source_files);
-    let files = run_ok(&ri.script, &source, tmp.path(), "my-app-12", "my-app", "x");
+    let files = ri.run_ok(tmp.path(), "my-app-12", "my-app", "x");
     assert_eq!(files["id"], "b-12");
     assert_eq!(files["pod-ordinal"], "12\n");
 }
@@ -412,8 +256,7 @@ fn file_contents_are_copied_verbatim_not_evaluated() {
         );
     fs::write(&profile, text).unwrap();
     let ri = role_init(&render_json(&profile));
-    let source = mount_source(tmp.path(), &ri.source_files);
-    let files = run_ok(&ri.script, &source, tmp.path(), "app-4", "app", "ns");
+    let files = ri.run_ok(tmp.path(), "app-4", "app", "ns");
     assert_eq!(
         files.get("my_file-1.conf").map(String::as_str),
         Some("x=$(echo no) `echo no` 'q' \"$HOME\" app/1\n"),
