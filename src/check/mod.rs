@@ -265,7 +265,8 @@ fn type_doc(doc: RenderedDoc) -> Result<Doc, CheckError> {
 /// Deserializes `value` into `T`, failing on any field `T` would drop.
 fn typed_round_trip<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, String> {
     let mut dropped = Vec::new();
-    let typed: T = serde_ignored::deserialize(value.clone(), |path| {
+    // Deserializing from the reference avoids copying every document first.
+    let typed: T = serde_ignored::deserialize(value, |path| {
         dropped.push(crate::model::ignored_path("", &path.to_string()))
     })
     .map_err(|e| format!("does not match the Kubernetes schema: {e}"))?;

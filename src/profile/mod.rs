@@ -16,6 +16,9 @@ pub use error::LoadError;
 pub use node::{Loc, Node};
 pub use types::Profile;
 
+/// Most node sets one profile may have (each renders a StatefulSet and its Services).
+pub const MAX_NODE_SETS: usize = 64;
+
 /// Supported `apiVersion` values.
 pub const API_VERSIONS: &[&str] = &["sts-gen/v1"];
 
@@ -236,6 +239,16 @@ pub fn expand_sets(loaded: &Loaded) -> Result<Vec<Loaded>, Vec<LoadError>> {
         return Err(vec![LoadError::new(
             sets_node.loc.clone(),
             "list at least one node set",
+        )
+        .with_path("nodeSets")]);
+    }
+    if items.len() > MAX_NODE_SETS {
+        return Err(vec![LoadError::new(
+            sets_node.loc.clone(),
+            format!(
+                "{} node sets; at most {MAX_NODE_SETS} are supported",
+                items.len()
+            ),
         )
         .with_path("nodeSets")]);
     }

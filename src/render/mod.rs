@@ -97,7 +97,15 @@ impl Renderer {
             };
             let tmpl = self.env.get_template(name).map_err(|e| err(describe(&e)))?;
             let text = tmpl.render(ctx.clone()).map_err(|e| err(describe(&e)))?;
-            let values: Vec<Json> = serde_saphyr::from_str_multiple(&text)
+            // One document per local PV: the budget follows the model's replica cap.
+            let options = serde_saphyr::options! {
+                budget: serde_saphyr::budget! {
+                    max_documents: 2 * crate::model::MAX_REPLICAS as usize + 100,
+                    max_nodes: 2_000_000,
+                    max_events: 8_000_000,
+                },
+            };
+            let values: Vec<Json> = serde_saphyr::from_str_multiple_with_options(&text, options)
                 .map_err(|e| err(format!("produced invalid YAML: {e}")))?;
             for value in values {
                 match value {
