@@ -91,7 +91,7 @@ for n in 10 100 1000; do
     replicas_profile "$n" >"replicas$n.yaml"
 done
 
-read -r -a PRESET_LIST <<<"$(echo $PRESETS)"
+mapfile -t PRESET_LIST <<<"$PRESETS"
 for n in 10 100 1000; do
     mkdir "batch$n"
     for ((i = 0; i < n; i++)); do
@@ -129,6 +129,7 @@ median_rss_kib() {
 
 # Before each batch run the previous output is removed and the removal flushed (`sync`), so
 # a run pays for its own writes (sts-gen fsyncs every file) and not for the deletion.
+# shellcheck disable=SC2016 # $1 is for the generated script
 printf '#!/bin/sh\nrm -rf "$1" && sync\n' >"$WORK/clean.sh"
 chmod +x "$WORK/clean.sh"
 
