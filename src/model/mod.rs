@@ -969,7 +969,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
                     format!("persistentVolumeClaimRetentionPolicy needs Kubernetes 1.27 or later; the target is 1.{} (--kube-version)", opts.kube_version.1),
                 );
             }
-            Some(storage_model(s, &p.name, &mut errs))
+            Some(storage_model(s, &mut errs))
         }
     };
     let mut persistent_volumes = Vec::new();
@@ -1828,7 +1828,7 @@ fn reserved_file(errs: &mut Errors, path: &str, file: &str) {
     }
 }
 
-fn storage_model(s: &Storage, name: &str, errs: &mut Errors) -> ModelStorage {
+fn storage_model(s: &Storage, errs: &mut Errors) -> ModelStorage {
     match names::quantity(&s.size) {
         Ok(v) if v > 0.0 => {}
         Ok(_) => errs.push("storage.size", "storage size must be more than zero"),
@@ -1873,7 +1873,6 @@ fn storage_model(s: &Storage, name: &str, errs: &mut Errors) -> ModelStorage {
     if access_modes.is_empty() {
         errs.push("storage.accessModes", "list at least one access mode");
     }
-    let _ = name;
     ModelStorage {
         persistent: true,
         claim_name,
