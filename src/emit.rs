@@ -24,7 +24,26 @@ pub fn apply_order(mut docs: Vec<Doc>) -> Vec<Doc> {
 }
 
 /// Serializes one object as a YAML document (without a leading `---`).
+///
+/// Most documents hold only words, numbers and booleans; [`plain_document`] writes those
+/// directly, in serde-saphyr's layout (4-8x fewer instructions: emitting was a fifth of a
+/// render). Anything else (multi-line text, strings that need quotes, floats, nulls) goes
+/// through serde-saphyr. Debug builds check that both give the same text.
 pub fn yaml_document(value: &Json) -> String {
+    if let Some(text) = plain_document(value) {
+        #[cfg(debug_assertions)]
+        assert_eq!(
+            text,
+            serde_saphyr_document(value),
+            "plain_document disagrees with serde-saphyr"
+        );
+        return text;
+    }
+    serde_saphyr_document(value)
+}
+
+/// The document as serde-saphyr writes it with sts-gen's options.
+pub fn serde_saphyr_document(value: &Json) -> String {
     let options = serde_saphyr::ser_options! {
         folded_wrap_chars: usize::MAX,
         min_fold_chars: usize::MAX,
@@ -35,14 +54,150 @@ pub fn yaml_document(value: &Json) -> String {
     serde_saphyr::to_string_with_options(value, options).expect("a JSON value serializes as YAML")
 }
 
+/// `value` (a mapping) as block YAML when every key is a plain word and every scalar is a
+/// plain word, an integer, a boolean or a digit string (double-quoted); `None` otherwise.
+/// The layout is serde-saphyr's: two spaces per level, sequences at their key's
+/// indentation, `- ` items with the first key of a mapping on the dash line, `{}`/`[]`
+/// for empty collections.
+pub fn plain_document(value: &Json) -> Option<String> {
+    let mut out = String::with_capacity(1024);
+    write_mapping(value.as_object()?, 0, false, &mut out)?;
+    Some(out)
+}
+
+fn write_mapping(
+    map: &serde_json::Map<String, Json>,
+    indent: usize,
+    first_on_dash_line: bool,
+    out: &mut String,
+) -> Option<()> {
+    if map.is_empty() {
+        return None;
+    }
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 || !first_on_dash_line {
+            push_indent(out, indent);
+        }
+        if !plain_key(key) {
+            return None;
+        }
+        out.push_str(key);
+        match value {
+            Json::Object(m) if m.is_empty() => out.push_str(": {}\n"),
+            Json::Array(a) if a.is_empty() => out.push_str(": []\n"),
+            Json::Object(m) => {
+                out.push_str(":\n");
+                write_mapping(m, indent + 2, false, out)?;
+            }
+            Json::Array(items) => {
+                out.push_str(":\n");
+                write_sequence(items, indent, out)?;
+            }
+            scalar => {
+                out.push_str(": ");
+                write_scalar(scalar, out)?;
+                out.push('\n');
+            }
+        }
+    }
+    Some(())
+}
+
+fn write_sequence(items: &[Json], indent: usize, out: &mut String) -> Option<()> {
+    for item in items {
+        push_indent(out, indent);
+        out.push_str("- ");
+        match item {
+            Json::Object(m) => write_mapping(m, indent + 2, true, out)?,
+            Json::Array(_) => return None,
+            scalar => {
+                write_scalar(scalar, out)?;
+                out.push('\n');
+            }
+        }
+    }
+    Some(())
+}
+
+fn push_indent(out: &mut String, indent: usize) {
+    for _ in 0..indent {
+        out.push(' ');
+    }
+}
+
+fn write_scalar(value: &Json, out: &mut String) -> Option<()> {
+    match value {
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
+        Json::String(s) if plain_value(s) => out.push_str(s),
+        Json::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// A string serde-saphyr writes unquoted as a value: a letter or `/` first, then letters,
+/// digits and `._/-` (and `:` not followed by a space or at the end, after a letter), not
+/// a word YAML 1.1 reads as something else; or a digit first and a unit-like letter
+/// (`10Gi`, `50m`), which no YAML number or date has.
+fn plain_value(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    let word_char = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-');
+    if first.is_ascii_alphabetic() {
+        let colon_ok = |i: usize| bytes.get(i + 1).is_some_and(|&n| n != b' ');
+        !special_word(s)
+            && bytes
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| word_char(b) || (b == b':' && colon_ok(i)))
+    } else if first == b'/' {
+        bytes.iter().all(|&b| word_char(b))
+    } else if first.is_ascii_digit() {
+        bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'.')
+            && bytes
+                .iter()
+                .any(|&b| b.is_ascii_alphabetic() && !b"abcdefABCDEFxXoObB".contains(&b))
+    } else {
+        false
+    }
+}
+
+/// A key serde-saphyr writes unquoted: a letter first, then letters, digits and `._/-`.
+fn plain_key(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+        && !special_word(s)
+}
+
+/// Words some YAML version reads as a boolean, null or special float (any case).
+fn special_word(s: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf",
+    ];
+    s.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
+}
+
 /// All documents as one multi-document YAML stream.
 pub fn to_yaml(docs: &[Doc]) -> String {
-    let mut out = String::new();
-    for (i, d) in docs.iter().enumerate() {
+    let texts = crate::par::map(docs, |d| yaml_document(&d.value));
+    let mut out = String::with_capacity(texts.iter().map(|t| t.len() + 4).sum());
+    for (i, text) in texts.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&yaml_document(&d.value));
+        out.push_str(text);
     }
     out
 }

@@ -7,6 +7,7 @@ pub mod check;
 pub mod emit;
 pub mod lint;
 pub mod model;
+pub mod par;
 pub mod profile;
 pub mod render;
 pub mod sink;
@@ -202,8 +203,7 @@ fn add_unique(
                     .get("kind")
                     .and_then(|k| k.as_str())
                     .unwrap_or("?"),
-                doc.value
-                    .pointer("/metadata/name")
+                check::field(&doc.value, &["metadata", "name"])
                     .and_then(|k| k.as_str())
                     .unwrap_or("?")
             ),

@@ -66,16 +66,13 @@ impl Doc {
     }
 
     pub fn name(&self) -> &str {
-        self.value
-            .pointer("/metadata/name")
+        field(&self.value, &["metadata", "name"])
             .and_then(Json::as_str)
             .unwrap_or("")
     }
 
     pub fn namespace(&self) -> Option<&str> {
-        self.value
-            .pointer("/metadata/namespace")
-            .and_then(Json::as_str)
+        field(&self.value, &["metadata", "namespace"]).and_then(Json::as_str)
     }
 
     /// Position of the kind in [`APPLY_ORDER`].
@@ -85,6 +82,12 @@ impl Doc {
             .position(|k| *k == self.kind())
             .unwrap_or(APPLY_ORDER.len())
     }
+}
+
+/// The value at `path` (mapping keys) in `value`; `Value::pointer` costs an allocation per
+/// segment, and these lookups run for every document and rule.
+pub fn field<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
+    path.iter().try_fold(value, |v, key| v.get(key))
 }
 
 /// A problem in the rendered objects.
@@ -123,10 +126,10 @@ pub fn check_with_external(
     docs: Vec<RenderedDoc>,
     external: &External,
 ) -> Result<Vec<Doc>, Vec<CheckError>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(docs.len());
     let mut errors = Vec::new();
-    for doc in docs {
-        match type_doc(doc) {
+    for typed in crate::par::map(&docs, type_doc) {
+        match typed {
             Ok(d) => out.push(d),
             Err(e) => errors.push(e),
         }
@@ -154,9 +157,7 @@ pub fn type_documents(
     for doc in docs {
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
         if !kind.is_empty() && !APPLY_ORDER.contains(&kind) {
-            let name = doc
-                .value
-                .pointer("/metadata/name")
+            let name = field(&doc.value, &["metadata", "name"])
                 .and_then(Json::as_str)
                 .unwrap_or("?");
             notes.push(format!(
@@ -166,7 +167,7 @@ pub fn type_documents(
             ));
             continue;
         }
-        match type_doc(doc.clone()) {
+        match type_doc(&doc) {
             Ok(d) => out.push(d),
             Err(e) => errors.push((doc, e)),
         }
@@ -174,16 +175,14 @@ pub fn type_documents(
     (out, errors, notes)
 }
 
-fn type_doc(doc: RenderedDoc) -> Result<Doc, CheckError> {
+fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
     let api_version = doc
         .value
         .get("apiVersion")
         .and_then(Json::as_str)
         .unwrap_or("");
     let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
-    let name = doc
-        .value
-        .pointer("/metadata/name")
+    let name = field(&doc.value, &["metadata", "name"])
         .and_then(Json::as_str)
         .unwrap_or("?");
     let context = format!("template `{}`, {kind} {name}", doc.template);
@@ -216,11 +215,7 @@ fn type_doc(doc: RenderedDoc) -> Result<Doc, CheckError> {
     if let Err(e) = name_rule {
         return Err(err(format!("metadata.name `{name}` {e}")));
     }
-    if let Some(ns) = doc
-        .value
-        .pointer("/metadata/namespace")
-        .and_then(Json::as_str)
-    {
+    if let Some(ns) = field(&doc.value, &["metadata", "namespace"]).and_then(Json::as_str) {
         crate::model::names::dns_label(ns, 63)
             .map_err(|e| err(format!("metadata.namespace `{ns}` {e}")))?;
     }

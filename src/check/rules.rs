@@ -186,11 +186,11 @@ fn size_limits(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
         for (at, value) in [
             (
                 "metadata.annotations",
-                doc.value.pointer("/metadata/annotations"),
+                crate::check::field(&doc.value, &["metadata", "annotations"]),
             ),
             (
                 "spec.template.metadata.annotations",
-                doc.value.pointer("/spec/template/metadata/annotations"),
+                crate::check::field(&doc.value, &["spec", "template", "metadata", "annotations"]),
             ),
         ] {
             let n = annotation_bytes(value);

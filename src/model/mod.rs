@@ -2070,19 +2070,50 @@ fn check_k8s<T: serde::de::DeserializeOwned>(
 
 /// Expands text variables in every string of a raw Kubernetes object.
 fn expand_strings(value: &mut Json, path: &str, vars: &TemplateVars, errs: &mut Errors) {
+    expand_strings_at(value, path, &mut Vec::new(), vars, errs);
+}
+
+/// One step below a field path: a mapping key or a list position.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Walks `value`; the field path of a string is only spelled out when it has an error
+/// (building every path up front cost more than the expansion itself).
+fn expand_strings_at(
+    value: &mut Json,
+    base: &str,
+    steps: &mut Vec<Step>,
+    vars: &TemplateVars,
+    errs: &mut Errors,
+) {
     match value {
-        Json::String(s) => match vars.expand(s) {
-            Ok(t) => *s = t,
-            Err(e) => errs.push(path, e),
+        Json::String(s) => match vars.expand_templated(s) {
+            Ok(Some(t)) => *s = t,
+            Ok(None) => {}
+            Err(e) => {
+                let path = steps.iter().fold(base.to_string(), |p, step| match step {
+                    Step::Key(k) => join_key(&p, k),
+                    Step::Index(i) => format!("{p}[{i}]"),
+                });
+                errs.push(&path, e)
+            }
         },
         Json::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                expand_strings(item, &format!("{path}[{i}]"), vars, errs);
+                steps.push(Step::Index(i));
+                expand_strings_at(item, base, steps, vars, errs);
+                steps.pop();
             }
         }
         Json::Object(map) => {
             for (k, v) in map.iter_mut() {
-                expand_strings(v, &join_key(path, k), vars, errs);
+                if matches!(v, Json::String(_) | Json::Array(_) | Json::Object(_)) {
+                    steps.push(Step::Key(k.clone()));
+                    expand_strings_at(v, base, steps, vars, errs);
+                    steps.pop();
+                }
             }
         }
         _ => {}
@@ -2136,6 +2167,14 @@ struct TemplateVars<'a> {
 
 impl TemplateVars<'_> {
     /// Expands `{{ name }}` and friends in profile text; the result stays plain data.
+    /// [`Self::expand`], or `None` (no copy) when `text` has no template markers.
+    fn expand_templated(&self, text: &str) -> Result<Option<String>, String> {
+        if !text.contains('{') {
+            return Ok(None);
+        }
+        self.expand(text).map(Some)
+    }
+
     fn expand(&self, text: &str) -> Result<String, String> {
         if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
             return Ok(text.to_string());

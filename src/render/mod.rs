@@ -7,6 +7,8 @@
 //! the structure of a document. The text is only an intermediate: each document is parsed
 //! and later re-serialized canonically by `emit`.
 
+pub mod yaml;
+
 use std::path::Path;
 
 use minijinja::value::ValueKind;
@@ -86,42 +88,59 @@ impl Renderer {
         })
     }
 
-    /// Renders every object template against `model`.
+    /// Each object template's text for `model`, in render order (before parsing).
+    pub fn texts(&self, model: &Model) -> Result<Vec<(&str, String)>, RenderError> {
+        let ctx = minijinja::context! { app => Value::from(minijinja::value::Serde(model)) };
+        self.object_templates
+            .iter()
+            .map(|name| Ok((name.as_str(), self.text(name, &ctx)?)))
+            .collect()
+    }
+
+    fn text(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
+        let err = |message: String| RenderError {
+            template: name.to_string(),
+            message,
+        };
+        let tmpl = self.env.get_template(name).map_err(|e| err(describe(&e)))?;
+        tmpl.render(ctx).map_err(|e| err(describe(&e)))
+    }
+
+    /// The documents one template renders.
+    fn documents(&self, name: &str, ctx: &Value) -> Result<Vec<RenderedDoc>, RenderError> {
+        let err = |message: String| RenderError {
+            template: name.to_string(),
+            message,
+        };
+        let text = self.text(name, ctx)?;
+        let values =
+            yaml::parse_documents(&text).map_err(|e| err(format!("produced invalid YAML: {e}")))?;
+        let mut docs = Vec::with_capacity(values.len());
+        for value in values {
+            match value {
+                Json::Null => {}
+                Json::Object(_) => docs.push(RenderedDoc {
+                    template: name.to_string(),
+                    value,
+                }),
+                other => {
+                    return Err(err(format!(
+                        "produced a document that is not a mapping: {}",
+                        kind_of(&other)
+                    )))
+                }
+            }
+        }
+        Ok(docs)
+    }
+
+    /// Renders every object template against `model` (templates in parallel; documents in
+    /// template order, then each template's order).
     pub fn render(&self, model: &Model) -> Result<Vec<RenderedDoc>, RenderError> {
         let ctx = minijinja::context! { app => Value::from(minijinja::value::Serde(model)) };
         let mut docs = Vec::new();
-        for name in &self.object_templates {
-            let err = |message: String| RenderError {
-                template: name.clone(),
-                message,
-            };
-            let tmpl = self.env.get_template(name).map_err(|e| err(describe(&e)))?;
-            let text = tmpl.render(ctx.clone()).map_err(|e| err(describe(&e)))?;
-            // One document per local PV: the budget follows the model's replica cap.
-            let options = serde_saphyr::options! {
-                budget: serde_saphyr::budget! {
-                    max_documents: 2 * crate::model::MAX_REPLICAS as usize + 100,
-                    max_nodes: 2_000_000,
-                    max_events: 8_000_000,
-                },
-            };
-            let values: Vec<Json> = serde_saphyr::from_str_multiple_with_options(&text, options)
-                .map_err(|e| err(format!("produced invalid YAML: {e}")))?;
-            for value in values {
-                match value {
-                    Json::Null => {}
-                    Json::Object(_) => docs.push(RenderedDoc {
-                        template: name.clone(),
-                        value,
-                    }),
-                    other => {
-                        return Err(err(format!(
-                            "produced a document that is not a mapping: {}",
-                            kind_of(&other)
-                        )))
-                    }
-                }
-            }
+        for result in crate::par::map(&self.object_templates, |name| self.documents(name, &ctx)) {
+            docs.extend(result?);
         }
         if let Some(overlay) = &model.pod_template {
             for doc in &mut docs {
