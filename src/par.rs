@@ -42,6 +42,36 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     parts.into_iter().map(|(_, r)| r).collect()
 }
 
+/// `items.into_iter().map(f).collect()`, with the items split into one contiguous run per
+/// core; each run is consumed (and whatever `f` leaves of its item freed) on its own thread.
+pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let workers = cores().min(items.len());
+    if workers <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let per = items.len().div_ceil(workers);
+    let mut runs = Vec::with_capacity(workers);
+    while items.len() > per {
+        let tail = items.split_off(items.len() - per);
+        runs.push(tail);
+    }
+    runs.push(items);
+    runs.reverse();
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut runs = runs.into_iter();
+        let first = runs.next().expect("at least one run");
+        let helpers: Vec<_> = runs
+            .map(|run| scope.spawn(move || run.into_iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        let mut all: Vec<R> = first.into_iter().map(f).collect();
+        for h in helpers {
+            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        all
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -52,5 +82,10 @@ mod tests {
             items.iter().map(|x| x * 2).collect::<Vec<_>>()
         );
         assert!(super::map(&[] as &[u32], |x| *x).is_empty());
+        for n in [0, 1, 2, 3, 7, 1000] {
+            let items: Vec<u32> = (0..n).collect();
+            let doubled: Vec<u32> = items.iter().map(|x| x * 2).collect();
+            assert_eq!(super::map_owned(items, |x| x * 2), doubled);
+        }
     }
 }

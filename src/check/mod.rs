@@ -128,7 +128,8 @@ pub fn check_with_external(
 ) -> Result<Vec<Doc>, Vec<CheckError>> {
     let mut out = Vec::with_capacity(docs.len());
     let mut errors = Vec::new();
-    for typed in crate::par::map(&docs, type_doc) {
+    // Owned, so each thread also frees the template values it typed.
+    for typed in crate::par::map_owned(docs, |doc| type_doc(&doc)) {
         match typed {
             Ok(d) => out.push(d),
             Err(e) => errors.push(e),

@@ -201,45 +201,50 @@ fn quoted_only(
 /// labels, annotations), to be written with `| tojson`. `shared_meta` is the same for objects
 /// every node set shares, without the set's component label.
 fn meta(app: Value, name: Value, namespaced: Option<bool>, labels: &str) -> Result<Value, Error> {
-    let mut out = indexmap::IndexMap::new();
-    out.insert("name", name);
+    let mut out = Mapping::with_capacity(4);
+    out.insert(Value::from("name"), name);
     let ns = app.get_attr("namespace")?;
     if namespaced.unwrap_or(true) && !ns.is_none() && !ns.is_undefined() {
-        out.insert("namespace", ns);
+        out.insert(Value::from("namespace"), ns);
     }
-    out.insert("labels", app.get_attr(labels)?);
+    out.insert(Value::from("labels"), app.get_attr(labels)?);
     let annotations = app.get_attr("annotations")?;
     if annotations.len().unwrap_or(0) > 0 {
-        out.insert("annotations", annotations);
+        out.insert(Value::from("annotations"), annotations);
     }
-    Ok(Value::from(minijinja::value::Serde(&out)))
+    Ok(Value::from(out))
 }
+
+/// A template-side mapping in insertion order. Built directly: going through
+/// `Value::from(Serde(..))` cost a serialization per call, and `meta` runs once per object.
+type Mapping = indexmap::IndexMap<Value, Value>;
 
 /// `service_ports(app.ports)`: Service ports targeting the container ports by name.
 fn service_ports(ports: Value) -> Result<Value, Error> {
     let mut out = Vec::new();
     for p in ports.try_iter()? {
         let name = p.get_attr("name")?;
-        let mut port = indexmap::IndexMap::new();
-        port.insert("name", name.clone());
-        port.insert("port", p.get_attr("port")?);
-        port.insert("targetPort", name);
-        port.insert("protocol", p.get_attr("protocol")?);
-        out.push(Value::from(minijinja::value::Serde(&port)));
+        let mut port = Mapping::with_capacity(4);
+        port.insert(Value::from("name"), name.clone());
+        port.insert(Value::from("port"), p.get_attr("port")?);
+        port.insert(Value::from("targetPort"), name);
+        port.insert(Value::from("protocol"), p.get_attr("protocol")?);
+        out.push(Value::from(port));
     }
-    Ok(Value::from(minijinja::value::Serde(&out)))
+    Ok(Value::from(out))
 }
 
 /// `a | merge_labels(b)`: a mapping with b's entries added to (or replacing) a's.
 fn merge_labels(a: Value, b: Value) -> Result<Value, Error> {
-    let mut out: indexmap::IndexMap<String, Value> = indexmap::IndexMap::new();
+    let mut out = Mapping::new();
     for m in [&a, &b] {
         for key in m.try_iter()? {
             let v = m.get_item(&key)?;
-            out.insert(key.to_string(), v);
+            // Keys as strings, as before: `{1: x}` and `{"1": x}` are one label.
+            out.insert(Value::from(key.to_string()), v);
         }
     }
-    Ok(Value::from(minijinja::value::Serde(&out)))
+    Ok(Value::from(out))
 }
 
 fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderError> {
