@@ -19,7 +19,7 @@ pub enum Format {
 
 /// Sorts documents into apply order (stable within a kind, so render order is kept).
 pub fn apply_order(mut docs: Vec<Doc>) -> Vec<Doc> {
-    docs.sort_by_key(Doc::apply_rank);
+    docs.sort_by_cached_key(Doc::apply_rank);
     docs
 }
 

@@ -4,18 +4,48 @@
 //! scoped threads pulling indices from a counter are enough; results keep input order, so
 //! output stays byte-stable whatever the scheduling.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-/// Worker threads to use: the available cores (read once per process).
+/// Worker threads to use: the available cores (read once per process), or 1 inside
+/// [`serially`].
 pub fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
+    if SERIAL.with(Cell::get) {
+        return 1;
+    }
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// `items.iter().map(f).collect()`, on up to [`cores`] threads when there is more than one
-/// item. `f` runs on the calling thread too.
+/// Below this many items a map stays on the calling thread: a thread costs ~50 us and its
+/// own allocator arena (page faults, peak RSS), more than a dozen small documents take.
+pub const MIN_ITEMS: usize = 32;
+
+thread_local! {
+    static SERIAL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every map on this thread kept serial: for callers that are already one of
+/// several workers (a batch renders one profile per core).
+pub fn serially<R>(f: impl FnOnce() -> R) -> R {
+    let before = SERIAL.with(|s| s.replace(true));
+    let result = f();
+    SERIAL.with(|s| s.set(before));
+    result
+}
+
+/// `items.iter().map(f).collect()`, on up to [`cores`] threads when there are at least
+/// [`MIN_ITEMS`] items. `f` runs on the calling thread too.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < MIN_ITEMS {
+        return items.iter().map(f).collect();
+    }
+    map_each(items, f)
+}
+
+/// [`map`] for a few heavy items (a long text's pieces): parallel from two items on.
+pub fn map_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let workers = cores().min(items.len());
     if workers <= 1 {
         return items.iter().map(f).collect();
@@ -42,11 +72,11 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     parts.into_iter().map(|(_, r)| r).collect()
 }
 
-/// `items.into_iter().map(f).collect()`, with the items split into one contiguous run per
-/// core; each run is consumed (and whatever `f` leaves of its item freed) on its own thread.
+/// `items.into_iter().map(f).collect()` (from [`MIN_ITEMS`] items on, with the items split
+/// into one contiguous run per core; each run is consumed (and whatever `f` leaves of its item freed) on its own thread.
 pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let workers = cores().min(items.len());
-    if workers <= 1 {
+    if workers <= 1 || items.len() < MIN_ITEMS {
         return items.into_iter().map(f).collect();
     }
     let per = items.len().div_ceil(workers);
@@ -82,6 +112,9 @@ mod tests {
             items.iter().map(|x| x * 2).collect::<Vec<_>>()
         );
         assert!(super::map(&[] as &[u32], |x| *x).is_empty());
+        assert_eq!(super::map_each(&[1, 2, 3], |x| x + 1), vec![2, 3, 4]);
+        let nested = super::serially(|| super::cores());
+        assert_eq!(nested, 1);
         for n in [0, 1, 2, 3, 7, 1000] {
             let items: Vec<u32> = (0..n).collect();
             let doubled: Vec<u32> = items.iter().map(|x| x * 2).collect();

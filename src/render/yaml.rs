@@ -69,7 +69,7 @@ fn parse_subset_parallel(text: &str) -> Option<Vec<Json>> {
     }
     pieces.push(&text[start..]);
     let mut docs = Vec::new();
-    for part in crate::par::map(&pieces, |piece| parse_subset(piece)) {
+    for part in crate::par::map_each(&pieces, |piece| parse_subset(piece)) {
         docs.extend(part?);
     }
     Some(docs)
