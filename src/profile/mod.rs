@@ -198,7 +198,7 @@ fn apply_preset(tree: Node) -> Result<Node, LoadError> {
             )
         }
     };
-    let Some(text) = presets::get(&name) else {
+    let Some(base) = presets::tree(&name) else {
         let names = presets::names();
         let hint = match error::did_you_mean(&name, &names) {
             Some(best) => format!("did you mean `{best}`? presets: {}", names.join(", ")),
@@ -210,13 +210,7 @@ fn apply_preset(tree: Node) -> Result<Node, LoadError> {
                 .with_hint(hint),
         );
     };
-    let preset_file = format!("<preset {name}>");
-    let mut base = node::parse(&preset_file, text.as_bytes())?
-        .ok_or_else(|| LoadError::bare(format!("{preset_file}: the preset is empty")))?;
-    for path in presets::NOT_INHERITED {
-        merge::remove_path(&mut base, path);
-    }
-    Ok(merge::merge(base, tree))
+    Ok(merge::merge(base?, tree))
 }
 
 /// Splits a profile with `nodeSets` into one profile per set: the top level merged with the

@@ -1,10 +1,42 @@
 //! The bundled presets: every profile in `profiles/`, embedded at build time.
 
+use std::sync::OnceLock;
+
+use super::error::LoadError;
+use super::node::Node;
+
 include!(concat!(env!("OUT_DIR"), "/presets.rs"));
 
 /// The text of a preset.
 pub fn get(name: &str) -> Option<&'static str> {
     PRESETS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// A preset's parsed tree without the keys it does not pass on ([`NOT_INHERITED`]), ready to
+/// have a profile merged over it; `None` when there is no such preset.
+///
+/// Each preset is parsed once per process (a batch of profiles names the same few presets
+/// over and over) and every caller gets its own copy: copying the tree costs a fraction of
+/// parsing the text.
+pub(super) fn tree(name: &str) -> Option<Result<Node, LoadError>> {
+    static TREES: OnceLock<Vec<OnceLock<Result<Node, LoadError>>>> = OnceLock::new();
+    let index = PRESETS.iter().position(|(n, _)| *n == name)?;
+    let trees = TREES.get_or_init(|| PRESETS.iter().map(|_| OnceLock::new()).collect());
+    Some(
+        trees[index]
+            .get_or_init(|| parse(name, PRESETS[index].1))
+            .clone(),
+    )
+}
+
+fn parse(name: &str, text: &str) -> Result<Node, LoadError> {
+    let file = format!("<preset {name}>");
+    let mut tree = super::node::parse(&file, text.as_bytes())?
+        .ok_or_else(|| LoadError::bare(format!("{file}: the preset is empty")))?;
+    for path in NOT_INHERITED {
+        super::merge::remove_path(&mut tree, path);
+    }
+    Ok(tree)
 }
 
 /// Every preset name, sorted.
