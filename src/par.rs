@@ -113,7 +113,7 @@ mod tests {
         );
         assert!(super::map(&[] as &[u32], |x| *x).is_empty());
         assert_eq!(super::map_each(&[1, 2, 3], |x| x + 1), vec![2, 3, 4]);
-        let nested = super::serially(|| super::cores());
+        let nested = super::serially(super::cores);
         assert_eq!(nested, 1);
         for n in [0, 1, 2, 3, 7, 1000] {
             let items: Vec<u32> = (0..n).collect();

@@ -85,8 +85,7 @@ pub fn parse_subset(text: &str) -> Option<Vec<Json>> {
     let mut docs = Vec::new();
     let mut lines: Vec<Line> = Vec::new();
     for raw in text.split('\n') {
-        if raw.starts_with("---") {
-            let rest = &raw[3..];
+        if let Some(rest) = raw.strip_prefix("---") {
             if !(rest.is_empty() || rest.starts_with(' ')) || !is_blank_or_comment(rest) {
                 return None;
             }
