@@ -25,10 +25,10 @@ pub fn apply_order(mut docs: Vec<Doc>) -> Vec<Doc> {
 
 /// Serializes one object as a YAML document (without a leading `---`).
 ///
-/// Most documents hold only words, numbers and booleans; [`plain_document`] writes those
-/// directly, in serde-saphyr's layout (4-8x fewer instructions: emitting was a fifth of a
-/// render). Anything else (multi-line text, strings that need quotes, floats, nulls) goes
-/// through serde-saphyr. Debug builds check that both give the same text.
+/// [`plain_document`] writes the structure directly, in serde-saphyr's layout (4-8x fewer
+/// instructions: emitting was a fifth of a render), and lets serde-saphyr write only the
+/// strings that need quotes or a block scalar. Documents with floats or nulls go through
+/// serde-saphyr whole. Debug builds check that both give the same text.
 pub fn yaml_document(value: &Json) -> String {
     if let Some(text) = plain_document(value) {
         #[cfg(debug_assertions)]
@@ -44,21 +44,26 @@ pub fn yaml_document(value: &Json) -> String {
 
 /// The document as serde-saphyr writes it with sts-gen's options.
 pub fn serde_saphyr_document(value: &Json) -> String {
-    let options = serde_saphyr::ser_options! {
+    // Serializing a serde_json::Value cannot fail: it has no non-string keys or floats
+    // that YAML cannot carry.
+    serde_saphyr::to_string_with_options(value, serde_saphyr_options())
+        .expect("a JSON value serializes as YAML")
+}
+
+fn serde_saphyr_options() -> serde_saphyr::SerializerOptions {
+    serde_saphyr::ser_options! {
         folded_wrap_chars: usize::MAX,
         min_fold_chars: usize::MAX,
         prefer_block_scalars: true,
-    };
-    // Serializing a serde_json::Value cannot fail: it has no non-string keys or floats
-    // that YAML cannot carry.
-    serde_saphyr::to_string_with_options(value, options).expect("a JSON value serializes as YAML")
+    }
 }
 
 /// `value` (a mapping) as block YAML when every key is a plain word and every scalar is a
-/// plain word, an integer, a boolean or a digit string (double-quoted); `None` otherwise.
-/// The layout is serde-saphyr's: two spaces per level, sequences at their key's
-/// indentation, `- ` items with the first key of a mapping on the dash line, `{}`/`[]`
-/// for empty collections.
+/// string, an integer or a boolean; `None` otherwise. The layout is serde-saphyr's: two
+/// spaces per level, sequences at their key's indentation, `- ` items with the first key
+/// of a mapping on the dash line, `{}`/`[]` for empty collections. Plain words, integers,
+/// booleans and digit strings are written here; other strings by serde-saphyr, one at a
+/// time (see [`write_by_serializer`]).
 pub fn plain_document(value: &Json) -> Option<String> {
     let mut out = String::with_capacity(1024);
     write_mapping(value.as_object()?, 0, false, &mut out)?;
@@ -93,6 +98,10 @@ fn write_mapping(
                 out.push_str(":\n");
                 write_sequence(items, indent, out)?;
             }
+            Json::String(s) if !simple_string(s) => {
+                out.truncate(out.len() - key.len());
+                write_by_serializer(&OneEntry(key, s), indent, out)?;
+            }
             scalar => {
                 out.push_str(": ");
                 write_scalar(scalar, out)?;
@@ -110,6 +119,10 @@ fn write_sequence(items: &[Json], indent: usize, out: &mut String) -> Option<()>
         match item {
             Json::Object(m) => write_mapping(m, indent + 2, true, out)?,
             Json::Array(_) => return None,
+            Json::String(s) if !simple_string(s) => {
+                out.truncate(out.len() - "- ".len());
+                write_by_serializer(&[s], indent, out)?;
+            }
             scalar => {
                 write_scalar(scalar, out)?;
                 out.push('\n');
@@ -117,6 +130,45 @@ fn write_sequence(items: &[Json], indent: usize, out: &mut String) -> Option<()>
         }
     }
     Some(())
+}
+
+/// `snippet` (a one-entry mapping or a one-item sequence holding a string) written by
+/// serde-saphyr at the top level, then indented by `indent` (the current line's
+/// indentation is already in `out`). Quoting and block scalars depend only on the string
+/// and the indentation step, so the nested text is the top-level text shifted right;
+/// empty lines of a block scalar stay empty.
+fn write_by_serializer(snippet: &impl serde::Serialize, indent: usize, out: &mut String) -> Option<()> {
+    let text = serde_saphyr::to_string_with_options(snippet, serde_saphyr_options()).ok()?;
+    let mut lines = text.split_inclusive('\n');
+    out.push_str(lines.next()?);
+    for line in lines {
+        if line != "\n" {
+            push_indent(out, indent);
+        }
+        out.push_str(line);
+    }
+    Some(())
+}
+
+/// A mapping of one string entry, for [`write_by_serializer`].
+struct OneEntry<'a>(&'a str, &'a str);
+
+impl serde::Serialize for OneEntry<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, self.1)?;
+        map.end()
+    }
+}
+
+/// A string [`write_scalar`] writes itself: a plain word or a digit string.
+fn simple_string(s: &str) -> bool {
+    plain_value(s) || is_digit_string(s)
+}
+
+fn is_digit_string(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn push_indent(out: &mut String, indent: usize) {
@@ -130,7 +182,7 @@ fn write_scalar(value: &Json, out: &mut String) -> Option<()> {
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Json::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
         Json::String(s) if plain_value(s) => out.push_str(s),
-        Json::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+        Json::String(s) if is_digit_string(s) => {
             out.push('"');
             out.push_str(s);
             out.push('"');

@@ -27,6 +27,9 @@ fn bundled_documents_agree_and_common_kinds_are_plain() {
         }
     }
     for kind in [
+        "StatefulSet",
+        "ConfigMap",
+        "Secret",
         "PersistentVolume",
         "Service",
         "PodDisruptionBudget",
@@ -48,12 +51,25 @@ fn word() -> impl Strategy<Value = String> {
         5 => "[0-9]{1,4}[a-zA-Z.]{0,3}",
         5 => "[0-9]{1,6}",
         1 => "[ -~]{0,6}",
+        3 => multi_line(),
         1 => prop::sample::select(vec![
             "yes", "Null", "ON", "n", "2024-01-01", "1e3", "0x1F", "a: b", "a:", "x\ny", "",
             "-a", "1:30", "1_000", ".5", "~", "<<", "=", "inf", "nan", "é",
         ])
         .prop_map(str::to_string),
     ]
+}
+
+/// Text with line breaks: block scalars (`|`, `|-`, `|+`, indentation indicators for a
+/// leading space, blank lines) or, for characters a block cannot hold, quoted strings.
+fn multi_line() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        6 => "[ -~]{0,12}",
+        2 => "  [a-z#:-]{1,6}",
+        1 => Just(String::new()),
+        1 => "[a-z]{1,3}[\t\r\u{85}\u{2028}\u{feff}é ]{1,2}",
+    ];
+    (prop::collection::vec(line, 1..5), "\n{0,3}").prop_map(|(lines, tail)| lines.join("\n") + &tail)
 }
 
 fn key() -> impl Strategy<Value = String> {
