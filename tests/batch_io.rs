@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -297,4 +297,87 @@ fn directories_that_cannot_be_swapped_are_written_file_by_file() {
     let secret = fs::metadata(here.join("secret-mysql-secret.yaml")).unwrap();
     assert_eq!(secret.permissions().mode() & 0o777, 0o600);
     assert!(temporaries(&here).is_empty(), "{:?}", temporaries(&here));
+}
+
+/// Inode and modification time of every file in each output directory, and of the
+/// directory itself: a rewrite (staged and swapped in) changes all of them.
+fn identities(out: &Path) -> BTreeMap<String, (u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut ids = BTreeMap::new();
+    for dir in fs::read_dir(out).unwrap() {
+        let dir = dir.unwrap().path();
+        let mut paths = vec![dir.clone()];
+        paths.extend(fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()));
+        for p in paths {
+            let m = fs::symlink_metadata(&p).unwrap();
+            let rel = p.strip_prefix(out).unwrap().display().to_string();
+            ids.insert(rel, (m.ino(), m.mtime(), m.mtime_nsec()));
+        }
+    }
+    ids
+}
+
+#[test]
+fn a_re_render_that_changes_nothing_writes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write_inputs(d, 0);
+    assert_eq!(render_batch(d).code, 0);
+    let out = d.join("out");
+    let first = identities(&out);
+    let content = snapshot(&out);
+
+    // The same inputs again: every directory is up to date, nothing is touched.
+    let r = render_batch(d);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(identities(&out), first);
+    assert_eq!(snapshot(&out), content);
+    assert!(temporaries(&out).is_empty(), "{:?}", temporaries(&out));
+
+    // One profile changes: only its directory is replaced.
+    let changed = name(3);
+    fs::write(
+        d.join("in/p03.yaml"),
+        fs::read_to_string(d.join("in/p03.yaml"))
+            .unwrap()
+            .replace("replicas: 4\n", "replicas: 2\n"),
+    )
+    .unwrap();
+    // A secret made readable by others, and a deleted file, in two other directories.
+    let secret_dir = out.join(name(1));
+    let secret = fs::read_dir(&secret_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("secret-"))
+        .expect("a Secret file");
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o644)).unwrap();
+    let deleted = fs::read_dir(out.join(name(2)))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("statefulset-"))
+        .expect("a StatefulSet file");
+    fs::remove_file(&deleted).unwrap();
+
+    let r = render_batch(d);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let after = identities(&out);
+    let touched: BTreeSet<String> = after
+        .iter()
+        .filter(|(path, id)| first.get(*path) != Some(id))
+        .map(|(path, _)| path.split('/').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        touched,
+        BTreeSet::from([name(1), name(2), changed.clone()]),
+        "only the directories that differ are rewritten"
+    );
+    assert_eq!(
+        fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "the Secret is private again"
+    );
+    assert!(deleted.is_file(), "the deleted file is back");
+    let sts = fs::read_to_string(out.join(&changed).join(format!("statefulset-{changed}.yaml")))
+        .unwrap();
+    assert!(sts.contains("replicas: 2\n"), "{sts}");
 }

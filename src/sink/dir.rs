@@ -185,6 +185,9 @@ pub fn write_all<'a>(
     let mut result = Ok(());
     for i in 0..jobs.len() {
         let job = &mut jobs[i];
+        if job.up_to_date {
+            continue;
+        }
         match job.swap() {
             Ok(previous) => {
                 changed.insert(match job.staging {
@@ -254,6 +257,10 @@ struct Job<'a> {
     previous: BTreeSet<String>,
     files: &'a [OutFile],
     manifest: OutFile,
+    /// The directory already holds exactly these files (contents, modes and manifest):
+    /// nothing is written, flushed or swapped, so a re-render that changes nothing leaves
+    /// every file (and its modification time) alone.
+    up_to_date: bool,
     /// The staging directory while the directory is to be swapped in whole; `None` when it
     /// is written file by file.
     staging: Option<PathBuf>,
@@ -321,6 +328,7 @@ impl<'a> Job<'a> {
                 content: names.join("\n") + "\n",
                 private: false,
             },
+            up_to_date: false,
             staging: staging_path(dir),
         })
     }
@@ -340,6 +348,10 @@ impl<'a> Job<'a> {
     /// Writes the files, not yet flushed and not yet visible: into the staging directory,
     /// or (file by file) under temporary names beside their targets.
     fn stage(&mut self) -> Result<(), IoFail> {
+        if self.holds_the_same() {
+            self.up_to_date = true;
+            return Ok(());
+        }
         if let Some(staging) = &self.staging {
             let _ = fs::remove_dir_all(staging);
             match self.fill_staging(staging) {
@@ -366,6 +378,31 @@ impl<'a> Job<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the directory already holds every file with the same content and mode, and
+    /// the same manifest (so no stale file of ours is left to remove). Any doubt (a file
+    /// that cannot be read) means no.
+    fn holds_the_same(&self) -> bool {
+        self.exists
+            && self.all().all(|f| {
+                let path = self.dir.join(&f.name);
+                let Ok(meta) = fs::symlink_metadata(&path) else {
+                    return false;
+                };
+                // A secret file must still be private. Other modes are left as found (the
+                // umask decides them when files are created).
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    if f.private && meta.permissions().mode() & 0o077 != 0 {
+                        return false;
+                    }
+                }
+                meta.is_file()
+                    && meta.len() == f.content.len() as u64
+                    && fs::read(&path).is_ok_and(|bytes| bytes == f.content.as_bytes())
+            })
     }
 
     /// Fills the staging directory: the new files, plus hard links to every file in `dir`
@@ -467,7 +504,7 @@ impl<'a> Job<'a> {
         self.discard();
         self.staging = None;
         self.stage().map_err(|(what, e)| self.io(&what, e))?;
-        if let Err(e) = flush(std::slice::from_ref(self)) {
+        if let Err(e) = flush(std::slice::from_ref(&*self)) {
             self.discard();
             return Err(e);
         }
@@ -512,11 +549,15 @@ fn discard(jobs: &mut [Job]) {
 /// `syncfs` per file system (the staging directories' parents); elsewhere, or when that
 /// fails, an `fsync` per file.
 fn flush(jobs: &[Job]) -> Result<(), DirError> {
-    #[cfg(target_os = "linux")]
-    if syncfs_each(jobs).is_ok() {
+    let jobs: Vec<&Job> = jobs.iter().filter(|job| !job.up_to_date).collect();
+    if jobs.is_empty() {
         return Ok(());
     }
-    let mut refs: Vec<&Job> = jobs.iter().collect();
+    #[cfg(target_os = "linux")]
+    if syncfs_each(&jobs).is_ok() {
+        return Ok(());
+    }
+    let mut refs = jobs;
     parallel(&mut refs, |job| job.sync_each())
         .into_iter()
         .next()
@@ -525,7 +566,7 @@ fn flush(jobs: &[Job]) -> Result<(), DirError> {
 
 /// `syncfs` once per file system that holds staged files.
 #[cfg(target_os = "linux")]
-fn syncfs_each(jobs: &[Job]) -> std::io::Result<()> {
+fn syncfs_each(jobs: &[&Job]) -> std::io::Result<()> {
     use std::os::unix::fs::MetadataExt;
     let folders: BTreeSet<&Path> = jobs
         .iter()
@@ -577,9 +618,11 @@ fn parallel<T: Send, E: Send>(
     items: &mut [T],
     f: impl Fn(&mut T) -> Result<(), E> + Sync,
 ) -> Vec<E> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
+    // One item (a single profile's directory) never asks for the core count.
+    let workers = match items.len() {
+        0 | 1 => 1,
+        n => crate::par::cores().min(n),
+    };
     if workers <= 1 {
         return items.iter_mut().filter_map(|item| f(item).err()).collect();
     }
