@@ -3,6 +3,7 @@
 //! The pipeline runs one way, one module per stage:
 //! [`profile`] (load) → [`model`] → [`render`] → [`check`] → [`emit`] → [`sink`].
 
+pub mod alloc;
 pub mod check;
 pub mod emit;
 pub mod lint;
