@@ -18,7 +18,7 @@
 # 2 when the script itself failed.
 #
 # Environment:
-#   STS_GEN          use this binary instead of `cargo build --release --locked`
+#   STS_GEN          use this binary instead of building it with scripts/build-release.sh
 #   CHECKOV_VENV     virtualenv for Checkov (default: <repo>/.venv-checkov)
 #   PYTHON           interpreter used to create it (default: python3)
 #   KEEP_WORK=1      keep the rendered manifests and Checkov's JSON report
@@ -54,8 +54,7 @@ got=$("$VENV/bin/checkov" --version)
 
 # 2. The binary.
 if [ -z "${STS_GEN:-}" ]; then
-    cargo build --release --locked --quiet || die "cargo build failed"
-    STS_GEN=$ROOT/target/release/sts-gen
+    STS_GEN=$(bash "$ROOT/scripts/build-release.sh" --quiet) || die "cargo build failed"
 fi
 
 # 3. Render every profile into its own folder.
