@@ -128,6 +128,10 @@ pub fn immutable_changes(dir: &Path, files: &[OutFile]) -> Vec<String> {
         let Ok(old_text) = fs::read_to_string(dir.join(&f.name)) else {
             continue;
         };
+        // The same text has the same fields; a re-render that changes nothing parses nothing.
+        if old_text == f.content {
+            continue;
+        }
         let (Ok(old), Ok(new)) = (
             serde_saphyr::from_str::<Json>(&old_text),
             serde_saphyr::from_str::<Json>(&f.content),
