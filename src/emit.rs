@@ -137,7 +137,11 @@ fn write_sequence(items: &[Json], indent: usize, out: &mut String) -> Option<()>
 /// indentation is already in `out`). Quoting and block scalars depend only on the string
 /// and the indentation step, so the nested text is the top-level text shifted right;
 /// empty lines of a block scalar stay empty.
-fn write_by_serializer(snippet: &impl serde::Serialize, indent: usize, out: &mut String) -> Option<()> {
+fn write_by_serializer(
+    snippet: &impl serde::Serialize,
+    indent: usize,
+    out: &mut String,
+) -> Option<()> {
     let text = serde_saphyr::to_string_with_options(snippet, serde_saphyr_options()).ok()?;
     let mut lines = text.split_inclusive('\n');
     out.push_str(lines.next()?);

@@ -348,13 +348,23 @@ fn a_re_render_that_changes_nothing_writes_nothing() {
     let secret = fs::read_dir(&secret_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("secret-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("secret-")
+        })
         .expect("a Secret file");
     fs::set_permissions(&secret, fs::Permissions::from_mode(0o644)).unwrap();
     let deleted = fs::read_dir(out.join(name(2)))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("statefulset-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("statefulset-")
+        })
         .expect("a StatefulSet file");
     fs::remove_file(&deleted).unwrap();
 
@@ -377,7 +387,10 @@ fn a_re_render_that_changes_nothing_writes_nothing() {
         "the Secret is private again"
     );
     assert!(deleted.is_file(), "the deleted file is back");
-    let sts = fs::read_to_string(out.join(&changed).join(format!("statefulset-{changed}.yaml")))
-        .unwrap();
+    let sts = fs::read_to_string(
+        out.join(&changed)
+            .join(format!("statefulset-{changed}.yaml")),
+    )
+    .unwrap();
     assert!(sts.contains("replicas: 2\n"), "{sts}");
 }

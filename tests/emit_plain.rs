@@ -69,7 +69,8 @@ fn multi_line() -> impl Strategy<Value = String> {
         1 => Just(String::new()),
         1 => "[a-z]{1,3}[\t\r\u{85}\u{2028}\u{feff}é ]{1,2}",
     ];
-    (prop::collection::vec(line, 1..5), "\n{0,3}").prop_map(|(lines, tail)| lines.join("\n") + &tail)
+    (prop::collection::vec(line, 1..5), "\n{0,3}")
+        .prop_map(|(lines, tail)| lines.join("\n") + &tail)
 }
 
 fn key() -> impl Strategy<Value = String> {
