@@ -153,7 +153,8 @@ unsafe impl GlobalAlloc for Pool {
             (None, None) => unsafe { System.realloc(block, layout, new_size) },
             _ => {
                 // SAFETY: the caller guarantees new_size is valid for this alignment.
-                let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+                let new_layout =
+                    unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
                 // SAFETY: moved by hand between the pool and the system allocator.
                 unsafe {
                     let moved = self.alloc(new_layout);
@@ -188,7 +189,10 @@ mod tests {
     #[test]
     fn blocks_keep_their_contents_across_threads_and_reallocs() {
         let pool = Pool;
-        let sizes: Vec<usize> = (1..=1100).step_by(7).chain([1024, 1025, 4096, 70_000]).collect();
+        let sizes: Vec<usize> = (1..=1100)
+            .step_by(7)
+            .chain([1024, 1025, 4096, 70_000])
+            .collect();
         let made: Vec<Vec<(usize, usize, usize)>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..4)
                 .map(|t| {
