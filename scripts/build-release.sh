@@ -8,14 +8,28 @@
 # (`--target`), so build scripts and proc-macros build as usual; the binary lands in
 # target/x86_64-unknown-linux-gnu/release/. Elsewhere, or with STS_GEN_DYNAMIC=1, it is
 # cargo's default release build in target/release/.
+#
+# Where the linker is LLD (rustc 1.90 and later on x86-64 Linux), the functions a render
+# runs are placed together, in the order of scripts/sts-gen.symbol-order (written by
+# scripts/symbol-order.sh): a render then faults 38 windows of machine code instead of 120
+# (docs/PERFORMANCE.md). The linker flags go to the binary's link only (`cargo rustc`), so
+# dependencies build, and their symbols are named, exactly as without them.
+# STS_GEN_NO_ORDER=1 links in the default order.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 host=$(rustc -vV | sed -n 's/^host: //p')
 target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
 if [[ $host == x86_64-unknown-linux-gnu && ${STS_GEN_DYNAMIC:-0} != 1 ]]; then
+    link_args=()
+    minor=$(rustc -vV | sed -n 's/^release: 1\.\([0-9]*\)\..*/\1/p')
+    order=$ROOT/scripts/sts-gen.symbol-order
+    if [[ ${STS_GEN_NO_ORDER:-0} != 1 && -f $order && ${minor:-0} -ge 90 ]]; then
+        link_args=(-C "link-arg=-Wl,--symbol-ordering-file=$order"
+            -C link-arg=-Wl,--no-warn-symbol-ordering)
+    fi
     RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static -C relocation-model=static" \
-        cargo build --release --locked --target "$host" "$@" >&2
+        cargo rustc --release --locked --target "$host" --bin sts-gen "$@" -- "${link_args[@]}" >&2
     echo "$target_dir/$host/release/sts-gen"
 else
     cargo build --release --locked "$@" >&2

@@ -75,8 +75,12 @@ pub fn map_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 /// `items.into_iter().map(f).collect()` (from [`MIN_ITEMS`] items on, with the items split
 /// into one contiguous run per core; each run is consumed (and whatever `f` leaves of its item freed) on its own thread.
 pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    // Length first: reading the core count costs a handful of cgroup file reads.
+    if items.len() < MIN_ITEMS {
+        return items.into_iter().map(f).collect();
+    }
     let workers = cores().min(items.len());
-    if workers <= 1 || items.len() < MIN_ITEMS {
+    if workers <= 1 {
         return items.into_iter().map(f).collect();
     }
     let per = items.len().div_ceil(workers);
