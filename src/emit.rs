@@ -98,6 +98,10 @@ fn write_mapping(
                 out.push_str(":\n");
                 write_sequence(items, indent, out)?;
             }
+            Json::String(s) if literal_block(s).is_some() => {
+                out.push_str(": ");
+                write_literal_block(s, indent + 2, out);
+            }
             Json::String(s) if !simple_string(s) => {
                 out.truncate(out.len() - key.len());
                 write_by_serializer(&OneEntry(key, s), indent, out)?;
@@ -119,6 +123,9 @@ fn write_sequence(items: &[Json], indent: usize, out: &mut String) -> Option<()>
         match item {
             Json::Object(m) => write_mapping(m, indent + 2, true, out)?,
             Json::Array(_) => return None,
+            Json::String(s) if literal_block(s).is_some() => {
+                write_literal_block(s, indent + 2, out)
+            }
             Json::String(s) if !simple_string(s) => {
                 out.truncate(out.len() - "- ".len());
                 write_by_serializer(&[s], indent, out)?;
@@ -152,6 +159,44 @@ fn write_by_serializer(
         out.push_str(line);
     }
     Some(())
+}
+
+/// The header of the `|` block scalar serde-saphyr writes for `s`, when `s` is a plain
+/// multi-line text: printable characters and spaces (no tabs, carriage returns or other
+/// control characters), no line ending in a space, a first line not starting with one, and
+/// at most one final line break (`|` with it, `|-` without). Other multi-line strings are
+/// left to serde-saphyr. Writing these directly saves its per-character work on the long
+/// scripts of a StatefulSet (about 3% of a render's instructions).
+fn literal_block(s: &str) -> Option<&'static str> {
+    let body = s.strip_suffix('\n');
+    let lines = body.unwrap_or(s);
+    if !lines.contains('\n') && body.is_none() {
+        return None;
+    }
+    let plain_char = |c: char| {
+        c == '\n' || (!c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
+    };
+    let ok = !lines.is_empty()
+        && !lines.starts_with([' ', '\n'])
+        && !lines.ends_with('\n')
+        && lines.chars().all(plain_char)
+        && lines.split('\n').all(|line| !line.ends_with(' '));
+    ok.then_some(if body.is_some() { "|" } else { "|-" })
+}
+
+/// Writes `s` (accepted by [`literal_block`]) as a block scalar: the header ends the
+/// current line, each text line follows at `indent`, empty lines stay empty.
+fn write_literal_block(s: &str, indent: usize, out: &mut String) {
+    let header = literal_block(s).unwrap_or("|");
+    out.push_str(header);
+    out.push('\n');
+    for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+        if !line.is_empty() {
+            push_indent(out, indent);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
 }
 
 /// A mapping of one string entry, for [`write_by_serializer`].
