@@ -479,6 +479,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         sets: &sets,
         secret_name: &secret_ref_name,
         image: &image,
+        compiled: Default::default(),
     };
     let expand_name = |path: &str, text: &str, errs: &mut Errors| match name_vars.expand(text) {
         Ok(t) => t,
@@ -508,6 +509,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Model, Vec<LoadError>> {
         sets: &sets,
         secret_name: &secret_ref_name,
         image: &image,
+        compiled: Default::default(),
     };
 
     // Config files and roles.
@@ -2163,6 +2165,9 @@ struct TemplateVars<'a> {
     secret_name: &'a str,
     /// The app image, so a preset's helper containers follow a user's `image`.
     image: &'a str,
+    /// The environment and variables, made on first use: a fresh minijinja Environment per
+    /// text cost more than expanding it.
+    compiled: std::cell::OnceCell<(minijinja::Environment<'static>, minijinja::Value)>,
 }
 
 impl TemplateVars<'_> {
@@ -2179,30 +2184,7 @@ impl TemplateVars<'_> {
         if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
             return Ok(text.to_string());
         }
-        let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.set_syntax(
-            minijinja::syntax::SyntaxConfig::builder()
-                .keep_trailing_newline(true)
-                .build()
-                .expect("default delimiters are valid"),
-        );
-        env.set_debug(false);
-        let mut ctx = std::collections::BTreeMap::new();
-        ctx.insert("name", minijinja::Value::from(self.name));
-        ctx.insert("headless", minijinja::Value::from(self.headless));
-        ctx.insert("replicas", minijinja::Value::from(self.replicas));
-        ctx.insert("clusterDomain", minijinja::Value::from(self.cluster_domain));
-        ctx.insert("cluster", minijinja::Value::from(self.cluster));
-        ctx.insert("secretName", minijinja::Value::from(self.secret_name));
-        ctx.insert("image", minijinja::Value::from(self.image));
-        ctx.insert(
-            "sets",
-            minijinja::Value::from(minijinja::value::Serde(self.sets)),
-        );
-        if let Some(ns) = self.namespace {
-            ctx.insert("namespace", minijinja::Value::from(ns));
-        }
+        let (env, ctx) = self.compiled.get_or_init(|| self.environment());
         let describe = |e: minijinja::Error| {
             let detail = e.detail().unwrap_or("template syntax error");
             let line = e
@@ -2230,6 +2212,35 @@ impl TemplateVars<'_> {
         if self.namespace.is_none() && tmpl.undeclared_variables(false).contains("namespace") {
             return Err("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into());
         }
-        tmpl.render(minijinja::Value::from(ctx)).map_err(describe)
+        tmpl.render(ctx).map_err(describe)
+    }
+
+    /// The environment profile text is expanded in, and the variables it sees.
+    fn environment(&self) -> (minijinja::Environment<'static>, minijinja::Value) {
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .expect("default delimiters are valid"),
+        );
+        env.set_debug(false);
+        let mut ctx = std::collections::BTreeMap::new();
+        ctx.insert("name", minijinja::Value::from(self.name));
+        ctx.insert("headless", minijinja::Value::from(self.headless));
+        ctx.insert("replicas", minijinja::Value::from(self.replicas));
+        ctx.insert("clusterDomain", minijinja::Value::from(self.cluster_domain));
+        ctx.insert("cluster", minijinja::Value::from(self.cluster));
+        ctx.insert("secretName", minijinja::Value::from(self.secret_name));
+        ctx.insert("image", minijinja::Value::from(self.image));
+        ctx.insert(
+            "sets",
+            minijinja::Value::from(minijinja::value::Serde(self.sets)),
+        );
+        if let Some(ns) = self.namespace {
+            ctx.insert("namespace", minijinja::Value::from(ns));
+        }
+        (env, minijinja::Value::from(ctx))
     }
 }
