@@ -206,6 +206,13 @@ echo
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
     "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr)"
 echo "binary:  $("$STS_GEN" --version), $(hyperfine --version)"
+# A stale symbol order (toolchain or dependencies changed since scripts/symbol-order.sh ran)
+# leaves functions where the linker puts them by default: slower, and shown here.
+ORDER=$ROOT/scripts/sts-gen.symbol-order
+if [[ -f $ORDER ]] && command -v nm >/dev/null; then
+    found=$(nm "$STS_GEN" | awk 'NR == FNR {defined[$NF] = 1; next} ($1 in defined) {n++} END {print n + 0}' - "$ORDER")
+    echo "order:   $found of $(wc -l <"$ORDER") functions of scripts/sts-gen.symbol-order are in the binary"
+fi
 echo "method:  hyperfine -N --warmup 3, median wall; peak RSS = median of $RSS_RUNS runs of /usr/bin/time -v"
 echo
 
