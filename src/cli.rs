@@ -42,14 +42,14 @@ sts-gen render p.yaml --output-dir deploy/db --check    # CI drift check, exit 1
 Objects come in apply order: Namespace, StorageClass, PersistentVolume, ServiceAccount, Secret\n\
 (or ExternalSecret), ConfigMap, Service, NetworkPolicy, PodDisruptionBudget, StatefulSet.\n\
 Nothing is written on error (exit 2).")]
-    Render(RenderArgs),
+    Render(Lazy<RenderArgs>),
     /// Check a profile and the objects it renders; prints nothing on success.
     #[command(
         after_help = "Examples:\n  sts-gen validate profiles/mysql.yaml && echo ok\n\n\
 Runs every stage but the output: profile syntax and semantics, the Kubernetes schema of every\n\
 rendered object, and the cross-object rules. Errors go to stderr with file:line:col; exit 2."
     )]
-    Validate(CommonArgs),
+    Validate(Lazy<CommonArgs>),
     /// Show how a render would change an output directory (a unified diff).
     #[command(
         after_help = "Examples:\n  sts-gen diff profiles/mysql.yaml --output-dir deploy/mysql\n\n\
@@ -58,7 +58,7 @@ named but their contents are never printed. Changes Kubernetes refuses on an exi
 StatefulSet (selector, serviceName, podManagementPolicy, volumeClaimTemplates) are reported\n\
 as errors on stderr with the safe procedure."
     )]
-    Diff(DiffArgs),
+    Diff(Lazy<DiffArgs>),
     /// Lint a profile's objects, or hand-written manifests, as CI scanners would.
     #[command(after_help = "Examples:\n  \
 sts-gen lint profiles/mysql.yaml                 # the objects the profile renders\n  \
@@ -71,7 +71,7 @@ object with the annotation `sts-gen/ignore: \"RULE reason\"` or a comment\n\
 `# sts-gen:ignore RULE reason` in its document, for a profile with `lintIgnore: {RULE: reason}`;\n\
 the reason is required. Exit codes: 0 no finding at or above --fail-on, 1 such findings,\n\
 2 bad input.")]
-    Lint(LintArgs),
+    Lint(Lazy<LintArgs>),
     /// Print the JSON Schema of the profile format (for editors and CI validation).
     #[command(after_help = "Example:\n  sts-gen schema > sts-gen.schema.json\n\n\
 Put this first line in a profile for completion and validation in editors that use\n\
@@ -101,7 +101,50 @@ storage.local and storage.className are not inherited.")]
         after_help = "Examples:\n  sts-gen init postgresql --name orders > orders.yaml\n  \
 POSTGRES_PASSWORD=... sts-gen init postgresql | sts-gen render -"
     )]
-    Init(InitArgs),
+    Init(Lazy<InitArgs>),
+}
+
+/// A subcommand's arguments, defined only when that subcommand is parsed (or its help,
+/// completions or the man page are made): clap otherwise builds every subcommand's
+/// arguments at each start, a tenth of a render's run time spent on arguments never read.
+#[derive(Debug)]
+pub struct Lazy<T>(pub T);
+
+impl<T> std::ops::Deref for Lazy<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Lazy<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Lazy)
+    }
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Lazy)
+    }
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+impl<T: Args> Args for Lazy<T> {
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args_for_update)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -683,10 +683,17 @@ fn schema_completions_and_man_page() {
             "{shell}: {}",
             &text[..text.len().min(200)]
         );
-        assert!(
-            text.contains("render") && text.contains("--set-string"),
-            "{shell}"
-        );
+        // Subcommands' arguments are defined lazily (cli::Lazy); completions need them all.
+        for flag in ["set-string", "output-dir", "fail-on", "name", "check"] {
+            let written = match shell {
+                "fish" => format!("-l {flag}"),
+                _ => format!("--{flag}"),
+            };
+            assert!(
+                text.contains("render") && text.contains(&written),
+                "{shell}: {written}"
+            );
+        }
     }
     let man = common::run(bin(d).arg("man"));
     let text = &man.stdout;
