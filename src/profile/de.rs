@@ -43,9 +43,16 @@ pub fn join_key(path: &str, key: &str) -> String {
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    // Built for every key of every profile (errors name the path): pushed, not formatted.
     match (path.is_empty(), simple) {
         (true, true) => key.to_string(),
-        (false, true) => format!("{path}.{key}"),
+        (false, true) => {
+            let mut joined = String::with_capacity(path.len() + 1 + key.len());
+            joined.push_str(path);
+            joined.push('.');
+            joined.push_str(key);
+            joined
+        }
         (_, false) => format!("{path}[{}]", serde_json::Value::from(key)),
     }
 }
@@ -355,16 +362,16 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
             return Ok(None);
         };
         let path = join_key(&self.path, &key.name);
-        let key_node = Node {
-            value: Value::Scalar {
-                text: key.name.clone(),
-                plain: false,
-            },
-            loc: key.loc.clone(),
-        };
-        let k = seed
-            .deserialize(KeyDe(&key.name))
-            .map_err(|e| attach(e, &key_node, &path))?;
+        let k = seed.deserialize(KeyDe(&key.name)).map_err(|e| {
+            let key_node = Node {
+                value: Value::Scalar {
+                    text: key.name.clone(),
+                    plain: false,
+                },
+                loc: key.loc.clone(),
+            };
+            attach(e, &key_node, &path)
+        })?;
         self.current = Some((value, path));
         Ok(Some(k))
     }
