@@ -20,17 +20,20 @@
 #
 # Environment:
 #   STS_GEN      time this binary instead of building it with scripts/build-release.sh
-#   RUNS         timed runs per single-profile case (default 50; batch cases use fewer)
+#   RUNS         timed runs per single-profile case (default 100; batch cases use fewer)
 #   RSS_RUNS     runs under /usr/bin/time -v per case, median taken (default 5)
 #   HELM         a helm binary, and HELM_CHART a chart directory (or reference): time
 #   HELM_CHART   `helm template` in the same run and print the ratio to sts-gen's mysql
 #   HELM_ARGS    extra arguments for helm template (e.g. `--set architecture=replication`)
 #   KUBECTL      kubectl binary (default: kubectl on PATH; skipped when missing)
+#   BASELINE     another sts-gen binary (e.g. an earlier commit's): its mysql render is timed
+#                right after this one's and the ratio printed, which survives a machine
+#                whose speed drifts between runs better than either median does
 #   KEEP_WORK=1  keep the generated inputs, outputs and hyperfine JSON
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RUNS=${RUNS:-50}
+RUNS=${RUNS:-100}
 RSS_RUNS=${RSS_RUNS:-5}
 KUBECTL=${KUBECTL:-kubectl}
 
@@ -173,7 +176,12 @@ measure() {
     printf '%s\t%s\t%s\n' "$case" "$median" "$rss" >>"$RESULTS"
 }
 
+measure start "$RUNS" "" "$STS_GEN" --version
 measure mysql "$RUNS" "" "$STS_GEN" render "$ROOT/profiles/mysql.yaml"
+if [[ -n ${BASELINE:-} ]]; then
+    measure mysql-baseline "$RUNS" "" "$(realpath "$BASELINE")" render "$ROOT/profiles/mysql.yaml"
+    measure mysql-again "$RUNS" "" "$STS_GEN" render "$ROOT/profiles/mysql.yaml"
+fi
 for n in 10 100 1000; do
     measure "replicas$n" "$RUNS" "" "$STS_GEN" render "replicas$n.yaml"
 done
@@ -229,8 +237,11 @@ def ms(case):
 
 # (case, description, check(ms, mib) -> bool or None, target text)
 table = [
+    ("start", "sts-gen --version (process start, floor)", None, "diagnostic"),
     ("mysql", "render profiles/mysql.yaml > stdout",
      lambda t, m: t <= 2.5 and m <= 10, "<= 2.5 ms, <= 10 MiB"),
+    ("mysql-baseline", "same, BASELINE binary", None, "comparison"),
+    ("mysql-again", "same, this binary again", None, "comparison"),
     ("replicas10", "mysql, 10 replicas + 10 local PVs", None, "curve"),
     ("replicas100", "mysql, 100 replicas + 100 local PVs", None, "curve"),
     ("replicas1000", "mysql, 1000 replicas + 1000 local PVs",
@@ -265,6 +276,11 @@ for prefix, unit in (("replicas", "replica"), ("batch", "profile")):
         fails += not ok
         out.append((f"{prefix}: ms per {unit}, 10->100 | 100->1000",
                     f"{lo:.4f} | {hi:.4f}", "", "linear (<= 2x)", "PASS" if ok else "FAIL"))
+
+if "mysql-baseline" in rows:
+    mine = (ms("mysql") + ms("mysql-again")) / 2
+    out.append(("ratio BASELINE / sts-gen (mysql, both runs)", f"{ms('mysql-baseline') / mine:.2f}x",
+                "", "comparison", "-"))
 
 for other in ("kustomize", "helm"):
     if other in rows and "mysql" in rows:
