@@ -64,14 +64,10 @@ cd "$WORK"
 
 # --- inputs ---------------------------------------------------------------------------
 
-# Secrets the presets read from the environment (`sts-gen init <preset>` lists them).
+# shellcheck source=scripts/preset-secrets.sh
+source "$ROOT/scripts/preset-secrets.sh"
+export_preset_secrets "$STS_GEN" bench
 PRESETS=$("$STS_GEN" presets | awk '{print $1}')
-for preset in $PRESETS; do
-    for var in $("$STS_GEN" init "$preset" | sed -n 's/^#[[:space:]]*export \([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'); do
-        [[ -n ${!var:-} ]] || export "$var=bench-$var-0123456789abcdef"
-    done
-done
-export MYSQL_ROOT_PASSWORD=${MYSQL_ROOT_PASSWORD:-bench-password}
 
 replicas_profile() {
     cat <<EOF

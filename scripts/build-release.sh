@@ -11,18 +11,19 @@
 #
 # Where the linker is LLD (rustc 1.90 and later on x86-64 Linux), the functions a render
 # runs are placed together, in the order of scripts/sts-gen.symbol-order (written by
-# scripts/symbol-order.sh): a render then faults 38 windows of machine code instead of 120
-# (docs/PERFORMANCE.md). The linker flags go to the binary's link only (`cargo rustc`), so
+# scripts/symbol-order.sh): a mysql render then faults 55 windows of machine code instead
+# of 124 (docs/PERFORMANCE.md). The linker flags go to the binary's link only (`cargo rustc`), so
 # dependencies build, and their symbols are named, exactly as without them.
 # STS_GEN_NO_ORDER=1 links in the default order.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-host=$(rustc -vV | sed -n 's/^host: //p')
+rustc_version=$(rustc -vV)
+host=$(sed -n 's/^host: //p' <<<"$rustc_version")
 target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
 if [[ $host == x86_64-unknown-linux-gnu && ${STS_GEN_DYNAMIC:-0} != 1 ]]; then
     link_args=()
-    minor=$(rustc -vV | sed -n 's/^release: 1\.\([0-9]*\)\..*/\1/p')
+    minor=$(sed -n 's/^release: 1\.\([0-9]*\)\..*/\1/p' <<<"$rustc_version")
     order=$ROOT/scripts/sts-gen.symbol-order
     if [[ ${STS_GEN_NO_ORDER:-0} != 1 && -f $order && ${minor:-0} -ge 90 ]]; then
         link_args=(-C "link-arg=-Wl,--symbol-ordering-file=$order"

@@ -3,9 +3,10 @@
 # the linker should place them (scripts/build-release.sh passes the file to LLD as
 # `--symbol-ordering-file`).
 #
-# Why: a short render runs about 1,200 functions spread over 8 MB of machine code, and every
+# Why: a short render runs about 1,300 functions spread over 8 MB of machine code, and every
 # first touch of a 64 KiB window of the binary is a page fault (about 3 us on the machine of
-# docs/PERFORMANCE.md). Placed together, the same functions fault 38 windows instead of 120.
+# docs/PERFORMANCE.md). Placed together, the same functions fault 55 windows instead of 124
+# (both threads of a mysql render).
 #
 # How: builds the shipped binary, runs it under callgrind (`--demangle=no`, so the names are
 # the linker's) on the bundled profiles, and lists every function that executed, grouped by
@@ -32,13 +33,9 @@ BIN=${STS_GEN:-$(bash "$ROOT/scripts/build-release.sh" --quiet)}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sts-gen-order.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-# Secrets the presets read from the environment (`sts-gen init <preset>` lists them).
-for preset in $("$BIN" presets | awk '{print $1}'); do
-    for var in $("$BIN" init "$preset" | sed -n 's/^#[[:space:]]*export \([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'); do
-        [[ -n ${!var:-} ]] || export "$var=order-$var-0123456789abcdef"
-    done
-done
-export MYSQL_ROOT_PASSWORD=${MYSQL_ROOT_PASSWORD:-order-password}
+# shellcheck source=scripts/preset-secrets.sh
+source "$ROOT/scripts/preset-secrets.sh"
+export_preset_secrets "$BIN" order
 
 n=0
 trace() {

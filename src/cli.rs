@@ -106,7 +106,7 @@ POSTGRES_PASSWORD=... sts-gen init postgresql | sts-gen render -"
 
 /// A subcommand's arguments, defined only when that subcommand is parsed (or its help,
 /// completions or the man page are made): clap otherwise builds every subcommand's
-/// arguments at each start, a tenth of a render's run time spent on arguments never read.
+/// arguments at each start (for a mysql render, 19 of its ~300 page faults).
 #[derive(Debug)]
 pub struct Lazy<T>(pub T);
 

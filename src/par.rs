@@ -76,13 +76,10 @@ pub fn map_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 /// into one contiguous run per core; each run is consumed (and whatever `f` leaves of its item freed) on its own thread.
 pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     // Length first: reading the core count costs a handful of cgroup file reads.
-    if items.len() < MIN_ITEMS {
+    if items.len() < MIN_ITEMS || cores() <= 1 {
         return items.into_iter().map(f).collect();
     }
     let workers = cores().min(items.len());
-    if workers <= 1 {
-        return items.into_iter().map(f).collect();
-    }
     let per = items.len().div_ceil(workers);
     let mut runs = Vec::with_capacity(workers);
     while items.len() > per {
