@@ -8,6 +8,7 @@ pub mod merge;
 pub mod node;
 pub mod overlay;
 pub mod presets;
+mod subset;
 pub mod types;
 
 use std::path::{Path, PathBuf};

@@ -33,14 +33,14 @@ impl fmt::Display for Loc {
 }
 
 /// A YAML node with its location.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub value: Value,
     pub loc: Loc,
 }
 
 /// A mapping key with its location (keys are always strings in a profile).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Key {
     pub name: String,
     pub loc: Loc,
@@ -48,7 +48,7 @@ pub struct Key {
 
 /// The content of a node. Scalars keep their source text; they are typed only when a
 /// field asks for a type, so `ordinals: 0` and `ordinals: "0"` can both be read as text.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// `plain` is true for unquoted scalars, the only ones that can be null, bool or number.
     Scalar {
@@ -214,7 +214,26 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Option<Node>, LoadError> {
         ));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(root) = super::subset::parse(&file, text) {
+        #[cfg(debug_assertions)]
+        assert_eq!(
+            parse_general(&file, text).ok(),
+            Some(Some(root.clone())),
+            "the profile subset parser disagrees with granit-parser on:\n{text}"
+        );
+        return Ok(Some(root));
+    }
+    parse_general(&file, text)
+}
 
+/// [`parse`] by the general YAML parser (granit-parser), for text outside
+/// [`super::subset`]; it also writes every YAML error message.
+pub(super) fn parse_general(file: &Arc<str>, text: &str) -> Result<Option<Node>, LoadError> {
+    let at = |line: usize, col: usize| Loc {
+        file: file.clone(),
+        line,
+        col,
+    };
     let mut builder = Builder {
         stack: Vec::new(),
         anchors: Vec::new(),
