@@ -376,26 +376,35 @@ fn build_into(
                 .into(),
         );
     }
-    // Compiling the templates takes about as long as loading the profile: one on each core.
-    let (renderer, loaded) = std::thread::scope(|scope| {
+    // Compiling the templates takes about as long as loading the profile and building the
+    // model: one on each core, joined when the first set is rendered.
+    let compiled = std::cell::OnceCell::new();
+    std::thread::scope(|scope| {
         let compiling = scope.spawn(|| render::Renderer::new(args.templates.as_deref()));
+        let renderer = || -> Result<&render::Renderer, render::RenderError> {
+            let renderer = compiling
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+            Ok(&*compiled.get_or_init(|| renderer))
+        };
         let loaded = profile::load_file_with(&args.profile, &args.layers());
-        let renderer = compiling
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (renderer, loaded)
-    });
-    let renderer = renderer.map_err(|e| e.to_string())?;
-    let loaded = loaded.map_err(|e| e.to_string())?;
-    let opts = options(args, output_dir)?;
-    if args.cluster_domain.is_empty() || model::names::dns_subdomain(&args.cluster_domain).is_err()
-    {
-        return Err(format!(
-            "--cluster-domain `{}` is not a DNS domain",
-            args.cluster_domain
-        ));
-    }
-    build_warn(&loaded, &opts, &renderer)
+        let checked = loaded.map_err(|e| e.to_string()).and_then(|loaded| {
+            let opts = options(args, output_dir)?;
+            Ok((loaded, opts))
+        });
+        let (loaded, opts) = match checked {
+            Ok(ready) => ready,
+            // A template error is reported before any error of the profile.
+            Err(e) => return Err(renderer().map(|_| e).unwrap_or_else(|t| t.to_string())),
+        };
+        let mut warnings = Vec::new();
+        let docs = sts_gen::build_reporting_with(&loaded, &opts, renderer, &mut warnings)
+            .map_err(|e: Failure| e.to_string())?;
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+        Ok(docs)
+    })
 }
 
 fn init_cmd(args: &InitArgs) -> Result<(), String> {

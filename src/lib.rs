@@ -96,22 +96,40 @@ pub fn build_reporting(
     renderer: &render::Renderer,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
-    let sets = profile::expand_sets(loaded).map_err(Failure::Load)?;
+    build_reporting_with(loaded, opts, || Ok(renderer), warnings)
+}
+
+/// [`build_reporting`] with the templates asked for only when the first set is rendered:
+/// the command line compiles them on another thread while the profile is loaded and the
+/// models are built. A template error still comes before the profile's semantic errors,
+/// as with [`build_reporting`].
+pub fn build_reporting_with<'r>(
+    loaded: &profile::Loaded,
+    opts: &model::Options,
+    renderer: impl FnOnce() -> Result<&'r render::Renderer, render::RenderError>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<check::Doc>, Failure> {
+    let sets = match profile::expand_sets(loaded) {
+        Ok(sets) => sets,
+        Err(errors) => {
+            renderer().map_err(Failure::Render)?;
+            return Err(Failure::Load(errors));
+        }
+    };
     let mut secrets: Vec<String> = Vec::new();
     build_sets(&sets, opts, renderer, &mut secrets, warnings).map_err(|f| f.redact(&secrets))
 }
 
-fn build_sets(
+fn build_sets<'r>(
     sets: &[profile::Loaded],
     opts: &model::Options,
-    renderer: &render::Renderer,
+    renderer: impl FnOnce() -> Result<&'r render::Renderer, render::RenderError>,
     secrets: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
-    let mut rendered: Vec<render::RenderedDoc> = Vec::new();
-    let mut index = DocIndex::new();
     let mut external = check::External::default();
     let mut load_errors = Vec::new();
+    let mut models = Vec::with_capacity(sets.len());
     for set in sets {
         let model = match model::build(set, opts) {
             Ok(m) => {
@@ -145,12 +163,18 @@ fn build_sets(
                 external.config_maps.push(name.clone());
             }
         }
-        for doc in renderer.render(&model).map_err(Failure::Render)? {
-            add_unique(&mut rendered, &mut index, doc).map_err(|e| Failure::Check(vec![e]))?;
-        }
+        models.push(model);
     }
+    let renderer = renderer().map_err(Failure::Render)?;
     if !load_errors.is_empty() {
         return Err(Failure::Load(load_errors));
+    }
+    let mut rendered: Vec<render::RenderedDoc> = Vec::new();
+    let mut index = DocIndex::new();
+    for model in &models {
+        for doc in renderer.render(model).map_err(Failure::Render)? {
+            add_unique(&mut rendered, &mut index, doc).map_err(|e| Failure::Check(vec![e]))?;
+        }
     }
     let docs = check::check_with_external(rendered, &external).map_err(Failure::Check)?;
     Ok(emit::apply_order(docs))
