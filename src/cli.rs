@@ -377,15 +377,41 @@ fn build_into(
         );
     }
     // Compiling the templates takes about as long as loading the profile and building the
-    // model: one on each core, joined when the first set is rendered.
-    let compiled = std::cell::OnceCell::new();
+    // model: one on each core. The compiling thread then stays to render the heaviest
+    // template while this one renders the others (render::Assistant).
+    let compiled = std::sync::OnceLock::new();
+    let ready = sts_gen::par::Handoff::default();
+    let assistant = render::Assistant::default();
     std::thread::scope(|scope| {
-        let compiling = scope.spawn(|| render::Renderer::new(args.templates.as_deref()));
-        let renderer = || -> Result<&render::Renderer, render::RenderError> {
-            let renderer = compiling
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
-            Ok(&*compiled.get_or_init(|| renderer))
+        let _stop = assistant.stop_on_drop();
+        scope.spawn(|| {
+            // `ready` even if compiling panics, so this thread cannot be waited for forever.
+            struct Ready<'a>(&'a sts_gen::par::Handoff<()>);
+            impl Drop for Ready<'_> {
+                fn drop(&mut self) {
+                    self.0.put(());
+                }
+            }
+            let signal = Ready(&ready);
+            assistant.check_cores();
+            let compiled =
+                compiled.get_or_init(|| render::Renderer::new(args.templates.as_deref()));
+            drop(signal);
+            if let Ok(renderer) = compiled {
+                assistant.serve(renderer);
+            }
+        });
+        let renderer = || {
+            let spin = if assistant.parallel() {
+                std::time::Duration::from_millis(2)
+            } else {
+                std::time::Duration::ZERO
+            };
+            ready.take(spin);
+            match compiled.get().expect("set before `ready`") {
+                Ok(renderer) => Ok((renderer, Some(&assistant))),
+                Err(e) => Err(e.clone()),
+            }
         };
         let loaded = profile::load_file_with(&args.profile, &args.layers());
         let checked = loaded.map_err(|e| e.to_string()).and_then(|loaded| {

@@ -19,15 +19,11 @@ use super::node::{Key, Loc, Node, Value, MAX_DEPTH, MAX_NODES};
 /// Parses `text` (already checked to be UTF-8 without NUL, BOM removed) when it is inside
 /// the subset; `None` means "use the general parser".
 pub fn parse(file: &Arc<str>, text: &str) -> Option<Node> {
-    if !text.ends_with('\n') || !text.chars().all(allowed) {
+    let ascii_ok = |b: &u8| matches!(b, b'\n' | b'\t' | b' '..=b'~');
+    if !text.ends_with('\n') || !(text.bytes().all(|b| ascii_ok(&b)) || text.chars().all(allowed)) {
         return None;
     }
-    let mut lines = Vec::with_capacity(text.len() / 24);
-    let mut start = 0;
-    for end in newlines(text) {
-        lines.push(Line::new(&text[start..end]));
-        start = end + 1;
-    }
+    let lines: Vec<Line> = text[..text.len() - 1].split('\n').map(Line::new).collect();
     let mut parser = Parser {
         file,
         lines,
@@ -55,12 +51,6 @@ fn allowed(c: char) -> bool {
     }
 }
 
-fn newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
-    text.bytes()
-        .enumerate()
-        .filter_map(|(i, b)| (b == b'\n').then_some(i))
-}
-
 /// One line of the text, without its newline.
 struct Line<'a> {
     text: &'a str,
@@ -70,6 +60,8 @@ struct Line<'a> {
     blank: bool,
     /// Has a tab: only a block scalar's content may.
     tabbed: bool,
+    /// ASCII only: columns are byte offsets.
+    ascii: bool,
 }
 
 impl<'a> Line<'a> {
@@ -81,6 +73,7 @@ impl<'a> Line<'a> {
             indent,
             blank: rest.is_empty() || rest[0] == b'#',
             tabbed: rest.contains(&b'\t'),
+            ascii: text.is_ascii(),
         }
     }
 }
@@ -102,12 +95,11 @@ struct Pos {
 
 impl<'f, 'a> Parser<'f, 'a> {
     fn loc(&self, pos: Pos) -> Loc {
-        let text = self.lines[pos.line].text;
-        let before = &text[..pos.byte];
-        let col = if before.is_ascii() {
+        let line = &self.lines[pos.line];
+        let col = if line.ascii {
             pos.byte
         } else {
-            before.chars().count()
+            line.text[..pos.byte].chars().count()
         };
         Loc {
             file: self.file.clone(),
@@ -123,7 +115,11 @@ impl<'f, 'a> Parser<'f, 'a> {
 
     /// Moves past blank and comment lines.
     fn skip_blank(&mut self) {
-        while self.lines.get(self.at).is_some_and(|l| l.blank && !l.tabbed) {
+        while self
+            .lines
+            .get(self.at)
+            .is_some_and(|l| l.blank && !l.tabbed)
+        {
             self.at += 1;
         }
     }
@@ -164,7 +160,14 @@ impl<'f, 'a> Parser<'f, 'a> {
                 loc: self.loc(Pos { line, byte }),
             };
             // `after` is just past the colon.
-            let value = self.value_after_key(indent, Pos { line, byte: after - 1 }, depth)?;
+            let value = self.value_after_key(
+                indent,
+                Pos {
+                    line,
+                    byte: after - 1,
+                },
+                depth,
+            )?;
             entries.push((key, value));
             match self.next_content()? {
                 Some(next) if next.indent == indent => {
@@ -199,7 +202,14 @@ impl<'f, 'a> Parser<'f, 'a> {
         if start == rest {
             return None;
         }
-        self.inline_value(indent, Pos { line: colon.line, byte: start }, depth)
+        self.inline_value(
+            indent,
+            Pos {
+                line: colon.line,
+                byte: start,
+            },
+            depth,
+        )
     }
 
     /// What follows a key or dash with nothing after it on its line: a more indented
@@ -394,7 +404,14 @@ impl<'f, 'a> Parser<'f, 'a> {
             out.push('\n');
         }
         self.at = line;
-        self.scalar(out, false, Pos { line: first, byte: width })
+        self.scalar(
+            out,
+            false,
+            Pos {
+                line: first,
+                byte: width,
+            },
+        )
     }
 }
 
@@ -834,21 +851,57 @@ mod tests {
     }
 
     const WORDS: &[&str] = &[
-        "a", "b c", "x#y", "-1", "-c", "http://x:1", "yes", "~", "null", "it's", "q\"x",
-        "é", "日本", "0x1f", "1.5", "a,b", "a  b", "x:y", "--", "word",
+        "a",
+        "b c",
+        "x#y",
+        "-1",
+        "-c",
+        "http://x:1",
+        "yes",
+        "~",
+        "null",
+        "it's",
+        "q\"x",
+        "é",
+        "日本",
+        "0x1f",
+        "1.5",
+        "a,b",
+        "a  b",
+        "x:y",
+        "--",
+        "word",
     ];
     const TRICKY_WORDS: &[&str] = &[
-        "a #b", "a: b", "a:", "[x]", "{x}", ",", "é", "日本", "\\", "0x1f", "1.5", "",
-        "&a", "*a", "!t", "%", "@", "`", "?", ":", "- ", ">", "|", "a,b", "#", "'", "\"",
-        "a  b", " lead", "trail ", "x:y", "--", "---", "...", "a\tb",
+        "a #b", "a: b", "a:", "[x]", "{x}", ",", "é", "日本", "\\", "0x1f", "1.5", "", "&a", "*a",
+        "!t", "%", "@", "`", "?", ":", "- ", ">", "|", "a,b", "#", "'", "\"", "a  b", " lead",
+        "trail ", "x:y", "--", "---", "...", "a\tb",
     ];
     const KEYS: &[&str] = &[
-        "a", "b", "c", "d", "name", "app.kubernetes.io/name", "x-y", "A_B", "1", "-k",
-        "\"q k\"", "'s'",
+        "a",
+        "b",
+        "c",
+        "d",
+        "name",
+        "app.kubernetes.io/name",
+        "x-y",
+        "A_B",
+        "1",
+        "-k",
+        "\"q k\"",
+        "'s'",
     ];
     const TRICKY_KEYS: &[&str] = &["k k", "<<", "é", "a:b", "?", "a", "\"a\"", "[a]"];
     const LINES: &[&str] = &[
-        "line", "  indented", "# hash", "", "x: y", "- item", "\ttab", "end ", "a  b",
+        "line",
+        "  indented",
+        "# hash",
+        "",
+        "x: y",
+        "- item",
+        "\ttab",
+        "end ",
+        "a  b",
     ];
 
     fn random_document(seed: u64) -> String {
@@ -898,7 +951,9 @@ mod tests {
             0 => format!("'{}'", word.replace('\'', "''")),
             1 => format!(
                 "\"{}\"",
-                word.replace('\\', "\\\\").replace('"', "\\\"").replace('\t', "\\t")
+                word.replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+                    .replace('\t', "\\t")
             ),
             _ => word.to_string(),
         }
@@ -931,8 +986,19 @@ mod tests {
     }
 
     /// What follows `key:` or `- `: an inline value with its newline, or a nested block.
-    fn value(rng: &mut Rng, out: &mut String, indent: usize, step: usize, depth: usize, in_seq: bool) {
-        let choice = if depth >= 3 { rng.below(4) } else { rng.below(8) };
+    fn value(
+        rng: &mut Rng,
+        out: &mut String,
+        indent: usize,
+        step: usize,
+        depth: usize,
+        in_seq: bool,
+    ) {
+        let choice = if depth >= 3 {
+            rng.below(4)
+        } else {
+            rng.below(8)
+        };
         match choice {
             0 | 1 => {
                 out.push(' ');
@@ -970,7 +1036,11 @@ mod tests {
             }
             6 => {
                 out.push('\n');
-                let at = if !in_seq && rng.chance(40) { indent } else { indent + step };
+                let at = if !in_seq && rng.chance(40) {
+                    indent
+                } else {
+                    indent + step
+                };
                 block_seq(rng, out, at, step, depth + 1);
             }
             _ => out.push('\n'),
