@@ -1,19 +1,8 @@
-//! The README's example output is the real output, so it cannot go stale.
+//! The README's example and docs/EXAMPLE.md are the real output, so they cannot go stale.
 
 use std::path::Path;
 
-#[test]
-fn readme_example_matches_the_render() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let profile = std::fs::read_to_string(root.join("examples/minimal.yaml")).unwrap();
-    assert!(
-        readme.contains(&format!("```yaml\n{profile}```")),
-        "README shows examples/minimal.yaml verbatim"
-    );
-    let marker = "`sts-gen render examples/minimal.yaml`:\n\n```yaml\n";
-    let start = readme.find(marker).expect("README has the example output") + marker.len();
-    let end = start + readme[start..].find("```\n").unwrap();
+fn render_minimal(root: &Path) -> String {
     let out = assert_cmd::Command::cargo_bin("sts-gen")
         .unwrap()
         .current_dir(root)
@@ -21,5 +10,43 @@ fn readme_example_matches_the_render() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(&readme[start..end], String::from_utf8(out.stdout).unwrap());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The text of the first ```yaml block after `marker`.
+fn yaml_block_after<'a>(doc: &'a str, marker: &str) -> &'a str {
+    let fence = "```yaml\n";
+    let at = doc.find(marker).expect("the document has the marker") + marker.len();
+    let start = at + doc[at..].find(fence).expect("a yaml block follows") + fence.len();
+    let end = start + doc[start..].find("```\n").unwrap();
+    &doc[start..end]
+}
+
+#[test]
+fn readme_example_is_an_excerpt_of_the_render() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let profile = std::fs::read_to_string(root.join("examples/minimal.yaml")).unwrap();
+    assert!(
+        readme.contains(&format!("```yaml\n{profile}```")),
+        "README shows examples/minimal.yaml verbatim"
+    );
+    let excerpt = yaml_block_after(&readme, "`sts-gen render examples/minimal.yaml`");
+    assert!(excerpt.lines().count() >= 30, "a real excerpt, not a line");
+    let rendered = render_minimal(root);
+    // Whole lines, in order, with nothing left out in between.
+    assert!(
+        rendered.starts_with(excerpt) || rendered.contains(&format!("\n{excerpt}")),
+        "the README's excerpt is a run of whole lines of the render:\n{excerpt}"
+    );
+}
+
+#[test]
+fn example_page_shows_the_whole_render() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let page = std::fs::read_to_string(root.join("docs/EXAMPLE.md")).unwrap();
+    let profile = std::fs::read_to_string(root.join("examples/minimal.yaml")).unwrap();
+    assert!(page.contains(&format!("```yaml\n{profile}```")));
+    let shown = yaml_block_after(&page, "`sts-gen render examples/minimal.yaml`");
+    assert_eq!(shown, render_minimal(root));
 }
