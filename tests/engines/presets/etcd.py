@@ -1,0 +1,108 @@
+"""etcd preset on Debian's etcd-server: static bootstrap, probes, restart, scaling."""
+
+import time
+
+import checks as C
+
+CTR = None  # the main container is named after the install
+
+
+def ctl(pod, ctr, *args, timeout=15):
+    rc, out, err = pod.exec(ctr, ["etcdctl", "--endpoints=http://127.0.0.1:2379",
+                                  "--command-timeout=5s"] + list(args), timeout=timeout)
+    if rc != 0:
+        raise AssertionError("etcdctl %s on %s: rc %d: %s" % (" ".join(args), pod.name, rc, err.strip()))
+    return out
+
+
+def members(pod, ctr):
+    return [l.split(", ") for l in ctl(pod, ctr, "member", "list").splitlines() if l.strip()]
+
+
+def scenario(h, name, namespace, full):
+    objs = h.render("etcd", name=name, namespace=namespace, replicas=3)
+    c = h.cluster(objs, name)
+    label = "%s/%s" % (namespace or "default", name)
+    if not h.check("%s: all 3 pods ready" % label, c.start, timeout=90):
+        return
+    pods = list(c.pods.values())
+    ctr = name
+
+    def one_cluster():
+        for p in pods:
+            m = members(p, ctr)
+            started = [x for x in m if x[1] == "started"]
+            names = sorted(x[2] for x in started)
+            if names != ["%s-%d" % (name, i) for i in range(3)]:
+                raise AssertionError("%s sees members %s" % (p.name, m))
+        ids = {ctl(p, ctr, "endpoint", "status", "-w", "fields").split("\"ClusterID\" : ")[1].split()[0]
+               for p in pods}
+        if len(ids) != 1:
+            raise AssertionError("cluster ids differ: %s" % ids)
+    h.check("%s: etcdctl member list shows 3 started members, one cluster id" % label, one_cluster)
+
+    def write_read():
+        ctl(pods[0], ctr, "put", "sts-key", "v-" + label)
+        for p in pods[1:]:
+            out = ctl(p, ctr, "get", "sts-key", "--print-value-only")
+            if out.strip() != "v-" + label:
+                raise AssertionError("%s reads %r" % (p.name, out))
+    h.check("%s: a write on %s is read on the others" % (label, pods[0].name), write_read)
+
+    h.check("%s: pods resolve each other's headless names" % label, lambda: all(
+        pods[0].exec(ctr, ["getent", "hosts", "%s-2.%s.%s.svc.cluster.local" % (name, name, namespace or "default")])[0] == 0
+        for _ in [0]))
+    h.check("%s: runs as uid 10001 without capabilities, root read-only" % label,
+            C.security, pods[1], ctr, 10001)
+    h.check("%s: every probe passes 50/50 on a healthy member" % label, C.probes_pass, pods[1], 50)
+    if not full:
+        return
+    h.check("%s: probes fail on a frozen (SIGSTOP) member" % label, C.probes_fail_frozen, pods[2])
+    h.check("%s: probes fail on a stopped member" % label, C.probes_fail_stopped, pods[2], ctr)
+    h.check("%s: member back after the stop" % label, c.wait_ready, 60)
+
+    def restart_keeps_data():
+        pods[1].restart()
+        c.wait_ready(60)
+        out = ctl(pods[1], ctr, "get", "sts-key", "--print-value-only")
+        if out.strip() != "v-" + label:
+            raise AssertionError("after restart %s reads %r" % (pods[1].name, out))
+        ctl(pods[1], ctr, "put", "after-restart", "1")
+        if ctl(pods[0], ctr, "get", "after-restart", "--print-value-only").strip() != "1":
+            raise AssertionError("rejoined member's write not replicated")
+    h.check("%s: a restarted pod keeps its data and rejoins" % label, restart_keeps_data)
+
+    def no_quorum():
+        # The preset: readiness needs a leader and a quorum read; liveness does not.
+        pods[1].stop()
+        pods[2].stop()
+        try:
+            C.readiness_becomes(pods[0], ctr, False, 30)
+        finally:
+            pods[1].start()
+            pods[2].start()
+        c.wait_ready(90)
+    h.check("%s: readiness fails without quorum, recovers with it" % label, no_quorum)
+
+    def scale():
+        # The preset says scaling needs `etcdctl member add`: a 4th pod rendered with
+        # ETCD_INITIAL_CLUSTER_STATE=new is not admitted, and the 3 members stay healthy.
+        objs4 = h.render("etcd", name=name, namespace=namespace, replicas=4)
+        try:
+            c.apply(objs4, timeout=45)
+        except TimeoutError:
+            pass
+        p3 = c.pods["%s-3" % name]
+        if p3.ready:
+            raise AssertionError("the 4th member became ready without member add")
+        names = [x[2] for x in members(pods[0], ctr)]
+        if "%s-3" % name in names or len(names) != 3:
+            raise AssertionError("member list after scale: %s" % names)
+        C.wait_for(lambda: all(p.ready for p in pods), 30, "the 3 members ready")
+    h.check("%s: scale 3 -> 4 does not add a member without `member add` (documented)" % label, scale)
+
+
+def run(h):
+    scenario(h, "etcd", None, True)
+    h.teardown()
+    scenario(h, "kv", "store", False)
