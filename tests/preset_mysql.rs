@@ -116,7 +116,12 @@ fn run_sidecar(items: &[Value], tmp: &Path, password: Option<PathBuf>) -> Sideca
     assert_eq!(&command[..2], &["bash", "-c"]);
     let data_mount = mount_path(c, "data");
     let data = tmp.join("data");
-    let script = command[2].replace(data_mount, &data.display().to_string());
+    let script = command[2]
+        .replace(data_mount, &data.display().to_string())
+        .replace(
+            &sidecar_pid_file(items).unwrap_or_else(|| "/nonexistent/".into()),
+            &tmp.join("sidecar.pid").display().to_string(),
+        );
     let bin = tmp.join("bin");
     write_exe(
         &bin,
@@ -126,7 +131,7 @@ fn run_sidecar(items: &[Value], tmp: &Path, password: Option<PathBuf>) -> Sideca
     write_exe(
         &bin,
         "ncat",
-        "#!/bin/sh\nfor a in \"$@\"; do last=\"$a\"; done\nexec sh -c \"$last\"\n",
+        "#!/bin/sh\necho $$ > \"$OUT/ncat-pid\"\nfor a in \"$@\"; do last=\"$a\"; done\nexec sh -c \"$last\"\n",
     );
     write_exe(
         &bin,
@@ -224,4 +229,129 @@ fn a_missing_password_file_stops_the_sidecar() {
         !run.trace.contains("+ cd "),
         "it stops before anything else"
     );
+}
+
+/// The file the sidecar's probes read ncat's pid from (the path in the readiness probe).
+fn sidecar_pid_file(items: &[Value]) -> Option<String> {
+    let c = container(items, "xtrabackup");
+    let command = &c["readinessProbe"]["exec"]["command"];
+    if !command.is_array() {
+        return None;
+    }
+    let probe = strings(command);
+    let probe = probe.get(2)?;
+    let start = probe.find("< /")? + 2;
+    let len = probe[start..].find(' ')?;
+    Some(probe[start..start + len].to_string())
+}
+
+/// The binlog position of a clone from the primary, with and without the third (GTID) field
+/// that MariaDB's backup tool (and XtraBackup with GTIDs) writes.
+#[test]
+fn a_replica_cloned_from_the_primary_starts_at_the_binlog_position() {
+    let items = render_profile("mysql");
+    for info in [
+        "mysql-bin.000003\t154\n",
+        "mysql-bin.000003\t154\t0-100-3\n",
+        "mysql-bin.000003 154 0-100-3,0-101-7\n",
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tmp.path().join("data")).unwrap();
+        fs::write(tmp.path().join("data/xtrabackup_binlog_info"), info).unwrap();
+        let run = run_sidecar(&items, tmp.path(), None);
+        assert!(run.ok, "{info:?}: {}", run.trace);
+        let statement = run.mysql_calls.lines().nth(1).unwrap_or_default().to_string();
+        let compact: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            compact.contains(
+                "[-e][CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000003', MASTER_LOG_POS=154, MASTER_HOST="
+            ),
+            "{info:?}: {statement}"
+        );
+        assert!(!statement.contains("0-100-3"), "{statement}");
+        // Started once: a restart does not start replication again.
+        assert!(tmp.path().join("data/change_master_to.sql.orig").is_file());
+        assert!(!tmp.path().join("data/xtrabackup_binlog_info").exists());
+    }
+    // A file without a numeric position stops the sidecar before anything reaches mysql.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("data")).unwrap();
+    fs::write(tmp.path().join("data/xtrabackup_binlog_info"), "mysql-bin.000003\n").unwrap();
+    let run = run_sidecar(&items, tmp.path(), None);
+    assert!(!run.ok);
+    assert_eq!(run.mysql_calls, "");
+}
+
+/// The sidecar's probes look at the ncat process, not at port 3307: every connection there
+/// starts a full backup and takes the single connection slot a cloning peer needs.
+#[test]
+fn sidecar_probes_check_ncat_without_connecting_to_the_backup_port() {
+    let items = render_profile("mysql");
+    let c = container(&items, "xtrabackup");
+    let pid_file = sidecar_pid_file(&items).expect("the readiness probe reads a pid file");
+    // The sidecar records the pid that exec hands on to ncat.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("data")).unwrap();
+    fs::write(tmp.path().join("sidecar.pid"), "stale\n").unwrap();
+    let run = run_sidecar(&items, tmp.path(), None);
+    assert!(run.ok, "{}", run.trace);
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("sidecar.pid")).unwrap(),
+        fs::read_to_string(tmp.path().join("ncat-pid")).unwrap()
+    );
+
+    // A process named ncat (a copy of sleep) stands in for the backup server.
+    let bin = tmp.path().join("bin2");
+    fs::create_dir_all(&bin).unwrap();
+    let sleep = common::find_on_path("sleep").unwrap();
+    fs::copy(&sleep, bin.join("ncat")).unwrap();
+    let pid_path = tmp.path().join("probe.pid");
+    for kind in ["startupProbe", "readinessProbe", "livenessProbe"] {
+        let probe = &c[kind];
+        assert!(
+            probe.get("tcpSocket").is_none() && probe.get("httpGet").is_none(),
+            "{kind}: {probe}"
+        );
+        let command = strings(&probe["exec"]["command"]);
+        assert_eq!(&command[..2], &["bash", "-c"], "{kind}");
+        let script = command[2].replace(&pid_file, &pid_path.display().to_string());
+        let passes = || {
+            std::process::Command::new("bash")
+                .env_clear()
+                .arg("-c")
+                .arg(&script)
+                .status()
+                .unwrap()
+                .success()
+        };
+        let _ = fs::remove_file(&pid_path);
+        assert!(!passes(), "{kind}: no pid file, no ncat yet");
+        let mut ncat = std::process::Command::new(bin.join("ncat"))
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let pid = ncat.id().to_string();
+        fs::write(&pid_path, format!("{pid}\n")).unwrap();
+        assert!(passes(), "{kind}: ncat is running");
+        let signal = |sig: &str| {
+            assert!(std::process::Command::new("kill")
+                .args([sig, &pid])
+                .status()
+                .unwrap()
+                .success())
+        };
+        signal("-STOP");
+        // The stop shows in /proc shortly after the signal.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!passes(), "{kind}: ncat is frozen");
+        signal("-CONT");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(passes(), "{kind}: ncat runs again");
+        ncat.kill().unwrap();
+        ncat.wait().unwrap();
+        assert!(!passes(), "{kind}: ncat is gone");
+        // A pid that now belongs to another program (a restarted container) does not count.
+        fs::write(&pid_path, format!("{}\n", std::process::id())).unwrap();
+        assert!(!passes(), "{kind}: not ncat");
+    }
 }

@@ -207,9 +207,16 @@ fn fake_tools(bin: &Path) {
             "d=''; prev=''; for a in \"$@\"; do [ \"$prev\" = -D ] && d=\"$a\"; prev=\"$a\"; done\n\
              mkdir -p \"$d/global\" && echo 16 > \"$d/PG_VERSION\"\n",
         ),
-        ("pg_isready", ""),
+        // As libpq: without -U (or PGUSER) the user name comes from the uid's passwd entry; the
+        // pod's non-root uid has none, so no connection is attempted (exit 3, "no attempt").
+        (
+            "pg_isready",
+            "u=\"${PGUSER:-}\"; prev=''; for a in \"$@\"; do [ \"$prev\" = -U ] && u=\"$a\"; prev=\"$a\"; done\n\
+             [ -n \"$u\" ] || [ \"$FAKE_UID\" = 0 ] || exit 3\n",
+        ),
         ("chown", ""),
-        ("sleep", ""),
+        // A wait that would never end fails the script (set -e) instead of hanging the test.
+        ("sleep", "exit 1\n"),
         ("gosu", ""),
         ("pg_ctl", ""),
     ];
@@ -333,7 +340,7 @@ fn a_replica_clones_the_primary_once_and_becomes_a_standby() {
             clone.calls,
             format!(
                 "{chown_pass}\
-                 pg_isready [-q] [-h] [postgresql-0.postgresql] [-p] [5432]\n\
+                 pg_isready [-q] [-h] [postgresql-0.postgresql] [-p] [5432] [-U] [replicator]\n\
                  pg_basebackup [-h] [postgresql-0.postgresql] [-p] [5432] [-U] [replicator] [-w] [-D] [{pgdata}.clone] [-X] [stream] [-c] [fast]\n\
                  {chown_data}"
             ),

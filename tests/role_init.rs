@@ -110,7 +110,11 @@ fn mysql_every_ordinal_above_zero_is_a_replica_also_after_scaling() {
             "{pod}"
         );
         assert!(!files.contains_key("primary.cnf"), "{pod}");
-        assert_eq!(files["replica.cnf"], "[mysqld]\nsuper-read-only\n", "{pod}");
+        assert_eq!(
+            files["replica.cnf"],
+            "[mysqld]\nread-only\nloose-super-read-only\n",
+            "{pod}"
+        );
         assert_eq!(
             files["server-id.cnf"],
             format!("[mysqld]\nserver-id={}\n", 100 + ordinal),
