@@ -116,7 +116,8 @@ fn run_sidecar(items: &[Value], tmp: &Path, password: Option<PathBuf>) -> Sideca
     assert_eq!(&command[..2], &["bash", "-c"]);
     let data_mount = mount_path(c, "data");
     let data = tmp.join("data");
-    let script = command[2]
+    // As the kubelet hands it over: `$(VAR)` references and `$$` expanded.
+    let script = common::k8s_expand(&command[2], &std::collections::BTreeMap::new())
         .replace(data_mount, &data.display().to_string())
         .replace(
             &sidecar_pid_file(items).unwrap_or_else(|| "/nonexistent/".into()),
