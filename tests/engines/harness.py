@@ -55,6 +55,11 @@ class Harness:
             self.line("FAIL %s: %s: %s" % (self.preset, name, msg.replace("\n", "\n    ")))
             if os.environ.get("STS_ENGINES_DEBUG"):
                 traceback.print_exc()
+                for cl in self.clusters:
+                    for pod in cl.pods.values():
+                        for cn in list(pod.containers):
+                            tail = pod.logs(cn).splitlines()[-int(os.environ["STS_ENGINES_DEBUG"]):]
+                            self.line("\n".join("    %s/%s| %s" % (pod.name, cn, l) for l in tail))
             return False
         self.passed += 1
         self.line("PASS %s: %s (%.1fs)" % (self.preset, name, time.time() - t0))

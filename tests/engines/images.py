@@ -2,6 +2,7 @@
 
 `adapt(image)` returns, for an image reference, a dict with:
   links      image path -> Debian path (a symlink in the container's private root)
+  dirs       image path -> mode, where the image's directory differs from Debian's
   files      image path -> (mode, text): small stand-ins written from the image's documented
              behaviour (not copied from its scripts)
   env        the image's ENV
@@ -96,6 +97,7 @@ IMAGES = {
     "nginx": {
         "files": {"/docker-entrypoint.sh": EXEC_ARGS, "/etc/nginx/nginx.conf": (0o644, NGINX_CONF)},
         "links": {"/var/log/nginx/error.log": "/dev/stderr", "/var/log/nginx/access.log": "/dev/stdout"},
+        "dirs": {"/var/log/nginx": 0o755},   # the image's; Debian's is root:adm 0750
         "env": {"PATH": PATH},
         "entrypoint": ["/docker-entrypoint.sh"], "cmd": ["nginx", "-g", "daemon off;"],
     },

@@ -139,6 +139,29 @@ def q(s):
     return shlex.quote(str(s))
 
 
+def in_root(path):
+    """`path` with its symlinks resolved as the container sees them (against the root's lower
+    layer, the host's /), so a volume at /var/run/x (/var/run -> /run) is mounted inside the
+    container's root, not at the host's /run/x. (Added for the postgresql/mysql presets.)"""
+    parts, out, hops = [x for x in path.split("/") if x], "/", 0
+    while parts:
+        p = parts.pop(0)
+        cand = os.path.join(out, p)
+        if p == ".":
+            continue
+        if p == "..":
+            out = os.path.dirname(out)
+        elif os.path.islink(cand) and hops < 40:
+            hops += 1
+            t = os.readlink(cand)
+            parts = [x for x in t.split("/") if x] + parts
+            if t.startswith("/"):
+                out = "/"
+        else:
+            out = cand
+    return out
+
+
 # ---------------------------------------------------------------- containers
 
 class Container:
@@ -253,6 +276,8 @@ class Container:
         for special in ("dev", "proc", "sys"):
             L.append("mount --rbind /%s %s/%s" % (special, q(R), special))
         # The image's files: binaries at the image's paths, entrypoint stand-ins, its config.
+        for path, mode in img.get("dirs", {}).items():
+            L.append("mkdir -p %s && chmod %o %s" % (q(R + path), mode, q(R + path)))
         for path, target in img.get("links", {}).items():
             L.append("mkdir -p %s && rm -rf %s && ln -s %s %s"
                      % (q(R + os.path.dirname(path)), q(R + path), q(target), q(R + path)))
@@ -272,7 +297,14 @@ class Container:
             src = pod.volume_path(m["name"])
             if m.get("subPath"):
                 src = os.path.join(src, expand(m["subPath"], self.env))
-            dst = R + m["mountPath"]
+                # As the kubelet: a missing subPath is created with the volume root's mode and
+                # (setgid) group. (Added for the mysql preset, whose data volume uses one.)
+                if not os.path.exists(src):
+                    st = os.stat(pod.volume_path(m["name"]))
+                    os.makedirs(src)
+                    os.chown(src, 0, st.st_gid)
+                    os.chmod(src, st.st_mode & 0o7777)
+            dst = R + in_root(m["mountPath"])
             if os.path.isdir(src):
                 L.append("rm -f %s 2>/dev/null || true; mkdir -p %s" % (q(dst), q(dst)))
             else:
@@ -305,6 +337,10 @@ class Container:
         logf.write(("--- start %s (restart %d) at %.1f\n"
                     % (self.name, self.restarts, time.time())).encode())
         logf.flush()
+        # The container's own stdio, as a runtime gives it: reopening /dev/stdout (images link
+        # their log files there) must work for the container's uid.
+        uid, gid, _ = self.user()
+        os.chown(self.log, uid, gid)
         self.proc = subprocess.Popen(
             ["nsenter", "-t", str(self.pod.pause.pid), "-n", "-u", "-i", "--",
              "unshare", "--mount", "--propagation", "private", "--", "sh", script],
@@ -446,6 +482,8 @@ class Container:
                 self.ready = True
             t0 = time.time()
             self.proc.wait()
+            # As when a container's init process dies: the runtime kills the rest of it.
+            self.kill_rest()
             self.ready = False
             self.pod.cluster.changed()
             while self.held and not self.stopping:
@@ -503,8 +541,18 @@ class Container:
                 self.restart_proc("liveness probe failed")
                 return
 
+    def kill_rest(self):
+        keep = self.holder() if self.held else None
+        for _ in range(20):
+            left = [p for p in self.pids() if p != keep]
+            if not left:
+                return
+            signal_all(left, signal.SIGKILL)
+            time.sleep(0.05)
+
     def kill_engine(self):
-        """Stop the engine (SIGKILL of the main process) but keep the container's root."""
+        """Stop the engine (SIGKILL of the main process and the rest of the container) but
+        keep the container's root for exec."""
         self.held = True
         h = self.holder()
         try:
@@ -512,6 +560,7 @@ class Container:
         except OSError:
             pass
         self.proc.wait(5)
+        self.kill_rest()
         return h
 
     def resume(self):
@@ -538,6 +587,8 @@ class Pod:
         self.labels["apps.kubernetes.io/pod-index"] = str(ordinal)
         self.dir = os.path.join(cluster.workdir, "pods", self.name)
         self.ip = cluster.ip_for(self.name)
+        self.template = None        # the template the running pod was created from
+        self.started_at = self.ready_at = None
         self.pause = None
         self.containers = {}
         self.inits = []
@@ -653,6 +704,10 @@ class Pod:
         """Create the pod (as the StatefulSet controller does after a deletion)."""
         if self.running:
             return
+        # The StatefulSet's current template, as the controller creates a pod from it.
+        self.spec = self.sts["spec"]["template"]["spec"]
+        self.template = json.dumps(self.sts["spec"]["template"], sort_keys=True)
+        self.started_at, self.ready_at = time.time(), None
         os.makedirs(self.dir, exist_ok=True)
         self.make_volumes(fresh=True)
         with open(os.path.join(self.dir, "hostname"), "w") as f:
@@ -673,7 +728,11 @@ class Pod:
         sh("nsenter", "-t", pid, "-u", "hostname", self.name)
         veth = "v%d" % self.cluster.index_of(self.name)
         sh("ip", "link", "del", veth, check=False)
-        sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", pid)
+        # The pod keeps its address across restarts, so it keeps its MAC too: peers' neighbour
+        # caches would otherwise point at the old interface for a while.
+        n = self.cluster.index_of(self.name)
+        mac = "02:42:0a:4d:%02x:%02x" % (n // 256, n % 256)
+        sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "address", mac, "netns", pid)
         sh("ip", "link", "set", veth, "master", BRIDGE, "up")
         sh("nsenter", "-t", pid, "-n", "sh", "-c",
            "ip link set lo up && ip addr add %s/16 dev eth0 && ip link set eth0 up"
@@ -918,12 +977,34 @@ class Cluster:
             for p in extra:
                 p.stop()
                 del self.pods[p.name]
+            self._roll(sts, deadline)
         self.pods = dict(sorted(self.pods.items(), key=lambda kv: (kv[1].sts["metadata"]["name"], kv[1].ordinal)))
         self._wait(list(self.pods.values()), deadline)
+
+    def _roll(self, sts, deadline):
+        """RollingUpdate of a changed template: highest ordinal first, down to the partition,
+        each replaced pod Ready (and every higher one healthy) before the next, as the
+        StatefulSet controller does."""
+        us = sts["spec"].get("updateStrategy") or {}
+        if us.get("type", "RollingUpdate") != "RollingUpdate":
+            return
+        part = (us.get("rollingUpdate") or {}).get("partition", 0)
+        tmpl = json.dumps(sts["spec"]["template"], sort_keys=True)
+        mine = sorted([p for p in self.pods.values() if p.sts is sts], key=lambda p: -p.ordinal)
+        for p in mine:
+            if p.ordinal < part:
+                break
+            if p.template != tmpl:
+                p.stop()
+                p.start()
+            self._wait([p], deadline)
 
     def _wait(self, pods, deadline):
         while time.time() < deadline:
             if all(p.ready for p in pods):
+                now = time.time()
+                for p in pods:
+                    p.ready_at = p.ready_at or now
                 return
             time.sleep(0.2)
         msg = ["pods not ready in time:"]

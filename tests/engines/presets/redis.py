@@ -1,0 +1,116 @@
+"""redis preset on Debian's redis-server: replication from ordinal 0, probes, read Service."""
+
+import checks as C
+
+# Quotes, a backslash and a dollar: the preset escapes the password for redis.conf syntax.
+PASSWORD = 'p"w\\d $x'
+
+
+def cli(pod, ctr, *args, host="127.0.0.1"):
+    rc, out, err = pod.exec(ctr, ["sh", "-c", 'REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" '
+                                  'exec redis-cli -h "$0" -p 6379 "$@"', host] + list(args), timeout=10)
+    if rc != 0:
+        raise AssertionError("redis-cli %s on %s: rc %d: %s%s" % (" ".join(args), pod.name, rc, out, err))
+    return out.strip()
+
+
+def info(pod, ctr):
+    return dict(l.split(":", 1) for l in cli(pod, ctr, "info", "replication").splitlines() if ":" in l)
+
+
+def scenario(h, name, namespace, full):
+    objs = h.render("redis", name=name, namespace=namespace, replicas=3, env={"REDIS_PASSWORD": PASSWORD})
+    c = h.cluster(objs, name)
+    ns = namespace or "default"
+    label = "%s/%s" % (ns, name)
+    if not h.check("%s: all 3 pods ready" % label, c.start, timeout=60):
+        return
+    pods = list(c.pods.values())
+    ctr = name
+
+    def streaming():
+        if info(pods[0], ctr).get("role") != "master":
+            raise AssertionError("%s is not the master" % pods[0].name)
+        for p in pods[1:]:
+            i = info(p, ctr)
+            if (i.get("role"), i.get("master_link_status")) != ("slave", "up") \
+                    or not i.get("master_host", "").startswith("%s-0.%s" % (name, name)):
+                raise AssertionError("%s: %s" % (p.name, i))
+        return True
+    h.check("%s: both replicas master_link_status:up to %s-0" % (label, name), streaming)
+
+    def write_read():
+        # Through the Services, as clients would: writes to <name>-primary, reads anywhere.
+        if cli(pods[1], ctr, "set", "k", label, host="%s-primary" % name) != "OK":
+            raise AssertionError("write via %s-primary failed" % name)
+        C.wait_for(lambda: all(cli(p, ctr, "get", "k") == label for p in pods[1:]), 10, "replication")
+        out = cli(pods[1], ctr, "set", "k2", "x")
+        if "READONLY" not in out:
+            raise AssertionError("replica accepted a write: %s" % out)
+    h.check("%s: a write via %s-primary is read on the replicas, which refuse writes" % (label, name),
+            write_read)
+    h.check("%s: wrong password is refused" % label, lambda: "NOAUTH" in pods[0].exec(
+        ctr, ["redis-cli", "-h", "127.0.0.1", "get", "k"])[1] + pods[0].exec(
+        ctr, ["redis-cli", "-h", "127.0.0.1", "get", "k"])[2])
+    h.check("%s: runs as uid 10001 without capabilities, root read-only" % label,
+            C.security, pods[1], ctr, 10001)
+    for p in (pods[0], pods[1]):
+        h.check("%s: every probe of %s passes 50/50" % (label, p.name), C.probes_pass, p, 50)
+    if not full:
+        return
+    h.check("%s: probes fail on a frozen (SIGSTOP) member" % label, C.probes_fail_frozen, pods[2])
+    h.check("%s: probes fail on a stopped member" % label, C.probes_fail_stopped, pods[2], ctr)
+    h.check("%s: member back after the stop" % label, c.wait_ready, 30)
+
+    def master_down():
+        # The preset's choice: a replica that has synced stays ready while the master is down,
+        # so <name>-read keeps serving (possibly stale) reads; one that never synced since it
+        # started is not ready.
+        pods[0].stop()
+        try:
+            C.wait_for(lambda: info(pods[1], ctr).get("master_link_status") == "down", 20, "link down")
+            for p in pods[1:]:
+                if not p.probe(ctr, "readiness"):
+                    raise AssertionError("%s unready while the master is down: %s has no endpoints"
+                                         % (p.name, name + "-read"))
+            if cli(pods[2], ctr, "get", "k", host="%s-read" % name) != label:
+                raise AssertionError("read via %s-read failed" % name)
+            pods[2].restart()      # starts with its AOF but never syncs: not ready
+            C.wait_for(lambda: pods[2].containers[ctr].proc and cli(pods[2], ctr, "ping") == "PONG",
+                       20, "restarted replica answering")
+            for _ in range(3):
+                if pods[2].probe(ctr, "readiness"):
+                    raise AssertionError("a replica that never synced is ready")
+        finally:
+            pods[0].start()
+        c.wait_ready(60)
+        C.wait_for(streaming, 30, "replicas streaming again")
+    h.check("%s: master down: synced replicas stay ready for %s-read, an unsynced one is not"
+            % (label, name), master_down)
+
+    def restart_keeps_data():
+        pods[0].restart()
+        c.wait_ready(60)
+        if cli(pods[0], ctr, "get", "k") != label:
+            raise AssertionError("master lost its data")
+        C.wait_for(streaming, 30, "replicas streaming from the restarted master")
+        cli(pods[0], ctr, "set", "k3", "after")
+        C.wait_for(lambda: cli(pods[2], ctr, "get", "k3") == "after", 10, "replication after restart")
+    h.check("%s: a restarted master keeps its data (AOF) and the replicas follow it" % label,
+            restart_keeps_data)
+
+    def scale():
+        c.apply(h.render("redis", name=name, namespace=namespace, replicas=4,
+                         env={"REDIS_PASSWORD": PASSWORD}), timeout=60)
+        p3 = c.pods["%s-3" % name]
+        i = info(p3, ctr)
+        if i.get("master_link_status") != "up" or cli(p3, ctr, "get", "k") != label:
+            raise AssertionError("%s: %s" % (p3.name, i))
+        C.wait_for(lambda: info(pods[0], ctr).get("connected_slaves") == "3", 20, "3 replicas on the master")
+    h.check("%s: scale 3 -> 4 adds a replica that syncs from %s-0" % (label, name), scale)
+
+
+def run(h):
+    scenario(h, "redis", None, True)
+    h.teardown()
+    scenario(h, "cache", "kv", False)
