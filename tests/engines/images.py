@@ -47,6 +47,82 @@ http {
 }
 """
 
+# postgres image's docker-entrypoint.sh, its documented duties only: an argument list starting
+# with an option runs postgres; on an empty PGDATA, initdb with superuser `postgres` and the
+# password from POSTGRES_PASSWORD(_FILE) (a uid without a passwd entry gets one through
+# nss_wrapper, as in the image), then a socket-only temporary server with the same arguments runs
+# /docker-entrypoint-initdb.d/*.sh (sourced unless executable, docker_process_sql = psql as
+# postgres) and *.sql, and stops; finally it execs its arguments.
+PG_ENTRYPOINT = r"""#!/bin/bash
+set -eo pipefail
+[ "${1#-}" = "$1" ] || set -- postgres "$@"
+if [ "$1" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
+  pw=${POSTGRES_PASSWORD:-}
+  [ -z "${POSTGRES_PASSWORD_FILE:-}" ] || pw=$(< "$POSTGRES_PASSWORD_FILE")
+  [ -n "$pw" ] || { echo "entrypoint: POSTGRES_PASSWORD is not set" >&2; exit 1; }
+  mkdir -p "$PGDATA" && chmod 700 "$PGDATA"
+  pwfile=$(mktemp) && printf '%s\n' "$pw" > "$pwfile"
+  if ! getent passwd "$(id -u)" >/dev/null; then
+    export LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD=$(mktemp) NSS_WRAPPER_GROUP=$(mktemp)
+    echo "postgres:x:$(id -u):$(id -g)::$PGDATA:/bin/false" > "$NSS_WRAPPER_PASSWD"
+    echo "postgres:x:$(id -g):" > "$NSS_WRAPPER_GROUP"
+  fi
+  initdb --username=postgres --pwfile="$pwfile" -D "$PGDATA" >/dev/null
+  unset LD_PRELOAD NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP
+  rm -f "$pwfile"
+  pg_ctl -D "$PGDATA" -w start -o "$(printf '%q ' "${@:2}") -c listen_addresses='' -p 5432" >/dev/null
+  docker_process_sql() { psql -v ON_ERROR_STOP=1 --no-psqlrc --username postgres --dbname postgres "$@"; }
+  for f in /docker-entrypoint-initdb.d/*; do
+    case "$f" in
+      *.sh) if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
+      *.sql) docker_process_sql -f "$f" ;;
+    esac
+  done
+  pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
+fi
+exec "$@"
+"""
+
+# mysql image's docker-entrypoint.sh, its documented duties only: an argument list starting with
+# an option runs mysqld; on a datadir without the `mysql` schema, initialise it (mysqld
+# --initialize-insecure in the image, mariadb-install-db here), then a networkless temporary
+# server sets the root password from MYSQL_ROOT_PASSWORD(_FILE) for root@localhost and creates
+# root@'%' (MYSQL_ROOT_HOST's default) without writing the binlog, and stops; then it execs.
+MYSQL_ENTRYPOINT = r"""#!/bin/bash
+set -eo pipefail
+[ "${1#-}" = "$1" ] || set -- mysqld "$@"
+if [ "$1" = mysqld ] && [ ! -d /var/lib/mysql/mysql ]; then
+  pw=${MYSQL_ROOT_PASSWORD:-}
+  [ -z "${MYSQL_ROOT_PASSWORD_FILE:-}" ] || pw=$(< "$MYSQL_ROOT_PASSWORD_FILE")
+  [ -n "$pw" ] || { echo "entrypoint: MYSQL_ROOT_PASSWORD is not set" >&2; exit 1; }
+  mariadb-install-db --auth-root-authentication-method=normal --skip-test-db >/dev/null
+  "$@" --skip-networking &
+  for i in $(seq 60); do mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1 && break; sleep 0.5; done
+  q=$(printf '%s' "$pw" | sed -e 's/\\/\\\\/g' -e "s/'/''/g")
+  mysql --protocol=socket -uroot <<SQL
+SET @@SESSION.SQL_LOG_BIN=0;
+ALTER USER 'root'@'localhost' IDENTIFIED BY '$q';
+CREATE USER 'root'@'%' IDENTIFIED BY '$q';
+GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;
+SQL
+  MYSQL_PWD=$pw mysqladmin --protocol=socket -uroot shutdown
+  wait
+fi
+exec "$@"
+"""
+
+# mysql:5.7 image's /etc/mysql/my.cnf (with its mysql.conf.d/mysqld.cnf): socket and pid in
+# /var/run/mysqld, datadir /var/lib/mysql, conf.d included. Replaces Debian's MariaDB one
+# (which would add bind-address=127.0.0.1).
+MYSQL_CNF = """[mysqld]
+pid-file=/var/run/mysqld/mysqld.pid
+socket=/var/run/mysqld/mysqld.sock
+datadir=/var/lib/mysql
+[client]
+socket=/var/run/mysqld/mysqld.sock
+!includedir /etc/mysql/conf.d/
+"""
+
 IMAGES = {
     # quay.io/coreos/etcd: distroless, the binaries in /usr/local/bin, no entrypoint.
     "etcd": {
@@ -100,6 +176,30 @@ IMAGES = {
         "dirs": {"/var/log/nginx": 0o755},   # the image's; Debian's is root:adm 0750
         "env": {"PATH": PATH},
         "entrypoint": ["/docker-entrypoint.sh"], "cmd": ["nginx", "-g", "daemon off;"],
+    },
+    # postgres (16 in the preset, Debian's 15 here): the server binaries on PATH, ENV PGDATA,
+    # VOLUME PGDATA, ENTRYPOINT docker-entrypoint.sh (PG_ENTRYPOINT), CMD postgres.
+    "postgres": {
+        "files": {"/usr/local/bin/docker-entrypoint.sh": (0o755, PG_ENTRYPOINT)},
+        "env": {"PATH": PATH + ":/usr/lib/postgresql/15/bin", "PGDATA": "/var/lib/postgresql/data"},
+        "entrypoint": ["docker-entrypoint.sh"], "cmd": ["postgres"],
+        "volumes": ["/var/lib/postgresql/data"],
+    },
+    # mysql (5.7 in the preset; Debian's MariaDB 10.11 here: mysqld, mysql, mysqladmin are its
+    # compatibility names): ENTRYPOINT docker-entrypoint.sh (MYSQL_ENTRYPOINT), CMD mysqld, the
+    # image's my.cnf, VOLUME /var/lib/mysql.
+    "mysql": {
+        "files": {"/usr/local/bin/docker-entrypoint.sh": (0o755, MYSQL_ENTRYPOINT),
+                  "/etc/mysql/my.cnf": (0o644, MYSQL_CNF)},
+        "env": {"PATH": PATH},
+        "entrypoint": ["docker-entrypoint.sh"], "cmd": ["mysqld"],
+        "volumes": ["/var/lib/mysql"],
+    },
+    # gcr.io/google-samples/xtrabackup (Percona XtraBackup 2.4, xbstream, ncat, mysql client):
+    # MariaDB's backup tool under XtraBackup's names (same --backup/--prepare/--stream options).
+    "xtrabackup": {
+        "links": {"/usr/bin/xtrabackup": "/usr/bin/mariabackup", "/usr/bin/xbstream": "/usr/bin/mbstream"},
+        "env": {"PATH": PATH},
     },
 }
 

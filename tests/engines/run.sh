@@ -23,6 +23,7 @@ need=(
   nginx:nginx-light
   nc:netcat-openbsd
   java:default-jre-headless
+  ncat:ncat mariabackup:mariadb-backup mariadb:mariadb-client mariadbd:mariadb-server
 )
 pkgs=()
 for n in "${need[@]}"; do
@@ -31,6 +32,8 @@ done
 [ -f /usr/share/java/zookeeper.jar ] || pkgs+=(zookeeper)
 # The postgresql/mysql checks' engines (used only when their preset modules exist).
 [ -d /usr/lib/postgresql ] || pkgs+=(postgresql)
+# The postgres image gives initdb a passwd entry for a uid without one through nss_wrapper.
+[ -e /usr/lib/x86_64-linux-gnu/libnss_wrapper.so ] || pkgs+=(libnss-wrapper)
 command -v mariadbd >/dev/null 2>&1 || command -v mysqld >/dev/null 2>&1 || pkgs+=(mariadb-server mariadb-client mariadb-backup)
 if [ "${#pkgs[@]}" -gt 0 ]; then
   echo "installing: ${pkgs[*]}"
@@ -61,7 +64,9 @@ fi
 echo "engines: etcd $(dpkg-query -W -f='${Version}' etcd-server 2>/dev/null)," \
   "redis $(dpkg-query -W -f='${Version}' redis-server 2>/dev/null)," \
   "zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null)," \
-  "nginx $(dpkg-query -W -f='${Version}' nginx-light 2>/dev/null)"
+  "nginx $(dpkg-query -W -f='${Version}' nginx-light 2>/dev/null)," \
+  "postgresql $(dpkg-query -W -f='${Version}' postgresql-15 2>/dev/null)," \
+  "mariadb $(dpkg-query -W -f='${Version}' mariadb-server 2>/dev/null)"
 # harness.py re-runs itself in private net/pid/mount namespaces: every process it starts dies
 # with it, and nothing it mounts or addresses is visible on the host.
 exec python3 tests/engines/harness.py "$@"

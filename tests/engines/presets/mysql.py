@@ -1,0 +1,138 @@
+"""mysql preset on Debian's MariaDB 10.11 (the stand-in for MySQL 5.7 + XtraBackup 2.4):
+clones from the previous ordinal, replication from ordinal 0, probes, scaling."""
+
+import checks as C
+
+PASSWORD = "r0ot'pw\\x$y"
+ENV = {"MYSQL_ROOT_PASSWORD": PASSWORD}
+SIDECAR = "xtrabackup"
+
+
+def sql(pod, ctr, query, user="root", password=PASSWORD, ok=True):
+    rc, out, err = pod.exec(ctr, ["env", "MYSQL_PWD=" + password, "mysql", "-h", "127.0.0.1", "-u", user,
+                                  "-N", "-B", "-e", query], timeout=15)
+    if ok and rc != 0:
+        raise AssertionError("mysql %r on %s: rc %d: %s" % (query, pod.name, rc, err.strip()))
+    return out.strip() if ok else (rc, out, err)
+
+
+def slave_status(pod, ctr):
+    rc, out, err = pod.exec(ctr, ["env", "MYSQL_PWD=" + PASSWORD, "mysql", "-h", "127.0.0.1", "-u", "root",
+                                  "-e", "SHOW SLAVE STATUS\\G"], timeout=15)
+    if rc != 0:
+        raise AssertionError("SHOW SLAVE STATUS on %s: %s" % (pod.name, err.strip()))
+    return {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in out.splitlines() if ":" in l)}
+
+
+def own_probes_fail(pod, container):
+    """Only `container`'s process stopped: its readiness and liveness probes fail."""
+    pod.kill_engine(container)
+    try:
+        bad = [k for k in ("readiness", "liveness") if pod.probe(container, k)]
+        if bad:
+            raise AssertionError("%s %s: still passing: %s" % (pod.name, container, bad))
+    finally:
+        pod.resume(container)
+
+
+def scenario(h, name, namespace, full):
+    objs = h.render("mysql", name=name, namespace=namespace, replicas=3, env=ENV)
+    c = h.cluster(objs, name)
+    label = "%s/%s" % (namespace or "mysql", name)
+    if not h.check("%s: all 3 pods ready (OrderedReady)" % label, c.start, timeout=150):
+        return
+    pods = list(c.pods.values())
+    ctr = name
+    primary = "%s-0.%s" % (name, name)
+
+    def replicating(ps=None):
+        for p in ps or list(c.pods.values())[1:]:
+            s = slave_status(p, ctr)
+            got = (s.get("Slave_IO_Running"), s.get("Slave_SQL_Running"), s.get("Master_Host"))
+            if got != ("Yes", "Yes", primary):
+                raise AssertionError("%s: IO/SQL running, master = %s (%s)"
+                                     % (p.name, got, s.get("Last_IO_Error") or s.get("Last_SQL_Error")))
+        return True
+
+    def cloned_from_previous(ps=None):
+        for p in ps or list(c.pods.values())[1:]:
+            prev = "%s-%d.%s" % (name, p.ordinal - 1, name)
+            log = p.logs("clone-mysql")
+            if "ncat --recv-only %s 3307" % prev not in log or "completed OK!" not in log:
+                raise AssertionError("%s did not clone from %s:\n%s" % (p.name, prev, log[-800:]))
+        return True
+    h.check("%s: each replica cloned from the previous ordinal (backup streamed and prepared)" % label,
+            cloned_from_previous)
+    h.check("%s: SHOW SLAVE STATUS on both replicas: IO and SQL running, master %s" % (label, primary),
+            replicating)
+
+    def write_read():
+        sql(pods[0], ctr, "CREATE DATABASE IF NOT EXISTS t; CREATE TABLE t.x (v VARCHAR(64)); "
+                          "INSERT INTO t.x VALUES ('%s'); "
+                          "CREATE USER 'app'@'%%' IDENTIFIED BY 'app-pw'; GRANT INSERT, SELECT ON t.* TO 'app'@'%%'"
+                          % label)
+        C.wait_for(lambda: all(sql(p, ctr, "SELECT v FROM t.x") == label for p in pods[1:]), 15,
+                   "the row on both replicas")
+        for p in pods[1:]:
+            if sql(p, ctr, "SELECT @@read_only") != "1":
+                raise AssertionError("%s: read_only is off" % p.name)
+            rc, _, err = sql(p, ctr, "INSERT INTO t.x VALUES ('no')", user="app", password="app-pw", ok=False)
+            if rc == 0 or "read-only" not in err:
+                raise AssertionError("%s accepted a write (rc %d): %s" % (p.name, rc, err.strip()))
+        # The primary takes the same user's write.
+        sql(pods[0], ctr, "INSERT INTO t.x VALUES ('app')", user="app", password="app-pw")
+        C.wait_for(lambda: sql(pods[2], ctr, "SELECT count(*) FROM t.x") == "2", 10, "replication")
+    h.check("%s: a write on %s-0 is read on the replicas, which refuse writes (read_only)" % (label, name),
+            write_read)
+    for ct in (ctr, SIDECAR):
+        h.check("%s: %s runs as uid 10001 without capabilities, root read-only" % (label, ct),
+                C.security, pods[1], ct, 10001)
+    if not full:
+        return      # the probes do not depend on the name (50 runs take ~15 s per pod)
+    # The primary and a replica: they differ in what the sidecar did before starting ncat.
+    for p in (pods[0], pods[1]):
+        h.check("%s: every probe of %s passes 50/50" % (label, p.name), C.probes_pass, p, 50)
+
+    def no_backup_from_probes():
+        # The sidecar's probes never connect to 3307: no backup ran on the last replica, which
+        # nothing cloned from, while the one the last replica cloned from logged its backup.
+        mark = "BACKUP STAGE START"
+        if mark not in pods[1].logs(SIDECAR):
+            raise AssertionError("no %r in %s's sidecar log: the check cannot see backups" % (mark, pods[1].name))
+        n = pods[2].logs(SIDECAR).count(mark)
+        if n:
+            raise AssertionError("%d backups ran on %s, which nothing cloned from" % (n, pods[2].name))
+    h.check("%s: the sidecar's probes start no backup" % label, no_backup_from_probes)
+    h.check("%s: probes fail on a frozen (SIGSTOP) member" % label, C.probes_fail_frozen, pods[2])
+    for ct in (ctr, SIDECAR):
+        h.check("%s: %s probes fail when its process is stopped" % (label, ct), own_probes_fail, pods[2], ct)
+        h.check("%s: member back after the stop of %s" % (label, ct), c.wait_ready, 60)
+
+    def restart_keeps_data():
+        pods[1].restart()
+        c.wait_ready(60)
+        if sql(pods[1], ctr, "SELECT count(*) FROM t.x") != "2":
+            raise AssertionError("%s lost its data" % pods[1].name)
+        if "ncat --recv-only" in pods[1].logs("clone-mysql").split("--- start clone-mysql")[-1]:
+            raise AssertionError("%s cloned again" % pods[1].name)
+        C.wait_for(lambda: replicating([pods[1]]), 20, "replication after the restart")
+        sql(pods[0], ctr, "INSERT INTO t.x VALUES ('after-restart')")
+        C.wait_for(lambda: sql(pods[1], ctr, "SELECT count(*) FROM t.x") == "3", 10,
+                   "replication to the restarted replica")
+    h.check("%s: a restarted replica keeps its data (no second clone) and replicates again" % label,
+            restart_keeps_data)
+
+    def scale():
+        c.apply(h.render("mysql", name=name, namespace=namespace, replicas=4, env=ENV), timeout=120)
+        p3 = c.pods["%s-3" % name]
+        cloned_from_previous([p3])
+        C.wait_for(lambda: replicating([p3]), 20, "%s replicating" % p3.name)
+        if sql(p3, ctr, "SELECT count(*) FROM t.x") != "3":
+            raise AssertionError("%s does not have the rows" % p3.name)
+    h.check("%s: scale 3 -> 4 adds a replica that clones %s-2 and replicates" % (label, name), scale)
+
+
+def run(h):
+    scenario(h, "mysql", None, True)
+    h.teardown()
+    scenario(h, "shop", "sales", False)

@@ -1,0 +1,102 @@
+"""postgresql preset on Debian's PostgreSQL 15: streaming replicas of ordinal 0, probes, scaling."""
+
+import checks as C
+
+# A quote, a colon and a backslash: .pgpass and SQL escaping are exercised.
+ENV = {"POSTGRES_PASSWORD": "su'per:pw", "POSTGRES_REPLICATION_PASSWORD": r"re:pl\it's"}
+
+
+def sql(pod, ctr, query, ok=True):
+    """psql as the superuser over the pod's unix socket (trusted by the preset's pg_hba)."""
+    rc, out, err = pod.exec(ctr, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql",
+                                  "-U", "postgres", "-Atc", query], timeout=15)
+    if ok and rc != 0:
+        raise AssertionError("psql %r on %s: rc %d: %s" % (query, pod.name, rc, err.strip()))
+    return out.strip() if ok else (rc, out, err)
+
+
+def own_probes_fail(pod, container):
+    """Only `container`'s engine stopped: its readiness and liveness probes fail."""
+    pod.kill_engine(container)
+    try:
+        bad = [k for k in ("readiness", "liveness") if pod.probe(container, k)]
+        if bad:
+            raise AssertionError("%s %s: still passing: %s" % (pod.name, container, bad))
+    finally:
+        pod.resume(container)
+
+
+def scenario(h, name, namespace, full):
+    objs = h.render("postgresql", name=name, namespace=namespace, replicas=3, env=ENV)
+    c = h.cluster(objs, name)
+    label = "%s/%s" % (namespace or "default", name)
+    if not h.check("%s: all 3 pods ready (OrderedReady)" % label, c.start, timeout=120):
+        return
+    pods = list(c.pods.values())
+    ctr = name
+    replicas = ["%s-%d" % (name, i) for i in range(1, 3)]
+
+    def streaming(n=2):
+        rows = sql(pods[0], ctr, "SELECT application_name, state FROM pg_stat_replication "
+                                 "ORDER BY 1").splitlines()
+        want = ["%s-%d|streaming" % (name, i) for i in range(1, n + 1)]
+        if rows != want:
+            raise AssertionError("pg_stat_replication on %s: %s, expected %s" % (pods[0].name, rows, want))
+        for p in c.pods.values():
+            rec = sql(p, ctr, "SELECT pg_is_in_recovery()")
+            if rec != ("f" if p is pods[0] else "t"):
+                raise AssertionError("%s: pg_is_in_recovery = %s" % (p.name, rec))
+        return True
+    h.check("%s: pg_stat_replication on %s-0 shows %s streaming" % (label, name, " and ".join(replicas)),
+            streaming)
+
+    def write_read():
+        # Through <name>-rw with the superuser's password over TCP (scram-sha-256), as a client.
+        rc, out, err = pods[1].exec(ctr, ["sh", "-c", 'PGPASSWORD="$(cat "$POSTGRES_PASSWORD_FILE")" '
+                                          'exec psql -X -h "$0" -U postgres -Atc "$1"', name + "-rw",
+                                          "CREATE TABLE t (v text); INSERT INTO t VALUES ('%s')" % label])
+        if rc != 0:
+            raise AssertionError("write via %s-rw: %s" % (name, err.strip()))
+        C.wait_for(lambda: all(sql(p, ctr, "SELECT v FROM t") == label for p in pods[1:]), 15,
+                   "the row on both replicas")
+        for p in pods[1:]:
+            rc, _, err = sql(p, ctr, "INSERT INTO t VALUES ('x')", ok=False)
+            if rc == 0 or "read-only transaction" not in err:
+                raise AssertionError("%s accepted a write (rc %d): %s" % (p.name, rc, err.strip()))
+    h.check("%s: a write via %s-rw is read on the replicas, which refuse writes (read-only transaction)"
+            % (label, name), write_read)
+    h.check("%s: runs as uid 10001 without capabilities, root read-only" % label,
+            C.security, pods[1], ctr, 10001)
+    if not full:
+        return      # the probes do not depend on the name (50 runs take ~15 s per pod)
+    # A replica: the primary runs the same probe commands.
+    h.check("%s: every probe of %s passes 50/50" % (label, pods[1].name), C.probes_pass, pods[1], 50)
+    h.check("%s: probes fail on a frozen (SIGSTOP) member" % label, C.probes_fail_frozen, pods[2])
+    h.check("%s: probes fail on a stopped member" % label, own_probes_fail, pods[2], ctr)
+    h.check("%s: member back after the stop" % label, c.wait_ready, 60)
+
+    def restart_keeps_data():
+        pods[1].restart()
+        c.wait_ready(60)
+        if sql(pods[1], ctr, "SELECT v FROM t") != label:
+            raise AssertionError("%s lost its data" % pods[1].name)
+        C.wait_for(streaming, 20, "both replicas streaming again")
+        sql(pods[0], ctr, "INSERT INTO t VALUES ('after-restart')")
+        C.wait_for(lambda: sql(pods[1], ctr, "SELECT count(*) FROM t") == "2", 10,
+                   "replication to the restarted replica")
+    h.check("%s: a restarted replica keeps its data (no second clone) and streams again" % label,
+            restart_keeps_data)
+
+    def scale():
+        c.apply(h.render("postgresql", name=name, namespace=namespace, replicas=4, env=ENV), timeout=90)
+        p3 = c.pods["%s-3" % name]
+        C.wait_for(lambda: streaming(3), 20, "3 replicas streaming")
+        if sql(p3, ctr, "SELECT count(*) FROM t") != "2":
+            raise AssertionError("%s does not have the rows" % p3.name)
+    h.check("%s: scale 3 -> 4 adds a replica that clones %s-0 and streams" % (label, name), scale)
+
+
+def run(h):
+    scenario(h, "postgresql", None, True)
+    h.teardown()
+    scenario(h, "orders", "shop", False)
