@@ -49,6 +49,7 @@ def scenario(h, name, namespace, full):
         modes = sorted(mode(p) or "none" for p in pods)
         if modes != ["follower", "follower", "leader"]:
             raise AssertionError("modes %s" % modes)
+        return True
     h.check("%s: srvr shows one leader and two followers" % label, ensemble)
     leader = lambda: next(p for p in pods if mode(p) == "leader")
     follower = lambda: next(p for p in pods if mode(p) == "follower")
@@ -104,9 +105,12 @@ def scenario(h, name, namespace, full):
         # The preset: change replicas and re-render; the new server list rolls through the pods.
         c.apply(h.render("zookeeper", name=name, namespace=namespace, replicas=4), timeout=240)
         allp = list(c.pods.values())
-        modes = sorted(mode(p) or "none" for p in allp)
-        if modes != ["follower", "follower", "follower", "leader"]:
-            raise AssertionError("modes after scale %s" % modes)
+        def four_servers():
+            modes = sorted(mode(p) or "none" for p in allp)
+            if modes != ["follower", "follower", "follower", "leader"]:
+                raise AssertionError("modes after scale %s" % modes)
+            return True
+        C.wait_for(four_servers, 30, "one leader and 3 followers")
         rc, out = zkcli(allp[3].ip, "get", "/sts-key")
         if label not in out.splitlines():
             raise AssertionError("new member reads: %s" % out[-300:])
