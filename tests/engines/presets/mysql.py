@@ -122,12 +122,30 @@ def scenario(h, name, namespace, full):
     h.check("%s: a restarted replica keeps its data (no second clone) and replicates again" % label,
             restart_keeps_data)
 
+    def primary_down():
+        # The preset's readiness is "answers SELECT 1": a replica stays ready and serves
+        # (possibly stale) reads through <name>-read while the primary is down.
+        pods[0].stop()
+        try:
+            for p in pods[1:]:
+                if not p.probe(ctr, "readiness") or sql(p, ctr, "SELECT count(*) FROM t.x") != "3":
+                    raise AssertionError("%s does not serve reads while the primary is down" % p.name)
+        finally:
+            pods[0].start()
+        c.wait_ready(60)
+        sql(pods[0], ctr, "INSERT INTO t.x VALUES ('after-primary-restart')")
+        C.wait_for(lambda: all(sql(p, ctr, "SELECT count(*) FROM t.x") == "4" for p in pods[1:]), 30,
+                   "both replicas replicating from the restarted primary")
+        replicating()
+    h.check("%s: primary down: replicas stay ready for reads; the restarted primary keeps its data "
+            "and the replicas replicate again" % label, primary_down)
+
     def scale():
         c.apply(h.render("mysql", name=name, namespace=namespace, replicas=4, env=ENV), timeout=120)
         p3 = c.pods["%s-3" % name]
         cloned_from_previous([p3])
         C.wait_for(lambda: replicating([p3]), 20, "%s replicating" % p3.name)
-        if sql(p3, ctr, "SELECT count(*) FROM t.x") != "3":
+        if sql(p3, ctr, "SELECT count(*) FROM t.x") != "4":
             raise AssertionError("%s does not have the rows" % p3.name)
     h.check("%s: scale 3 -> 4 adds a replica that clones %s-2 and replicates" % (label, name), scale)
 

@@ -87,6 +87,23 @@ def scenario(h, name, namespace, full):
     h.check("%s: a restarted replica keeps its data (no second clone) and streams again" % label,
             restart_keeps_data)
 
+    def primary_down():
+        # The preset's readiness is "accepting connections": a hot standby stays ready and
+        # serves (possibly stale) reads through <name>-ro while the primary is down.
+        pods[0].stop()
+        try:
+            for p in pods[1:]:
+                if not p.probe(ctr, "readiness") or sql(p, ctr, "SELECT v FROM t LIMIT 1") != label:
+                    raise AssertionError("%s does not serve reads while the primary is down" % p.name)
+        finally:
+            pods[0].start()
+        c.wait_ready(60)
+        if sql(pods[0], ctr, "SELECT count(*) FROM t") != "2":
+            raise AssertionError("the restarted primary lost rows")
+        C.wait_for(streaming, 30, "both replicas streaming from the restarted primary")
+    h.check("%s: primary down: replicas stay ready for reads; the restarted primary keeps its data "
+            "and the replicas stream again" % label, primary_down)
+
     def scale():
         c.apply(h.render("postgresql", name=name, namespace=namespace, replicas=4, env=ENV), timeout=90)
         p3 = c.pods["%s-3" % name]
