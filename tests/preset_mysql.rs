@@ -261,7 +261,12 @@ fn a_replica_cloned_from_the_primary_starts_at_the_binlog_position() {
         fs::write(tmp.path().join("data/xtrabackup_binlog_info"), info).unwrap();
         let run = run_sidecar(&items, tmp.path(), None);
         assert!(run.ok, "{info:?}: {}", run.trace);
-        let statement = run.mysql_calls.lines().nth(1).unwrap_or_default().to_string();
+        let statement = run
+            .mysql_calls
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
         let compact: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
             compact.contains(
@@ -277,7 +282,11 @@ fn a_replica_cloned_from_the_primary_starts_at_the_binlog_position() {
     // A file without a numeric position stops the sidecar before anything reaches mysql.
     let tmp = tempfile::tempdir().unwrap();
     fs::create_dir_all(tmp.path().join("data")).unwrap();
-    fs::write(tmp.path().join("data/xtrabackup_binlog_info"), "mysql-bin.000003\n").unwrap();
+    fs::write(
+        tmp.path().join("data/xtrabackup_binlog_info"),
+        "mysql-bin.000003\n",
+    )
+    .unwrap();
     let run = run_sidecar(&items, tmp.path(), None);
     assert!(!run.ok);
     assert_eq!(run.mysql_calls, "");

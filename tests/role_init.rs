@@ -111,8 +111,7 @@ fn mysql_every_ordinal_above_zero_is_a_replica_also_after_scaling() {
         );
         assert!(!files.contains_key("primary.cnf"), "{pod}");
         assert_eq!(
-            files["replica.cnf"],
-            "[mysqld]\nread-only\nloose-super-read-only\n",
+            files["replica.cnf"], "[mysqld]\nread-only\nloose-super-read-only\n",
             "{pod}"
         );
         assert_eq!(
