@@ -38,6 +38,8 @@ class Harness:
         self.sts_gen = os.environ.get("STS_GEN") or os.path.join(ROOT, "target/release/sts-gen")
         self.preset = None
         self.images = images
+        import threading
+        self.lock = threading.Lock()
 
     def line(self, s):
         print(s, flush=True)
@@ -50,20 +52,40 @@ class Harness:
             if r is False:
                 raise AssertionError("returned False")
         except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
-            self.failed += 1
+            with self.lock:
+                self.failed += 1
             msg = str(e).strip() or type(e).__name__
             self.line("FAIL %s: %s: %s" % (self.preset, name, msg.replace("\n", "\n    ")))
             if os.environ.get("STS_ENGINES_DEBUG"):
                 traceback.print_exc()
-                for cl in self.clusters:
+                for cl in [x for x in self.clusters if x is not None]:
                     for pod in cl.pods.values():
                         for cn in list(pod.containers):
                             tail = pod.logs(cn).splitlines()[-int(os.environ["STS_ENGINES_DEBUG"]):]
                             self.line("\n".join("    %s/%s| %s" % (pod.name, cn, l) for l in tail))
             return False
-        self.passed += 1
+        with self.lock:
+            self.passed += 1
         self.line("PASS %s: %s (%.1fs)" % (self.preset, name, time.time() - t0))
         return True
+
+    def concurrently(self, *fns):
+        """Run scenarios side by side (e.g. the bundled and the renamed install: separate
+        clusters on the same node), to keep the suite within its time budget."""
+        import threading
+
+        def guard(fn):
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001 - reported as a failure, like check()
+                with self.lock:
+                    self.failed += 1
+                self.line("FAIL %s: %s" % (self.preset, str(e).replace("\n", "\n    ")))
+        ths = [threading.Thread(target=guard, args=(f,)) for f in fns]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
 
     def skip(self, preset, reason):
         self.skipped += 1
@@ -93,13 +115,16 @@ class Harness:
 
     def cluster(self, objects, label):
         """A Cluster in its own work dir, torn down at the end of the preset."""
-        wd = os.path.join(self.tmp, "%s-%d" % (label, len(self.clusters)))
+        with self.lock:
+            wd = os.path.join(self.tmp, "%s-%d" % (label, len(self.clusters)))
+            self.clusters.append(None)
         c = kubelet.Cluster(objects, wd, images)
-        self.clusters.append(c)
+        with self.lock:
+            self.clusters[self.clusters.index(None)] = c
         return c
 
     def teardown(self, c=None):
-        cs = [c] if c else list(self.clusters)
+        cs = [c] if c else [x for x in self.clusters if x is not None]
         for cl in cs:
             try:
                 cl.teardown()

@@ -67,19 +67,22 @@ def enter_node_namespace(argv=None):
 
 
 _node_ready = False
+_next_index = 10                 # pod address/interface numbers, node-wide
+_alloc_lock = threading.Lock()
 
 
 def setup_node():
     """The bridge in the node namespace (idempotent)."""
     global _node_ready
-    if _node_ready:
-        return
-    sh("ip", "link", "set", "lo", "up")
-    if sh("ip", "link", "show", BRIDGE, check=False).returncode != 0:
-        sh("ip", "link", "add", BRIDGE, "type", "bridge")
-        sh("ip", "addr", "add", GATEWAY + "/16", "dev", BRIDGE)
-        sh("ip", "link", "set", BRIDGE, "up")
-    _node_ready = True
+    with _alloc_lock:
+        if _node_ready:
+            return
+        sh("ip", "link", "set", "lo", "up")
+        if sh("ip", "link", "show", BRIDGE, check=False).returncode != 0:
+            sh("ip", "link", "add", BRIDGE, "type", "bridge")
+            sh("ip", "addr", "add", GATEWAY + "/16", "dev", BRIDGE)
+            sh("ip", "link", "set", BRIDGE, "up")
+        _node_ready = True
 
 
 # ---------------------------------------------------------------- helpers
@@ -893,7 +896,11 @@ class Cluster:
     def index_of(self, pod):
         with self._lock:
             if pod not in self._ips:
-                self._ips[pod] = len(self._ips) + 10
+                # Node-wide: clusters that live at the same time share the bridge.
+                with _alloc_lock:
+                    global _next_index
+                    self._ips[pod] = _next_index
+                    _next_index += 1
             return self._ips[pod]
 
     def ip_for(self, pod):

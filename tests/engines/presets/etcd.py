@@ -89,7 +89,7 @@ def scenario(h, name, namespace, full):
         # ETCD_INITIAL_CLUSTER_STATE=new is not admitted, and the 3 members stay healthy.
         objs4 = h.render("etcd", name=name, namespace=namespace, replicas=4)
         try:
-            c.apply(objs4, timeout=45)
+            c.apply(objs4, timeout=20)
         except TimeoutError:
             pass
         p3 = c.pods["%s-3" % name]
@@ -103,6 +103,6 @@ def scenario(h, name, namespace, full):
 
 
 def run(h):
-    scenario(h, "etcd", None, True)
-    h.teardown()
-    scenario(h, "kv", "store", False)
+    # The bundled install and a renamed one (another name and namespace), side by side.
+    h.concurrently(lambda: scenario(h, "etcd", None, True),
+                   lambda: scenario(h, "kv", "store", False))

@@ -111,6 +111,6 @@ def scenario(h, name, namespace, full):
 
 
 def run(h):
-    scenario(h, "redis", None, True)
-    h.teardown()
-    scenario(h, "cache", "kv", False)
+    # The bundled install and a renamed one (another name and namespace), side by side.
+    h.concurrently(lambda: scenario(h, "redis", None, True),
+                   lambda: scenario(h, "cache", "kv", False))

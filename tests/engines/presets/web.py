@@ -101,6 +101,6 @@ def scenario(h, name, namespace, full):
 
 
 def run(h):
-    scenario(h, "web", None, True)
-    h.teardown()
-    scenario(h, "site", "www", False)
+    # The bundled install and a renamed one (another name and namespace), side by side.
+    h.concurrently(lambda: scenario(h, "web", None, True),
+                   lambda: scenario(h, "site", "www", False))

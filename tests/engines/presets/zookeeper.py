@@ -118,6 +118,6 @@ def scenario(h, name, namespace, full):
 
 
 def run(h):
-    scenario(h, "zookeeper", None, True)
-    h.teardown()
-    scenario(h, "zk", "coord", False)
+    # The bundled install and a renamed one (another name and namespace), side by side.
+    h.concurrently(lambda: scenario(h, "zookeeper", None, True),
+                   lambda: scenario(h, "zk", "coord", False))
