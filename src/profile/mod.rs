@@ -8,7 +8,6 @@ pub mod merge;
 pub mod node;
 pub mod overlay;
 pub mod presets;
-mod subset;
 pub mod types;
 
 use std::path::{Path, PathBuf};
