@@ -21,7 +21,8 @@
 #   helm             `$HELM template x $HELM_CHART $HELM_ARGS`: sts-gen's mysql render must be
 #                    20x faster in wall and in CPU time; printed as unavailable when unset
 #
-# Needs: cargo, hyperfine (Debian: `apt-get install hyperfine`), jq, python3, taskset.
+# Needs: cargo, hyperfine and time (Debian: `apt-get install hyperfine time`), jq, python3,
+# taskset.
 #
 # Environment:
 #   STS_GEN      time this binary instead of building it
@@ -48,6 +49,10 @@ for tool in hyperfine jq python3 taskset; do
         exit 2
     }
 done
+[[ -x /usr/bin/time ]] || {
+    echo "bench.sh: /usr/bin/time is missing (apt-get install time)" >&2
+    exit 2
+}
 
 if [[ -z ${STS_GEN:-} ]]; then
     echo "building: cargo build --release --locked" >&2
@@ -120,8 +125,10 @@ RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 
 # cpu_rss CMD...: medians over RSS_RUNS runs of CPU time (user + system of every thread,
-# ms) and peak RSS (KiB), from wait4()'s resource usage (microsecond CPU times; GNU
-# time's are in hundredths of a second, too coarse for a 3 ms process).
+# ms) and peak RSS (KiB). CPU comes from wait4() on `/usr/bin/time CMD` (microseconds; GNU
+# time's own figures are in hundredths of a second, too coarse for a 3 ms process; time
+# adds well under 0.1 ms). Peak RSS is time's %M: a child of Python would inherit Python's
+# high-water mark across exec.
 cpu_rss() {
     python3 - "$RSS_RUNS" "${CLEAN:-}" "$WORK/clean.sh" "$@" <<'EOF'
 import os, statistics, subprocess, sys
@@ -130,13 +137,19 @@ cpu, rss = [], []
 for _ in range(runs):
     if clean:
         subprocess.run([cleaner, clean, os.path.join(os.path.dirname(clean), "aside")], check=True)
-    pid = os.posix_spawn(cmd[0], cmd, os.environ, file_actions=[
+    r, w = os.pipe()
+    os.set_inheritable(w, True)
+    timed = ["/usr/bin/time", "-f", "%M", "-o", f"/dev/fd/{w}", *cmd]
+    pid = os.posix_spawn(timed[0], timed, os.environ, file_actions=[
         (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0)])
+    os.close(w)
+    with os.fdopen(r) as f:
+        peak = f.read()
     _, status, usage = os.wait4(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"bench.sh: {cmd} failed")
     cpu.append((usage.ru_utime + usage.ru_stime) * 1000)
-    rss.append(usage.ru_maxrss)
+    rss.append(int(peak.split()[-1]))
 print(f"{statistics.median(cpu):.3f}\t{statistics.median(rss):.0f}")
 EOF
 }

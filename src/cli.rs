@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use sts_gen::emit::{self, Format};
+use sts_gen::emit;
 use sts_gen::{model, profile, render, sink, Failure};
 
 /// Exit code for bad input or usage (clap uses the same).
@@ -178,6 +178,15 @@ impl CommonArgs {
     }
 }
 
+/// `render` output formats on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Multi-document YAML.
+    Yaml,
+    /// One `v1` `List` holding every object.
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     #[command(flatten)]
@@ -335,7 +344,8 @@ fn build_into(
     }
     // A template error is reported before any error of the profile.
     let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
-    let loaded = profile::load_file_with(&args.profile, &args.layers()).map_err(|e| e.to_string())?;
+    let loaded =
+        profile::load_file_with(&args.profile, &args.layers()).map_err(|e| e.to_string())?;
     let opts = options(args, output_dir)?;
     build_warn(&loaded, &opts, &renderer)
 }

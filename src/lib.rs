@@ -12,6 +12,7 @@ pub mod par;
 pub mod profile;
 pub mod render;
 pub mod sink;
+mod yaml_scalar;
 
 use std::fmt;
 

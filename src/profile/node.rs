@@ -108,10 +108,13 @@ impl Node {
 }
 
 fn resolve_plain(text: &str) -> Resolved<'_> {
+    if crate::yaml_scalar::core_null(text) {
+        return Resolved::Null;
+    }
+    if let Some(b) = crate::yaml_scalar::core_bool(text) {
+        return Resolved::Bool(b);
+    }
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
-        "true" | "True" | "TRUE" => return Resolved::Bool(true),
-        "false" | "False" | "FALSE" => return Resolved::Bool(false),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
             return Resolved::Float(f64::INFINITY)
         }
