@@ -125,10 +125,10 @@ RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 
 # cpu_rss CMD...: medians over RSS_RUNS runs of CPU time (user + system of every thread,
-# ms) and peak RSS (KiB). CPU comes from wait4() on `/usr/bin/time CMD` (microseconds; GNU
-# time's own figures are in hundredths of a second, too coarse for a 3 ms process; time
-# adds well under 0.1 ms). Peak RSS is time's %M: a child of Python would inherit Python's
-# high-water mark across exec.
+# ms) and peak RSS (KiB). CPU comes from wait4() on CMD itself (microseconds; GNU time's
+# figures are in hundredths of a second, too coarse for a 3 ms process). Peak RSS comes from
+# a second run under `/usr/bin/time -f %M`: a child of Python inherits Python's high-water
+# mark across exec, a child of time only time's.
 cpu_rss() {
     python3 - "$RSS_RUNS" "${CLEAN:-}" "$WORK/clean.sh" "$@" <<'EOF'
 import os, statistics, subprocess, sys
@@ -137,18 +137,24 @@ cpu, rss = [], []
 for _ in range(runs):
     if clean:
         subprocess.run([cleaner, clean, os.path.join(os.path.dirname(clean), "aside")], check=True)
-    r, w = os.pipe()
-    os.set_inheritable(w, True)
-    timed = ["/usr/bin/time", "-f", "%M", "-o", f"/dev/fd/{w}", *cmd]
-    pid = os.posix_spawn(timed[0], timed, os.environ, file_actions=[
-        (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0)])
-    os.close(w)
-    with os.fdopen(r) as f:
-        peak = f.read()
+    quiet = [(os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0)]
+    pid = os.posix_spawn(cmd[0], cmd, os.environ, file_actions=quiet)
     _, status, usage = os.wait4(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"bench.sh: {cmd} failed")
     cpu.append((usage.ru_utime + usage.ru_stime) * 1000)
+    if clean:
+        subprocess.run([cleaner, clean, os.path.join(os.path.dirname(clean), "aside")], check=True)
+    r, w = os.pipe()
+    os.set_inheritable(w, True)
+    timed = ["/usr/bin/time", "-f", "%M", "-o", f"/dev/fd/{w}", *cmd]
+    pid = os.posix_spawn(timed[0], timed, os.environ, file_actions=quiet)
+    os.close(w)
+    with os.fdopen(r) as f:
+        peak = f.read()
+    _, status, _ = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench.sh: {cmd} failed")
     rss.append(int(peak.split()[-1]))
 print(f"{statistics.median(cpu):.3f}\t{statistics.median(rss):.0f}")
 EOF
@@ -239,7 +245,7 @@ echo
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
     "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr)"
 echo "binary:  $("$STS_GEN" --version), $(hyperfine --version)"
-echo "method:  hyperfine -N --warmup 3, median wall; CPU (user+sys, all threads) and peak RSS = medians of $RSS_RUNS runs (wait4)"
+echo "method:  hyperfine -N --warmup 3, median wall; CPU (user+sys, all threads) and peak RSS = medians of $RSS_RUNS runs (wait4; /usr/bin/time %M)"
 echo
 
 python3 - "$RESULTS" "$HELM_MISSING" <<'EOF'
