@@ -12,10 +12,6 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
 use sts_gen::{check, emit, model, profile, render};
 
-/// The allocator the `sts-gen` binary uses, so stage timings match the shipped program.
-#[global_allocator]
-static ALLOCATOR: sts_gen::alloc::Pool = sts_gen::alloc::Pool;
-
 /// A mysql-like profile with `replicas` pods and one local PV per pod on three nodes. It
 /// starts from the bundled `mysql` preset (which does not pass on `storage.local`).
 fn replicas_profile(replicas: u32) -> String {

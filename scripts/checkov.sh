@@ -18,7 +18,7 @@
 # 2 when the script itself failed.
 #
 # Environment:
-#   STS_GEN          use this binary instead of building it with scripts/build-release.sh
+#   STS_GEN          use this binary instead of building it (`cargo build --release --locked`)
 #   CHECKOV_VENV     virtualenv for Checkov (default: <repo>/.venv-checkov)
 #   PYTHON           interpreter used to create it (default: python3)
 #   KEEP_WORK=1      keep the rendered manifests and Checkov's JSON report
@@ -54,7 +54,8 @@ got=$("$VENV/bin/checkov" --version)
 
 # 2. The binary.
 if [ -z "${STS_GEN:-}" ]; then
-    STS_GEN=$(bash "$ROOT/scripts/build-release.sh" --quiet) || die "cargo build failed"
+    cargo build --release --locked --quiet || die "cargo build failed"
+    STS_GEN=${CARGO_TARGET_DIR:-$ROOT/target}/release/sts-gen
 fi
 
 # 3. Render every profile into its own folder.

@@ -19,7 +19,7 @@
 # `N passed, M failed`. Exits non-zero if anything failed.
 #
 # Environment:
-#   STS_GEN             use this binary instead of building it with scripts/build-release.sh
+#   STS_GEN             use this binary instead of building it (`cargo build --release --locked`)
 #   KUBE_VERSIONS       space-separated Kubernetes versions (default "1.29.0 1.33.0 1.37.0")
 #   KUBECTL             kubectl to use (default: kubectl on PATH)
 #   KEEP_WORK=1         keep the temporary work directory for inspection
@@ -110,8 +110,9 @@ fi
 echo "kubectl: $(command -v "$KUBECTL") ($("$KUBECTL" version --client 2>/dev/null | head -n 1))"
 
 if [ -z "${STS_GEN:-}" ]; then
-    section "scripts/build-release.sh (the shipped release binary)"
-    STS_GEN=$(bash "$ROOT/scripts/build-release.sh") || fatal "scripts/build-release.sh failed"
+    section "cargo build --release --locked (the shipped binary)"
+    cargo build --release --locked || fatal "cargo build --release failed"
+    STS_GEN=${CARGO_TARGET_DIR:-$ROOT/target}/release/sts-gen
     case "$STS_GEN" in /*) ;; *) STS_GEN=$ROOT/$STS_GEN ;; esac
 fi
 [ -x "$STS_GEN" ] || fatal "sts-gen binary not found or not executable: $STS_GEN"

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use sts_gen::emit::{self, Format};
+use sts_gen::emit;
 use sts_gen::{model, profile, render, sink, Failure};
 
 /// Exit code for bad input or usage (clap uses the same).
@@ -42,14 +42,14 @@ sts-gen render p.yaml --output-dir deploy/db --check    # CI drift check, exit 1
 Objects come in apply order: Namespace, StorageClass, PersistentVolume, ServiceAccount, Secret\n\
 (or ExternalSecret), ConfigMap, Service, NetworkPolicy, PodDisruptionBudget, StatefulSet.\n\
 Nothing is written on error (exit 2).")]
-    Render(Lazy<RenderArgs>),
+    Render(RenderArgs),
     /// Check a profile and the objects it renders; prints nothing on success.
     #[command(
         after_help = "Examples:\n  sts-gen validate profiles/mysql.yaml && echo ok\n\n\
 Runs every stage but the output: profile syntax and semantics, the Kubernetes schema of every\n\
 rendered object, and the cross-object rules. Errors go to stderr with file:line:col; exit 2."
     )]
-    Validate(Lazy<CommonArgs>),
+    Validate(CommonArgs),
     /// Show how a render would change an output directory (a unified diff).
     #[command(
         after_help = "Examples:\n  sts-gen diff profiles/mysql.yaml --output-dir deploy/mysql\n\n\
@@ -58,7 +58,7 @@ named but their contents are never printed. Changes Kubernetes refuses on an exi
 StatefulSet (selector, serviceName, podManagementPolicy, volumeClaimTemplates) are reported\n\
 as errors on stderr with the safe procedure."
     )]
-    Diff(Lazy<DiffArgs>),
+    Diff(DiffArgs),
     /// Lint a profile's objects, or hand-written manifests, as CI scanners would.
     #[command(after_help = "Examples:\n  \
 sts-gen lint profiles/mysql.yaml                 # the objects the profile renders\n  \
@@ -71,7 +71,7 @@ object with the annotation `sts-gen/ignore: \"RULE reason\"` or a comment\n\
 `# sts-gen:ignore RULE reason` in its document, for a profile with `lintIgnore: {RULE: reason}`;\n\
 the reason is required. Exit codes: 0 no finding at or above --fail-on, 1 such findings,\n\
 2 bad input.")]
-    Lint(Lazy<LintArgs>),
+    Lint(LintArgs),
     /// Print the JSON Schema of the profile format (for editors and CI validation).
     #[command(after_help = "Example:\n  sts-gen schema > sts-gen.schema.json\n\n\
 Put this first line in a profile for completion and validation in editors that use\n\
@@ -101,50 +101,7 @@ storage.local and storage.className are not inherited.")]
         after_help = "Examples:\n  sts-gen init postgresql --name orders > orders.yaml\n  \
 POSTGRES_PASSWORD=... sts-gen init postgresql | sts-gen render -"
     )]
-    Init(Lazy<InitArgs>),
-}
-
-/// A subcommand's arguments, defined only when that subcommand is parsed (or its help,
-/// completions or the man page are made): clap otherwise builds every subcommand's
-/// arguments at each start (for a mysql render, 19 of its ~300 page faults).
-#[derive(Debug)]
-pub struct Lazy<T>(pub T);
-
-impl<T> std::ops::Deref for Lazy<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T: clap::FromArgMatches> clap::FromArgMatches for Lazy<T> {
-    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        T::from_arg_matches(matches).map(Lazy)
-    }
-    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
-        T::from_arg_matches_mut(matches).map(Lazy)
-    }
-    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
-        self.0.update_from_arg_matches(matches)
-    }
-    fn update_from_arg_matches_mut(
-        &mut self,
-        matches: &mut clap::ArgMatches,
-    ) -> Result<(), clap::Error> {
-        self.0.update_from_arg_matches_mut(matches)
-    }
-}
-
-impl<T: Args> Args for Lazy<T> {
-    fn group_id() -> Option<clap::Id> {
-        T::group_id()
-    }
-    fn augment_args(cmd: clap::Command) -> clap::Command {
-        cmd.defer(T::augment_args)
-    }
-    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        cmd.defer(T::augment_args_for_update)
-    }
+    Init(InitArgs),
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +176,15 @@ impl CommonArgs {
             sets,
         }
     }
+}
+
+/// `render` output formats on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Multi-document YAML.
+    Yaml,
+    /// One `v1` `List` holding every object.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -376,61 +342,12 @@ fn build_into(
                 .into(),
         );
     }
-    // Compiling the templates takes about as long as loading the profile and building the
-    // model: one on each core. The compiling thread then stays to render the heaviest
-    // template while this one renders the others (render::Assistant).
-    let compiled = std::sync::OnceLock::new();
-    let ready = sts_gen::par::Handoff::default();
-    let assistant = render::Assistant::default();
-    std::thread::scope(|scope| {
-        let _stop = assistant.stop_on_drop();
-        scope.spawn(|| {
-            // `ready` even if compiling panics, so this thread cannot be waited for forever.
-            struct Ready<'a>(&'a sts_gen::par::Handoff<()>);
-            impl Drop for Ready<'_> {
-                fn drop(&mut self) {
-                    self.0.put(());
-                }
-            }
-            let signal = Ready(&ready);
-            assistant.check_cores();
-            let compiled =
-                compiled.get_or_init(|| render::Renderer::new(args.templates.as_deref()));
-            drop(signal);
-            if let Ok(renderer) = compiled {
-                assistant.serve(renderer);
-            }
-        });
-        let renderer = || {
-            let spin = if assistant.parallel() {
-                std::time::Duration::from_millis(2)
-            } else {
-                std::time::Duration::ZERO
-            };
-            ready.take(spin);
-            match compiled.get().expect("set before `ready`") {
-                Ok(renderer) => Ok((renderer, Some(&assistant))),
-                Err(e) => Err(e.clone()),
-            }
-        };
-        let loaded = profile::load_file_with(&args.profile, &args.layers());
-        let checked = loaded.map_err(|e| e.to_string()).and_then(|loaded| {
-            let opts = options(args, output_dir)?;
-            Ok((loaded, opts))
-        });
-        let (loaded, opts) = match checked {
-            Ok(ready) => ready,
-            // A template error is reported before any error of the profile.
-            Err(e) => return Err(renderer().map(|_| e).unwrap_or_else(|t| t.to_string())),
-        };
-        let mut warnings = Vec::new();
-        let docs = sts_gen::build_reporting_with(&loaded, &opts, renderer, &mut warnings)
-            .map_err(|e: Failure| e.to_string())?;
-        for w in warnings {
-            eprintln!("warning: {w}");
-        }
-        Ok(docs)
-    })
+    // A template error is reported before any error of the profile.
+    let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
+    let loaded =
+        profile::load_file_with(&args.profile, &args.layers()).map_err(|e| e.to_string())?;
+    let opts = options(args, output_dir)?;
+    build_warn(&loaded, &opts, &renderer)
 }
 
 fn init_cmd(args: &InitArgs) -> Result<(), String> {
@@ -545,9 +462,6 @@ fn render_cmd(args: &RenderArgs) -> Result<(), String> {
                 Format::Yaml => emit::to_yaml(&docs),
                 Format::Json => emit::to_json(&docs),
             };
-            // The process ends next and the OS takes the memory back at once; freeing each
-            // object (both forms of every document) cost ~9% of a render with 1,000 PVs.
-            std::mem::forget(docs);
             print_out(&text)
         }
     }
@@ -613,30 +527,19 @@ fn build_all(args: &CommonArgs, output_dir: Option<&std::path::Path>) -> Result<
         ));
     }
     let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(files.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<(String, Unit), String>>> =
-        (0..files.len()).map(|_| None).collect();
-    let slots = std::sync::Mutex::new(&mut results);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(file) = files.get(i) else { break };
-                // One profile per core already: its own stages stay on this thread.
-                let result =
-                    sts_gen::par::serially(|| build_one(args, file, output_dir, &renderer));
-                slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
-            });
-        }
-    });
+    // One profile per task; rayon keeps the results in file order.
+    let results: Vec<Result<(String, Unit), String>> = {
+        use rayon::prelude::*;
+        files
+            .par_iter()
+            .map(|file| build_one(args, file, output_dir, &renderer))
+            .collect()
+    };
     let mut units = Vec::new();
     let mut errors = Vec::new();
     let mut names = std::collections::BTreeMap::new();
     for (file, result) in files.iter().zip(results) {
-        match result.expect("every profile was built") {
+        match result {
             Ok((name, unit)) => {
                 if let Some(first) = names.insert(name.clone(), file.clone()) {
                     errors.push(format!(

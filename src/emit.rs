@@ -7,15 +7,7 @@
 use serde_json::{json, Value as Json};
 
 use crate::check::Doc;
-
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Multi-document YAML.
-    Yaml,
-    /// One `v1` `List` holding every object.
-    Json,
-}
+use crate::yaml_scalar::{plain_key, special_word};
 
 /// Sorts documents into apply order (stable within a kind, so render order is kept).
 pub fn apply_order(mut docs: Vec<Doc>) -> Vec<Doc> {
@@ -279,24 +271,6 @@ fn plain_value(s: &str) -> bool {
     } else {
         false
     }
-}
-
-/// A key serde-saphyr writes unquoted: a letter first, then letters, digits and `._/-`.
-fn plain_key(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        && bytes
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
-        && !special_word(s)
-}
-
-/// Words some YAML version reads as a boolean, null or special float (any case).
-fn special_word(s: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf",
-    ];
-    s.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
 }
 
 /// All documents as one multi-document YAML stream.

@@ -2,8 +2,8 @@
 //!
 //! The pipeline runs one way, one module per stage:
 //! [`profile`] (load) → [`model`] → [`render`] → [`check`] → [`emit`] → [`sink`].
+#![forbid(unsafe_code)]
 
-pub mod alloc;
 pub mod check;
 pub mod emit;
 pub mod lint;
@@ -12,6 +12,7 @@ pub mod par;
 pub mod profile;
 pub mod render;
 pub mod sink;
+mod yaml_scalar;
 
 use std::fmt;
 
@@ -96,41 +97,15 @@ pub fn build_reporting(
     renderer: &render::Renderer,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
-    build_reporting_with(loaded, opts, || Ok((renderer, None)), warnings)
-}
-
-/// [`build_reporting`] with the templates asked for only when the first set is rendered:
-/// the command line compiles them on another thread while the profile is loaded and the
-/// models are built, and that thread may then help render ([`render::Assistant`]). A
-/// template error still comes before the profile's semantic errors, as with
-/// [`build_reporting`].
-pub fn build_reporting_with<'r>(
-    loaded: &profile::Loaded,
-    opts: &model::Options,
-    renderer: impl FnOnce() -> Result<
-        (&'r render::Renderer, Option<&'r render::Assistant>),
-        render::RenderError,
-    >,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<check::Doc>, Failure> {
-    let sets = match profile::expand_sets(loaded) {
-        Ok(sets) => sets,
-        Err(errors) => {
-            renderer().map_err(Failure::Render)?;
-            return Err(Failure::Load(errors));
-        }
-    };
+    let sets = profile::expand_sets(loaded).map_err(Failure::Load)?;
     let mut secrets: Vec<String> = Vec::new();
     build_sets(&sets, opts, renderer, &mut secrets, warnings).map_err(|f| f.redact(&secrets))
 }
 
-fn build_sets<'r>(
+fn build_sets(
     sets: &[profile::Loaded],
     opts: &model::Options,
-    renderer: impl FnOnce() -> Result<
-        (&'r render::Renderer, Option<&'r render::Assistant>),
-        render::RenderError,
-    >,
+    renderer: &render::Renderer,
     secrets: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
@@ -172,17 +147,13 @@ fn build_sets<'r>(
         }
         models.push(model);
     }
-    let (renderer, assistant) = renderer().map_err(Failure::Render)?;
     if !load_errors.is_empty() {
         return Err(Failure::Load(load_errors));
     }
     let mut rendered: Vec<render::RenderedDoc> = Vec::new();
     let mut index = DocIndex::new();
     for model in &models {
-        for doc in renderer
-            .render_with(model, assistant)
-            .map_err(Failure::Render)?
-        {
+        for doc in renderer.render(model).map_err(Failure::Render)? {
             add_unique(&mut rendered, &mut index, doc).map_err(|e| Failure::Check(vec![e]))?;
         }
     }

@@ -1,10 +1,7 @@
 //! The `sts-gen` binary: parses arguments and hands them to [`cli::run`].
+#![forbid(unsafe_code)]
 
 mod cli;
-
-/// Small blocks from per-thread pools: glibc's malloc/free were 30% of a render.
-#[global_allocator]
-static ALLOCATOR: sts_gen::alloc::Pool = sts_gen::alloc::Pool;
 
 use clap::Parser;
 

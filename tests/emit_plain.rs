@@ -107,3 +107,18 @@ proptest! {
         }
     }
 }
+
+/// The reader of template output and the writer share one rule for plain keys: a key that
+/// starts with `_` (valid as a plain scalar) is written bare, as serde-saphyr writes it.
+#[test]
+fn underscore_keys_are_plain_and_agree() {
+    let doc = json!({"_a": 1, "_": "x", "b_c": {"_d": ["e"]}});
+    let fast = plain_document(&doc).expect("written directly");
+    assert_eq!(fast, serde_saphyr_document(&doc));
+    assert!(
+        fast.contains("\n_a: 1") || fast.starts_with("_a: 1"),
+        "{fast}"
+    );
+    let read = sts_gen::render::yaml::parse_subset(&fast).expect("read by the subset reader");
+    assert_eq!(read, vec![doc]);
+}

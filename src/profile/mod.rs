@@ -8,7 +8,6 @@ pub mod merge;
 pub mod node;
 pub mod overlay;
 pub mod presets;
-mod subset;
 pub mod types;
 
 use std::path::{Path, PathBuf};
@@ -220,127 +219,162 @@ pub fn expand_sets(loaded: &Loaded) -> Result<Vec<Loaded>, Vec<LoadError>> {
     let Some(sets_node) = loaded.tree.get("nodeSets") else {
         return Ok(vec![loaded.clone()]);
     };
+    let items = set_items(sets_node).map_err(|e| vec![e])?;
+    let mut base = loaded.tree.clone();
+    merge::remove_path(&mut base, &["nodeSets"]);
+    let mut errors = Vec::new();
+    let mut out: Vec<Loaded> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let (set, errs) = expand_set(loaded, &base, i, item, &out);
+        errors.extend(errs);
+        out.extend(set);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    share_set_summaries(&mut out);
+    Ok(out)
+}
+
+/// The items of `nodeSets`: a list of 1 to [`MAX_NODE_SETS`] entries.
+fn set_items(sets_node: &Node) -> Result<&[Node], LoadError> {
     let node::Value::Seq(items) = &sets_node.value else {
-        return Err(vec![LoadError::new(
+        return Err(LoadError::new(
             sets_node.loc.clone(),
             format!(
                 "expected a list of node sets, found {}",
                 sets_node.type_name()
             ),
         )
-        .with_path("nodeSets")]);
+        .with_path("nodeSets"));
     };
     if items.is_empty() {
-        return Err(vec![LoadError::new(
-            sets_node.loc.clone(),
-            "list at least one node set",
-        )
-        .with_path("nodeSets")]);
+        return Err(
+            LoadError::new(sets_node.loc.clone(), "list at least one node set")
+                .with_path("nodeSets"),
+        );
     }
     if items.len() > MAX_NODE_SETS {
-        return Err(vec![LoadError::new(
+        return Err(LoadError::new(
             sets_node.loc.clone(),
             format!(
                 "{} node sets; at most {MAX_NODE_SETS} are supported",
                 items.len()
             ),
         )
-        .with_path("nodeSets")]);
+        .with_path("nodeSets"));
     }
-    let cluster = loaded.profile.name.clone();
-    let mut base = loaded.tree.clone();
-    merge::remove_path(&mut base, &["nodeSets"]);
-    let mut errors = Vec::new();
-    let mut out: Vec<Loaded> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let path = format!("nodeSets[{i}]");
-        if !matches!(item.value, node::Value::Map(_)) {
-            errors
-                .push(LoadError::new(item.loc.clone(), "a node set is a mapping").with_path(path));
-            continue;
+    Ok(items)
+}
+
+/// The name of node set `item` (at `path`), which no set in `done` may have.
+fn set_name(item: &Node, path: &str, done: &[Loaded]) -> Result<String, LoadError> {
+    let set_name = match item.get("name").map(|n| (n, n.resolve())) {
+        Some((_, Some(node::Resolved::Str(s)))) => s.to_string(),
+        Some((n, _)) => {
+            return Err(LoadError::new(n.loc.clone(), "expected a set name")
+                .with_path(format!("{path}.name")))
         }
-        let set_name = match item.get("name").map(|n| (n, n.resolve())) {
-            Some((_, Some(node::Resolved::Str(s)))) => s.to_string(),
-            Some((n, _)) => {
-                errors.push(
-                    LoadError::new(n.loc.clone(), "expected a set name")
-                        .with_path(format!("{path}.name")),
-                );
-                continue;
-            }
-            None => {
-                errors.push(
-                    LoadError::new(item.loc.clone(), "missing required key `name`").with_path(path),
-                );
-                continue;
-            }
-        };
+        None => {
+            return Err(
+                LoadError::new(item.loc.clone(), "missing required key `name`").with_path(path),
+            )
+        }
+    };
+    if done
+        .iter()
+        .any(|l| l.set.as_ref().is_some_and(|s| s.set == set_name))
+    {
         let name_loc = item
             .get("name")
             .map(|n| n.loc.clone())
             .unwrap_or(item.loc.clone());
-        if out
-            .iter()
-            .any(|l| l.set.as_ref().is_some_and(|s| s.set == set_name))
-        {
+        return Err(
+            LoadError::new(name_loc, format!("node set `{set_name}` is defined twice"))
+                .with_path(format!("{path}.name")),
+        );
+    }
+    Ok(set_name)
+}
+
+/// Node set number `i`: the profile without `nodeSets` (`base`) merged with the set's
+/// overrides, and the errors found in it. Keys that apply to the whole profile are errors
+/// (the set is still returned, so later sets are checked against its name), as is a name
+/// some set of `done` already has.
+fn expand_set(
+    loaded: &Loaded,
+    base: &Node,
+    i: usize,
+    item: &Node,
+    done: &[Loaded],
+) -> (Option<Loaded>, Vec<LoadError>) {
+    let path = format!("nodeSets[{i}]");
+    if !matches!(item.value, node::Value::Map(_)) {
+        let e = LoadError::new(item.loc.clone(), "a node set is a mapping").with_path(path);
+        return (None, vec![e]);
+    }
+    let set_name = match set_name(item, &path, done) {
+        Ok(name) => name,
+        Err(e) => return (None, vec![e]),
+    };
+    let mut errors = Vec::new();
+    for whole in [
+        "apiVersion",
+        "kind",
+        "preset",
+        "namespace",
+        "createNamespace",
+        "nodeSets",
+        "secret",
+    ] {
+        if let Some(n) = item.get(whole) {
             errors.push(
-                LoadError::new(name_loc, format!("node set `{set_name}` is defined twice"))
-                    .with_path(format!("{path}.name")),
+                LoadError::new(
+                    n.loc.clone(),
+                    format!(
+                        "`{whole}` applies to the whole profile and cannot differ per node set"
+                    ),
+                )
+                .with_path(de::join_key(&path, whole)),
             );
-            continue;
         }
-        for whole in [
-            "apiVersion",
-            "kind",
-            "preset",
-            "namespace",
-            "createNamespace",
-            "nodeSets",
-            "secret",
-        ] {
-            if let Some(n) = item.get(whole) {
-                errors.push(
-                    LoadError::new(
-                        n.loc.clone(),
-                        format!(
-                            "`{whole}` applies to the whole profile and cannot differ per node set"
-                        ),
-                    )
-                    .with_path(de::join_key(&path, whole)),
-                );
-            }
-        }
-        let mut overlay = item.clone();
-        merge::remove_path(&mut overlay, &["name"]);
-        let mut tree = merge::merge(base.clone(), overlay);
-        merge::set_key(&mut tree, "name", &format!("{cluster}-{set_name}"));
-        match de::from_node::<Profile>(&tree) {
-            Ok(profile) => out.push(Loaded {
+    }
+    let cluster = loaded.profile.name.clone();
+    let mut overlay = item.clone();
+    merge::remove_path(&mut overlay, &["name"]);
+    let mut tree = merge::merge(base.clone(), overlay);
+    merge::set_key(&mut tree, "name", &format!("{cluster}-{set_name}"));
+    match de::from_node::<Profile>(&tree) {
+        Ok(profile) => {
+            let set = Loaded {
                 profile,
                 tree,
                 file: loaded.file.clone(),
                 base_dir: loaded.base_dir.clone(),
                 set: Some(SetInfo {
-                    cluster: cluster.clone(),
+                    cluster,
                     set: set_name,
                     sets: Vec::new(),
                     client_ports: Vec::new(),
                 }),
-            }),
-            // The top level typed already, so the problem is in this set's overrides.
-            Err(e) => {
-                let inner = e.path.clone();
-                errors.push(e.with_path(if inner.is_empty() {
-                    path
-                } else {
-                    format!("{path}.{inner}")
-                }));
-            }
+            };
+            (Some(set), errors)
+        }
+        // The top level typed already, so the problem is in this set's overrides.
+        Err(e) => {
+            let inner = e.path.clone();
+            errors.push(e.with_path(if inner.is_empty() {
+                path
+            } else {
+                format!("{path}.{inner}")
+            }));
+            (None, errors)
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+}
+
+/// Gives every set the summaries of all sets and the client ports they all have.
+fn share_set_summaries(out: &mut [Loaded]) {
     let summaries: Vec<SetSummary> = out
         .iter()
         .map(|l| {
@@ -368,13 +402,12 @@ pub fn expand_sets(loaded: &Loaded) -> Result<Vec<Loaded>, Vec<LoadError>> {
                 .all(|l| l.profile.ports.iter().any(|p| &p.name == name))
         })
         .collect();
-    for l in &mut out {
+    for l in out.iter_mut() {
         if let Some(info) = &mut l.set {
             info.sets = summaries.clone();
             info.client_ports = client_ports.clone();
         }
     }
-    Ok(out)
 }
 
 /// Checks `apiVersion` and `kind` first, so a wrong file gets one clear error.

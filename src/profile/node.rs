@@ -108,10 +108,13 @@ impl Node {
 }
 
 fn resolve_plain(text: &str) -> Resolved<'_> {
+    if crate::yaml_scalar::core_null(text) {
+        return Resolved::Null;
+    }
+    if let Some(b) = crate::yaml_scalar::core_bool(text) {
+        return Resolved::Bool(b);
+    }
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
-        "true" | "True" | "TRUE" => return Resolved::Bool(true),
-        "false" | "False" | "FALSE" => return Resolved::Bool(false),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
             return Resolved::Float(f64::INFINITY)
         }
@@ -214,21 +217,11 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Option<Node>, LoadError> {
         ));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Some(root) = super::subset::parse(&file, text) {
-        #[cfg(debug_assertions)]
-        assert_eq!(
-            parse_general(&file, text).ok(),
-            Some(Some(root.clone())),
-            "the profile subset parser disagrees with granit-parser on:\n{text}"
-        );
-        return Ok(Some(root));
-    }
     parse_general(&file, text)
 }
 
-/// [`parse`] by the general YAML parser (granit-parser), for text outside
-/// [`super::subset`]; it also writes every YAML error message.
-pub(super) fn parse_general(file: &Arc<str>, text: &str) -> Result<Option<Node>, LoadError> {
+/// [`parse`] by the YAML parser (granit-parser), which also writes every YAML error message.
+fn parse_general(file: &Arc<str>, text: &str) -> Result<Option<Node>, LoadError> {
     let at = |line: usize, col: usize| Loc {
         file: file.clone(),
         line,

@@ -7,10 +7,7 @@
 //! the structure of a document. The text is only an intermediate: each document is parsed
 //! and later re-serialized canonically by `emit`.
 
-mod assist;
 pub mod yaml;
-
-pub use assist::Assistant;
 
 use std::path::Path;
 
@@ -41,9 +38,6 @@ pub struct Renderer {
     env: Environment<'static>,
     /// Object templates in render order.
     object_templates: Vec<String>,
-    /// The object template with the longest source, which an [`Assistant`] renders (the
-    /// bundled PV template splits itself instead); `None` with fewer than two templates.
-    heaviest: Option<usize>,
     /// The PersistentVolume template is the bundled one, whose output is one document per
     /// entry of `app.persistentVolumes` and nothing else: its loop may be split.
     bundled_pv_template: bool,
@@ -109,18 +103,9 @@ impl Renderer {
             .filter(|n| n.ends_with(".yaml.j2"))
             .collect();
         object_templates.sort();
-        let heaviest = object_templates
-            .iter()
-            .enumerate()
-            .filter(|(_, name)| !(name.as_str() == PV_TEMPLATE && bundled_pv_template))
-            .filter_map(|(i, name)| Some((env.get_template(name).ok()?.source().len(), i)))
-            .max()
-            .map(|(_, i)| i)
-            .filter(|_| object_templates.len() >= 2);
         Ok(Renderer {
             env,
             object_templates,
-            heaviest,
             bundled_pv_template,
         })
     }
@@ -171,41 +156,19 @@ impl Renderer {
         Ok(docs)
     }
 
-    /// Renders every object template against `model` (templates in parallel; documents in
-    /// template order, then each template's order).
+    /// Renders every object template against `model`, on this thread (documents in
+    /// template order, then each template's order); only a long list of PersistentVolumes
+    /// is split across the cores ([`Renderer::pv_documents`]).
     pub fn render(&self, model: &Model) -> Result<Vec<RenderedDoc>, RenderError> {
-        self.render_with(model, None)
-    }
-
-    /// [`Renderer::render`], with the heaviest template rendered by `assistant`'s thread
-    /// (when it has a core of its own) while this thread renders the others. The documents
-    /// and the first error are the same as without it.
-    pub fn render_with(
-        &self,
-        model: &Model,
-        assistant: Option<&Assistant>,
-    ) -> Result<Vec<RenderedDoc>, RenderError> {
         let app = Value::from(minijinja::value::Serde(model));
         let ctx = minijinja::context! { app => app.clone() };
-        let assistant = assistant.filter(|a| a.parallel() && self.heaviest.is_some());
-        if let Some(assistant) = assistant {
-            assistant.start(ctx.clone());
-        }
-        let mut results = crate::par::map(&self.object_templates, |name| {
-            if assistant.is_some() && self.is_heaviest(name) {
-                Ok(Vec::new())
-            } else if name == PV_TEMPLATE && self.bundled_pv_template {
-                self.pv_documents(name, &app, &ctx)
-            } else {
-                self.documents(name, &ctx)
-            }
-        });
-        if let (Some(assistant), Some(i)) = (assistant, self.heaviest) {
-            results[i] = assistant.finish();
-        }
         let mut docs = Vec::new();
-        for result in results {
-            docs.extend(result?);
+        for name in &self.object_templates {
+            if name == PV_TEMPLATE && self.bundled_pv_template {
+                docs.extend(self.pv_documents(name, &app, &ctx)?);
+            } else {
+                docs.extend(self.documents(name, &ctx)?);
+            }
         }
         if let Some(overlay) = &model.pod_template {
             for doc in &mut docs {
@@ -221,19 +184,6 @@ impl Renderer {
 }
 
 impl Renderer {
-    fn is_heaviest(&self, name: &str) -> bool {
-        self.heaviest
-            .is_some_and(|i| self.object_templates[i] == name)
-    }
-
-    /// The documents of the template [`Assistant`]s render.
-    fn heaviest_documents(&self, ctx: &Value) -> Result<Vec<RenderedDoc>, RenderError> {
-        match self.heaviest {
-            Some(i) => self.documents(&self.object_templates[i], ctx),
-            None => Ok(Vec::new()),
-        }
-    }
-
     /// The bundled PersistentVolume template's documents: with many PVs, the template is
     /// rendered once per core, each time with `app.persistentVolumes` cut to one contiguous
     /// run, and the documents joined in order. The template writes one document per entry

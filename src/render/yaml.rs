@@ -13,6 +13,8 @@
 
 use serde_json::{Map, Number, Value as Json};
 
+use crate::yaml_scalar::{plain_key, special_word};
+
 /// Parses a multi-document YAML stream; empty documents are left out.
 pub fn parse_documents(text: &str) -> Result<Vec<Json>, String> {
     if let Some(docs) = parse_subset_parallel(text) {
@@ -265,17 +267,6 @@ fn split_key(text: &str) -> Option<(String, &str)> {
     plain_key(key).then(|| (key.to_string(), rest))
 }
 
-/// Plain keys the subset takes as they are: a letter or `_` first, then letters, digits and
-/// `_.-/`, and not a word YAML resolves to something other than a string.
-fn plain_key(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))
-        && !special_word(key)
-}
-
 /// One value that fills the rest of a line (a trailing comment allowed).
 fn inline_value(text: &str) -> Option<Json> {
     let first = text.as_bytes()[0];
@@ -389,15 +380,6 @@ fn decimal_integer(word: &str) -> Option<Number> {
     } else {
         word.parse::<u64>().ok().map(Number::from)
     }
-}
-
-/// Words serde-saphyr may resolve to a boolean (it takes YAML 1.1's `yes`/`on`/`y` too, in
-/// any case), null or a special float. (`None` is a string to it.)
-fn special_word(word: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf",
-    ];
-    word.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// A one-line flow collection (JSON, or YAML flow with plain words).

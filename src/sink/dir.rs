@@ -612,39 +612,21 @@ fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> std::io::Result<()> {
     }
 }
 
-/// Runs `f` on every item on up to `available_parallelism` threads; returns the errors in
-/// the items' order.
+/// Runs `f` on every item, in parallel when there are several (a batch's directories);
+/// returns the errors in the items' order.
 fn parallel<T: Send, E: Send>(
     items: &mut [T],
     f: impl Fn(&mut T) -> Result<(), E> + Sync,
 ) -> Vec<E> {
-    // One item (a single profile's directory) never asks for the core count.
-    let workers = match items.len() {
-        0 | 1 => 1,
-        n => crate::par::cores().min(n),
-    };
-    if workers <= 1 {
+    use rayon::prelude::*;
+    // One item (a single profile's directory) stays on this thread.
+    if items.len() < 2 {
         return items.iter_mut().filter_map(|item| f(item).err()).collect();
     }
-    let queue = std::sync::Mutex::new(items.iter_mut().enumerate());
-    let errors = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
-                let Some((i, item)) = next else { break };
-                if let Err(e) = f(item) {
-                    errors
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((i, e));
-                }
-            });
-        }
-    });
-    let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
-    errors.sort_by_key(|(i, _)| *i);
-    errors.into_iter().map(|(_, e)| e).collect()
+    items
+        .par_iter_mut()
+        .filter_map(|item| f(item).err())
+        .collect()
 }
 
 /// Creates `path` (never an existing file or link) with `content`; mode 0600 when `private`.
