@@ -7,6 +7,7 @@
 
 pub mod external_secret;
 pub mod rules;
+pub mod selector;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{
@@ -113,13 +114,7 @@ pub fn check(
     check_with_external(docs, &external)
 }
 
-/// Objects that exist in the cluster without sts-gen rendering them; references to them
-/// resolve (their keys cannot be checked).
-#[derive(Debug, Clone, Default)]
-pub struct External {
-    pub secrets: Vec<String>,
-    pub config_maps: Vec<String>,
-}
+pub use crate::model::External;
 
 /// [`check`] with external Secrets and ConfigMaps.
 pub fn check_with_external(
@@ -148,16 +143,16 @@ pub fn check_with_external(
 /// Types documents from any source (hand-written manifests for `sts-gen lint`) without
 /// stopping at the first problem: returns the typed documents, the schema problems of the
 /// others, and a note for each document of a kind sts-gen does not check (skipped).
-#[allow(clippy::type_complexity)]
-pub fn type_documents(
-    docs: Vec<RenderedDoc>,
-) -> (Vec<Doc>, Vec<(RenderedDoc, CheckError)>, Vec<String>) {
+pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut notes = Vec::new();
+    let mut other_pods = Vec::new();
     for doc in docs {
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
         if !kind.is_empty() && !APPLY_ORDER.contains(&kind) {
+            // Not checked, but its pods count when a Service or budget selects them.
+            other_pods.extend(selector::pods_of_value(&doc.value));
             let name = field(&doc.value, &["metadata", "name"])
                 .and_then(Json::as_str)
                 .unwrap_or("?");
@@ -173,7 +168,26 @@ pub fn type_documents(
             Err(e) => errors.push((doc, e)),
         }
     }
-    (out, errors, notes)
+    Typed {
+        docs: out,
+        schema: errors,
+        notes,
+        other_pods,
+    }
+}
+
+/// Documents from any source, typed as far as sts-gen can ([`type_documents`]).
+#[derive(Debug, Default)]
+pub struct Typed {
+    /// The documents of kinds sts-gen checks, typed.
+    pub docs: Vec<Doc>,
+    /// Documents of those kinds that do not match their schema, with the problem.
+    pub schema: Vec<(RenderedDoc, CheckError)>,
+    /// One note per document skipped (a kind sts-gen does not check).
+    pub notes: Vec<String>,
+    /// The pods of skipped workloads (Deployment, DaemonSet, ...), which Services and
+    /// PodDisruptionBudgets may select.
+    pub other_pods: Vec<selector::Pods>,
 }
 
 fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
@@ -210,14 +224,14 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
     }
     // Names end up in file names (--output-dir) and DNS; a template must not invent others.
     let name_rule = match kind {
-        "Service" | "Namespace" => crate::model::names::dns_label(name, 63),
-        _ => crate::model::names::dns_subdomain(name),
+        "Service" | "Namespace" => crate::shared::names::dns_label(name, 63),
+        _ => crate::shared::names::dns_subdomain(name),
     };
     if let Err(e) = name_rule {
         return Err(err(format!("metadata.name `{name}` {e}")));
     }
     if let Some(ns) = field(&doc.value, &["metadata", "namespace"]).and_then(Json::as_str) {
-        crate::model::names::dns_label(ns, 63)
+        crate::shared::names::dns_label(ns, 63)
             .map_err(|e| err(format!("metadata.namespace `{ns}` {e}")))?;
     }
     let d = match kind {

@@ -3,35 +3,46 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::Container;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::{CheckError, Doc, Object};
-use crate::model::names::quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-/// Labels the StatefulSet controller adds to each pod itself.
-const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
-const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
+use super::selector::{self, Pods};
+use super::{CheckError, Doc, Object};
+use crate::shared::names::quantity;
 
 /// Runs every rule; returns all violations.
 pub fn check_all(docs: &[Doc], external: &super::External) -> Vec<CheckError> {
     let mut errs = Vec::new();
-    visit(docs, external, |doc: &Doc, rule: &str, message: String| {
-        errs.push(CheckError {
-            context: format!(
-                "template `{}`, {} {} [{rule}]",
-                doc.template,
-                doc.kind(),
-                doc.name()
-            ),
-            message,
-        })
-    });
+    visit(
+        docs,
+        external,
+        &[],
+        |doc: &Doc, rule: &str, message: String| {
+            errs.push(CheckError {
+                context: format!(
+                    "template `{}`, {} {} [{rule}]",
+                    doc.template,
+                    doc.kind(),
+                    doc.name()
+                ),
+                message,
+            })
+        },
+    );
     errs
 }
 
-/// Runs every rule and calls `push(object, rule id, message)` for each violation.
-pub fn visit(docs: &[Doc], external: &super::External, mut push: impl FnMut(&Doc, &str, String)) {
+/// Runs every rule and calls `push(object, rule id, message)` for each violation. `others`
+/// are the pods of workloads among the objects that sts-gen does not type (a Deployment
+/// beside the StatefulSet in hand-written manifests): a Service may select them.
+pub fn visit(
+    docs: &[Doc],
+    external: &super::External,
+    others: &[Pods],
+    mut push: impl FnMut(&Doc, &str, String),
+) {
     let sets: Vec<(&Doc, &StatefulSet)> = docs
         .iter()
         .filter_map(|d| match &d.object {
@@ -42,100 +53,100 @@ pub fn visit(docs: &[Doc], external: &super::External, mut push: impl FnMut(&Doc
 
     namespaces(docs, &mut push);
     size_limits(docs, &mut push);
+    local_pv_affinity(docs, &mut push);
     for (doc, sts) in &sets {
         statefulset(doc, sts, docs, external, &mut push);
     }
+    let pods: Vec<Pods> = docs
+        .iter()
+        .filter_map(selector::pods_of)
+        .chain(others.iter().cloned())
+        .collect();
     for doc in docs {
-        let (selector, what) = match &doc.object {
-            Object::Service(s) => (
-                s.spec.as_ref().and_then(|sp| sp.selector.clone()),
-                "Service",
-            ),
-            Object::PodDisruptionBudget(p) => (
-                p.spec
-                    .as_ref()
-                    .and_then(|sp| sp.selector.as_ref())
-                    .and_then(|s| s.match_labels.clone()),
-                "PodDisruptionBudget",
-            ),
-            _ => continue,
-        };
-        let Some(selector) = selector.filter(|s| !s.is_empty()) else {
-            push(doc, "selects-pods", format!("the {what} has no selector"));
-            continue;
-        };
-        let matching: Vec<_> = sets
-            .iter()
-            .filter(|(d, s)| d.namespace() == doc.namespace() && selects(&selector, s))
-            .collect();
-        if matching.is_empty() {
-            push(
-                doc,
-                "selects-pods",
-                format!(
-                    "the {what} selector {selector:?} matches no pods of a rendered StatefulSet"
-                ),
-            );
-            continue;
-        }
-        if let Object::Service(svc) = &doc.object {
-            let pod_ports: BTreeSet<String> = matching
-                .iter()
-                .flat_map(|(_, s)| {
-                    pod_spec(s)
-                        .map(|p| p.containers.clone())
-                        .unwrap_or_default()
-                })
-                .flat_map(|c| c.ports.unwrap_or_default())
-                .filter_map(|p| p.name)
-                .collect();
-            for port in svc
-                .spec
+        selects_pods(doc, &pods, &mut push);
+    }
+}
+
+/// `selects-pods` and `service-ports`: a Service or PodDisruptionBudget selects the pods of
+/// a workload in its namespace, and a Service's named target ports are ports of those pods.
+fn selects_pods(doc: &Doc, pods: &[Pods], push: &mut impl FnMut(&Doc, &str, String)) {
+    let (selector, what) = match &doc.object {
+        Object::Service(s) => (
+            s.spec
                 .as_ref()
-                .and_then(|s| s.ports.clone())
-                .unwrap_or_default()
-            {
-                if let Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
-                    name,
-                )) = &port.target_port
-                {
-                    if !pod_ports.contains(name) {
-                        push(
-                            doc,
-                            "service-ports",
-                            format!(
-                                "targetPort `{name}` is not a container port of the selected pods"
-                            ),
-                        );
-                    }
-                }
+                .and_then(|sp| sp.selector.clone())
+                .map(selector::from_labels),
+            "Service",
+        ),
+        Object::PodDisruptionBudget(p) => (
+            p.spec.as_ref().and_then(|sp| sp.selector.clone()),
+            "PodDisruptionBudget",
+        ),
+        _ => return,
+    };
+    let Some(selector) = selector.filter(|s| !selector::is_empty(s)) else {
+        push(doc, "selects-pods", format!("the {what} has no selector"));
+        return;
+    };
+    let matching: Vec<&Pods> = pods
+        .iter()
+        .filter(|p| p.namespace.as_deref() == doc.namespace() && p.selected_by(&selector))
+        .collect();
+    if matching.is_empty() {
+        push(
+            doc,
+            "selects-pods",
+            format!(
+                "the {what} selector `{}` matches no pods of a workload ({}) in its namespace",
+                selector::describe(&selector),
+                selector::WORKLOAD_KINDS.join(", ")
+            ),
+        );
+        return;
+    }
+    let Object::Service(svc) = &doc.object else {
+        return;
+    };
+    for port in svc
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.as_ref())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(IntOrString::String(name)) = &port.target_port {
+            if !matching.iter().any(|p| p.port_names.contains(name)) {
+                push(
+                    doc,
+                    "service-ports",
+                    format!("targetPort `{name}` is not a container port of the selected pods"),
+                );
             }
         }
     }
 }
 
-fn pod_spec(sts: &StatefulSet) -> Option<&PodSpec> {
-    sts.spec.as_ref()?.template.spec.as_ref()
-}
-
-/// Whether `selector` selects pods of `sts`, counting the labels the controller adds.
-fn selects(selector: &BTreeMap<String, String>, sts: &StatefulSet) -> bool {
-    let labels = sts
-        .spec
-        .as_ref()
-        .and_then(|s| s.template.metadata.as_ref())
-        .and_then(|m| m.labels.clone())
-        .unwrap_or_default();
-    let name = sts.metadata.name.clone().unwrap_or_default();
-    let replicas = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    selector.iter().all(|(k, v)| match k.as_str() {
-        POD_NAME_LABEL => v
-            .strip_prefix(&format!("{name}-"))
-            .and_then(|i| i.parse::<i32>().ok())
-            .is_some_and(|i| i < replicas),
-        POD_INDEX_LABEL => v.parse::<i32>().is_ok_and(|i| i < replicas),
-        _ => labels.get(k) == Some(v),
-    })
+/// `local-pvs`: a local PersistentVolume has a required nodeAffinity (the API server
+/// rejects one without; the scheduler needs it to place the pod on the volume's node).
+fn local_pv_affinity(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
+    for doc in docs {
+        let Object::PersistentVolume(pv) = &doc.object else {
+            continue;
+        };
+        let Some(spec) = &pv.spec else { continue };
+        let has_affinity = spec
+            .node_affinity
+            .as_ref()
+            .and_then(|a| a.required.as_ref())
+            .is_some_and(|r| !r.node_selector_terms.is_empty());
+        if spec.local.is_some() && !has_affinity {
+            push(
+                doc,
+                "local-pvs",
+                "a local PersistentVolume needs a required nodeAffinity".into(),
+            );
+        }
+    }
 }
 
 /// Limits the API server enforces, checked here so they fail at render time.
@@ -250,18 +261,29 @@ fn statefulset(
         .as_ref()
         .and_then(|m| m.labels.clone())
         .unwrap_or_default();
-    let selector = spec.selector.match_labels.clone().unwrap_or_default();
-    if selector.is_empty() {
+    if selector::is_empty(&spec.selector) {
         push(doc, "selector", "the StatefulSet selector is empty".into());
     }
-    for (k, v) in &selector {
+    let mut label_missing = false;
+    for (k, v) in spec.selector.match_labels.iter().flatten() {
         if labels.get(k) != Some(v) {
+            label_missing = true;
             push(
                 doc,
                 "selector",
                 format!("selector label `{k}: {v}` is not on the pod template"),
             );
         }
+    }
+    if !label_missing && !selector::matches(&spec.selector, &labels) {
+        push(
+            doc,
+            "selector",
+            format!(
+                "selector `{}` does not match the pod template labels",
+                selector::describe(&spec.selector)
+            ),
+        );
     }
 
     // serviceName is a rendered headless Service.
@@ -540,19 +562,11 @@ fn statefulset(
                 push(
                     pv_doc,
                     "local-pvs",
-                    format!("access modes {pv_modes:?} do not cover the claim's {modes:?}"),
-                );
-            }
-            let has_affinity = ps
-                .node_affinity
-                .as_ref()
-                .and_then(|a| a.required.as_ref())
-                .is_some_and(|r| !r.node_selector_terms.is_empty());
-            if ps.local.is_some() && !has_affinity {
-                push(
-                    pv_doc,
-                    "local-pvs",
-                    "a local PersistentVolume needs a required nodeAffinity".into(),
+                    format!(
+                        "access modes [{}] do not cover the claim's [{}]",
+                        pv_modes.join(", "),
+                        modes.join(", ")
+                    ),
                 );
             }
             if let Some(cr) = &ps.claim_ref {
@@ -567,8 +581,9 @@ fn statefulset(
                         pv_doc,
                         "local-pvs",
                         format!(
-                            "claimRef {:?}/{:?} is not a claim of StatefulSet {sts_name}",
-                            cr.namespace, cr.name
+                            "claimRef `{}/{}` is not a claim of StatefulSet {sts_name}",
+                            cr.namespace.as_deref().unwrap_or(""),
+                            cr.name.as_deref().unwrap_or("")
                         ),
                     );
                 }

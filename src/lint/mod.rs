@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::check::{self, Doc, Object};
+use crate::check::{self, selector, Doc, Object};
 use crate::render::RenderedDoc;
 
 /// How serious a finding is; `--fail-on` picks the lowest one that fails the run.
@@ -102,6 +102,34 @@ pub const RULES: &[Rule] = &[
 /// The rule with this id.
 pub fn find_rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
+}
+
+/// The errors of a profile's `lintIgnore`: each entry names a lint rule and gives a reason.
+/// Checked with the profile's other errors (the lint stage owns the rule names).
+pub fn profile_ignore_errors(loaded: &crate::profile::Loaded) -> Vec<crate::profile::LoadError> {
+    let mut out = Vec::new();
+    let mut push = |path: &str, message: String| {
+        let node = crate::profile::locate(&loaded.tree, path);
+        out.push(crate::profile::LoadError::new(node.loc.clone(), message).with_path(path));
+    };
+    for (rule, reason) in &loaded.profile.lint_ignore {
+        let path = crate::profile::de::join_key("lintIgnore", rule);
+        if find_rule(rule).is_none() {
+            let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+            let hint = match crate::profile::error::did_you_mean(rule, &known) {
+                Some(k) => format!("; did you mean `{k}`?"),
+                None => "; `sts-gen lint --rules` lists them".into(),
+            };
+            push(&path, format!("`{rule}` is not a lint rule{hint}"));
+        }
+        if reason.trim().is_empty() {
+            push(
+                &path,
+                "give the reason the rule does not apply (it is required)".into(),
+            );
+        }
+    }
+    out
 }
 
 /// The annotation that suppresses rules on one object: lines of `RULE reason`.
@@ -229,6 +257,25 @@ pub fn lint(
     core: bool,
     ignores: &Ignores,
 ) -> Report {
+    run(docs, schema, &[], core, ignores)
+}
+
+/// Lints manifests from any source: every rule, the cross-object ones included, with the
+/// pods of workloads sts-gen does not type counted by the selector rules, and a note per
+/// skipped document.
+pub fn lint_manifests(typed: check::Typed, ignores: &Ignores) -> Report {
+    let mut report = run(&typed.docs, &typed.schema, &typed.other_pods, true, ignores);
+    report.notes.extend(typed.notes);
+    report
+}
+
+fn run(
+    docs: &[Doc],
+    schema: &[(RenderedDoc, check::CheckError)],
+    other_pods: &[check::selector::Pods],
+    core: bool,
+    ignores: &Ignores,
+) -> Report {
     let mut raw: Vec<Finding> = Vec::new();
     let position = |doc: &Doc| {
         docs.iter()
@@ -256,14 +303,19 @@ pub fn lint(
     };
 
     if core {
-        check::rules::visit(docs, &check::External::default(), |doc, id, message| {
-            let id = if find_rule(id).is_some() {
-                id
-            } else {
-                "schema"
-            };
-            emit(doc, id, String::new(), message, None)
-        });
+        check::rules::visit(
+            docs,
+            &check::External::default(),
+            other_pods,
+            |doc, id, message| {
+                let id = if find_rule(id).is_some() {
+                    id
+                } else {
+                    "schema"
+                };
+                emit(doc, id, String::new(), message, None)
+            },
+        );
     }
     object_rules(docs, &mut emit);
     for doc in docs {
@@ -461,23 +513,6 @@ fn object_rules(docs: &[Doc], emit: &mut Emit) {
                     None,
                 );
             }
-            Object::PersistentVolume(pv) => {
-                let Some(spec) = &pv.spec else { continue };
-                let has_affinity = spec
-                    .node_affinity
-                    .as_ref()
-                    .and_then(|a| a.required.as_ref())
-                    .is_some_and(|r| !r.node_selector_terms.is_empty());
-                if spec.local.is_some() && !has_affinity {
-                    emit(
-                        doc,
-                        "local-pvs",
-                        "spec.nodeAffinity.required".into(),
-                        "a local PersistentVolume needs a required nodeAffinity".into(),
-                        None,
-                    );
-                }
-            }
             Object::PodDisruptionBudget(pdb)
                 if pdb
                     .spec
@@ -511,7 +546,7 @@ fn object_rules(docs: &[Doc], emit: &mut Emit) {
                             ),
                             None,
                         ),
-                        Some(n) if crate::model::names::dns_label(n, 63).is_err() => emit(
+                        Some(n) if crate::shared::names::dns_label(n, 63).is_err() => emit(
                             doc,
                             "port-names",
                             format!("spec.ports[{i}].name"),
@@ -794,7 +829,7 @@ fn containers_rules(doc: &Doc, pod: &PodSpec, slots: &[Slot], emit: &mut Emit) {
             match &p.name {
                 None => emit(doc, "port-names", path, format!("port {} of container `{}` has no name; Services and probes refer to ports by name", p.container_port, c.name), None),
                 Some(n) => {
-                    if let Err(e) = crate::model::names::port_name(n) {
+                    if let Err(e) = crate::shared::names::port_name(n) {
                         emit(doc, "port-names", path, format!("container `{}`: {e}", c.name), None);
                     } else if let Some(other) = port_names.insert(n.clone(), c.name.clone()) {
                         emit(doc, "port-names", path, format!("port name `{n}` is also used by container `{other}`"), None);
@@ -948,24 +983,10 @@ fn selects(
     labels: &BTreeMap<String, String>,
     empty_selects_all: bool,
 ) -> bool {
-    let ml = sel.match_labels.as_ref().filter(|m| !m.is_empty());
-    let me = sel.match_expressions.as_ref().filter(|m| !m.is_empty());
-    if ml.is_none() && me.is_none() {
+    if selector::is_empty(sel) {
         return empty_selects_all;
     }
-    ml.into_iter()
-        .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v))
-        && me.into_iter().flatten().all(|e| {
-            let values = e.values.clone().unwrap_or_default();
-            match e.operator.as_str() {
-                "In" => labels.get(&e.key).is_some_and(|v| values.contains(v)),
-                "NotIn" => labels.get(&e.key).is_none_or(|v| !values.contains(v)),
-                "Exists" => labels.contains_key(&e.key),
-                "DoesNotExist" => !labels.contains_key(&e.key),
-                _ => false,
-            }
-        })
+    selector::matches(sel, labels)
 }
 
 /// `# sts-gen:ignore` comments by document source: (rule, reason).
@@ -1015,12 +1036,18 @@ pub fn parse_manifests(
     Ok((docs, comments))
 }
 
-/// Whether a text is an sts-gen profile rather than Kubernetes manifests.
+/// Whether a text is an sts-gen profile rather than Kubernetes manifests: a top-level
+/// `apiVersion` of sts-gen's group (`sts-gen/v1`; another version goes to the loader, which
+/// says which are supported). Only that decides: a `kind: Profile` of another API group
+/// (Kubeflow's `kubeflow.org/v1`) is an ordinary manifest.
 pub fn is_profile(text: &str) -> bool {
     text.lines().any(|l| {
-        let l = l.trim_end();
-        l.starts_with("apiVersion:") && l.contains("sts-gen/")
-    }) || text.lines().any(|l| l.trim_end() == "kind: Profile")
+        let Some(value) = l.trim_end().strip_prefix("apiVersion:") else {
+            return false;
+        };
+        let value = value.split(" #").next().unwrap_or("").trim();
+        value.trim_matches(['"', '\'']).starts_with("sts-gen/")
+    })
 }
 
 /// The rule table as text (`sts-gen lint --rules`).
