@@ -5,8 +5,11 @@
 //! template and the field path. The checked objects are re-serialized from their types,
 //! which gives `emit` a canonical field order independent of the template's text.
 
+/// The ExternalSecret type (k8s-openapi has none).
 pub mod external_secret;
+/// The cross-object rules sts-gen's own objects must meet.
 pub mod rules;
+/// Label selectors and the pods they select.
 pub mod selector;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -24,16 +27,27 @@ use crate::render::RenderedDoc;
 /// A typed Kubernetes object sts-gen knows how to check.
 #[derive(Debug, Clone)]
 pub enum Object {
+    /// A typed Namespace.
     Namespace(Namespace),
+    /// A typed StorageClass.
     StorageClass(StorageClass),
+    /// A typed PersistentVolume.
     PersistentVolume(PersistentVolume),
+    /// A typed ServiceAccount.
     ServiceAccount(ServiceAccount),
+    /// A typed Secret.
     Secret(Secret),
+    /// A typed ExternalSecret.
     ExternalSecret(external_secret::ExternalSecret),
+    /// A typed ConfigMap.
     ConfigMap(ConfigMap),
+    /// A typed Service.
     Service(Service),
+    /// A typed NetworkPolicy.
     NetworkPolicy(NetworkPolicy),
+    /// A typed PodDisruptionBudget.
     PodDisruptionBudget(PodDisruptionBudget),
+    /// A typed StatefulSet.
     StatefulSet(StatefulSet),
 }
 
@@ -55,23 +69,28 @@ pub const APPLY_ORDER: &[&str] = &[
 /// A checked document.
 #[derive(Debug, Clone)]
 pub struct Doc {
+    /// The template (or file and document) the object came from.
     pub template: String,
+    /// The typed object.
     pub object: Object,
     /// The object re-serialized from its type (canonical field order).
     pub value: Json,
 }
 
 impl Doc {
+    /// The object's kind.
     pub fn kind(&self) -> &str {
         self.value.get("kind").and_then(Json::as_str).unwrap_or("")
     }
 
+    /// The object's `metadata.name`.
     pub fn name(&self) -> &str {
         field(&self.value, &["metadata", "name"])
             .and_then(Json::as_str)
             .unwrap_or("")
     }
 
+    /// The object's `metadata.namespace`.
     pub fn namespace(&self) -> Option<&str> {
         field(&self.value, &["metadata", "namespace"]).and_then(Json::as_str)
     }
@@ -97,6 +116,7 @@ pub fn field<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
 pub struct CheckError {
     /// Template and/or object, e.g. "template `statefulset.yaml.j2`, StatefulSet mysql".
     pub context: String,
+    /// What is wrong.
     pub message: String,
 }
 

@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::Container;
+use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
+use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -151,6 +151,7 @@ fn local_pv_affinity(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
 
 /// Limits the API server enforces, checked here so they fail at render time.
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+/// The most annotation bytes (keys and values) an object may carry.
 pub const MAX_ANNOTATION_BYTES: usize = 256 << 10;
 
 fn size_limits(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
@@ -251,9 +252,29 @@ fn statefulset(
         push(doc, "statefulset", "the StatefulSet has no spec".into());
         return;
     };
-    let ns = doc.namespace();
-    let same_ns = |d: &&Doc| d.namespace() == ns;
+    selector_matches_pods(doc, spec, push);
+    service_name(doc, spec, docs, push);
+    let Some(pod) = &spec.template.spec else {
+        push(doc, "pod", "the pod template has no spec".into());
+        return;
+    };
+    let containers: Vec<&Container> = pod
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(pod.containers.iter())
+        .collect();
+    volumes_and_mounts(doc, spec, pod, &containers, push);
+    references(doc, pod, &containers, docs, external, push);
+    local_pvs(doc, sts, spec, docs, push);
+}
 
+/// `selector`: the selector is not empty and selects the pod template's labels.
+fn selector_matches_pods(
+    doc: &Doc,
+    spec: &StatefulSetSpec,
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
     // Selector = pod labels.
     let labels = spec
         .template
@@ -285,7 +306,17 @@ fn statefulset(
             ),
         );
     }
+}
 
+/// `service-name`: serviceName is a headless Service in the StatefulSet's namespace.
+fn service_name(
+    doc: &Doc,
+    spec: &StatefulSetSpec,
+    docs: &[Doc],
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
+    let ns = doc.namespace();
+    let same_ns = |d: &&Doc| d.namespace() == ns;
     // serviceName is a rendered headless Service.
     let headless = docs.iter().filter(same_ns).find_map(|d| match &d.object {
         Object::Service(s) if d.name() == spec.service_name.as_deref().unwrap_or("") => Some(s),
@@ -310,12 +341,17 @@ fn statefulset(
         ),
         _ => {}
     }
+}
 
-    let Some(pod) = &spec.template.spec else {
-        push(doc, "pod", "the pod template has no spec".into());
-        return;
-    };
-
+/// `volumes`, `containers` and `volume-mounts`: names are unique and every mount has a
+/// volume or a claim.
+fn volumes_and_mounts(
+    doc: &Doc,
+    spec: &StatefulSetSpec,
+    pod: &PodSpec,
+    containers: &[&Container],
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
     // Volume mounts resolve.
     let claims: Vec<String> = spec
         .volume_claim_templates
@@ -339,14 +375,8 @@ fn statefulset(
             );
         }
     }
-    let containers: Vec<&Container> = pod
-        .init_containers
-        .iter()
-        .flatten()
-        .chain(pod.containers.iter())
-        .collect();
     let mut container_names = BTreeSet::new();
-    for c in &containers {
+    for c in containers {
         if c.name.is_empty() {
             push(doc, "containers", "a container has no name".into());
         } else if !container_names.insert(c.name.as_str()) {
@@ -365,7 +395,7 @@ fn statefulset(
             );
         }
     }
-    for c in &containers {
+    for c in containers {
         for m in c.volume_mounts.iter().flatten() {
             if !claims.contains(&m.name) && !volumes.contains(&m.name) {
                 push(
@@ -379,7 +409,20 @@ fn statefulset(
             }
         }
     }
+}
 
+/// `references`: the ConfigMaps and Secrets (and keys) the pod uses are rendered or
+/// external.
+fn references(
+    doc: &Doc,
+    pod: &PodSpec,
+    containers: &[&Container],
+    docs: &[Doc],
+    external: &super::External,
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
+    let ns = doc.namespace();
+    let same_ns = |d: &&Doc| d.namespace() == ns;
     // ConfigMap and Secret references resolve.
     let config_maps: BTreeMap<&str, BTreeSet<String>> = docs
         .iter()
@@ -462,7 +505,7 @@ fn statefulset(
             }
         }
     }
-    for c in &containers {
+    for c in containers {
         for e in c.env.iter().flatten() {
             let Some(from) = &e.value_from else { continue };
             let at = format!("env `{}` of container `{}`", e.name, c.name);
@@ -507,7 +550,19 @@ fn statefulset(
             }
         }
     }
+}
 
+/// `local-pvs`: the local PersistentVolumes of each claim's no-provisioner class are enough
+/// for the replicas, large enough, with the claim's access modes, and pre-bound (if at
+/// all) to this StatefulSet's claims.
+fn local_pvs(
+    doc: &Doc,
+    sts: &StatefulSet,
+    spec: &StatefulSetSpec,
+    docs: &[Doc],
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
+    let ns = doc.namespace();
     // Local PersistentVolumes fit the claims.
     let replicas = spec.replicas.unwrap_or(1);
     let sts_name = sts.metadata.name.clone().unwrap_or_default();

@@ -7,14 +7,21 @@ use super::Severity;
 /// One problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// The rule id.
     pub rule: String,
+    /// The rule's severity.
     pub severity: Severity,
+    /// The object's kind.
     pub kind: String,
+    /// The object's name.
     pub name: String,
+    /// The object's namespace.
     pub namespace: Option<String>,
     /// Field path in the object, e.g. `spec.template.spec.containers[0].image`.
     pub path: String,
+    /// What is wrong.
     pub message: String,
+    /// How to fix it.
     pub fix: String,
     /// The template or file (and document) the object came from.
     pub source: String,
@@ -26,15 +33,19 @@ pub struct Finding {
 /// A finding a suppression switched off, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suppressed {
+    /// The finding.
     #[serde(flatten)]
     pub finding: Finding,
+    /// The reason the suppression gives.
     pub reason: String,
 }
 
 /// The result of a lint run.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
+    /// Findings that stand, in object order.
     pub findings: Vec<Finding>,
+    /// Findings a suppression switched off.
     pub suppressed: Vec<Suppressed>,
     /// Documents skipped (kinds lint does not check).
     pub notes: Vec<String>,

@@ -20,7 +20,9 @@ pub const IGNORE_COMMENT: &str = "sts-gen:ignore";
 /// (`# sts-gen:ignore` comments, by the document's source).
 #[derive(Debug, Default, Clone)]
 pub struct Ignores {
+    /// Rules switched off for every object (the profile's `lintIgnore`).
     pub all: IndexMap<String, String>,
+    /// Rules switched off per document (comments), by document source.
     pub by_source: BTreeMap<String, Vec<(String, String)>>,
 }
 

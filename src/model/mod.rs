@@ -20,8 +20,10 @@ mod identity;
 mod probes;
 mod raw;
 mod resources;
+/// Role ordinals and the role init container's script.
 pub mod roles;
 mod secret;
+/// How `generate` secret values are derived (and drawn).
 pub mod secrets;
 mod security;
 mod services;
@@ -115,45 +117,72 @@ impl Default for Options {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Model {
+    /// The StatefulSet name (the profile name, `<name>-<set>` in a node set).
     pub name: String,
+    /// The namespace of every namespaced object; None leaves it to kubectl.
     pub namespace: Option<String>,
+    /// Whether a Namespace object is rendered.
     pub create_namespace: bool,
     /// Labels for objects every node set shares: the recommended labels plus the user's.
     pub labels: IndexMap<String, String>,
     /// Labels for this set's own objects and pods: `labels` plus the set's component.
     pub set_labels: IndexMap<String, String>,
+    /// Annotations on every object.
     pub annotations: IndexMap<String, String>,
     /// The pod template's annotations: the profile's plus `checksum/config`, a hash of the
     /// ConfigMap data, so a config change rolls the pods and nothing else does.
     pub pod_annotations: IndexMap<String, String>,
     /// The pod selector: stable, never includes user labels.
     pub selector_labels: IndexMap<String, String>,
+    /// The app container image.
     pub image: String,
+    /// `imagePullPolicy` as Kubernetes spells it.
     pub image_pull_policy: &'static str,
+    /// The StatefulSet replicas.
     pub replicas: u32,
+    /// The app container command (empty: the image entrypoint).
     pub command: Vec<String>,
+    /// The app container arguments.
     pub args: Vec<String>,
+    /// The app container ports, also the Services' ports.
     pub ports: Vec<ModelPort>,
+    /// The app container environment.
     pub env: Vec<ModelEnv>,
+    /// The app container requests and limits.
     pub resources: ModelResources,
+    /// The app container probes by kind (`readiness`, `liveness`, `startup`).
     pub probes: IndexMap<&'static str, Json>,
+    /// `podManagementPolicy` as Kubernetes spells it.
     pub pod_management_policy: &'static str,
+    /// The StatefulSet `updateStrategy`.
     pub update_strategy: Json,
+    /// Seconds a pod gets to stop.
     pub termination_grace_period_seconds: u32,
+    /// The ServiceAccount the pods run as.
     pub service_account_name: String,
+    /// The data volume (claim template or emptyDir).
     pub storage: ModelStorage,
+    /// Local PersistentVolumes, with `storage.local`.
     pub persistent_volumes: Vec<ModelPv>,
+    /// The ConfigMap and its mount; None without config files or roles.
     pub config: Option<ModelConfig>,
+    /// The role init container; None without roles and `roleInit.script`.
     pub role_init: Option<ModelRoleInit>,
+    /// The Secret (or ExternalSecret) and the name references use.
     pub secret: ModelSecret,
+    /// The headless, read and primary Services.
     pub services: ModelServices,
+    /// The PodDisruptionBudget spec fields; None without a budget.
     pub pdb: Option<Json>,
     /// Fields the target Kubernetes version supports (see `--kube-version`).
     pub features: ModelFeatures,
     /// With node sets: the Service over every set's pods.
     pub client_service: Option<ModelClientService>,
+    /// Raw init containers, expanded and defaulted.
     pub init_containers: Vec<Json>,
+    /// Raw sidecar containers, expanded and defaulted.
     pub sidecars: Vec<Json>,
+    /// Raw pod volumes, expanded.
     pub volumes: Vec<Json>,
     /// Merged into the pod spec after rendering (the escape hatch).
     #[serde(skip)]
@@ -177,7 +206,9 @@ pub struct Model {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelWritable {
+    /// The emptyDir volume name.
     pub name: String,
+    /// Where it is mounted.
     pub path: String,
 }
 
@@ -193,9 +224,11 @@ pub struct ModelNetworkPolicy {
     /// NetworkPolicyPeers clients may come from; None admits any source (a NodePort or
     /// LoadBalancer read Service).
     pub client_from: Option<Vec<Json>>,
+    /// `{port, protocol}` clients may connect to.
     pub client_ports: Vec<Json>,
 }
 
+/// Fields the target Kubernetes version supports.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelFeatures {
@@ -203,18 +236,26 @@ pub struct ModelFeatures {
     pub unhealthy_pod_eviction_policy: bool,
 }
 
+/// The Service over every node set's pods.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelClientService {
+    /// The Service name (the profile name).
     pub name: String,
+    /// Selects the pods of every set.
     pub selector_labels: IndexMap<String, String>,
+    /// The ports every set declares.
     pub ports: Vec<ModelPort>,
 }
 
+/// A declared container port.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelPort {
+    /// The port name (an IANA service name).
     pub name: String,
+    /// The port number.
     pub port: u16,
+    /// `TCP`, `UDP` or `SCTP`.
     pub protocol: &'static str,
 }
 
@@ -222,57 +263,82 @@ pub struct ModelPort {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelEnv {
+    /// The variable name.
     pub name: String,
+    /// A literal value (text variables expanded).
     pub value: Option<String>,
+    /// A key of the Secret.
     pub secret_key: Option<String>,
+    /// A key of the ConfigMap.
     pub config_map_key: Option<String>,
+    /// A downward-API field.
     pub field_path: Option<String>,
 }
 
+/// Requests and limits of a container.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelResources {
+    /// Resource requests by name.
     pub requests: IndexMap<String, String>,
+    /// Resource limits by name.
     pub limits: IndexMap<String, String>,
 }
 
+/// The data volume.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelStorage {
     /// False for `storage: none` (an emptyDir).
     pub persistent: bool,
+    /// The claim template (or emptyDir volume) name.
     pub claim_name: String,
+    /// Where the volume is mounted.
     pub mount_path: String,
+    /// The subPath of the mount.
     pub sub_path: Option<String>,
+    /// The requested size; None for an emptyDir.
     pub size: Option<String>,
+    /// The StorageClass of the claims.
     pub class_name: Option<String>,
+    /// The claims' access modes.
     pub access_modes: Vec<AccessMode>,
+    /// `persistentVolumeClaimRetentionPolicy`.
     pub retention: Option<Json>,
     /// Set when local PVs are rendered: the StorageClass and its reclaim policy.
     pub local_class: Option<ModelLocalClass>,
 }
 
+/// The StorageClass of local PersistentVolumes.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelLocalClass {
+    /// The StorageClass name.
     pub name: String,
+    /// What happens to a released PersistentVolume.
     pub reclaim_policy: RetainOrDelete,
 }
 
+/// One local PersistentVolume.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelPv {
+    /// The PersistentVolume name.
     pub name: String,
+    /// The node it lives on.
     pub node: String,
+    /// The directory on the node.
     pub path: String,
     /// The claim this PV is pre-bound to (`bindToClaims`).
     pub claim: Option<String>,
 }
 
+/// The ConfigMap and its mount.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelConfig {
     /// ConfigMap name.
     pub name: String,
+    /// Where the files are mounted.
     pub mount_path: String,
     /// ConfigMap data, in profile order: shared files, then role files.
     pub data: IndexMap<String, String>,
@@ -280,14 +346,19 @@ pub struct ModelConfig {
     pub items: Vec<Json>,
 }
 
+/// The role init container.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelRoleInit {
+    /// Its image.
     pub image: String,
+    /// The shell script that lays out the files of the pod's role.
     pub script: String,
+    /// Where it reads the ConfigMap.
     pub source_dir: &'static str,
 }
 
+/// The Secret references use.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelSecret {
@@ -302,32 +373,44 @@ pub struct ModelSecret {
     pub external: Option<Json>,
 }
 
+/// The Services of the StatefulSet.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelServices {
+    /// The headless Service (`serviceName`).
     pub headless: ModelHeadless,
+    /// The Service clients read through; None without ports or with `read: false`.
     pub read: Option<ModelReadService>,
+    /// The Service over the first role's one pod.
     pub primary: Option<ModelPrimaryService>,
 }
 
+/// The headless Service.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelHeadless {
+    /// Its name.
     pub name: String,
+    /// Whether DNS lists pods before they are ready.
     pub publish_not_ready_addresses: bool,
 }
 
+/// The read Service.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelReadService {
+    /// Its name.
     pub name: String,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
     #[serde(rename = "type")]
     pub kind: &'static str,
 }
 
+/// The primary Service.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelPrimaryService {
+    /// Its name.
     pub name: String,
     /// The one pod of the first role, selected by the label the StatefulSet controller sets.
     pub pod_name: String,
@@ -442,31 +525,17 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let volume_names = raw::check(loaded, &storage, &mut errs);
     let mut raw = raw::expand(p, &vars, &mut errs);
 
-    // Production defaults: security contexts, writable paths, derived limits, affinity,
-    // topology spread and the NetworkPolicy (see security::defaults).
-    let defaults = security::defaults(
+    let defaults = production_defaults(
         p,
         &ports,
         &storage,
-        config.config.as_ref().map(|c| c.mount_path.as_str()),
+        &config,
         &volume_names,
-        raw.pod_template.as_ref(),
-        // A NodePort or LoadBalancer Service brings clients from outside the cluster.
-        services
-            .read
-            .as_ref()
-            .is_some_and(|r| r.kind != "ClusterIP"),
+        &services,
+        &mut raw,
+        &mut resources,
         &mut errs,
     );
-    let derive = p.default_limits.unwrap_or(true);
-    if derive {
-        resources::derive_limits(&resources.requests, &mut resources.limits);
-    }
-    for list in [&mut raw.init_containers, &mut raw.sidecars] {
-        for c in list.iter_mut() {
-            security::apply_container_defaults(c, &defaults, derive);
-        }
-    }
 
     if !errs.list.is_empty() {
         return Err(errs.list);
@@ -529,6 +598,48 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         warnings,
         external,
     })
+}
+
+/// Production defaults: security contexts, writable paths, derived limits, affinity,
+/// topology spread and the NetworkPolicy (see [`security::defaults`]); raw containers get
+/// the container defaults and derived limits too.
+#[allow(clippy::too_many_arguments)]
+fn production_defaults(
+    p: &Profile,
+    ports: &[ModelPort],
+    storage: &Option<ModelStorage>,
+    config: &config::Config,
+    volume_names: &std::collections::BTreeSet<String>,
+    services: &ModelServices,
+    raw: &mut raw::Raw,
+    resources: &mut ModelResources,
+    errs: &mut Errors,
+) -> security::Defaults {
+    let defaults = security::defaults(
+        p,
+        ports,
+        storage,
+        config.config.as_ref().map(|c| c.mount_path.as_str()),
+        volume_names,
+        raw.pod_template.as_ref(),
+        // A NodePort or LoadBalancer Service brings clients from outside the cluster.
+        services
+            .read
+            .as_ref()
+            .is_some_and(|r| r.kind != "ClusterIP"),
+        errs,
+    );
+    let derive = p.default_limits.unwrap_or(true);
+    if derive {
+        resources::derive_limits(&resources.requests, &mut resources.limits);
+    }
+    for list in [&mut raw.init_containers, &mut raw.sidecars] {
+        for c in list.iter_mut() {
+            security::apply_container_defaults(c, &defaults, derive);
+        }
+    }
+
+    defaults
 }
 
 /// Helpers for the concern modules' unit tests: a small valid profile plus an edit.

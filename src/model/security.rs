@@ -38,7 +38,36 @@ pub(super) fn defaults(
     any_source: bool,
     errs: &mut Errors,
 ) -> Defaults {
-    let (pod, container, writable) = match &p.security_context {
+    let (pod, container, writable) = contexts(
+        p,
+        ports,
+        storage,
+        config_mount,
+        volume_names,
+        pod_template,
+        errs,
+    );
+    let network_policy = policy_ports(p, ports, pod_template, any_source, errs);
+    Defaults {
+        pod,
+        container,
+        writable,
+        network_policy,
+    }
+}
+
+/// The pod and container securityContexts and the writable emptyDirs; none with
+/// `securityContext: false`.
+fn contexts(
+    p: &Profile,
+    ports: &[ModelPort],
+    storage: &Option<ModelStorage>,
+    config_mount: Option<&str>,
+    volume_names: &BTreeSet<String>,
+    pod_template: Option<&Json>,
+    errs: &mut Errors,
+) -> (Option<Json>, Option<Json>, Vec<ModelWritable>) {
+    match &p.security_context {
         Some(Toggle::Off) => (None, None, vec![]),
         other => {
             let s = match other {
@@ -133,9 +162,19 @@ pub(super) fn defaults(
             }
             (Some(pod), Some(container), writable)
         }
-    };
+    }
+}
 
-    let network_policy = match &p.network_policy {
+/// The NetworkPolicy's peer ports (every port of every container), client sources (None:
+/// any, with `any_source`) and client ports; None with `networkPolicy: false`.
+fn policy_ports(
+    p: &Profile,
+    ports: &[ModelPort],
+    pod_template: Option<&Json>,
+    any_source: bool,
+    errs: &mut Errors,
+) -> Option<PolicyPorts> {
+    match &p.network_policy {
         Some(Toggle::Off) => None,
         other => {
             let s = match other {
@@ -224,12 +263,6 @@ pub(super) fn defaults(
             });
             Some((peer_ports, client_from, client_ports))
         }
-    };
-    Defaults {
-        pod,
-        container,
-        writable,
-        network_policy,
     }
 }
 

@@ -3,6 +3,7 @@
 //!
 //! They depend on no stage, so any stage may use them without an import cycle.
 
+/// Kubernetes name, path and quantity rules.
 pub mod names;
 
 use serde_json::Value as Json;
