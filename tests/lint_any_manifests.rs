@@ -217,3 +217,38 @@ fn claim_ref_messages_show_kubernetes_values() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_local_pv_without_node_affinity_is_one_finding() {
+    // The rule once existed in the check stage (PVs of a claim's class) and again in lint
+    // (every local PV), so such a PV was reported twice under two paths.
+    let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
+    let from = "  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n      - matchExpressions:\n        - key: kubernetes.io/hostname\n          operator: In\n          values:\n          - node-b\n";
+    assert_eq!(base.matches(from).count(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    fs::write(&file, base.replace(from, "")).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "json"]));
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    let findings: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["name"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [(
+            "local-pvs".to_string(),
+            "shop-data-shop-1".to_string(),
+            "a local PersistentVolume needs a required nodeAffinity".to_string()
+        )]
+    );
+    assert_eq!(r.code, 1);
+}

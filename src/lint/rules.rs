@@ -83,7 +83,7 @@ use Severity::{Error as E, Warning as W};
 /// Every rule, cross-object rules of the check stage first.
 pub const RULES: &[Rule] = &[
     rule("schema", E, R, "every object matches its Kubernetes type (no unknown field, valid names)", "correct the field the message names", ""),
-    rule("selects-pods", E, R, "every Service and PodDisruptionBudget selects pods of a StatefulSet", "make the selector a subset of the pod template labels", "spec.selector"),
+    rule("selects-pods", E, R, "every Service and PodDisruptionBudget selects the pods of a workload in its namespace (selectors evaluated in full)", "make the selector a subset of the pod template labels", "spec.selector"),
     rule("service-ports", E, R, "a Service's named targetPort is a container port of the pods it selects", "name the targetPort after a container port", "spec.ports"),
     rule("size-limits", E, R, "ConfigMap/Secret data at most 1 MiB, annotations at most 256 KiB", "move large data out of the object", "data"),
     rule("namespace", E, R, "with a Namespace object, every namespaced object is in it", "use the rendered Namespace", "metadata.namespace"),
