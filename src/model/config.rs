@@ -182,38 +182,15 @@ fn reserved_file(errs: &mut Errors, path: &str, file: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{load, messages};
+    use super::super::testing::{load, messages, vars};
     use super::*;
-
-    fn vars_for<'a>(
-        loaded: &'a crate::profile::Loaded,
-        sets: &'a IndexMap<String, crate::profile::SetSummary>,
-    ) -> TemplateVars<'a> {
-        TemplateVars {
-            name: &loaded.profile.name,
-            namespace: None,
-            headless: "db",
-            replicas: 3,
-            cluster_domain: "cluster.local",
-            cluster: "db",
-            sets,
-            secret_name: "db",
-            image: "db:1",
-            compiled: Default::default(),
-        }
-    }
 
     #[test]
     fn role_files_are_keyed_by_role_and_laid_out_by_the_init_container() {
         let loaded = load("config: {files: {a.conf: \"n={{ name }}\"}}\nroles:\n  - {name: primary, ordinals: \"0\", files: {r.conf: x}}\n  - {name: replica, ordinals: 1-}\n");
         let sets = IndexMap::new();
         let mut errs = Errors::new(&loaded);
-        let c = build(
-            &loaded.profile,
-            &vars_for(&loaded, &sets),
-            "db:1",
-            &mut errs,
-        );
+        let c = build(&loaded.profile, &vars(&sets, None, 3), "db:1", &mut errs);
         assert_eq!(messages(&errs), Vec::<String>::new());
         let config = c.config.unwrap();
         assert_eq!(
@@ -235,12 +212,7 @@ mod tests {
         let loaded = load("config: {files: {a.conf: x, pod-ordinal: y}}\nroles: [{name: r, ordinals: 0-, files: {a.conf: z}}]\nroleInit: {image: busybox:1}\n");
         let sets = IndexMap::new();
         let mut errs = Errors::new(&loaded);
-        build(
-            &loaded.profile,
-            &vars_for(&loaded, &sets),
-            "db:1",
-            &mut errs,
-        );
+        build(&loaded.profile, &vars(&sets, None, 3), "db:1", &mut errs);
         let m = messages(&errs);
         assert_eq!(m.len(), 2, "{m:?}");
         assert!(
@@ -258,12 +230,7 @@ mod tests {
         let loaded = load("roleInit: {image: busybox:1}\n");
         let sets = IndexMap::new();
         let mut errs = Errors::new(&loaded);
-        let c = build(
-            &loaded.profile,
-            &vars_for(&loaded, &sets),
-            "db:1",
-            &mut errs,
-        );
+        let c = build(&loaded.profile, &vars(&sets, None, 3), "db:1", &mut errs);
         assert!(c.config.is_none() && c.role_init.is_none());
         assert_eq!(messages(&errs).len(), 1);
         assert!(messages(&errs)[0].starts_with("roleInit.image: roleInit.image is set but"));

@@ -115,25 +115,14 @@ pub(super) fn build(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{load, messages};
+    use super::super::testing::{load, messages, vars};
     use super::*;
 
     #[test]
     fn each_source_and_its_errors() {
         let loaded = load("secret: {data: {password: {value: x}}}\nconfig: {files: {a.conf: x}}\nenv:\n  A: \"{{ name }}-x\"\n  B: {secret: pasword}\n  C: {configMap: a.conf}\n  D: {field: status.podIP}\n  E: {field: spec.bogus}\n");
         let sets = IndexMap::new();
-        let vars = TemplateVars {
-            name: "db",
-            namespace: None,
-            headless: "db",
-            replicas: 1,
-            cluster_domain: "cluster.local",
-            cluster: "db",
-            sets: &sets,
-            secret_name: "db",
-            image: "db:1",
-            compiled: Default::default(),
-        };
+        let vars = vars(&sets, None, 1);
         let data = IndexMap::from([("password".to_string(), "eA==".to_string())]);
         let mut errs = Errors::new(&loaded);
         let env = build(&loaded.profile, &vars, &data, &mut errs);

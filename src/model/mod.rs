@@ -658,6 +658,27 @@ mod testing {
             .unwrap_or_else(|e| panic!("{text}: {e}"))
     }
 
+    /// Text variables of an app `db` (headless Service `db`, image `db:1`) with `replicas`
+    /// and, optionally, a namespace.
+    pub(super) fn vars<'a>(
+        sets: &'a indexmap::IndexMap<String, crate::profile::SetSummary>,
+        namespace: Option<&'a str>,
+        replicas: u32,
+    ) -> super::TemplateVars<'a> {
+        super::TemplateVars {
+            name: "db",
+            namespace,
+            headless: "db",
+            replicas,
+            cluster_domain: "cluster.local",
+            cluster: "db",
+            sets,
+            secret_name: "db",
+            image: "db:1",
+            compiled: Default::default(),
+        }
+    }
+
     /// `path: message` of every error collected.
     pub(super) fn messages(errs: &Errors) -> Vec<String> {
         errs.list

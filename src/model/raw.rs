@@ -252,7 +252,7 @@ pub fn ignored_path(base: &str, ignored: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{load, messages};
+    use super::super::testing::{load, messages, vars};
     use super::*;
     use indexmap::IndexMap;
 
@@ -277,18 +277,7 @@ mod tests {
         let loaded =
             load("sidecars: [{name: s, image: \"{{ image }}\", args: [ok, \"{{ nope }}\"]}]\n");
         let sets = IndexMap::new();
-        let vars = TemplateVars {
-            name: "db",
-            namespace: None,
-            headless: "db",
-            replicas: 1,
-            cluster_domain: "cluster.local",
-            cluster: "db",
-            sets: &sets,
-            secret_name: "db",
-            image: "db:1",
-            compiled: Default::default(),
-        };
+        let vars = vars(&sets, None, 1);
         let mut errs = Errors::new(&loaded);
         let raw = expand(&loaded.profile, &vars, &mut errs);
         assert_eq!(raw.sidecars[0]["image"], "db:1");

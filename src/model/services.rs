@@ -199,23 +199,8 @@ pub(super) fn client_service(
 #[cfg(test)]
 mod tests {
     use super::super::roles::parse_ordinals;
-    use super::super::testing::{load, messages};
+    use super::super::testing::{load, messages, vars};
     use super::*;
-
-    fn name_vars(sets: &IndexMap<String, crate::profile::SetSummary>) -> TemplateVars<'_> {
-        TemplateVars {
-            name: "db",
-            namespace: None,
-            headless: "db",
-            replicas: 2,
-            cluster_domain: "cluster.local",
-            cluster: "db",
-            sets,
-            secret_name: "db",
-            image: "db:1",
-            compiled: Default::default(),
-        }
-    }
 
     #[test]
     fn default_services_and_a_primary_on_the_first_roles_pod() {
@@ -231,7 +216,7 @@ mod tests {
             &ports,
             "db".into(),
             &roles,
-            &name_vars(&sets),
+            &vars(&sets, None, 2),
             &mut errs,
         );
         assert!(errs.list.is_empty(), "{:?}", messages(&errs));
@@ -257,7 +242,7 @@ mod tests {
             &[],
             "db".into(),
             &roles,
-            &name_vars(&sets),
+            &vars(&sets, None, 2),
             &mut errs,
         );
         let m = messages(&errs);

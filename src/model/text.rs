@@ -135,34 +135,17 @@ pub(super) fn expand_or_keep(
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::vars;
     use super::*;
-
-    fn vars<'a>(
-        sets: &'a IndexMap<String, crate::profile::SetSummary>,
-        ns: Option<&'a str>,
-    ) -> TemplateVars<'a> {
-        TemplateVars {
-            name: "db",
-            namespace: ns,
-            headless: "db-hl",
-            replicas: 3,
-            cluster_domain: "cluster.local",
-            cluster: "db",
-            sets,
-            secret_name: "db",
-            image: "db:1",
-            compiled: Default::default(),
-        }
-    }
 
     #[test]
     fn expands_variables_and_functions() {
         let sets = IndexMap::new();
-        let v = vars(&sets, Some("prod"));
+        let v = vars(&sets, Some("prod"), 3);
         assert_eq!(
             v.expand("{{ name }}-0.{{ headless }}.{{ namespace }}.svc.{{ clusterDomain }}")
                 .unwrap(),
-            "db-0.db-hl.prod.svc.cluster.local"
+            "db-0.db.prod.svc.cluster.local"
         );
         assert_eq!(
             v.expand("{% for i in range(replicas) %}{{ name }}-{{ i }} {% endfor %}")
@@ -176,11 +159,11 @@ mod tests {
     #[test]
     fn unknown_variables_and_a_missing_namespace_are_errors() {
         let sets = IndexMap::new();
-        let e = vars(&sets, Some("x")).expand("{{ nmae }}").unwrap_err();
+        let e = vars(&sets, Some("x"), 3).expand("{{ nmae }}").unwrap_err();
         assert!(e.starts_with("unknown variable `nmae`"), "{e}");
-        let e = vars(&sets, None).expand("{{ namespace }}").unwrap_err();
+        let e = vars(&sets, None, 3).expand("{{ namespace }}").unwrap_err();
         assert!(e.contains("the profile sets no namespace"), "{e}");
-        let e = vars(&sets, None).expand("{{ name ").unwrap_err();
+        let e = vars(&sets, None, 3).expand("{{ name ").unwrap_err();
         assert!(e.contains("write a literal"), "{e}");
     }
 }
