@@ -696,10 +696,10 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
             docs.extend(d);
             ignores.by_source.extend(comments);
         }
-        let (typed, schema, notes) = sts_gen::check::type_documents(docs);
-        let mut r = lint::lint(&typed, &schema, true, &ignores);
-        r.notes.extend(notes);
-        report.extend(r);
+        report.extend(lint::lint_manifests(
+            sts_gen::check::type_documents(docs),
+            &ignores,
+        ));
     }
     if report.objects == 0 && report.notes.is_empty() {
         return Err(format!("{input}: nothing to lint (no Kubernetes object)"));

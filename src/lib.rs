@@ -11,6 +11,7 @@ pub mod model;
 pub mod par;
 pub mod profile;
 pub mod render;
+pub mod shared;
 pub mod sink;
 mod yaml_scalar;
 
@@ -113,7 +114,12 @@ fn build_sets(
     let mut load_errors = Vec::new();
     let mut models = Vec::with_capacity(sets.len());
     for set in sets {
+        let ignore_errors = lint::profile_ignore_errors(set);
         let model = match model::build(set, opts) {
+            Ok(_) if !ignore_errors.is_empty() => {
+                load_errors.extend(ignore_errors);
+                continue;
+            }
             Ok(m) => {
                 for w in &m.warnings {
                     if !warnings.contains(w) {
@@ -124,6 +130,7 @@ fn build_sets(
             }
             Err(errs) => {
                 load_errors.extend(errs);
+                load_errors.extend(ignore_errors);
                 continue;
             }
         };

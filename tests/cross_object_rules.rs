@@ -311,7 +311,7 @@ fn service_name_in_another_namespace_does_not_count() {
         },
         &[
             &format!("{STS} [service-name]: serviceName `app` is not a rendered Service"),
-            "template `t.yaml.j2`, Service app [selects-pods]: the Service selector {\"app\": \"a\"} matches no pods of a rendered StatefulSet",
+            "template `t.yaml.j2`, Service app [selects-pods]: the Service selector `app=a` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace",
         ],
     );
 }
@@ -512,7 +512,7 @@ fn env_from_and_secret_volume_references() {
 fn service_selecting_no_pods() {
     fails(
         |d| get(d, "Service", "app-read")["spec"]["selector"] = json!({"app": "b"}),
-        &["template `t.yaml.j2`, Service app-read [selects-pods]: the Service selector {\"app\": \"b\"} matches no pods of a rendered StatefulSet"],
+        &["template `t.yaml.j2`, Service app-read [selects-pods]: the Service selector `app=b` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"],
     );
 }
 
@@ -551,7 +551,7 @@ fn service_selecting_by_pod_name_counts_controller_labels() {
             get(d, "Service", "app-read")["spec"]["selector"] =
                 json!({"statefulset.kubernetes.io/pod-name": "app-2"})
         },
-        &["template `t.yaml.j2`, Service app-read [selects-pods]: the Service selector {\"statefulset.kubernetes.io/pod-name\": \"app-2\"} matches no pods of a rendered StatefulSet"],
+        &["template `t.yaml.j2`, Service app-read [selects-pods]: the Service selector `statefulset.kubernetes.io/pod-name=app-2` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"],
     );
 }
 
@@ -578,7 +578,7 @@ fn pdb_selecting_nothing() {
             get(d, "PodDisruptionBudget", "app")["spec"]["selector"]["matchLabels"] =
                 json!({"app": "b"})
         },
-        &["template `t.yaml.j2`, PodDisruptionBudget app [selects-pods]: the PodDisruptionBudget selector {\"app\": \"b\"} matches no pods of a rendered StatefulSet"],
+        &["template `t.yaml.j2`, PodDisruptionBudget app [selects-pods]: the PodDisruptionBudget selector `app=b` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"],
     );
     fails(
         |d| get(d, "PodDisruptionBudget", "app")["spec"]["selector"] = json!({}),
@@ -656,7 +656,7 @@ fn pv_capacity_equal_in_other_units_or_larger_passes() {
 fn pv_access_modes_not_covering_the_claim() {
     fails(
         |d| get(d, "PersistentVolume", "pv-0")["spec"]["accessModes"] = json!(["ReadOnlyMany"]),
-        &["template `t.yaml.j2`, PersistentVolume pv-0 [local-pvs]: access modes [\"ReadOnlyMany\"] do not cover the claim's [\"ReadWriteOnce\"]"],
+        &["template `t.yaml.j2`, PersistentVolume pv-0 [local-pvs]: access modes [ReadOnlyMany] do not cover the claim's [ReadWriteOnce]"],
     );
 }
 
@@ -698,7 +698,7 @@ fn claim_ref_to_another_statefulsets_claim() {
             get(d, "PersistentVolume", "pv-0")["spec"]["claimRef"] =
                 json!({"kind": "PersistentVolumeClaim", "namespace": "ns1", "name": "data-other-0"})
         },
-        &["template `t.yaml.j2`, PersistentVolume pv-0 [local-pvs]: claimRef Some(\"ns1\")/Some(\"data-other-0\") is not a claim of StatefulSet app"],
+        &["template `t.yaml.j2`, PersistentVolume pv-0 [local-pvs]: claimRef `ns1/data-other-0` is not a claim of StatefulSet app"],
     );
     // The right claim name in another namespace is not this StatefulSet's claim either.
     fails(
@@ -706,7 +706,7 @@ fn claim_ref_to_another_statefulsets_claim() {
             get(d, "PersistentVolume", "pv-0")["spec"]["claimRef"] =
                 json!({"namespace": "ns2", "name": "data-app-0"})
         },
-        &["template `t.yaml.j2`, PersistentVolume pv-0 [local-pvs]: claimRef Some(\"ns2\")/Some(\"data-app-0\") is not a claim of StatefulSet app"],
+        &["template `t.yaml.j2`, PersistentVolume pv-0 [local-pvs]: claimRef `ns2/data-app-0` is not a claim of StatefulSet app"],
     );
 }
 
@@ -757,9 +757,9 @@ fn statefulset_without_spec() {
         },
         &[
             &format!("{STS} [statefulset]: the StatefulSet has no spec"),
-            "template `t.yaml.j2`, Service app [selects-pods]: the Service selector {\"app\": \"a\"} matches no pods of a rendered StatefulSet",
-            "template `t.yaml.j2`, Service app-read [selects-pods]: the Service selector {\"app\": \"a\"} matches no pods of a rendered StatefulSet",
-            "template `t.yaml.j2`, PodDisruptionBudget app [selects-pods]: the PodDisruptionBudget selector {\"app\": \"a\"} matches no pods of a rendered StatefulSet",
+            "template `t.yaml.j2`, Service app [selects-pods]: the Service selector `app=a` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace",
+            "template `t.yaml.j2`, Service app-read [selects-pods]: the Service selector `app=a` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace",
+            "template `t.yaml.j2`, PodDisruptionBudget app [selects-pods]: the PodDisruptionBudget selector `app=a` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace",
         ],
     );
 }

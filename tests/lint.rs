@@ -1,18 +1,324 @@
-//! `sts-gen lint`: every rule has a fixture that breaks it (tests/lint/fail/<rule>.yaml, each
-//! a copy of tests/lint/pass.yaml with one thing broken) and is quiet on passing ones
-//! (tests/lint/pass.yaml and the variants in tests/lint/pass/); exit codes, `--fail-on`, the
-//! JSON shape, suppressions, and every bundled profile.
+//! `sts-gen lint`: every rule has a fixture that breaks it (`fail/<rule>.yaml`: the base
+//! tests/lint/pass.yaml with one thing broken by an edit in [`CASES`]) and is quiet on passing
+//! ones (the base and the `pass/` variants); exit codes, `--fail-on`, the JSON shape,
+//! suppressions, and every bundled profile.
 
 mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use common::{run, sts_gen as sts, ROOT};
 use serde_json::Value;
 use sts_gen::lint::{Severity, RULES};
+
+/// One fixture: the base with its first (comment) line replaced by `header` and `edits`
+/// applied in order; each edit's text occurs exactly once when it is applied.
+struct Case {
+    file: &'static str,
+    header: &'static str,
+    edits: &'static [(&'static str, &'static str)],
+}
+
+/// The fixtures: each is the base (tests/lint/pass.yaml) with its header comment replaced
+/// and its edits applied in order, each to text that occurs exactly once.
+const CASES: &[Case] = &[
+    Case {
+        file: "fail/anti-affinity.yaml",
+        header: "# Breaks `anti-affinity`: two replicas and nothing spreads them over nodes.",
+        edits: &[
+            ("\n      affinity:\n        podAntiAffinity:\n          preferredDuringSchedulingIgnoredDuringExecution:\n          - podAffinityTerm:\n              labelSelector:\n                matchLabels:\n                  app.kubernetes.io/name: shop\n              topologyKey: kubernetes.io/hostname\n            weight: 100\n", "\n"),
+        ],
+    },
+    Case {
+        file: "fail/cpu-limit.yaml",
+        header: "# Breaks `cpu-limit`: no CPU limit.",
+        edits: &[
+            ("\n            cpu: '1'\n", "\n"),
+        ],
+    },
+    Case {
+        file: "fail/image-tag.yaml",
+        header: "# Breaks `image-tag`: an image without a tag.",
+        edits: &[
+            ("\n      - image: registry.example/shop-db:1.4.2\n", "\n      - image: registry.example/shop-db\n"),
+        ],
+    },
+    Case {
+        file: "fail/local-pvs.yaml",
+        header: "# Breaks `local-pvs`: one local PersistentVolume for two replicas.",
+        edits: &[
+            ("\n  persistentVolumeReclaimPolicy: Retain\n  storageClassName: local-storage\n  volumeMode: Filesystem\n---\napiVersion: v1\nkind: PersistentVolume\nmetadata:\n  labels:\n    app.kubernetes.io/managed-by: sts-gen\n    app.kubernetes.io/name: shop\n  name: shop-data-shop-1\nspec:\n  accessModes:\n  - ReadWriteOnce\n  capacity:\n    storage: 5Gi\n  local:\n    path: /mnt/disks/shop/shop-1\n  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n      - matchExpressions:\n        - key: kubernetes.io/hostname\n          operator: In\n          values:\n          - node-b\n", "\n"),
+        ],
+    },
+    Case {
+        file: "fail/local-storage-class.yaml",
+        header: "# Breaks `local-storage-class`: a no-provisioner StorageClass that binds Immediate.",
+        edits: &[
+            ("\nvolumeBindingMode: WaitForFirstConsumer\n", "\nvolumeBindingMode: Immediate\n"),
+        ],
+    },
+    Case {
+        file: "fail/name-length.yaml",
+        header: "# Breaks `name-length`: a StatefulSet name of 53 characters.",
+        edits: &[
+            ("\n  labels:\n    app.kubernetes.io/managed-by: sts-gen\n    app.kubernetes.io/name: shop\n  name: shop\n  namespace: shop\nspec:\n  podManagementPolicy: OrderedReady\n", "\n  labels:\n    app.kubernetes.io/managed-by: sts-gen\n    app.kubernetes.io/name: shop\n  name: shop-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n  namespace: shop\nspec:\n  podManagementPolicy: OrderedReady\n"),
+        ],
+    },
+    Case {
+        file: "fail/namespace-set.yaml",
+        header: "# Breaks `namespace-set`: a ServiceAccount without a namespace.",
+        edits: &[
+            ("\n  name: shop\n  namespace: shop\n---\n", "\n  name: shop\n---\n"),
+        ],
+    },
+    Case {
+        file: "fail/namespace.yaml",
+        header: "# Breaks `namespace`: an object outside the Namespace the manifests create.",
+        edits: &[
+            ("\n      storageClassName: local-storage\n", "\n      storageClassName: local-storage\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-extra\n  namespace: other\ndata:\n  a: b\n"),
+        ],
+    },
+    Case {
+        file: "fail/network-policy.yaml",
+        header: "# Breaks `network-policy`: no NetworkPolicy selects the pods.",
+        edits: &[
+            ("\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  labels:\n    app.kubernetes.io/managed-by: sts-gen\n    app.kubernetes.io/name: shop\n  name: shop\n  namespace: shop\nspec:\n  ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          app.kubernetes.io/name: shop\n    ports:\n    - port: 5432\n      protocol: TCP\n    - port: 9187\n      protocol: TCP\n  - from:\n    - podSelector: {}\n    ports:\n    - port: 5432\n      protocol: TCP\n    - port: 9187\n      protocol: TCP\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: shop\n  policyTypes:\n  - Ingress\n---\n", "\n"),
+        ],
+    },
+    Case {
+        file: "fail/pdb.yaml",
+        header: "# Breaks `pdb`: two replicas and no PodDisruptionBudget.",
+        edits: &[
+            ("\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  labels:\n    app.kubernetes.io/managed-by: sts-gen\n    app.kubernetes.io/name: shop\n  name: shop\n  namespace: shop\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: shop\n  unhealthyPodEvictionPolicy: AlwaysAllow\n---\n", "\n"),
+        ],
+    },
+    Case {
+        file: "fail/pod.yaml",
+        header: "# Breaks `pod`: a StatefulSet whose pod template has no spec.",
+        edits: &[
+            ("\n      storageClassName: local-storage\n", "\n      storageClassName: local-storage\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  labels:\n    app.kubernetes.io/managed-by: sts-gen\n    app.kubernetes.io/name: shop\n  name: shop-nopod\n  namespace: shop\nspec:\n  podManagementPolicy: OrderedReady\n  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: shop-nopod\n  serviceName: shop\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: shop-nopod\n  updateStrategy:\n    type: RollingUpdate\n"),
+        ],
+    },
+    Case {
+        file: "fail/port-names.yaml",
+        header: "# Breaks `port-names`: a container port without a name.",
+        edits: &[
+            ("\n          protocol: TCP\n        readinessProbe:\n", "\n          protocol: TCP\n        - containerPort: 9100\n          protocol: TCP\n        readinessProbe:\n"),
+        ],
+    },
+    Case {
+        file: "fail/probe-port.yaml",
+        header: "# Breaks `probe-port`: the readiness probe checks a port the pod does not declare.",
+        edits: &[
+            ("\n          tcpSocket:\n            port: db\n        resources:\n", "\n          tcpSocket:\n            port: 5433\n        resources:\n"),
+        ],
+    },
+    Case {
+        file: "fail/probes.yaml",
+        header: "# Breaks `probes`: no liveness probe.",
+        edits: &[
+            ("\n        livenessProbe:\n          failureThreshold: 6\n          initialDelaySeconds: 30\n          periodSeconds: 20\n          tcpSocket:\n            port: db\n", "\n"),
+        ],
+    },
+    Case {
+        file: "fail/read-only-root.yaml",
+        header: "# Breaks `read-only-root`: a writable root filesystem.",
+        edits: &[
+            ("\n          readOnlyRootFilesystem: true\n", "\n          readOnlyRootFilesystem: false\n"),
+        ],
+    },
+    Case {
+        file: "fail/references.yaml",
+        header: "# Breaks `references`: a secretKeyRef to a Secret that is not among the manifests.",
+        edits: &[
+            ("\n          name: writable-tmp\n", "\n          name: writable-tmp\n        env:\n        - name: DB_PASSWORD\n          valueFrom:\n            secretKeyRef:\n              name: shop-credentials\n              key: password\n"),
+        ],
+    },
+    Case {
+        file: "fail/resources.yaml",
+        header: "# Breaks `resources`: no memory request.",
+        edits: &[
+            ("\n            cpu: 250m\n            memory: 512Mi\n", "\n            cpu: 250m\n"),
+        ],
+    },
+    Case {
+        file: "fail/run-as-user.yaml",
+        header: "# Breaks `run-as-user`: uid 999.",
+        edits: &[
+            ("\n        runAsUser: 10001\n", "\n        runAsUser: 999\n"),
+            ("\n        runAsGroup: 10001\n", "\n        runAsGroup: 999\n"),
+            ("\n        fsGroup: 10001\n", "\n        fsGroup: 999\n"),
+        ],
+    },
+    Case {
+        file: "fail/schema.yaml",
+        header: "# Breaks `schema`: a ConfigMap with a misspelt field (dataa).",
+        edits: &[
+            ("\n      storageClassName: local-storage\n", "\n      storageClassName: local-storage\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-extra\n  namespace: shop\ndataa:\n  a: b\n"),
+        ],
+    },
+    Case {
+        file: "fail/security-context.yaml",
+        header: "# Breaks `security-context`: allowPrivilegeEscalation is true.",
+        edits: &[
+            ("\n          allowPrivilegeEscalation: false\n", "\n          allowPrivilegeEscalation: true\n"),
+        ],
+    },
+    Case {
+        file: "fail/selector.yaml",
+        header: "# Breaks `selector`: the StatefulSet selector has a label the pod template lacks.",
+        edits: &[
+            ("\n      app.kubernetes.io/name: shop\n  serviceName: shop\n", "\n      app.kubernetes.io/name: shop\n      tier: db\n  serviceName: shop\n"),
+        ],
+    },
+    Case {
+        file: "fail/selects-pods.yaml",
+        header: "# Breaks `selects-pods`: a Service whose selector matches no pod.",
+        edits: &[
+            ("\n    app.kubernetes.io/name: shop\n  type: ClusterIP\n", "\n    app.kubernetes.io/name: shop\n  type: ClusterIP\n---\napiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app.kubernetes.io/managed-by: sts-gen\n    app.kubernetes.io/name: shop\n  name: shop-admin\n  namespace: shop\nspec:\n  ports:\n  - name: db\n    port: 5432\n    protocol: TCP\n    targetPort: db\n  - name: metrics\n    port: 9187\n    protocol: TCP\n    targetPort: metrics\n  selector:\n    app.kubernetes.io/name: shop-admin\n  type: ClusterIP\n"),
+        ],
+    },
+    Case {
+        file: "fail/service-name.yaml",
+        header: "# Breaks `service-name`: serviceName names no Service.",
+        edits: &[
+            ("\n  serviceName: shop\n", "\n  serviceName: shop-peers\n"),
+        ],
+    },
+    Case {
+        file: "fail/service-ports.yaml",
+        header: "# Breaks `service-ports`: a Service targets a port name no container declares.",
+        edits: &[
+            ("\n    protocol: TCP\n    targetPort: metrics\n  selector:\n", "\n    protocol: TCP\n    targetPort: monitoring\n  selector:\n"),
+        ],
+    },
+    Case {
+        file: "fail/statefulset.yaml",
+        header: "# Breaks `statefulset`: a StatefulSet without a spec.",
+        edits: &[
+            ("\n      storageClassName: local-storage\n", "\n      storageClassName: local-storage\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: shop-empty\n  namespace: shop\n"),
+        ],
+    },
+    Case {
+        file: "fail/suppression.yaml",
+        header: "# Breaks `suppression`: an ignore annotation without a reason.",
+        edits: &[
+            ("\n  name: shop\n  namespace: shop\nspec:\n  podManagementPolicy: OrderedReady\n", "\n  name: shop\n  namespace: shop\n  annotations:\n    sts-gen/ignore: pdb\nspec:\n  podManagementPolicy: OrderedReady\n"),
+        ],
+    },
+    Case {
+        file: "fail/volume-mounts.yaml",
+        header: "# Breaks `volume-mounts`: a mount of a volume that does not exist.",
+        edits: &[
+            ("\n          name: writable-tmp\n", "\n          name: writable-tmp\n        - name: cache\n          mountPath: /var/cache/shop\n"),
+        ],
+    },
+    Case {
+        file: "fail/volumes.yaml",
+        header: "# Breaks `volumes`: a volume with the volume claim's name.",
+        edits: &[
+            ("\n        name: writable-tmp\n", "\n        name: writable-tmp\n      - name: data\n        emptyDir: {}\n"),
+        ],
+    },
+    Case {
+        file: "pass/anti-affinity-comment.yaml",
+        header: "# Passes: `anti-affinity` switched off by a comment in the StatefulSet's document.",
+        edits: &[
+            ("\n      affinity:\n        podAntiAffinity:\n          preferredDuringSchedulingIgnoredDuringExecution:\n          - podAffinityTerm:\n              labelSelector:\n                matchLabels:\n                  app.kubernetes.io/name: shop\n              topologyKey: kubernetes.io/hostname\n            weight: 100\n", "\n"),
+            ("\n---\napiVersion: apps/v1\n", "\n---\n# sts-gen:ignore anti-affinity the test cluster has one node\napiVersion: apps/v1\n"),
+        ],
+    },
+    Case {
+        file: "pass/anti-affinity.yaml",
+        header: "# Passes `anti-affinity` with topologySpreadConstraints on kubernetes.io/hostname.",
+        edits: &[
+            ("\n        name: writable-tmp\n", "\n        name: writable-tmp\n      topologySpreadConstraints:\n      - maxSkew: 1\n        topologyKey: kubernetes.io/hostname\n        whenUnsatisfiable: DoNotSchedule\n        labelSelector:\n          matchExpressions:\n          - key: app.kubernetes.io/name\n            operator: In\n            values:\n            - shop\n"),
+            ("\n      affinity:\n        podAntiAffinity:\n          preferredDuringSchedulingIgnoredDuringExecution:\n          - podAffinityTerm:\n              labelSelector:\n                matchLabels:\n                  app.kubernetes.io/name: shop\n              topologyKey: kubernetes.io/hostname\n            weight: 100\n", "\n"),
+        ],
+    },
+    Case {
+        file: "pass/image-tag.yaml",
+        header: "# Passes `image-tag` with a digest instead of a tag.",
+        edits: &[
+            ("\n      - image: registry.example/shop-db:1.4.2\n", "\n      - image: registry.example/shop-db@sha256:0000000000000000000000000000000000000000000000000000000000000000\n"),
+        ],
+    },
+    Case {
+        file: "pass/network-policy.yaml",
+        header: "# Passes `network-policy` with a policy for every pod of the namespace (empty podSelector).",
+        edits: &[
+            ("\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: shop\n", "\n  podSelector: {}\n"),
+        ],
+    },
+    Case {
+        file: "pass/probe-port.yaml",
+        header: "# Passes `probe-port` and `probes`: liveness over HTTP on another declared port.",
+        edits: &[
+            ("\n          name: metrics\n", "\n          name: metrics\n          protocol: TCP\n        - name: pprof\n          containerPort: 6060\n"),
+            ("\n          periodSeconds: 20\n          tcpSocket:\n            port: db\n", "\n          periodSeconds: 20\n"),
+            ("\n          failureThreshold: 6\n          initialDelaySeconds: 30\n", "\n          httpGet:\n            path: /healthz\n            port: pprof\n"),
+        ],
+    },
+    Case {
+        file: "pass/security-context.yaml",
+        header: "# Passes `security-context` with the settings on the container instead of the pod.",
+        edits: &[
+            ("\n      securityContext:\n        fsGroup: 10001\n        fsGroupChangePolicy: OnRootMismatch\n        runAsGroup: 10001\n        runAsNonRoot: true\n        runAsUser: 10001\n        seccompProfile:\n          type: RuntimeDefault\n", "\n"),
+            ("\n          readOnlyRootFilesystem: true\n", "\n          readOnlyRootFilesystem: true\n          runAsNonRoot: true\n          runAsUser: 10001\n          seccompProfile:\n            type: RuntimeDefault\n"),
+        ],
+    },
+    Case {
+        file: "pass/suppression.yaml",
+        header: "# Passes `suppression`: `pdb` switched off by annotation, with a reason.",
+        edits: &[
+            ("\n  name: shop\n  namespace: shop\nspec:\n  podManagementPolicy: OrderedReady\n", "\n  name: shop\n  namespace: shop\n  annotations:\n    sts-gen/ignore: pdb the service tolerates losing both replicas in a drain\nspec:\n  podManagementPolicy: OrderedReady\n"),
+            ("\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  labels:\n    app.kubernetes.io/managed-by: sts-gen\n    app.kubernetes.io/name: shop\n  name: shop\n  namespace: shop\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: shop\n  unhealthyPodEvictionPolicy: AlwaysAllow\n---\n", "\n"),
+        ],
+    },
+];
+
+/// The folder the fixtures are written to (once per test run), under Cargo's temporary
+/// directory for integration tests.
+fn fixture_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lint-fixtures");
+        let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
+        let (_, body) = base
+            .split_once('\n')
+            .expect("the base starts with a comment line");
+        for case in CASES {
+            let mut text = format!("{}\n{body}", case.header);
+            for (from, to) in case.edits {
+                assert_eq!(
+                    text.matches(from).count(),
+                    1,
+                    "{}: `{from}` must occur once",
+                    case.file
+                );
+                text = text.replacen(from, to, 1);
+            }
+            let path = dir.join(case.file);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            // Written beside and renamed, so a concurrent reader never sees half a file.
+            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+            fs::write(&tmp, text).unwrap();
+            fs::rename(&tmp, &path).unwrap();
+        }
+        dir
+    })
+}
+
+/// The path of fixture `rel` (`fail/pdb.yaml`, `pass/image-tag.yaml`).
+fn fixture(rel: &str) -> String {
+    let path = fixture_dir().join(rel);
+    assert!(path.is_file(), "no fixture {rel}");
+    path.to_str().unwrap().to_string()
+}
 
 /// `lint ARGS -o json`: (exit code, report).
 fn lint_json(args: &[&str]) -> (i32, Value) {
@@ -58,13 +364,13 @@ fn every_rule_is_flagged_by_its_failing_fixture_and_only_that_rule() {
         let file = if rule.id == "size-limits" {
             size_limits_fixture(dir.path())
         } else {
-            let f = format!("tests/lint/fail/{}.yaml", rule.id);
+            let f = format!("fail/{}.yaml", rule.id);
             assert!(
-                Path::new(ROOT).join(&f).is_file(),
+                CASES.iter().any(|c| c.file == f),
                 "rule `{}` has no failing fixture {f}",
                 rule.id
             );
-            f
+            fixture(&f)
         };
         let (code, report) = lint_json(&[&file, "--fail-on", "warning"]);
         assert_eq!(
@@ -85,9 +391,8 @@ fn every_rule_is_flagged_by_its_failing_fixture_and_only_that_rule() {
 #[test]
 fn passing_fixtures_have_no_finding() {
     let mut files = vec!["tests/lint/pass.yaml".to_string()];
-    for e in fs::read_dir(Path::new(ROOT).join("tests/lint/pass")).unwrap() {
-        let name = e.unwrap().file_name().to_string_lossy().to_string();
-        files.push(format!("tests/lint/pass/{name}"));
+    for case in CASES.iter().filter(|c| c.file.starts_with("pass/")) {
+        files.push(fixture(case.file));
     }
     assert!(files.len() >= 8);
     for file in &files {
@@ -104,7 +409,7 @@ fn passing_fixtures_have_no_finding() {
 #[test]
 fn precise_findings() {
     // Object, field path and message of a few rules, exactly.
-    let (_, r) = lint_json(&["tests/lint/fail/image-tag.yaml"]);
+    let (_, r) = lint_json(&[fixture("fail/image-tag.yaml").as_str()]);
     assert_eq!(
         r["findings"][0],
         serde_json::json!({
@@ -116,10 +421,10 @@ fn precise_findings() {
             "path": "spec.template.spec.containers[0].image",
             "message": "container `shop`: image `registry.example/shop-db` has no tag, so it means `latest`",
             "fix": "pin a version tag such as `redis:7.4.3`, or a digest",
-            "source": "tests/lint/fail/image-tag.yaml#10"
+            "source": format!("{}#10", fixture("fail/image-tag.yaml"))
         })
     );
-    let (_, r) = lint_json(&["tests/lint/fail/probe-port.yaml"]);
+    let (_, r) = lint_json(&[fixture("fail/probe-port.yaml").as_str()]);
     assert_eq!(
         r["findings"][0]["path"],
         "spec.template.spec.containers[0].readinessProbe.tcpSocket.port"
@@ -128,25 +433,25 @@ fn precise_findings() {
         r["findings"][0]["message"],
         "port 5433 is not a declared container port"
     );
-    let (_, r) = lint_json(&["tests/lint/fail/schema.yaml"]);
+    let (_, r) = lint_json(&[fixture("fail/schema.yaml").as_str()]);
     assert_eq!(r["findings"][0]["kind"], "ConfigMap");
     assert_eq!(r["findings"][0]["name"], "shop-extra");
     assert_eq!(r["findings"][0]["path"], "dataa");
-    let (_, r) = lint_json(&["tests/lint/fail/local-pvs.yaml"]);
+    let (_, r) = lint_json(&[fixture("fail/local-pvs.yaml").as_str()]);
     assert_eq!(
         r["findings"][0]["message"],
         "1 local PersistentVolumes in class `local-storage` for 2 replicas"
     );
-    let (_, r) = lint_json(&["tests/lint/fail/name-length.yaml"]);
+    let (_, r) = lint_json(&[fixture("fail/name-length.yaml").as_str()]);
     assert_eq!(r["findings"][0]["path"], "metadata.name");
-    let (_, r) = lint_json(&["tests/lint/fail/namespace-set.yaml"]);
+    let (_, r) = lint_json(&[fixture("fail/namespace-set.yaml").as_str()]);
     assert_eq!(r["findings"][0]["kind"], "ServiceAccount");
     assert_eq!(r["findings"][0]["namespace"], Value::Null);
 }
 
 #[test]
 fn json_shape() {
-    let (_, r) = lint_json(&["tests/lint/fail/pdb.yaml"]);
+    let (_, r) = lint_json(&[fixture("fail/pdb.yaml").as_str()]);
     let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["findings", "suppressed", "notes", "objects"]);
     let f = r["findings"][0].as_object().unwrap();
@@ -171,13 +476,16 @@ fn json_shape() {
 fn exit_codes_follow_fail_on() {
     // `pdb` is a warning, `image-tag` an error.
     let code = |args: &[&str]| run(sts().arg("lint").args(args)).code;
-    assert_eq!(code(&["tests/lint/fail/pdb.yaml"]), 0);
-    assert_eq!(code(&["tests/lint/fail/pdb.yaml", "--fail-on", "error"]), 0);
+    assert_eq!(code(&[fixture("fail/pdb.yaml").as_str()]), 0);
     assert_eq!(
-        code(&["tests/lint/fail/pdb.yaml", "--fail-on", "warning"]),
+        code(&[fixture("fail/pdb.yaml").as_str(), "--fail-on", "error"]),
+        0
+    );
+    assert_eq!(
+        code(&[fixture("fail/pdb.yaml").as_str(), "--fail-on", "warning"]),
         1
     );
-    assert_eq!(code(&["tests/lint/fail/image-tag.yaml"]), 1);
+    assert_eq!(code(&[fixture("fail/image-tag.yaml").as_str()]), 1);
     assert_eq!(code(&["tests/lint/pass.yaml", "--fail-on", "warning"]), 0);
     assert_eq!(
         RULES.iter().find(|r| r.id == "pdb").unwrap().severity,
@@ -187,7 +495,7 @@ fn exit_codes_follow_fail_on() {
 
 #[test]
 fn text_output() {
-    let r = run(sts().args(["lint", "tests/lint/fail/pdb.yaml"]));
+    let r = run(sts().args(["lint", fixture("fail/pdb.yaml").as_str()]));
     assert_eq!(
         r.stdout,
         "warning[pdb] StatefulSet shop/shop: 2 replicas and no PodDisruptionBudget selects the pods: a node drain may evict several at once (fix: add a PodDisruptionBudget with maxUnavailable: 1 and unhealthyPodEvictionPolicy: AlwaysAllow)\n\
@@ -243,21 +551,29 @@ fn bad_input_exits_2() {
 #[test]
 fn suppression_by_annotation_and_comment_needs_a_reason() {
     // With a reason: suppressed, listed with the reason.
-    let (code, r) = lint_json(&["tests/lint/pass/suppression.yaml", "--fail-on", "warning"]);
+    let (code, r) = lint_json(&[
+        fixture("pass/suppression.yaml").as_str(),
+        "--fail-on",
+        "warning",
+    ]);
     assert_eq!(code, 0);
     assert_eq!(r["suppressed"][0]["rule"], "pdb");
     assert_eq!(
         r["suppressed"][0]["reason"],
         "the service tolerates losing both replicas in a drain"
     );
-    let (_, r) = lint_json(&["tests/lint/pass/anti-affinity-comment.yaml"]);
+    let (_, r) = lint_json(&[fixture("pass/anti-affinity-comment.yaml").as_str()]);
     assert_eq!(r["suppressed"][0]["rule"], "anti-affinity");
     assert_eq!(
         r["suppressed"][0]["reason"],
         "the test cluster has one node"
     );
     // Without: the rule still fires, and the suppression is a finding of its own.
-    let (code, r) = lint_json(&["tests/lint/fail/suppression.yaml", "--fail-on", "warning"]);
+    let (code, r) = lint_json(&[
+        fixture("fail/suppression.yaml").as_str(),
+        "--fail-on",
+        "warning",
+    ]);
     assert_eq!(code, 1);
     assert_eq!(r["suppressed"], serde_json::json!([]));
     assert_eq!(
@@ -271,8 +587,7 @@ fn suppression_by_annotation_and_comment_needs_a_reason() {
 
     // A comment without a reason, and one naming no rule.
     let dir = tempfile::tempdir().unwrap();
-    let base =
-        fs::read_to_string(Path::new(ROOT).join("tests/lint/fail/anti-affinity.yaml")).unwrap();
+    let base = fs::read_to_string(fixture("fail/anti-affinity.yaml")).unwrap();
     for (comment, rules, message) in [
         (
             "# sts-gen:ignore anti-affinity\n",

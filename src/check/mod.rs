@@ -5,8 +5,12 @@
 //! template and the field path. The checked objects are re-serialized from their types,
 //! which gives `emit` a canonical field order independent of the template's text.
 
+/// The ExternalSecret type (k8s-openapi has none).
 pub mod external_secret;
+/// The cross-object rules sts-gen's own objects must meet.
 pub mod rules;
+/// Label selectors and the pods they select.
+pub mod selector;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{
@@ -23,16 +27,27 @@ use crate::render::RenderedDoc;
 /// A typed Kubernetes object sts-gen knows how to check.
 #[derive(Debug, Clone)]
 pub enum Object {
+    /// A typed Namespace.
     Namespace(Namespace),
+    /// A typed StorageClass.
     StorageClass(StorageClass),
+    /// A typed PersistentVolume.
     PersistentVolume(PersistentVolume),
+    /// A typed ServiceAccount.
     ServiceAccount(ServiceAccount),
+    /// A typed Secret.
     Secret(Secret),
+    /// A typed ExternalSecret.
     ExternalSecret(external_secret::ExternalSecret),
+    /// A typed ConfigMap.
     ConfigMap(ConfigMap),
+    /// A typed Service.
     Service(Service),
+    /// A typed NetworkPolicy.
     NetworkPolicy(NetworkPolicy),
+    /// A typed PodDisruptionBudget.
     PodDisruptionBudget(PodDisruptionBudget),
+    /// A typed StatefulSet.
     StatefulSet(StatefulSet),
 }
 
@@ -54,23 +69,28 @@ pub const APPLY_ORDER: &[&str] = &[
 /// A checked document.
 #[derive(Debug, Clone)]
 pub struct Doc {
+    /// The template (or file and document) the object came from.
     pub template: String,
+    /// The typed object.
     pub object: Object,
     /// The object re-serialized from its type (canonical field order).
     pub value: Json,
 }
 
 impl Doc {
+    /// The object's kind.
     pub fn kind(&self) -> &str {
         self.value.get("kind").and_then(Json::as_str).unwrap_or("")
     }
 
+    /// The object's `metadata.name`.
     pub fn name(&self) -> &str {
         field(&self.value, &["metadata", "name"])
             .and_then(Json::as_str)
             .unwrap_or("")
     }
 
+    /// The object's `metadata.namespace`.
     pub fn namespace(&self) -> Option<&str> {
         field(&self.value, &["metadata", "namespace"]).and_then(Json::as_str)
     }
@@ -96,6 +116,7 @@ pub fn field<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
 pub struct CheckError {
     /// Template and/or object, e.g. "template `statefulset.yaml.j2`, StatefulSet mysql".
     pub context: String,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -113,13 +134,7 @@ pub fn check(
     check_with_external(docs, &external)
 }
 
-/// Objects that exist in the cluster without sts-gen rendering them; references to them
-/// resolve (their keys cannot be checked).
-#[derive(Debug, Clone, Default)]
-pub struct External {
-    pub secrets: Vec<String>,
-    pub config_maps: Vec<String>,
-}
+pub use crate::model::External;
 
 /// [`check`] with external Secrets and ConfigMaps.
 pub fn check_with_external(
@@ -148,16 +163,16 @@ pub fn check_with_external(
 /// Types documents from any source (hand-written manifests for `sts-gen lint`) without
 /// stopping at the first problem: returns the typed documents, the schema problems of the
 /// others, and a note for each document of a kind sts-gen does not check (skipped).
-#[allow(clippy::type_complexity)]
-pub fn type_documents(
-    docs: Vec<RenderedDoc>,
-) -> (Vec<Doc>, Vec<(RenderedDoc, CheckError)>, Vec<String>) {
+pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut notes = Vec::new();
+    let mut other_pods = Vec::new();
     for doc in docs {
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
         if !kind.is_empty() && !APPLY_ORDER.contains(&kind) {
+            // Not checked, but its pods count when a Service or budget selects them.
+            other_pods.extend(selector::pods_of_value(&doc.value));
             let name = field(&doc.value, &["metadata", "name"])
                 .and_then(Json::as_str)
                 .unwrap_or("?");
@@ -173,7 +188,26 @@ pub fn type_documents(
             Err(e) => errors.push((doc, e)),
         }
     }
-    (out, errors, notes)
+    Typed {
+        docs: out,
+        schema: errors,
+        notes,
+        other_pods,
+    }
+}
+
+/// Documents from any source, typed as far as sts-gen can ([`type_documents`]).
+#[derive(Debug, Default)]
+pub struct Typed {
+    /// The documents of kinds sts-gen checks, typed.
+    pub docs: Vec<Doc>,
+    /// Documents of those kinds that do not match their schema, with the problem.
+    pub schema: Vec<(RenderedDoc, CheckError)>,
+    /// One note per document skipped (a kind sts-gen does not check).
+    pub notes: Vec<String>,
+    /// The pods of skipped workloads (Deployment, DaemonSet, ...), which Services and
+    /// PodDisruptionBudgets may select.
+    pub other_pods: Vec<selector::Pods>,
 }
 
 fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
@@ -210,14 +244,14 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
     }
     // Names end up in file names (--output-dir) and DNS; a template must not invent others.
     let name_rule = match kind {
-        "Service" | "Namespace" => crate::model::names::dns_label(name, 63),
-        _ => crate::model::names::dns_subdomain(name),
+        "Service" | "Namespace" => crate::shared::names::dns_label(name, 63),
+        _ => crate::shared::names::dns_subdomain(name),
     };
     if let Err(e) = name_rule {
         return Err(err(format!("metadata.name `{name}` {e}")));
     }
     if let Some(ns) = field(&doc.value, &["metadata", "namespace"]).and_then(Json::as_str) {
-        crate::model::names::dns_label(ns, 63)
+        crate::shared::names::dns_label(ns, 63)
             .map_err(|e| err(format!("metadata.namespace `{ns}` {e}")))?;
     }
     let d = match kind {

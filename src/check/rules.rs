@@ -2,36 +2,47 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::{CheckError, Doc, Object};
-use crate::model::names::quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-/// Labels the StatefulSet controller adds to each pod itself.
-const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
-const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
+use super::selector::{self, Pods};
+use super::{CheckError, Doc, Object};
+use crate::shared::names::quantity;
 
 /// Runs every rule; returns all violations.
 pub fn check_all(docs: &[Doc], external: &super::External) -> Vec<CheckError> {
     let mut errs = Vec::new();
-    visit(docs, external, |doc: &Doc, rule: &str, message: String| {
-        errs.push(CheckError {
-            context: format!(
-                "template `{}`, {} {} [{rule}]",
-                doc.template,
-                doc.kind(),
-                doc.name()
-            ),
-            message,
-        })
-    });
+    visit(
+        docs,
+        external,
+        &[],
+        |doc: &Doc, rule: &str, message: String| {
+            errs.push(CheckError {
+                context: format!(
+                    "template `{}`, {} {} [{rule}]",
+                    doc.template,
+                    doc.kind(),
+                    doc.name()
+                ),
+                message,
+            })
+        },
+    );
     errs
 }
 
-/// Runs every rule and calls `push(object, rule id, message)` for each violation.
-pub fn visit(docs: &[Doc], external: &super::External, mut push: impl FnMut(&Doc, &str, String)) {
+/// Runs every rule and calls `push(object, rule id, message)` for each violation. `others`
+/// are the pods of workloads among the objects that sts-gen does not type (a Deployment
+/// beside the StatefulSet in hand-written manifests): a Service may select them.
+pub fn visit(
+    docs: &[Doc],
+    external: &super::External,
+    others: &[Pods],
+    mut push: impl FnMut(&Doc, &str, String),
+) {
     let sets: Vec<(&Doc, &StatefulSet)> = docs
         .iter()
         .filter_map(|d| match &d.object {
@@ -42,104 +53,105 @@ pub fn visit(docs: &[Doc], external: &super::External, mut push: impl FnMut(&Doc
 
     namespaces(docs, &mut push);
     size_limits(docs, &mut push);
+    local_pv_affinity(docs, &mut push);
     for (doc, sts) in &sets {
         statefulset(doc, sts, docs, external, &mut push);
     }
+    let pods: Vec<Pods> = docs
+        .iter()
+        .filter_map(selector::pods_of)
+        .chain(others.iter().cloned())
+        .collect();
     for doc in docs {
-        let (selector, what) = match &doc.object {
-            Object::Service(s) => (
-                s.spec.as_ref().and_then(|sp| sp.selector.clone()),
-                "Service",
-            ),
-            Object::PodDisruptionBudget(p) => (
-                p.spec
-                    .as_ref()
-                    .and_then(|sp| sp.selector.as_ref())
-                    .and_then(|s| s.match_labels.clone()),
-                "PodDisruptionBudget",
-            ),
-            _ => continue,
-        };
-        let Some(selector) = selector.filter(|s| !s.is_empty()) else {
-            push(doc, "selects-pods", format!("the {what} has no selector"));
-            continue;
-        };
-        let matching: Vec<_> = sets
-            .iter()
-            .filter(|(d, s)| d.namespace() == doc.namespace() && selects(&selector, s))
-            .collect();
-        if matching.is_empty() {
-            push(
-                doc,
-                "selects-pods",
-                format!(
-                    "the {what} selector {selector:?} matches no pods of a rendered StatefulSet"
-                ),
-            );
-            continue;
-        }
-        if let Object::Service(svc) = &doc.object {
-            let pod_ports: BTreeSet<String> = matching
-                .iter()
-                .flat_map(|(_, s)| {
-                    pod_spec(s)
-                        .map(|p| p.containers.clone())
-                        .unwrap_or_default()
-                })
-                .flat_map(|c| c.ports.unwrap_or_default())
-                .filter_map(|p| p.name)
-                .collect();
-            for port in svc
-                .spec
+        selects_pods(doc, &pods, &mut push);
+    }
+}
+
+/// `selects-pods` and `service-ports`: a Service or PodDisruptionBudget selects the pods of
+/// a workload in its namespace, and a Service's named target ports are ports of those pods.
+fn selects_pods(doc: &Doc, pods: &[Pods], push: &mut impl FnMut(&Doc, &str, String)) {
+    let (selector, what) = match &doc.object {
+        Object::Service(s) => (
+            s.spec
                 .as_ref()
-                .and_then(|s| s.ports.clone())
-                .unwrap_or_default()
-            {
-                if let Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
-                    name,
-                )) = &port.target_port
-                {
-                    if !pod_ports.contains(name) {
-                        push(
-                            doc,
-                            "service-ports",
-                            format!(
-                                "targetPort `{name}` is not a container port of the selected pods"
-                            ),
-                        );
-                    }
-                }
+                .and_then(|sp| sp.selector.clone())
+                .map(selector::from_labels),
+            "Service",
+        ),
+        Object::PodDisruptionBudget(p) => (
+            p.spec.as_ref().and_then(|sp| sp.selector.clone()),
+            "PodDisruptionBudget",
+        ),
+        _ => return,
+    };
+    let Some(selector) = selector.filter(|s| !selector::is_empty(s)) else {
+        push(doc, "selects-pods", format!("the {what} has no selector"));
+        return;
+    };
+    let matching: Vec<&Pods> = pods
+        .iter()
+        .filter(|p| p.namespace.as_deref() == doc.namespace() && p.selected_by(&selector))
+        .collect();
+    if matching.is_empty() {
+        push(
+            doc,
+            "selects-pods",
+            format!(
+                "the {what} selector `{}` matches no pods of a workload ({}) in its namespace",
+                selector::describe(&selector),
+                selector::WORKLOAD_KINDS.join(", ")
+            ),
+        );
+        return;
+    }
+    let Object::Service(svc) = &doc.object else {
+        return;
+    };
+    for port in svc
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.as_ref())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(IntOrString::String(name)) = &port.target_port {
+            if !matching.iter().any(|p| p.port_names.contains(name)) {
+                push(
+                    doc,
+                    "service-ports",
+                    format!("targetPort `{name}` is not a container port of the selected pods"),
+                );
             }
         }
     }
 }
 
-fn pod_spec(sts: &StatefulSet) -> Option<&PodSpec> {
-    sts.spec.as_ref()?.template.spec.as_ref()
-}
-
-/// Whether `selector` selects pods of `sts`, counting the labels the controller adds.
-fn selects(selector: &BTreeMap<String, String>, sts: &StatefulSet) -> bool {
-    let labels = sts
-        .spec
-        .as_ref()
-        .and_then(|s| s.template.metadata.as_ref())
-        .and_then(|m| m.labels.clone())
-        .unwrap_or_default();
-    let name = sts.metadata.name.clone().unwrap_or_default();
-    let replicas = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    selector.iter().all(|(k, v)| match k.as_str() {
-        POD_NAME_LABEL => v
-            .strip_prefix(&format!("{name}-"))
-            .and_then(|i| i.parse::<i32>().ok())
-            .is_some_and(|i| i < replicas),
-        POD_INDEX_LABEL => v.parse::<i32>().is_ok_and(|i| i < replicas),
-        _ => labels.get(k) == Some(v),
-    })
+/// `local-pvs`: a local PersistentVolume has a required nodeAffinity (the API server
+/// rejects one without; the scheduler needs it to place the pod on the volume's node).
+fn local_pv_affinity(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
+    for doc in docs {
+        let Object::PersistentVolume(pv) = &doc.object else {
+            continue;
+        };
+        let Some(spec) = &pv.spec else { continue };
+        let has_affinity = spec
+            .node_affinity
+            .as_ref()
+            .and_then(|a| a.required.as_ref())
+            .is_some_and(|r| !r.node_selector_terms.is_empty());
+        if spec.local.is_some() && !has_affinity {
+            push(
+                doc,
+                "local-pvs",
+                "a local PersistentVolume needs a required nodeAffinity".into(),
+            );
+        }
+    }
 }
 
 /// Limits the API server enforces, checked here so they fail at render time.
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+/// The most annotation bytes (keys and values) an object may carry.
 pub const MAX_ANNOTATION_BYTES: usize = 256 << 10;
 
 fn size_limits(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
@@ -240,9 +252,29 @@ fn statefulset(
         push(doc, "statefulset", "the StatefulSet has no spec".into());
         return;
     };
-    let ns = doc.namespace();
-    let same_ns = |d: &&Doc| d.namespace() == ns;
+    selector_matches_pods(doc, spec, push);
+    service_name(doc, spec, docs, push);
+    let Some(pod) = &spec.template.spec else {
+        push(doc, "pod", "the pod template has no spec".into());
+        return;
+    };
+    let containers: Vec<&Container> = pod
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(pod.containers.iter())
+        .collect();
+    volumes_and_mounts(doc, spec, pod, &containers, push);
+    references(doc, pod, &containers, docs, external, push);
+    local_pvs(doc, sts, spec, docs, push);
+}
 
+/// `selector`: the selector is not empty and selects the pod template's labels.
+fn selector_matches_pods(
+    doc: &Doc,
+    spec: &StatefulSetSpec,
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
     // Selector = pod labels.
     let labels = spec
         .template
@@ -250,12 +282,13 @@ fn statefulset(
         .as_ref()
         .and_then(|m| m.labels.clone())
         .unwrap_or_default();
-    let selector = spec.selector.match_labels.clone().unwrap_or_default();
-    if selector.is_empty() {
+    if selector::is_empty(&spec.selector) {
         push(doc, "selector", "the StatefulSet selector is empty".into());
     }
-    for (k, v) in &selector {
+    let mut label_missing = false;
+    for (k, v) in spec.selector.match_labels.iter().flatten() {
         if labels.get(k) != Some(v) {
+            label_missing = true;
             push(
                 doc,
                 "selector",
@@ -263,7 +296,27 @@ fn statefulset(
             );
         }
     }
+    if !label_missing && !selector::matches(&spec.selector, &labels) {
+        push(
+            doc,
+            "selector",
+            format!(
+                "selector `{}` does not match the pod template labels",
+                selector::describe(&spec.selector)
+            ),
+        );
+    }
+}
 
+/// `service-name`: serviceName is a headless Service in the StatefulSet's namespace.
+fn service_name(
+    doc: &Doc,
+    spec: &StatefulSetSpec,
+    docs: &[Doc],
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
+    let ns = doc.namespace();
+    let same_ns = |d: &&Doc| d.namespace() == ns;
     // serviceName is a rendered headless Service.
     let headless = docs.iter().filter(same_ns).find_map(|d| match &d.object {
         Object::Service(s) if d.name() == spec.service_name.as_deref().unwrap_or("") => Some(s),
@@ -288,12 +341,17 @@ fn statefulset(
         ),
         _ => {}
     }
+}
 
-    let Some(pod) = &spec.template.spec else {
-        push(doc, "pod", "the pod template has no spec".into());
-        return;
-    };
-
+/// `volumes`, `containers` and `volume-mounts`: names are unique and every mount has a
+/// volume or a claim.
+fn volumes_and_mounts(
+    doc: &Doc,
+    spec: &StatefulSetSpec,
+    pod: &PodSpec,
+    containers: &[&Container],
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
     // Volume mounts resolve.
     let claims: Vec<String> = spec
         .volume_claim_templates
@@ -317,14 +375,8 @@ fn statefulset(
             );
         }
     }
-    let containers: Vec<&Container> = pod
-        .init_containers
-        .iter()
-        .flatten()
-        .chain(pod.containers.iter())
-        .collect();
     let mut container_names = BTreeSet::new();
-    for c in &containers {
+    for c in containers {
         if c.name.is_empty() {
             push(doc, "containers", "a container has no name".into());
         } else if !container_names.insert(c.name.as_str()) {
@@ -343,7 +395,7 @@ fn statefulset(
             );
         }
     }
-    for c in &containers {
+    for c in containers {
         for m in c.volume_mounts.iter().flatten() {
             if !claims.contains(&m.name) && !volumes.contains(&m.name) {
                 push(
@@ -357,7 +409,20 @@ fn statefulset(
             }
         }
     }
+}
 
+/// `references`: the ConfigMaps and Secrets (and keys) the pod uses are rendered or
+/// external.
+fn references(
+    doc: &Doc,
+    pod: &PodSpec,
+    containers: &[&Container],
+    docs: &[Doc],
+    external: &super::External,
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
+    let ns = doc.namespace();
+    let same_ns = |d: &&Doc| d.namespace() == ns;
     // ConfigMap and Secret references resolve.
     let config_maps: BTreeMap<&str, BTreeSet<String>> = docs
         .iter()
@@ -440,7 +505,7 @@ fn statefulset(
             }
         }
     }
-    for c in &containers {
+    for c in containers {
         for e in c.env.iter().flatten() {
             let Some(from) = &e.value_from else { continue };
             let at = format!("env `{}` of container `{}`", e.name, c.name);
@@ -485,7 +550,19 @@ fn statefulset(
             }
         }
     }
+}
 
+/// `local-pvs`: the local PersistentVolumes of each claim's no-provisioner class are enough
+/// for the replicas, large enough, with the claim's access modes, and pre-bound (if at
+/// all) to this StatefulSet's claims.
+fn local_pvs(
+    doc: &Doc,
+    sts: &StatefulSet,
+    spec: &StatefulSetSpec,
+    docs: &[Doc],
+    push: &mut impl FnMut(&Doc, &str, String),
+) {
+    let ns = doc.namespace();
     // Local PersistentVolumes fit the claims.
     let replicas = spec.replicas.unwrap_or(1);
     let sts_name = sts.metadata.name.clone().unwrap_or_default();
@@ -540,19 +617,11 @@ fn statefulset(
                 push(
                     pv_doc,
                     "local-pvs",
-                    format!("access modes {pv_modes:?} do not cover the claim's {modes:?}"),
-                );
-            }
-            let has_affinity = ps
-                .node_affinity
-                .as_ref()
-                .and_then(|a| a.required.as_ref())
-                .is_some_and(|r| !r.node_selector_terms.is_empty());
-            if ps.local.is_some() && !has_affinity {
-                push(
-                    pv_doc,
-                    "local-pvs",
-                    "a local PersistentVolume needs a required nodeAffinity".into(),
+                    format!(
+                        "access modes [{}] do not cover the claim's [{}]",
+                        pv_modes.join(", "),
+                        modes.join(", ")
+                    ),
                 );
             }
             if let Some(cr) = &ps.claim_ref {
@@ -567,8 +636,9 @@ fn statefulset(
                         pv_doc,
                         "local-pvs",
                         format!(
-                            "claimRef {:?}/{:?} is not a claim of StatefulSet {sts_name}",
-                            cr.namespace, cr.name
+                            "claimRef `{}/{}` is not a claim of StatefulSet {sts_name}",
+                            cr.namespace.as_deref().unwrap_or(""),
+                            cr.name.as_deref().unwrap_or("")
                         ),
                     );
                 }

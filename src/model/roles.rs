@@ -6,7 +6,9 @@ use std::fmt::Write;
 /// One range of ordinals: `start..=end`, or `start..` when `end` is `None`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrdinalRange {
+    /// The first ordinal.
     pub start: u32,
+    /// The last ordinal; None: no end (`3-`).
     pub end: Option<u32>,
 }
 
@@ -118,7 +120,9 @@ pub fn sh_quote(s: &str) -> String {
 
 /// A role as the generated shell needs it.
 pub struct ShellRole<'a> {
+    /// The role's name.
     pub name: &'a str,
+    /// The ordinals that take the role.
     pub ranges: &'a [OrdinalRange],
     /// `(configmap item path under the source dir, file name in the config dir)`.
     pub files: Vec<(String, &'a str)>,
@@ -128,6 +132,7 @@ pub struct ShellRole<'a> {
 pub const SOURCE_DIR: &str = "/sts-gen/source";
 /// Files written next to the config files so the app can read its identity.
 pub const ORDINAL_FILE: &str = "pod-ordinal";
+/// The file the role init container writes the pod's role name to.
 pub const ROLE_FILE: &str = "pod-role";
 
 /// Generates the role init script. It reads the ordinal from the pod name (so it works for

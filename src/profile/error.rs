@@ -1,8 +1,25 @@
 //! Errors of the load and model stages: each names a place in a profile.
 
 use std::fmt;
+use std::sync::Arc;
 
-use super::node::Loc;
+/// Where a profile value starts: file, 1-based line, 1-based column (`file:line:col`).
+/// Part of the error type, so errors need nothing of the parser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loc {
+    /// The file name as messages show it.
+    pub file: Arc<str>,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
 
 /// One problem in a profile: where it is, which field, what is wrong, and a hint.
 ///
@@ -14,12 +31,14 @@ pub struct LoadError {
     pub loc: Option<Loc>,
     /// The field path, e.g. `roles[1].ordinals`; empty for the document itself.
     pub path: String,
+    /// What is wrong.
     pub message: String,
     /// A suggestion, e.g. "did you mean `replicas`?".
     pub hint: Option<String>,
 }
 
 impl LoadError {
+    /// An error at `loc`.
     pub fn new(loc: Loc, message: impl Into<String>) -> Self {
         LoadError {
             loc: Some(loc),
@@ -39,11 +58,13 @@ impl LoadError {
         }
     }
 
+    /// The error with the profile field path it concerns.
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
     }
 
+    /// The error with a hint on how to fix it.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self

@@ -101,14 +101,7 @@ fn read_source(path: &str) -> Result<(String, Vec<u8>, PathBuf), LoadError> {
     Ok((path.to_string(), bytes, base))
 }
 
-/// A short, stable reason for an I/O error (no OS error codes).
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
-}
+pub use crate::shared::io_reason;
 
 /// Loads a profile from bytes; `file` names it in errors, `base_dir` anchors `fromFile`.
 pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<Loaded, LoadError> {

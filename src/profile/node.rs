@@ -4,11 +4,11 @@
 //! overlays can be merged before typing, and so that every later error, even a semantic one
 //! found long after parsing, can point at the file, line and column it came from.
 
-use std::fmt;
 use std::sync::Arc;
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
+pub use super::error::Loc;
 use super::error::LoadError;
 
 /// Largest profile accepted, in bytes; a profile is a few kilobytes, config files included.
@@ -17,20 +17,6 @@ pub const MAX_PROFILE_BYTES: usize = 4 << 20;
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes a document may expand to, aliases included ("billion laughs" guard).
 pub const MAX_NODES: usize = 200_000;
-
-/// Where a node starts: file, 1-based line, 1-based column.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Loc {
-    pub file: Arc<str>,
-    pub line: usize,
-    pub col: usize,
-}
-
-impl fmt::Display for Loc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.col)
-    }
-}
 
 /// A YAML node with its location.
 #[derive(Clone, Debug, PartialEq)]

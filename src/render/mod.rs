@@ -382,39 +382,8 @@ fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderErro
     Ok(())
 }
 
-/// Merges `overlay` into `base`: mappings by key, lists of named items by `name`, anything
-/// else replaced (the profile's merge rule).
-pub fn merge(base: &mut Json, overlay: &Json) {
-    match (base, overlay) {
-        (Json::Object(b), Json::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(existing) => merge(existing, v),
-                    None => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (Json::Array(b), Json::Array(o)) if is_named_list(b) && is_named_list(o) => {
-            for item in o {
-                let name = item.get("name");
-                match b.iter_mut().find(|x| x.get("name") == name) {
-                    Some(existing) => merge(existing, item),
-                    None => b.push(item.clone()),
-                }
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
-}
+pub use crate::shared::merge;
 
-fn is_named_list(items: &[Json]) -> bool {
-    !items.is_empty()
-        && items
-            .iter()
-            .all(|i| i.get("name").is_some_and(Json::is_string))
-}
 
 #[cfg(test)]
 mod tests {

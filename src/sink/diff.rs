@@ -194,7 +194,7 @@ fn only_storage_grew(old: Option<&Json>, new: Option<&Json>) -> bool {
         let size = |v: &Json| {
             v.pointer("/spec/resources/requests/storage")
                 .and_then(Json::as_str)
-                .and_then(|q| crate::model::names::quantity(q).ok())
+                .and_then(|q| crate::shared::names::quantity(q).ok())
         };
         let strip = |v: &Json| {
             let mut v = v.clone();

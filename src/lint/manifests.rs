@@ -1,0 +1,115 @@
+//! Reading manifests to lint: files of a directory, YAML streams split into documents, and
+//! telling an sts-gen profile from Kubernetes manifests.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use super::comment_ignores;
+use crate::render::RenderedDoc;
+
+/// Splits a YAML stream into its documents' texts (at `---` lines).
+pub fn split_documents(text: &str) -> Vec<String> {
+    let mut docs = vec![String::new()];
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end();
+        if bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t") {
+            docs.push(String::new());
+            let rest = bare[3..].trim_start();
+            if !rest.is_empty() {
+                docs.last_mut().expect("non-empty").push_str(rest);
+                docs.last_mut().expect("non-empty").push('\n');
+            }
+            continue;
+        }
+        docs.last_mut().expect("non-empty").push_str(line);
+    }
+    docs
+}
+
+/// `# sts-gen:ignore` comments by document source: (rule, reason).
+pub type CommentIgnores = BTreeMap<String, Vec<(String, String)>>;
+
+/// Reads manifests (multi-document YAML, or JSON; `kind: List` items are unpacked) into
+/// documents named `<source>#<n>`, and the `# sts-gen:ignore` comments of each.
+pub fn parse_manifests(
+    source: &str,
+    text: &str,
+) -> Result<(Vec<RenderedDoc>, CommentIgnores), String> {
+    let mut docs = Vec::new();
+    let mut comments = BTreeMap::new();
+    let mut n = 0;
+    for chunk in split_documents(text) {
+        let value: Json = if chunk.trim().is_empty() {
+            continue;
+        } else {
+            serde_saphyr::from_str(&chunk).map_err(|e| format!("{source}: not YAML: {e}"))?
+        };
+        let ignores = comment_ignores(&chunk);
+        let items = match value {
+            Json::Null => continue,
+            Json::Object(ref m) if m.get("kind").and_then(Json::as_str) == Some("List") => m
+                .get("items")
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            Json::Object(_) => vec![value],
+            _ => return Err(format!("{source}: a document is not a mapping")),
+        };
+        for item in items {
+            if !item.is_object() {
+                return Err(format!("{source}: a List item is not a mapping"));
+            }
+            n += 1;
+            let name = format!("{source}#{n}");
+            if !ignores.is_empty() {
+                comments.insert(name.clone(), ignores.clone());
+            }
+            docs.push(RenderedDoc {
+                template: name,
+                value: item,
+            });
+        }
+    }
+    Ok((docs, comments))
+}
+
+/// Whether a text is an sts-gen profile rather than Kubernetes manifests: a top-level
+/// `apiVersion` of sts-gen's group (`sts-gen/v1`; another version goes to the loader, which
+/// says which are supported). Only that decides: a `kind: Profile` of another API group
+/// (Kubeflow's `kubeflow.org/v1`) is an ordinary manifest.
+pub fn is_profile(text: &str) -> bool {
+    text.lines().any(|l| {
+        let Some(value) = l.trim_end().strip_prefix("apiVersion:") else {
+            return false;
+        };
+        let value = value.split(" #").next().unwrap_or("").trim();
+        value.trim_matches(['"', '\'']).starts_with("sts-gen/")
+    })
+}
+
+/// The manifest files of a directory, recursively, in name order: `*.yaml`, `*.yml`,
+/// `*.json`; hidden files and folders are skipped.
+pub fn manifest_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d)
+            .map_err(|e| format!("{}: {}", d.display(), crate::profile::io_reason(&e)))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("{}: {e}", d.display()))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

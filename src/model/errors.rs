@@ -1,0 +1,34 @@
+//! The error collector of the model stage: errors carry a field path and are located
+//! against the profile tree, so each names the line the user wrote.
+
+use crate::profile::{locate, LoadError, Loaded};
+
+/// Collects errors with field paths; located against the profile tree at the end.
+pub(super) struct Errors<'a> {
+    pub(super) loaded: &'a Loaded,
+    pub(super) list: Vec<LoadError>,
+}
+
+impl<'a> Errors<'a> {
+    /// An empty collector for `loaded`.
+    pub(super) fn new(loaded: &'a Loaded) -> Self {
+        Errors {
+            loaded,
+            list: Vec::new(),
+        }
+    }
+
+    /// Records `message` at the profile field `path`.
+    pub(super) fn push(&mut self, path: &str, message: impl Into<String>) {
+        let node = locate(&self.loaded.tree, path);
+        self.list
+            .push(LoadError::new(node.loc.clone(), message).with_path(path));
+    }
+
+    /// Records the error of `r`, if any, at `path`.
+    pub(super) fn check(&mut self, path: &str, r: Result<(), String>) {
+        if let Err(e) = r {
+            self.push(path, e);
+        }
+    }
+}

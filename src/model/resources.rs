@@ -1,0 +1,107 @@
+//! Resources: requests and limits (checked quantities, requests within limits), the
+//! defaults, and limits derived from requests.
+
+use indexmap::IndexMap;
+
+use super::errors::Errors;
+use super::{names, ModelResources};
+use crate::profile::de::join_key;
+use crate::profile::types::*;
+
+/// The app container's requests and limits (before derived limits).
+pub(super) fn build(p: &Profile, errs: &mut Errors) -> ModelResources {
+    match &p.resources {
+        Some(r) => {
+            for (section, map) in [("requests", &r.requests), ("limits", &r.limits)] {
+                for (k, v) in map {
+                    let path = join_key(&format!("resources.{section}"), k);
+                    if let Err(e) = names::quantity(v) {
+                        errs.push(&path, e);
+                    }
+                    if !["cpu", "memory", "ephemeral-storage"].contains(&k.as_str())
+                        && !k.contains('/')
+                    {
+                        errs.push(&path, format!("unknown resource `{k}`; use cpu, memory, ephemeral-storage or a vendor/resource name"));
+                    }
+                }
+            }
+            for (k, req) in &r.requests {
+                if let (Some(lim), Ok(a)) = (r.limits.get(k), names::quantity(req)) {
+                    if names::quantity(lim).is_ok_and(|b| a > b) {
+                        errs.push(
+                            &join_key("resources.requests", k),
+                            format!("request {req} is above the limit {lim}"),
+                        );
+                    }
+                }
+            }
+            ModelResources {
+                requests: r.requests.clone(),
+                limits: r.limits.clone(),
+            }
+        }
+        None => ModelResources {
+            requests: IndexMap::from([
+                ("cpu".into(), "100m".into()),
+                ("memory".into(), "256Mi".into()),
+            ]),
+            limits: IndexMap::from([("memory".into(), "256Mi".into())]),
+        },
+    }
+}
+
+/// Fills missing limits from the requests: memory = the memory request, CPU = four times the
+/// CPU request but at least one core.
+pub(super) fn derive_limits(
+    requests: &IndexMap<String, String>,
+    limits: &mut IndexMap<String, String>,
+) {
+    if !limits.contains_key("memory") {
+        if let Some(m) = requests.get("memory") {
+            limits.insert("memory".into(), m.clone());
+        }
+    }
+    if !limits.contains_key("cpu") {
+        if let Some(c) = requests.get("cpu").and_then(|c| names::quantity(c).ok()) {
+            limits.insert("cpu".into(), cpu_limit(c));
+        }
+    }
+}
+
+/// The derived CPU limit for a request of `cores`.
+pub fn cpu_limit(cores: f64) -> String {
+    let millis = ((cores * 4.0).max(1.0) * 1000.0).round() as u64;
+    if millis % 1000 == 0 {
+        format!("{}", millis / 1000)
+    } else {
+        format!("{millis}m")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_limits_are_four_requests_and_at_least_one_core() {
+        assert_eq!(cpu_limit(0.1), "1");
+        assert_eq!(cpu_limit(0.5), "2");
+        assert_eq!(cpu_limit(0.3), "1200m");
+        assert_eq!(cpu_limit(2.0), "8");
+    }
+
+    #[test]
+    fn derived_limits_keep_given_ones() {
+        let requests = IndexMap::from([
+            ("cpu".to_string(), "500m".to_string()),
+            ("memory".to_string(), "1Gi".to_string()),
+        ]);
+        let mut limits = IndexMap::new();
+        derive_limits(&requests, &mut limits);
+        assert_eq!(limits.get("memory").map(String::as_str), Some("1Gi"));
+        assert_eq!(limits.get("cpu").map(String::as_str), Some("2"));
+        let mut limits = IndexMap::from([("memory".to_string(), "2Gi".to_string())]);
+        derive_limits(&requests, &mut limits);
+        assert_eq!(limits.get("memory").map(String::as_str), Some("2Gi"));
+    }
+}

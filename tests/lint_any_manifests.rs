@@ -1,0 +1,254 @@
+//! `sts-gen lint` on manifests sts-gen did not render: rules meant for its own output must not
+//! give false errors. Selectors are evaluated fully, every workload kind's pods count, and a
+//! `kind: Profile` of another API group is an ordinary manifest. Each case is the passing
+//! base (tests/lint/pass.yaml) plus documents written here.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{run, sts_gen as sts, ROOT};
+use serde_json::Value;
+
+/// Lints the base plus `extra` documents: (exit code, findings).
+fn lint_with(extra: &str) -> (i32, Vec<Value>) {
+    let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    fs::write(&file, format!("{base}---\n{extra}")).unwrap();
+    let r = run(sts().args([
+        "lint",
+        file.to_str().unwrap(),
+        "-o",
+        "json",
+        "--fail-on",
+        "error",
+    ]));
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    (r.code, report["findings"].as_array().unwrap().clone())
+}
+
+/// Findings of `rule` only.
+fn of_rule<'a>(findings: &'a [Value], rule: &str) -> Vec<&'a Value> {
+    findings.iter().filter(|f| f["rule"] == rule).collect()
+}
+
+fn workload(kind: &str, api: &str, template: &str) -> String {
+    format!(
+        "apiVersion: {api}\nkind: {kind}\nmetadata: {{name: web, namespace: shop}}\nspec:\n{template}"
+    )
+}
+
+const WEB_SERVICE: &str = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: [{name: http, port: 80, targetPort: http}]\n";
+
+const POD_TEMPLATE: &str = "    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: web:1, ports: [{name: http, containerPort: 8080}]}]\n";
+
+#[test]
+fn a_service_may_select_the_pods_of_any_workload_kind() {
+    let deployment_like =
+        format!("  selector: {{matchLabels: {{app: web}}}}\n  template:\n{POD_TEMPLATE}");
+    let cases = [
+        workload("Deployment", "apps/v1", &deployment_like),
+        workload("DaemonSet", "apps/v1", &deployment_like),
+        workload("ReplicaSet", "apps/v1", &deployment_like),
+        workload("Job", "batch/v1", &format!("  template:\n{POD_TEMPLATE}")),
+        workload(
+            "CronJob",
+            "batch/v1",
+            &format!(
+                "  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n{}",
+                POD_TEMPLATE.replace("\n    ", "\n        ").replacen("    ", "        ", 1)
+            ),
+        ),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\nspec:\n  containers: [{name: web, image: web:1, ports: [{name: http, containerPort: 8080}]}]\n".to_string(),
+    ];
+    for w in &cases {
+        let (_, findings) = lint_with(&format!("{w}---\n{WEB_SERVICE}"));
+        assert_eq!(
+            of_rule(&findings, "selects-pods"),
+            Vec::<&Value>::new(),
+            "{w}"
+        );
+        assert_eq!(
+            of_rule(&findings, "service-ports"),
+            Vec::<&Value>::new(),
+            "{w}"
+        );
+    }
+    // Still an error when no workload's pods match, and a named target port must exist.
+    let (code, findings) = lint_with(&format!(
+        "{}---\n{WEB_SERVICE}",
+        workload(
+            "Deployment",
+            "apps/v1",
+            &deployment_like.replace("app: web}}\n    spec", "app: other}}\n    spec")
+        )
+    ));
+    assert_eq!(code, 1);
+    let sel = of_rule(&findings, "selects-pods");
+    assert_eq!(sel.len(), 1, "{findings:#?}");
+    assert_eq!(sel[0]["name"], "web");
+    assert!(
+        sel[0]["message"].as_str().unwrap().contains("`app=web`"),
+        "{}",
+        sel[0]
+    );
+    let (_, findings) = lint_with(&format!(
+        "{}---\n{}",
+        workload("Deployment", "apps/v1", &deployment_like),
+        WEB_SERVICE.replace("targetPort: http", "targetPort: https")
+    ));
+    assert_eq!(
+        of_rule(&findings, "service-ports").len(),
+        1,
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_budget_with_only_match_expressions_is_a_selector() {
+    let pdb = |expr: &str| {
+        format!("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: shop-extra, namespace: shop}}\nspec:\n  maxUnavailable: 1\n  unhealthyPodEvictionPolicy: AlwaysAllow\n  selector:\n    matchExpressions: [{expr}]\n")
+    };
+    let (code, findings) = lint_with(&pdb(
+        "{key: app.kubernetes.io/name, operator: In, values: [shop]}",
+    ));
+    assert_eq!(findings, Vec::<Value>::new());
+    assert_eq!(code, 0);
+    // Evaluated, not just present: NotIn the pods' value selects nothing.
+    let (_, findings) = lint_with(&pdb(
+        "{key: app.kubernetes.io/name, operator: NotIn, values: [shop]}",
+    ));
+    let sel = of_rule(&findings, "selects-pods");
+    assert_eq!(sel.len(), 1, "{findings:#?}");
+    assert_eq!(
+        sel[0]["message"],
+        "the PodDisruptionBudget selector `app.kubernetes.io/name notin (shop)` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"
+    );
+    let (_, findings) = lint_with(&pdb("{key: app.kubernetes.io/name, operator: Exists}"));
+    assert_eq!(findings, Vec::<Value>::new());
+    let (_, findings) = lint_with(&pdb(
+        "{key: app.kubernetes.io/name, operator: DoesNotExist}",
+    ));
+    assert_eq!(of_rule(&findings, "selects-pods").len(), 1, "{findings:#?}");
+}
+
+#[test]
+fn a_statefulset_selected_by_expressions_only_is_not_empty() {
+    let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
+    let from = "  selector:\n    matchLabels:\n      app.kubernetes.io/name: shop\n  serviceName";
+    assert_eq!(base.matches(from).count(), 1);
+    let text = base.replace(
+        from,
+        "  selector:\n    matchExpressions:\n    - {key: app.kubernetes.io/name, operator: In, values: [shop]}\n  serviceName",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    fs::write(&file, &text).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "json"]));
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(r.code, 0);
+    // A requirement the pod labels fail is named.
+    fs::write(&file, text.replace("values: [shop]}", "values: [other]}")).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "json"]));
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["rule"] == "selector"
+            && f["message"]
+                == "selector `app.kubernetes.io/name in (other)` does not match the pod template labels"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_profile_of_another_api_group_is_an_ordinary_manifest() {
+    let kubeflow = "apiVersion: kubeflow.org/v1\nkind: Profile\nmetadata: {name: team-a}\nspec:\n  owner: {kind: User, name: a@example.com}\n";
+    let (code, findings) = lint_with(kubeflow);
+    assert_eq!(findings, Vec::<Value>::new());
+    assert_eq!(code, 0);
+    // Alone in a file, it is skipped with a note rather than loaded as a profile.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("profile.yaml");
+    fs::write(&file, kubeflow).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("Profile team-a skipped"),
+        "{report:#}"
+    );
+    assert!(sts_gen::lint::is_profile(
+        "apiVersion: sts-gen/v1\nkind: Profile\n"
+    ));
+    assert!(sts_gen::lint::is_profile("apiVersion: \"sts-gen/v1\"\n"));
+    assert!(!sts_gen::lint::is_profile(kubeflow));
+}
+
+#[test]
+fn claim_ref_messages_show_kubernetes_values() {
+    let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
+    let from = "  name: shop-data-shop-0\nspec:\n";
+    assert_eq!(base.matches(from).count(), 1);
+    let text = base.replace(
+        from,
+        "  name: shop-data-shop-0\nspec:\n  claimRef: {name: cache, namespace: shop}\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    fs::write(&file, text).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "json"]));
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        ["claimRef `shop/cache` is not a claim of StatefulSet shop"],
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_local_pv_without_node_affinity_is_one_finding() {
+    // The rule once existed in the check stage (PVs of a claim's class) and again in lint
+    // (every local PV), so such a PV was reported twice under two paths.
+    let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
+    let from = "  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n      - matchExpressions:\n        - key: kubernetes.io/hostname\n          operator: In\n          values:\n          - node-b\n";
+    assert_eq!(base.matches(from).count(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    fs::write(&file, base.replace(from, "")).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "json"]));
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    let findings: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["name"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [(
+            "local-pvs".to_string(),
+            "shop-data-shop-1".to_string(),
+            "a local PersistentVolume needs a required nodeAffinity".to_string()
+        )]
+    );
+    assert_eq!(r.code, 1);
+}
