@@ -143,17 +143,23 @@ fn race(tmp: &Path, pairs: usize, a: &[&str], b: &[&str]) {
         } else if got == want_b {
             seen_b += 1;
         } else {
-            let diff: Vec<_> = got
-                .keys()
-                .filter(|k| want_a.get(*k) != got.get(*k) && want_b.get(*k) != got.get(*k))
-                .chain(
-                    want_a
-                        .keys()
-                        .chain(want_b.keys())
-                        .filter(|k| !got.contains_key(*k)),
-                )
+            let only = |want: &BTreeMap<String, (Vec<u8>, u32)>,
+                        other: &BTreeMap<String, (Vec<u8>, u32)>| {
+                got.iter()
+                    .filter(|(k, v)| want.get(*k) == Some(v) && other.get(*k) != Some(v))
+                    .map(|(k, _)| k.clone())
+                    .collect::<Vec<_>>()
+            };
+            let neither: Vec<_> = got
+                .iter()
+                .filter(|(k, v)| want_a.get(*k) != Some(v) && want_b.get(*k) != Some(v))
+                .map(|(k, _)| k.clone())
                 .collect();
-            panic!("pair {i}: the directory is neither run's output; differing: {diff:?}");
+            panic!(
+                "pair {i}: the directory is neither run's output: from the first {:?}, from the second {:?}, from neither {neither:?}",
+                only(&want_a, &want_b),
+                only(&want_b, &want_a)
+            );
         }
         assert_eq!(
             names(&parent),

@@ -942,3 +942,32 @@ fn write_file(path: &Path, content: &str, private: bool) -> std::io::Result<()> 
     let mut f = opts.open(path)?;
     f.write_all(content.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_names_match_only_this_directory_and_run_pattern() {
+        let mine = staging_path(Path::new("deploy/out")).unwrap();
+        let mine = mine.file_name().unwrap().to_str().unwrap();
+        assert!(is_staging_name(mine, "out"), "{mine}");
+        assert!(is_staging_name(".out.sts-gen-new", "out"));
+        assert!(is_staging_name(".out.sts-gen-stage-12-00ff", "out"));
+        for other in [
+            ".out.sts-gen-stage-x.sts-gen-stage-1-ab",
+            ".out.sts-gen-stage-12-",
+            ".out.sts-gen-stage--ab",
+            ".out.sts-gen-stage-12-zz",
+            ".outer.sts-gen-stage-12-ab",
+            ".out.sts-gen.lock",
+        ] {
+            assert!(!is_staging_name(other, "out"), "{other}");
+        }
+        // Two stagings of one directory never share a name.
+        assert_ne!(
+            staging_path(Path::new("out")),
+            staging_path(Path::new("out"))
+        );
+    }
+}

@@ -106,7 +106,17 @@ pub fn acquire(dir: &Path, wait: Duration) -> Result<Lock, DirError> {
                 if Instant::now() >= deadline {
                     let mut text = String::new();
                     let _ = Read::by_ref(&mut file).take(512).read_to_string(&mut text);
-                    let text = text.lines().next().unwrap_or("").trim();
+                    // Anyone who can write the parent can write this line: no control
+                    // characters reach the terminal.
+                    let text: String = text
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(200)
+                        .collect();
+                    let text = text.trim();
                     let who = if text.is_empty() {
                         "another sts-gen run".to_string()
                     } else {

@@ -141,3 +141,40 @@ pub fn error(path: &Path, message: String) -> DirError {
         message,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_drops_what_would_make_lstat_follow_a_link() {
+        assert_eq!(normalize(Path::new("link/")), Path::new("link"));
+        assert_eq!(normalize(Path::new("a/link/.")), Path::new("a/link"));
+        assert_eq!(normalize(Path::new("./a//b/")), Path::new("./a/b"));
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(normalize(Path::new(".")), fs::canonicalize(&cwd).unwrap());
+        assert_eq!(
+            normalize(Path::new("..")),
+            fs::canonicalize(cwd.parent().unwrap()).unwrap()
+        );
+    }
+
+    #[test]
+    fn only_plain_names_are_ours() {
+        for ok in ["service-web.yaml", "kustomization.yaml", "a..b"] {
+            assert!(plain_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            ".sts-gen-manifest",
+            "a/b",
+            "/etc/passwd",
+            "../x",
+            "a\0b",
+        ] {
+            assert!(!plain_name(bad), "{bad:?}");
+        }
+    }
+}
