@@ -756,3 +756,53 @@ fn parents_created_for_a_failed_write_are_removed() {
         names(tmp.path())
     );
 }
+
+/// A directory whose parent this user may not write (`--output-dir .` in `/work` of a CI
+/// container): no lock file or staging directory fits beside it, so the directory itself is
+/// locked and written file by file, with the warning. Needs root to act as another user.
+#[test]
+fn a_directory_in_a_parent_the_user_cannot_write_is_written_in_place() {
+    let root = Command::new("id").arg("-u").output().unwrap();
+    if text(&root.stdout).trim() != "0" || !Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("skipped: needs root and setpriv to run as another user");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let profile = tmp.path().join("web.yaml");
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/web.yaml"),
+        &profile,
+    )
+    .unwrap();
+    fs::set_permissions(&profile, fs::Permissions::from_mode(0o644)).unwrap();
+    let parent = tmp.path().join("ro");
+    let out = parent.join("out");
+    fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::chown(&out, Some(65534), Some(65534)).unwrap();
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o555)).unwrap();
+    let as_nobody = |cwd: &Path, dir: &str, namespace: &str| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(exe())
+            .args(["render", p(&profile), "-n", namespace, "--output-dir", dir])
+            .current_dir(cwd)
+            .env_remove("STS_GEN_LOCK_TIMEOUT")
+            .output()
+            .unwrap()
+    };
+    for (cwd, dir, namespace) in [
+        (Path::new("/"), p(&out), "first"),
+        (out.as_path(), ".", "second"),
+        (Path::new("/"), p(&out), "third"),
+    ] {
+        let o = as_nobody(cwd, dir, namespace);
+        let se = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{dir} {namespace}: {se}");
+        assert!(se.contains("not atomic"), "{se}");
+    }
+    assert!(out.join("namespace-third.yaml").is_file());
+    assert!(!out.join("namespace-second.yaml").exists());
+    assert_eq!(names(&parent), ["out"]);
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o755)).unwrap();
+}

@@ -636,8 +636,24 @@ impl<'a> Job<'a> {
     /// did not write, as hard links (subdirectories recreated around them). `Ok(Err(why))`
     /// when `dir` holds something that cannot be linked.
     fn fill_staging(&self, staging: &Path) -> Result<Result<(), String>, IoFail> {
-        fs::create_dir(staging)
-            .map_err(|e| ("cannot create a staging directory".to_string(), e))?;
+        match fs::create_dir(staging) {
+            Ok(()) => {}
+            // A parent this user may not write: the directory can still be written in place.
+            Err(e)
+                if self.exists
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::PermissionDenied
+                            | std::io::ErrorKind::ReadOnlyFilesystem
+                    ) =>
+            {
+                return Ok(Err(format!(
+                    "no staging directory can be made beside it ({})",
+                    crate::profile::io_reason(&e)
+                )));
+            }
+            Err(e) => return Err(("cannot create a staging directory".to_string(), e)),
+        }
         if self.exists {
             if let Ok(m) = fs::metadata(self.dir) {
                 let _ = fs::set_permissions(staging, m.permissions());

@@ -24,15 +24,18 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// A held lock; released (and its file removed) when dropped.
 #[derive(Debug)]
 pub struct Lock {
-    path: PathBuf,
+    /// `None` when the directory itself is locked (see [`acquire`]).
+    path: Option<PathBuf>,
     file: fs::File,
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
         // Removed while still held, so no other run can hold it under this path meanwhile.
-        if same_file(&self.path, &self.file) {
-            let _ = fs::remove_file(&self.path);
+        if let Some(path) = &self.path {
+            if same_file(path, &self.file) {
+                let _ = fs::remove_file(path);
+            }
         }
         // Closing the file releases the flock.
     }
@@ -70,29 +73,22 @@ pub fn timeout() -> Result<Duration, String> {
 
 /// Locks `dir` (normalized; its parent must exist), waiting up to `wait` for another
 /// writer, then failing with an error that names the holder.
+///
+/// Where no lock file can be made beside `dir` (a parent this user may not write, such as
+/// `/` for `--output-dir .` in `/work`; or `dir` being `/`), the existing directory itself is
+/// locked: it is then written in place (a swap needs the parent too), so its inode stays,
+/// and every run decides the same way. The holder cannot be named then.
 pub fn acquire(dir: &Path, wait: Duration) -> Result<Lock, DirError> {
-    let path = lock_path(dir)?;
+    let beside = lock_path(dir).ok();
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_millis(1);
     loop {
-        let mut opts = fs::OpenOptions::new();
-        opts.read(true)
-            .write(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
-        let mut file = opts.open(&path).map_err(|e| {
-            let why = match fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_symlink() => "is a symbolic link".to_string(),
-                _ => crate::profile::io_reason(&e),
-            };
-            error(
-                dir,
-                format!("cannot open the lock file {}: {why}", path.display()),
-            )
-        })?;
+        let (mut file, path) = open(dir, beside.as_deref())?;
         match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {
+                let Some(path) = path else {
+                    return Ok(Lock { path: None, file });
+                };
                 if !same_file(&path, &file) {
                     // The holder removed it as we waited; lock the current file instead.
                     continue;
@@ -100,7 +96,10 @@ pub fn acquire(dir: &Path, wait: Duration) -> Result<Lock, DirError> {
                 let _ = file
                     .set_len(0)
                     .and_then(|()| file.write_all(holder().as_bytes()));
-                return Ok(Lock { path, file });
+                return Ok(Lock {
+                    path: Some(path),
+                    file,
+                });
             }
             Err(rustix::io::Errno::WOULDBLOCK) => {
                 if Instant::now() >= deadline {
@@ -127,16 +126,74 @@ pub fn acquire(dir: &Path, wait: Duration) -> Result<Lock, DirError> {
                         format!(
                             "{who} is writing it; gave up after waiting {:.1} s (lock file {}; set STS_GEN_LOCK_TIMEOUT to wait longer)",
                             wait.as_secs_f64(),
-                            path.display()
+                            path.as_deref().unwrap_or(dir).display()
                         ),
                     ));
                 }
                 std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
-            Err(e) => return Err(error(dir, format!("cannot lock {}: {e}", path.display()))),
+            Err(e) => {
+                let what = path.as_deref().unwrap_or(dir).display().to_string();
+                return Err(error(dir, format!("cannot lock {what}: {e}")));
+            }
         }
     }
+}
+
+/// The lock file beside `dir` (created, never followed if a link), or `dir` itself when
+/// there is no place beside it; the path is `None` for the latter.
+fn open(dir: &Path, beside: Option<&Path>) -> Result<(fs::File, Option<PathBuf>), DirError> {
+    let nofollow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+    let mut refused = None;
+    if let Some(path) = beside {
+        let mut opts = fs::OpenOptions::new();
+        opts.read(true)
+            .write(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(nofollow);
+        match opts.open(path) {
+            Ok(file) => return Ok((file, Some(path.to_path_buf()))),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                ) && fs::symlink_metadata(path).is_err() =>
+            {
+                refused = Some((path, e));
+            }
+            Err(e) => {
+                let why = match fs::symlink_metadata(path) {
+                    Ok(m) if m.file_type().is_symlink() => "is a symbolic link".to_string(),
+                    _ => crate::profile::io_reason(&e),
+                };
+                return Err(error(
+                    dir,
+                    format!("cannot open the lock file {}: {why}", path.display()),
+                ));
+            }
+        }
+    }
+    let directory = rustix::fs::OFlags::DIRECTORY.bits() as i32;
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true).custom_flags(nofollow | directory);
+    opts.open(dir)
+        .map(|file| (file, None))
+        .map_err(|e| match refused {
+            Some((path, first)) => error(
+                dir,
+                format!(
+                    "cannot create the lock file {}: {}",
+                    path.display(),
+                    crate::profile::io_reason(&first)
+                ),
+            ),
+            None => error(
+                dir,
+                format!("cannot open it to lock: {}", crate::profile::io_reason(&e)),
+            ),
+        })
 }
 
 /// Whether a writer holds `dir`'s lock now (so staging beside it is in use, not a leftover).
@@ -184,4 +241,44 @@ fn holder() -> String {
         words.push(arg);
     }
     format!("pid {}: {}\n", std::process::id(), words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_with_no_place_beside_it_is_locked_itself() {
+        // `/` has no parent to hold a lock file.
+        let root = Path::new("/");
+        let first = acquire(root, Duration::ZERO).unwrap();
+        assert!(first.path.is_none());
+        let e = acquire(root, Duration::ZERO).unwrap_err();
+        assert!(
+            e.message.contains("another sts-gen run is writing it"),
+            "{e}"
+        );
+        drop(first);
+        acquire(root, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn a_lock_file_is_removed_on_release_and_names_its_holder_while_held() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let lock = acquire(&dir, Duration::ZERO).unwrap();
+        let file = tmp.path().join(".out.sts-gen.lock");
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(
+            text.starts_with(&format!("pid {}: ", std::process::id())),
+            "{text}"
+        );
+        let e = acquire(&dir, Duration::from_millis(30)).unwrap_err();
+        assert!(
+            e.message.contains(&format!("pid {}", std::process::id())),
+            "{e}"
+        );
+        drop(lock);
+        assert!(!file.exists());
+    }
 }
