@@ -806,3 +806,28 @@ fn a_directory_in_a_parent_the_user_cannot_write_is_written_in_place() {
     assert_eq!(names(&parent), ["out"]);
     fs::set_permissions(&parent, fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// A directory name that is not UTF-8 gets its lock and staging beside it like any other.
+#[test]
+fn a_directory_name_that_is_not_utf8_is_locked_and_swapped() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join(std::ffi::OsStr::from_bytes(b"o\xff"));
+    for namespace in ["first", "second"] {
+        let o = cmd(&[
+            "render",
+            "profiles/web.yaml",
+            "-n",
+            namespace,
+            "--output-dir",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    }
+    assert!(out.join("namespace-second.yaml").is_file());
+    assert!(!out.join("namespace-first.yaml").exists());
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+}

@@ -130,15 +130,13 @@ pub fn audit(dir: &Path, files: &[OutFile]) -> Vec<String> {
 /// and regular files: a link with such a name is not ours to remove.
 fn leftovers(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy()) else {
         return out;
     };
     let kind = |e: &fs::DirEntry| e.file_type().ok();
     if let Ok(entries) = fs::read_dir(parent_of(dir)) {
         for e in entries.flatten() {
-            if e.file_name()
-                .to_str()
-                .is_some_and(|n| is_staging_name(n, name))
+            if is_staging_name(&e.file_name().to_string_lossy(), &name)
                 && kind(&e).is_some_and(|k| k.is_dir())
             {
                 out.push(e.path());
@@ -431,15 +429,19 @@ fn parent_of(path: &Path) -> &Path {
 /// `<parent>/.<name>.sts-gen-stage-<pid>-<random>`: beside `dir` so the final rename stays
 /// on one file system, and this run's own, so no other run can write into it or remove it.
 fn staging_path(dir: &Path) -> Option<PathBuf> {
-    let name = dir.file_name()?.to_str()?;
+    // An OsString: a name that is not UTF-8 is staged like any other.
+    let name = dir.file_name()?;
     if name == "." || name == ".." {
         return None;
     }
-    Some(parent_of(dir).join(format!(
-        ".{name}.sts-gen-stage-{}-{:016x}",
+    let mut staging = std::ffi::OsString::from(".");
+    staging.push(name);
+    staging.push(format!(
+        ".sts-gen-stage-{}-{:016x}",
         std::process::id(),
         rand::random::<u64>()
-    )))
+    ));
+    Some(parent_of(dir).join(staging))
 }
 
 /// Whether `dir` is the working directory or holds it: swapping it would leave this

@@ -43,7 +43,7 @@ impl Drop for Lock {
 
 /// `<parent>/.<name>.sts-gen.lock` for a normalized directory path.
 pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
-    let name = dir.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+    let name = dir.file_name().ok_or_else(|| {
         error(
             dir,
             "has no name to lock beside; give a directory below it".into(),
@@ -53,7 +53,11 @@ pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    Ok(parent.join(format!(".{name}.sts-gen.lock")))
+    // An OsString: a name that is not UTF-8 gets its lock beside it like any other.
+    let mut file = std::ffi::OsString::from(".");
+    file.push(name);
+    file.push(".sts-gen.lock");
+    Ok(parent.join(file))
 }
 
 /// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s.
@@ -227,7 +231,8 @@ fn same_file(path: &Path, file: &fs::File) -> bool {
 fn holder() -> String {
     let mut words = Vec::new();
     let mut hide_next = false;
-    for arg in std::env::args() {
+    // args_os: `args` panics on an argument that is not UTF-8 (a profile's file name).
+    for arg in std::env::args_os().map(|a| a.to_string_lossy().into_owned()) {
         if hide_next {
             words.push("...".to_string());
             hide_next = false;
