@@ -177,7 +177,7 @@ fn racing_renders_of_small_profiles_leave_one_complete_output() {
     let tmp = tempfile::tempdir().unwrap();
     race(
         tmp.path(),
-        200,
+        150,
         &["render", "profiles/mysql.yaml"],
         &["render", "profiles/web.yaml"],
     );
@@ -209,7 +209,7 @@ fn racing_batch_renders_leave_one_complete_output_root() {
     }
     race(
         tmp.path(),
-        60,
+        50,
         &["render", p(&set), "-n", "one"],
         &["render", p(&set), "-n", "two"],
     );
