@@ -320,6 +320,8 @@ fn options(
         secret_seed: secret_seed(args)?,
         previous_secrets: output_dir
             .map(sink::dir::previous_secrets)
+            .transpose()
+            .map_err(|e| e.to_string())?
             .unwrap_or_default(),
         allow_random_secrets: output_dir.is_some(),
         kube_version: model::parse_kube_version(&args.kube_version)?,
@@ -388,8 +390,13 @@ fn diff_cmd(args: &DiffArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let files = sink::dir::plan(&docs);
-    let changes = sink::diff::compare(&args.output_dir, &files);
-    for problem in sink::diff::immutable_changes(&args.output_dir, &files) {
+    let (changes, immutable) = match sink::diff::compare(&args.output_dir, &files)
+        .and_then(|c| sink::diff::immutable_changes(&args.output_dir, &files).map(|i| (c, i)))
+    {
+        Ok(found) => found,
+        Err(e) => return fail(&e.to_string()),
+    };
+    for problem in immutable {
         eprintln!("error: {problem}");
     }
     if changes.is_empty() {
@@ -413,9 +420,17 @@ fn render_check(args: &RenderArgs) -> ExitCode {
     let mut up_to_date = true;
     for unit in &units {
         let dir = unit.dir.as_deref().unwrap_or(dir);
-        let changes = sink::diff::compare(dir, &unit.files);
+        let changes = match sink::diff::compare(dir, &unit.files) {
+            Ok(c) => c,
+            Err(e) => return fail(&e.to_string()),
+        };
         for problem in &unit.immutable {
             eprintln!("error: {problem}");
+        }
+        // Leftovers of an interrupted run and Secret files others may read.
+        for finding in sink::dir::audit(dir, &unit.files) {
+            up_to_date = false;
+            eprintln!("{finding}");
         }
         if !changes.is_empty() {
             up_to_date = false;
@@ -448,7 +463,11 @@ fn render_cmd(args: &RenderArgs) -> Result<(), String> {
             let writes = units
                 .iter()
                 .map(|u| (u.dir.as_deref().unwrap_or(out), u.files.as_slice()));
-            sink::dir::write_all(writes, args.force).map_err(|errors| {
+            // A batch's root is locked (and refused when a link) too.
+            let root = std::path::Path::new(&args.common.profile)
+                .is_dir()
+                .then_some(out.as_path());
+            sink::dir::write_all_in(root, writes, args.force).map_err(|errors| {
                 errors
                     .iter()
                     .map(ToString::to_string)
@@ -480,11 +499,15 @@ struct Unit {
 impl Unit {
     /// With a directory, plans its files and compares them with what is there (in the batch
     /// workers, so this work is parallel too); the objects are not kept.
-    fn new(dir: Option<std::path::PathBuf>, docs: Vec<sts_gen::check::Doc>) -> Unit {
-        match dir {
+    fn new(
+        dir: Option<std::path::PathBuf>,
+        docs: Vec<sts_gen::check::Doc>,
+    ) -> Result<Unit, String> {
+        Ok(match dir {
             Some(dir) => {
                 let files = sink::dir::plan(&docs);
-                let immutable = sink::diff::immutable_changes(&dir, &files);
+                let immutable =
+                    sink::diff::immutable_changes(&dir, &files).map_err(|e| e.to_string())?;
                 Unit {
                     dir: Some(dir),
                     docs: Vec::new(),
@@ -498,7 +521,7 @@ impl Unit {
                 files: Vec::new(),
                 immutable: Vec::new(),
             },
-        }
+        })
     }
 }
 
@@ -512,7 +535,11 @@ fn build_all(args: &CommonArgs, output_dir: Option<&std::path::Path>) -> Result<
         return Ok(vec![Unit::new(
             output_dir.map(std::path::Path::to_path_buf),
             docs,
-        )]);
+        )?]);
+    }
+    // The output root of a batch must not be a link (not even as `link/`).
+    if let Some(root) = output_dir {
+        sink::safe::existing_dir(&sink::safe::normalize(root)).map_err(|e| e.to_string())?;
     }
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
         .map_err(|e| format!("{}: {}", path.display(), profile::io_reason(&e)))?
@@ -575,7 +602,7 @@ fn build_one(
     let dir = output_dir.map(|d| d.join(&name));
     let opts = options(args, dir.as_deref())?;
     let docs = build_warn(&loaded, &opts, renderer)?;
-    Ok((name, Unit::new(dir, docs)))
+    Ok((name, Unit::new(dir, docs)?))
 }
 
 #[derive(Debug, Args)]

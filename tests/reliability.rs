@@ -71,7 +71,7 @@ fn staging_leftovers(parent: &Path) -> Vec<PathBuf> {
             p.file_name()
                 .unwrap()
                 .to_string_lossy()
-                .contains("sts-gen-new")
+                .contains(".sts-gen")
         })
         .collect()
 }

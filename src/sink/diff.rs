@@ -1,12 +1,12 @@
 //! Comparing a render with what an output directory holds: `sts-gen diff` and
 //! `render --output-dir DIR --check`, plus the fields Kubernetes will not let an update change.
 
-use std::fs;
 use std::path::Path;
 
 use serde_json::Value as Json;
 
-use super::dir::{OutFile, MANIFEST};
+use super::dir::{DirError, OutFile, MANIFEST};
+use super::safe;
 
 /// How a planned directory differs from the one on disk.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -88,44 +88,64 @@ impl Changes {
     }
 }
 
-/// Compares the planned files with the directory. Only files sts-gen wrote (its manifest)
-/// count as removed; foreign files are ignored. A missing directory means everything is added.
-pub fn compare(dir: &Path, files: &[OutFile]) -> Changes {
-    let previous: Vec<String> = fs::read_to_string(dir.join(MANIFEST))
-        .map(|t| t.lines().map(str::to_string).collect())
-        .unwrap_or_default();
+/// Compares the planned files with the directory. Only regular files sts-gen wrote (named
+/// plainly in its manifest) count as removed; foreign files are ignored. A missing directory
+/// means everything is added.
+///
+/// Links are never followed: the directory being a link, or a link under the name of a
+/// rendered file or of the manifest, is an error (a pull request could plant one for a CI
+/// job's diff to print the file it points to).
+pub fn compare(dir: &Path, files: &[OutFile]) -> Result<Changes, DirError> {
+    let dir = &safe::normalize(dir);
     let mut changes = Changes::default();
+    if !safe::existing_dir(dir)? {
+        changes.added = files.iter().map(|f| f.name.clone()).collect();
+        return Ok(changes);
+    }
+    let previous = match safe::read_entry(dir, MANIFEST)? {
+        Some(text) => safe::manifest_entries(dir, &text, &mut Vec::new()),
+        None => Default::default(),
+    };
     for f in files {
-        match fs::read_to_string(dir.join(&f.name)) {
-            Ok(old) if old == f.content => {}
-            Ok(old) => changes
+        match safe::read_entry(dir, &f.name)? {
+            Some(old) if old == f.content => {}
+            Some(old) => changes
                 .changed
                 .push((f.name.clone(), old, f.content.clone())),
-            Err(_) => changes.added.push(f.name.clone()),
+            None => changes.added.push(f.name.clone()),
         }
     }
     for p in previous {
-        if !files.iter().any(|f| f.name == p) && !p.contains('/') && dir.join(&p).is_file() {
+        if !files.iter().any(|f| f.name == p) {
             changes.removed.push(p);
         }
     }
-    changes
+    Ok(changes)
 }
 
 /// Changes to StatefulSet fields Kubernetes refuses to update, each with the safe procedure.
 ///
 /// Only StatefulSets sts-gen wrote (listed in the directory's manifest) are compared: a
 /// hand-written file under the same name is not a committed render.
-pub fn immutable_changes(dir: &Path, files: &[OutFile]) -> Vec<String> {
-    let ours: Vec<String> = fs::read_to_string(dir.join(MANIFEST))
+/// Links are never followed: the directory being one is an error; a link (or anything
+/// unreadable) under the manifest's or a StatefulSet's name is skipped here, and refused by
+/// the write or reported by [`compare`].
+pub fn immutable_changes(dir: &Path, files: &[OutFile]) -> Result<Vec<String>, DirError> {
+    let dir = &safe::normalize(dir);
+    let mut problems = Vec::new();
+    if !safe::existing_dir(dir)? {
+        return Ok(problems);
+    }
+    let ours: Vec<String> = safe::read_entry(dir, MANIFEST)
+        .ok()
+        .flatten()
         .map(|t| t.lines().map(str::to_string).collect())
         .unwrap_or_default();
-    let mut problems = Vec::new();
     for f in files
         .iter()
         .filter(|f| f.name.starts_with("statefulset-") && ours.contains(&f.name))
     {
-        let Ok(old_text) = fs::read_to_string(dir.join(&f.name)) else {
+        let Ok(Some(old_text)) = safe::read_entry(dir, &f.name) else {
             continue;
         };
         // The same text has the same fields; a re-render that changes nothing parses nothing.
@@ -179,7 +199,7 @@ pub fn immutable_changes(dir: &Path, files: &[OutFile]) -> Vec<String> {
             ));
         }
     }
-    problems
+    Ok(problems)
 }
 
 /// Whether the claim templates differ only in a larger storage request.

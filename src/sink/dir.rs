@@ -10,6 +10,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::{lock, safe};
 use crate::check::Doc;
 use crate::emit::yaml_document;
 
@@ -34,36 +35,162 @@ pub struct DirError {
 }
 
 /// Secret data in a directory sts-gen wrote before, by Secret name then key (base64), so
-/// generated values can be reused. Anything unreadable is skipped: it only means a value is
-/// generated anew.
-pub fn previous_secrets(dir: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
+/// generated values can be reused.
+///
+/// A Secret file the manifest lists but that is gone means its values are generated anew.
+/// One that is there but cannot be read as a Secret is an error naming it: silently drawing
+/// new values would rotate a live password on the next apply. A link (at the directory or
+/// at a file) is an error too: the values would be whatever the link's target says.
+pub fn previous_secrets(
+    dir: &Path,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, DirError> {
+    let dir = safe::normalize(dir);
     let mut out = BTreeMap::new();
-    let Ok(manifest) = fs::read_to_string(dir.join(MANIFEST)) else {
-        return out;
+    if !safe::existing_dir(&dir)? {
+        return Ok(out);
+    }
+    let Some(manifest) = safe::read_entry(&dir, MANIFEST)? else {
+        return Ok(out);
     };
     for name in manifest
         .lines()
-        .filter(|n| n.starts_with("secret-") && !n.contains('/'))
+        .filter(|n| n.starts_with("secret-") && safe::plain_name(n))
     {
-        let Ok(text) = fs::read_to_string(dir.join(name)) else {
+        let Some(text) = safe::read_entry(&dir, name)? else {
             continue;
         };
-        let Ok(doc) = serde_saphyr::from_str::<serde_json::Value>(&text) else {
-            continue;
+        let path = dir.join(name);
+        // The parser's message is not shown: it may quote the file, i.e. a secret value.
+        let bad = |why: &str| {
+            safe::error(
+                &path,
+                format!("cannot reuse the generated values of this Secret: {why}; restore the file (e.g. from version control), or delete it to generate new values"),
+            )
         };
-        let (Some(secret), Some(data)) = (
-            doc.pointer("/metadata/name").and_then(|v| v.as_str()),
-            doc.get("data").and_then(|v| v.as_object()),
-        ) else {
-            continue;
-        };
-        let values = data
-            .iter()
-            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-            .collect();
+        let doc = serde_saphyr::from_str::<serde_json::Value>(&text)
+            .map_err(|_| bad("it is not valid YAML"))?;
+        let secret = doc
+            .pointer("/metadata/name")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| bad("it has no metadata.name"))?;
+        let mut values = BTreeMap::new();
+        match doc.get("data") {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Object(data)) => {
+                for (k, v) in data {
+                    let v = v.as_str().ok_or_else(|| bad("a data value is not text"))?;
+                    values.insert(k.clone(), v.to_string());
+                }
+            }
+            Some(_) => return Err(bad("its data is not a mapping")),
+        }
         out.insert(secret.to_string(), values);
     }
+    Ok(out)
+}
+
+/// What `render --check` reports besides differences: staging directories and half-written
+/// files that an interrupted run left (they may hold Secret data), and Secret files that
+/// others may read. Each line names the path.
+pub fn audit(dir: &Path, files: &[OutFile]) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = safe::normalize(dir);
+    // While a writer runs, its staging directory is no leftover.
+    let found = if lock::is_held(&dir) {
+        Vec::new()
+    } else {
+        leftovers(&dir)
+    };
+    let mut out: Vec<String> = found
+        .into_iter()
+        .map(|p| {
+            format!(
+                "{}: left by an interrupted run (it may hold Secret data); the next render removes it",
+                p.display()
+            )
+        })
+        .collect();
+    for f in files.iter().filter(|f| f.private) {
+        let path = dir.join(&f.name);
+        if let Ok(m) = fs::symlink_metadata(&path) {
+            let mode = m.permissions().mode() & 0o777;
+            if m.is_file() && mode & 0o077 != 0 {
+                out.push(format!(
+                    "{}: mode {mode:04o} lets others read this Secret; it must be 0600 (a render fixes it)",
+                    path.display()
+                ));
+            }
+        }
+    }
     out
+}
+
+/// Staging directories beside `dir` (normalized) and temporary files inside it that a killed
+/// run left behind. Only names sts-gen makes for this very directory, and only directories
+/// and regular files: a link with such a name is not ours to remove.
+fn leftovers(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy()) else {
+        return out;
+    };
+    let kind = |e: &fs::DirEntry| e.file_type().ok();
+    if let Ok(entries) = fs::read_dir(parent_of(dir)) {
+        for e in entries.flatten() {
+            if is_staging_name(&e.file_name().to_string_lossy(), &name)
+                && kind(&e).is_some_and(|k| k.is_dir())
+            {
+                out.push(e.path());
+            }
+        }
+    }
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let tmp = e.file_name().to_str().is_some_and(|n| {
+                n.strip_prefix('.')
+                    .and_then(|n| n.strip_suffix(".sts-gen-tmp"))
+                    .is_some_and(safe::plain_name)
+            });
+            if tmp && kind(&e).is_some_and(|k| k.is_file()) {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `.<name>.sts-gen-stage-<pid>-<hex>`, or `.<name>.sts-gen-new` of earlier versions.
+fn is_staging_name(entry: &str, name: &str) -> bool {
+    if entry == format!(".{name}.sts-gen-new") {
+        return true;
+    }
+    let Some(rest) = entry.strip_prefix(&format!(".{name}.sts-gen-stage-")) else {
+        return false;
+    };
+    rest.split_once('-').is_some_and(|(pid, random)| {
+        !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && !random.is_empty()
+            && random.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// Removes [`leftovers`]; a failure is a warning (the write itself does not need it).
+fn remove_leftovers(dir: &Path) {
+    for path in leftovers(dir) {
+        let removed = if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        if let Err(e) = removed {
+            eprintln!(
+                "warning: {}: cannot remove this leftover of an interrupted run: {}",
+                path.display(),
+                crate::profile::io_reason(&e)
+            );
+        }
+    }
 }
 
 /// The files for `docs` (in apply order) plus the kustomization listing them.
@@ -96,14 +223,17 @@ pub fn plan(docs: &[Doc]) -> Vec<OutFile> {
 /// sts-gen manifest, or when a file to write exists but sts-gen did not write it; `force`
 /// lifts the last two.
 ///
-/// The new contents are assembled in a sibling staging directory (files sts-gen did not
-/// write are hard-linked into it) and swapped in with one atomic `rename` (exchange when the
-/// directory exists), so a failure or a kill at any point leaves either the old directory or
-/// the new one, never a mix. The staged files are flushed to disk before the swap and the
-/// parent directory after it, so a power loss cannot make a directory appear with missing
-/// contents either. Where the swap is impossible (a foreign subdirectory, a file system
-/// without exchange, `DIR` being `.`), each file is replaced by rename instead (each file is
-/// then old or new, the directory may be a mix).
+/// Writers of one directory take turns ([`lock`]). The new contents are assembled in a
+/// staging directory of this run's own beside `dir` (entries sts-gen did not write are
+/// hard-linked into it, subdirectories recreated around hard links) and swapped in with one
+/// atomic `rename` (exchange when the directory exists), so a failure or a kill at any
+/// point leaves either the old directory or the new one, never a mix. The staged files are
+/// flushed to disk before the swap and the parent directory after it, so a power loss cannot
+/// make a directory appear with missing contents either. Where the swap is impossible (an
+/// entry that cannot be hard-linked, a file system without exchange, `DIR` holding the
+/// working directory, which the swap would leave deleted under the shell), a warning says
+/// so and each file is replaced by rename instead (each file is then old or new, the
+/// directory may be a mix).
 pub fn write(dir: &Path, files: &[OutFile], force: bool) -> Result<(), DirError> {
     write_all([(dir, files)], force).map_err(|errors| {
         errors
@@ -127,15 +257,88 @@ pub fn write_all<'a>(
     units: impl IntoIterator<Item = (&'a Path, &'a [OutFile])>,
     force: bool,
 ) -> Result<(), Vec<DirError>> {
-    // 1. Check every directory before writing anything.
+    write_all_in(None, units, force)
+}
+
+/// [`write_all`] for a batch whose directories are all below `root`, which is then locked
+/// (and refused when it is a link) as well.
+///
+/// Locks are taken root first, then the directories in path order: every writer takes them
+/// in this order, so two runs never wait for each other. Parent directories created for a
+/// write that fails are removed again.
+pub fn write_all_in<'a>(
+    root: Option<&Path>,
+    units: impl IntoIterator<Item = (&'a Path, &'a [OutFile])>,
+    force: bool,
+) -> Result<(), Vec<DirError>> {
+    let wait = lock::timeout().map_err(|message| {
+        vec![DirError {
+            dir: "STS_GEN_LOCK_TIMEOUT".into(),
+            message,
+        }]
+    })?;
+    let root = root.map(safe::normalize);
+    let units: Vec<(PathBuf, &[OutFile])> = units
+        .into_iter()
+        .map(|(dir, files)| (safe::normalize(dir), files))
+        .collect();
+    // A link or a file where a directory goes is refused before anything is created.
+    let errors: Vec<DirError> = root
+        .iter()
+        .chain(units.iter().map(|(dir, _)| dir))
+        .filter_map(|dir| safe::existing_dir(dir).err())
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut created = Vec::new();
+    let result = write_locked(root.as_deref(), &units, force, wait, &mut created);
+    if result.is_err() {
+        // The locks are released (their files gone); only directories still empty go.
+        for dir in created.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+    result
+}
+
+/// [`write_all_in`] once the directories are normalized: locks, then writes.
+fn write_locked(
+    root: Option<&Path>,
+    units: &[(PathBuf, &[OutFile])],
+    force: bool,
+    wait: std::time::Duration,
+    created: &mut Vec<PathBuf>,
+) -> Result<(), Vec<DirError>> {
+    // 1. Lock: missing parents are created first (the lock file lives there).
+    let mut order: Vec<&Path> = units.iter().map(|(dir, _)| dir.as_path()).collect();
+    order.sort();
+    order.dedup();
+    let mut _locks = Vec::new();
+    for dir in root.into_iter().chain(order) {
+        create_dirs(parent_of(dir), created).map_err(|e| {
+            vec![dir_error(
+                dir,
+                format!(
+                    "cannot create the parent directory: {}",
+                    crate::profile::io_reason(&e)
+                ),
+            )]
+        })?;
+        _locks.push(lock::acquire(dir, wait).map_err(|e| vec![e])?);
+    }
+
+    // 2. Check every directory before writing anything; a killed run's leftovers go.
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
     for (dir, files) in units {
+        let dir = dir.as_path();
         if !seen.insert(dir) {
             errors.push(dir_error(dir, "given twice in one batch".into()));
             continue;
         }
+        remove_leftovers(dir);
         match Job::check(dir, files, force) {
             Ok(job) => jobs.push(job),
             Err(e) => errors.push(e),
@@ -143,16 +346,6 @@ pub fn write_all<'a>(
     }
     if !errors.is_empty() {
         return Err(errors);
-    }
-
-    // 2. Missing parents (for a batch, usually one directory shared by all).
-    let mut created = Vec::new();
-    for job in &jobs {
-        let (target, what) = match &job.staging {
-            Some(s) => (parent_of(s), "cannot create the parent directory"),
-            None => (job.dir, "cannot create"),
-        };
-        create_dirs(target, &mut created).map_err(|e| vec![job.io(what, e)])?;
     }
 
     // 3. Stage every directory's files, without flushing them one by one.
@@ -233,13 +426,39 @@ fn parent_of(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// `<parent>/.<name>.sts-gen-new`, beside `dir` so the final rename stays on one file system.
+/// `<parent>/.<name>.sts-gen-stage-<pid>-<random>`: beside `dir` so the final rename stays
+/// on one file system, and this run's own, so no other run can write into it or remove it.
 fn staging_path(dir: &Path) -> Option<PathBuf> {
-    let name = dir.file_name()?.to_str()?;
+    // An OsString: a name that is not UTF-8 is staged like any other.
+    let name = dir.file_name()?;
     if name == "." || name == ".." {
         return None;
     }
-    Some(parent_of(dir).join(format!(".{name}.sts-gen-new")))
+    let mut staging = std::ffi::OsString::from(".");
+    staging.push(name);
+    staging.push(format!(
+        ".sts-gen-stage-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    Some(parent_of(dir).join(staging))
+}
+
+/// Whether `dir` is the working directory or holds it: swapping it would leave this
+/// process's and the calling shell's working directory in the removed old one.
+fn holds_working_directory(dir: &Path) -> bool {
+    match (std::env::current_dir(), fs::canonicalize(dir)) {
+        (Ok(cwd), Ok(real)) => cwd.starts_with(real),
+        _ => false,
+    }
+}
+
+/// Says, before writing, that a directory is written file by file.
+fn warn_not_atomic(dir: &Path, why: &str) {
+    eprintln!(
+        "warning: {}: writing file by file, not atomic: {why}; each file is replaced whole, but until the run ends a reader (or a crash) may see old and new files mixed",
+        dir.display()
+    );
 }
 
 /// `.<name>.sts-gen-tmp`: a file written in place, before it is renamed over `name`.
@@ -264,24 +483,28 @@ struct Job<'a> {
     /// The staging directory while the directory is to be swapped in whole; `None` when it
     /// is written file by file.
     staging: Option<PathBuf>,
+    /// Why the directory is written file by file from the start.
+    in_place: Option<&'static str>,
 }
 
 impl<'a> Job<'a> {
     /// The refusals; nothing is written.
     fn check(dir: &'a Path, files: &'a [OutFile], force: bool) -> Result<Self, DirError> {
         let err = |message: String| dir_error(dir, message);
-        let exists = match fs::symlink_metadata(dir) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(err("is a symbolic link; give the real directory".into()))
-            }
-            Ok(m) if !m.is_dir() => return Err(err("exists and is not a directory".into())),
-            Ok(_) => true,
-            Err(_) => false,
-        };
+        let exists = safe::existing_dir(dir)?;
         let previous: BTreeSet<String> = if exists {
-            match fs::read_to_string(dir.join(MANIFEST)) {
-                Ok(text) => text.lines().map(str::to_string).collect(),
-                Err(_) => {
+            match safe::read_entry(dir, MANIFEST)? {
+                Some(text) => {
+                    // Only regular files named plainly are ours to replace or prune; any
+                    // other line (a directory, a link, a path) is left alone, said once.
+                    let mut ignored = Vec::new();
+                    let ours = safe::manifest_entries(dir, &text, &mut ignored);
+                    for line in ignored {
+                        eprintln!("warning: {}: {line}", dir.display());
+                    }
+                    ours
+                }
+                None => {
                     let non_empty = fs::read_dir(dir)
                         .map_err(|e| {
                             err(format!("cannot read: {}", crate::profile::io_reason(&e)))
@@ -318,6 +541,7 @@ impl<'a> Job<'a> {
         }
         let mut names = files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>();
         names.sort();
+        let in_place = exists && holds_working_directory(dir);
         Ok(Job {
             dir,
             exists,
@@ -329,7 +553,10 @@ impl<'a> Job<'a> {
                 private: false,
             },
             up_to_date: false,
-            staging: staging_path(dir),
+            staging: staging_path(dir).filter(|_| !in_place),
+            in_place: in_place.then_some(
+                "it holds the working directory, which a swap would leave deleted under the shell",
+            ),
         })
     }
 
@@ -353,19 +580,20 @@ impl<'a> Job<'a> {
             return Ok(());
         }
         if let Some(staging) = &self.staging {
-            let _ = fs::remove_dir_all(staging);
             match self.fill_staging(staging) {
-                Ok(true) => return Ok(()),
-                Ok(false) => {
-                    // A foreign subdirectory cannot be linked into the staging directory.
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(why)) => {
                     let _ = fs::remove_dir_all(staging);
                     self.staging = None;
+                    warn_not_atomic(self.dir, &why);
                 }
                 Err(e) => {
                     let _ = fs::remove_dir_all(staging);
                     return Err(e);
                 }
             }
+        } else if let Some(why) = self.in_place {
+            warn_not_atomic(self.dir, why);
         }
         for f in self.all() {
             let tmp = self.dir.join(tmp_name(&f.name));
@@ -401,16 +629,33 @@ impl<'a> Job<'a> {
                 }
                 meta.is_file()
                     && meta.len() == f.content.len() as u64
-                    && fs::read(&path).is_ok_and(|bytes| bytes == f.content.as_bytes())
+                    && safe::read_entry(self.dir, &f.name)
+                        .is_ok_and(|t| t.as_deref() == Some(&f.content))
             })
     }
 
-    /// Fills the staging directory: the new files, plus hard links to every file in `dir`
-    /// that sts-gen did not write. Returns false when `dir` holds something that cannot be
-    /// linked.
-    fn fill_staging(&self, staging: &Path) -> Result<bool, IoFail> {
-        fs::create_dir(staging)
-            .map_err(|e| ("cannot create a staging directory".to_string(), e))?;
+    /// Fills the staging directory: the new files, plus every entry of `dir` that sts-gen
+    /// did not write, as hard links (subdirectories recreated around them). `Ok(Err(why))`
+    /// when `dir` holds something that cannot be linked.
+    fn fill_staging(&self, staging: &Path) -> Result<Result<(), String>, IoFail> {
+        match fs::create_dir(staging) {
+            Ok(()) => {}
+            // A parent this user may not write: the directory can still be written in place.
+            Err(e)
+                if self.exists
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::PermissionDenied
+                            | std::io::ErrorKind::ReadOnlyFilesystem
+                    ) =>
+            {
+                return Ok(Err(format!(
+                    "no staging directory can be made beside it ({})",
+                    crate::profile::io_reason(&e)
+                )));
+            }
+            Err(e) => return Err(("cannot create a staging directory".to_string(), e)),
+        }
         if self.exists {
             if let Ok(m) = fs::metadata(self.dir) {
                 let _ = fs::set_permissions(staging, m.permissions());
@@ -421,25 +666,29 @@ impl<'a> Job<'a> {
                 .map_err(|e| (format!("cannot write {}", f.name), e))?;
         }
         if !self.exists {
-            return Ok(true);
+            return Ok(Ok(()));
         }
         let ours: BTreeSet<&str> = self.all().map(|f| f.name.as_str()).collect();
+        let device = {
+            use std::os::unix::fs::MetadataExt;
+            fs::symlink_metadata(self.dir)
+                .map_err(|e| ("cannot read".to_string(), e))?
+                .dev()
+        };
         for entry in fs::read_dir(self.dir).map_err(|e| ("cannot read".to_string(), e))? {
             let entry = entry.map_err(|e| ("cannot read".to_string(), e))?;
-            let name = entry.file_name().to_string_lossy().to_string();
-            if ours.contains(name.as_str()) || self.previous.contains(&name) {
+            let name = entry.file_name();
+            if name
+                .to_str()
+                .is_some_and(|n| ours.contains(n) || self.previous.contains(n))
+            {
                 continue;
             }
-            let kind = entry
-                .file_type()
-                .map_err(|e| ("cannot read".to_string(), e))?;
-            if !kind.is_file() {
-                return Ok(false);
+            if let Err(why) = link_tree(&entry.path(), &staging.join(&name), device)? {
+                return Ok(Err(why));
             }
-            fs::hard_link(entry.path(), staging.join(&name))
-                .map_err(|e| (format!("cannot keep {name}"), e))?;
         }
-        Ok(true)
+        Ok(Ok(()))
     }
 
     /// Removes what [`Job::stage`] wrote.
@@ -503,6 +752,7 @@ impl<'a> Job<'a> {
         // No exchange here: file by file, with a barrier of its own.
         self.discard();
         self.staging = None;
+        warn_not_atomic(self.dir, "this file system cannot exchange two directories");
         self.stage().map_err(|(what, e)| self.io(&what, e))?;
         if let Err(e) = flush(std::slice::from_ref(&*self)) {
             self.discard();
@@ -528,13 +778,62 @@ impl<'a> Job<'a> {
             .iter()
             .filter(|p| !current.contains(p.as_str()))
         {
-            // Only plain names from our own manifest; never a path.
-            if !stale.contains('/') && !stale.starts_with('.') {
-                let _ = fs::remove_file(self.dir.join(stale));
+            // Plain names from our own manifest, checked when it was read; still a regular
+            // file (never a link or a directory) when removed.
+            let path = self.dir.join(stale);
+            if safe::plain_name(stale) && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                let _ = fs::remove_file(path);
             }
         }
         Ok(())
     }
+}
+
+/// Recreates `from` at `to` inside a staging directory: a directory anew (same mode, owner
+/// and times) with its contents recreated in turn; anything else (a file, a link, a FIFO)
+/// as a hard link to the same inode, so the user's files are the very same files after the
+/// swap and nothing is copied. `Ok(Err(why))` when an entry cannot be hard-linked (another
+/// file system below, a file the kernel will not let us link): the caller then writes in
+/// place.
+fn link_tree(from: &Path, to: &Path, device: u64) -> Result<Result<(), String>, IoFail> {
+    use std::os::unix::fs::MetadataExt;
+    let read = |e| (format!("cannot read {}", from.display()), e);
+    let meta = fs::symlink_metadata(from).map_err(read)?;
+    if !meta.is_dir() {
+        // linkat without AT_SYMLINK_FOLLOW: a link is linked as the link itself.
+        return Ok(fs::hard_link(from, to).map_err(|e| {
+            format!(
+                "{} cannot be hard-linked ({})",
+                from.display(),
+                crate::profile::io_reason(&e)
+            )
+        }));
+    }
+    if meta.dev() != device {
+        return Ok(Err(format!("{} is another file system", from.display())));
+    }
+    fs::create_dir(to).map_err(|e| (format!("cannot stage {}", from.display()), e))?;
+    for entry in fs::read_dir(from).map_err(read)? {
+        let entry = entry.map_err(read)?;
+        if let Err(why) = link_tree(&entry.path(), &to.join(entry.file_name()), device)? {
+            return Ok(Err(why));
+        }
+    }
+    // After the contents: a read-only directory could not have been filled. Owner and times
+    // are best effort (another user's directory keeps its mode either way).
+    let _ = std::os::unix::fs::chown(to, Some(meta.uid()), Some(meta.gid()));
+    if let (Ok(dir), Ok(modified), Ok(accessed)) =
+        (fs::File::open(to), meta.modified(), meta.accessed())
+    {
+        let _ = dir.set_times(
+            fs::FileTimes::new()
+                .set_modified(modified)
+                .set_accessed(accessed),
+        );
+    }
+    fs::set_permissions(to, meta.permissions())
+        .map_err(|e| (format!("cannot stage {}", from.display()), e))?;
+    Ok(Ok(()))
 }
 
 /// Removes everything staged for `jobs`.
@@ -642,4 +941,33 @@ fn write_file(path: &Path, content: &str, private: bool) -> std::io::Result<()> 
     let _ = private;
     let mut f = opts.open(path)?;
     f.write_all(content.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_names_match_only_this_directory_and_run_pattern() {
+        let mine = staging_path(Path::new("deploy/out")).unwrap();
+        let mine = mine.file_name().unwrap().to_str().unwrap();
+        assert!(is_staging_name(mine, "out"), "{mine}");
+        assert!(is_staging_name(".out.sts-gen-new", "out"));
+        assert!(is_staging_name(".out.sts-gen-stage-12-00ff", "out"));
+        for other in [
+            ".out.sts-gen-stage-x.sts-gen-stage-1-ab",
+            ".out.sts-gen-stage-12-",
+            ".out.sts-gen-stage--ab",
+            ".out.sts-gen-stage-12-zz",
+            ".outer.sts-gen-stage-12-ab",
+            ".out.sts-gen.lock",
+        ] {
+            assert!(!is_staging_name(other, "out"), "{other}");
+        }
+        // Two stagings of one directory never share a name.
+        assert_ne!(
+            staging_path(Path::new("out")),
+            staging_path(Path::new("out"))
+        );
+    }
 }

@@ -2,6 +2,8 @@
 
 pub mod diff;
 pub mod dir;
+pub mod lock;
+pub mod safe;
 
 use std::io::Write;
 

@@ -1,0 +1,289 @@
+//! One writer per output directory at a time: an advisory `flock` on a lock file beside the
+//! directory (`<parent>/.<name>.sts-gen.lock`; not on the directory itself, which a write
+//! replaces by another). Two renders into one directory (CI matrix jobs, an editor's save
+//! hook beside a pre-commit hook) then run one after the other and the result is always one
+//! run's complete output.
+//!
+//! The holder writes its pid and command into the file, so a run that gives up waiting can
+//! name it. The file is removed on release (so it never lingers beside the output, e.g. in
+//! `git status`); a waiter that then gets the lock on the removed file notices (the path no
+//! longer names the inode it locked) and starts over.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::dir::DirError;
+use super::safe::error;
+
+/// How long a writer waits for another by default; `STS_GEN_LOCK_TIMEOUT` (seconds) changes it.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A held lock; released (and its file removed) when dropped.
+#[derive(Debug)]
+pub struct Lock {
+    /// `None` when the directory itself is locked (see [`acquire`]).
+    path: Option<PathBuf>,
+    file: fs::File,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still held, so no other run can hold it under this path meanwhile.
+        if let Some(path) = &self.path {
+            if same_file(path, &self.file) {
+                let _ = fs::remove_file(path);
+            }
+        }
+        // Closing the file releases the flock.
+    }
+}
+
+/// `<parent>/.<name>.sts-gen.lock` for a normalized directory path.
+pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
+    let name = dir.file_name().ok_or_else(|| {
+        error(
+            dir,
+            "has no name to lock beside; give a directory below it".into(),
+        )
+    })?;
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    // An OsString: a name that is not UTF-8 gets its lock beside it like any other.
+    let mut file = std::ffi::OsString::from(".");
+    file.push(name);
+    file.push(".sts-gen.lock");
+    Ok(parent.join(file))
+}
+
+/// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s.
+pub fn timeout() -> Result<Duration, String> {
+    match std::env::var("STS_GEN_LOCK_TIMEOUT") {
+        Err(_) => Ok(DEFAULT_TIMEOUT),
+        Ok(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .ok_or_else(|| {
+                format!("STS_GEN_LOCK_TIMEOUT `{v}` is not a number of seconds (e.g. 60 or 0.5)")
+            }),
+    }
+}
+
+/// Locks `dir` (normalized; its parent must exist), waiting up to `wait` for another
+/// writer, then failing with an error that names the holder.
+///
+/// Where no lock file can be made beside `dir` (a parent this user may not write, such as
+/// `/` for `--output-dir .` in `/work`; or `dir` being `/`), the existing directory itself is
+/// locked: it is then written in place (a swap needs the parent too), so its inode stays,
+/// and every run decides the same way. The holder cannot be named then.
+pub fn acquire(dir: &Path, wait: Duration) -> Result<Lock, DirError> {
+    let beside = lock_path(dir).ok();
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let (mut file, path) = open(dir, beside.as_deref())?;
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {
+                let Some(path) = path else {
+                    return Ok(Lock { path: None, file });
+                };
+                if !same_file(&path, &file) {
+                    // The holder removed it as we waited; lock the current file instead.
+                    continue;
+                }
+                let _ = file
+                    .set_len(0)
+                    .and_then(|()| file.write_all(holder().as_bytes()));
+                return Ok(Lock {
+                    path: Some(path),
+                    file,
+                });
+            }
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                if Instant::now() >= deadline {
+                    let mut text = String::new();
+                    let _ = Read::by_ref(&mut file).take(512).read_to_string(&mut text);
+                    // Anyone who can write the parent can write this line: no control
+                    // characters reach the terminal.
+                    let text: String = text
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(200)
+                        .collect();
+                    let text = text.trim();
+                    let who = if text.is_empty() {
+                        "another sts-gen run".to_string()
+                    } else {
+                        format!("another sts-gen run ({text})")
+                    };
+                    return Err(error(
+                        dir,
+                        format!(
+                            "{who} is writing it; gave up after waiting {:.1} s (lock file {}; set STS_GEN_LOCK_TIMEOUT to wait longer)",
+                            wait.as_secs_f64(),
+                            path.as_deref().unwrap_or(dir).display()
+                        ),
+                    ));
+                }
+                std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            Err(e) => {
+                let what = path.as_deref().unwrap_or(dir).display().to_string();
+                return Err(error(dir, format!("cannot lock {what}: {e}")));
+            }
+        }
+    }
+}
+
+/// The lock file beside `dir` (created, never followed if a link), or `dir` itself when
+/// there is no place beside it; the path is `None` for the latter.
+fn open(dir: &Path, beside: Option<&Path>) -> Result<(fs::File, Option<PathBuf>), DirError> {
+    let nofollow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+    let mut refused = None;
+    if let Some(path) = beside {
+        let mut opts = fs::OpenOptions::new();
+        opts.read(true)
+            .write(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(nofollow);
+        match opts.open(path) {
+            Ok(file) => return Ok((file, Some(path.to_path_buf()))),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                ) && fs::symlink_metadata(path).is_err() =>
+            {
+                refused = Some((path, e));
+            }
+            Err(e) => {
+                let why = match fs::symlink_metadata(path) {
+                    Ok(m) if m.file_type().is_symlink() => "is a symbolic link".to_string(),
+                    _ => crate::profile::io_reason(&e),
+                };
+                return Err(error(
+                    dir,
+                    format!("cannot open the lock file {}: {why}", path.display()),
+                ));
+            }
+        }
+    }
+    let directory = rustix::fs::OFlags::DIRECTORY.bits() as i32;
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true).custom_flags(nofollow | directory);
+    opts.open(dir)
+        .map(|file| (file, None))
+        .map_err(|e| match refused {
+            Some((path, first)) => error(
+                dir,
+                format!(
+                    "cannot create the lock file {}: {}",
+                    path.display(),
+                    crate::profile::io_reason(&first)
+                ),
+            ),
+            None => error(
+                dir,
+                format!("cannot open it to lock: {}", crate::profile::io_reason(&e)),
+            ),
+        })
+}
+
+/// Whether a writer holds `dir`'s lock now (so staging beside it is in use, not a leftover).
+/// Takes nothing: a shared lock taken to ask is dropped at once.
+pub fn is_held(dir: &Path) -> bool {
+    let Ok(path) = lock_path(dir) else {
+        return false;
+    };
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    let Ok(file) = opts.open(path) else {
+        return false;
+    };
+    matches!(
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockShared),
+        Err(rustix::io::Errno::WOULDBLOCK)
+    )
+}
+
+/// Whether `path` still names the open `file`.
+fn same_file(path: &Path, file: &fs::File) -> bool {
+    match (fs::symlink_metadata(path), file.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// `pid N: sts-gen render ...`, with the values of `--set*` options left out (they may be
+/// secrets, and a waiting run prints this line).
+fn holder() -> String {
+    let mut words = Vec::new();
+    let mut hide_next = false;
+    // args_os: `args` panics on an argument that is not UTF-8 (a profile's file name).
+    for arg in std::env::args_os().map(|a| a.to_string_lossy().into_owned()) {
+        if hide_next {
+            words.push("...".to_string());
+            hide_next = false;
+            continue;
+        }
+        if let Some((flag, _)) = arg.split_once('=').filter(|(f, _)| f.starts_with("--set")) {
+            words.push(format!("{flag}=..."));
+            continue;
+        }
+        hide_next = arg.starts_with("--set");
+        words.push(arg);
+    }
+    format!("pid {}: {}\n", std::process::id(), words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_with_no_place_beside_it_is_locked_itself() {
+        // `/` has no parent to hold a lock file.
+        let root = Path::new("/");
+        let first = acquire(root, Duration::ZERO).unwrap();
+        assert!(first.path.is_none());
+        let e = acquire(root, Duration::ZERO).unwrap_err();
+        assert!(
+            e.message.contains("another sts-gen run is writing it"),
+            "{e}"
+        );
+        drop(first);
+        acquire(root, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn a_lock_file_is_removed_on_release_and_names_its_holder_while_held() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let lock = acquire(&dir, Duration::ZERO).unwrap();
+        let file = tmp.path().join(".out.sts-gen.lock");
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(
+            text.starts_with(&format!("pid {}: ", std::process::id())),
+            "{text}"
+        );
+        let e = acquire(&dir, Duration::from_millis(30)).unwrap_err();
+        assert!(
+            e.message.contains(&format!("pid {}", std::process::id())),
+            "{e}"
+        );
+        drop(lock);
+        assert!(!file.exists());
+    }
+}
