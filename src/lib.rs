@@ -3,6 +3,7 @@
 //! The pipeline runs one way, one module per stage:
 //! [`profile`] (load) → [`model`] → [`render`] → [`check`] → [`emit`] → [`sink`].
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod check;
 pub mod emit;
@@ -20,8 +21,11 @@ use std::fmt;
 /// Why a profile could not be turned into manifests. Every variant is bad input (exit 2).
 #[derive(Debug)]
 pub enum Failure {
+    /// The profile (or an overlay, preset or `--set`) could not be read or typed.
     Load(Vec<profile::LoadError>),
+    /// A template failed to render or produced invalid YAML.
     Render(render::RenderError),
+    /// The rendered objects failed the checks run before anything is written.
     Check(Vec<check::CheckError>),
 }
 

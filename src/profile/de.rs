@@ -80,7 +80,9 @@ fn attach(mut err: LoadError, node: &Node, path: &str) -> LoadError {
 
 /// Deserializes one node, knowing its field path.
 pub struct NodeDe<'a> {
+    /// The node to read.
     pub node: &'a Node,
+    /// Its field path (`storage.size`), for error messages.
     pub path: String,
 }
 

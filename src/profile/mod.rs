@@ -25,6 +25,7 @@ pub const API_VERSIONS: &[&str] = &["sts-gen/v1"];
 /// A typed profile plus what later stages need to report errors and resolve files.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The profile, with its preset, overlays and `--set` values merged in.
     pub profile: Profile,
     /// The located tree the profile was typed from; see [`locate`].
     pub tree: Node,
@@ -52,12 +53,14 @@ pub struct SetInfo {
 /// What one set's text may refer to in another set.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SetSummary {
+    /// The set's own name (`nodeSets[].name`); the key under `sets`, so not serialized.
     #[serde(skip)]
     pub set: String,
     /// The StatefulSet name, `<name>-<set>`.
     pub name: String,
     /// The set's headless Service name.
     pub headless: String,
+    /// The set's replica count.
     pub replicas: u32,
 }
 

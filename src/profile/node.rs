@@ -21,14 +21,18 @@ pub const MAX_NODES: usize = 200_000;
 /// A YAML node with its location.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
+    /// What the node holds.
     pub value: Value,
+    /// Where it starts in its file.
     pub loc: Loc,
 }
 
 /// A mapping key with its location (keys are always strings in a profile).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Key {
+    /// The key's text.
     pub name: String,
+    /// Where the key starts in its file.
     pub loc: Loc,
 }
 
@@ -38,20 +42,29 @@ pub struct Key {
 pub enum Value {
     /// `plain` is true for unquoted scalars, the only ones that can be null, bool or number.
     Scalar {
+        /// The scalar's text as written (after YAML unescaping).
         text: String,
+        /// Unquoted in the source.
         plain: bool,
     },
+    /// A sequence.
     Seq(Vec<Node>),
+    /// A mapping, in source order.
     Map(Vec<(Key, Node)>),
 }
 
 /// What a scalar resolves to under the YAML 1.2 core schema.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Resolved<'a> {
+    /// `null`, `~` or empty.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A decimal, octal (`0o`) or hexadecimal (`0x`) integer.
     Int(i64),
+    /// A floating-point number, `.inf` or `.nan`.
     Float(f64),
+    /// Anything else, and every quoted scalar.
     Str(&'a str),
 }
 
@@ -80,6 +93,7 @@ impl Node {
         }
     }
 
+    /// Whether the node is a null scalar.
     pub fn is_null(&self) -> bool {
         matches!(self.resolve(), Some(Resolved::Null))
     }

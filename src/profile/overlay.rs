@@ -23,7 +23,9 @@ pub enum SetKind {
 /// Everything layered over the profile, in order: overlays, then sets.
 #[derive(Debug, Clone, Default)]
 pub struct Layers {
+    /// Overlay files (`-f`), merged in this order.
     pub overlays: Vec<String>,
+    /// `--set*` arguments (`PATH=VALUE`) with their kind, applied after the overlays in this order.
     pub sets: Vec<(SetKind, String)>,
 }
 

@@ -11,68 +11,113 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Profile {
+    /// Format version of the profile; must be `sts-gen/v1`.
     pub api_version: String,
+    /// Must be `Profile`.
     pub kind: String,
+    /// The application's name: a DNS-1123 label of at most 52 characters. Names the StatefulSet
+    /// and, by default, its Services, Secret and ConfigMap.
     pub name: String,
-    /// The bundled preset this profile was merged over (see `profile::presets`).
+    /// A bundled preset (such as `mysql`) to start from; this profile is merged over it.
     #[serde(default)]
     pub preset: Option<String>,
-    /// Several StatefulSets from one profile; expanded by `profile::expand_sets`.
+    /// Several StatefulSets from one profile: each item has a `name` (StatefulSet `<name>-<set>`)
+    /// and may override any top-level field.
     #[serde(default)]
     #[schemars(with = "Option<Vec<serde_json::Map<String, serde_json::Value>>>")]
     pub node_sets: Option<serde::de::IgnoredAny>,
+    /// Namespace of every namespaced object; a Namespace object is rendered too unless
+    /// `createNamespace` is false. Omitted: objects carry no namespace.
     #[serde(default)]
     pub namespace: Option<String>,
+    /// Whether to render the Namespace object when `namespace` is set (default true).
     #[serde(default)]
     pub create_namespace: Option<bool>,
+    /// Labels added to every object's metadata; never used in selectors. The
+    /// `app.kubernetes.io/name`, `/component` and `/managed-by` keys are reserved.
     #[serde(default)]
     pub labels: IndexMap<String, String>,
+    /// Annotations added to every object's metadata.
     #[serde(default)]
     pub annotations: IndexMap<String, String>,
+    /// The main container's image, such as `mysql:8.0.36`. Required unless the preset gives one.
     #[serde(default)]
     pub image: Option<String>,
+    /// When the kubelet pulls the image: Always, IfNotPresent (default) or Never.
     #[serde(default)]
     pub image_pull_policy: Option<PullPolicy>,
+    /// Number of pods (default 1, at most 5,000).
     #[serde(default)]
     pub replicas: Option<u32>,
+    /// The main container's command (replaces the image's entrypoint); default: the image's.
     #[serde(default)]
     pub command: Vec<String>,
+    /// The main container's arguments; default: the image's.
     #[serde(default)]
     pub args: Vec<String>,
+    /// Container ports; the headless and read Services expose each under its name.
     #[serde(default)]
     pub ports: Vec<Port>,
+    /// Environment variables of the main container, in order: name → a string, or {secret: key},
+    /// {configMap: key} or {field: path}.
     #[serde(default)]
     pub env: IndexMap<String, EnvValue>,
+    /// Resource requests and limits of the main container. Without `resources`: requests cpu
+    /// 100m and memory 256Mi. Missing limits are derived (see `defaultLimits`).
     #[serde(default)]
     pub resources: Option<Resources>,
+    /// Readiness, liveness and startup probes of the main container. Without `probes`: TCP
+    /// readiness and liveness probes on the first port; with it, only the probes it lists.
     #[serde(default)]
     pub probes: Option<Probes>,
+    /// How pods are started and stopped: OrderedReady (default, one at a time in ordinal order) or
+    /// Parallel.
     #[serde(default)]
     pub pod_management_policy: Option<PodManagementPolicy>,
+    /// How pods are replaced when the pod template changes (default: RollingUpdate).
     #[serde(default)]
     pub update_strategy: Option<UpdateStrategy>,
+    /// Seconds a pod gets to shut down before it is killed (default 30).
     #[serde(default)]
     pub termination_grace_period_seconds: Option<u32>,
+    /// Required. The data volume: a mapping with at least `size` for a PersistentVolumeClaim per
+    /// pod, or `none` for an emptyDir named `data` at `/data`.
     #[serde(default)]
     pub storage: Option<StorageSpec>,
+    /// Configuration files every pod gets, rendered into the ConfigMap `<name>`.
     #[serde(default)]
     pub config: Option<Config>,
+    /// Pod roles chosen by ordinal at pod start (such as primary and replica); each pod gets
+    /// exactly one role and that role's files.
     #[serde(default)]
     pub roles: Vec<Role>,
+    /// The generated init container `role-init` that installs the role's files and runs an optional
+    /// script.
     #[serde(default)]
     pub role_init: Option<RoleInit>,
+    /// The Secret the profile's env references use: its name and where each value comes from, or an
+    /// existing Secret.
     #[serde(default)]
     pub secret: Option<SecretSpec>,
+    /// The headless (governing) Service, the read Service and the optional primary Service.
     #[serde(default)]
     pub services: Option<Services>,
+    /// The PodDisruptionBudget: rendered by default when replicas > 1 with maxUnavailable 1;
+    /// `false` omits it.
     #[serde(default)]
     pub pdb: Option<PdbSpec>,
+    /// Extra init containers (Kubernetes Container objects), run after the generated role init.
     #[serde(default)]
     pub init_containers: Vec<serde_json::Value>,
+    /// Extra containers (Kubernetes Container objects), placed after the main container.
     #[serde(default)]
     pub sidecars: Vec<serde_json::Value>,
+    /// Extra pod volumes (Kubernetes Volume objects). The names `data` (or `storage.claimName`),
+    /// `config` and `config-source` are reserved.
     #[serde(default)]
     pub volumes: Vec<serde_json::Value>,
+    /// PodSpec fields merged into the pod last (maps by key, named lists by `name`): the escape
+    /// hatch for anything else.
     #[serde(default)]
     pub pod_template: Option<serde_json::Map<String, serde_json::Value>>,
     /// Secrets and ConfigMaps managed outside sts-gen (cert-manager, an operator) that raw
@@ -105,12 +150,16 @@ pub struct Profile {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecuritySettings {
+    /// User ID every container runs as (default 10001; 0 is not allowed).
     #[serde(default)]
     pub run_as_user: Option<i64>,
+    /// Group ID every container runs as (default: `runAsUser`).
     #[serde(default)]
     pub run_as_group: Option<i64>,
+    /// Group that owns mounted volumes (default: `runAsGroup`).
     #[serde(default)]
     pub fs_group: Option<i64>,
+    /// Whether the containers' root filesystem is read-only (default true); see `writablePaths`.
     #[serde(default)]
     pub read_only_root_filesystem: Option<bool>,
     /// Paths the image writes to: an emptyDir is mounted at each (default `[/tmp]`).
@@ -118,18 +167,25 @@ pub struct SecuritySettings {
     pub writable_paths: Option<Vec<String>>,
 }
 
+/// Pod anti-affinity on kubernetes.io/hostname.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AffinityMode {
+    /// Prefer one pod per node (default).
     Soft,
+    /// Require one pod per node: pods stay Pending when there are fewer nodes than replicas.
     Hard,
+    /// No anti-affinity.
     None,
 }
 
+/// Whether pods are spread over zones.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TopologySpread {
+    /// Spread pods over topology.kubernetes.io/zone (maxSkew 1, ScheduleAnyway).
     Zone,
+    /// No spread constraint (default).
     None,
 }
 
@@ -145,33 +201,49 @@ pub struct NetworkPolicySettings {
     pub client_ports: Option<Vec<String>>,
 }
 
+/// `external: {...}`: Secrets and ConfigMaps managed outside sts-gen (cert-manager, an operator)
+/// that containers and volumes may reference.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct External {
+    /// Names of Secrets managed outside sts-gen.
     #[serde(default)]
     pub secrets: Vec<String>,
+    /// Names of ConfigMaps managed outside sts-gen.
     #[serde(default)]
     pub config_maps: Vec<String>,
 }
 
+/// When the kubelet pulls the image.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum PullPolicy {
+    /// Pull the image every time a container starts.
     Always,
+    /// Pull only when the node does not have the image (default).
     IfNotPresent,
+    /// Never pull; the image must be on the node.
     Never,
 }
 
+/// How the StatefulSet starts and stops pods.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum PodManagementPolicy {
+    /// Start pods one at a time in ordinal order, each once the previous one is ready; stop them in
+    /// reverse (default).
     OrderedReady,
+    /// Start and stop all pods at once.
     Parallel,
 }
 
+/// A port's protocol.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[allow(clippy::upper_case_acronyms)]
 pub enum Protocol {
+    /// TCP (default).
     TCP,
+    /// UDP.
     UDP,
+    /// SCTP.
     SCTP,
 }
 
@@ -179,8 +251,11 @@ pub enum Protocol {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Port {
+    /// The port's name (at most 15 characters); Services and probes refer to it.
     pub name: String,
+    /// The container port number, 1 to 65535.
     pub port: u16,
+    /// TCP (default), UDP or SCTP.
     #[serde(default)]
     pub protocol: Option<Protocol>,
 }
@@ -188,6 +263,7 @@ pub struct Port {
 /// An environment value: a literal string or a reference.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EnvValue {
+    /// A literal value.
     Literal(String),
     /// A key of this profile's Secret (or of `secret.existing`).
     Secret(String),
@@ -252,22 +328,30 @@ impl<'de> Deserialize<'de> for EnvValue {
     }
 }
 
+/// Container resources: quantities by resource name (cpu, memory, ...).
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Resources {
+    /// Resources reserved for the container, such as {cpu: 500m, memory: 1Gi}.
     #[serde(default)]
     pub requests: IndexMap<String, String>,
+    /// Resource caps, such as {memory: 1Gi}; missing ones are derived from the requests unless
+    /// `defaultLimits` is false.
     #[serde(default)]
     pub limits: IndexMap<String, String>,
 }
 
+/// The main container's probes; only those listed are rendered.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Probes {
+    /// Whether a pod may receive traffic.
     #[serde(default)]
     pub readiness: Option<Probe>,
+    /// Whether a container must be restarted.
     #[serde(default)]
     pub liveness: Option<Probe>,
+    /// Holds the other probes back until the application has started.
     #[serde(default)]
     pub startup: Option<Probe>,
 }
@@ -276,44 +360,62 @@ pub struct Probes {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Probe {
+    /// Run this command (argv list) in the container; exit 0 means healthy.
     #[serde(default)]
     pub exec: Option<Vec<String>>,
+    /// Open a TCP connection to this port (name or number).
     #[serde(default)]
     pub tcp: Option<PortRef>,
+    /// Send an HTTP GET request; a 2xx or 3xx status means healthy.
     #[serde(default)]
     pub http: Option<HttpGet>,
+    /// Seconds after the container starts before the first probe (Kubernetes default when omitted).
     #[serde(default)]
     pub initial_delay_seconds: Option<u32>,
+    /// Seconds between probes (Kubernetes default when omitted).
     #[serde(default)]
     pub period_seconds: Option<u32>,
+    /// Seconds a probe may take (Kubernetes default when omitted).
     #[serde(default)]
     pub timeout_seconds: Option<u32>,
+    /// Consecutive failures after which the probe fails (Kubernetes default when omitted).
     #[serde(default)]
     pub failure_threshold: Option<u32>,
+    /// Consecutive successes after which a failed probe succeeds again (Kubernetes default when
+    /// omitted).
     #[serde(default)]
     pub success_threshold: Option<u32>,
 }
 
+/// An HTTP GET probe.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HttpGet {
+    /// The request path; starts with `/`.
     pub path: String,
+    /// The port, by name (one of `ports`) or number.
     pub port: PortRef,
+    /// HTTP (default) or HTTPS.
     #[serde(default)]
     pub scheme: Option<HttpScheme>,
 }
 
+/// The scheme of an HTTP probe.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[allow(clippy::upper_case_acronyms)]
 pub enum HttpScheme {
+    /// Plain HTTP (default).
     HTTP,
+    /// HTTPS, without certificate verification.
     HTTPS,
 }
 
 /// A port by name (one of `ports`) or by number.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PortRef {
+    /// A port declared in `ports`, by name.
     Name(String),
+    /// A port number.
     Number(u16),
 }
 
@@ -342,19 +444,27 @@ impl<'de> Deserialize<'de> for PortRef {
     }
 }
 
+/// The StatefulSet update strategy type.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum UpdateType {
+    /// Replace pods one by one, highest ordinal first (default).
     RollingUpdate,
+    /// Replace a pod only when it is deleted by hand.
     OnDelete,
 }
 
+/// How pods are replaced when the pod template changes.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateStrategy {
+    /// RollingUpdate (default) or OnDelete; with OnDelete no other key is allowed.
     #[serde(rename = "type", default)]
     pub kind: Option<UpdateType>,
+    /// Only pods with an ordinal at or above this are updated (default 0: all).
     #[serde(default)]
     pub partition: Option<u32>,
+    /// Pods that may be down at once during an update, a number or a percentage; emitted only when
+    /// set.
     #[serde(default)]
     pub max_unavailable: Option<IntOrPercent>,
 }
@@ -362,7 +472,9 @@ pub struct UpdateStrategy {
 /// An integer or a percentage such as `25%`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IntOrPercent {
+    /// A whole number.
     Int(u32),
+    /// A percentage such as `25%`.
     Percent(String),
 }
 
@@ -403,7 +515,9 @@ impl<'de> Deserialize<'de> for IntOrPercent {
 /// `storage: none` (an emptyDir) or a persistent volume claim.
 #[derive(Debug, Clone)]
 pub enum StorageSpec {
+    /// `storage: none`: an emptyDir named `data` at `/data`.
     None,
+    /// A PersistentVolumeClaim per pod.
     Persistent(Storage),
 }
 
@@ -433,100 +547,149 @@ impl<'de> Deserialize<'de> for StorageSpec {
     }
 }
 
+/// A PersistentVolumeClaim per pod (the StatefulSet's volumeClaimTemplate).
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Storage {
+    /// Required. The claim's size, a Kubernetes quantity such as `10Gi`.
     pub size: String,
+    /// Where the main container sees the volume (default `/data`).
     #[serde(default)]
     pub mount_path: Option<String>,
+    /// A sub-directory of the volume to mount instead of its root.
     #[serde(default)]
     pub sub_path: Option<String>,
+    /// The volumeClaimTemplate name (default `data`); PVCs are named
+    /// `<claimName>-<name>-<ordinal>`.
     #[serde(default)]
     pub claim_name: Option<String>,
+    /// The claim's storageClassName. Omitted: the cluster's default class, or `local-storage` with
+    /// `local`.
     #[serde(default)]
     pub class_name: Option<String>,
+    /// The claim's access modes (default [ReadWriteOnce]).
     #[serde(default)]
     pub access_modes: Option<Vec<AccessMode>>,
+    /// What happens to the claims when the StatefulSet is deleted or scaled down
+    /// (persistentVolumeClaimRetentionPolicy); omitted: the Kubernetes default.
     #[serde(default)]
     pub retention: Option<Retention>,
+    /// Local persistent volumes: renders the StorageClass `className` (no-provisioner,
+    /// WaitForFirstConsumer) and one PersistentVolume per ordinal.
     #[serde(default)]
     pub local: Option<LocalStorage>,
 }
 
+/// A volume access mode.
 #[derive(
     Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize, schemars::JsonSchema,
 )]
 pub enum AccessMode {
+    /// Read-write by the pods of one node.
     ReadWriteOnce,
+    /// Read-only by many nodes.
     ReadOnlyMany,
+    /// Read-write by many nodes.
     ReadWriteMany,
+    /// Read-write by a single pod.
     ReadWriteOncePod,
 }
 
+/// Whether a volume or claim is kept or deleted.
 #[derive(
     Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize, schemars::JsonSchema,
 )]
 pub enum RetainOrDelete {
+    /// Keep it (default).
     Retain,
+    /// Delete it.
     Delete,
 }
 
+/// The claims' persistentVolumeClaimRetentionPolicy.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Retention {
+    /// Retain (default) or Delete the claims when the StatefulSet is deleted.
     #[serde(default)]
     pub when_deleted: Option<RetainOrDelete>,
+    /// Retain (default) or Delete the claims of the pods removed by a scale-down.
     #[serde(default)]
     pub when_scaled: Option<RetainOrDelete>,
 }
 
+/// Local persistent volumes on named nodes.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LocalStorage {
+    /// Required. The folder on the node; PV `i` is at `<path>/<name>-<i>`.
     pub path: String,
+    /// Required. Node names (kubernetes.io/hostname); PV `i` lives on `nodes[i mod len(nodes)]`.
     pub nodes: Vec<String>,
+    /// Reclaim policy of the StorageClass and the PVs: Retain (default) or Delete.
     #[serde(default)]
     pub reclaim_policy: Option<RetainOrDelete>,
+    /// Number of PersistentVolumes (default `replicas`; fewer than `replicas` is an error).
     #[serde(default)]
     pub count: Option<u32>,
+    /// Pre-bind PV `i` to claim `<claimName>-<name>-<i>` so ordinal `i` always lands on the same
+    /// node (default false; needs `namespace`).
     #[serde(default)]
     pub bind_to_claims: Option<bool>,
 }
 
+/// Configuration files every pod gets, from the ConfigMap `<name>`.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Config {
+    /// Where the main container sees the files (default `/etc/<name>`).
     #[serde(default)]
     pub mount_path: Option<String>,
+    /// File name → contents, given to every pod. Contents may use `{{ name }}`, `{{ namespace }}`,
+    /// `{{ headless }}`, `{{ replicas }}` and `{{ clusterDomain }}`.
     #[serde(default)]
     pub files: IndexMap<String, String>,
 }
 
+/// A role: the pods it applies to and the files they get.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Role {
+    /// The role's name; the pod sees it in the `pod-role` file and as ROLE in `roleInit.script`.
     pub name: String,
+    /// The pods that take this role: `"0"`, `"1-"` (open-ended), `"0-2"` or `"0,2,4"`. Roles may
+    /// not overlap and together must cover every ordinal.
     pub ordinals: String,
+    /// File name → contents installed only in this role's pods, next to the shared `config.files`.
     #[serde(default)]
     pub files: IndexMap<String, String>,
 }
 
+/// The generated `role-init` init container.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RoleInit {
+    /// The init container's image (default: the app image, which must have a POSIX `sh`).
     #[serde(default)]
     pub image: Option<String>,
+    /// Shell run after the files are installed, with ORDINAL, ROLE, POD_NAME, CONFIG_DIR, HEADLESS
+    /// and NAMESPACE set.
     #[serde(default)]
     pub script: Option<String>,
 }
 
+/// The profile's Secret.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecretSpec {
+    /// The Secret's name (default `<name>`).
     #[serde(default)]
     pub name: Option<String>,
+    /// Secret key → where its value comes from: `{fromEnv: VAR}`, `{fromFile: path}`,
+    /// `{generate: length}` or `{value: text}`.
     #[serde(default)]
     pub data: IndexMap<String, SecretSource>,
+    /// The name of a Secret that already exists: none is rendered and references use it.
     #[serde(default)]
     pub existing: Option<String>,
     /// Render an External Secrets Operator `ExternalSecret` instead of a Secret.
@@ -540,23 +703,30 @@ pub struct SecretSpec {
 pub struct ExternalSecretSpec {
     /// The (Cluster)SecretStore to read from.
     pub store: StoreRef,
+    /// How often the operator re-reads the store, such as `1h` (operator default when omitted).
     #[serde(default)]
     pub refresh_interval: Option<String>,
     /// Secret key → remote key (`path/in/store`) or `{key, property, version}`.
     pub keys: IndexMap<String, RemoteRef>,
 }
 
+/// The (Cluster)SecretStore the values are read from.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StoreRef {
+    /// The store's name.
     pub name: String,
+    /// SecretStore (default) or ClusterSecretStore.
     #[serde(default)]
     pub kind: Option<StoreKind>,
 }
 
+/// The kind of External Secrets store.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum StoreKind {
+    /// A store in the app's namespace (default).
     SecretStore,
+    /// A cluster-wide store.
     ClusterSecretStore,
 }
 
@@ -564,19 +734,26 @@ pub enum StoreKind {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RemoteRef {
+    /// The value's key (path) in the store.
     pub key: String,
+    /// A property of a structured value (such as one JSON field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub property: Option<String>,
+    /// A version of the value, when the store keeps versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 
+/// A value's place in the external store.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RemoteRefFields {
+    /// The value's key (path) in the store.
     key: String,
+    /// A property of a structured value (such as one JSON field).
     #[serde(default)]
     property: Option<String>,
+    /// A version of the value, when the store keeps versions.
     #[serde(default)]
     version: Option<String>,
 }
@@ -627,54 +804,75 @@ pub enum SecretSource {
     Generate(u32),
 }
 
+/// The Services rendered for the app.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Services {
+    /// The governing headless Service (clusterIP: None) that gives each pod its DNS name.
     #[serde(default)]
     pub headless: Option<HeadlessService>,
+    /// A Service over every pod (default name `<name>-read`); `false` omits it.
     #[serde(default)]
     pub read: Option<Toggle<ReadService>>,
+    /// Optional: a Service over the one pod of the first role (default name `<name>-primary`).
     #[serde(default)]
     pub primary: Option<PrimaryService>,
 }
 
+/// The governing headless Service.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HeadlessService {
+    /// The Service's name (default `<name>`).
     #[serde(default)]
     pub name: Option<String>,
+    /// Publish DNS records of pods that are not ready yet, as some clusters need to form (default
+    /// false).
     #[serde(default)]
     pub publish_not_ready_addresses: Option<bool>,
 }
 
+/// The Service over every pod.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReadService {
+    /// The Service's name (default `<name>-read`).
     #[serde(default)]
     pub name: Option<String>,
+    /// The Service type: ClusterIP (default), NodePort or LoadBalancer.
     #[serde(rename = "type", default)]
     pub kind: Option<ServiceType>,
 }
 
+/// A Service type.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum ServiceType {
+    /// Reachable inside the cluster only (default).
     ClusterIP,
+    /// Also on a port of every node.
     NodePort,
+    /// Also through a cloud load balancer.
     LoadBalancer,
 }
 
+/// The Service over the pod of the first role.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PrimaryService {
+    /// The Service's name (default `<name>-primary`).
     #[serde(default)]
     pub name: Option<String>,
 }
 
+/// The PodDisruptionBudget: `maxUnavailable` or `minAvailable`, not both.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PdbSettings {
+    /// Pods that may be evicted at once, a number or a percentage (default 1). Set this or
+    /// `minAvailable`.
     #[serde(default)]
     pub max_unavailable: Option<IntOrPercent>,
+    /// Pods that must stay up during evictions, a number or a percentage.
     #[serde(default)]
     pub min_available: Option<IntOrPercent>,
 }
@@ -685,7 +883,9 @@ pub type PdbSpec = Toggle<PdbSettings>;
 /// A section that can be switched off with `false` (or on with defaults with `true`).
 #[derive(Debug, Clone)]
 pub enum Toggle<T> {
+    /// `false`: the section is omitted.
     Off,
+    /// `true` (the defaults) or the settings.
     On(T),
 }
 

@@ -22,6 +22,7 @@ use crate::model::Model;
 pub struct RenderedDoc {
     /// The template it came from, for error messages.
     pub template: String,
+    /// The document, parsed from the template's YAML output.
     pub value: Json,
 }
 
@@ -29,7 +30,9 @@ pub struct RenderedDoc {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("template `{template}`: {message}")]
 pub struct RenderError {
+    /// The template's name.
     pub template: String,
+    /// What went wrong.
     pub message: String,
 }
 

@@ -13,12 +13,14 @@ use super::safe;
 pub struct Changes {
     /// (file, old text, new text)
     pub changed: Vec<(String, String, String)>,
+    /// Files the render would add.
     pub added: Vec<String>,
     /// Files sts-gen wrote before and would now remove.
     pub removed: Vec<String>,
 }
 
 impl Changes {
+    /// Whether the directory already matches the render.
     pub fn is_empty(&self) -> bool {
         self.changed.is_empty() && self.added.is_empty() && self.removed.is_empty()
     }

@@ -20,7 +20,9 @@ pub const MANIFEST: &str = ".sts-gen-manifest";
 /// One output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutFile {
+    /// The file name inside the output directory (`<kind>-<name>.yaml`).
     pub name: String,
+    /// The file's text.
     pub content: String,
     /// Secret files are written with mode 0600.
     pub private: bool,
@@ -30,7 +32,9 @@ pub struct OutFile {
 #[derive(Debug, thiserror::Error)]
 #[error("{dir}: {message}")]
 pub struct DirError {
+    /// The directory (or the file in it) concerned.
     pub dir: String,
+    /// What went wrong.
     pub message: String,
 }
 

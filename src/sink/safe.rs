@@ -135,6 +135,7 @@ pub fn manifest_entries(
     out
 }
 
+/// A [`DirError`] about `path`.
 pub fn error(path: &Path, message: String) -> DirError {
     DirError {
         dir: path.display().to_string(),
