@@ -356,7 +356,7 @@ fn options(
             .map(sink::dir::previous_secrets)
             .unwrap_or_default(),
         allow_random_secrets: output_dir.is_some(),
-        kube_version: model::parse_kube_version(&args.kube_version)?,
+        kube_version: model::parse_kube_version(&args.kube_version).map_err(|e| e.to_string())?,
         // Argo CD runs config-management plugins with the Application's namespace here.
         default_namespace: std::env::var("ARGOCD_APP_NAMESPACE")
             .ok()
@@ -761,7 +761,7 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
         }
     } else {
         let files = if path.is_dir() {
-            let files = lint::manifest_files(path)?;
+            let files = lint::manifest_files(path).map_err(|e| e.to_string())?;
             if files.is_empty() {
                 return Err(format!(
                     "{input}: no *.yaml, *.yml or *.json file in this folder"
@@ -789,7 +789,7 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
         let mut docs = Vec::new();
         let mut ignores = lint::Ignores::default();
         for (source, text) in &manifests {
-            let (d, comments) = lint::parse_manifests(source, text)?;
+            let (d, comments) = lint::parse_manifests(source, text).map_err(|e| e.to_string())?;
             docs.extend(d);
             ignores.by_source.extend(comments);
         }
