@@ -685,10 +685,29 @@ pub struct LintArgs {
     pub output: LintFormat,
     /// Exit 1 when a finding of this severity or above remains.
     #[arg(long, value_enum, default_value = "error")]
-    pub fail_on: sts_gen::lint::Severity,
+    pub fail_on: FailOn,
     /// Print the rules and exit.
     #[arg(long)]
     pub rules: bool,
+}
+
+/// `--fail-on` levels: the clap face of [`sts_gen::lint::Severity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Worth fixing; fails the run only with `--fail-on warning`.
+    Warning,
+    /// Wrong: the objects do not work as written.
+    Error,
+}
+
+impl FailOn {
+    /// The lowest severity that fails the run.
+    fn severity(self) -> sts_gen::lint::Severity {
+        match self {
+            FailOn::Warning => sts_gen::lint::Severity::Warning,
+            FailOn::Error => sts_gen::lint::Severity::Error,
+        }
+    }
 }
 
 /// `sts-gen lint` output formats.
@@ -725,7 +744,7 @@ fn lint_cmd(args: &LintArgs) -> ExitCode {
         eprintln!("error: {message}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    if report.fails(args.fail_on) {
+    if report.fails(args.fail_on.severity()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
