@@ -324,7 +324,7 @@ fn options(
             .map_err(|e| e.to_string())?
             .unwrap_or_default(),
         allow_random_secrets: output_dir.is_some(),
-        kube_version: model::parse_kube_version(&args.kube_version)?,
+        kube_version: model::parse_kube_version(&args.kube_version).map_err(|e| e.to_string())?,
         // Argo CD runs config-management plugins with the Application's namespace here.
         default_namespace: std::env::var("ARGOCD_APP_NAMESPACE")
             .ok()
@@ -615,10 +615,29 @@ pub struct LintArgs {
     pub output: LintFormat,
     /// Exit 1 when a finding of this severity or above remains.
     #[arg(long, value_enum, default_value = "error")]
-    pub fail_on: sts_gen::lint::Severity,
+    pub fail_on: FailOn,
     /// Print the rules and exit.
     #[arg(long)]
     pub rules: bool,
+}
+
+/// `--fail-on` levels: the clap face of [`sts_gen::lint::Severity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Worth fixing; fails the run only with `--fail-on warning`.
+    Warning,
+    /// Wrong: the objects do not work as written.
+    Error,
+}
+
+impl FailOn {
+    /// The lowest severity that fails the run.
+    fn severity(self) -> sts_gen::lint::Severity {
+        match self {
+            FailOn::Warning => sts_gen::lint::Severity::Warning,
+            FailOn::Error => sts_gen::lint::Severity::Error,
+        }
+    }
 }
 
 /// `sts-gen lint` output formats.
@@ -655,7 +674,7 @@ fn lint_cmd(args: &LintArgs) -> ExitCode {
         eprintln!("error: {message}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    if report.fails(args.fail_on) {
+    if report.fails(args.fail_on.severity()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -691,7 +710,7 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
         }
     } else {
         let files = if path.is_dir() {
-            let files = lint::manifest_files(path)?;
+            let files = lint::manifest_files(path).map_err(|e| e.to_string())?;
             if files.is_empty() {
                 return Err(format!(
                     "{input}: no *.yaml, *.yml or *.json file in this folder"
@@ -719,7 +738,7 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
         let mut docs = Vec::new();
         let mut ignores = lint::Ignores::default();
         for (source, text) in &manifests {
-            let (d, comments) = lint::parse_manifests(source, text)?;
+            let (d, comments) = lint::parse_manifests(source, text).map_err(|e| e.to_string())?;
             docs.extend(d);
             ignores.by_source.extend(comments);
         }

@@ -23,6 +23,7 @@ use k8s_openapi::Resource;
 use serde_json::Value as Json;
 
 use crate::render::RenderedDoc;
+use crate::shared::error::{ErrorKind, LoadError};
 
 /// A typed Kubernetes object sts-gen knows how to check.
 #[derive(Debug, Clone)]
@@ -233,7 +234,7 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
                     <$ty as Resource>::API_VERSION
                 )));
             }
-            let typed: $ty = typed_round_trip(&doc.value).map_err(err)?;
+            let typed: $ty = typed_round_trip(&doc.value).map_err(|e| err(e.message))?;
             let value = serde_json::to_value(&typed).map_err(|e| err(e.to_string()))?;
             Doc {
                 template: doc.template.clone(),
@@ -273,7 +274,7 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
                 )));
             }
             let typed: external_secret::ExternalSecret =
-                typed_round_trip(&doc.value).map_err(err)?;
+                typed_round_trip(&doc.value).map_err(|e| err(e.message))?;
             let value = serde_json::to_value(&typed).map_err(|e| err(e.to_string()))?;
             Doc {
                 template: doc.template.clone(),
@@ -293,15 +294,15 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
 }
 
 /// Deserializes `value` into `T`, failing on any field `T` would drop.
-fn typed_round_trip<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, String> {
+fn typed_round_trip<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, LoadError> {
     let mut dropped = Vec::new();
     // Deserializing from the reference avoids copying every document first.
     let typed: T = serde_ignored::deserialize(value, |path| {
         dropped.push(crate::model::ignored_path("", &path.to_string()))
     })
-    .map_err(|e| format!("does not match the Kubernetes schema: {e}"))?;
+    .map_err(|e| schema_error(format!("does not match the Kubernetes schema: {e}")))?;
     if !dropped.is_empty() {
-        return Err(format!(
+        return Err(schema_error(format!(
             "unknown field{} {} (Kubernetes would drop {})",
             if dropped.len() > 1 { "s" } else { "" },
             dropped
@@ -310,7 +311,12 @@ fn typed_round_trip<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, S
                 .collect::<Vec<_>>()
                 .join(", "),
             if dropped.len() > 1 { "them" } else { "it" }
-        ));
+        )));
     }
     Ok(typed)
+}
+
+/// A rendered object Kubernetes would reject or change.
+fn schema_error(message: String) -> LoadError {
+    LoadError::of(ErrorKind::Check, message)
 }

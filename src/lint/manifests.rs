@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 
 use super::comment_ignores;
 use crate::render::RenderedDoc;
+use crate::shared::error::{ErrorKind, LoadError};
 
 /// Splits a YAML stream into its documents' texts (at `---` lines).
 pub fn split_documents(text: &str) -> Vec<String> {
@@ -35,7 +36,7 @@ pub type CommentIgnores = BTreeMap<String, Vec<(String, String)>>;
 pub fn parse_manifests(
     source: &str,
     text: &str,
-) -> Result<(Vec<RenderedDoc>, CommentIgnores), String> {
+) -> Result<(Vec<RenderedDoc>, CommentIgnores), LoadError> {
     let mut docs = Vec::new();
     let mut comments = BTreeMap::new();
     let mut n = 0;
@@ -43,7 +44,8 @@ pub fn parse_manifests(
         let value: Json = if chunk.trim().is_empty() {
             continue;
         } else {
-            serde_saphyr::from_str(&chunk).map_err(|e| format!("{source}: not YAML: {e}"))?
+            serde_saphyr::from_str(&chunk)
+                .map_err(|e| LoadError::of(ErrorKind::Syntax, format!("{source}: not YAML: {e}")))?
         };
         let ignores = comment_ignores(&chunk);
         let items = match value {
@@ -54,11 +56,17 @@ pub fn parse_manifests(
                 .cloned()
                 .unwrap_or_default(),
             Json::Object(_) => vec![value],
-            _ => return Err(format!("{source}: a document is not a mapping")),
+            _ => {
+                return Err(not_a_mapping(format!(
+                    "{source}: a document is not a mapping"
+                )))
+            }
         };
         for item in items {
             if !item.is_object() {
-                return Err(format!("{source}: a List item is not a mapping"));
+                return Err(not_a_mapping(format!(
+                    "{source}: a List item is not a mapping"
+                )));
             }
             n += 1;
             let name = format!("{source}#{n}");
@@ -72,6 +80,11 @@ pub fn parse_manifests(
         }
     }
     Ok((docs, comments))
+}
+
+/// A document that is YAML but not an object.
+fn not_a_mapping(message: String) -> LoadError {
+    LoadError::of(ErrorKind::Schema, message)
 }
 
 /// Whether a text is an sts-gen profile rather than Kubernetes manifests: a top-level
@@ -90,14 +103,15 @@ pub fn is_profile(text: &str) -> bool {
 
 /// The manifest files of a directory, recursively, in name order: `*.yaml`, `*.yml`,
 /// `*.json`; hidden files and folders are skipped.
-pub fn manifest_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+pub fn manifest_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, LoadError> {
+    let io = |message: String| LoadError::of(ErrorKind::Io, message);
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = std::fs::read_dir(&d)
-            .map_err(|e| format!("{}: {}", d.display(), crate::profile::io_reason(&e)))?;
+            .map_err(|e| io(format!("{}: {}", d.display(), crate::shared::io_reason(&e))))?;
         for entry in entries {
-            let entry = entry.map_err(|e| format!("{}: {e}", d.display()))?;
+            let entry = entry.map_err(|e| io(format!("{}: {e}", d.display())))?;
             let name = entry.file_name().to_string_lossy().to_string();
             if name.starts_with('.') {
                 continue;

@@ -6,6 +6,7 @@
 //! comment `# sts-gen:ignore RULE reason` in the object's document, and for a whole profile
 //! with `lintIgnore: {RULE: reason}`; the reason is required.
 
+mod checks;
 mod manifests;
 mod report;
 mod rules;
@@ -15,7 +16,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
 
-use crate::check::{self, Doc, Object};
+use crate::check::{self, Doc};
 use crate::render::RenderedDoc;
 
 pub use manifests::{is_profile, manifest_files, parse_manifests, split_documents, CommentIgnores};
@@ -93,10 +94,10 @@ fn run(
             },
         );
     }
-    rules::object_rules(docs, &mut emit);
+    // Each object gets every rule of the table that lint runs, in table order.
     for doc in docs {
-        if let Object::StatefulSet(sts) = &doc.object {
-            rules::statefulset_rules(doc, sts, docs, &mut emit);
+        for run in RULES.iter().filter_map(|r| r.run) {
+            run(doc, docs, &mut emit);
         }
     }
 

@@ -39,7 +39,7 @@ pub(super) fn build<'p>(
             Ok(text) => {
                 data.insert(file.clone(), text);
             }
-            Err(e) => errs.push(&path, e),
+            Err(e) => errs.add(&path, e),
         }
         shared_files.push(file.clone());
     }
@@ -49,7 +49,8 @@ pub(super) fn build<'p>(
         let path = format!("roles[{i}]");
         errs.check(
             &format!("{path}.name"),
-            names::dns_label(&role.name, 63).map_err(|e| format!("role name `{}` {e}", role.name)),
+            names::dns_label(&role.name, 63)
+                .map_err(|e| e.prefixed(format_args!("role name `{}` ", role.name))),
         );
         if !role_names.insert(role.name.clone()) {
             errs.push(
@@ -59,7 +60,7 @@ pub(super) fn build<'p>(
         }
         match roles::parse_ordinals(&role.ordinals) {
             Ok(r) => parsed_roles.push((role.name.as_str(), r)),
-            Err(e) => errs.push(&format!("{path}.ordinals"), e),
+            Err(e) => errs.add(&format!("{path}.ordinals"), e),
         }
         for (file, content) in &role.files {
             let fpath = join_key(&format!("{path}.files"), file);
@@ -82,13 +83,14 @@ pub(super) fn build<'p>(
                 Ok(text) => {
                     data.insert(key, text);
                 }
-                Err(e) => errs.push(&fpath, e),
+                Err(e) => errs.add(&fpath, e),
             }
         }
     }
     if parsed_roles.len() == p.roles.len() && !p.roles.is_empty() {
-        if let Err((i, e)) = roles::check_cover(&parsed_roles) {
-            errs.push(&format!("roles[{i}].ordinals"), e);
+        if let Err(e) = roles::check_cover(&parsed_roles) {
+            let path = e.path.clone();
+            errs.add(&path, e);
         }
     }
 
@@ -96,7 +98,7 @@ pub(super) fn build<'p>(
         Some(s) => match vars.expand(s) {
             Ok(t) => Some(t),
             Err(e) => {
-                errs.push("roleInit.script", e);
+                errs.add("roleInit.script", e);
                 None
             }
         },

@@ -45,7 +45,7 @@ pub(super) fn build(
         match value {
             EnvValue::Literal(v) => match vars.expand(v) {
                 Ok(t) => e.value = Some(t),
-                Err(msg) => errs.push(&path, msg),
+                Err(msg) => errs.add(&path, msg),
             },
             EnvValue::Secret(key) => {
                 if secret_spec.existing.is_none()

@@ -2,6 +2,7 @@
 //! against the profile tree, so each names the line the user wrote.
 
 use crate::profile::{locate, LoadError, Loaded};
+use crate::shared::error::ErrorKind;
 
 /// Collects errors with field paths; located against the profile tree at the end.
 pub(super) struct Errors<'a> {
@@ -18,17 +19,21 @@ impl<'a> Errors<'a> {
         }
     }
 
-    /// Records `message` at the profile field `path`.
+    /// Records `message`, a value the profile may not have, at the profile field `path`.
     pub(super) fn push(&mut self, path: &str, message: impl Into<String>) {
-        let node = locate(&self.loaded.tree, path);
-        self.list
-            .push(LoadError::new(node.loc.clone(), message).with_path(path));
+        self.add(path, LoadError::of(ErrorKind::Value, message));
+    }
+
+    /// Records `e` (its kind, message and hint) at the profile field `path`.
+    pub(super) fn add(&mut self, path: &str, mut e: LoadError) {
+        e.loc = Some(locate(&self.loaded.tree, path).loc.clone());
+        self.list.push(e.with_path(path));
     }
 
     /// Records the error of `r`, if any, at `path`.
-    pub(super) fn check(&mut self, path: &str, r: Result<(), String>) {
+    pub(super) fn check(&mut self, path: &str, r: Result<(), LoadError>) {
         if let Err(e) = r {
-            self.push(path, e);
+            self.add(path, e);
         }
     }
 }

@@ -30,7 +30,7 @@ pub(super) struct Basics {
 pub(super) fn check(p: &Profile, opts: &Options, errs: &mut Errors) -> Basics {
     errs.check(
         "name",
-        names::dns_label(&p.name, 52).map_err(|e| format!("`{}` {e}", p.name)),
+        names::dns_label(&p.name, 52).map_err(|e| e.prefixed(format_args!("`{}` ", p.name))),
     );
     let namespace = opts
         .namespace
@@ -52,7 +52,7 @@ pub(super) fn check(p: &Profile, opts: &Options, errs: &mut Errors) -> Basics {
         errs.check(&path, names::qualified_name(k));
         errs.check(
             &path,
-            names::label_value(v).map_err(|e| format!("label `{k}` value {e}")),
+            names::label_value(v).map_err(|e| e.prefixed(format_args!("label `{k}` value "))),
         );
         if RESERVED_LABELS.contains(&k.as_str()) {
             errs.push(

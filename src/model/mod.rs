@@ -36,6 +36,7 @@ use serde_json::Value as Json;
 
 use crate::profile::types::*;
 use crate::profile::{LoadError, Loaded};
+use crate::shared::error::ErrorKind;
 use errors::Errors;
 use text::TemplateVars;
 
@@ -77,23 +78,24 @@ pub const DEFAULT_KUBE_VERSION: (u32, u32) = (1, 33);
 pub const KUBE_VERSIONS: std::ops::RangeInclusive<u32> = 25..=37;
 
 /// Parses `1.33` (or `v1.33`, `1.33.2`) into (1, 33), within [`KUBE_VERSIONS`].
-pub fn parse_kube_version(text: &str) -> Result<(u32, u32), String> {
+pub fn parse_kube_version(text: &str) -> Result<(u32, u32), LoadError> {
+    let usage = |message: String| LoadError::of(ErrorKind::Usage, message);
     let t = text.trim_start_matches('v');
     let mut parts = t.split('.');
     let (Some(Ok(1)), Some(Ok(minor))) = (
         parts.next().map(str::parse::<u32>),
         parts.next().map(str::parse::<u32>),
     ) else {
-        return Err(format!(
+        return Err(usage(format!(
             "--kube-version `{text}`: expected a version like 1.33"
-        ));
+        )));
     };
     if !KUBE_VERSIONS.contains(&minor) {
-        return Err(format!(
+        return Err(usage(format!(
             "--kube-version `{text}`: supported versions are 1.{} to 1.{}",
             KUBE_VERSIONS.start(),
             KUBE_VERSIONS.end()
-        ));
+        )));
     }
     Ok((1, minor))
 }
@@ -726,6 +728,7 @@ mod tests {
         assert_eq!(parse_kube_version("v1.30.2"), Ok((1, 30)));
         assert!(parse_kube_version("1.24")
             .unwrap_err()
+            .message
             .contains("supported versions are 1.25 to 1.37"));
         assert!(parse_kube_version("2.1").is_err());
     }

@@ -42,7 +42,8 @@ pub(super) fn check(
                 ),
                 Some(n) => errs.check(
                     &format!("{path}.name"),
-                    names::dns_label(n, 63).map_err(|e| format!("container name `{n}` {e}")),
+                    names::dns_label(n, 63)
+                        .map_err(|e| e.prefixed(format_args!("container name `{n}` "))),
                 ),
                 None => errs.push(&path, "missing required key `name`"),
             }
@@ -117,7 +118,7 @@ pub(super) fn expand(p: &Profile, vars: &TemplateVars, errs: &mut Errors) -> Raw
             for (i, n) in list.iter().enumerate() {
                 errs.check(
                     &format!("external.{field}[{i}]"),
-                    names::dns_subdomain(n).map_err(|e| format!("`{n}` {e}")),
+                    names::dns_subdomain(n).map_err(|e| e.prefixed(format_args!("`{n}` "))),
                 );
             }
         }
@@ -214,7 +215,7 @@ fn expand_strings_at(
                     Step::Key(k) => join_key(&p, k),
                     Step::Index(i) => format!("{p}[{i}]"),
                 });
-                errs.push(&path, e)
+                errs.add(&path, e)
             }
         },
         Json::Array(items) => {

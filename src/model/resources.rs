@@ -16,7 +16,7 @@ pub(super) fn build(p: &Profile, errs: &mut Errors) -> ModelResources {
                 for (k, v) in map {
                     let path = join_key(&format!("resources.{section}"), k);
                     if let Err(e) = names::quantity(v) {
-                        errs.push(&path, e);
+                        errs.add(&path, e);
                     }
                     if !["cpu", "memory", "ephemeral-storage"].contains(&k.as_str())
                         && !k.contains('/')

@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use crate::shared::error::{ErrorKind, LoadError};
+
 /// One range of ordinals: `start..=end`, or `start..` when `end` is `None`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrdinalRange {
@@ -25,11 +27,12 @@ impl OrdinalRange {
 }
 
 /// Parses `"0"`, `"1-"`, `"0-2"`, `"0,2,4"` and combinations such as `"0,3-5,7-"`.
-pub fn parse_ordinals(spec: &str) -> Result<Vec<OrdinalRange>, String> {
+pub fn parse_ordinals(spec: &str) -> Result<Vec<OrdinalRange>, LoadError> {
+    let invalid = |message: String| LoadError::of(ErrorKind::Value, message);
     let bad = |part: &str| {
-        format!(
+        invalid(format!(
             "`{part}` is not an ordinal range; write a number (\"0\"), a range (\"0-2\"), an open range (\"1-\") or a comma list (\"0,2,4\")"
-        )
+        ))
     };
     let num = |s: &str| -> Option<u32> {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
@@ -57,7 +60,7 @@ pub fn parse_ordinals(spec: &str) -> Result<Vec<OrdinalRange>, String> {
                     num(b).ok_or_else(|| bad(part))?,
                 );
                 if b < a {
-                    return Err(format!("`{part}` ends before it starts"));
+                    return Err(invalid(format!("`{part}` ends before it starts")));
                 }
                 OrdinalRange {
                     start: a,
@@ -72,8 +75,11 @@ pub fn parse_ordinals(spec: &str) -> Result<Vec<OrdinalRange>, String> {
 
 /// Checks that the roles' ranges never overlap and cover every ordinal, also after the
 /// StatefulSet is scaled: exactly one open-ended range and no gap below it.
-/// `roles` is `(role name, ranges)`; errors name the role index they concern.
-pub fn check_cover(roles: &[(&str, Vec<OrdinalRange>)]) -> Result<(), (usize, String)> {
+/// `roles` is `(role name, ranges)`; an error's path is the `roles[i].ordinals` it concerns.
+pub fn check_cover(roles: &[(&str, Vec<OrdinalRange>)]) -> Result<(), LoadError> {
+    let at = |i: usize, message: String| {
+        LoadError::of(ErrorKind::Value, message).with_path(format!("roles[{i}].ordinals"))
+    };
     for (i, (name_a, ranges_a)) in roles.iter().enumerate() {
         for (j, (name_b, ranges_b)) in roles.iter().enumerate().skip(i) {
             for (ai, a) in ranges_a.iter().enumerate() {
@@ -89,7 +95,7 @@ pub fn check_cover(roles: &[(&str, Vec<OrdinalRange>)]) -> Result<(), (usize, St
                                 "ranges overlap: ordinal {o} is in both `{name_a}` and `{name_b}`"
                             )
                         };
-                        return Err((j, msg));
+                        return Err(at(j, msg));
                     }
                 }
             }
@@ -98,7 +104,7 @@ pub fn check_cover(roles: &[(&str, Vec<OrdinalRange>)]) -> Result<(), (usize, St
     let all: Vec<_> = roles.iter().flat_map(|(_, r)| r.iter().copied()).collect();
     let Some(open) = all.iter().find(|r| r.end.is_none()) else {
         let max = all.iter().filter_map(|r| r.end).max().unwrap_or(0);
-        return Err((
+        return Err(at(
             roles.len().saturating_sub(1),
             format!(
                 "ordinals above {max} have no role, so `kubectl scale` beyond {} replicas would start pods without one; end one range open, e.g. \"{}-\"",
@@ -108,7 +114,7 @@ pub fn check_cover(roles: &[(&str, Vec<OrdinalRange>)]) -> Result<(), (usize, St
         ));
     };
     if let Some(gap) = (0..open.start).find(|i| !all.iter().any(|r| r.contains(*i))) {
-        return Err((0, format!("ordinal {gap} has no role")));
+        return Err(at(0, format!("ordinal {gap} has no role")));
     }
     Ok(())
 }
@@ -243,14 +249,19 @@ mod tests {
     fn cover_rules() {
         assert!(check_cover(&[("p", r("0")), ("r", r("1-"))]).is_ok());
         assert!(check_cover(&[("a", r("0,2")), ("b", r("1,3-"))]).is_ok());
-        let (_, e) = check_cover(&[("p", r("0-2")), ("r", r("2-"))]).unwrap_err();
-        assert!(e.contains("ordinal 2 is in both `p` and `r`"), "{e}");
-        let (_, e) = check_cover(&[("p", r("0")), ("r", r("1-2"))]).unwrap_err();
-        assert!(e.contains("above 2"), "{e}");
-        let (_, e) = check_cover(&[("p", r("0")), ("r", r("2-"))]).unwrap_err();
-        assert!(e.contains("ordinal 1 has no role"), "{e}");
-        let (_, e) = check_cover(&[("p", r("1-")), ("r", r("3-"))]).unwrap_err();
-        assert!(e.contains("overlap"), "{e}");
+        let e = check_cover(&[("p", r("0-2")), ("r", r("2-"))]).unwrap_err();
+        assert!(
+            e.message.contains("ordinal 2 is in both `p` and `r`"),
+            "{e}"
+        );
+        assert_eq!(e.path, "roles[1].ordinals");
+        let e = check_cover(&[("p", r("0")), ("r", r("1-2"))]).unwrap_err();
+        assert!(e.message.contains("above 2"), "{e}");
+        let e = check_cover(&[("p", r("0")), ("r", r("2-"))]).unwrap_err();
+        assert!(e.message.contains("ordinal 1 has no role"), "{e}");
+        assert_eq!(e.path, "roles[0].ordinals");
+        let e = check_cover(&[("p", r("1-")), ("r", r("3-"))]).unwrap_err();
+        assert!(e.message.contains("overlap"), "{e}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::{names, secrets, ModelSecret, Options};
 use crate::profile::de::join_key;
 use crate::profile::types::*;
 use crate::profile::Loaded;
+use crate::shared::error::{ErrorKind, LoadError};
 
 /// Checks the `secret` section and reads or derives every value. `cluster` names the
 /// Secret unless `secret.name` does.
@@ -28,7 +29,7 @@ pub(super) fn build(
     if let Some(existing) = &secret_spec.existing {
         errs.check(
             "secret.existing",
-            names::dns_subdomain(existing).map_err(|e| format!("`{existing}` {e}")),
+            names::dns_subdomain(existing).map_err(|e| e.prefixed(format_args!("`{existing}` "))),
         );
         if !secret_spec.data.is_empty() {
             errs.push("secret.data", "secret.data and secret.existing exclude each other: with `existing` no Secret is rendered");
@@ -91,14 +92,14 @@ pub(super) fn build(
                     base64::engine::general_purpose::STANDARD.encode(bytes),
                 );
             }
-            Err(e) => errs.push(&path, e),
+            Err(e) => errs.add(&path, e),
         }
     }
     let external_secret = secret_spec.external.as_ref().map(|x| {
         if !secret_spec.data.is_empty() || secret_spec.existing.is_some() {
             errs.push("secret.external", "secret.external replaces secret.data and secret.existing: the keys come from external.keys");
         }
-        errs.check("secret.external.store.name", names::dns_subdomain(&x.store.name).map_err(|e| format!("`{}` {e}", x.store.name)));
+        errs.check("secret.external.store.name", names::dns_subdomain(&x.store.name).map_err(|e| e.prefixed(format_args!("`{}` ", x.store.name))));
         if x.keys.is_empty() {
             errs.push("secret.external.keys", "list at least one key: `keys: {password: path/in/store}`");
         }
@@ -127,7 +128,7 @@ pub(super) fn build(
     if let Some(n) = &secret_spec.name {
         errs.check(
             "secret.name",
-            names::dns_subdomain(n).map_err(|e| format!("`{n}` {e}")),
+            names::dns_subdomain(n).map_err(|e| e.prefixed(format_args!("`{n}` "))),
         );
     }
     ModelSecret {
@@ -158,23 +159,29 @@ pub(super) fn external_objects(p: &Profile, secret: &ModelSecret) -> super::Exte
 }
 
 /// Reads a secret value. Errors name the source (variable, file), never the value.
-fn read_secret(source: &SecretSource, loaded: &Loaded) -> Result<Vec<u8>, String> {
+fn read_secret(source: &SecretSource, loaded: &Loaded) -> Result<Vec<u8>, LoadError> {
     match source {
         SecretSource::Value(v) => Ok(v.clone().into_bytes()),
         SecretSource::Generate(_) => unreachable!("generated values are handled by the caller"),
         SecretSource::FromEnv(var) => match std::env::var_os(var) {
             Some(v) => Ok(v.into_encoded_bytes()),
-            None => Err(format!(
-                "environment variable `{var}` is not set (fromEnv reads it at render time)"
+            None => Err(LoadError::of(
+                ErrorKind::Reference,
+                format!(
+                    "environment variable `{var}` is not set (fromEnv reads it at render time)"
+                ),
             )),
         },
         SecretSource::FromFile(f) => {
             let path = loaded.base_dir.join(f);
             std::fs::read(&path).map_err(|e| {
-                format!(
-                    "cannot read `{}`: {}",
-                    path.display(),
-                    crate::profile::io_reason(&e)
+                LoadError::of(
+                    ErrorKind::Io,
+                    format!(
+                        "cannot read `{}`: {}",
+                        path.display(),
+                        crate::shared::io_reason(&e)
+                    ),
                 )
             })
         }

@@ -130,7 +130,7 @@ fn contexts(
             for (i, path) in paths.iter().enumerate() {
                 let at = format!("securityContext.writablePaths[{i}]");
                 if let Err(e) = names::abs_path(path) {
-                    errs.push(&at, e);
+                    errs.add(&at, e);
                     continue;
                 }
                 let norm = path.trim_end_matches('/');
@@ -184,7 +184,8 @@ fn policy_ports(
             for (i, ns) in s.from.iter().enumerate() {
                 errs.check(
                     &format!("networkPolicy.from[{i}]"),
-                    names::dns_label(ns, 63).map_err(|e| format!("namespace `{ns}` {e}")),
+                    names::dns_label(ns, 63)
+                        .map_err(|e| e.prefixed(format_args!("namespace `{ns}` "))),
                 );
             }
             let port_json = |port: &Json, protocol: &Json| json!({"port": port, "protocol": if protocol.is_string() { protocol.clone() } else { json!("TCP") }});

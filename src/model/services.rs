@@ -14,6 +14,7 @@ use super::{
 };
 use crate::profile::types::*;
 use crate::profile::SetInfo;
+use crate::shared::error::LoadError;
 
 /// The declared ports, checked, and their names.
 pub(super) fn ports(p: &Profile, errs: &mut Errors) -> (Vec<ModelPort>, BTreeSet<String>) {
@@ -75,7 +76,7 @@ pub(super) fn build(
     // Names derived from an invalid `name` would repeat its error at places the user never
     // wrote; check them only once `name` is valid.
     let name_ok = names::dns_label(&p.name, 52).is_ok();
-    let errs_names = |errs: &mut Errors, path: &str, r: Result<(), String>| {
+    let errs_names = |errs: &mut Errors, path: &str, r: Result<(), LoadError>| {
         if name_ok {
             errs.check(path, r);
         }
@@ -83,7 +84,8 @@ pub(super) fn build(
     errs_names(
         errs,
         "services.headless.name",
-        names::dns_label(&headless_name, 63).map_err(|e| format!("`{headless_name}` {e}")),
+        names::dns_label(&headless_name, 63)
+            .map_err(|e| e.prefixed(format_args!("`{headless_name}` "))),
     );
     let read = match &services_spec.read {
         Some(Toggle::Off) => None,
@@ -108,7 +110,7 @@ pub(super) fn build(
         errs_names(
             errs,
             "services.read.name",
-            names::dns_label(&r.name, 63).map_err(|e| format!("`{}` {e}", r.name)),
+            names::dns_label(&r.name, 63).map_err(|e| e.prefixed(format_args!("`{}` ", r.name))),
         );
         if r.name == headless_name {
             errs.push(
@@ -128,7 +130,7 @@ pub(super) fn build(
             errs_names(
                 errs,
                 "services.primary.name",
-                names::dns_label(&name, 63).map_err(|e| format!("`{name}` {e}")),
+                names::dns_label(&name, 63).map_err(|e| e.prefixed(format_args!("`{name}` "))),
             );
             match parsed_roles.first() {
                 Some((_, ranges))

@@ -62,7 +62,7 @@ pub(super) fn local_pvs(
             for (i, n) in local.nodes.iter().enumerate() {
                 errs.check(
                     &format!("storage.local.nodes[{i}]"),
-                    names::dns_subdomain(n).map_err(|e| format!("node `{n}` {e}")),
+                    names::dns_subdomain(n).map_err(|e| e.prefixed(format_args!("node `{n}` "))),
                 );
             }
             let count = local.count.unwrap_or(replicas);
@@ -112,12 +112,12 @@ fn storage_model(s: &Storage, errs: &mut Errors) -> ModelStorage {
     match names::quantity(&s.size) {
         Ok(v) if v > 0.0 => {}
         Ok(_) => errs.push("storage.size", "storage size must be more than zero"),
-        Err(e) => errs.push("storage.size", e),
+        Err(e) => errs.add("storage.size", e),
     }
     let claim_name = s.claim_name.clone().unwrap_or_else(|| "data".into());
     errs.check(
         "storage.claimName",
-        names::dns_label(&claim_name, 63).map_err(|e| format!("`{claim_name}` {e}")),
+        names::dns_label(&claim_name, 63).map_err(|e| e.prefixed(format_args!("`{claim_name}` "))),
     );
     if claim_name == CONFIG_VOLUME || claim_name == CONFIG_SOURCE_VOLUME {
         errs.push(
@@ -143,7 +143,7 @@ fn storage_model(s: &Storage, errs: &mut Errors) -> ModelStorage {
     if let Some(c) = &class_name {
         errs.check(
             "storage.className",
-            names::dns_subdomain(c).map_err(|e| format!("`{c}` {e}")),
+            names::dns_subdomain(c).map_err(|e| e.prefixed(format_args!("`{c}` "))),
         );
     }
     let access_modes = s

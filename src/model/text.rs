@@ -4,6 +4,7 @@
 use indexmap::IndexMap;
 
 use super::errors::Errors;
+use crate::shared::error::{ErrorKind, LoadError};
 
 /// Variables profile text may use, and the minijinja functions worth keeping (a peer list
 /// can be written with `range(replicas)`).
@@ -43,7 +44,7 @@ pub(super) struct TemplateVars<'a> {
 impl TemplateVars<'_> {
     /// Expands `{{ name }}` and friends in profile text; the result stays plain data.
     /// [`Self::expand`], or `None` (no copy) when `text` has no template markers.
-    pub(super) fn expand_templated(&self, text: &str) -> Result<Option<String>, String> {
+    pub(super) fn expand_templated(&self, text: &str) -> Result<Option<String>, LoadError> {
         if !text.contains('{') {
             return Ok(None);
         }
@@ -51,7 +52,7 @@ impl TemplateVars<'_> {
     }
 
     /// Expands `{{ name }}` and friends in `text`.
-    pub(super) fn expand(&self, text: &str) -> Result<String, String> {
+    pub(super) fn expand(&self, text: &str) -> Result<String, LoadError> {
         if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
             return Ok(text.to_string());
         }
@@ -62,7 +63,9 @@ impl TemplateVars<'_> {
                 .line()
                 .map(|l| format!(" at line {l} of the text"))
                 .unwrap_or_default();
-            format!("{detail}{line} (write a literal `{{{{` as `{{{{ '{{{{' }}}}`)")
+            template_error(format!(
+                "{detail}{line} (write a literal `{{{{` as `{{{{ '{{{{' }}}}`)"
+            ))
         };
         let tmpl = env.template_from_str(text).map_err(describe)?;
         // Name unknown variables up front; minijinja's globals (e.g. its own `namespace`
@@ -76,12 +79,12 @@ impl TemplateVars<'_> {
             .collect();
         unknown.sort();
         if let Some(v) = unknown.first() {
-            return Err(format!(
+            return Err(template_error(format!(
                 "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}}, {{{{ secretName }}}} and {{{{ image }}}}"
-            ));
+            )));
         }
         if self.namespace.is_none() && tmpl.undeclared_variables(false).contains("namespace") {
-            return Err("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into());
+            return Err(template_error("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into()));
         }
         tmpl.render(ctx).map_err(describe)
     }
@@ -116,6 +119,11 @@ impl TemplateVars<'_> {
     }
 }
 
+/// A text of the profile that does not expand.
+fn template_error(message: String) -> LoadError {
+    LoadError::of(ErrorKind::Template, message)
+}
+
 /// `text` with its variables expanded; on an error, the error is recorded at `path` and
 /// the text is kept as written.
 pub(super) fn expand_or_keep(
@@ -127,7 +135,7 @@ pub(super) fn expand_or_keep(
     match vars.expand(text) {
         Ok(t) => t,
         Err(e) => {
-            errs.push(path, e);
+            errs.add(path, e);
             text.to_string()
         }
     }
@@ -160,10 +168,10 @@ mod tests {
     fn unknown_variables_and_a_missing_namespace_are_errors() {
         let sets = IndexMap::new();
         let e = vars(&sets, Some("x"), 3).expand("{{ nmae }}").unwrap_err();
-        assert!(e.starts_with("unknown variable `nmae`"), "{e}");
+        assert!(e.message.starts_with("unknown variable `nmae`"), "{e}");
         let e = vars(&sets, None, 3).expand("{{ namespace }}").unwrap_err();
-        assert!(e.contains("the profile sets no namespace"), "{e}");
+        assert!(e.message.contains("the profile sets no namespace"), "{e}");
         let e = vars(&sets, None, 3).expand("{{ name ").unwrap_err();
-        assert!(e.contains("write a literal"), "{e}");
+        assert!(e.message.contains("write a literal"), "{e}");
     }
 }

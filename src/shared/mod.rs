@@ -3,6 +3,8 @@
 //!
 //! They depend on no stage, so any stage may use them without an import cycle.
 
+/// The error type users see.
+pub mod error;
 /// Kubernetes name, path and quantity rules.
 pub mod names;
 

@@ -1,52 +1,61 @@
-//! Validators for the names and values Kubernetes itself constrains.
+//! Validators for the names and values Kubernetes itself constrains. Each error is of kind
+//! [`ErrorKind::Value`] and says what is wrong without naming the field: callers add the
+//! field path, or a prefix such as the offending name.
+
+use super::error::{ErrorKind, LoadError};
+
+/// A value Kubernetes would reject.
+fn invalid(message: String) -> LoadError {
+    LoadError::of(ErrorKind::Value, message)
+}
 
 /// RFC 1123 label: lower-case alphanumerics and `-`, starting and ending alphanumeric.
-pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
+pub fn dns_label(s: &str, max: usize) -> Result<(), LoadError> {
     if s.is_empty() {
-        return Err("must not be empty".into());
+        return Err(invalid("must not be empty".into()));
     }
     if s.len() > max {
-        return Err(format!(
+        return Err(invalid(format!(
             "is {} characters; at most {max} are allowed",
             s.len()
-        ));
+        )));
     }
     let ok_chars = s
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     let ends_ok = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     if !ok_chars || !ends_ok(s.bytes().next()) || !ends_ok(s.bytes().last()) {
-        return Err(
+        return Err(invalid(
             "is not a DNS-1123 label (lower-case letters, digits and `-`, starting and ending with a letter or digit)"
                 .into(),
-        );
+        ));
     }
     Ok(())
 }
 
 /// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
-pub fn dns_subdomain(s: &str) -> Result<(), String> {
+pub fn dns_subdomain(s: &str) -> Result<(), LoadError> {
     if s.len() > 253 {
-        return Err(format!(
+        return Err(invalid(format!(
             "is {} characters; at most 253 are allowed",
             s.len()
-        ));
+        )));
     }
     for part in s.split('.') {
         dns_label(part, 63).map_err(|_| {
-            "is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)".to_string()
+            invalid("is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)".into())
         })?;
     }
     Ok(())
 }
 
 /// IANA service name, the rule for container and Service port names.
-pub fn port_name(s: &str) -> Result<(), String> {
+pub fn port_name(s: &str) -> Result<(), LoadError> {
     if s.len() > 15 {
-        return Err(format!(
+        return Err(invalid(format!(
             "port name `{s}` is {} characters; Kubernetes allows at most 15",
             s.len()
-        ));
+        )));
     }
     let ok = !s.is_empty()
         && s.bytes()
@@ -56,40 +65,40 @@ pub fn port_name(s: &str) -> Result<(), String> {
         && !s.ends_with('-')
         && !s.contains("--");
     if !ok {
-        return Err(format!(
+        return Err(invalid(format!(
             "port name `{s}` must be lower-case letters, digits and single `-`, with at least one letter"
-        ));
+        )));
     }
     Ok(())
 }
 
 /// A label or annotation key: optional DNS-subdomain prefix, `/`, name of at most 63.
-pub fn qualified_name(s: &str) -> Result<(), String> {
+pub fn qualified_name(s: &str) -> Result<(), LoadError> {
     let (prefix, name) = match s.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, s),
     };
     if let Some(p) = prefix {
-        dns_subdomain(p).map_err(|e| format!("prefix `{p}` {e}"))?;
+        dns_subdomain(p).map_err(|e| invalid(format!("prefix `{p}` {e}")))?;
     }
     if name.is_empty() || name.len() > 63 || !label_value_chars(name) {
-        return Err(format!(
+        return Err(invalid(format!(
             "`{s}` is not a valid key (name part: 1-63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric)"
-        ));
+        )));
     }
     Ok(())
 }
 
 /// A label value: empty, or at most 63 of `[A-Za-z0-9-_.]` starting and ending alphanumeric.
-pub fn label_value(s: &str) -> Result<(), String> {
+pub fn label_value(s: &str) -> Result<(), LoadError> {
     if s.is_empty() {
         return Ok(());
     }
     if s.len() > 63 || !label_value_chars(s) {
-        return Err(
+        return Err(invalid(
             "is not a valid label value (at most 63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric)"
                 .into(),
-        );
+        ));
     }
     Ok(())
 }
@@ -103,7 +112,7 @@ fn label_value_chars(s: &str) -> bool {
 }
 
 /// A ConfigMap or Secret key.
-pub fn config_key(s: &str) -> Result<(), String> {
+pub fn config_key(s: &str) -> Result<(), LoadError> {
     let ok = !s.is_empty()
         && s.len() <= 253
         && s != "."
@@ -111,28 +120,32 @@ pub fn config_key(s: &str) -> Result<(), String> {
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if !ok {
-        return Err(format!(
+        return Err(invalid(format!(
             "`{s}` is not a valid file/key name (letters, digits, `-`, `_`, `.`; not `.` or `..`)"
-        ));
+        )));
     }
     Ok(())
 }
 
 /// An environment variable name: Kubernetes accepts any printable ASCII except `=`.
-pub fn env_name(s: &str) -> Result<(), String> {
+pub fn env_name(s: &str) -> Result<(), LoadError> {
     let ok = !s.is_empty() && s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'=');
     if !ok {
-        return Err(format!(
+        return Err(invalid(format!(
             "`{s}` is not a valid environment variable name (printable ASCII without `=`)"
-        ));
+        )));
     }
     Ok(())
 }
 
 /// A Kubernetes resource quantity such as `500m`, `10Gi` or `1e3`; returns its value in
 /// bytes/units as f64 for comparisons.
-pub fn quantity(s: &str) -> Result<f64, String> {
-    let bad = || format!("`{s}` is not a Kubernetes quantity (examples: 500m, 1, 10Gi, 512Mi, 1G)");
+pub fn quantity(s: &str) -> Result<f64, LoadError> {
+    let bad = || {
+        invalid(format!(
+            "`{s}` is not a Kubernetes quantity (examples: 500m, 1, 10Gi, 512Mi, 1G)"
+        ))
+    };
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let num_len = body
         .bytes()
@@ -171,15 +184,15 @@ pub fn quantity(s: &str) -> Result<f64, String> {
 }
 
 /// An absolute, clean path (no `..`), as Kubernetes requires for mount paths.
-pub fn abs_path(s: &str) -> Result<(), String> {
+pub fn abs_path(s: &str) -> Result<(), LoadError> {
     if !s.starts_with('/') {
-        return Err(format!("`{s}` must be an absolute path"));
+        return Err(invalid(format!("`{s}` must be an absolute path")));
     }
     if s.split('/').any(|p| p == "..") {
-        return Err(format!("`{s}` must not contain `..`"));
+        return Err(invalid(format!("`{s}` must not contain `..`")));
     }
     if s.contains(':') || s.contains('\n') {
-        return Err(format!("`{s}` must not contain `:` or a newline"));
+        return Err(invalid(format!("`{s}` must not contain `:` or a newline")));
     }
     Ok(())
 }

@@ -1,0 +1,137 @@
+//! The one error type users see: what kind of problem, where in which profile, which field,
+//! what is wrong, and a hint. It lives here, beside no stage, so every stage can return it
+//! without importing another.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// What sort of problem an error is; the message says the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input is not well-formed YAML or JSON.
+    Syntax,
+    /// The profile does not fit its schema: unknown key, wrong type, missing key.
+    Schema,
+    /// A value is well-typed but not allowed (a name, quantity, path or version).
+    Value,
+    /// Something named does not exist (a preset, node set, file or key).
+    Reference,
+    /// A `{{ }}` text in the profile does not expand.
+    Template,
+    /// Rendered objects break a rule of the check stage.
+    Check,
+    /// A file or folder cannot be read.
+    Io,
+    /// A command-line option is wrong.
+    Usage,
+}
+
+/// Where a profile value starts: file, 1-based line, 1-based column (`file:line:col`).
+/// Part of the error type, so errors need nothing of the parser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loc {
+    /// The file name as messages show it.
+    pub file: Arc<str>,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// One problem for the user: its kind, where it is, which field, what is wrong, and a hint.
+/// `Display` prints `file:line:col: path: message (hint)`, leaving out the parts it lacks.
+///
+/// Messages never contain secret values: code that builds them from profile data only
+/// quotes names, keys and paths, never `secret.data` values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadError {
+    /// What sort of problem it is.
+    pub kind: ErrorKind,
+    /// Where in which file; `None` for problems with no single place (a missing file).
+    pub loc: Option<Loc>,
+    /// The field path, e.g. `roles[1].ordinals`; empty for the document itself.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// A suggestion, e.g. "did you mean `replicas`?".
+    pub hint: Option<String>,
+}
+
+impl LoadError {
+    /// An error at `loc`; of kind [`ErrorKind::Schema`] unless [`Self::with_kind`] says.
+    pub fn new(loc: Loc, message: impl Into<String>) -> Self {
+        LoadError {
+            kind: ErrorKind::Schema,
+            loc: Some(loc),
+            path: String::new(),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// An error not tied to a place in a file; of kind [`ErrorKind::Schema`] unless
+    /// [`Self::with_kind`] says.
+    pub fn bare(message: impl Into<String>) -> Self {
+        Self::of(ErrorKind::Schema, message)
+    }
+
+    /// An error of `kind` not tied to a place in a file.
+    pub fn of(kind: ErrorKind, message: impl Into<String>) -> Self {
+        LoadError {
+            kind,
+            loc: None,
+            path: String::new(),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// The error with its kind.
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// The error with `prefix` before its message, e.g. the name a validator's message is
+    /// about: `` `web-` `` + `is not a DNS-1123 label`.
+    pub fn prefixed(mut self, prefix: impl fmt::Display) -> Self {
+        self.message = format!("{prefix}{}", self.message);
+        self
+    }
+
+    /// The error with the profile field path it concerns.
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// The error with a hint on how to fix it.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(loc) = &self.loc {
+            write!(f, "{loc}: ")?;
+        }
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
