@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
-pub use super::error::Loc;
 use super::error::LoadError;
+pub use super::error::Loc;
 
 /// Largest profile accepted, in bytes; a profile is a few kilobytes, config files included.
 pub const MAX_PROFILE_BYTES: usize = 4 << 20;

@@ -387,7 +387,6 @@ fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderErro
 
 pub use crate::shared::merge;
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
