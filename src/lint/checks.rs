@@ -7,8 +7,13 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::rules::Emit;
 use crate::check::{selector, Doc, Object};
+
+/// A lint rule's function: `(object, every linted object, where to report)`.
+pub(crate) type RuleFn = fn(&Doc, &[Doc], &mut Emit);
+
+/// Where rules report: (object, rule id, field path, message, fix).
+pub(crate) type Emit<'a> = dyn FnMut(&Doc, &str, String, String, Option<String>) + 'a;
 
 /// The pod of a StatefulSet, as the rules on pods read it.
 struct Pod<'a> {

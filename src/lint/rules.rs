@@ -3,8 +3,7 @@
 
 use serde::Serialize;
 
-use super::checks;
-use crate::check::Doc;
+use super::checks::{self, RuleFn};
 
 /// How serious a finding is; `--fail-on` picks the lowest one that fails the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -57,12 +56,6 @@ pub struct Rule {
     /// suppression pass reports.
     pub(crate) run: Option<RuleFn>,
 }
-
-/// A lint rule's function: `(object, every linted object, where to report)`.
-pub(crate) type RuleFn = fn(&Doc, &[Doc], &mut Emit);
-
-/// Where rules report: (object, rule id, field path, message, fix).
-pub(crate) type Emit<'a> = dyn FnMut(&Doc, &str, String, String, Option<String>) + 'a;
 
 const fn rule(
     id: &'static str,

@@ -28,15 +28,7 @@ pub struct OutFile {
     pub private: bool,
 }
 
-/// A directory could not be written; nothing was changed.
-#[derive(Debug, thiserror::Error)]
-#[error("{dir}: {message}")]
-pub struct DirError {
-    /// The directory (or the file in it) concerned.
-    pub dir: String,
-    /// What went wrong.
-    pub message: String,
-}
+pub use super::DirError;
 
 /// Secret data in a directory sts-gen wrote before, by Secret name then key (base64), so
 /// generated values can be reused.

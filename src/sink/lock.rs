@@ -15,8 +15,8 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::dir::DirError;
 use super::safe::error;
+use super::DirError;
 
 /// How long a writer waits for another by default; `STS_GEN_LOCK_TIMEOUT` (seconds) changes it.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);

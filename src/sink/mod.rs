@@ -7,6 +7,16 @@ pub mod safe;
 
 use std::io::Write;
 
+/// A directory could not be written; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+#[error("{dir}: {message}")]
+pub struct DirError {
+    /// The directory (or the file in it) concerned.
+    pub dir: String,
+    /// What went wrong.
+    pub message: String,
+}
+
 /// Writes the whole output at once; output is complete in memory before this is called, so
 /// stdout receives either everything or (on an earlier error) nothing.
 pub fn stdout(text: &str) -> std::io::Result<()> {

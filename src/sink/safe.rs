@@ -11,7 +11,7 @@ use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use super::dir::DirError;
+use super::DirError;
 
 /// The output directory as sts-gen addresses it: without a trailing `/` or `/.` (with
 /// either, `lstat` would follow a link named by the rest), and with `.`, `..` or a path
