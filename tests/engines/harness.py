@@ -29,6 +29,11 @@ ALL = ["etcd", "redis", "web", "zookeeper", "postgresql", "mysql",
 NO_ENGINE = {p: "no engine in the reachable registries (no %s server package in Debian 12, "
                "PyPI or npm)" % p for p in ("cassandra", "elasticsearch", "kafka", "mongodb")}
 
+# What each preset's engine needs on this machine (and the package it comes from).
+ENGINE = {"etcd": ("/usr/bin/etcd", "etcd-server"), "redis": ("/usr/bin/redis-server", "redis-server"),
+          "web": ("/usr/sbin/nginx", "nginx-light"), "zookeeper": ("/usr/share/java/zookeeper.jar", "zookeeper"),
+          "postgresql": ("/usr/lib/postgresql", "postgresql"), "mysql": ("/usr/sbin/mariadbd", "mariadb-server")}
+
 
 class Harness:
     def __init__(self):
@@ -162,6 +167,9 @@ def main(argv):
             h.preset = p
             if p in NO_ENGINE:
                 h.skip(p, NO_ENGINE[p])
+                continue
+            if p in ENGINE and not os.path.exists(ENGINE[p][0]):
+                h.skip(p, "engine not installed (%s: package %s could not be installed)" % ENGINE[p])
                 continue
             path = os.path.join(HERE, "presets", p + ".py")
             if not os.path.exists(path):

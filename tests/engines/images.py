@@ -147,7 +147,8 @@ IMAGES = {
     # zookeeper: ZOO_* env and ZOOCFGDIR=/conf, bin dir on PATH, VOLUMEs /data /datalog /logs;
     # /docker-entrypoint.sh writes zoo.cfg only when /conf has none (the preset always has one)
     # and myid from ZOO_MY_ID only when the data dir has none; zkServer.sh start-foreground runs
-    # QuorumPeerMain on $ZOOCFGDIR/zoo.cfg with -Xmx from ZK_SERVER_HEAP (MiB, default 1000).
+    # QuorumPeerMain on $ZOOCFGDIR/zoo.cfg with -Xmx from ZK_SERVER_HEAP (MiB, default 1000),
+    # logging to the console (Debian ships no logback: slf4j-simple stands in for it).
     "zookeeper": {
         "files": {
             "/docker-entrypoint.sh": (0o755,
@@ -157,7 +158,7 @@ IMAGES = {
                 '#!/bin/sh\n[ "$1" = start-foreground ] || { echo "only start-foreground" >&2; exit 1; }\n'
                 'exec java -Xmx"${ZK_SERVER_HEAP:-1000}"m -Dzookeeper.log.dir="$ZOO_LOG_DIR" '
                 '-Dzookeeper.root.logger=INFO,CONSOLE -Dlogback.configurationFile="$ZOOCFGDIR/logback.xml" '
-                '-cp "$ZOOCFGDIR:/usr/share/java/zookeeper.jar" '
+                '-cp "$ZOOCFGDIR:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar" '
                 'org.apache.zookeeper.server.quorum.QuorumPeerMain "$ZOOCFGDIR/zoo.cfg"\n'),
         },
         "env": {"PATH": PATH + ":" + ZK_HOME + "/bin", "ZOO_CONF_DIR": "/conf", "ZOOCFGDIR": "/conf",
