@@ -1,0 +1,631 @@
+//! Writing: locks, staging beside the directory, flushing, and the swap (or file-by-file writes).
+
+use super::audit::remove_leftovers;
+use super::*;
+
+/// [`write_all_in`] once the directories are normalized: locks, then writes.
+pub(super) fn write_locked(
+    root: Option<&Path>,
+    units: &[(PathBuf, &[OutFile])],
+    force: bool,
+    wait: std::time::Duration,
+    created: &mut Vec<PathBuf>,
+) -> Result<(), Vec<DirError>> {
+    // 1. Lock: missing parents are created first (the lock file lives there).
+    let mut order: Vec<&Path> = units.iter().map(|(dir, _)| dir.as_path()).collect();
+    order.sort();
+    order.dedup();
+    let mut _locks = Vec::new();
+    for dir in root.into_iter().chain(order) {
+        create_dirs(parent_of(dir), created).map_err(|e| {
+            vec![dir_error(
+                dir,
+                format!(
+                    "cannot create the parent directory: {}",
+                    crate::profile::io_reason(&e)
+                ),
+            )]
+        })?;
+        _locks.push(lock::acquire(dir, wait).map_err(|e| vec![e])?);
+    }
+
+    // 2. Check every directory before writing anything; a killed run's leftovers go.
+    let mut jobs = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (dir, files) in units {
+        let dir = dir.as_path();
+        if !seen.insert(dir) {
+            errors.push(dir_error(dir, "given twice in one batch".into()));
+            continue;
+        }
+        remove_leftovers(dir);
+        match Job::check(dir, files, force) {
+            Ok(job) => jobs.push(job),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    // 3. Stage every directory's files, without flushing them one by one.
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let errors = parallel(&mut jobs, |job| {
+        // After a failure the remaining directories are not staged: they would be discarded.
+        if failed.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
+        job.stage().map_err(|(what, e)| {
+            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            job.io(&what, e)
+        })
+    });
+    if !errors.is_empty() {
+        discard(&mut jobs);
+        return Err(errors);
+    }
+
+    // 4. The durability barrier: nothing becomes visible before all of it is on disk.
+    if let Err(e) = flush(&jobs) {
+        discard(&mut jobs);
+        return Err(vec![e]);
+    }
+
+    // 5. Swap in; the directories whose entries change are flushed afterwards.
+    let mut changed: BTreeSet<PathBuf> =
+        created.iter().map(|d| parent_of(d).to_path_buf()).collect();
+    let mut old = Vec::new();
+    let mut result = Ok(());
+    for i in 0..jobs.len() {
+        let job = &mut jobs[i];
+        if job.up_to_date {
+            continue;
+        }
+        match job.swap() {
+            Ok(previous) => {
+                changed.insert(match job.staging {
+                    Some(_) => parent_of(job.dir).to_path_buf(),
+                    None => job.dir.to_path_buf(),
+                });
+                old.extend(previous);
+            }
+            Err(e) => {
+                discard(&mut jobs[i + 1..]);
+                result = Err(vec![e]);
+                break;
+            }
+        }
+    }
+    for dir in &changed {
+        if let Err(e) = sync_dir(dir) {
+            result = result.and(Err(vec![dir_error(
+                dir,
+                format!("cannot flush to disk: {}", crate::profile::io_reason(&e)),
+            )]));
+        }
+    }
+    // 6. The old contents, now at the staging paths (a leftover is removed by the next run).
+    parallel(&mut old, |p| {
+        let _ = fs::remove_dir_all(p);
+        Ok::<(), ()>(())
+    });
+    result
+}
+
+/// `<parent>/.<name>.sts-gen-stage-<pid>-<random>`: beside `dir` so the final rename stays
+/// on one file system, and this run's own, so no other run can write into it or remove it.
+pub(super) fn staging_path(dir: &Path) -> Option<PathBuf> {
+    // An OsString: a name that is not UTF-8 is staged like any other.
+    let name = dir.file_name()?;
+    if name == "." || name == ".." {
+        return None;
+    }
+    let mut staging = std::ffi::OsString::from(".");
+    staging.push(name);
+    staging.push(format!(
+        ".sts-gen-stage-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    Some(parent_of(dir).join(staging))
+}
+
+/// Whether `dir` is the working directory or holds it: swapping it would leave this
+/// process's and the calling shell's working directory in the removed old one.
+fn holds_working_directory(dir: &Path) -> bool {
+    match (std::env::current_dir(), fs::canonicalize(dir)) {
+        (Ok(cwd), Ok(real)) => cwd.starts_with(real),
+        _ => false,
+    }
+}
+
+/// Says, before writing, that a directory is written file by file.
+fn warn_not_atomic(dir: &Path, why: &str) {
+    eprintln!(
+        "warning: {}: writing file by file, not atomic: {why}; each file is replaced whole, but until the run ends a reader (or a crash) may see old and new files mixed",
+        dir.display()
+    );
+}
+
+/// `.<name>.sts-gen-tmp`: a file written in place, before it is renamed over `name`.
+fn tmp_name(name: &str) -> String {
+    format!(".{name}.sts-gen-tmp")
+}
+
+type IoFail = (String, std::io::Error);
+
+/// One directory to write.
+struct Job<'a> {
+    dir: &'a Path,
+    exists: bool,
+    /// The files the previous run wrote (its manifest).
+    previous: BTreeSet<String>,
+    files: &'a [OutFile],
+    manifest: OutFile,
+    /// The directory already holds exactly these files (contents, modes and manifest):
+    /// nothing is written, flushed or swapped, so a re-render that changes nothing leaves
+    /// every file (and its modification time) alone.
+    up_to_date: bool,
+    /// The staging directory while the directory is to be swapped in whole; `None` when it
+    /// is written file by file.
+    staging: Option<PathBuf>,
+    /// Why the directory is written file by file from the start.
+    in_place: Option<&'static str>,
+}
+
+impl<'a> Job<'a> {
+    /// The refusals; nothing is written.
+    fn check(dir: &'a Path, files: &'a [OutFile], force: bool) -> Result<Self, DirError> {
+        let err = |message: String| dir_error(dir, message);
+        let exists = safe::existing_dir(dir)?;
+        let previous: BTreeSet<String> = if exists {
+            match safe::read_entry(dir, MANIFEST)? {
+                Some(text) => {
+                    // Only regular files named plainly are ours to replace or prune; any
+                    // other line (a directory, a link, a path) is left alone, said once.
+                    let mut ignored = Vec::new();
+                    let ours = safe::manifest_entries(dir, &text, &mut ignored);
+                    for line in ignored {
+                        eprintln!("warning: {}: {line}", dir.display());
+                    }
+                    ours
+                }
+                None => {
+                    let non_empty = fs::read_dir(dir)
+                        .map_err(|e| {
+                            err(format!("cannot read: {}", crate::profile::io_reason(&e)))
+                        })?
+                        .next()
+                        .is_some();
+                    if non_empty && !force {
+                        return Err(err("is not empty and was not written by sts-gen; pass --force to write into it".into()));
+                    }
+                    BTreeSet::new()
+                }
+            }
+        } else {
+            BTreeSet::new()
+        };
+        if exists {
+            for f in files {
+                let target = dir.join(&f.name);
+                if let Ok(m) = fs::symlink_metadata(&target) {
+                    if m.file_type().is_symlink() || !m.is_file() {
+                        return Err(err(format!(
+                            "`{}` exists and is not a regular file; refusing to replace it",
+                            f.name
+                        )));
+                    }
+                    if !previous.contains(&f.name) && !force {
+                        return Err(err(format!(
+                            "`{}` exists and was not written by sts-gen; pass --force to replace it",
+                            f.name
+                        )));
+                    }
+                }
+            }
+        }
+        let mut names = files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>();
+        names.sort();
+        let in_place = exists && holds_working_directory(dir);
+        Ok(Job {
+            dir,
+            exists,
+            previous,
+            files,
+            manifest: OutFile {
+                name: MANIFEST.into(),
+                content: names.join("\n") + "\n",
+                private: false,
+            },
+            up_to_date: false,
+            staging: staging_path(dir).filter(|_| !in_place),
+            in_place: in_place.then_some(
+                "it holds the working directory, which a swap would leave deleted under the shell",
+            ),
+        })
+    }
+
+    /// The files to write: the output and the manifest.
+    fn all(&self) -> impl Iterator<Item = &OutFile> {
+        self.files.iter().chain(std::iter::once(&self.manifest))
+    }
+
+    fn io(&self, what: &str, e: std::io::Error) -> DirError {
+        dir_error(
+            self.dir,
+            format!("{what}: {}", crate::profile::io_reason(&e)),
+        )
+    }
+
+    /// Writes the files, not yet flushed and not yet visible: into the staging directory,
+    /// or (file by file) under temporary names beside their targets.
+    fn stage(&mut self) -> Result<(), IoFail> {
+        if self.holds_the_same() {
+            self.up_to_date = true;
+            return Ok(());
+        }
+        if let Some(staging) = &self.staging {
+            match self.fill_staging(staging) {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(why)) => {
+                    let _ = fs::remove_dir_all(staging);
+                    self.staging = None;
+                    warn_not_atomic(self.dir, &why);
+                }
+                Err(e) => {
+                    let _ = fs::remove_dir_all(staging);
+                    return Err(e);
+                }
+            }
+        } else if let Some(why) = self.in_place {
+            warn_not_atomic(self.dir, why);
+        }
+        for f in self.all() {
+            let tmp = self.dir.join(tmp_name(&f.name));
+            // A leftover from an interrupted run is ours to replace; removing it first
+            // (rather than truncating) never follows a link planted under that name.
+            let _ = fs::remove_file(&tmp);
+            if let Err(e) = write_file(&tmp, &f.content, f.private) {
+                self.discard();
+                return Err((format!("cannot write {}", f.name), e));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the directory already holds every file with the same content and mode, and
+    /// the same manifest (so no stale file of ours is left to remove). Any doubt (a file
+    /// that cannot be read) means no.
+    fn holds_the_same(&self) -> bool {
+        self.exists
+            && self.all().all(|f| {
+                let path = self.dir.join(&f.name);
+                let Ok(meta) = fs::symlink_metadata(&path) else {
+                    return false;
+                };
+                // A secret file must still be private. Other modes are left as found (the
+                // umask decides them when files are created).
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    if f.private && meta.permissions().mode() & 0o077 != 0 {
+                        return false;
+                    }
+                }
+                meta.is_file()
+                    && meta.len() == f.content.len() as u64
+                    && safe::read_entry(self.dir, &f.name)
+                        .is_ok_and(|t| t.as_deref() == Some(&f.content))
+            })
+    }
+
+    /// Fills the staging directory: the new files, plus every entry of `dir` that sts-gen
+    /// did not write, as hard links (subdirectories recreated around them). `Ok(Err(why))`
+    /// when `dir` holds something that cannot be linked.
+    fn fill_staging(&self, staging: &Path) -> Result<Result<(), String>, IoFail> {
+        match fs::create_dir(staging) {
+            Ok(()) => {}
+            // A parent this user may not write: the directory can still be written in place.
+            Err(e)
+                if self.exists
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::PermissionDenied
+                            | std::io::ErrorKind::ReadOnlyFilesystem
+                    ) =>
+            {
+                return Ok(Err(format!(
+                    "no staging directory can be made beside it ({})",
+                    crate::profile::io_reason(&e)
+                )));
+            }
+            Err(e) => return Err(("cannot create a staging directory".to_string(), e)),
+        }
+        if self.exists {
+            if let Ok(m) = fs::metadata(self.dir) {
+                let _ = fs::set_permissions(staging, m.permissions());
+            }
+        }
+        for f in self.all() {
+            write_file(&staging.join(&f.name), &f.content, f.private)
+                .map_err(|e| (format!("cannot write {}", f.name), e))?;
+        }
+        if !self.exists {
+            return Ok(Ok(()));
+        }
+        let ours: BTreeSet<&str> = self.all().map(|f| f.name.as_str()).collect();
+        let device = {
+            use std::os::unix::fs::MetadataExt;
+            fs::symlink_metadata(self.dir)
+                .map_err(|e| ("cannot read".to_string(), e))?
+                .dev()
+        };
+        for entry in fs::read_dir(self.dir).map_err(|e| ("cannot read".to_string(), e))? {
+            let entry = entry.map_err(|e| ("cannot read".to_string(), e))?;
+            let name = entry.file_name();
+            if name
+                .to_str()
+                .is_some_and(|n| ours.contains(n) || self.previous.contains(n))
+            {
+                continue;
+            }
+            if let Err(why) = link_tree(&entry.path(), &staging.join(&name), device)? {
+                return Ok(Err(why));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Removes what [`Job::stage`] wrote.
+    fn discard(&self) {
+        match &self.staging {
+            Some(staging) => {
+                let _ = fs::remove_dir_all(staging);
+            }
+            None => {
+                for f in self.all() {
+                    let _ = fs::remove_file(self.dir.join(tmp_name(&f.name)));
+                }
+            }
+        }
+    }
+
+    /// `fsync` of every staged file and of the staging directory: the barrier where
+    /// `syncfs` is unavailable.
+    fn sync_each(&self) -> Result<(), DirError> {
+        let fail = |name: &str, e: std::io::Error| self.io(&format!("cannot flush {name}"), e);
+        let folder = self.staging.as_deref().unwrap_or(self.dir);
+        for f in self.all() {
+            let path = match self.staging {
+                Some(_) => folder.join(&f.name),
+                None => folder.join(tmp_name(&f.name)),
+            };
+            fs::File::open(&path)
+                .and_then(|file| file.sync_all())
+                .map_err(|e| fail(&f.name, e))?;
+        }
+        if self.staging.is_some() {
+            sync_dir(folder).map_err(|e| fail("the staging directory", e))?;
+        }
+        Ok(())
+    }
+
+    /// Makes the staged (and flushed) output visible. Returns where the old contents now
+    /// are, to be removed.
+    fn swap(&mut self) -> Result<Option<PathBuf>, DirError> {
+        let Some(staging) = self.staging.clone() else {
+            self.rename_in_place()?;
+            return Ok(None);
+        };
+        if !self.exists {
+            // rename() onto a missing path is atomic; the directory appears complete.
+            return match fs::rename(&staging, self.dir) {
+                Ok(()) => Ok(None),
+                Err(e) => {
+                    self.discard();
+                    Err(self.io("cannot move the output into place", e))
+                }
+            };
+        }
+        let cwd = rustix::fs::CWD;
+        let exchange = rustix::fs::RenameFlags::EXCHANGE;
+        if rustix::fs::renameat_with(cwd, &staging, cwd, self.dir, exchange).is_ok() {
+            // The old contents are now at the staging path: our old files and links to
+            // foreign files that also live on in the new directory.
+            return Ok(Some(staging));
+        }
+        // No exchange here: file by file, with a barrier of its own.
+        self.discard();
+        self.staging = None;
+        warn_not_atomic(self.dir, "this file system cannot exchange two directories");
+        self.stage().map_err(|(what, e)| self.io(&what, e))?;
+        if let Err(e) = flush(std::slice::from_ref(&*self)) {
+            self.discard();
+            return Err(e);
+        }
+        self.rename_in_place()?;
+        Ok(None)
+    }
+
+    /// Renames every file written in place over its target, then removes the files the
+    /// previous run wrote that this one does not.
+    fn rename_in_place(&self) -> Result<(), DirError> {
+        for f in self.all() {
+            let tmp = self.dir.join(tmp_name(&f.name));
+            if let Err(e) = fs::rename(&tmp, self.dir.join(&f.name)) {
+                self.discard();
+                return Err(self.io("cannot rename into place", e));
+            }
+        }
+        let current: BTreeSet<&str> = self.all().map(|f| f.name.as_str()).collect();
+        for stale in self
+            .previous
+            .iter()
+            .filter(|p| !current.contains(p.as_str()))
+        {
+            // Plain names from our own manifest, checked when it was read; still a regular
+            // file (never a link or a directory) when removed.
+            let path = self.dir.join(stale);
+            if safe::plain_name(stale) && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                let _ = fs::remove_file(path);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Recreates `from` at `to` inside a staging directory: a directory anew (same mode, owner
+/// and times) with its contents recreated in turn; anything else (a file, a link, a FIFO)
+/// as a hard link to the same inode, so the user's files are the very same files after the
+/// swap and nothing is copied. `Ok(Err(why))` when an entry cannot be hard-linked (another
+/// file system below, a file the kernel will not let us link): the caller then writes in
+/// place.
+fn link_tree(from: &Path, to: &Path, device: u64) -> Result<Result<(), String>, IoFail> {
+    use std::os::unix::fs::MetadataExt;
+    let read = |e| (format!("cannot read {}", from.display()), e);
+    let meta = fs::symlink_metadata(from).map_err(read)?;
+    if !meta.is_dir() {
+        // linkat without AT_SYMLINK_FOLLOW: a link is linked as the link itself.
+        return Ok(fs::hard_link(from, to).map_err(|e| {
+            format!(
+                "{} cannot be hard-linked ({})",
+                from.display(),
+                crate::profile::io_reason(&e)
+            )
+        }));
+    }
+    if meta.dev() != device {
+        return Ok(Err(format!("{} is another file system", from.display())));
+    }
+    fs::create_dir(to).map_err(|e| (format!("cannot stage {}", from.display()), e))?;
+    for entry in fs::read_dir(from).map_err(read)? {
+        let entry = entry.map_err(read)?;
+        if let Err(why) = link_tree(&entry.path(), &to.join(entry.file_name()), device)? {
+            return Ok(Err(why));
+        }
+    }
+    // After the contents: a read-only directory could not have been filled. Owner and times
+    // are best effort (another user's directory keeps its mode either way).
+    let _ = std::os::unix::fs::chown(to, Some(meta.uid()), Some(meta.gid()));
+    if let (Ok(dir), Ok(modified), Ok(accessed)) =
+        (fs::File::open(to), meta.modified(), meta.accessed())
+    {
+        let _ = dir.set_times(
+            fs::FileTimes::new()
+                .set_modified(modified)
+                .set_accessed(accessed),
+        );
+    }
+    fs::set_permissions(to, meta.permissions())
+        .map_err(|e| (format!("cannot stage {}", from.display()), e))?;
+    Ok(Ok(()))
+}
+
+/// Removes everything staged for `jobs`.
+fn discard(jobs: &mut [Job]) {
+    parallel(jobs, |job| {
+        job.discard();
+        Ok::<(), ()>(())
+    });
+}
+
+/// The durability barrier: makes everything staged for `jobs` durable. On Linux one
+/// `syncfs` per file system (the staging directories' parents); elsewhere, or when that
+/// fails, an `fsync` per file.
+fn flush(jobs: &[Job]) -> Result<(), DirError> {
+    let jobs: Vec<&Job> = jobs.iter().filter(|job| !job.up_to_date).collect();
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    #[cfg(target_os = "linux")]
+    if syncfs_each(&jobs).is_ok() {
+        return Ok(());
+    }
+    let mut refs = jobs;
+    parallel(&mut refs, |job| job.sync_each())
+        .into_iter()
+        .next()
+        .map_or(Ok(()), Err)
+}
+
+/// `syncfs` once per file system that holds staged files.
+#[cfg(target_os = "linux")]
+fn syncfs_each(jobs: &[&Job]) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let folders: BTreeSet<&Path> = jobs
+        .iter()
+        .map(|job| match &job.staging {
+            Some(staging) => parent_of(staging),
+            None => job.dir,
+        })
+        .collect();
+    let mut devices = BTreeSet::new();
+    for folder in folders {
+        let handle = fs::File::open(folder)?;
+        if devices.insert(handle.metadata()?.dev()) {
+            rustix::fs::syncfs(&handle)?;
+        }
+    }
+    Ok(())
+}
+
+/// `fsync` of a directory, so renames and new entries in it are durable. File systems that
+/// cannot do it (`EINVAL`) are not an error.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    match fs::File::open(dir).and_then(|d| d.sync_all()) {
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(()),
+        other => other,
+    }
+}
+
+/// Creates `dir` and its missing ancestors, adding the ones it created to `created`.
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || fs::symlink_metadata(dir).is_ok() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dirs(parent, created)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => {
+            created.push(dir.to_path_buf());
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs `f` on every item, in parallel when there are several (a batch's directories);
+/// returns the errors in the items' order.
+fn parallel<T: Send, E: Send>(
+    items: &mut [T],
+    f: impl Fn(&mut T) -> Result<(), E> + Sync,
+) -> Vec<E> {
+    use rayon::prelude::*;
+    // One item (a single profile's directory) stays on this thread.
+    if items.len() < 2 {
+        return items.iter_mut().filter_map(|item| f(item).err()).collect();
+    }
+    items
+        .par_iter_mut()
+        .filter_map(|item| f(item).err())
+        .collect()
+}
+
+/// Creates `path` (never an existing file or link) with `content`; mode 0600 when `private`.
+/// Not flushed: the caller's barrier ([`flush`]) does that before anything is renamed.
+fn write_file(path: &Path, content: &str, private: bool) -> std::io::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(if private { 0o600 } else { 0o644 });
+    }
+    let _ = private;
+    let mut f = opts.open(path)?;
+    f.write_all(content.as_bytes())
+}
