@@ -97,9 +97,8 @@ fn read_source(path: &str) -> Result<(String, Vec<u8>, PathBuf), LoadError> {
             node::MAX_PROFILE_BYTES
         )));
     }
-    let bytes =
-        crate::shared::read_limited(p, node::MAX_PROFILE_BYTES as u64)
-            .map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
+    let bytes = crate::shared::read_limited(p, node::MAX_PROFILE_BYTES as u64)
+        .map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
     let base = p.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok((path.to_string(), bytes, base))
 }
@@ -623,8 +622,15 @@ mod tests {
         let start = std::time::Instant::now();
         let e = load(&src).unwrap_err();
         assert!(e.message.contains("bytes of text"), "{e}");
-        assert!(e.loc.as_ref().is_some_and(|l| l.line > 8), "located at the alias: {e}");
-        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(
+            e.loc.as_ref().is_some_and(|l| l.line > 8),
+            "located at the alias: {e}"
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
@@ -643,12 +649,20 @@ mod tests {
         let start = std::time::Instant::now();
         let e = load(&src).unwrap_err();
         assert!(e.message.contains("duplicate key `K7`"), "{e}");
-        assert!(e.message.contains(&format!("line {}", MINIMAL.lines().count() + 10)), "{e}");
+        assert!(
+            e.message
+                .contains(&format!("line {}", MINIMAL.lines().count() + 10)),
+            "{e}"
+        );
         // 150,000 keys: refused by the node budget, as quickly.
         let e = load(&keys(150_000)).unwrap_err();
         assert!(e.message.contains("more than 200000 nodes"), "{e}");
         // Linear takes a fraction of a second even in a debug build on a busy machine.
-        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

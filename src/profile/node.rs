@@ -516,9 +516,12 @@ impl Builder {
 fn count_nodes(node: &Node) -> (usize, usize) {
     match &node.value {
         Value::Scalar { text, .. } => (1, text.len()),
-        Value::Seq(items) => items.iter().map(count_nodes).fold((1, 0), |(n, b), (n2, b2)| {
-            (n.saturating_add(n2), b.saturating_add(b2))
-        }),
+        Value::Seq(items) => items
+            .iter()
+            .map(count_nodes)
+            .fold((1, 0), |(n, b), (n2, b2)| {
+                (n.saturating_add(n2), b.saturating_add(b2))
+            }),
         Value::Map(entries) => entries.iter().fold((1, 0), |(n, b), (k, v)| {
             let (n2, b2) = count_nodes(v);
             (

@@ -67,7 +67,9 @@ pub fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u
 pub fn read_to_limit(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::new();
-    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(std::io::Error::other(format!(
             "input is larger than the largest accepted, {limit} bytes"
@@ -137,7 +139,10 @@ mod tests {
         std::fs::write(&f, b"12345").unwrap();
         assert_eq!(read_limited(&f, 5).unwrap(), b"12345");
         let e = read_limited(&f, 4).unwrap_err();
-        assert!(io_reason(&e).contains("file is 5 bytes; the largest accepted is 4"), "{e}");
+        assert!(
+            io_reason(&e).contains("file is 5 bytes; the largest accepted is 4"),
+            "{e}"
+        );
         // A character device that never ends: refused before reading, not read forever.
         let e = read_limited(std::path::Path::new("/dev/zero"), 4).unwrap_err();
         assert!(io_reason(&e).contains("not a regular file"), "{e}");
