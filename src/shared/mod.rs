@@ -54,7 +54,16 @@ pub fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u
             meta.len()
         )));
     }
-    let file = std::fs::File::open(path)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    // Non-blocking open: if a FIFO replaced the file since the look above, opening it
+    // returns at once instead of waiting for a writer (it is then refused below).
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut opts,
+        rustix::fs::OFlags::NONBLOCK.bits() as i32,
+    );
+    let file = opts.open(path)?;
     // The path may have been replaced between the two looks; check what was opened.
     if !file.metadata()?.is_file() {
         return Err(refuse_kind());
