@@ -269,13 +269,17 @@ fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
         &args.secret_seed_file,
         std::env::var_os("STS_GEN_SECRET_SEED"),
     ) {
-        (Some(path), _) => std::fs::read(path).map_err(|e| {
-            format!(
-                "--secret-seed-file {}: {}",
-                path.display(),
-                profile::io_reason(&e)
-            )
-        })?,
+        (Some(path), _) => {
+            sts_gen::shared::read_limited(path, sts_gen::shared::MAX_SEED_FILE_BYTES).map_err(
+                |e| {
+                    format!(
+                        "--secret-seed-file {}: {}",
+                        path.display(),
+                        profile::io_reason(&e)
+                    )
+                },
+            )?
+        }
         (None, Some(v)) => v.into_encoded_bytes(),
         (None, None) => return Ok(None),
     };
@@ -692,9 +696,11 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
         if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
             return Err("nothing to lint; pass a profile, a manifest file or folder, or `-` with either on standard input (see --help)".into());
         }
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
-            .map_err(|e| format!("<stdin>: cannot read: {e}"))?;
+        let bytes = sts_gen::shared::read_to_limit(
+            std::io::stdin(),
+            sts_gen::shared::MAX_MANIFEST_FILE_BYTES,
+        )
+        .map_err(|e| format!("<stdin>: cannot read: {e}"))?;
         let text = String::from_utf8(bytes).map_err(|_| "<stdin>: not UTF-8 text".to_string())?;
         if lint::is_profile(&text) {
             let loaded = profile::load_layers(
@@ -722,8 +728,12 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
         };
         for file in files {
             let shown = file.display().to_string();
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("{shown}: {}", profile::io_reason(&e)))?;
+            let text =
+                sts_gen::shared::read_limited(&file, sts_gen::shared::MAX_MANIFEST_FILE_BYTES)
+                    .and_then(|b| {
+                        String::from_utf8(b).map_err(|_| std::io::Error::other("not UTF-8 text"))
+                    })
+                    .map_err(|e| format!("{shown}: {}", profile::io_reason(&e)))?;
             if lint::is_profile(&text) {
                 let loaded = profile::load_file_with(&shown, &args.common.layers())
                     .map_err(|e| e.to_string())?;

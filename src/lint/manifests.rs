@@ -117,13 +117,28 @@ pub fn manifest_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, 
                 continue;
             }
             let path = entry.path();
-            if path.is_dir() {
+            // The entry's own type, links not followed: a link to a folder is not entered, so
+            // a link loop cannot trap the walk and no folder is read twice.
+            let kind = entry.file_type().map_err(|e| {
+                io(format!(
+                    "{}: {}",
+                    path.display(),
+                    crate::shared::io_reason(&e)
+                ))
+            })?;
+            if kind.is_dir() {
                 stack.push(path);
+            } else if kind.is_symlink() && path.is_dir() {
+                continue;
             } else if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) {
                 out.push(path);
             }
         }
     }
     out.sort();
+    // A link to a file that is also in the tree would count its objects twice; keep the
+    // first path (in sorted order) of each real file.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     Ok(out)
 }

@@ -174,7 +174,7 @@ fn read_secret(source: &SecretSource, loaded: &Loaded) -> Result<Vec<u8>, LoadEr
         },
         SecretSource::FromFile(f) => {
             let path = loaded.base_dir.join(f);
-            std::fs::read(&path).map_err(|e| {
+            crate::shared::read_limited(&path, crate::shared::MAX_VALUE_FILE_BYTES).map_err(|e| {
                 LoadError::of(
                     ErrorKind::Io,
                     format!(

@@ -78,8 +78,7 @@ pub fn load_file_with(path: &str, layers: &overlay::Layers) -> Result<Loaded, Lo
 /// Reads a profile or overlay: (name for messages, bytes, folder for relative paths).
 fn read_source(path: &str) -> Result<(String, Vec<u8>, PathBuf), LoadError> {
     if path == "-" {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+        let bytes = crate::shared::read_to_limit(std::io::stdin(), node::MAX_PROFILE_BYTES as u64)
             .map_err(|e| LoadError::bare(format!("<stdin>: cannot read: {e}")))?;
         return Ok(("<stdin>".into(), bytes, PathBuf::from(".")));
     }
@@ -98,8 +97,8 @@ fn read_source(path: &str) -> Result<(String, Vec<u8>, PathBuf), LoadError> {
             node::MAX_PROFILE_BYTES
         )));
     }
-    let bytes =
-        std::fs::read(p).map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
+    let bytes = crate::shared::read_limited(p, node::MAX_PROFILE_BYTES as u64)
+        .map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
     let base = p.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok((path.to_string(), bytes, base))
 }
@@ -610,6 +609,60 @@ mod tests {
         }
         let e = load(&src).unwrap_err();
         assert!(e.message.contains("more than"), "{e}");
+    }
+
+    #[test]
+    fn alias_of_a_large_string_is_bounded_by_bytes() {
+        // 135 KB that would expand to 300 MB: refused by its byte budget, well under the
+        // node budget, at the alias that crosses it.
+        let mut src = format!("{MINIMAL}env:\n  BIG: &b \"{}\"\n", "x".repeat(100_000));
+        for i in 0..3000 {
+            src.push_str(&format!("  K{i}: *b\n"));
+        }
+        let start = std::time::Instant::now();
+        let e = load(&src).unwrap_err();
+        assert!(e.message.contains("bytes of text"), "{e}");
+        assert!(
+            e.loc.as_ref().is_some_and(|l| l.line > 8),
+            "located at the alias: {e}"
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_mapping_of_many_keys_is_checked_in_linear_time() {
+        let keys = |n: usize| {
+            let mut src = format!("{MINIMAL}config:\n  vars:\n");
+            for i in 0..n {
+                src.push_str(&format!("    K{i}: v\n"));
+            }
+            src
+        };
+        // Under the node budget, with a duplicate at the very end: still found, naming the
+        // first one's line. The duplicate search was a scan per key (minutes here).
+        let mut src = keys(99_000);
+        src.push_str("    K7: again\n");
+        let start = std::time::Instant::now();
+        let e = load(&src).unwrap_err();
+        assert!(e.message.contains("duplicate key `K7`"), "{e}");
+        assert!(
+            e.message
+                .contains(&format!("line {}", MINIMAL.lines().count() + 10)),
+            "{e}"
+        );
+        // 150,000 keys: refused by the node budget, as quickly.
+        let e = load(&keys(150_000)).unwrap_err();
+        assert!(e.message.contains("more than 200000 nodes"), "{e}");
+        // Linear takes a fraction of a second even in a debug build on a busy machine.
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! overlays can be merged before typing, and so that every later error, even a semantic one
 //! found long after parsing, can point at the file, line and column it came from.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
@@ -17,6 +18,11 @@ pub const MAX_PROFILE_BYTES: usize = 4 << 20;
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes a document may expand to, aliases included ("billion laughs" guard).
 pub const MAX_NODES: usize = 200_000;
+/// Most scalar bytes (keys and values) a document may expand to, aliases included. Counting
+/// nodes alone lets one alias of a 100 KB string, repeated, grow a small file into hundreds of
+/// MB. Without aliases a document holds at most its own size in scalars, so 4x the largest
+/// file accepted never refuses a profile that only uses aliases for ordinary sharing.
+pub const MAX_EXPANDED_BYTES: usize = 4 * MAX_PROFILE_BYTES;
 
 /// A YAML node with its location.
 #[derive(Clone, Debug, PartialEq)]
@@ -231,6 +237,7 @@ fn parse_general(file: &Arc<str>, text: &str) -> Result<Option<Node>, LoadError>
         stack: Vec::new(),
         anchors: Vec::new(),
         nodes: 0,
+        bytes: 0,
         root: None,
         documents: 0,
     };
@@ -264,6 +271,9 @@ enum Frame {
     Map {
         entries: Vec<(Key, Node)>,
         pending_key: Option<Key>,
+        /// Line of each key already in `entries`, so a duplicate is found without a scan
+        /// (a scan per key made a 150,000-key mapping quadratic).
+        seen: HashMap<String, usize>,
         loc: Loc,
         anchor: usize,
     },
@@ -273,6 +283,8 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: Vec<(usize, Node)>,
     nodes: usize,
+    /// Scalar bytes so far, aliases expanded; see [`MAX_EXPANDED_BYTES`].
+    bytes: usize,
     root: Option<Node>,
     documents: usize,
 }
@@ -314,6 +326,9 @@ impl Builder {
                     loc,
                 };
                 self.count(1, &node.loc)?;
+                if let Value::Scalar { text, .. } = &node.value {
+                    self.count_bytes(text.len(), &node.loc)?;
+                }
                 self.finish(node, anchor)
             }
             Event::SequenceStart(_, anchor, tag) => {
@@ -329,6 +344,7 @@ impl Builder {
                 self.open(Frame::Map {
                     entries: Vec::new(),
                     pending_key: None,
+                    seen: HashMap::new(),
                     loc,
                     anchor,
                 })
@@ -371,7 +387,9 @@ impl Builder {
                         "YAML alias refers to an unknown anchor",
                     ));
                 };
-                let size = count_nodes(&node);
+                let (size, bytes) = count_nodes(&node);
+                // Bytes first: the error then names the cause that usually applies.
+                self.count_bytes(bytes, &loc)?;
                 self.count(size, &loc)?;
                 self.finish(node, 0)
             }
@@ -396,6 +414,19 @@ impl Builder {
                 loc.clone(),
                 format!(
                     "document expands to more than {MAX_NODES} nodes (too many aliases or a very large file)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn count_bytes(&mut self, n: usize, loc: &Loc) -> Result<(), LoadError> {
+        self.bytes = self.bytes.saturating_add(n);
+        if self.bytes > MAX_EXPANDED_BYTES {
+            return Err(LoadError::new(
+                loc.clone(),
+                format!(
+                    "document expands to more than {MAX_EXPANDED_BYTES} bytes of text (an alias repeats a large value too often)"
                 ),
             ));
         }
@@ -440,6 +471,7 @@ impl Builder {
             Some(Frame::Map {
                 entries,
                 pending_key,
+                seen,
                 ..
             }) => match pending_key.take() {
                 Some(key) => {
@@ -462,15 +494,13 @@ impl Builder {
                             "YAML merge keys (`<<`) are not supported in a profile; use a preset or an overlay",
                         ));
                     }
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                    if let Some(first_line) = seen.get(&name) {
                         return Err(LoadError::new(
                             node.loc,
-                            format!(
-                                "duplicate key `{name}` (first defined at line {})",
-                                first.loc.line
-                            ),
+                            format!("duplicate key `{name}` (first defined at line {first_line})"),
                         ));
                     }
+                    seen.insert(name.clone(), node.loc.line);
                     *pending_key = Some(Key {
                         name,
                         loc: node.loc,
@@ -482,10 +512,22 @@ impl Builder {
     }
 }
 
-fn count_nodes(node: &Node) -> usize {
+/// Nodes and scalar bytes (keys included) in `node`, as [`Builder`] counts them.
+fn count_nodes(node: &Node) -> (usize, usize) {
     match &node.value {
-        Value::Scalar { .. } => 1,
-        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Map(entries) => 1 + entries.iter().map(|(_, v)| count_nodes(v)).sum::<usize>(),
+        Value::Scalar { text, .. } => (1, text.len()),
+        Value::Seq(items) => items
+            .iter()
+            .map(count_nodes)
+            .fold((1, 0), |(n, b), (n2, b2)| {
+                (n.saturating_add(n2), b.saturating_add(b2))
+            }),
+        Value::Map(entries) => entries.iter().fold((1, 0), |(n, b), (k, v)| {
+            let (n2, b2) = count_nodes(v);
+            (
+                n.saturating_add(n2),
+                b.saturating_add(b2).saturating_add(k.name.len()),
+            )
+        }),
     }
 }

@@ -72,12 +72,17 @@ pub fn set_tree(kind: SetKind, arg: &str) -> Result<Node, LoadError> {
         },
         SetKind::String => scalar(value, false, &loc),
         SetKind::File => {
-            let text = std::fs::read_to_string(Path::new(value)).map_err(|e| {
-                LoadError::bare(format!(
-                    "{flag} {path}: cannot read `{value}`: {}",
-                    super::io_reason(&e)
-                ))
-            })?;
+            let text =
+                crate::shared::read_limited(Path::new(value), crate::shared::MAX_VALUE_FILE_BYTES)
+                    .and_then(|b| {
+                        String::from_utf8(b).map_err(|_| std::io::Error::other("not UTF-8 text"))
+                    })
+                    .map_err(|e| {
+                        LoadError::bare(format!(
+                            "{flag} {path}: cannot read `{value}`: {}",
+                            super::io_reason(&e)
+                        ))
+                    })?;
             scalar(&text, false, &loc)
         }
     };

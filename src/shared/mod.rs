@@ -19,6 +19,74 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// Largest `--set-file` or `fromFile` value: Kubernetes stores a ConfigMap or Secret in at
+/// most 1 MiB, so a larger value could never be applied.
+pub const MAX_VALUE_FILE_BYTES: u64 = 1 << 20;
+/// Largest secret seed file: a seed is a few dozen random bytes.
+pub const MAX_SEED_FILE_BYTES: u64 = 64 << 10;
+/// Largest custom template file (`--templates`); the bundled ones are a few KB each.
+pub const MAX_TEMPLATE_FILE_BYTES: u64 = 1 << 20;
+/// Largest manifest file `lint` reads: rendered output of a large profile, with room.
+pub const MAX_MANIFEST_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads the regular file at `path`, refusing one larger than `limit` bytes.
+///
+/// The size is checked before reading and the read itself stops at `limit + 1` bytes, so a file
+/// that grows meanwhile cannot exhaust memory. Anything but a regular file (a FIFO, a device
+/// such as /dev/zero, a folder) is refused before it is opened: opening a FIFO blocks until
+/// a writer comes. The errors read well through [`io_reason`].
+pub fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Error;
+    let meta = std::fs::metadata(path)?;
+    let refuse_kind = || {
+        Error::other(if meta.is_dir() {
+            "is a folder, not a file"
+        } else {
+            "is not a regular file (a FIFO or device cannot be read; pass `-` for standard input where allowed)"
+        })
+    };
+    if !meta.is_file() {
+        return Err(refuse_kind());
+    }
+    if meta.len() > limit {
+        return Err(Error::other(format!(
+            "file is {} bytes; the largest accepted is {limit} bytes",
+            meta.len()
+        )));
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    // Non-blocking open: if a FIFO replaced the file since the look above, opening it
+    // returns at once instead of waiting for a writer (it is then refused below).
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut opts,
+        rustix::fs::OFlags::NONBLOCK.bits() as i32,
+    );
+    let file = opts.open(path)?;
+    // The path may have been replaced between the two looks; check what was opened.
+    if !file.metadata()?.is_file() {
+        return Err(refuse_kind());
+    }
+    read_to_limit(file, limit)
+}
+
+/// Reads `reader` to its end, refusing more than `limit` bytes (for standard input, whose
+/// size is unknown until read).
+pub fn read_to_limit(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "input is larger than the largest accepted, {limit} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Merges `overlay` into `base`: mappings by key, lists of named items by `name`, anything
 /// else replaced (the profile's merge rule).
 pub fn merge(base: &mut Json, overlay: &Json) {
@@ -69,6 +137,31 @@ mod tests {
             base,
             json!({"a": 1, "c": [{"name": "x", "v": 2}, {"name": "y"}, {"name": "z"}], "l": [3], "b": 2})
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reads_are_bounded_and_only_of_regular_files() {
+        let dir = std::env::temp_dir().join(format!("sts-gen-read-limited-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("f");
+        std::fs::write(&f, b"12345").unwrap();
+        assert_eq!(read_limited(&f, 5).unwrap(), b"12345");
+        let e = read_limited(&f, 4).unwrap_err();
+        assert!(
+            io_reason(&e).contains("file is 5 bytes; the largest accepted is 4"),
+            "{e}"
+        );
+        // A character device that never ends: refused before reading, not read forever.
+        let e = read_limited(std::path::Path::new("/dev/zero"), 4).unwrap_err();
+        assert!(io_reason(&e).contains("not a regular file"), "{e}");
+        let e = read_limited(&dir, 4).unwrap_err();
+        assert!(io_reason(&e).contains("is a folder"), "{e}");
+        // Standard input and other streams: read to the limit, not past it.
+        let e = read_to_limit(std::io::repeat(b'x'), 1000).unwrap_err();
+        assert!(e.to_string().contains("1000 bytes"), "{e}");
+        assert_eq!(read_to_limit(&b"abc"[..], 3).unwrap(), b"abc");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

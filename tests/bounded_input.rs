@@ -1,0 +1,165 @@
+//! Every input is bounded by bytes before it is read (issue 15), through the binary: a file
+//! that never ends, a FIFO without a writer or an alias that multiplies a large value must
+//! end the run quickly with a located error (exit 2), never hang or exhaust memory.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+const PROFILE: &str = "apiVersion: sts-gen/v1\nkind: Profile\nname: db\nimage: postgres:16.4\nports: [{name: pg, port: 5432}]\nstorage: {size: 1Gi}\n";
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("sts-gen").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("STS_GEN_SECRET_SEED")
+        .env_remove("STS_GEN_TEMPLATES")
+        // A run that hangs is the failure these tests look for; end it instead of the suite.
+        .timeout(Duration::from_secs(20));
+    c
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sts-gen-bounded-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs and expects a bad-input exit with `needle` on stderr and nothing on stdout.
+fn refused(cmd: &mut Command, needle: &str) -> String {
+    let start = Instant::now();
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{} bytes on stdout",
+        out.stdout.len()
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    stderr
+}
+
+fn mkfifo(path: &Path) {
+    assert!(Std::new("mkfifo").arg(path).status().unwrap().success());
+}
+
+#[test]
+fn an_alias_repeating_a_large_string_fails_fast_and_located() {
+    let d = scratch("alias");
+    let mut text = format!("{PROFILE}env:\n  BIG: &b \"{}\"\n", "x".repeat(100_000));
+    for i in 0..3000 {
+        text.push_str(&format!("  K{i}: *b\n"));
+    }
+    assert!(text.len() < 140_000);
+    let p = d.join("p.yaml");
+    fs::write(&p, &text).unwrap();
+    let err = refused(bin().arg("render").arg(&p), "bytes of text");
+    // Located at the alias that crossed the budget, in the file given.
+    assert!(err.contains(&format!("{}:", p.display())), "{err}");
+    fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_fifo_or_device_given_as_the_profile_is_refused_without_hanging() {
+    let d = scratch("fifo");
+    let fifo = d.join("p.yaml");
+    mkfifo(&fifo);
+    refused(bin().arg("validate").arg(&fifo), "not a regular file");
+    refused(bin().arg("validate").arg("/dev/zero"), "not a regular file");
+    fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn standard_input_is_read_up_to_the_limit() {
+    // More than 4 MiB on stdin: refused, not read whole.
+    let big = vec![b'a'; 5 << 20];
+    refused(
+        bin().arg("validate").arg("-").write_stdin(big),
+        "4194304 bytes",
+    );
+}
+
+#[test]
+fn every_other_file_read_is_bounded_and_regular() {
+    let d = scratch("others");
+    let p = d.join("p.yaml");
+    fs::write(&p, PROFILE).unwrap();
+    let fifo = d.join("fifo");
+    mkfifo(&fifo);
+    let big = d.join("big.txt");
+    fs::write(&big, vec![b'a'; (1 << 20) + 1]).unwrap();
+    // --set-file: a device, a FIFO and a value larger than any ConfigMap.
+    for file in [Path::new("/dev/zero"), &fifo] {
+        let arg = format!("config.vars.X={}", file.display());
+        refused(
+            bin().arg("render").arg(&p).arg("--set-file").arg(&arg),
+            "not a regular file",
+        );
+    }
+    let arg = format!("config.vars.X={}", big.display());
+    refused(
+        bin().arg("render").arg(&p).arg("--set-file").arg(&arg),
+        "largest accepted is 1048576",
+    );
+    // An overlay.
+    refused(
+        bin().arg("render").arg(&p).arg("-f").arg(&fifo),
+        "not a regular file",
+    );
+    // The seed file.
+    refused(
+        bin()
+            .arg("render")
+            .arg(&p)
+            .arg("--secret-seed-file")
+            .arg("/dev/zero"),
+        "not a regular file",
+    );
+    // fromFile.
+    let secret = d.join("s.yaml");
+    fs::write(
+        &secret,
+        format!("{PROFILE}secret:\n  data:\n    password: {{fromFile: fifo}}\n"),
+    )
+    .unwrap();
+    refused(bin().arg("render").arg(&secret), "not a regular file");
+    // A custom template that is a FIFO.
+    let t = d.join("templates");
+    fs::create_dir(&t).unwrap();
+    mkfifo(&t.join("statefulset.yaml.j2"));
+    refused(
+        bin().arg("render").arg(&p).arg("--templates").arg(&t),
+        "not a regular file",
+    );
+    // A manifest file lint reads.
+    refused(bin().arg("lint").arg(&fifo), "not a regular file");
+    fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn lint_dir_does_not_follow_folder_links_nor_count_a_file_twice() {
+    let d = scratch("lintdir");
+    fs::write(
+        d.join("a.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one, namespace: x}\ndata: {a: b}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(".", d.join("loop")).unwrap();
+    std::os::unix::fs::symlink("a.yaml", d.join("dup.yaml")).unwrap();
+    let out = bin().arg("lint").arg(&d).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stderr}{stdout}");
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains("1 objects"), "the ConfigMap once: {all}");
+    fs::remove_dir_all(&d).unwrap();
+}
