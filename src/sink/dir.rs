@@ -91,7 +91,6 @@ pub fn previous_secrets(
     Ok(out)
 }
 
-
 /// The files for `docs` (in apply order) plus the kustomization listing them.
 pub fn plan(docs: &[Doc]) -> Vec<OutFile> {
     let mut files = Vec::new();
@@ -200,7 +199,6 @@ pub fn write_all_in<'a>(
     }
     result
 }
-
 
 fn dir_error(dir: &Path, message: String) -> DirError {
     DirError {
