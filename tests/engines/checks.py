@@ -24,9 +24,11 @@ def probes_pass(pod, runs=50):
         raise AssertionError("%s has no probes" % pod.name)
 
 
-def probes_fail(pod, kinds=("readiness", "liveness")):
-    """Each probe fails; run side by side, as the kubelet's probe workers do."""
-    todo = [(c, k) for c, k in probes_of(pod) if k in kinds]
+def probes_fail(pod, kinds=("readiness", "liveness"), containers=None):
+    """Each probe (of `containers`, default all) fails; run side by side, as the kubelet's
+    probe workers do."""
+    todo = [(c, k) for c, k in probes_of(pod)
+            if k in kinds and (containers is None or c in containers)]
     res = {}
 
     def one(c, k):
@@ -46,11 +48,12 @@ def probes_fail_frozen(pod):
         pod.thaw()
 
 
-def probes_fail_stopped(pod, container):
-    """The engine process stopped, its container root kept: each probe fails."""
+def probes_fail_stopped(pod, container, only_its_own=False):
+    """The engine process stopped, its container root kept: each probe fails (with
+    `only_its_own`, each of that container's probes: a sidecar's may rightly still pass)."""
     pod.kill_engine(container)
     try:
-        probes_fail(pod)
+        probes_fail(pod, containers=[container] if only_its_own else None)
     finally:
         pod.resume(container)
 

@@ -24,16 +24,6 @@ def slave_status(pod, ctr):
     return {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in out.splitlines() if ":" in l)}
 
 
-def own_probes_fail(pod, container):
-    """Only `container`'s process stopped: its readiness and liveness probes fail."""
-    pod.kill_engine(container)
-    try:
-        bad = [k for k in ("readiness", "liveness") if pod.probe(container, k)]
-        if bad:
-            raise AssertionError("%s %s: still passing: %s" % (pod.name, container, bad))
-    finally:
-        pod.resume(container)
-
 
 def scenario(h, name, namespace, full):
     objs = h.render("mysql", name=name, namespace=namespace, replicas=3, env=ENV)
@@ -105,7 +95,7 @@ def scenario(h, name, namespace, full):
     h.check("%s: the sidecar's probes start no backup" % label, no_backup_from_probes)
     h.check("%s: probes fail on a frozen (SIGSTOP) member" % label, C.probes_fail_frozen, pods[2])
     for ct in (ctr, SIDECAR):
-        h.check("%s: %s probes fail when its process is stopped" % (label, ct), own_probes_fail, pods[2], ct)
+        h.check("%s: %s probes fail when its process is stopped" % (label, ct), C.probes_fail_stopped, pods[2], ct, True)
         h.check("%s: member back after the stop of %s" % (label, ct), c.wait_ready, 60)
 
     def restart_keeps_data():

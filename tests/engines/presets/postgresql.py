@@ -15,16 +15,6 @@ def sql(pod, ctr, query, ok=True):
     return out.strip() if ok else (rc, out, err)
 
 
-def own_probes_fail(pod, container):
-    """Only `container`'s engine stopped: its readiness and liveness probes fail."""
-    pod.kill_engine(container)
-    try:
-        bad = [k for k in ("readiness", "liveness") if pod.probe(container, k)]
-        if bad:
-            raise AssertionError("%s %s: still passing: %s" % (pod.name, container, bad))
-    finally:
-        pod.resume(container)
-
 
 def scenario(h, name, namespace, full):
     objs = h.render("postgresql", name=name, namespace=namespace, replicas=3, env=ENV)
@@ -72,7 +62,7 @@ def scenario(h, name, namespace, full):
     # A replica: the primary runs the same probe commands.
     h.check("%s: every probe of %s passes 50/50" % (label, pods[1].name), C.probes_pass, pods[1], 50)
     h.check("%s: probes fail on a frozen (SIGSTOP) member" % label, C.probes_fail_frozen, pods[2])
-    h.check("%s: probes fail on a stopped member" % label, own_probes_fail, pods[2], ctr)
+    h.check("%s: probes fail on a stopped member" % label, C.probes_fail_stopped, pods[2], ctr, True)
     h.check("%s: member back after the stop" % label, c.wait_ready, 60)
 
     def restart_keeps_data():
