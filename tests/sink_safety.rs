@@ -28,6 +28,20 @@ fn run(args: &[&str]) -> Output {
     cmd(args).output().unwrap()
 }
 
+/// Runs sts-gen with `args` (shell words) under a one-block file-size limit, so its first
+/// larger write fails: killed by SIGXFSZ, or with `trap_xfsz` a write error it reports.
+fn run_with_file_limit(args: &str, trap_xfsz: bool) -> Output {
+    let trap = if trap_xfsz { "trap '' XFSZ; " } else { "" };
+    let script = format!("{trap}ulimit -f 1; exec \"$0\" {args}");
+    Command::new("sh")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("MYSQL_ROOT_PASSWORD", PW)
+        .args(["-c", &script])
+        .arg(exe())
+        .output()
+        .unwrap()
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -550,17 +564,13 @@ fn a_run_killed_mid_write_is_cleaned_up_by_the_next() {
     let args = ["render", "profiles/mysql.yaml", "--output-dir", p(&out)];
     assert!(run(&args).status.success());
     // Killed by SIGXFSZ on its first large file, after the Secret was staged.
-    let script = format!(
-        "ulimit -f 1; exec \"$0\" render profiles/mysql.yaml -n other --output-dir {}",
-        p(&out)
+    let o = run_with_file_limit(
+        &format!(
+            "render profiles/mysql.yaml -n other --output-dir {}",
+            p(&out)
+        ),
+        false,
     );
-    let o = Command::new("sh")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("MYSQL_ROOT_PASSWORD", PW)
-        .args(["-c", &script])
-        .arg(exe())
-        .output()
-        .unwrap();
     assert_eq!(o.status.code(), None, "killed: {o:?}");
     let left: Vec<String> = names(tmp.path())
         .into_iter()
@@ -712,17 +722,10 @@ fn check_reports_a_secret_file_readable_by_others() {
 fn parents_created_for_a_failed_write_are_removed() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("new1/new2/out");
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 1; exec \"$0\" render profiles/mysql.yaml --output-dir {}",
-        p(&out)
+    let o = run_with_file_limit(
+        &format!("render profiles/mysql.yaml --output-dir {}", p(&out)),
+        true,
     );
-    let o = Command::new("sh")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("MYSQL_ROOT_PASSWORD", PW)
-        .args(["-c", &script])
-        .arg(exe())
-        .output()
-        .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(
         names(tmp.path()).is_empty(),
@@ -737,18 +740,10 @@ fn parents_created_for_a_failed_write_are_removed() {
     )
     .unwrap();
     let root = tmp.path().join("r1/root");
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 1; exec \"$0\" render {} --output-dir {}",
-        p(batch_dir.path()),
-        p(&root)
+    let o = run_with_file_limit(
+        &format!("render {} --output-dir {}", p(batch_dir.path()), p(&root)),
+        true,
     );
-    let o = Command::new("sh")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("MYSQL_ROOT_PASSWORD", PW)
-        .args(["-c", &script])
-        .arg(exe())
-        .output()
-        .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(
         names(tmp.path()).is_empty(),
