@@ -18,29 +18,34 @@ mod yaml_scalar;
 
 use std::fmt;
 
-/// Why a profile could not be turned into manifests. Every variant is bad input (exit 2).
+/// Why a profile could not be turned into manifests. Every variant is bad input (exit 2) and
+/// holds the one user-facing error type, [`shared::error::Error`]; the variant says the stage.
 #[derive(Debug)]
 pub enum Failure {
     /// The profile (or an overlay, preset or `--set`) could not be read or typed.
-    Load(Vec<profile::LoadError>),
+    Load(Vec<shared::error::Error>),
     /// A template failed to render or produced invalid YAML.
-    Render(render::RenderError),
+    Render(shared::error::Error),
     /// The rendered objects failed the checks run before anything is written.
-    Check(Vec<check::CheckError>),
+    Check(Vec<shared::error::Error>),
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let lines: Vec<String> = match self {
-            Failure::Load(errs) => errs.iter().map(ToString::to_string).collect(),
-            Failure::Render(e) => vec![e.to_string()],
-            Failure::Check(errs) => errs.iter().map(ToString::to_string).collect(),
-        };
+        let lines: Vec<String> = self.errors().iter().map(ToString::to_string).collect();
         f.write_str(&lines.join("\n"))
     }
 }
 
 impl Failure {
+    /// Every error, whatever the stage.
+    pub fn errors(&self) -> &[shared::error::Error] {
+        match self {
+            Failure::Load(errs) | Failure::Check(errs) => errs,
+            Failure::Render(e) => std::slice::from_ref(e),
+        }
+    }
+
     /// Replaces every occurrence of a secret value in the messages with `***`, so no
     /// template or check error can print one (a user template may quote any value).
     pub fn redact(self, secrets: &[String]) -> Failure {
@@ -50,29 +55,16 @@ impl Failure {
                 .filter(|s| !s.is_empty())
                 .fold(text, |t, s| t.replace(s.as_str(), "***"))
         };
+        let clean_error = |mut e: shared::error::Error| {
+            e.message = clean(e.message);
+            e.hint = e.hint.map(clean);
+            e.object = e.object.map(clean);
+            e
+        };
         match self {
-            Failure::Load(errs) => Failure::Load(
-                errs.into_iter()
-                    .map(|mut e| {
-                        e.message = clean(e.message);
-                        e.hint = e.hint.map(clean);
-                        e
-                    })
-                    .collect(),
-            ),
-            Failure::Render(mut e) => {
-                e.message = clean(e.message);
-                Failure::Render(e)
-            }
-            Failure::Check(errs) => Failure::Check(
-                errs.into_iter()
-                    .map(|mut e| {
-                        e.message = clean(e.message);
-                        e.context = clean(e.context);
-                        e
-                    })
-                    .collect(),
-            ),
+            Failure::Load(errs) => Failure::Load(errs.into_iter().map(clean_error).collect()),
+            Failure::Render(e) => Failure::Render(clean_error(e)),
+            Failure::Check(errs) => Failure::Check(errs.into_iter().map(clean_error).collect()),
         }
     }
 }
@@ -212,8 +204,9 @@ fn add_unique(
         .find(|d| id(&d.value) == new_id)
     {
         Some(existing) if existing.value == doc.value => Ok(()),
-        Some(_) => Err(check::CheckError {
-            context: format!(
+        Some(_) => Err(check::CheckError::in_object(
+            shared::error::ErrorKind::Check,
+            format!(
                 "template `{}`, {} {}",
                 doc.template,
                 doc.value
@@ -224,8 +217,8 @@ fn add_unique(
                     .and_then(|k| k.as_str())
                     .unwrap_or("?")
             ),
-            message: "two node sets render different objects under this name; a name fixed in the profile (such as services.headless.name) must differ per set: leave it to the default or write it with {{ name }}".into(),
-        }),
+            "two node sets render different objects under this name; a name fixed in the profile (such as services.headless.name) must differ per set: leave it to the default or write it with {{ name }}",
+        )),
         None => {
             bucket.push(docs.len());
             docs.push(doc);

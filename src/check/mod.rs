@@ -111,15 +111,9 @@ pub fn field<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
     path.iter().try_fold(value, |v, key| v.get(key))
 }
 
-/// A problem in the rendered objects.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{context}: {message}")]
-pub struct CheckError {
-    /// Template and/or object, e.g. "template `statefulset.yaml.j2`, StatefulSet mysql".
-    pub context: String,
-    /// What is wrong.
-    pub message: String,
-}
+/// A problem in the rendered objects: the one error type, of kind [`ErrorKind::Check`], with
+/// `object` naming the template and object.
+pub type CheckError = LoadError;
 
 /// Types every document and runs the cross-object rules; returns the checked documents in
 /// their render order, or every problem found. `external_secrets` names Secrets that exist
@@ -222,10 +216,7 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         .and_then(Json::as_str)
         .unwrap_or("?");
     let context = format!("template `{}`, {kind} {name}", doc.template);
-    let err = |message: String| CheckError {
-        context: context.clone(),
-        message,
-    };
+    let err = |message: String| CheckError::in_object(ErrorKind::Check, context.clone(), message);
     macro_rules! typed {
         ($ty:ty, $variant:ident) => {{
             if api_version != <$ty as Resource>::API_VERSION {

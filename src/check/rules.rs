@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::selector::{self, Pods};
 use super::{CheckError, Doc, Object};
+use crate::shared::error::ErrorKind;
 use crate::shared::names::quantity;
 
 /// Runs every rule; returns all violations.
@@ -20,15 +21,16 @@ pub fn check_all(docs: &[Doc], external: &super::External) -> Vec<CheckError> {
         external,
         &[],
         |doc: &Doc, rule: &str, message: String| {
-            errs.push(CheckError {
-                context: format!(
+            errs.push(CheckError::in_object(
+                ErrorKind::Check,
+                format!(
                     "template `{}`, {} {} [{rule}]",
                     doc.template,
                     doc.kind(),
                     doc.name()
                 ),
                 message,
-            })
+            ))
         },
     );
     errs

@@ -6,12 +6,13 @@
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
-use super::error::{did_you_mean, LoadError};
+use super::error::{did_you_mean, ErrorKind, LoadError};
 use super::node::{Node, Resolved, Value};
 
 impl de::Error for LoadError {
     fn custom<T: std::fmt::Display>(msg: T) -> Self {
-        LoadError::bare(msg.to_string())
+        // Custom messages come from the profile types' own checks of a value.
+        LoadError::of(ErrorKind::Value, msg.to_string())
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
@@ -24,7 +25,7 @@ impl de::Error for LoadError {
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        let mut err = LoadError::bare(format!("unknown value `{variant}`"));
+        let mut err = LoadError::of(ErrorKind::Value, format!("unknown value `{variant}`"));
         err.hint = Some(match did_you_mean(variant, expected) {
             Some(best) => format!("did you mean `{best}`?"),
             None => format!("expected one of: {}", expected.join(", ")),
@@ -135,6 +136,7 @@ macro_rules! int_method {
                     self.node.loc.clone(),
                     format!("{i} is out of range ({} to {})", <$ty>::MIN, <$ty>::MAX),
                 )
+                .with_kind(ErrorKind::Value)
                 .with_path(self.path.clone())),
             }
         }

@@ -10,6 +10,7 @@ pub mod overlay;
 pub mod presets;
 pub mod types;
 
+use crate::shared::error::ErrorKind;
 use std::path::{Path, PathBuf};
 
 pub use error::LoadError;
@@ -79,26 +80,30 @@ pub fn load_file_with(path: &str, layers: &overlay::Layers) -> Result<Loaded, Lo
 fn read_source(path: &str) -> Result<(String, Vec<u8>, PathBuf), LoadError> {
     if path == "-" {
         let bytes = crate::shared::read_to_limit(std::io::stdin(), node::MAX_PROFILE_BYTES as u64)
-            .map_err(|e| LoadError::bare(format!("<stdin>: cannot read: {e}")))?;
+            .map_err(|e| LoadError::of(ErrorKind::Io, format!("<stdin>: cannot read: {e}")))?;
         return Ok(("<stdin>".into(), bytes, PathBuf::from(".")));
     }
     let p = Path::new(path);
     if p.is_dir() {
-        return Err(LoadError::bare(format!(
-            "{path}: is a directory, not a profile file"
-        )));
+        return Err(LoadError::of(
+            ErrorKind::Io,
+            format!("{path}: is a directory, not a profile file"),
+        ));
     }
-    let meta =
-        std::fs::metadata(p).map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
+    let meta = std::fs::metadata(p)
+        .map_err(|e| LoadError::of(ErrorKind::Io, format!("{path}: {}", io_reason(&e))))?;
     if meta.len() > node::MAX_PROFILE_BYTES as u64 {
-        return Err(LoadError::bare(format!(
-            "{path}: file is {} bytes; the largest profile accepted is {} bytes",
-            meta.len(),
-            node::MAX_PROFILE_BYTES
-        )));
+        return Err(LoadError::of(
+            ErrorKind::Io,
+            format!(
+                "{path}: file is {} bytes; the largest profile accepted is {} bytes",
+                meta.len(),
+                node::MAX_PROFILE_BYTES
+            ),
+        ));
     }
     let bytes = crate::shared::read_limited(p, node::MAX_PROFILE_BYTES as u64)
-        .map_err(|e| LoadError::bare(format!("{path}: {}", io_reason(&e))))?;
+        .map_err(|e| LoadError::of(ErrorKind::Io, format!("{path}: {}", io_reason(&e))))?;
     let base = p.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok((path.to_string(), bytes, base))
 }
@@ -201,6 +206,7 @@ fn apply_preset(tree: Node) -> Result<Node, LoadError> {
         };
         return Err(
             LoadError::new(preset_node.loc.clone(), format!("unknown preset `{name}`"))
+                .with_kind(ErrorKind::Reference)
                 .with_path("preset")
                 .with_hint(hint),
         );
@@ -419,6 +425,7 @@ fn check_header(tree: &Node) -> Result<(), LoadError> {
         }
         Some((n, _)) => {
             return Err(LoadError::new(n.loc.clone(), "unsupported apiVersion")
+                .with_kind(ErrorKind::Value)
                 .with_path("apiVersion")
                 .with_hint(format!("supported: {}", API_VERSIONS.join(", "))))
         }
@@ -430,6 +437,7 @@ fn check_header(tree: &Node) -> Result<(), LoadError> {
         ),
         Some((_, Some(node::Resolved::Str("Profile")))) => Ok(()),
         Some((n, _)) => Err(LoadError::new(n.loc.clone(), "unsupported kind")
+            .with_kind(ErrorKind::Value)
             .with_path("kind")
             .with_hint("the only kind is `Profile`")),
     }

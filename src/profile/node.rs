@@ -195,7 +195,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Option<Node>, LoadError> {
         col,
     };
     if bytes.len() > MAX_PROFILE_BYTES {
-        return Err(LoadError::new(
+        return Err(LoadError::syntax(
             at(1, 1),
             format!(
                 "file is {} bytes; the largest profile accepted is {} bytes",
@@ -208,7 +208,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Option<Node>, LoadError> {
         Ok(t) => t,
         Err(e) => {
             let (line, col) = line_col_of_byte(bytes, e.valid_up_to());
-            return Err(LoadError::new(
+            return Err(LoadError::syntax(
                 at(line, col),
                 "file is not UTF-8 text (is it a binary file?)",
             ));
@@ -217,7 +217,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Option<Node>, LoadError> {
     if text.contains('\0') {
         let off = text.find('\0').unwrap_or(0);
         let (line, col) = line_col_of_byte(bytes, off);
-        return Err(LoadError::new(
+        return Err(LoadError::syntax(
             at(line, col),
             "file contains a NUL byte (is it a binary file?)",
         ));
@@ -244,7 +244,7 @@ fn parse_general(file: &Arc<str>, text: &str) -> Result<Option<Node>, LoadError>
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
             let m = e.marker();
-            LoadError::new(
+            LoadError::syntax(
                 at(m.line(), m.col() + 1),
                 format!("invalid YAML: {}", e.info()),
             )
@@ -296,7 +296,7 @@ impl Builder {
             Event::DocumentStart(..) => {
                 self.documents += 1;
                 if self.documents > 1 {
-                    return Err(LoadError::new(
+                    return Err(LoadError::syntax(
                         loc,
                         "a profile is one YAML document; found a second one (remove the `---`)",
                     ));
@@ -307,7 +307,7 @@ impl Builder {
                 if let Some(tag) = &tag {
                     let core_str = tag.is_yaml_core_schema_tag("str");
                     if !core_str {
-                        return Err(LoadError::new(
+                        return Err(LoadError::syntax(
                             loc,
                             format!(
                                 "YAML tag `{}{}` is not supported in a profile",
@@ -357,7 +357,7 @@ impl Builder {
                     },
                     anchor,
                 ),
-                _ => Err(LoadError::new(loc, "invalid YAML: unbalanced sequence")),
+                _ => Err(LoadError::syntax(loc, "invalid YAML: unbalanced sequence")),
             },
             Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Map {
@@ -372,7 +372,7 @@ impl Builder {
                     },
                     anchor,
                 ),
-                _ => Err(LoadError::new(loc, "invalid YAML: unbalanced mapping")),
+                _ => Err(LoadError::syntax(loc, "invalid YAML: unbalanced mapping")),
             },
             Event::Alias(id) => {
                 let Some(node) = self
@@ -382,7 +382,7 @@ impl Builder {
                     .find(|(a, _)| *a == id)
                     .map(|(_, n)| n.clone())
                 else {
-                    return Err(LoadError::new(
+                    return Err(LoadError::syntax(
                         loc,
                         "YAML alias refers to an unknown anchor",
                     ));
@@ -399,7 +399,7 @@ impl Builder {
 
     fn reject_tag(&self, tagged: bool, loc: &Loc) -> Result<(), LoadError> {
         if tagged {
-            return Err(LoadError::new(
+            return Err(LoadError::syntax(
                 loc.clone(),
                 "YAML tags are not supported in a profile",
             ));
@@ -410,7 +410,7 @@ impl Builder {
     fn count(&mut self, n: usize, loc: &Loc) -> Result<(), LoadError> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > MAX_NODES {
-            return Err(LoadError::new(
+            return Err(LoadError::syntax(
                 loc.clone(),
                 format!(
                     "document expands to more than {MAX_NODES} nodes (too many aliases or a very large file)"
@@ -423,7 +423,7 @@ impl Builder {
     fn count_bytes(&mut self, n: usize, loc: &Loc) -> Result<(), LoadError> {
         self.bytes = self.bytes.saturating_add(n);
         if self.bytes > MAX_EXPANDED_BYTES {
-            return Err(LoadError::new(
+            return Err(LoadError::syntax(
                 loc.clone(),
                 format!(
                     "document expands to more than {MAX_EXPANDED_BYTES} bytes of text (an alias repeats a large value too often)"
@@ -438,7 +438,7 @@ impl Builder {
             let loc = match &frame {
                 Frame::Seq { loc, .. } | Frame::Map { loc, .. } => loc.clone(),
             };
-            return Err(LoadError::new(
+            return Err(LoadError::syntax(
                 loc,
                 format!("nesting deeper than {MAX_DEPTH} levels"),
             ));
@@ -482,20 +482,20 @@ impl Builder {
                     let name = match &node.value {
                         Value::Scalar { text, .. } => text.clone(),
                         _ => {
-                            return Err(LoadError::new(
+                            return Err(LoadError::syntax(
                                 node.loc,
                                 "mapping keys must be plain strings, not lists or mappings",
                             ))
                         }
                     };
                     if name == "<<" {
-                        return Err(LoadError::new(
+                        return Err(LoadError::syntax(
                             node.loc,
                             "YAML merge keys (`<<`) are not supported in a profile; use a preset or an overlay",
                         ));
                     }
                     if let Some(first_line) = seen.get(&name) {
-                        return Err(LoadError::new(
+                        return Err(LoadError::syntax(
                             node.loc,
                             format!("duplicate key `{name}` (first defined at line {first_line})"),
                         ));

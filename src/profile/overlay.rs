@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::error::LoadError;
+use super::error::{ErrorKind, LoadError};
 use super::node::{self, Key, Loc, Node, Value};
 
 /// How a `--set` value is read.
@@ -47,15 +47,17 @@ pub fn set_tree(kind: SetKind, arg: &str) -> Result<Node, LoadError> {
         SetKind::File => "--set-file",
     };
     let Some((path, value)) = split_assignment(arg) else {
-        return Err(LoadError::bare(format!(
-            "{flag} `{arg}`: expected PATH=VALUE, e.g. {flag} replicas=3"
-        )));
+        return Err(LoadError::of(
+            ErrorKind::Usage,
+            format!("{flag} `{arg}`: expected PATH=VALUE, e.g. {flag} replicas=3"),
+        ));
     };
     let segments = split_path(path);
     if segments.iter().any(String::is_empty) {
-        return Err(LoadError::bare(format!(
-            "{flag} `{path}`: empty path segment (escape a literal dot as `\\.`)"
-        )));
+        return Err(LoadError::of(
+            ErrorKind::Usage,
+            format!("{flag} `{path}`: empty path segment (escape a literal dot as `\\.`)"),
+        ));
     }
     let loc = Loc {
         file: Arc::from(format!("{flag} {path}")),
@@ -78,10 +80,13 @@ pub fn set_tree(kind: SetKind, arg: &str) -> Result<Node, LoadError> {
                         String::from_utf8(b).map_err(|_| std::io::Error::other("not UTF-8 text"))
                     })
                     .map_err(|e| {
-                        LoadError::bare(format!(
-                            "{flag} {path}: cannot read `{value}`: {}",
-                            super::io_reason(&e)
-                        ))
+                        LoadError::of(
+                            ErrorKind::Io,
+                            format!(
+                                "{flag} {path}: cannot read `{value}`: {}",
+                                super::io_reason(&e)
+                            ),
+                        )
                     })?;
             scalar(&text, false, &loc)
         }
@@ -101,7 +106,7 @@ pub fn set_tree(kind: SetKind, arg: &str) -> Result<Node, LoadError> {
             if let Value::Map(inner) = node.value {
                 entries.extend(inner);
             } else {
-                return Err(LoadError::bare(format!(
+                return Err(LoadError::of(ErrorKind::Usage, format!(
                     "{flag} `{path}`: `{seg}` names an item of `{}`; set one of its fields, e.g. {}.{seg}.name",
                     segments[i - 1], segments[i - 1]
                 )));

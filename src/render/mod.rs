@@ -26,14 +26,17 @@ pub struct RenderedDoc {
     pub value: Json,
 }
 
-/// A template failed to load, render, or produce YAML.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("template `{template}`: {message}")]
-pub struct RenderError {
-    /// The template's name.
-    pub template: String,
-    /// What went wrong.
-    pub message: String,
+/// A template failed to load, render, or produce YAML: the one error type, of kind
+/// [`ErrorKind::Template`], with `object` naming the template.
+pub type RenderError = crate::shared::error::Error;
+
+/// The error of template `name`.
+fn template_error(name: &str, message: String) -> RenderError {
+    RenderError::in_object(
+        crate::shared::error::ErrorKind::Template,
+        format!("template `{name}`"),
+        message,
+    )
 }
 
 /// A compiled set of templates; build once per process and reuse for every profile.
@@ -156,10 +159,7 @@ impl Renderer {
     }
 
     fn text(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
-        let err = |message: String| RenderError {
-            template: name.to_string(),
-            message,
-        };
+        let err = |message: String| template_error(name, message);
         let tmpl = self.env.get_template(name).map_err(|e| err(describe(&e)))?;
         let mut out = BoundedOutput(Vec::new());
         let captured = tmpl.render_captured_to(ctx, &mut out).map_err(|e| {
@@ -179,10 +179,7 @@ impl Renderer {
 
     /// The documents one template renders.
     fn documents(&self, name: &str, ctx: &Value) -> Result<Vec<RenderedDoc>, RenderError> {
-        let err = |message: String| RenderError {
-            template: name.to_string(),
-            message,
-        };
+        let err = |message: String| template_error(name, message);
         let text = self.text(name, ctx)?;
         // Counted before parsing, so 100,000 tiny documents are not all parsed first. A line
         // starting with `---` at column 0 is a document marker (block scalars are indented).
@@ -419,10 +416,7 @@ fn merge_labels(a: Value, b: Value) -> Result<Value, Error> {
 }
 
 fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderError> {
-    let err = |message: String| RenderError {
-        template: dir.display().to_string(),
-        message,
-    };
+    let err = |message: String| template_error(&dir.display().to_string(), message);
     let entries = std::fs::read_dir(dir).map_err(|e| {
         err(format!(
             "cannot read the templates folder: {}",
@@ -445,10 +439,7 @@ fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderErro
                 })
                 .map_err(|e| err(format!("{name}: {}", crate::profile::io_reason(&e))))?;
         env.add_template_owned(name.clone(), source)
-            .map_err(|e| RenderError {
-                template: name.clone(),
-                message: describe(&e),
-            })?;
+            .map_err(|e| template_error(&name, describe(&e)))?;
         found += 1;
     }
     if found == 0 {

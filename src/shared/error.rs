@@ -44,13 +44,15 @@ impl fmt::Display for Loc {
     }
 }
 
-/// One problem for the user: its kind, where it is, which field, what is wrong, and a hint.
-/// `Display` prints `file:line:col: path: message (hint)`, leaving out the parts it lacks.
+/// One problem for the user, from any stage: its kind, where it is, which field, what is
+/// wrong, and a hint. `Display` prints `file:line:col: path: message (hint)`, leaving out the
+/// parts it lacks; a problem found in the rendered output also names the template and
+/// object (`object`), before the message when no profile line is known, after it otherwise.
 ///
 /// Messages never contain secret values: code that builds them from profile data only
 /// quotes names, keys and paths, never `secret.data` values.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoadError {
+pub struct Error {
     /// What sort of problem it is.
     pub kind: ErrorKind,
     /// Where in which file; `None` for problems with no single place (a missing file).
@@ -61,9 +63,15 @@ pub struct LoadError {
     pub message: String,
     /// A suggestion, e.g. "did you mean `replicas`?".
     pub hint: Option<String>,
+    /// For a problem in the rendered output: the template and object it was found in, e.g.
+    /// "template `statefulset.yaml.j2`, StatefulSet mysql [volume-mounts]".
+    pub object: Option<String>,
 }
 
-impl LoadError {
+/// The name the load and model stages know the one error type by.
+pub type LoadError = Error;
+
+impl Error {
     /// An error at `loc`; of kind [`ErrorKind::Schema`] unless [`Self::with_kind`] says.
     pub fn new(loc: Loc, message: impl Into<String>) -> Self {
         LoadError {
@@ -72,7 +80,13 @@ impl LoadError {
             path: String::new(),
             message: message.into(),
             hint: None,
+            object: None,
         }
+    }
+
+    /// Malformed input at `loc` (kind [`ErrorKind::Syntax`]).
+    pub fn syntax(loc: Loc, message: impl Into<String>) -> Self {
+        Self::new(loc, message).with_kind(ErrorKind::Syntax)
     }
 
     /// An error not tied to a place in a file; of kind [`ErrorKind::Schema`] unless
@@ -89,6 +103,19 @@ impl LoadError {
             path: String::new(),
             message: message.into(),
             hint: None,
+            object: None,
+        }
+    }
+
+    /// An error of `kind` found in the rendered output, in `object` (template and object).
+    pub fn in_object(
+        kind: ErrorKind,
+        object: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error {
+            object: Some(object.into()),
+            ..Self::of(kind, message)
         }
     }
 
@@ -118,10 +145,12 @@ impl LoadError {
     }
 }
 
-impl fmt::Display for LoadError {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(loc) = &self.loc {
-            write!(f, "{loc}: ")?;
+        match (&self.loc, &self.object) {
+            (Some(loc), _) => write!(f, "{loc}: ")?,
+            (None, Some(object)) => write!(f, "{object}: ")?,
+            (None, None) => {}
         }
         if !self.path.is_empty() {
             write!(f, "{}: ", self.path)?;
@@ -130,8 +159,11 @@ impl fmt::Display for LoadError {
         if let Some(hint) = &self.hint {
             write!(f, " ({hint})")?;
         }
+        if let (Some(_), Some(object)) = (&self.loc, &self.object) {
+            write!(f, "; found in {object}")?;
+        }
         Ok(())
     }
 }
 
-impl std::error::Error for LoadError {}
+impl std::error::Error for Error {}

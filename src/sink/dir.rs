@@ -169,12 +169,7 @@ pub fn write_all_in<'a>(
     units: impl IntoIterator<Item = (&'a Path, &'a [OutFile])>,
     force: bool,
 ) -> Result<(), Vec<DirError>> {
-    let wait = lock::timeout().map_err(|message| {
-        vec![DirError {
-            dir: "STS_GEN_LOCK_TIMEOUT".into(),
-            message,
-        }]
-    })?;
+    let wait = lock::timeout().map_err(|e| vec![e])?;
     let root = root.map(safe::normalize);
     let units: Vec<(PathBuf, &[OutFile])> = units
         .into_iter()

@@ -61,7 +61,7 @@ pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
 }
 
 /// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s.
-pub fn timeout() -> Result<Duration, String> {
+pub fn timeout() -> Result<Duration, super::DirError> {
     match std::env::var("STS_GEN_LOCK_TIMEOUT") {
         Err(_) => Ok(DEFAULT_TIMEOUT),
         Ok(v) => v
@@ -69,8 +69,9 @@ pub fn timeout() -> Result<Duration, String> {
             .parse::<f64>()
             .ok()
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            .ok_or_else(|| {
-                format!("STS_GEN_LOCK_TIMEOUT `{v}` is not a number of seconds (e.g. 60 or 0.5)")
+            .ok_or_else(|| super::DirError {
+                dir: "STS_GEN_LOCK_TIMEOUT".into(),
+                message: format!("`{v}` is not a number of seconds (e.g. 60 or 0.5)"),
             }),
     }
 }

@@ -155,6 +155,10 @@ fn tmp_name(name: &str) -> String {
 
 type IoFail = (String, std::io::Error);
 
+/// Why a directory cannot be staged and swapped whole (not an error: its files are then
+/// written in place, with a warning that says this).
+struct NotAtomic(String);
+
 /// One directory to write.
 struct Job<'a> {
     dir: &'a Path,
@@ -269,7 +273,7 @@ impl<'a> Job<'a> {
         if let Some(staging) = &self.staging {
             match self.fill_staging(staging) {
                 Ok(Ok(())) => return Ok(()),
-                Ok(Err(why)) => {
+                Ok(Err(NotAtomic(why))) => {
                     let _ = fs::remove_dir_all(staging);
                     self.staging = None;
                     warn_not_atomic(self.dir, &why);
@@ -324,7 +328,7 @@ impl<'a> Job<'a> {
     /// Fills the staging directory: the new files, plus every entry of `dir` that sts-gen
     /// did not write, as hard links (subdirectories recreated around them). `Ok(Err(why))`
     /// when `dir` holds something that cannot be linked.
-    fn fill_staging(&self, staging: &Path) -> Result<Result<(), String>, IoFail> {
+    fn fill_staging(&self, staging: &Path) -> Result<Result<(), NotAtomic>, IoFail> {
         match fs::create_dir(staging) {
             Ok(()) => {}
             // A parent this user may not write: the directory can still be written in place.
@@ -336,10 +340,10 @@ impl<'a> Job<'a> {
                             | std::io::ErrorKind::ReadOnlyFilesystem
                     ) =>
             {
-                return Ok(Err(format!(
+                return Ok(Err(NotAtomic(format!(
                     "no staging directory can be made beside it ({})",
                     crate::profile::io_reason(&e)
-                )));
+                ))));
             }
             Err(e) => return Err(("cannot create a staging directory".to_string(), e)),
         }
@@ -482,22 +486,25 @@ impl<'a> Job<'a> {
 /// swap and nothing is copied. `Ok(Err(why))` when an entry cannot be hard-linked (another
 /// file system below, a file the kernel will not let us link): the caller then writes in
 /// place.
-fn link_tree(from: &Path, to: &Path, device: u64) -> Result<Result<(), String>, IoFail> {
+fn link_tree(from: &Path, to: &Path, device: u64) -> Result<Result<(), NotAtomic>, IoFail> {
     use std::os::unix::fs::MetadataExt;
     let read = |e| (format!("cannot read {}", from.display()), e);
     let meta = fs::symlink_metadata(from).map_err(read)?;
     if !meta.is_dir() {
         // linkat without AT_SYMLINK_FOLLOW: a link is linked as the link itself.
         return Ok(fs::hard_link(from, to).map_err(|e| {
-            format!(
+            NotAtomic(format!(
                 "{} cannot be hard-linked ({})",
                 from.display(),
                 crate::profile::io_reason(&e)
-            )
+            ))
         }));
     }
     if meta.dev() != device {
-        return Ok(Err(format!("{} is another file system", from.display())));
+        return Ok(Err(NotAtomic(format!(
+            "{} is another file system",
+            from.display()
+        ))));
     }
     fs::create_dir(to).map_err(|e| (format!("cannot stage {}", from.display()), e))?;
     for entry in fs::read_dir(from).map_err(read)? {
