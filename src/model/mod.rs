@@ -526,6 +526,9 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let pdb = disruption::pdb(p, replicas, &mut errs);
     let volume_names = raw::check(loaded, &storage, &mut errs);
     let mut raw = raw::expand(p, &vars, &mut errs);
+    // The app container's command and args are profile text like env values and sidecars'.
+    let command = text::expand_list(&vars, "command", &p.command, &mut errs);
+    let args = text::expand_list(&vars, "args", &p.args, &mut errs);
 
     let defaults = production_defaults(
         p,
@@ -557,8 +560,8 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         image,
         image_pull_policy: identity::pull_policy(p),
         replicas,
-        command: p.command.clone(),
-        args: p.args.clone(),
+        command,
+        args,
         client_service: services::client_service(set, &ports),
         ports,
         env,

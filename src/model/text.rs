@@ -141,6 +141,21 @@ pub(super) fn expand_or_keep(
     }
 }
 
+/// Every item of a list of texts (`command`, `args`) expanded; errors recorded at
+/// `field[i]`, the items kept as written.
+pub(super) fn expand_list(
+    vars: &TemplateVars,
+    field: &str,
+    items: &[String],
+    errs: &mut Errors,
+) -> Vec<String> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, text)| expand_or_keep(vars, &format!("{field}[{i}]"), text, errs))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::vars;
