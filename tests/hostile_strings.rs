@@ -87,8 +87,8 @@ namespace: ns1
 annotations: {{"example.com/note": {p}}}
 image: "img:1"
 replicas: 2
-command: ["sh", {p}]
-args: [{p}, "--flag", {p}]
+command: ["sh", {t}]
+args: [{t}, "--flag", {t}]
 ports: [{{name: app, port: 8080}}]
 env:
   V1: {t}
@@ -367,6 +367,9 @@ fn template_paths(key: &str) -> Vec<String> {
     v.push("roles[0].files[\"p.conf\"]".into());
     v.push("roles[1].files[\"r.conf\"]".into());
     v.push("roleInit.script".into());
+    v.push("command[1]".into());
+    v.push("args[0]".into());
+    v.push("args[2]".into());
     v.push("initContainers[0].args[0]".into());
     v.push("sidecars[0].command[0]".into());
     v.push("sidecars[0].args[0]".into());
