@@ -83,3 +83,91 @@ fn an_arg_that_does_not_expand_is_an_error_at_its_line() {
     );
     assert!(e.contains("args[1]: unknown variable `nmae`"), "{e}");
 }
+
+// ---------------------------------------------------------------- named items in layers
+
+const WITH_ITEMS: &str = "roles:
+  - {name: primary, ordinals: \"0\"}
+  - {name: replica, ordinals: 1-}
+sidecars:
+  - {name: exporter, image: \"exp:1\"}
+";
+
+/// Loads BASE + WITH_ITEMS with `overlay` (a file, if any) and `sets` layered over it.
+fn layered(overlay: Option<&str>, sets: &[&str]) -> Result<sts_gen::profile::Loaded, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("p.yaml");
+    std::fs::write(&base, format!("{BASE}{WITH_ITEMS}")).unwrap();
+    let mut layers = sts_gen::profile::overlay::Layers::default();
+    if let Some(text) = overlay {
+        let o = dir.path().join("o.yaml");
+        std::fs::write(&o, text).unwrap();
+        layers.overlays.push(o.to_string_lossy().into_owned());
+    }
+    for s in sets {
+        layers
+            .sets
+            .push((sts_gen::profile::overlay::SetKind::Typed, s.to_string()));
+    }
+    sts_gen::profile::load_file_with(&base.to_string_lossy(), &layers).map_err(|e| e.to_string())
+}
+
+#[test]
+fn set_of_a_misspelt_item_name_is_an_error_with_did_you_mean() {
+    let e = layered(None, &["sidecars.exportr.image=x:2"]).unwrap_err();
+    assert!(e.contains("`sidecars` has no item named `exportr`"), "{e}");
+    assert!(e.contains("did you mean `exporter`?"), "{e}");
+    let e = layered(None, &["roles.replicaa.ordinals=1-"]).unwrap_err();
+    assert!(e.starts_with("--set roles.replicaa.ordinals:1:1: "), "{e}");
+    assert!(e.contains("`roles` has no item named `replicaa`"), "{e}");
+    assert!(e.contains("did you mean `replica`?"), "{e}");
+    // An existing name merges into its item.
+    let l = layered(None, &["sidecars.exporter.image=x:2"]).unwrap();
+    assert_eq!(l.profile.sidecars.len(), 1);
+    assert_eq!(l.profile.sidecars[0]["image"], "x:2");
+}
+
+#[test]
+fn a_whole_new_item_is_added() {
+    let l = layered(None, &["sidecars=[{name: new, image: \"n:1\"}]"]).unwrap();
+    let names: Vec<&str> = l
+        .profile
+        .sidecars
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["exporter", "new"]);
+    let l = layered(None, &["sidecars.new={image: \"n:1\"}"]).unwrap();
+    assert_eq!(l.profile.sidecars.len(), 2);
+    // Without its image it is not whole: an error, not a container without an image.
+    let e = layered(None, &["sidecars=[{name: exportr, args: [x]}]"]).unwrap_err();
+    assert!(e.contains("did you mean `exporter`?"), "{e}");
+}
+
+#[test]
+fn overlay_items_are_checked_at_their_line() {
+    let e = layered(
+        Some("sidecars:\n  - name: exporter\n    args: [a]\n  - name: exportr\n    args: [b]\n"),
+        &[],
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("o.yaml:4:11: sidecars[1].name: `sidecars` has no item named `exportr`"),
+        "{e}"
+    );
+    let l = layered(
+        Some("roles:\n  - {name: replica, ordinals: 2-}\n  - {name: backup, ordinals: \"1\"}\n"),
+        &[],
+    )
+    .unwrap();
+    let roles: Vec<(&str, &str)> = l
+        .profile
+        .roles
+        .iter()
+        .map(|r| (r.name.as_str(), r.ordinals.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [("primary", "0"), ("replica", "2-"), ("backup", "1")]
+    );
+}

@@ -4,7 +4,138 @@
 //! with a `name`) merge by `name`, anything else is replaced. Merged nodes keep their own
 //! locations, so an error in a value that came from a preset points into the preset.
 
+use super::error::{did_you_mean, ErrorKind, LoadError};
 use super::node::{Key, Node, Value};
+
+/// Profile fields that are lists of named items, with the keys a new item needs besides
+/// `name` to be a whole item (empty: any one other key). An overlay or `--set` names the
+/// items of these lists; a name that is not there is a typo unless the item is given whole.
+pub const NAMED_LISTS: &[(&str, &[&str])] = &[
+    ("roles", &["ordinals"]),
+    ("ports", &["port"]),
+    ("nodeSets", &[]),
+    ("initContainers", &["image"]),
+    ("sidecars", &["image"]),
+    ("volumes", &[]),
+];
+
+/// How a layer names list items it does not find in the tree below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewItems {
+    /// A new item is accepted when given whole (an overlay file, `--set LIST=[...]`).
+    WhenWhole,
+    /// Every item is addressed by name (`--set LIST.NAME.FIELD=...`): a new name is a typo.
+    Never,
+}
+
+/// Merges a layer (overlay file or `--set`) over `base`, after checking that every named
+/// list item it changes exists in `base` or is given whole.
+pub fn merge_layer(base: Node, layer: Node, new_items: NewItems) -> Result<Node, LoadError> {
+    check_items(&base, &layer, "", &[], new_items)?;
+    Ok(merge(base, layer))
+}
+
+/// Checks the named-list items of `layer` (a mapping at a profile's top level or a node
+/// set's) against `base`; `also` holds names a node set inherits from the top level.
+fn check_items(
+    base: &Node,
+    layer: &Node,
+    prefix: &str,
+    also: &[(&str, Vec<String>)],
+    new_items: NewItems,
+) -> Result<(), LoadError> {
+    let Value::Map(entries) = &layer.value else {
+        return Ok(());
+    };
+    for (key, value) in entries {
+        let Some((list, required)) = NAMED_LISTS.iter().find(|(l, _)| *l == key.name) else {
+            continue;
+        };
+        let Value::Seq(items) = &value.value else {
+            continue;
+        };
+        let below = base.get(list);
+        let mut known: Vec<String> = match below.map(|n| &n.value) {
+            Some(Value::Seq(b)) => b.iter().filter_map(item_name).map(str::to_string).collect(),
+            _ => Vec::new(),
+        };
+        if let Some((_, inherited)) = also.iter().find(|(l, _)| l == list) {
+            known.extend(inherited.iter().cloned());
+        }
+        for (i, item) in items.iter().enumerate() {
+            let Some(name) = item_name(item) else {
+                continue;
+            };
+            let path = format!("{prefix}{list}[{i}]");
+            if known.iter().any(|k| k == name) {
+                if *list == "nodeSets" {
+                    let set_base = match below.map(|n| &n.value) {
+                        Some(Value::Seq(b)) => b.iter().find(|s| item_name(s) == Some(name)),
+                        _ => None,
+                    };
+                    let inherited: Vec<(&str, Vec<String>)> = NAMED_LISTS
+                        .iter()
+                        .map(|(l, _)| (*l, top_level_names(base, l)))
+                        .collect();
+                    if let Some(set_base) = set_base {
+                        check_items(set_base, item, &format!("{path}."), &inherited, new_items)?;
+                    }
+                }
+                continue;
+            }
+            let whole = new_items == NewItems::WhenWhole && is_whole(item, required);
+            if !whole {
+                return Err(unknown_item(list, name, item, &path, &known, required));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn top_level_names(base: &Node, list: &str) -> Vec<String> {
+    match base.get(list).map(|n| &n.value) {
+        Some(Value::Seq(b)) => b.iter().filter_map(item_name).map(str::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// An item with `name`, the `required` keys, and (when none are required) one key more.
+fn is_whole(item: &Node, required: &[&str]) -> bool {
+    let Value::Map(entries) = &item.value else {
+        return false;
+    };
+    if required.is_empty() {
+        entries.iter().any(|(k, _)| k.name != "name")
+    } else {
+        required.iter().all(|r| item.get(r).is_some())
+    }
+}
+
+fn unknown_item(
+    list: &str,
+    name: &str,
+    item: &Node,
+    path: &str,
+    known: &[String],
+    required: &[&str],
+) -> LoadError {
+    let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
+    let whole = std::iter::once("name")
+        .chain(required.iter().copied())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let add = format!("to add a new item, give it whole: {whole}, ...");
+    let hint = match did_you_mean(name, &candidates) {
+        Some(best) => format!("did you mean `{best}`? {add}"),
+        None if known.is_empty() => format!("`{list}` has no items yet; {add}"),
+        None => format!("items: {}; {add}", known.join(", ")),
+    };
+    let loc = item.get("name").map_or(&item.loc, |n| &n.loc).clone();
+    LoadError::new(loc, format!("`{list}` has no item named `{name}`"))
+        .with_kind(ErrorKind::Reference)
+        .with_path(format!("{path}.name"))
+        .with_hint(hint)
+}
 
 /// Keys of which a mapping holds exactly one (an env reference, a secret source, a probe
 /// handler): an overlay naming another one replaces the choice instead of adding a second.

@@ -140,10 +140,15 @@ pub fn load_layers(
     let mut tree = apply_preset(tree)?;
     for path in &layers.overlays {
         let (name, bytes, _) = read_source(path)?;
-        tree = merge::merge(tree, overlay_tree(&name, &bytes)?);
+        tree = merge::merge_layer(
+            tree,
+            overlay_tree(&name, &bytes)?,
+            merge::NewItems::WhenWhole,
+        )?;
     }
     for (kind, arg) in &layers.sets {
-        tree = merge::merge(tree, overlay::set_tree(*kind, arg)?);
+        let (layer, new_items) = overlay::set_layer(*kind, arg)?;
+        tree = merge::merge_layer(tree, layer, new_items)?;
     }
     let profile: Profile = de::from_node(&tree)?;
     Ok(Loaded {

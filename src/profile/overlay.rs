@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::error::{ErrorKind, LoadError};
+use super::merge::{NewItems, NAMED_LISTS};
 use super::node::{self, Key, Loc, Node, Value};
 
 /// How a `--set` value is read.
@@ -29,18 +30,14 @@ pub struct Layers {
     pub sets: Vec<(SetKind, String)>,
 }
 
-/// Profile fields that are lists of named items: a `--set` path addresses their items by name.
-const NAMED_LISTS: &[&str] = &[
-    "roles",
-    "ports",
-    "nodeSets",
-    "initContainers",
-    "sidecars",
-    "volumes",
-];
-
 /// Builds the tree one `--set` argument stands for.
 pub fn set_tree(kind: SetKind, arg: &str) -> Result<Node, LoadError> {
+    set_layer(kind, arg).map(|(node, _)| node)
+}
+
+/// [`set_tree`], and how the argument names list items: a path through an item's name to
+/// one of its fields (`sidecars.NAME.image=`) addresses an item that must exist.
+pub fn set_layer(kind: SetKind, arg: &str) -> Result<(Node, NewItems), LoadError> {
     let flag = match kind {
         SetKind::Typed => "--set",
         SetKind::String => "--set-string",
@@ -93,14 +90,20 @@ pub fn set_tree(kind: SetKind, arg: &str) -> Result<Node, LoadError> {
     };
     // Build the tree from the leaf upwards.
     let mut node = leaf;
+    let mut new_items = NewItems::WhenWhole;
     let mut i = segments.len();
     while i > 0 {
         i -= 1;
         let seg = &segments[i];
         let parent_is_named_list = i > 0
-            && NAMED_LISTS.contains(&segments[i - 1].as_str())
+            && NAMED_LISTS
+                .iter()
+                .any(|(l, _)| *l == segments[i - 1].as_str())
             && depth_of(&segments, i - 1) == 0;
         if parent_is_named_list {
+            if i + 1 < segments.len() {
+                new_items = NewItems::Never;
+            }
             // `roles.replica.x=…` → roles: [{name: replica, x: …}]
             let mut entries = vec![(key("name", &loc), scalar(seg, false, &loc))];
             if let Value::Map(inner) = node.value {
@@ -131,7 +134,7 @@ pub fn set_tree(kind: SetKind, arg: &str) -> Result<Node, LoadError> {
             };
         }
     }
-    Ok(node)
+    Ok((node, new_items))
 }
 
 /// Named lists are only recognised at the top level of the profile (or of a node set).
