@@ -171,3 +171,51 @@ fn overlay_items_are_checked_at_their_line() {
         [("primary", "0"), ("replica", "2-"), ("backup", "1")]
     );
 }
+
+// ---------------------------------------------------------------- partial maps and defaults
+
+fn resources(items: &[Value]) -> Value {
+    main_container(items)["resources"].clone()
+}
+
+#[test]
+fn partial_resources_keep_the_other_defaults() {
+    let r = resources(&render("resources: {requests: {cpu: 2}}\n"));
+    assert_eq!(r["requests"]["cpu"], "2");
+    assert_eq!(r["requests"]["memory"], "256Mi");
+    assert_eq!(r["limits"]["memory"], "256Mi");
+    assert_eq!(r["limits"]["cpu"], "8");
+    // A memory request of the profile's own: its limit derives from it, not the default.
+    let r = resources(&render("resources: {requests: {memory: 1Gi}}\n"));
+    assert_eq!(r["requests"]["cpu"], "100m");
+    assert_eq!(r["requests"]["memory"], "1Gi");
+    assert_eq!(r["limits"]["memory"], "1Gi");
+    // A limit below a default request lowers the request (as Kubernetes would default it).
+    let r = resources(&render("resources: {limits: {memory: 128Mi}}\n"));
+    assert_eq!(r["requests"]["memory"], "128Mi");
+    assert_eq!(r["limits"]["memory"], "128Mi");
+}
+
+#[test]
+fn partial_probes_keep_the_other_defaults_and_null_removes_one() {
+    let items = render("probes: {readiness: {exec: [\"true\"]}}\n");
+    let c = main_container(&items);
+    assert_eq!(c["readinessProbe"]["exec"]["command"][0], "true");
+    assert_eq!(c["livenessProbe"]["tcpSocket"]["port"], "http");
+    assert!(c.get("startupProbe").is_none());
+    let items = render("probes: {readiness: {exec: [\"true\"]}, liveness: null}\n");
+    let c = main_container(&items);
+    assert!(c.get("livenessProbe").is_none(), "{c}");
+}
+
+#[test]
+fn partial_security_context_keeps_the_other_defaults() {
+    let items = render("securityContext: {runAsUser: 1234}\n");
+    let ctx = &pod(&items)["securityContext"];
+    assert_eq!(ctx["runAsUser"], 1234);
+    assert_eq!(ctx["runAsNonRoot"], true);
+    assert_eq!(
+        main_container(&items)["securityContext"]["readOnlyRootFilesystem"],
+        true
+    );
+}

@@ -18,32 +18,48 @@ pub(super) fn build(
     errs: &mut Errors,
 ) -> IndexMap<&'static str, Json> {
     let mut probes = IndexMap::new();
-    match &p.probes {
-        Some(spec) => {
-            for (kind, probe) in [
-                ("readiness", &spec.readiness),
-                ("liveness", &spec.liveness),
-                ("startup", &spec.startup),
-            ] {
-                if let Some(probe) = probe {
-                    if let Some(j) = probe_json(probe, &format!("probes.{kind}"), port_names, errs)
-                    {
-                        probes.insert(kind, j);
-                    }
+    let defaults = default_probes(ports);
+    // A profile's `probes` merge over the defaults probe by probe: one it does not list
+    // keeps its default, one written `null` is removed.
+    let written = errs.loaded.tree.get("probes");
+    let spec = p.probes.clone().unwrap_or_default();
+    for (kind, probe) in [
+        ("readiness", &spec.readiness),
+        ("liveness", &spec.liveness),
+        ("startup", &spec.startup),
+    ] {
+        match probe {
+            Some(probe) => {
+                if let Some(j) = probe_json(probe, &format!("probes.{kind}"), port_names, errs) {
+                    probes.insert(kind, j);
                 }
             }
-        }
-        None => {
-            if let Some(first) = ports.first() {
-                probes.insert(
-                    "readiness",
-                    json!({"tcpSocket": {"port": first.name}, "periodSeconds": 10}),
-                );
-                probes.insert("liveness", json!({"tcpSocket": {"port": first.name}, "initialDelaySeconds": 30, "periodSeconds": 20}));
+            None if written.is_some_and(|w| w.get(kind).is_some()) => {}
+            None => {
+                if let Some((_, j)) = defaults.iter().find(|(k, _)| *k == kind) {
+                    probes.insert(kind, j.clone());
+                }
             }
         }
     }
     probes
+}
+
+/// The probes of a profile that lists none: TCP readiness and liveness on the first port.
+fn default_probes(ports: &[ModelPort]) -> Vec<(&'static str, Json)> {
+    let Some(first) = ports.first() else {
+        return Vec::new();
+    };
+    vec![
+        (
+            "readiness",
+            json!({"tcpSocket": {"port": first.name}, "periodSeconds": 10}),
+        ),
+        (
+            "liveness",
+            json!({"tcpSocket": {"port": first.name}, "initialDelaySeconds": 30, "periodSeconds": 20}),
+        ),
+    ]
 }
 
 /// One probe as Kubernetes writes it.

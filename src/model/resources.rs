@@ -8,46 +8,59 @@ use super::{names, ModelResources};
 use crate::profile::de::join_key;
 use crate::profile::types::*;
 
-/// The app container's requests and limits (before derived limits).
+/// Requests every app container gets unless the profile gives its own for that resource.
+const DEFAULT_REQUESTS: &[(&str, &str)] = &[("cpu", "100m"), ("memory", "256Mi")];
+/// The memory limit that goes with the default memory request.
+const DEFAULT_MEMORY_LIMIT: &str = "256Mi";
+
+/// The app container's requests and limits (before derived limits). A profile's
+/// `resources` merge over the defaults resource by resource: `requests: {cpu: 2}` keeps the
+/// default memory request and its limit. A default request above a limit the profile gives
+/// is lowered to that limit (as Kubernetes defaults a missing request to the limit).
 pub(super) fn build(p: &Profile, errs: &mut Errors) -> ModelResources {
-    match &p.resources {
-        Some(r) => {
-            for (section, map) in [("requests", &r.requests), ("limits", &r.limits)] {
-                for (k, v) in map {
-                    let path = join_key(&format!("resources.{section}"), k);
-                    if let Err(e) = names::quantity(v) {
-                        errs.add(&path, e);
-                    }
-                    if !["cpu", "memory", "ephemeral-storage"].contains(&k.as_str())
-                        && !k.contains('/')
-                    {
-                        errs.push(&path, format!("unknown resource `{k}`; use cpu, memory, ephemeral-storage or a vendor/resource name"));
-                    }
-                }
+    let given = p.resources.clone().unwrap_or_default();
+    for (section, map) in [("requests", &given.requests), ("limits", &given.limits)] {
+        for (k, v) in map {
+            let path = join_key(&format!("resources.{section}"), k);
+            if let Err(e) = names::quantity(v) {
+                errs.add(&path, e);
             }
-            for (k, req) in &r.requests {
-                if let (Some(lim), Ok(a)) = (r.limits.get(k), names::quantity(req)) {
-                    if names::quantity(lim).is_ok_and(|b| a > b) {
-                        errs.push(
-                            &join_key("resources.requests", k),
-                            format!("request {req} is above the limit {lim}"),
-                        );
-                    }
-                }
-            }
-            ModelResources {
-                requests: r.requests.clone(),
-                limits: r.limits.clone(),
+            if !["cpu", "memory", "ephemeral-storage"].contains(&k.as_str()) && !k.contains('/') {
+                errs.push(&path, format!("unknown resource `{k}`; use cpu, memory, ephemeral-storage or a vendor/resource name"));
             }
         }
-        None => ModelResources {
-            requests: IndexMap::from([
-                ("cpu".into(), "100m".into()),
-                ("memory".into(), "256Mi".into()),
-            ]),
-            limits: IndexMap::from([("memory".into(), "256Mi".into())]),
-        },
     }
+    for (k, req) in &given.requests {
+        if let (Some(lim), Ok(a)) = (given.limits.get(k), names::quantity(req)) {
+            if names::quantity(lim).is_ok_and(|b| a > b) {
+                errs.push(
+                    &join_key("resources.requests", k),
+                    format!("request {req} is above the limit {lim}"),
+                );
+            }
+        }
+    }
+    let mut requests = given.requests.clone();
+    let mut limits = given.limits.clone();
+    for (k, default) in DEFAULT_REQUESTS {
+        if requests.contains_key(*k) {
+            continue;
+        }
+        let value = match given.limits.get(*k) {
+            Some(lim) if below(lim, default) => lim.clone(),
+            _ => (*default).to_string(),
+        };
+        requests.insert((*k).to_string(), value);
+    }
+    if !given.requests.contains_key("memory") && !limits.contains_key("memory") {
+        limits.insert("memory".into(), DEFAULT_MEMORY_LIMIT.into());
+    }
+    ModelResources { requests, limits }
+}
+
+/// Whether quantity `a` is below `b` (false when either does not parse).
+fn below(a: &str, b: &str) -> bool {
+    matches!((names::quantity(a), names::quantity(b)), (Ok(x), Ok(y)) if x < y)
 }
 
 /// Fills missing limits from the requests: memory = the memory request, CPU = four times the

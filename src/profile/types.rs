@@ -71,12 +71,14 @@ pub struct Profile {
     /// {configMap: key} or {field: path}.
     #[serde(default)]
     pub env: IndexMap<String, EnvValue>,
-    /// Resource requests and limits of the main container. Without `resources`: requests cpu
-    /// 100m and memory 256Mi. Missing limits are derived (see `defaultLimits`).
+    /// Resource requests and limits of the main container, merged over the defaults resource
+    /// by resource: requests cpu 100m and memory 256Mi (with a memory limit of 256Mi while the
+    /// memory request is the default). Missing limits are derived (see `defaultLimits`).
     #[serde(default)]
     pub resources: Option<Resources>,
-    /// Readiness, liveness and startup probes of the main container. Without `probes`: TCP
-    /// readiness and liveness probes on the first port; with it, only the probes it lists.
+    /// Readiness, liveness and startup probes of the main container, merged over the defaults
+    /// (TCP readiness and liveness probes on the first port) probe by probe: one not listed
+    /// keeps its default, one written `null` is removed.
     #[serde(default)]
     pub probes: Option<Probes>,
     /// How pods are started and stopped: OrderedReady (default, one at a time in ordinal order) or

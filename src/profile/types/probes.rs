@@ -2,7 +2,8 @@
 
 use super::*;
 
-/// The main container's probes; only those listed are rendered.
+/// The main container's probes, merged over the defaults (TCP readiness and liveness on the
+/// first port): a probe not listed keeps its default, one written `null` is removed.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Probes {
