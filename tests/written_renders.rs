@@ -219,3 +219,17 @@ fn partial_security_context_keeps_the_other_defaults() {
         true
     );
 }
+
+// ---------------------------------------------------------------- values that mean something else
+
+#[test]
+fn bytes_on_purpose_and_an_empty_literal_secret_are_accepted() {
+    // The bad corpus (secret-env-empty, storage-size-no-unit, resource-memory-no-unit) has
+    // the refusals; these are the explicit forms their hints name.
+    let items = render(
+        "resources: {requests: {memory: 512e6}}\nsecret: {data: {empty: {value: \"\"}}}\n",
+    );
+    assert_eq!(resources(&items)["requests"]["memory"], "512e6");
+    let e = error("resources: {limits: {ephemeral-storage: \"2048\"}}\n");
+    assert!(e.contains("resources.limits.ephemeral-storage: `2048` has no unit"), "{e}");
+}

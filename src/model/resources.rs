@@ -22,7 +22,12 @@ pub(super) fn build(p: &Profile, errs: &mut Errors) -> ModelResources {
     for (section, map) in [("requests", &given.requests), ("limits", &given.limits)] {
         for (k, v) in map {
             let path = join_key(&format!("resources.{section}"), k);
-            if let Err(e) = names::quantity(v) {
+            let checked = if ["memory", "ephemeral-storage"].contains(&k.as_str()) {
+                names::byte_quantity(v)
+            } else {
+                names::quantity(v)
+            };
+            if let Err(e) = checked {
                 errs.add(&path, e);
             }
             if !["cpu", "memory", "ephemeral-storage"].contains(&k.as_str()) && !k.contains('/') {

@@ -164,6 +164,13 @@ fn read_secret(source: &SecretSource, loaded: &Loaded) -> Result<Vec<u8>, LoadEr
         SecretSource::Value(v) => Ok(v.clone().into_bytes()),
         SecretSource::Generate(_) => unreachable!("generated values are handled by the caller"),
         SecretSource::FromEnv(var) => match std::env::var_os(var) {
+            // `VAR=` in a CI file or an unset pipeline variable expanded to nothing: an
+            // empty password would render and be accepted by most images.
+            Some(v) if v.is_empty() => Err(LoadError::of(
+                ErrorKind::Value,
+                format!("environment variable `{var}` is set but empty"),
+            )
+            .with_hint("set it to the value; an empty value on purpose is written {value: \"\"}")),
             Some(v) => Ok(v.into_encoded_bytes()),
             None => Err(LoadError::of(
                 ErrorKind::Reference,

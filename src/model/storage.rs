@@ -109,7 +109,7 @@ pub(super) fn claim_name(storage: &Option<ModelStorage>) -> String {
 
 /// A persistent `storage` section, checked.
 fn storage_model(s: &Storage, errs: &mut Errors) -> ModelStorage {
-    match names::quantity(&s.size) {
+    match names::byte_quantity(&s.size) {
         Ok(v) if v > 0.0 => {}
         Ok(_) => errs.push("storage.size", "storage size must be more than zero"),
         Err(e) => errs.add("storage.size", e),

@@ -183,6 +183,23 @@ pub fn quantity(s: &str) -> Result<f64, LoadError> {
     Ok(sign * value * mult)
 }
 
+/// A quantity of bytes (storage, memory): [`quantity`] with a unit. A bare number is bytes to
+/// Kubernetes, so `size: 10` would claim 10 bytes; it is refused unless written with an
+/// exponent (`10e0`), which says "bytes" on purpose.
+pub fn byte_quantity(s: &str) -> Result<f64, LoadError> {
+    let v = quantity(s)?;
+    if s.bytes().all(|b| b.is_ascii_digit() || b"+-.".contains(&b)) {
+        let n = s.trim_start_matches('+');
+        return Err(invalid(format!(
+            "`{s}` has no unit, so Kubernetes reads it as {n} bytes"
+        ))
+        .with_hint(format!(
+            "write a unit such as `{n}Gi` or `{n}Mi`; for a number of bytes on purpose write `{n}e0`"
+        )));
+    }
+    Ok(v)
+}
+
 /// An absolute, clean path (no `..`), as Kubernetes requires for mount paths.
 pub fn abs_path(s: &str) -> Result<(), LoadError> {
     if !s.starts_with('/') {
