@@ -56,17 +56,9 @@ impl TemplateVars<'_> {
         if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
             return Ok(text.to_string());
         }
+        shell_length(text)?;
         let (env, ctx) = self.compiled.get_or_init(|| self.environment());
-        let describe = |e: minijinja::Error| {
-            let detail = e.detail().unwrap_or("template syntax error");
-            let line = e
-                .line()
-                .map(|l| format!(" at line {l} of the text"))
-                .unwrap_or_default();
-            template_error(format!(
-                "{detail}{line} (write a literal `{{{{` as `{{{{ '{{{{' }}}}`)"
-            ))
-        };
+        let describe = |e: minijinja::Error| syntax_error(text, &e);
         let tmpl = env.template_from_str(text).map_err(describe)?;
         // Name unknown variables up front; minijinja's globals (e.g. its own `namespace`
         // function) would otherwise print as text instead of failing.
@@ -117,6 +109,97 @@ impl TemplateVars<'_> {
         }
         (env, minijinja::Value::from(ctx))
     }
+}
+
+/// The template openers: what each starts, for messages.
+const OPENERS: &[(&str, &str)] = &[
+    ("{{", "an expression"),
+    ("{%", "a statement"),
+    ("{#", "a comment"),
+];
+
+/// An error of `text` that names the delimiter that opened the failing part (where it is in
+/// the text) and how to write it literally, so `${#VAR}` of a shell script or a stray `{%`
+/// is explained in the user's terms rather than the engine's.
+fn syntax_error(text: &str, e: &minijinja::Error) -> LoadError {
+    let detail = e.detail().unwrap_or("template syntax error");
+    let at = e
+        .range()
+        .map(|r| r.start)
+        .or_else(|| e.line().map(|l| offset_of_line_end(text, l)))
+        .unwrap_or(text.len());
+    let opener = opener_before(text, at).or_else(|| opener_before(text, text.len()));
+    match opener {
+        Some((pos, op, what)) => {
+            let (line, col) = line_col(text, pos);
+            template_error(format!(
+                "{detail}: the `{op}` at line {line}, column {col} of the text opens {what} of the template engine"
+            ))
+            .with_hint(format!("a literal `{op}` is written `{{{{ '{op}' }}}}`; {RAW_HINT}"))
+        }
+        None => template_error(detail.to_string()).with_hint(format!(
+            "a literal `{{{{` is written `{{{{ '{{{{' }}}}`; {RAW_HINT}"
+        )),
+    }
+}
+
+/// Shell's `${#VAR}` (length of VAR) in `text`: `{#` opens a template comment, which a
+/// later `#}` would close, silently dropping the text between; refused before expanding.
+fn shell_length(text: &str) -> Result<(), LoadError> {
+    let in_raw = |pos: usize| {
+        let before = &text[..pos];
+        let opened = ["{% raw", "{%- raw", "{%+ raw"]
+            .iter()
+            .filter_map(|o| before.rfind(o))
+            .max();
+        opened.is_some_and(|o| before.rfind("endraw").is_none_or(|c| c < o))
+    };
+    let Some(pos) = text
+        .match_indices("${#")
+        .map(|(i, _)| i)
+        .find(|&i| !in_raw(i))
+    else {
+        return Ok(());
+    };
+    let (line, col) = line_col(text, pos);
+    Err(template_error(format!(
+        "`${{#` at line {line}, column {col} of the text: `{{#` opens a template comment, so shell's `${{#VAR}}` cannot be written as is"
+    ))
+    .with_hint(format!("write `${{{{ '{{#' }}}}VAR}}`, or {RAW_HINT}")))
+}
+
+/// How to keep a whole text from the template engine.
+const RAW_HINT: &str = "a whole literal text goes between `{% raw %}` and `{% endraw %}`";
+
+/// The last template opener that starts at or before byte `at`.
+fn opener_before(text: &str, at: usize) -> Option<(usize, &'static str, &'static str)> {
+    let head = &text[..floor_boundary(text, at)];
+    OPENERS
+        .iter()
+        .filter_map(|(op, what)| head.rfind(op).map(|pos| (pos, *op, *what)))
+        .max_by_key(|(pos, _, _)| *pos)
+}
+
+/// The byte just past line `line` (1-based) of `text`.
+fn offset_of_line_end(text: &str, line: usize) -> usize {
+    text.split_inclusive('\n').take(line).map(str::len).sum()
+}
+
+/// The 1-based line and column (in characters) of byte `pos`.
+fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let before = &text[..pos];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, col)
+}
+
+/// The largest char boundary at or below byte `at`.
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// A text of the profile that does not expand.
@@ -187,6 +270,38 @@ mod tests {
         let e = vars(&sets, None, 3).expand("{{ namespace }}").unwrap_err();
         assert!(e.message.contains("the profile sets no namespace"), "{e}");
         let e = vars(&sets, None, 3).expand("{{ name ").unwrap_err();
-        assert!(e.message.contains("write a literal"), "{e}");
+        assert!(e.message.contains("the `{{` at line 1, column 1"), "{e}");
+        assert!(e.hint.unwrap().contains("`{{ '{{' }}`"));
+    }
+
+    #[test]
+    fn stray_openers_are_named_with_their_place_and_literal_form() {
+        let sets = IndexMap::new();
+        let v = vars(&sets, Some("x"), 3);
+        let e = v.expand("a\nb {% c").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("unknown statement c: the `{%` at line 2, column 3"),
+            "{e}"
+        );
+        assert!(e
+            .hint
+            .unwrap()
+            .starts_with("a literal `{%` is written `{{ '{%' }}`"));
+        // A later `#}` would close the comment `${#` opens and drop the text between.
+        let e = v.expand("n=${#A} m=${#B}#}").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("`${#` at line 1, column 3 of the text"),
+            "{e}"
+        );
+        assert!(e.hint.unwrap().contains("`${{ '{#' }}VAR}`"));
+        // The literal forms the hints name expand to the text meant.
+        assert_eq!(v.expand("n=${{ '{#' }}A}").unwrap(), "n=${#A}");
+        assert_eq!(
+            v.expand("{% raw %}n=${#A} {% x{% endraw %} {{ name }}")
+                .unwrap(),
+            "n=${#A} {% x db"
+        );
     }
 }
