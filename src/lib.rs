@@ -14,6 +14,7 @@ pub mod profile;
 pub mod render;
 pub mod shared;
 pub mod sink;
+pub mod trace;
 mod yaml_scalar;
 
 use std::fmt;
@@ -160,7 +161,10 @@ fn build_sets(
             add_unique(&mut rendered, &mut index, doc).map_err(|e| Failure::Check(vec![e]))?;
         }
     }
-    let docs = check::check_with_external(rendered, &external).map_err(Failure::Check)?;
+    // Names only, so a failing check can suggest what exists; the check consumes the docs.
+    let inventory = trace::Inventory::of(&rendered);
+    let docs = check::check_with_external(rendered, &external)
+        .map_err(|errs| Failure::Check(trace::locate_findings(errs, sets, &inventory)))?;
     Ok(emit::apply_order(docs))
 }
 

@@ -226,10 +226,32 @@ fn partial_security_context_keeps_the_other_defaults() {
 fn bytes_on_purpose_and_an_empty_literal_secret_are_accepted() {
     // The bad corpus (secret-env-empty, storage-size-no-unit, resource-memory-no-unit) has
     // the refusals; these are the explicit forms their hints name.
-    let items = render(
-        "resources: {requests: {memory: 512e6}}\nsecret: {data: {empty: {value: \"\"}}}\n",
-    );
+    let items =
+        render("resources: {requests: {memory: 512e6}}\nsecret: {data: {empty: {value: \"\"}}}\n");
     assert_eq!(resources(&items)["requests"]["memory"], "512e6");
     let e = error("resources: {limits: {ephemeral-storage: \"2048\"}}\n");
-    assert!(e.contains("resources.limits.ephemeral-storage: `2048` has no unit"), "{e}");
+    assert!(
+        e.contains("resources.limits.ephemeral-storage: `2048` has no unit"),
+        "{e}"
+    );
+}
+
+// ---------------------------------------------------------------- findings after the model
+
+#[test]
+fn a_pod_template_container_of_another_name_points_at_its_line() {
+    let extra = "podTemplate:\n  containers:\n    - name: ap\n      env: [{name: A, value: b}]\n";
+    let e = error(extra);
+    assert!(
+        e.contains(&format!(
+            "p.yaml:{}:13: podTemplate.containers[0].name: container `ap` has no image",
+            line_of(extra, "- name: ap")
+        )),
+        "{e}"
+    );
+    assert!(e.contains("the app container is named `app`"), "{e}");
+    assert!(
+        e.contains("found in template `statefulset.yaml.j2`, StatefulSet app"),
+        "{e}"
+    );
 }

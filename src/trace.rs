@@ -1,0 +1,254 @@
+//! Traces problems found after the model (the check stage's cross-object rules) back to the
+//! profile field that caused them, so the user sees the line they wrote and a suggestion
+//! rather than only the internal template and object.
+//!
+//! It runs after check and reads the profile tree, so it sits beside the pipeline, not in
+//! a stage: the profile keeps the locations, the rendered objects know what exists, and a
+//! finding names the container, mount or object it is about.
+
+use crate::profile::de::join_key;
+use crate::profile::error::did_you_mean;
+use crate::profile::node::{Node, Value};
+use crate::profile::{locate, Loaded};
+use crate::render::RenderedDoc;
+use crate::shared::error::Error;
+
+/// What the rendered objects hold, gathered before the check stage consumes them (names
+/// only, so it costs next to nothing when nothing fails).
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Per StatefulSet name: its pod volumes and claim templates.
+    volumes: Vec<(String, Vec<String>)>,
+    /// Names of rendered Secrets.
+    secrets: Vec<String>,
+    /// Names of rendered ConfigMaps.
+    config_maps: Vec<String>,
+}
+
+impl Inventory {
+    /// The names in `docs` a suggestion may offer.
+    pub fn of(docs: &[RenderedDoc]) -> Self {
+        let mut inv = Inventory::default();
+        for d in docs {
+            let kind = d.value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+            let name = d
+                .value
+                .pointer("/metadata/name")
+                .and_then(|n| n.as_str())
+                .unwrap_or("")
+                .to_string();
+            match kind {
+                "Secret" => inv.secrets.push(name),
+                "ConfigMap" => inv.config_maps.push(name),
+                "StatefulSet" => {
+                    let names = |ptr: &str, field: &str| -> Vec<String> {
+                        d.value
+                            .pointer(ptr)
+                            .and_then(|v| v.as_array())
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|v| v.pointer(field).and_then(|n| n.as_str()))
+                            .map(str::to_string)
+                            .collect()
+                    };
+                    let mut vols = names("/spec/template/spec/volumes", "/name");
+                    vols.extend(names("/spec/volumeClaimTemplates", "/metadata/name"));
+                    inv.volumes.push((name, vols));
+                }
+                _ => {}
+            }
+        }
+        inv
+    }
+}
+
+/// Where a container can be written in a profile.
+const CONTAINER_LISTS: &[&str] = &[
+    "sidecars",
+    "initContainers",
+    "podTemplate.containers",
+    "podTemplate.initContainers",
+];
+
+/// Gives each finding of `errors` the profile location, field path and suggestion of the
+/// field that caused it, where one can be found in `sets` (the profile, or its node sets).
+pub fn locate_findings(errors: Vec<Error>, sets: &[Loaded], inv: &Inventory) -> Vec<Error> {
+    errors
+        .into_iter()
+        .map(|e| match e.loc {
+            Some(_) => e,
+            None => locate_one(e, sets, inv),
+        })
+        .collect()
+}
+
+fn locate_one(mut e: Error, sets: &[Loaded], inv: &Inventory) -> Error {
+    let Some(object) = e.object.clone() else {
+        return e;
+    };
+    let rule = object
+        .strip_suffix(']')
+        .and_then(|o| o.rsplit_once(" ["))
+        .map(|(_, r)| r.to_string())
+        .unwrap_or_default();
+    // "template `t`, Kind name [rule]": the object's name.
+    let name = object
+        .rsplit_once("`, ")
+        .map(|(_, rest)| rest.split(' ').nth(1).unwrap_or(""))
+        .unwrap_or("");
+    let Some(set) = sets
+        .iter()
+        .find(|s| s.profile.name == name)
+        .or(sets.first())
+    else {
+        return e;
+    };
+    let quoted = backticked(&e.message);
+    let found = match rule.as_str() {
+        "volume-mounts" => match quoted.as_slice() {
+            [container, mount, ..] => mount_field(&set.tree, container, mount).map(|path| {
+                let vols: Vec<&str> = inv
+                    .volumes
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.iter().map(String::as_str).collect())
+                    .unwrap_or_default();
+                let hint = match did_you_mean(mount, &vols) {
+                    Some(best) => format!("did you mean `{best}`? volumes: {}", vols.join(", ")),
+                    None => format!(
+                        "add it under `volumes`, or mount one of: {}",
+                        vols.join(", ")
+                    ),
+                };
+                (path, hint)
+            }),
+            _ => None,
+        },
+        "references" if e.message.ends_with("which is not rendered") => {
+            let kind = if e.message.contains("refers to Secret") {
+                "Secret"
+            } else {
+                "ConfigMap"
+            };
+            quoted.last().and_then(|missing| {
+                reference_field(&set.tree, kind, missing).map(|path| {
+                    let (rendered, external) = if kind == "Secret" {
+                        (&inv.secrets, "external.secrets")
+                    } else {
+                        (&inv.config_maps, "external.configMaps")
+                    };
+                    let names: Vec<&str> = rendered.iter().map(String::as_str).collect();
+                    let mut hint =
+                        format!("if the {kind} exists in the cluster, list it under `{external}`");
+                    if let Some(best) = did_you_mean(missing, &names) {
+                        hint = format!("did you mean `{best}`? {hint}");
+                    }
+                    (path, hint)
+                })
+            })
+        }
+        "containers" if e.message.contains("has no image") => quoted
+            .first()
+            .and_then(|c| container_field(&set.tree, c, "podTemplate.containers"))
+            .map(|path| {
+                (
+                    format!("{path}.name"),
+                    format!("the app container is named `{}`", set.profile.name),
+                )
+            }),
+        _ => None,
+    };
+    if let Some((path, hint)) = found {
+        e.loc = Some(locate(&set.tree, &path).loc.clone());
+        e.path = path;
+        e.hint = Some(match e.hint.take() {
+            Some(h) => format!("{h}; {hint}"),
+            None => hint,
+        });
+    }
+    e
+}
+
+/// The `` `quoted` `` words of a message, in order.
+fn backticked(message: &str) -> Vec<&str> {
+    message.split('`').skip(1).step_by(2).collect()
+}
+
+/// The path of the item of `list` (dotted) named `name`.
+fn container_field(tree: &Node, name: &str, list: &str) -> Option<String> {
+    let mut node = tree;
+    for key in list.split('.') {
+        node = node.get(key)?;
+    }
+    let Value::Seq(items) = &node.value else {
+        return None;
+    };
+    items
+        .iter()
+        .position(|c| scalar(c.get("name")) == Some(name))
+        .map(|i| format!("{list}[{i}]"))
+}
+
+/// The path of the `name` of container `container`'s mount of `mount`.
+fn mount_field(tree: &Node, container: &str, mount: &str) -> Option<String> {
+    CONTAINER_LISTS.iter().find_map(|list| {
+        let at = container_field(tree, container, list)?;
+        let mounts = locate(tree, &format!("{at}.volumeMounts"));
+        let Value::Seq(items) = &mounts.value else {
+            return None;
+        };
+        items
+            .iter()
+            .position(|m| scalar(m.get("name")) == Some(mount))
+            .map(|j| format!("{at}.volumeMounts[{j}].name"))
+    })
+}
+
+/// The path of a reference to `kind` `name` anywhere in the profile's raw objects: a
+/// `secretKeyRef`/`configMapKeyRef`, an `envFrom` source or a volume.
+fn reference_field(tree: &Node, kind: &str, name: &str) -> Option<String> {
+    let parents: &[(&str, &str)] = if kind == "Secret" {
+        &[
+            ("secretKeyRef", "name"),
+            ("secretRef", "name"),
+            ("secret", "secretName"),
+        ]
+    } else {
+        &[
+            ("configMapKeyRef", "name"),
+            ("configMapRef", "name"),
+            ("configMap", "name"),
+        ]
+    };
+    find(tree, "", &|parent: &str, key: &str, value: &Node| {
+        parents.iter().any(|(p, k)| *p == parent && *k == key) && scalar(Some(value)) == Some(name)
+    })
+}
+
+/// The first path (depth first) of a mapping entry `key: value` under a key `parent` that
+/// `hit` accepts.
+fn find(node: &Node, path: &str, hit: &dyn Fn(&str, &str, &Node) -> bool) -> Option<String> {
+    match &node.value {
+        Value::Map(entries) => entries.iter().find_map(|(k, v)| {
+            let here = join_key(path, &k.name);
+            if let Value::Map(inner) = &v.value {
+                if let Some((ik, _)) = inner.iter().find(|(ik, iv)| hit(&k.name, &ik.name, iv)) {
+                    return Some(join_key(&here, &ik.name));
+                }
+            }
+            find(v, &here, hit)
+        }),
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| find(v, &format!("{path}[{i}]"), hit)),
+        Value::Scalar { .. } => None,
+    }
+}
+
+fn scalar(node: Option<&Node>) -> Option<&str> {
+    match node.map(|n| &n.value) {
+        Some(Value::Scalar { text, .. }) => Some(text),
+        _ => None,
+    }
+}
