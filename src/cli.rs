@@ -263,6 +263,15 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Errors one per line, as `error:` lines print them.
+fn lines(errors: &[sts_gen::shared::error::Error]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Reads the secret seed: `STS_GEN_SECRET_SEED` (the seed itself) or a seed file.
 fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
     let seed = match (
@@ -350,8 +359,7 @@ fn build_into(
     }
     // A template error is reported before any error of the profile.
     let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
-    let loaded =
-        profile::load_file_with(&args.profile, &args.layers()).map_err(|e| e.to_string())?;
+    let loaded = profile::load_file_all(&args.profile, &args.layers()).map_err(|e| lines(&e))?;
     let opts = options(args, output_dir)?;
     build_warn(&loaded, &opts, &renderer)
 }
@@ -598,8 +606,8 @@ fn build_one(
     output_dir: Option<&std::path::Path>,
     renderer: &render::Renderer,
 ) -> Result<(String, Unit), String> {
-    let loaded = profile::load_file_with(&file.to_string_lossy(), &args.layers())
-        .map_err(|e| e.to_string())?;
+    let loaded =
+        profile::load_file_all(&file.to_string_lossy(), &args.layers()).map_err(|e| lines(&e))?;
     let name = loaded.profile.name.clone();
     model::names::dns_label(&name, 63)
         .map_err(|e| format!("{}: name `{name}` {e}", file.display()))?;
@@ -703,13 +711,13 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
         .map_err(|e| format!("<stdin>: cannot read: {e}"))?;
         let text = String::from_utf8(bytes).map_err(|_| "<stdin>: not UTF-8 text".to_string())?;
         if lint::is_profile(&text) {
-            let loaded = profile::load_layers(
+            let loaded = profile::load_layers_all(
                 "<stdin>",
                 text.as_bytes(),
                 std::path::Path::new("."),
                 &args.common.layers(),
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| lines(&e))?;
             report.extend(lint_profile(args, &loaded)?);
         } else {
             manifests.push(("<stdin>".into(), text));
@@ -735,8 +743,8 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
                     })
                     .map_err(|e| format!("{shown}: {}", profile::io_reason(&e)))?;
             if lint::is_profile(&text) {
-                let loaded = profile::load_file_with(&shown, &args.common.layers())
-                    .map_err(|e| e.to_string())?;
+                let loaded =
+                    profile::load_file_all(&shown, &args.common.layers()).map_err(|e| lines(&e))?;
                 report.extend(lint_profile(args, &loaded)?);
             } else {
                 manifests.push((shown, text));

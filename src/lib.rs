@@ -152,6 +152,10 @@ fn build_sets(
         models.push(model);
     }
     if !load_errors.is_empty() {
+        if load_errors.len() > profile::collect::MAX_ERRORS {
+            load_errors.truncate(profile::collect::MAX_ERRORS);
+            load_errors.push(profile::collect::stopped());
+        }
         return Err(Failure::Load(load_errors));
     }
     let mut rendered: Vec<render::RenderedDoc> = Vec::new();

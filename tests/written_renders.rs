@@ -255,3 +255,50 @@ fn a_pod_template_container_of_another_name_points_at_its_line() {
         "{e}"
     );
 }
+
+// ---------------------------------------------------------------- every error in one run
+
+#[test]
+fn render_lists_every_typing_error_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.yaml");
+    std::fs::write(
+        &p,
+        format!("{BASE}replicaz: 3\nenv:\n  A: {{secrets: x}}\nimagePullPolicy: Sometimes\n"),
+    )
+    .unwrap();
+    let r = common::run(common::sts_gen().arg("render").arg(&p));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", r.stderr);
+    assert!(
+        lines[0].ends_with("replicaz: unknown key `replicaz` (did you mean `replicas`?)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines[1].contains(":12:6: env.A: unknown key `secrets`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines[2].contains(":13:18: imagePullPolicy: unknown value `Sometimes`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn model_errors_are_all_listed_up_to_the_limit() {
+    // 25 references to Secret keys that do not exist, each found by the model stage.
+    let env: String = (0..25)
+        .map(|i| format!("  E{i}: {{secret: key{i}}}\n"))
+        .collect();
+    let e = error(&format!("env:\n{env}"));
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 21, "{e}");
+    assert!(lines[0].contains("env.E0.secret: `key0` is not a key"), "{e}");
+    assert!(lines[19].contains("env.E19.secret: `key19` is not a key"), "{e}");
+    assert!(lines[20].starts_with("stopped after 20 errors"), "{e}");
+}

@@ -2,6 +2,7 @@
 //!
 //! Public surface: [`load_file`], [`load_bytes`], [`Loaded`], [`LoadError`], [`locate`].
 
+pub mod collect;
 pub mod de;
 pub mod error;
 pub mod merge;
@@ -72,8 +73,18 @@ pub fn load_file(path: &str) -> Result<Loaded, LoadError> {
 
 /// Loads a profile file with overlays and `--set` values merged over it.
 pub fn load_file_with(path: &str, layers: &overlay::Layers) -> Result<Loaded, LoadError> {
-    let (file, bytes, base) = read_source(path)?;
-    load_layers(&file, &bytes, &base, layers)
+    load_file_all(path, layers).map_err(first)
+}
+
+/// [`load_file_with`], with every typing error of the profile (up to
+/// [`collect::MAX_ERRORS`]) rather than the first.
+pub fn load_file_all(path: &str, layers: &overlay::Layers) -> Result<Loaded, Vec<LoadError>> {
+    let (file, bytes, base) = read_source(path).map_err(|e| vec![e])?;
+    load_layers_all(&file, &bytes, &base, layers)
+}
+
+fn first(mut errors: Vec<LoadError>) -> LoadError {
+    errors.swap_remove(0)
 }
 
 /// Reads a profile or overlay: (name for messages, bytes, folder for relative paths).
@@ -122,6 +133,31 @@ pub fn load_layers(
     base_dir: &Path,
     layers: &overlay::Layers,
 ) -> Result<Loaded, LoadError> {
+    load_layers_all(file, bytes, base_dir, layers).map_err(first)
+}
+
+/// [`load_layers`], with every typing error of the profile (up to [`collect::MAX_ERRORS`]).
+/// A file that does not parse, or a layer that does not apply, still gives one error: what
+/// follows it would only guess.
+pub fn load_layers_all(
+    file: &str,
+    bytes: &[u8],
+    base_dir: &Path,
+    layers: &overlay::Layers,
+) -> Result<Loaded, Vec<LoadError>> {
+    let tree = layered_tree(file, bytes, layers).map_err(|e| vec![e])?;
+    let profile = collect::type_profile(&tree)?;
+    Ok(Loaded {
+        profile,
+        tree,
+        file: file.to_string(),
+        base_dir: base_dir.to_path_buf(),
+        set: None,
+    })
+}
+
+/// The profile's tree with its preset, overlays and `--set` values merged in.
+fn layered_tree(file: &str, bytes: &[u8], layers: &overlay::Layers) -> Result<Node, LoadError> {
     let Some(tree) = node::parse(file, bytes)? else {
         return Err(LoadError::bare(format!(
             "{file}: the profile is empty; it needs at least apiVersion, kind, name, image and storage"
@@ -150,14 +186,7 @@ pub fn load_layers(
         let (layer, new_items) = overlay::set_layer(*kind, arg)?;
         tree = merge::merge_layer(tree, layer, new_items)?;
     }
-    let profile: Profile = de::from_node(&tree)?;
-    Ok(Loaded {
-        profile,
-        tree,
-        file: file.to_string(),
-        base_dir: base_dir.to_path_buf(),
-        set: None,
-    })
+    Ok(tree)
 }
 
 /// Parses an overlay: a partial profile; `apiVersion` and `kind` are optional.
