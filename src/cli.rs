@@ -161,6 +161,13 @@ pub struct CommonArgs {
     /// Like --set-string, with the contents of FILE (a config file, a script).
     #[arg(long = "set-file", value_name = "PATH=FILE")]
     pub set_file: Vec<String>,
+    /// validate and lint: a `fromEnv` secret variable that is not set is an error, as for
+    /// render (without it, a note: CI can check a profile without its secret values).
+    #[arg(long, env = "STS_GEN_REQUIRE_SECRETS")]
+    pub require_secrets: bool,
+    /// Set by the command, not a flag: whether missing secret values are notes.
+    #[arg(skip)]
+    pub secrets_may_be_missing: bool,
 }
 
 impl CommonArgs {
@@ -212,7 +219,10 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Render(args) if args.check => return render_check(&args),
         Command::Render(args) => render_cmd(&args),
-        Command::Validate(args) => build_all(&args, None).map(|_| ()),
+        Command::Validate(mut args) => {
+            args.secrets_may_be_missing = true;
+            build_all(&args, None).map(|_| ())
+        }
         Command::Presets => {
             let mut out = String::new();
             for name in profile::presets::names() {
@@ -263,6 +273,17 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Warnings and notes (which the model marks `note: `) on stderr.
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        if w.starts_with("note: ") {
+            eprintln!("{w}");
+        } else {
+            eprintln!("warning: {w}");
+        }
+    }
+}
+
 /// Errors one per line, as `error:` lines print them.
 fn lines(errors: &[sts_gen::shared::error::Error]) -> String {
     errors
@@ -309,9 +330,7 @@ fn build_warn(
     let mut warnings = Vec::new();
     let docs = sts_gen::build_reporting(loaded, opts, renderer, &mut warnings)
         .map_err(|e: Failure| e.to_string())?;
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
+    print_warnings(&warnings);
     Ok(docs)
 }
 
@@ -337,6 +356,7 @@ fn options(
             .map_err(|e| e.to_string())?
             .unwrap_or_default(),
         allow_random_secrets: output_dir.is_some(),
+        secrets_may_be_missing: args.secrets_may_be_missing && !args.require_secrets,
         kube_version: model::parse_kube_version(&args.kube_version).map_err(|e| e.to_string())?,
         // Argo CD runs config-management plugins with the Application's namespace here.
         default_namespace: std::env::var("ARGOCD_APP_NAMESPACE")
@@ -778,8 +798,18 @@ fn lint_profile(
 ) -> Result<sts_gen::lint::Report, String> {
     let renderer =
         render::Renderer::new(args.common.templates.as_deref()).map_err(|e| e.to_string())?;
-    let opts = options(&args.common, None)?;
-    let docs = sts_gen::build(loaded, &opts, &renderer).map_err(|e: Failure| e.to_string())?;
+    let mut opts = options(&args.common, None)?;
+    opts.secrets_may_be_missing = !args.common.require_secrets;
+    let mut notes = Vec::new();
+    let docs = sts_gen::build_reporting(loaded, &opts, &renderer, &mut notes)
+        .map_err(|e: Failure| e.to_string())?;
+    // Lint reports its own findings; of the model's warnings, only the notes are news here.
+    print_warnings(
+        &notes
+            .into_iter()
+            .filter(|n| n.starts_with("note: "))
+            .collect::<Vec<_>>(),
+    );
     let ignores = sts_gen::lint::Ignores {
         all: loaded.profile.lint_ignore.clone(),
         ..Default::default()

@@ -70,6 +70,10 @@ pub struct Options {
     /// The namespace when neither `-n` nor the profile names one (Argo CD's
     /// `ARGOCD_APP_NAMESPACE`).
     pub default_namespace: Option<String>,
+    /// Whether a `fromEnv` variable that is not set is a note rather than an error: for
+    /// `validate` and `lint` in CI, which check a profile without its secret values (a
+    /// placeholder stands in). `render` always needs them.
+    pub secrets_may_be_missing: bool,
 }
 
 /// The Kubernetes version output targets unless `--kube-version` says otherwise.
@@ -110,6 +114,7 @@ impl Default for Options {
             allow_random_secrets: false,
             kube_version: DEFAULT_KUBE_VERSION,
             default_namespace: None,
+            secrets_may_be_missing: false,
         }
     }
 }
@@ -508,7 +513,14 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     };
 
     let config = config::build(p, &vars, &image, &mut errs);
-    let secret = secret::build(loaded, opts, cluster, namespace.as_deref(), &mut errs);
+    let secret = secret::build(
+        loaded,
+        opts,
+        cluster,
+        namespace.as_deref(),
+        &mut warnings,
+        &mut errs,
+    );
     let env = env::build(p, &vars, &secret.data, &mut errs);
     let mut resources = resources::build(p, &mut errs);
     let probes = probes::build(p, &ports, &port_names, &mut errs);

@@ -15,12 +15,14 @@ use crate::profile::Loaded;
 use crate::shared::error::{ErrorKind, LoadError};
 
 /// Checks the `secret` section and reads or derives every value. `cluster` names the
-/// Secret unless `secret.name` does.
+/// Secret unless `secret.name` does. A `fromEnv` variable that is not set is a note in
+/// `notes` when [`Options::secrets_may_be_missing`], an error otherwise.
 pub(super) fn build(
     loaded: &Loaded,
     opts: &Options,
     cluster: &str,
     namespace: Option<&str>,
+    notes: &mut Vec<String>,
     errs: &mut Errors,
 ) -> ModelSecret {
     let p = &loaded.profile;
@@ -81,9 +83,33 @@ pub(super) fn build(
                 Some(v) => {
                     secret_data.insert(key.clone(), v);
                 }
+                // Checking a profile needs no seed: the value's shape is all there is to check.
+                None if opts.secrets_may_be_missing => {
+                    secret_data.insert(
+                        key.clone(),
+                        base64::engine::general_purpose::STANDARD.encode(PLACEHOLDER),
+                    );
+                }
                 None => errs.push(&path, "a generated value must be the same on every render: render into a directory (--output-dir keeps and reuses it), or give a seed (--secret-seed-file, STS_GEN_SECRET_SEED_FILE or STS_GEN_SECRET_SEED) so every machine derives the same value"),
             }
             continue;
+        }
+        if let SecretSource::FromEnv(var) = source {
+            if opts.secrets_may_be_missing && std::env::var_os(var).is_none() {
+                let note = LoadError::new(
+                    crate::profile::locate(&loaded.tree, &path).loc.clone(),
+                    format!(
+                        "environment variable `{var}` is not set: checked with a placeholder (render needs it; --require-secrets makes this an error)"
+                    ),
+                )
+                .with_path(path.clone());
+                notes.push(format!("note: {note}"));
+                secret_data.insert(
+                    key.clone(),
+                    base64::engine::general_purpose::STANDARD.encode(PLACEHOLDER),
+                );
+                continue;
+            }
         }
         match read_secret(source, loaded) {
             Ok(bytes) => {
@@ -138,6 +164,9 @@ pub(super) fn build(
         data: secret_data,
     }
 }
+
+/// The value that stands in for a secret not in the environment while validating.
+const PLACEHOLDER: &str = "sts-gen-validate-placeholder";
 
 /// Secrets and ConfigMaps the rendered objects may refer to without rendering them:
 /// `external`, `secret.existing` and the Secret an ExternalSecret creates.
@@ -208,17 +237,31 @@ mod tests {
             ..Options::default()
         };
         let mut errs = Errors::new(&loaded);
-        let s = build(&loaded, &opts, "db", Some("ns"), &mut errs);
+        let s = build(&loaded, &opts, "db", Some("ns"), &mut Vec::new(), &mut errs);
         assert!(errs.list.is_empty(), "{:?}", messages(&errs));
         assert_eq!(s.name.as_deref(), Some("db"));
         assert!(s.render);
         assert_eq!(s.data["user"], "YXBw");
-        let again = build(&loaded, &opts, "db", Some("ns"), &mut errs);
+        let again = build(&loaded, &opts, "db", Some("ns"), &mut Vec::new(), &mut errs);
         assert_eq!(again.data["pw"], s.data["pw"]);
-        let other_ns = build(&loaded, &opts, "db", Some("other"), &mut errs);
+        let other_ns = build(
+            &loaded,
+            &opts,
+            "db",
+            Some("other"),
+            &mut Vec::new(),
+            &mut errs,
+        );
         assert_ne!(other_ns.data["pw"], s.data["pw"]);
         // Without a seed, a previous value, or permission to draw one: an error.
-        build(&loaded, &Options::default(), "db", None, &mut errs);
+        build(
+            &loaded,
+            &Options::default(),
+            "db",
+            None,
+            &mut Vec::new(),
+            &mut errs,
+        );
         assert_eq!(messages(&errs).len(), 1);
         assert!(
             messages(&errs)[0].starts_with("secret.data.pw: a generated value must be the same")
@@ -230,7 +273,14 @@ mod tests {
         let loaded =
             load("secret: {existing: creds, data: {a: {fromEnv: STS_GEN_UNIT_TEST_UNSET}}}\n");
         let mut errs = Errors::new(&loaded);
-        let s = build(&loaded, &Options::default(), "db", None, &mut errs);
+        let s = build(
+            &loaded,
+            &Options::default(),
+            "db",
+            None,
+            &mut Vec::new(),
+            &mut errs,
+        );
         assert_eq!(
             messages(&errs),
             [
