@@ -756,14 +756,15 @@ fn stdin_lists_and_folders() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(report["findings"], serde_json::json!([]));
-    assert_eq!(report["objects"], 6);
+    // No Namespace: `namespace` alone does not create one.
+    assert_eq!(report["objects"], 5);
     assert!(report["notes"].as_array().unwrap().is_empty());
     // The profile itself on stdin is rendered first.
     let r = run(sts().args(["lint", "-", "-o", "json"]).write_stdin(profile));
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
         (r.code, report["objects"].clone()),
-        (0, serde_json::json!(6))
+        (0, serde_json::json!(5))
     );
 
     // A folder: manifests of every file are linted together (the StatefulSet in one file,
@@ -786,7 +787,8 @@ fn stdin_lists_and_folders() {
     fs::write(dir.path().join(".hidden.yaml"), "not: linted").unwrap();
     let (code, report) = lint_json(&[dir.path().to_str().unwrap(), "--fail-on", "warning"]);
     assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["objects"], 16);
+    // The base's objects and the profile's (which renders no Namespace any more).
+    assert_eq!(report["objects"], 15);
     let notes = report["notes"].as_array().unwrap();
     assert_eq!(notes.len(), 1);
     assert!(
