@@ -97,6 +97,13 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        file: "fail/peer-count.yaml",
+        header: "# Breaks `peer-count`: the peer list names three pods, replicas is 2 (scaled down after rendering).",
+        edits: &[
+            ("\n        name: shop\n        ports:\n", "\n        env:\n        - name: PEERS\n          value: shop-0.shop.shop.svc:5432,shop-1.shop.shop.svc:5432,shop-2.shop.shop.svc:5432\n        name: shop\n        ports:\n"),
+        ],
+    },
+    Case {
         file: "fail/pod.yaml",
         header: "# Breaks `pod`: a StatefulSet whose pod template has no spec.",
         edits: &[
@@ -252,6 +259,15 @@ const CASES: &[Case] = &[
         header: "# Passes `network-policy` with a policy for every pod of the namespace (empty podSelector).",
         edits: &[
             ("\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: shop\n", "\n  podSelector: {}\n"),
+        ],
+    },
+    Case {
+        file: "pass/peer-count.yaml",
+        header: "# Passes `peer-count`: a marked StatefulSet whose peer list (in a ConfigMap it mounts) names its 2 pods.",
+        edits: &[
+            ("\n  name: shop\n  namespace: shop\nspec:\n  podManagementPolicy: OrderedReady\n", "\n  name: shop\n  namespace: shop\n  annotations:\n    sts-gen/peers-fixed: change replicas through sts-gen\nspec:\n  podManagementPolicy: OrderedReady\n"),
+            ("\n      - emptyDir: {}\n        name: writable-tmp\n", "\n      - emptyDir: {}\n        name: writable-tmp\n      - configMap:\n          name: shop-peers\n        name: peers\n"),
+            ("\n---\napiVersion: apps/v1\n", "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-peers\n  namespace: shop\ndata:\n  peers.conf: |\n    server.1=shop-0.shop:2888\n    server.2=shop-1.shop:2888\n---\napiVersion: apps/v1\n"),
         ],
     },
     Case {
