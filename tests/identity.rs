@@ -204,3 +204,75 @@ fn system_namespaces_are_never_rendered() {
         r.stderr
     );
 }
+
+/// `render DIR --output-dir OUT` of `profiles` (file name, text) in a temporary directory.
+fn batch(profiles: &[(&str, &str)]) -> (common::Run, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for (file, text) in profiles {
+        std::fs::write(input.join(file), text).unwrap();
+    }
+    let r = common::run(
+        common::sts_gen()
+            .args(["render"])
+            .arg(&input)
+            .arg("--output-dir")
+            .arg(tmp.path().join("out")),
+    );
+    (r, tmp)
+}
+
+fn web(name: &str, extra: &str) -> String {
+    format!("apiVersion: sts-gen/v1\nkind: Profile\npreset: web\nname: {name}\nnamespace: shop\n{extra}")
+}
+
+#[test]
+fn a_batch_never_renders_one_object_from_two_profiles() {
+    // Two apps in one namespace with local volumes: nothing shared, both written.
+    let local = "storage: {local: {path: /d, nodes: [n1]}}\ncreateNamespace: false\n";
+    let (r, tmp) = batch(&[("a.yaml", &web("a", local)), ("b.yaml", &web("b", local))]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for app in ["a", "b"] {
+        let dir = tmp.path().join("out").join(app);
+        assert!(dir
+            .join(format!("storageclass-shop-{app}-local.yaml"))
+            .is_file());
+        assert!(!dir.join("namespace-shop.yaml").exists());
+    }
+
+    // One StorageClass named in two profiles (rendered differently: each carries its app's
+    // label), and a Namespace one app creates while the other lives in it: exit 2, every
+    // conflict named with its profiles, nothing written.
+    let named = "storage: {className: shared-local, local: {path: /d, nodes: [n1]}}\n";
+    let (r, tmp) = batch(&[
+        (
+            "a.yaml",
+            &web("a", &format!("{named}createNamespace: true\n")),
+        ),
+        (
+            "b.yaml",
+            &web("b", &format!("{named}createNamespace: false\n")),
+        ),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert!(!tmp.path().join("out").exists());
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stderr);
+    assert!(
+        lines[0].starts_with("error: Namespace shop is rendered by ")
+            && lines[0].contains("a.yaml (createNamespace: true)")
+            && lines[0].contains("b.yaml"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with(
+            "error: StorageClass shared-local is rendered by 2 profiles, differently: "
+        ) && lines[1].contains("a.yaml")
+            && lines[1].contains("b.yaml"),
+        "{}",
+        lines[1]
+    );
+}
