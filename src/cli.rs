@@ -526,6 +526,8 @@ struct Unit {
     docs: Vec<sts_gen::check::Doc>,
     files: Vec<sink::dir::OutFile>,
     immutable: Vec<String>,
+    /// The objects' identities, to find objects two profiles of a batch both render.
+    ids: Vec<sink::batch::Id>,
 }
 
 impl Unit {
@@ -545,9 +547,11 @@ impl Unit {
                     docs: Vec::new(),
                     files,
                     immutable,
+                    ids: Vec::new(),
                 }
             }
             None => Unit {
+                ids: Vec::new(),
                 dir: None,
                 docs,
                 files: Vec::new(),
@@ -613,6 +617,13 @@ fn build_all(args: &CommonArgs, output_dir: Option<&std::path::Path>) -> Result<
         }
     }
     if errors.is_empty() {
+        let ids = files
+            .iter()
+            .zip(&units)
+            .map(|(f, u)| (f.as_path(), u.ids.as_slice()));
+        errors.extend(sink::batch::conflicts(ids));
+    }
+    if errors.is_empty() {
         Ok(units)
     } else {
         Err(errors.join("\n"))
@@ -634,7 +645,9 @@ fn build_one(
     let dir = output_dir.map(|d| d.join(&name));
     let opts = options(args, dir.as_deref())?;
     let docs = build_warn(&loaded, &opts, renderer)?;
-    Ok((name, Unit::new(dir, docs)?))
+    let ids = sink::batch::ids(&docs);
+    let unit = Unit::new(dir, docs)?;
+    Ok((name, Unit { ids, ..unit }))
 }
 
 #[derive(Debug, Args)]

@@ -41,7 +41,7 @@ fn write_inputs(dir: &Path, shift: usize) {
         fs::write(
             input.join(format!("p{i:02}.yaml")),
             format!(
-                "apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: {}\nnamespace: ns-{i}\nreplicas: {}\n",
+                "apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: {}\nnamespace: ns-{i}\ncreateNamespace: true\nreplicas: {}\n",
                 name(i),
                 1 + (i + shift) % 4
             ),
@@ -116,7 +116,7 @@ fn each_directory_of_a_batch_is_what_its_profile_renders_alone() {
             name(i)
         );
     }
-    let secret = fs::metadata(out.join("mysql-1/secret-mysql-secret.yaml")).unwrap();
+    let secret = fs::metadata(out.join("mysql-1/secret-mysql-1-secret.yaml")).unwrap();
     assert_eq!(secret.permissions().mode() & 0o777, 0o600);
 }
 
@@ -249,7 +249,7 @@ fn directories_that_cannot_be_swapped_are_written_file_by_file() {
     fs::write(
         d.join("in/p00.yaml"),
         format!(
-            "apiVersion: sts-gen/v1\nkind: Profile\npreset: etcd\nname: {}\nnamespace: moved\nreplicas: 2\n",
+            "apiVersion: sts-gen/v1\nkind: Profile\npreset: etcd\nname: {}\nnamespace: moved\ncreateNamespace: true\nreplicas: 2\n",
             name(0)
         ),
     )
@@ -301,7 +301,7 @@ fn directories_that_cannot_be_swapped_are_written_file_by_file() {
         !here.join("namespace-first.yaml").exists(),
         "stale file pruned"
     );
-    let secret = fs::metadata(here.join("secret-mysql-secret.yaml")).unwrap();
+    let secret = fs::metadata(here.join("secret-mysql-1-secret.yaml")).unwrap();
     assert_eq!(secret.permissions().mode() & 0o777, 0o600);
     assert!(temporaries(&here).is_empty(), "{:?}", temporaries(&here));
 }

@@ -97,6 +97,13 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        file: "fail/peer-count.yaml",
+        header: "# Breaks `peer-count`: the peer list names three pods, replicas is 2 (scaled down after rendering).",
+        edits: &[
+            ("\n        name: shop\n        ports:\n", "\n        env:\n        - name: PEERS\n          value: shop-0.shop.shop.svc:5432,shop-1.shop.shop.svc:5432,shop-2.shop.shop.svc:5432\n        name: shop\n        ports:\n"),
+        ],
+    },
+    Case {
         file: "fail/pod.yaml",
         header: "# Breaks `pod`: a StatefulSet whose pod template has no spec.",
         edits: &[
@@ -252,6 +259,15 @@ const CASES: &[Case] = &[
         header: "# Passes `network-policy` with a policy for every pod of the namespace (empty podSelector).",
         edits: &[
             ("\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: shop\n", "\n  podSelector: {}\n"),
+        ],
+    },
+    Case {
+        file: "pass/peer-count.yaml",
+        header: "# Passes `peer-count`: a marked StatefulSet whose peer list (in a ConfigMap it mounts) names its 2 pods.",
+        edits: &[
+            ("\n  name: shop\n  namespace: shop\nspec:\n  podManagementPolicy: OrderedReady\n", "\n  name: shop\n  namespace: shop\n  annotations:\n    sts-gen/peers-fixed: change replicas through sts-gen\nspec:\n  podManagementPolicy: OrderedReady\n"),
+            ("\n      - emptyDir: {}\n        name: writable-tmp\n", "\n      - emptyDir: {}\n        name: writable-tmp\n      - configMap:\n          name: shop-peers\n        name: peers\n"),
+            ("\n---\napiVersion: apps/v1\n", "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-peers\n  namespace: shop\ndata:\n  peers.conf: |\n    server.1=shop-0.shop:2888\n    server.2=shop-1.shop:2888\n---\napiVersion: apps/v1\n"),
         ],
     },
     Case {
@@ -756,14 +772,15 @@ fn stdin_lists_and_folders() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(report["findings"], serde_json::json!([]));
-    assert_eq!(report["objects"], 6);
+    // No Namespace: `namespace` alone does not create one.
+    assert_eq!(report["objects"], 5);
     assert!(report["notes"].as_array().unwrap().is_empty());
     // The profile itself on stdin is rendered first.
     let r = run(sts().args(["lint", "-", "-o", "json"]).write_stdin(profile));
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
         (r.code, report["objects"].clone()),
-        (0, serde_json::json!(6))
+        (0, serde_json::json!(5))
     );
 
     // A folder: manifests of every file are linted together (the StatefulSet in one file,
@@ -786,7 +803,8 @@ fn stdin_lists_and_folders() {
     fs::write(dir.path().join(".hidden.yaml"), "not: linted").unwrap();
     let (code, report) = lint_json(&[dir.path().to_str().unwrap(), "--fail-on", "warning"]);
     assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["objects"], 16);
+    // The base's objects and the profile's (which renders no Namespace any more).
+    assert_eq!(report["objects"], 15);
     let notes = report["notes"].as_array().unwrap();
     assert_eq!(notes.len(), 1);
     assert!(

@@ -73,9 +73,8 @@ fn init_then_render_works_for_every_preset() {
             );
             assert_eq!(s["metadata"]["namespace"], "demo", "{preset}");
         }
-        assert!(items
-            .iter()
-            .any(|d| d["kind"] == "Namespace" && d["metadata"]["name"] == "demo"));
+        // The starter says createNamespace: false: the namespace must exist.
+        assert!(common::all(&items, "Namespace").is_empty(), "{preset}");
     }
 }
 
@@ -183,7 +182,7 @@ fn a_preset_gives_wiring_not_identity_or_placement() {
 }
 
 const ES: &str =
-    "apiVersion: sts-gen/v1\nkind: Profile\npreset: elasticsearch\nname: logs\nnamespace: obs\n";
+    "apiVersion: sts-gen/v1\nkind: Profile\npreset: elasticsearch\nname: logs\nnamespace: obs\ncreateNamespace: true\n";
 
 fn list(v: &Value) -> Vec<String> {
     v["value"]

@@ -290,7 +290,7 @@ fn diff_and_check_never_read_through_a_planted_link() {
     let o = run(&["render", "profiles/web.yaml", "--output-dir", p(&out)]);
     assert!(o.status.success());
     for victim in [
-        "service-nginx.yaml",
+        "service-web.yaml",
         "statefulset-web.yaml",
         ".sts-gen-manifest",
     ] {
@@ -340,7 +340,7 @@ fn a_linked_secret_file_is_never_read_for_previous_values() {
     assert!(run(&["render", p(&profile), "--output-dir", p(&out)])
         .status
         .success());
-    let secret = out.join("secret-mysql-secret.yaml");
+    let secret = out.join("secret-db-secret.yaml");
     // An attacker's Secret with a value of their choosing, linked in.
     let planted = tmp.path().join("planted.yaml");
     let mine = fs::read_to_string(&secret).unwrap();
@@ -363,7 +363,7 @@ fn a_linked_secret_file_is_never_read_for_previous_values() {
         let se = text(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{se}");
         assert!(
-            se.contains("secret-mysql-secret.yaml") && se.contains("symbolic link"),
+            se.contains("secret-db-secret.yaml") && se.contains("symbolic link"),
             "{se}"
         );
     }
@@ -671,7 +671,7 @@ fn a_damaged_previous_secret_is_an_error_not_a_new_value() {
     let out = tmp.path().join("out");
     let args = ["render", p(&profile), "--output-dir", p(&out)];
     assert!(run(&args).status.success());
-    let secret = out.join("secret-mysql-secret.yaml");
+    let secret = out.join("secret-db-secret.yaml");
     let good = fs::read_to_string(&secret).unwrap();
     for bad in [
         good.replace("data:", "data: [").to_string(),

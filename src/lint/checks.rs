@@ -668,3 +668,59 @@ mod tests {
         assert_eq!(image_problem("redis@sha256:abc"), None);
     }
 }
+
+/// `peer-count`: a peer list fixed at render time (pods named one by one in the pod template
+/// or in a ConfigMap it uses) that no longer matches `replicas`, as after `kubectl scale` or
+/// a kustomize replicas patch. Lists of two or more pods count, and any list of a
+/// StatefulSet marked `sts-gen/peers-fixed`.
+pub(super) fn peer_count(doc: &Doc, docs: &[Doc], emit: &mut Emit) {
+    use crate::shared::peers;
+    let Object::StatefulSet(sts) = &doc.object else {
+        return;
+    };
+    let (Some(spec), Some(template)) = (&sts.spec, doc.value.pointer("/spec/template")) else {
+        return;
+    };
+    let replicas = u64::try_from(spec.replicas.unwrap_or(1)).unwrap_or(0);
+    let headless = spec.service_name.as_deref().unwrap_or("");
+    let mut texts = Vec::new();
+    peers::strings(template, &mut texts);
+    // ConfigMaps the pod names (volume, env or envFrom reference) hold config files.
+    let mut config_texts = Vec::new();
+    for cm in same_namespace(doc, docs).filter(|d| d.kind() == "ConfigMap") {
+        if texts.contains(&cm.name()) {
+            if let Some(data) = cm.value.get("data") {
+                peers::strings(data, &mut config_texts);
+            }
+        }
+    }
+    let mut ordinals = BTreeSet::new();
+    for t in texts.iter().chain(&config_texts) {
+        peers::ordinals_in(t, doc.name(), headless, &mut ordinals);
+    }
+    let marked = doc
+        .value
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(peers::ANNOTATION))
+        .is_some();
+    let matches = ordinals.iter().copied().eq(0..replicas);
+    if matches || !(marked || ordinals.len() >= 2) {
+        return;
+    }
+    let listed = if ordinals.is_empty() {
+        "none of its pods (renamed after rendering?)".to_string()
+    } else {
+        let names: Vec<String> = ordinals
+            .iter()
+            .map(|i| format!("{}-{i}", doc.name()))
+            .collect();
+        format!("{} pods: {}", names.len(), names.join(", "))
+    };
+    emit(
+        doc,
+        "peer-count",
+        "spec.replicas".into(),
+        format!("replicas is {replicas}, but the peer list rendered into its pod template or config names {listed}; pods outside the list are not members, and members no pod runs count against the quorum"),
+        Some("change replicas in the profile and render again (not kubectl scale or a kustomize replicas patch)".into()),
+    );
+}

@@ -93,6 +93,54 @@ pub(super) fn check(p: &Profile, opts: &Options, errs: &mut Errors) -> Basics {
     }
 }
 
+/// Namespaces Kubernetes creates and owns: sts-gen never renders them, so deleting an app's
+/// objects can never delete one.
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Whether the Namespace object is rendered: only with `createNamespace: true`, never for a
+/// system namespace. `namespace` alone (or `-n`, or Argo CD's) never creates one, because
+/// `kubectl delete -f` or pruning the app would delete the namespace with every claim in it.
+/// A preset profile that names its namespace without saying gets a warning: before, it
+/// rendered one (a preset never passes on its own `createNamespace`).
+pub(super) fn create_namespace(
+    loaded: &crate::profile::Loaded,
+    namespace: Option<&str>,
+    warnings: &mut Vec<String>,
+    errs: &mut Errors,
+) -> bool {
+    let p = &loaded.profile;
+    match (p.create_namespace, namespace) {
+        (Some(true), None) => {
+            errs.push(
+                "createNamespace",
+                "createNamespace: true needs a namespace: set `namespace` (or pass -n)",
+            );
+            false
+        }
+        (Some(true), Some(ns)) if SYSTEM_NAMESPACES.contains(&ns) => {
+            errs.push(
+                "createNamespace",
+                format!("namespace `{ns}` belongs to Kubernetes and is never rendered (deleting the app would delete it): remove createNamespace"),
+            );
+            false
+        }
+        (Some(create), _) => create,
+        (None, _) => {
+            if let (Some(ns), Some(_)) = (&p.namespace, &p.preset) {
+                if !SYSTEM_NAMESPACES.contains(&ns.as_str()) {
+                    let at = crate::profile::locate(&loaded.tree, "namespace");
+                    warnings.push(format!(
+                        "{}: namespace: no Namespace object is rendered for `{ns}` any more (it must exist, or add `createNamespace: true`; `createNamespace: false` silences this)",
+                        at.loc
+                    ));
+                }
+            }
+            false
+        }
+    }
+}
+
 /// The labels of objects and pods, and the pod selector.
 #[derive(Debug)]
 pub(super) struct Labels {

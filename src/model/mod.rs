@@ -41,7 +41,7 @@ use errors::Errors;
 use text::TemplateVars;
 
 pub use crate::shared::names;
-pub use identity::CHECKSUM_ANNOTATION;
+pub use identity::{CHECKSUM_ANNOTATION, SYSTEM_NAMESPACES};
 pub use raw::ignored_path;
 pub use resources::cpu_limit;
 pub use security::DEFAULT_UID;
@@ -467,6 +467,12 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let mut warnings: Vec<String> = Vec::new();
 
     let basics = identity::check(p, opts, &mut errs);
+    let create_namespace = identity::create_namespace(
+        loaded,
+        basics.namespace.as_deref(),
+        &mut warnings,
+        &mut errs,
+    );
     let (ports, port_names) = services::ports(p, &mut errs);
     let replicas = basics.replicas;
     let namespace = basics.namespace.clone();
@@ -477,15 +483,9 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let sets: IndexMap<String, crate::profile::SetSummary> = set
         .map(|s| s.sets.iter().map(|x| (x.set.clone(), x.clone())).collect())
         .unwrap_or_default();
-    // The Secret references use: `existing`, `name`, or the profile's name.
-    let secret_ref_name = p
-        .secret
-        .as_ref()
-        .and_then(|s| s.existing.clone().or_else(|| s.name.clone()))
-        .unwrap_or_else(|| cluster.to_string());
-    // Names may use {{ name }} and {{ cluster }} too, so a preset's Services follow the
-    // user's name (`{{ name }}-rw`); they cannot use the namespace.
-    let name_vars = TemplateVars {
+    // Names may use {{ name }} and {{ cluster }} too, so a preset's Services and Secret
+    // follow the user's name (`{{ name }}-rw`); they cannot use the namespace.
+    let first = TemplateVars {
         name: &p.name,
         namespace: None,
         headless: &p.name,
@@ -493,9 +493,22 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         cluster_domain: &opts.cluster_domain,
         cluster,
         sets: &sets,
-        secret_name: &secret_ref_name,
+        secret_name: cluster,
         image: &image,
         compiled: Default::default(),
+    };
+    let secret_name = secret::expanded_name(p, &first, &mut errs);
+    // The Secret references use: `existing`, `name`, or the profile's name.
+    let secret_ref_name = p
+        .secret
+        .as_ref()
+        .and_then(|s| s.existing.clone())
+        .or_else(|| secret_name.clone())
+        .unwrap_or_else(|| cluster.to_string());
+    let name_vars = TemplateVars {
+        secret_name: &secret_ref_name,
+        compiled: Default::default(),
+        ..first
     };
     let headless_name = services::headless_name(p, &name_vars, &mut errs);
     // Values profile text may use as {{ name }}, {{ namespace }}, ...
@@ -516,7 +529,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let secret = secret::build(
         loaded,
         opts,
-        cluster,
+        secret_name.as_deref().unwrap_or(cluster),
         namespace.as_deref(),
         &mut warnings,
         &mut errs,
@@ -525,7 +538,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let mut resources = resources::build(p, &mut errs);
     let probes = probes::build(p, &ports, &port_names, &mut errs);
     let update_strategy = disruption::update_strategy(loaded, opts, &mut warnings, &mut errs);
-    let storage = storage::build(p, opts, &mut errs);
+    let storage = storage::build(p, opts, namespace.as_deref(), &mut errs);
     let persistent_volumes = storage::local_pvs(p, &storage, replicas, &namespace, &mut errs);
     let services = services::build(
         p,
@@ -563,7 +576,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let model = Model {
         name: p.name.clone(),
         namespace,
-        create_namespace: p.create_namespace.unwrap_or(true),
+        create_namespace,
         pod_annotations: identity::pod_annotations(p, config.config.as_ref()),
         labels: labels.labels,
         set_labels: labels.set_labels,

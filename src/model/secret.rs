@@ -8,19 +8,27 @@ use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
 use super::errors::Errors;
+use super::text::{expand_or_keep, TemplateVars};
 use super::{names, secrets, ModelSecret, Options};
 use crate::profile::de::join_key;
 use crate::profile::types::*;
 use crate::profile::Loaded;
 use crate::shared::error::{ErrorKind, LoadError};
 
-/// Checks the `secret` section and reads or derives every value. `cluster` names the
-/// Secret unless `secret.name` does. A `fromEnv` variable that is not set is a note in
-/// `notes` when [`Options::secrets_may_be_missing`], an error otherwise.
+/// `secret.name` with `{{ name }}` and friends expanded, so a preset's Secret name follows
+/// the installation's name (`{{ name }}-secret`); None when the profile gives none.
+pub(super) fn expanded_name(p: &Profile, vars: &TemplateVars, errs: &mut Errors) -> Option<String> {
+    let n = p.secret.as_ref()?.name.as_ref()?;
+    Some(expand_or_keep(vars, "secret.name", n, errs))
+}
+
+/// Checks the `secret` section and reads or derives every value. `name` is the rendered
+/// Secret's name ([`expanded_name`], or the profile's name). A `fromEnv` variable that is
+/// not set is a note in `notes` when [`Options::secrets_may_be_missing`], an error otherwise.
 pub(super) fn build(
     loaded: &Loaded,
     opts: &Options,
-    cluster: &str,
+    name: &str,
     namespace: Option<&str>,
     notes: &mut Vec<String>,
     errs: &mut Errors,
@@ -43,10 +51,7 @@ pub(super) fn build(
             );
         }
     }
-    let rendered_secret_name = secret_spec
-        .name
-        .clone()
-        .unwrap_or_else(|| cluster.to_string());
+    let rendered_secret_name = name.to_string();
     for (key, source) in &secret_spec.data {
         let path = join_key("secret.data", key);
         errs.check(&path, names::config_key(key));
@@ -144,14 +149,9 @@ pub(super) fn build(
         Json::Object(spec)
     });
     let secret_name = secret_spec.existing.clone().or_else(|| {
-        (!secret_spec.data.is_empty() || secret_spec.external.is_some()).then(|| {
-            secret_spec
-                .name
-                .clone()
-                .unwrap_or_else(|| cluster.to_string())
-        })
+        (!secret_spec.data.is_empty() || secret_spec.external.is_some()).then(|| name.to_string())
     });
-    if let Some(n) = &secret_spec.name {
+    if let Some(n) = secret_spec.name.as_ref().map(|_| name) {
         errs.check(
             "secret.name",
             names::dns_subdomain(n).map_err(|e| e.prefixed(format_args!("`{n}` "))),

@@ -10,8 +10,14 @@ use super::{
 };
 use crate::profile::types::*;
 
-/// The data volume; None (with an error) when the profile has no `storage`.
-pub(super) fn build(p: &Profile, opts: &Options, errs: &mut Errors) -> Option<ModelStorage> {
+/// The data volume; None (with an error) when the profile has no `storage`. `namespace`
+/// names the default StorageClass of local volumes.
+pub(super) fn build(
+    p: &Profile,
+    opts: &Options,
+    namespace: Option<&str>,
+    errs: &mut Errors,
+) -> Option<ModelStorage> {
     match &p.storage {
         None => {
             errs.push("", "missing required key `storage`: give a size (`storage: {size: 10Gi}`) or `storage: none` for an emptyDir");
@@ -35,7 +41,11 @@ pub(super) fn build(p: &Profile, opts: &Options, errs: &mut Errors) -> Option<Mo
                     format!("persistentVolumeClaimRetentionPolicy needs Kubernetes 1.27 or later; the target is 1.{} (--kube-version)", opts.kube_version.1),
                 );
             }
-            Some(storage_model(s, errs))
+            Some(storage_model(
+                s,
+                &local_class_name(&p.name, namespace),
+                errs,
+            ))
         }
     }
 }
@@ -107,8 +117,20 @@ pub(super) fn claim_name(storage: &Option<ModelStorage>) -> String {
         .unwrap_or_else(|| "data".into())
 }
 
-/// A persistent `storage` section, checked.
-fn storage_model(s: &Storage, errs: &mut Errors) -> ModelStorage {
+/// The StorageClass of local volumes when `storage.className` is not given: one per app
+/// (`<namespace>-<name>-local`, like the PV names), because a StorageClass is cluster-scoped
+/// and one shared by two apps would carry the labels of whichever was applied last, and go
+/// with the first app deleted.
+fn local_class_name(name: &str, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}-{name}-local"),
+        None => format!("{name}-local"),
+    }
+}
+
+/// A persistent `storage` section, checked; `local_class` is the default class of local
+/// volumes.
+fn storage_model(s: &Storage, local_class: &str, errs: &mut Errors) -> ModelStorage {
     match names::byte_quantity(&s.size) {
         Ok(v) if v > 0.0 => {}
         Ok(_) => errs.push("storage.size", "storage size must be more than zero"),
@@ -137,7 +159,7 @@ fn storage_model(s: &Storage, errs: &mut Errors) -> ModelStorage {
     }
     let class_name = match (&s.class_name, &s.local) {
         (Some(c), _) => Some(c.clone()),
-        (None, Some(_)) => Some("local-storage".to_string()),
+        (None, Some(_)) => Some(local_class.to_string()),
         (None, None) => None,
     };
     if let Some(c) = &class_name {
@@ -185,10 +207,10 @@ mod tests {
             "storage: {size: 1Gi, local: {path: /mnt/d/, nodes: [a, b], bindToClaims: true}}\n",
         );
         let mut errs = Errors::new(&loaded);
-        let st = build(&loaded.profile, &Options::default(), &mut errs);
+        let st = build(&loaded.profile, &Options::default(), Some("ns"), &mut errs);
         assert_eq!(
             st.as_ref().and_then(|s| s.class_name.as_deref()),
-            Some("local-storage")
+            Some("ns-db-local")
         );
         let pvs = local_pvs(&loaded.profile, &st, 3, &Some("ns".into()), &mut errs);
         assert!(errs.list.is_empty(), "{:?}", messages(&errs));
@@ -221,7 +243,7 @@ mod tests {
     fn storage_errors_and_none() {
         let loaded = load("storage: {size: 0Gi, claimName: config, subPath: ../x}\n");
         let mut errs = Errors::new(&loaded);
-        build(&loaded.profile, &Options::default(), &mut errs);
+        build(&loaded.profile, &Options::default(), None, &mut errs);
         assert_eq!(
             messages(&errs),
             [
@@ -231,7 +253,7 @@ mod tests {
             ]
         );
         let loaded = load("storage: none\n");
-        let st = build(&loaded.profile, &Options::default(), &mut errs).unwrap();
+        let st = build(&loaded.profile, &Options::default(), None, &mut errs).unwrap();
         assert!(!st.persistent);
         assert_eq!(claim_name(&Some(st)), "data");
     }

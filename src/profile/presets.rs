@@ -85,7 +85,8 @@ apiVersion: sts-gen/v1
 kind: Profile
 preset: {preset}
 name: {name}               # StatefulSet, Services and DNS names derive from it
-namespace: {name}          # rendered as a Namespace too (createNamespace: false to skip)
+namespace: {name}          # must exist, unless:
+createNamespace: false     # true renders the Namespace (deleting the app then deletes it)
 replicas: {replicas}                # pods; peer lists and identities follow it
 storage:
   size: {size}             # one volume per pod

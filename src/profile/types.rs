@@ -35,11 +35,13 @@ pub struct Profile {
     #[serde(default)]
     #[schemars(with = "Option<Vec<serde_json::Map<String, serde_json::Value>>>")]
     pub node_sets: Option<serde::de::IgnoredAny>,
-    /// Namespace of every namespaced object; a Namespace object is rendered too unless
-    /// `createNamespace` is false. Omitted: objects carry no namespace.
+    /// Namespace of every namespaced object (never created: see `createNamespace`). Omitted:
+    /// objects carry no namespace.
     #[serde(default)]
     pub namespace: Option<String>,
-    /// Whether to render the Namespace object when `namespace` is set (default true).
+    /// Whether to render the Namespace object (default false): only then does deleting the
+    /// app's objects delete the namespace and its volume claims. Never for `default`,
+    /// `kube-system`, `kube-public` or `kube-node-lease`.
     #[serde(default)]
     pub create_namespace: Option<bool>,
     /// Labels added to every object's metadata; never used in selectors. The

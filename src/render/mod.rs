@@ -245,7 +245,88 @@ impl Renderer {
                 }
             }
         }
+        mark_fixed_peers(&mut docs);
+        for doc in &mut docs {
+            no_flux_substitution(&mut doc.value);
+        }
         Ok(docs)
+    }
+}
+
+/// The annotation that stops Flux's post-build variable substitution for one object.
+pub const FLUX_SUBSTITUTE: &str = "kustomize.toolkit.fluxcd.io/substitute";
+
+/// Adds `value` under `key` to the object's `metadata.annotations` (a mapping is made if
+/// missing; a template that wrote something else there is left to the schema check).
+fn annotate(doc: &mut Json, key: &str, value: &str) {
+    let Some(meta) = doc.get_mut("metadata").and_then(Json::as_object_mut) else {
+        return;
+    };
+    let annotations = meta
+        .entry("annotations")
+        .or_insert_with(|| Json::Object(Default::default()));
+    if let Some(a) = annotations.as_object_mut() {
+        a.insert(key.to_string(), Json::String(value.to_string()));
+    }
+}
+
+/// Flux substitutes `${VAR}` in every object it applies, unless told not to: a shell
+/// script's `${ordinal}` would become an empty string. Objects with `${` in their text say
+/// so (see docs/GITOPS.md).
+fn no_flux_substitution(doc: &mut Json) {
+    let mut texts = Vec::new();
+    crate::shared::peers::strings(doc, &mut texts);
+    if texts.iter().any(|t| t.contains("${")) {
+        annotate(doc, FLUX_SUBSTITUTE, "disabled");
+    }
+}
+
+/// Marks each StatefulSet whose pod template or ConfigMaps list every one of its pods by DNS
+/// name (a peer list fixed at render time): `kubectl scale` would leave the list stale.
+fn mark_fixed_peers(docs: &mut [RenderedDoc]) {
+    use crate::shared::peers;
+    let kind = |d: &RenderedDoc| {
+        d.value
+            .get("kind")
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+    };
+    let mut config_texts = Vec::new();
+    for d in docs
+        .iter()
+        .filter(|d| kind(d).as_deref() == Some("ConfigMap"))
+    {
+        if let Some(data) = d.value.get("data") {
+            peers::strings(data, &mut config_texts);
+        }
+    }
+    let mut marked = Vec::new();
+    for (i, d) in docs.iter().enumerate() {
+        if kind(d).as_deref() != Some("StatefulSet") {
+            continue;
+        }
+        let text = |p: &str| d.value.pointer(p).and_then(Json::as_str).unwrap_or("");
+        let (name, headless) = (text("/metadata/name"), text("/spec/serviceName"));
+        let replicas = d.value.pointer("/spec/replicas").and_then(Json::as_u64);
+        let (Some(replicas), Some(template)) = (replicas, d.value.pointer("/spec/template")) else {
+            continue;
+        };
+        let mut texts = config_texts.clone();
+        peers::strings(template, &mut texts);
+        let mut ordinals = std::collections::BTreeSet::new();
+        for t in texts {
+            peers::ordinals_in(t, name, headless, &mut ordinals);
+        }
+        if peers::is_full_list(&ordinals, replicas) {
+            marked.push(i);
+        }
+    }
+    for i in marked {
+        annotate(
+            &mut docs[i].value,
+            peers::ANNOTATION,
+            peers::ANNOTATION_VALUE,
+        );
     }
 }
 

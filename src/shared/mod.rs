@@ -7,6 +7,8 @@
 pub mod error;
 /// Kubernetes name, path and quantity rules.
 pub mod names;
+/// Peer lists fixed at render time (render marks them, lint checks them).
+pub mod peers;
 
 use serde_json::Value as Json;
 

@@ -1,5 +1,6 @@
 //! Sink stage: where rendered text goes (stdout or a directory).
 
+pub mod batch;
 pub mod diff;
 pub mod dir;
 pub mod lock;

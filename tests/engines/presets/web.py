@@ -51,13 +51,13 @@ def scenario(h, name, namespace, full):
 
     def by_names():
         # From a pod: the read Service and a pod's stable name under the headless Service.
-        for host in ("%s-read" % name, "%s-2.nginx" % name):
+        for host in ("%s-read" % name, "%s-2.%s" % (name, name)):
             rc, out, err = pods[0].exec(ctr, ["python3", "-c",
                                                "import urllib.request,sys;"
                                                "print(urllib.request.urlopen('http://%s/',timeout=3).read().decode())" % host])
             if rc != 0 or "served by" not in out:
                 raise AssertionError("GET http://%s/ from %s: %s %s" % (host, pods[0].name, out, err))
-    h.check("%s: the read Service and <pod>.nginx names answer from inside a pod" % label, by_names)
+    h.check("%s: the read Service and <pod>.<name> names answer from inside a pod" % label, by_names)
     h.check("%s: runs as uid 10001 without capabilities, root read-only" % label,
             C.security, pods[1], ctr, 10001)
     h.check("%s: every probe passes 50/50 on a healthy pod" % label, C.probes_pass, pods[1], 50)
