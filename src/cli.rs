@@ -155,6 +155,11 @@ pub struct CommonArgs {
     /// `roles.replica.files.replica\.cnf=...`. Applied after overlays, in order.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Let `fromFile` read any file: an absolute path, `..`, or a symbolic link leading out
+    /// of the profile's folder (refused by default, so a profile cannot read files it does
+    /// not ship with).
+    #[arg(long)]
+    pub allow_outside_files: bool,
     /// Like --set, but VALUE is always text (`env.PORT=8080` stays a string).
     #[arg(long = "set-string", value_name = "PATH=VALUE")]
     pub set_string: Vec<String>,
@@ -283,8 +288,13 @@ fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
         (None, Some(v)) => v.into_encoded_bytes(),
         (None, None) => return Ok(None),
     };
-    // Trailing newlines from `echo > file` are not part of the seed.
-    let seed: Vec<u8> = seed.strip_suffix(b"\n").unwrap_or(&seed).to_vec();
+    // Line endings after the seed (`echo > file`, an editor's CRLF, a blank last line) are
+    // not part of it: the same seed gives the same values however its file ends.
+    let end = seed
+        .iter()
+        .rposition(|b| !matches!(b, b'\n' | b'\r'))
+        .map_or(0, |i| i + 1);
+    let seed: Vec<u8> = seed[..end].to_vec();
     if seed.len() < 16 {
         return Err("the secret seed is shorter than 16 bytes; use a long random value (e.g. `head -c 32 /dev/urandom | base64`)".into());
     }
@@ -330,6 +340,7 @@ fn options(
         allow_random_secrets: output_dir.is_some(),
         kube_version: model::parse_kube_version(&args.kube_version).map_err(|e| e.to_string())?,
         // Argo CD runs config-management plugins with the Application's namespace here.
+        allow_outside_files: args.allow_outside_files,
         default_namespace: std::env::var("ARGOCD_APP_NAMESPACE")
             .ok()
             .filter(|n| !n.is_empty()),
@@ -389,6 +400,11 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn diff_cmd(args: &DiffArgs) -> ExitCode {
+    // Held until every read is done (the Secrets reused, the files compared).
+    let _lock = match sink::dir::read_lock(&args.output_dir) {
+        Ok(l) => l,
+        Err(e) => return fail(&e.to_string()),
+    };
     let docs = match build_into(&args.common, Some(&args.output_dir)) {
         Ok(d) => d,
         Err(e) => return fail(&e),
@@ -417,6 +433,13 @@ fn render_check(args: &RenderArgs) -> ExitCode {
     let Some(dir) = args.output_dir.as_deref() else {
         return fail("--check needs --output-dir");
     };
+    // Readers take the writers' lock, shared: the output directory (a batch's root) for the
+    // whole run, and each directory of a batch before it is compared.
+    let mut locks = Vec::new();
+    match sink::dir::read_lock(dir) {
+        Ok(l) => locks.extend(l),
+        Err(e) => return fail(&e.to_string()),
+    }
     let units = match build_all(&args.common, Some(dir)) {
         Ok(u) => u,
         Err(e) => return fail(&e),
@@ -424,6 +447,16 @@ fn render_check(args: &RenderArgs) -> ExitCode {
     let mut up_to_date = true;
     for unit in &units {
         let dir = unit.dir.as_deref().unwrap_or(dir);
+        if unit
+            .dir
+            .as_deref()
+            .is_some_and(|d| d != args.output_dir.as_deref().unwrap_or(d))
+        {
+            match sink::dir::read_lock(dir) {
+                Ok(l) => locks.extend(l),
+                Err(e) => return fail(&e.to_string()),
+            }
+        }
         let changes = match sink::diff::compare(dir, &unit.files) {
             Ok(c) => c,
             Err(e) => return fail(&e.to_string()),

@@ -40,43 +40,6 @@ impl fmt::Display for Failure {
     }
 }
 
-impl Failure {
-    /// Replaces every occurrence of a secret value in the messages with `***`, so no
-    /// template or check error can print one (a user template may quote any value).
-    pub fn redact(self, secrets: &[String]) -> Failure {
-        let clean = |text: String| {
-            secrets
-                .iter()
-                .filter(|s| !s.is_empty())
-                .fold(text, |t, s| t.replace(s.as_str(), "***"))
-        };
-        match self {
-            Failure::Load(errs) => Failure::Load(
-                errs.into_iter()
-                    .map(|mut e| {
-                        e.message = clean(e.message);
-                        e.hint = e.hint.map(clean);
-                        e
-                    })
-                    .collect(),
-            ),
-            Failure::Render(mut e) => {
-                e.message = clean(e.message);
-                Failure::Render(e)
-            }
-            Failure::Check(errs) => Failure::Check(
-                errs.into_iter()
-                    .map(|mut e| {
-                        e.message = clean(e.message);
-                        e.context = clean(e.context);
-                        e
-                    })
-                    .collect(),
-            ),
-        }
-    }
-}
-
 impl From<profile::LoadError> for Failure {
     fn from(e: profile::LoadError) -> Self {
         Failure::Load(vec![e])
@@ -103,15 +66,13 @@ pub fn build_reporting(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
     let sets = profile::expand_sets(loaded).map_err(Failure::Load)?;
-    let mut secrets: Vec<String> = Vec::new();
-    build_sets(&sets, opts, renderer, &mut secrets, warnings).map_err(|f| f.redact(&secrets))
+    build_sets(&sets, opts, renderer, warnings)
 }
 
 fn build_sets(
     sets: &[profile::Loaded],
     opts: &model::Options,
     renderer: &render::Renderer,
-    secrets: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
     let mut external = check::External::default();
@@ -138,14 +99,6 @@ fn build_sets(
                 continue;
             }
         };
-        for encoded in model.secret.data.values() {
-            secrets.push(encoded.clone());
-            if let Ok(raw) =
-                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
-            {
-                secrets.push(String::from_utf8_lossy(&raw).into_owned());
-            }
-        }
         for name in &model.external.secrets {
             if !external.secrets.contains(name) {
                 external.secrets.push(name.clone());
@@ -161,15 +114,72 @@ fn build_sets(
     if !load_errors.is_empty() {
         return Err(Failure::Load(load_errors));
     }
+    match render_check(&models, &external, renderer) {
+        Err(failure) if models.iter().any(|m| !m.secret.data.is_empty()) => {
+            Err(without_secrets(failure, &models, &external, renderer))
+        }
+        result => result,
+    }
+}
+
+/// Renders and checks the models; returns the objects in apply order.
+fn render_check(
+    models: &[model::Built],
+    external: &check::External,
+    renderer: &render::Renderer,
+) -> Result<Vec<check::Doc>, Failure> {
     let mut rendered: Vec<render::RenderedDoc> = Vec::new();
     let mut index = DocIndex::new();
-    for model in &models {
+    for model in models {
         for doc in renderer.render(model).map_err(Failure::Render)? {
             add_unique(&mut rendered, &mut index, doc).map_err(|e| Failure::Check(vec![e]))?;
         }
     }
-    let docs = check::check_with_external(rendered, &external).map_err(Failure::Check)?;
+    let docs = check::check_with_external(rendered, external).map_err(Failure::Check)?;
     Ok(emit::apply_order(docs))
+}
+
+/// What every secret value is replaced with when a failure is reported: `<secret>`, base64.
+const SECRET_PLACEHOLDER: &str = "PHNlY3JldD4=";
+
+/// A render or check failure told without secret values. A template or check message may
+/// quote any value it was given (a template error, a source excerpt of invalid output), so
+/// the failure is reproduced with every secret value (known by its place, `secret.data`,
+/// not by its text) replaced with [`SECRET_PLACEHOLDER`], and that run's messages are shown.
+/// When the placeholders make it pass, the failure depends on the secret text itself, and
+/// only where it happened is told.
+fn without_secrets(
+    failure: Failure,
+    models: &[model::Built],
+    external: &check::External,
+    renderer: &render::Renderer,
+) -> Failure {
+    let masked: Vec<model::Built> = models
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            for value in m.model.secret.data.values_mut() {
+                *value = SECRET_PLACEHOLDER.to_string();
+            }
+            m
+        })
+        .collect();
+    match render_check(&masked, external, renderer) {
+        Err(shown) => shown,
+        Ok(_) => {
+            let withheld = "fails only with the real secret values, so the message (which could quote one) is not shown";
+            match failure {
+                Failure::Render(e) => Failure::Render(render::RenderError {
+                    template: e.template,
+                    message: withheld.into(),
+                }),
+                _ => Failure::Check(vec![check::CheckError {
+                    context: "the rendered objects".into(),
+                    message: withheld.into(),
+                }]),
+            }
+        }
+    }
 }
 
 /// Positions in `add_unique`'s list by identity, so adding stays linear in the number of

@@ -70,6 +70,9 @@ pub struct Options {
     /// The namespace when neither `-n` nor the profile names one (Argo CD's
     /// `ARGOCD_APP_NAMESPACE`).
     pub default_namespace: Option<String>,
+    /// `--allow-outside-files`: a `fromFile` path may be absolute or lead outside the
+    /// profile's folder.
+    pub allow_outside_files: bool,
 }
 
 /// The Kubernetes version output targets unless `--kube-version` says otherwise.
@@ -110,6 +113,7 @@ impl Default for Options {
             allow_random_secrets: false,
             kube_version: DEFAULT_KUBE_VERSION,
             default_namespace: None,
+            allow_outside_files: false,
         }
     }
 }

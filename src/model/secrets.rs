@@ -13,6 +13,8 @@ const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 /// Longest value `generate` accepts.
 pub const MAX_LENGTH: u32 = 1024;
+/// Shortest `generate` length: 16 letters and digits are about 95 bits.
+pub const MIN_LENGTH: u32 = 16;
 
 /// HMAC-SHA256 (RFC 2104).
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {

@@ -2,6 +2,7 @@
 //!
 //! Public surface: [`load_file`], [`load_bytes`], [`Loaded`], [`LoadError`], [`locate`].
 
+mod chars;
 pub mod de;
 pub mod error;
 pub mod merge;
@@ -140,6 +141,7 @@ pub fn load_layers(
     for (kind, arg) in &layers.sets {
         tree = merge::merge(tree, overlay::set_tree(*kind, arg)?);
     }
+    chars::check_tree(&tree, "")?;
     let profile: Profile = de::from_node(&tree)?;
     Ok(Loaded {
         profile,
