@@ -155,9 +155,8 @@ pub struct CommonArgs {
     /// `roles.replica.files.replica\.cnf=...`. Applied after overlays, in order.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// Let `fromFile` read any file: an absolute path, `..`, or a symbolic link leading out
-    /// of the profile's folder (refused by default, so a profile cannot read files it does
-    /// not ship with).
+    /// Let `fromFile` read an absolute path, `..` or a link out of the profile's folder
+    /// (refused by default: a profile reads only the files it ships with).
     #[arg(long)]
     pub allow_outside_files: bool,
     /// Like --set, but VALUE is always text (`env.PORT=8080` stays a string).
@@ -288,17 +287,7 @@ fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
         (None, Some(v)) => v.into_encoded_bytes(),
         (None, None) => return Ok(None),
     };
-    // Line endings after the seed (`echo > file`, an editor's CRLF, a blank last line) are
-    // not part of it: the same seed gives the same values however its file ends.
-    let end = seed
-        .iter()
-        .rposition(|b| !matches!(b, b'\n' | b'\r'))
-        .map_or(0, |i| i + 1);
-    let seed: Vec<u8> = seed[..end].to_vec();
-    if seed.len() < 16 {
-        return Err("the secret seed is shorter than 16 bytes; use a long random value (e.g. `head -c 32 /dev/urandom | base64`)".into());
-    }
-    Ok(Some(seed))
+    model::secrets::seed(seed).map(Some)
 }
 
 /// Builds, printing warnings to stderr (after the build, so a failure prints errors only).
@@ -433,30 +422,24 @@ fn render_check(args: &RenderArgs) -> ExitCode {
     let Some(dir) = args.output_dir.as_deref() else {
         return fail("--check needs --output-dir");
     };
-    // Readers take the writers' lock, shared: the output directory (a batch's root) for the
-    // whole run, and each directory of a batch before it is compared.
-    let mut locks = Vec::new();
-    match sink::dir::read_lock(dir) {
-        Ok(l) => locks.extend(l),
+    // The writers' lock, shared: on DIR (a batch's root) throughout, and on each batch dir.
+    let mut locks = match sink::dir::read_lock(dir) {
+        Ok(l) => vec![l],
         Err(e) => return fail(&e.to_string()),
-    }
+    };
     let units = match build_all(&args.common, Some(dir)) {
         Ok(u) => u,
         Err(e) => return fail(&e),
     };
     let mut up_to_date = true;
     for unit in &units {
-        let dir = unit.dir.as_deref().unwrap_or(dir);
-        if unit
-            .dir
-            .as_deref()
-            .is_some_and(|d| d != args.output_dir.as_deref().unwrap_or(d))
-        {
-            match sink::dir::read_lock(dir) {
-                Ok(l) => locks.extend(l),
+        if let Some(own) = unit.dir.as_deref().filter(|d| *d != dir) {
+            match sink::dir::read_lock(own) {
+                Ok(l) => locks.push(l),
                 Err(e) => return fail(&e.to_string()),
             }
         }
+        let dir = unit.dir.as_deref().unwrap_or(dir);
         let changes = match sink::diff::compare(dir, &unit.files) {
             Ok(c) => c,
             Err(e) => return fail(&e.to_string()),
