@@ -155,6 +155,10 @@ pub struct CommonArgs {
     /// `roles.replica.files.replica\.cnf=...`. Applied after overlays, in order.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Let `fromFile` read an absolute path, `..` or a link out of the profile's folder
+    /// (refused by default: a profile reads only the files it ships with).
+    #[arg(long)]
+    pub allow_outside_files: bool,
     /// Like --set, but VALUE is always text (`env.PORT=8080` stays a string).
     #[arg(long = "set-string", value_name = "PATH=VALUE")]
     pub set_string: Vec<String>,
@@ -313,12 +317,7 @@ fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
         (None, Some(v)) => v.into_encoded_bytes(),
         (None, None) => return Ok(None),
     };
-    // Trailing newlines from `echo > file` are not part of the seed.
-    let seed: Vec<u8> = seed.strip_suffix(b"\n").unwrap_or(&seed).to_vec();
-    if seed.len() < 16 {
-        return Err("the secret seed is shorter than 16 bytes; use a long random value (e.g. `head -c 32 /dev/urandom | base64`)".into());
-    }
-    Ok(Some(seed))
+    model::secrets::seed(seed).map(Some)
 }
 
 /// Builds, printing warnings to stderr (after the build, so a failure prints errors only).
@@ -359,6 +358,7 @@ fn options(
         secrets_may_be_missing: args.secrets_may_be_missing && !args.require_secrets,
         kube_version: model::parse_kube_version(&args.kube_version).map_err(|e| e.to_string())?,
         // Argo CD runs config-management plugins with the Application's namespace here.
+        allow_outside_files: args.allow_outside_files,
         default_namespace: std::env::var("ARGOCD_APP_NAMESPACE")
             .ok()
             .filter(|n| !n.is_empty()),
@@ -417,6 +417,11 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn diff_cmd(args: &DiffArgs) -> ExitCode {
+    // Held until every read is done (the Secrets reused, the files compared).
+    let _lock = match sink::dir::read_lock(&args.output_dir) {
+        Ok(l) => l,
+        Err(e) => return fail(&e.to_string()),
+    };
     let docs = match build_into(&args.common, Some(&args.output_dir)) {
         Ok(d) => d,
         Err(e) => return fail(&e),
@@ -445,12 +450,23 @@ fn render_check(args: &RenderArgs) -> ExitCode {
     let Some(dir) = args.output_dir.as_deref() else {
         return fail("--check needs --output-dir");
     };
+    // The writers' lock, shared: on DIR (a batch's root) throughout, and on each batch dir.
+    let mut locks = match sink::dir::read_lock(dir) {
+        Ok(l) => vec![l],
+        Err(e) => return fail(&e.to_string()),
+    };
     let units = match build_all(&args.common, Some(dir)) {
         Ok(u) => u,
         Err(e) => return fail(&e),
     };
     let mut up_to_date = true;
     for unit in &units {
+        if let Some(own) = unit.dir.as_deref().filter(|d| *d != dir) {
+            match sink::dir::read_lock(own) {
+                Ok(l) => locks.push(l),
+                Err(e) => return fail(&e.to_string()),
+            }
+        }
         let dir = unit.dir.as_deref().unwrap_or(dir);
         let changes = match sink::diff::compare(dir, &unit.files) {
             Ok(c) => c,

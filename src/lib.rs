@@ -46,28 +46,6 @@ impl Failure {
             Failure::Render(e) => std::slice::from_ref(e),
         }
     }
-
-    /// Replaces every occurrence of a secret value in the messages with `***`, so no
-    /// template or check error can print one (a user template may quote any value).
-    pub fn redact(self, secrets: &[String]) -> Failure {
-        let clean = |text: String| {
-            secrets
-                .iter()
-                .filter(|s| !s.is_empty())
-                .fold(text, |t, s| t.replace(s.as_str(), "***"))
-        };
-        let clean_error = |mut e: shared::error::Error| {
-            e.message = clean(e.message);
-            e.hint = e.hint.map(clean);
-            e.object = e.object.map(clean);
-            e
-        };
-        match self {
-            Failure::Load(errs) => Failure::Load(errs.into_iter().map(clean_error).collect()),
-            Failure::Render(e) => Failure::Render(clean_error(e)),
-            Failure::Check(errs) => Failure::Check(errs.into_iter().map(clean_error).collect()),
-        }
-    }
 }
 
 impl From<profile::LoadError> for Failure {
@@ -96,15 +74,13 @@ pub fn build_reporting(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
     let sets = profile::expand_sets(loaded).map_err(Failure::Load)?;
-    let mut secrets: Vec<String> = Vec::new();
-    build_sets(&sets, opts, renderer, &mut secrets, warnings).map_err(|f| f.redact(&secrets))
+    build_sets(&sets, opts, renderer, warnings)
 }
 
 fn build_sets(
     sets: &[profile::Loaded],
     opts: &model::Options,
     renderer: &render::Renderer,
-    secrets: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
     let mut external = check::External::default();
@@ -131,14 +107,6 @@ fn build_sets(
                 continue;
             }
         };
-        for encoded in model.secret.data.values() {
-            secrets.push(encoded.clone());
-            if let Ok(raw) =
-                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
-            {
-                secrets.push(String::from_utf8_lossy(&raw).into_owned());
-            }
-        }
         for name in &model.external.secrets {
             if !external.secrets.contains(name) {
                 external.secrets.push(name.clone());
@@ -158,18 +126,77 @@ fn build_sets(
         }
         return Err(Failure::Load(load_errors));
     }
+    match render_check(sets, &models, &external, renderer) {
+        Err(failure) if models.iter().any(|m| !m.secret.data.is_empty()) => {
+            Err(without_secrets(failure, sets, &models, &external, renderer))
+        }
+        result => result,
+    }
+}
+
+/// Renders and checks the models; returns the objects in apply order.
+fn render_check(
+    sets: &[profile::Loaded],
+    models: &[model::Built],
+    external: &check::External,
+    renderer: &render::Renderer,
+) -> Result<Vec<check::Doc>, Failure> {
     let mut rendered: Vec<render::RenderedDoc> = Vec::new();
     let mut index = DocIndex::new();
-    for model in &models {
+    for model in models {
         for doc in renderer.render(model).map_err(Failure::Render)? {
             add_unique(&mut rendered, &mut index, doc).map_err(|e| Failure::Check(vec![e]))?;
         }
     }
     // Names only, so a failing check can suggest what exists; the check consumes the docs.
     let inventory = trace::Inventory::of(&rendered);
-    let docs = check::check_with_external(rendered, &external)
+    let docs = check::check_with_external(rendered, external)
         .map_err(|errs| Failure::Check(trace::locate_findings(errs, sets, &inventory)))?;
     Ok(emit::apply_order(docs))
+}
+
+/// What every secret value is replaced with when a failure is reported: `<secret>`, base64.
+const SECRET_PLACEHOLDER: &str = "PHNlY3JldD4=";
+
+/// A render or check failure told without secret values. A template or check message may
+/// quote any value it was given (a template error, a source excerpt of invalid output), so
+/// the failure is reproduced with every secret value (known by its place, `secret.data`,
+/// not by its text) replaced with [`SECRET_PLACEHOLDER`], and that run's messages are shown.
+/// When the placeholders make it pass, the failure depends on the secret text itself, and
+/// only where it happened is told.
+fn without_secrets(
+    failure: Failure,
+    sets: &[profile::Loaded],
+    models: &[model::Built],
+    external: &check::External,
+    renderer: &render::Renderer,
+) -> Failure {
+    let masked: Vec<model::Built> = models
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            for value in m.model.secret.data.values_mut() {
+                *value = SECRET_PLACEHOLDER.to_string();
+            }
+            m
+        })
+        .collect();
+    match render_check(sets, &masked, external, renderer) {
+        Err(shown) => shown,
+        Ok(_) => {
+            let withheld = "fails only with the real secret values, so the message (which could quote one) is not shown";
+            // Keep where it happened (kind, template and object), drop what was said.
+            let withhold = |e: &shared::error::Error| shared::error::Error {
+                message: withheld.into(),
+                hint: None,
+                ..e.clone()
+            };
+            match failure {
+                Failure::Render(e) => Failure::Render(withhold(&e)),
+                other => Failure::Check(other.errors().iter().map(withhold).collect()),
+            }
+        }
+    }
 }
 
 /// Positions in `add_unique`'s list by identity, so adding stays linear in the number of

@@ -50,3 +50,27 @@ fn example_page_shows_the_whole_render() {
     let shown = yaml_block_after(&page, "`sts-gen render examples/minimal.yaml`");
     assert_eq!(shown, render_minimal(root));
 }
+
+#[test]
+fn readme_says_what_is_guaranteed_and_what_is_not_and_stays_short() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.lines().count() < 250, "README over 250 lines");
+    let at = readme.find("\n## Reliability\n").expect("a Reliability section");
+    let section = &readme[at + 1..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    for needle in [
+        "Guaranteed",
+        "Not guaranteed",
+        "network file systems",
+        "lock",
+        "secret values",
+        "fromFile",
+        "docs/GITOPS.md#reliability",
+    ] {
+        assert!(section.contains(needle), "Reliability lacks `{needle}`:\n{section}");
+    }
+    // The section it links to exists.
+    let gitops = std::fs::read_to_string(root.join("docs/GITOPS.md")).unwrap();
+    assert!(gitops.contains("\n## Reliability\n"));
+}

@@ -246,6 +246,9 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         crate::shared::names::dns_label(ns, 63)
             .map_err(|e| err(format!("metadata.namespace `{ns}` {e}")))?;
     }
+    if kind == "Secret" {
+        secret_values(&doc.value).map_err(err)?;
+    }
     let d = match kind {
         "Namespace" => typed!(Namespace, Namespace),
         "StorageClass" => typed!(StorageClass, StorageClass),
@@ -282,6 +285,55 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         }
     };
     Ok(d)
+}
+
+/// Checks a Secret's `data` and `stringData` by position, before the typed round trip,
+/// whose messages quote what they reject (`invalid type: integer `1234``, the offset and
+/// code of a bad base64 character). Messages here name the key, never the value; once this
+/// passes, the round trip has nothing to reject in these two fields.
+fn secret_values(secret: &Json) -> Result<(), String> {
+    for (field, base64) in [("data", true), ("stringData", false)] {
+        let entries = match secret.get(field) {
+            None | Some(Json::Null) => continue,
+            Some(Json::Object(entries)) => entries,
+            Some(other) => {
+                return Err(format!(
+                    "{field} must be a mapping of keys to values, not {} (the value is not shown)",
+                    json_type(other)
+                ))
+            }
+        };
+        for (key, value) in entries {
+            let path = crate::profile::de::join_key(field, key);
+            match value {
+                Json::String(text) if base64 => {
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text)
+                        .map_err(|_| {
+                            format!("{path} is not valid base64 (the value is not shown)")
+                        })?;
+                }
+                Json::String(_) => {}
+                other => {
+                    return Err(format!(
+                        "{path} must be a string, not {} (the value is not shown)",
+                        json_type(other)
+                    ))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn json_type(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a mapping",
+    }
 }
 
 /// Deserializes `value` into `T`, failing on any field `T` would drop.

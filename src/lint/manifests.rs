@@ -44,8 +44,12 @@ pub fn parse_manifests(
         let value: Json = if chunk.trim().is_empty() {
             continue;
         } else {
-            serde_saphyr::from_str(&chunk)
-                .map_err(|e| LoadError::of(ErrorKind::Syntax, format!("{source}: not YAML: {e}")))?
+            serde_saphyr::from_str(&chunk).map_err(|e| {
+                LoadError::of(
+                    ErrorKind::Syntax,
+                    format!("{source}: not YAML: {}", yaml_reason(&e.to_string())),
+                )
+            })?
         };
         let ignores = comment_ignores(&chunk);
         let items = match value {
@@ -80,6 +84,19 @@ pub fn parse_manifests(
         }
     }
     Ok((docs, comments))
+}
+
+/// The parser's reason without its source excerpt or the character it quotes: a document
+/// that does not parse cannot be told to be a Secret, and the excerpt (or the character)
+/// could be part of a secret value. Line and column stay.
+fn yaml_reason(message: &str) -> String {
+    let first = message.lines().next().unwrap_or("");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // `unexpected character: `\u{1}'`: the quoted character goes.
+    match first.find(": `") {
+        Some(i) if first.ends_with('\'') => first[..i].to_string(),
+        _ => first.to_string(),
+    }
 }
 
 /// A document that is YAML but not an object.

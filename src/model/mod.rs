@@ -74,6 +74,9 @@ pub struct Options {
     /// `validate` and `lint` in CI, which check a profile without its secret values (a
     /// placeholder stands in). `render` always needs them.
     pub secrets_may_be_missing: bool,
+    /// `--allow-outside-files`: a `fromFile` path may be absolute or lead outside the
+    /// profile's folder.
+    pub allow_outside_files: bool,
 }
 
 /// The Kubernetes version output targets unless `--kube-version` says otherwise.
@@ -115,6 +118,7 @@ impl Default for Options {
             kube_version: DEFAULT_KUBE_VERSION,
             default_namespace: None,
             secrets_may_be_missing: false,
+            allow_outside_files: false,
         }
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! (How a `generate` value is derived is in [`super::secrets`].)
 
+use std::path::{Component, Path, PathBuf};
+
 use base64::Engine;
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
@@ -56,10 +58,14 @@ pub(super) fn build(
         let path = join_key("secret.data", key);
         errs.check(&path, names::config_key(key));
         if let SecretSource::Generate(len) = source {
-            if *len == 0 || *len > secrets::MAX_LENGTH {
+            if *len < secrets::MIN_LENGTH || *len > secrets::MAX_LENGTH {
                 errs.push(
-                    &path,
-                    format!("generate takes a length from 1 to {}", secrets::MAX_LENGTH),
+                    &join_key(&path, "generate"),
+                    format!(
+                        "generate takes a length from {} to {}: fewer letters and digits are guessable",
+                        secrets::MIN_LENGTH,
+                        secrets::MAX_LENGTH
+                    ),
                 );
                 continue;
             }
@@ -116,7 +122,7 @@ pub(super) fn build(
                 continue;
             }
         }
-        match read_secret(source, loaded) {
+        match read_secret(source, loaded, opts) {
             Ok(bytes) => {
                 secret_data.insert(
                     key.clone(),
@@ -188,7 +194,11 @@ pub(super) fn external_objects(p: &Profile, secret: &ModelSecret) -> super::Exte
 }
 
 /// Reads a secret value. Errors name the source (variable, file), never the value.
-fn read_secret(source: &SecretSource, loaded: &Loaded) -> Result<Vec<u8>, LoadError> {
+fn read_secret(
+    source: &SecretSource,
+    loaded: &Loaded,
+    opts: &Options,
+) -> Result<Vec<u8>, LoadError> {
     match source {
         SecretSource::Value(v) => Ok(v.clone().into_bytes()),
         SecretSource::Generate(_) => unreachable!("generated values are handled by the caller"),
@@ -209,7 +219,7 @@ fn read_secret(source: &SecretSource, loaded: &Loaded) -> Result<Vec<u8>, LoadEr
             )),
         },
         SecretSource::FromFile(f) => {
-            let path = loaded.base_dir.join(f);
+            let path = from_file_path(f, &loaded.base_dir, opts.allow_outside_files)?;
             crate::shared::read_limited(&path, crate::shared::MAX_VALUE_FILE_BYTES).map_err(|e| {
                 LoadError::of(
                     ErrorKind::Io,
@@ -224,6 +234,50 @@ fn read_secret(source: &SecretSource, loaded: &Loaded) -> Result<Vec<u8>, LoadEr
     }
 }
 
+/// The file a `fromFile` path names. It must stay inside the profile's folder (`base`):
+/// a relative path, no `..` component, and no symbolic link on the way that leads out of
+/// it, so a profile (say, from a pull request) cannot make a CI job put `/etc/shadow` or
+/// `~/.ssh/id_ed25519` into a Secret. `--allow-outside-files` (`allow_outside`) lifts this.
+/// Returns the resolved path (links followed), which is then read.
+fn from_file_path(f: &str, base: &Path, allow_outside: bool) -> Result<PathBuf, LoadError> {
+    let refuse = |why: String| {
+        LoadError::of(ErrorKind::Value, format!("fromFile `{f}` {why}"))
+            .with_hint("fromFile paths are relative to the profile's folder and stay inside it; --allow-outside-files lifts this")
+    };
+    let given = Path::new(f);
+    if f.is_empty() {
+        return Err(LoadError::of(
+            ErrorKind::Value,
+            "fromFile needs a file path",
+        ));
+    }
+    let base = if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    };
+    let joined = base.join(given);
+    if allow_outside {
+        return Ok(joined);
+    }
+    if given.has_root() {
+        return Err(refuse("is an absolute path".into()));
+    }
+    if given.components().any(|c| c == Component::ParentDir) {
+        return Err(refuse("goes up with `..`".into()));
+    }
+    // Links inside the folder are fine; where they lead is what counts. A path that does not
+    // resolve (a missing file) is left to the read, which names the problem.
+    match (joined.canonicalize(), base.canonicalize()) {
+        (Ok(real), Ok(root)) if !real.starts_with(&root) => Err(refuse(format!(
+            "leads outside the profile's folder through a symbolic link (to `{}`)",
+            real.display()
+        ))),
+        (Ok(real), Ok(_)) => Ok(real),
+        _ => Ok(joined),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::{load, messages};
@@ -231,7 +285,7 @@ mod tests {
 
     #[test]
     fn values_are_base64_and_generated_ones_follow_the_seed() {
-        let loaded = load("secret: {data: {user: {value: app}, pw: {generate: 12}}}\n");
+        let loaded = load("secret: {data: {user: {value: app}, pw: {generate: 16}}}\n");
         let opts = Options {
             secret_seed: Some(b"seed".to_vec()),
             ..Options::default()

@@ -13,6 +13,23 @@ const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 /// Longest value `generate` accepts.
 pub const MAX_LENGTH: u32 = 1024;
+/// Shortest `generate` length: 16 letters and digits are about 95 bits.
+pub const MIN_LENGTH: u32 = 16;
+
+/// The seed `generate` values derive from, given the bytes of the seed file or variable.
+/// Line endings after it (`echo > file`, an editor's CRLF, a blank last line) are not part of
+/// it: the same seed gives the same values however its file ends.
+pub fn seed(mut bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b'\n' | b'\r'))
+        .map_or(0, |i| i + 1);
+    bytes.truncate(end);
+    if bytes.len() < 16 {
+        return Err("the secret seed is shorter than 16 bytes; use a long random value (e.g. `head -c 32 /dev/urandom | base64`)".into());
+    }
+    Ok(bytes)
+}
 
 /// HMAC-SHA256 (RFC 2104).
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {

@@ -58,6 +58,54 @@ pub fn join_key(path: &str, key: &str) -> String {
     }
 }
 
+/// Whether a field path is at or inside a secret value: `secret.data.<key>` and everything
+/// below it. Secrets are known by their place in the profile, never by their text, so an
+/// error there never quotes the scalar (or key) it is about: `password: hunter2` where a
+/// mapping was expected must not print `hunter2`.
+pub fn is_secret_path(path: &str) -> bool {
+    path.strip_prefix("secret.data")
+        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+/// The message of an error raised by a visitor at a secret position, where its own message
+/// (serde's `invalid type: string "..."`) could quote the value.
+const SECRET_REJECTED: &str =
+    "this value is not accepted here (it is in `secret.data`, so it is not shown)";
+
+/// Name of the marker newtype for a field whose scalar is text: see [`TextOrAny`].
+pub const TEXT_OR_ANY: &str = "$sts_gen::TextOrAny";
+
+/// Deserializes a field that is text when it is a scalar and anything else otherwise (an
+/// environment value: a string or a `{secret: key}` reference). A plain scalar keeps its source
+/// text (`1.10` stays `1.10`, `01234` stays `01234`), as `String` fields such as labels do;
+/// other deserializers see an ordinary `deserialize_any`.
+pub fn deserialize_text_or_any<'de, D, V>(d: D, visitor: V) -> Result<V::Value, D::Error>
+where
+    D: de::Deserializer<'de>,
+    V: Visitor<'de>,
+{
+    struct Unwrap<V>(V);
+    impl<'de, V: Visitor<'de>> Visitor<'de> for Unwrap<V> {
+        type Value = V::Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            self.0.expecting(f)
+        }
+        fn visit_newtype_struct<D2: de::Deserializer<'de>>(
+            self,
+            d: D2,
+        ) -> Result<V::Value, D2::Error> {
+            d.deserialize_any(self.0)
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
+            self.0.visit_borrowed_str(v)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
+            self.0.visit_str(v)
+        }
+    }
+    d.deserialize_newtype_struct(TEXT_OR_ANY, Unwrap(visitor))
+}
+
 /// Types `node` as `T`; errors carry the location and path of the offending node.
 pub fn from_node<'de, T: de::Deserialize<'de>>(node: &'de Node) -> Result<T, LoadError> {
     T::deserialize(NodeDe {
@@ -88,6 +136,24 @@ pub struct NodeDe<'a> {
 }
 
 impl<'a> NodeDe<'a> {
+    /// Whether this node is at a secret position ([`is_secret_path`]).
+    fn secret(&self) -> bool {
+        is_secret_path(&self.path)
+    }
+
+    /// At a secret position, an error a visitor raised here (it has no location yet: errors
+    /// of deeper nodes and of [`Self::mismatch`] have one) gets a message that quotes nothing.
+    fn guard<T>(&self, result: Result<T, LoadError>) -> Result<T, LoadError> {
+        match result {
+            Err(mut e) if e.loc.is_none() && self.secret() => {
+                e.message = SECRET_REJECTED.into();
+                e.hint = None;
+                Err(attach(e, self.node, &self.path))
+            }
+            other => other,
+        }
+    }
+
     fn mismatch(&self, expected: &str) -> LoadError {
         let found = self.node.type_name();
         let mut err = LoadError::new(
@@ -155,7 +221,15 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
                 Some(Resolved::Bool(b)) => visitor.visit_bool(b),
                 Some(Resolved::Int(i)) => visitor.visit_i64(i),
                 Some(Resolved::Float(f)) => visitor.visit_f64(f),
-                Some(Resolved::Str(s)) => visitor.visit_borrowed_str(s),
+                Some(Resolved::Str(s)) => {
+                    let secret = self.secret();
+                    let r = visitor.visit_borrowed_str(s);
+                    if secret {
+                        self.guard(r)
+                    } else {
+                        r
+                    }
+                }
                 None => unreachable!("scalars always resolve"),
             },
         }
@@ -194,7 +268,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
-        visitor.visit_borrowed_str(self.text()?)
+        let r = visitor.visit_borrowed_str(self.text()?);
+        self.guard(r)
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LoadError> {
@@ -235,9 +310,21 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, LoadError> {
+        // A text field (see `deserialize_text_or_any`): a plain scalar other than null or a
+        // boolean is handed over as it was written, not as the number it resolves to.
+        if name == TEXT_OR_ANY {
+            if let Value::Scalar { text, .. } = &self.node.value {
+                if !matches!(
+                    self.node.resolve(),
+                    Some(Resolved::Null) | Some(Resolved::Bool(_))
+                ) {
+                    return visitor.visit_borrowed_str(text);
+                }
+            }
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -292,10 +379,14 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _variants: &'static [&'static str],
+        variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, LoadError> {
         match &self.node.value {
+            // `password: hunter2` where `{value: ...}` was meant: the text is not quoted.
+            Value::Scalar { .. } if self.secret() => {
+                Err(self.mismatch(&format!("a mapping with one key ({})", variants.join(", "))))
+            }
             Value::Scalar { .. } => {
                 let text = self.text()?;
                 visitor.visit_enum(text.into_deserializer())
@@ -304,6 +395,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
                 key: &entries[0].0.name,
                 value: &entries[0].1,
                 path: join_key(&self.path, &entries[0].0.name),
+                secret: self.secret().then_some(variants),
             }),
             _ => Err(self.mismatch("a name or a mapping with one key")),
         }
@@ -418,6 +510,9 @@ struct EnumAccess<'a> {
     key: &'a str,
     value: &'a Node,
     path: String,
+    /// At a secret position, the variants: an unknown key there (`password: {hunter2}` is a
+    /// mapping whose key is the value) is not quoted, not even in a "did you mean".
+    secret: Option<&'static [&'static str]>,
 }
 
 impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
@@ -428,7 +523,14 @@ impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
         self,
         seed: V,
     ) -> Result<(V::Value, NodeDe<'de>), LoadError> {
-        let v = seed.deserialize(KeyDe(self.key))?;
+        let v = match (seed.deserialize(KeyDe(self.key)), self.secret) {
+            (Err(mut e), Some(variants)) => {
+                e.message = "unknown key (it is in `secret.data`, so it is not shown)".into();
+                e.hint = Some(format!("expected one of: {}", variants.join(", ")));
+                return Err(e);
+            }
+            (v, _) => v?,
+        };
         Ok((
             v,
             NodeDe {

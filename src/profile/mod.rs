@@ -2,6 +2,7 @@
 //!
 //! Public surface: [`load_file`], [`load_bytes`], [`Loaded`], [`LoadError`], [`locate`].
 
+mod chars;
 pub mod collect;
 pub mod de;
 pub mod error;
@@ -186,6 +187,7 @@ fn layered_tree(file: &str, bytes: &[u8], layers: &overlay::Layers) -> Result<No
         let (layer, new_items) = overlay::set_layer(*kind, arg)?;
         tree = merge::merge_layer(tree, layer, new_items)?;
     }
+    chars::check_tree(&tree, "")?;
     Ok(tree)
 }
 

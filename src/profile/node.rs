@@ -244,10 +244,17 @@ fn parse_general(file: &Arc<str>, text: &str) -> Result<Option<Node>, LoadError>
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
             let m = e.marker();
-            LoadError::syntax(
-                at(m.line(), m.col() + 1),
-                format!("invalid YAML: {}", e.info()),
-            )
+            // The parser's message may quote the character it stopped at: not inside a
+            // secret value, known by where the parser is in the document.
+            let loc = at(m.line(), m.col() + 1);
+            match builder.secret_key() {
+                Some(key) => LoadError::syntax(
+                    loc,
+                    "invalid YAML in a secret value (its text is not shown)",
+                )
+                .with_path(super::de::join_key("secret.data", key)),
+                None => LoadError::syntax(loc, format!("invalid YAML: {}", e.info())),
+            }
         })?;
         let loc = at(span.start.line(), span.start.col() + 1);
         builder.event(event, loc)?;
@@ -290,6 +297,22 @@ struct Builder {
 }
 
 impl Builder {
+    /// Whether the parser is inside a secret value: under `secret.data.<key>` (see
+    /// `de::is_secret_path`), by the keys of the mappings open now.
+    /// The `secret.data` key whose value the parser is in, if it is in one.
+    fn secret_key(&self) -> Option<&str> {
+        let key = |i: usize| match self.stack.get(i) {
+            Some(Frame::Map {
+                pending_key: Some(k),
+                ..
+            }) => Some(k.name.as_str()),
+            _ => None,
+        };
+        (key(0) == Some("secret") && key(1) == Some("data"))
+            .then(|| key(2))
+            .flatten()
+    }
+
     fn event(&mut self, event: Event<'_>, loc: Loc) -> Result<(), LoadError> {
         match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
@@ -459,6 +482,9 @@ impl Builder {
         if anchor != 0 {
             self.anchors.push((anchor, node.clone()));
         }
+        let secret = self
+            .secret_key()
+            .map(|k| super::de::join_key("secret.data", k));
         match self.stack.last_mut() {
             None => {
                 self.root = Some(node);
@@ -495,10 +521,18 @@ impl Builder {
                         ));
                     }
                     if let Some(first_line) = seen.get(&name) {
+                        let first_line = *first_line;
+                        // A key inside a secret value may be the value (`{hunter2}`).
+                        let shown = if secret.is_some() {
+                            String::new()
+                        } else {
+                            format!(" `{name}`")
+                        };
                         return Err(LoadError::syntax(
                             node.loc,
-                            format!("duplicate key `{name}` (first defined at line {first_line})"),
-                        ));
+                            format!("duplicate key{shown} (first defined at line {first_line})"),
+                        )
+                        .with_path(secret.unwrap_or_default()));
                     }
                     seen.insert(name.clone(), node.loc.line);
                     *pending_key = Some(Key {

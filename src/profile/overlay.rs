@@ -44,9 +44,18 @@ pub fn set_layer(kind: SetKind, arg: &str) -> Result<(Node, NewItems), LoadError
         SetKind::File => "--set-file",
     };
     let Some((path, value)) = split_assignment(arg) else {
+        // Without `=` the value cannot be told from the path: under `secret.data` nothing
+        // of the argument is quoted.
+        let shown = if arg.starts_with("secret.data") {
+            String::new()
+        } else {
+            format!(" `{arg}`")
+        };
         return Err(LoadError::of(
             ErrorKind::Usage,
-            format!("{flag} `{arg}`: expected PATH=VALUE, e.g. {flag} replicas=3"),
+            format!(
+            "{flag}{shown}: expected PATH=VALUE, e.g. {flag} replicas=3"
+            ),
         ));
     };
     let segments = split_path(path);
@@ -62,7 +71,17 @@ pub fn set_layer(kind: SetKind, arg: &str) -> Result<(Node, NewItems), LoadError
         col: 1,
     };
     let leaf = match kind {
-        SetKind::Typed => match node::parse(&loc.file, value.as_bytes())? {
+        SetKind::Typed => match node::parse(&loc.file, value.as_bytes()).map_err(|e| {
+            // The parser's message may quote the value's text; a secret's is not shown.
+            if segments.len() > 2 && segments[0] == "secret" && segments[1] == "data" {
+                LoadError {
+                    message: "invalid YAML (a secret value: its text is not shown; --set-string takes any text)".into(),
+                    ..e
+                }
+            } else {
+                e
+            }
+        })? {
             Some(mut n) => {
                 relocate(&mut n, &loc);
                 n

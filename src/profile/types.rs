@@ -337,7 +337,8 @@ impl<'de> Deserialize<'de> for EnvValue {
                 Ok(value)
             }
         }
-        d.deserialize_any(V)
+        // A scalar keeps its text: `VERSION: 1.10` is "1.10", not the number 1.1.
+        super::de::deserialize_text_or_any(d, V)
     }
 }
 

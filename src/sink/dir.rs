@@ -195,6 +195,24 @@ pub fn write_all_in<'a>(
     result
 }
 
+/// A shared lock on `dir` for a run that only reads it (`diff`, `--check`), held while it
+/// reads: a writer swapping the directory in meanwhile would otherwise show it a mix of old
+/// and new files. Waits like a writer (`STS_GEN_LOCK_TIMEOUT`). `None` when there is nothing
+/// to lock: the directory and its parent do not exist (nothing to read either).
+pub fn read_lock(dir: &Path) -> Result<Option<lock::Lock>, DirError> {
+    let wait = lock::timeout()?;
+    let dir = safe::normalize(dir);
+    if !parent_of(&dir).is_dir() {
+        return Ok(None);
+    }
+    match lock::acquire_shared(&dir, wait) {
+        Ok(lock) => Ok(Some(lock)),
+        // No lock file could be made and there is no directory to lock instead.
+        Err(_) if fs::symlink_metadata(&dir).is_err() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn dir_error(dir: &Path, message: String) -> DirError {
     DirError {
         dir: dir.display().to_string(),

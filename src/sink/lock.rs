@@ -32,8 +32,16 @@ pub struct Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         // Removed while still held, so no other run can hold it under this path meanwhile.
+        // A reader's shared lock becomes exclusive first: only the last holder removes the
+        // file (a reader removing it under another reader would let a writer in beside it).
+        // A conversion that fails may drop the shared lock; it is being released anyway.
         if let Some(path) = &self.path {
-            if same_file(path, &self.file) {
+            let alone = rustix::fs::flock(
+                &self.file,
+                rustix::fs::FlockOperation::NonBlockingLockExclusive,
+            )
+            .is_ok();
+            if alone && same_file(path, &self.file) {
                 let _ = fs::remove_file(path);
             }
         }
@@ -84,12 +92,28 @@ pub fn timeout() -> Result<Duration, super::DirError> {
 /// locked: it is then written in place (a swap needs the parent too), so its inode stays,
 /// and every run decides the same way. The holder cannot be named then.
 pub fn acquire(dir: &Path, wait: Duration) -> Result<Lock, DirError> {
+    acquire_as(dir, wait, false)
+}
+
+/// [`acquire`] for a reader (`diff`, `--check`): a shared lock on the same file, so readers
+/// run together but never while a writer swaps the directory (they would compare a mix of
+/// old and new files). Waits up to `wait` for a writer like [`acquire`].
+pub fn acquire_shared(dir: &Path, wait: Duration) -> Result<Lock, DirError> {
+    acquire_as(dir, wait, true)
+}
+
+fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError> {
     let beside = lock_path(dir).ok();
+    let mode = if shared {
+        rustix::fs::FlockOperation::NonBlockingLockShared
+    } else {
+        rustix::fs::FlockOperation::NonBlockingLockExclusive
+    };
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_millis(1);
     loop {
         let (mut file, path) = open(dir, beside.as_deref())?;
-        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        match rustix::fs::flock(&file, mode) {
             Ok(()) => {
                 let Some(path) = path else {
                     return Ok(Lock { path: None, file });
@@ -98,9 +122,12 @@ pub fn acquire(dir: &Path, wait: Duration) -> Result<Lock, DirError> {
                     // The holder removed it as we waited; lock the current file instead.
                     continue;
                 }
-                let _ = file
-                    .set_len(0)
-                    .and_then(|()| file.write_all(holder().as_bytes()));
+                // Only a writer names itself: readers share the file.
+                if !shared {
+                    let _ = file
+                        .set_len(0)
+                        .and_then(|()| file.write_all(holder().as_bytes()));
+                }
                 return Ok(Lock {
                     path: Some(path),
                     file,

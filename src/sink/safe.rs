@@ -58,6 +58,11 @@ pub fn read_entry(dir: &Path, name: &str) -> Result<Option<String>, DirError> {
         .map_err(|_| error(&path, "is not UTF-8 text".into()))
 }
 
+/// Largest file read back from an output directory (a rendered file, the manifest, a Secret
+/// whose values are reused): a ConfigMap or Secret is at most 1 MiB, and the manifest of
+/// 5,000 PersistentVolumes a few hundred KB.
+pub const MAX_ENTRY_BYTES: u64 = 16 << 20;
+
 enum Refused {
     Missing,
     Why(String),
@@ -87,9 +92,24 @@ fn read_nofollow(path: &Path) -> Result<Vec<u8>, Refused> {
     if !meta.is_file() {
         return Err(Refused::Why("is not a regular file".into()));
     }
+    // Bounded like every other read: a huge file planted under a rendered file's name (or
+    // one growing as it is read) cannot make `diff` or `--check` exhaust memory.
+    let too_big = |n: u64| {
+        Refused::Why(format!(
+            "is {n} bytes or more; sts-gen writes no file larger than {MAX_ENTRY_BYTES} bytes"
+        ))
+    };
+    if meta.len() > MAX_ENTRY_BYTES {
+        return Err(too_big(meta.len()));
+    }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut bytes)
+    file.by_ref()
+        .take(MAX_ENTRY_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| Refused::Why(format!("cannot read: {}", crate::profile::io_reason(&e))))?;
+    if bytes.len() as u64 > MAX_ENTRY_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
     Ok(bytes)
 }
 

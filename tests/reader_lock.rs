@@ -1,0 +1,158 @@
+//! Issue 15: `diff` and `render --check` read the output directory under the writers' lock
+//! (shared), so they never compare a directory a writer is swapping; and what they read back
+//! from it is bounded like every other input.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("sts-gen"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("STS_GEN_LOCK_TIMEOUT")
+        .env_remove("STS_GEN_TEMPLATES")
+        .args(args)
+        .stdin(Stdio::null());
+    c
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A rendered `out` directory of the web profile, and the lock file beside it.
+fn rendered(tmp: &Path) -> (PathBuf, PathBuf) {
+    let out = tmp.join("out");
+    let o = cmd(&["render", "profiles/web.yaml", "--output-dir", p(&out)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    (out, tmp.join(".out.sts-gen.lock"))
+}
+
+fn hold(lock_path: &Path, op: rustix::fs::FlockOperation) -> fs::File {
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock_path)
+        .unwrap();
+    rustix::fs::flock(&f, op).unwrap();
+    f
+}
+
+fn readers(out: &Path) -> [Vec<String>; 2] {
+    [
+        vec!["diff", "profiles/web.yaml", "--output-dir", p(out)]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        vec![
+            "render",
+            "profiles/web.yaml",
+            "--output-dir",
+            p(out),
+            "--check",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
+    ]
+}
+
+fn run_reader(args: &[String], timeout: &str) -> (Output, Duration) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let started = Instant::now();
+    let o = cmd(&args)
+        .env("STS_GEN_LOCK_TIMEOUT", timeout)
+        .output()
+        .unwrap();
+    (o, started.elapsed())
+}
+
+#[test]
+fn diff_and_check_wait_for_a_writer_then_give_up_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, lock_path) = rendered(tmp.path());
+    // Make the directory stale, so a reader that did not wait would report a difference.
+    fs::write(out.join("statefulset-web.yaml"), "kind: StatefulSet\n").unwrap();
+    let writer = hold(&lock_path, rustix::fs::FlockOperation::LockExclusive);
+    fs::write(&lock_path, "pid 515151: sts-gen render other.yaml\n").unwrap();
+    for args in readers(&out) {
+        let (o, waited) = run_reader(&args, "0.5");
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("515151"), "the writer is named: {err}");
+        assert!(err.contains("STS_GEN_LOCK_TIMEOUT"), "{err}");
+        assert!(waited >= Duration::from_millis(450), "{args:?}: {waited:?}");
+        assert_eq!(
+            text(&o.stdout),
+            "",
+            "nothing compared while a writer holds it"
+        );
+    }
+    drop(writer);
+    // Released: the readers run and find the difference.
+    for args in readers(&out) {
+        let (o, _) = run_reader(&args, "0.5");
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o.stderr));
+    }
+    // And leave no lock file behind.
+    assert!(!lock_path.exists());
+}
+
+#[test]
+fn readers_share_the_lock_and_hold_writers_off_while_reading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, lock_path) = rendered(tmp.path());
+    // Another reader holds it shared: readers do not wait for each other.
+    let reader = hold(&lock_path, rustix::fs::FlockOperation::LockShared);
+    for args in readers(&out) {
+        let (o, _) = run_reader(&args, "0");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o.stderr));
+    }
+    // ... but a writer does, and gives up.
+    let o = cmd(&[
+        "render",
+        "profiles/web.yaml",
+        "--output-dir",
+        p(&out),
+        "--force",
+    ])
+    .env("STS_GEN_LOCK_TIMEOUT", "0.2")
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    // The other reader still holds its lock file: a finishing reader must not remove it
+    // from under it (a writer would then lock a new file and write during the read).
+    assert!(
+        lock_path.exists(),
+        "the lock file went while a reader held it"
+    );
+    drop(reader);
+}
+
+#[test]
+fn a_huge_file_under_a_rendered_name_is_refused_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, _) = rendered(tmp.path());
+    let f = fs::File::create(out.join("statefulset-web.yaml")).unwrap();
+    // Sparse: 64 MiB that cost no disk, past the 16 MiB bound.
+    f.set_len(64 << 20).unwrap();
+    drop(f);
+    for args in readers(&out) {
+        let (o, waited) = run_reader(&args, "5");
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("statefulset-web.yaml"), "{err}");
+        assert!(err.contains("no file larger than"), "{err}");
+        assert!(o.stdout.len() < 4096, "no diff of the file is printed");
+        assert!(waited < Duration::from_secs(30), "{waited:?}");
+    }
+}
