@@ -7,7 +7,7 @@
 
 /// The ExternalSecret type (k8s-openapi has none).
 pub mod external_secret;
-/// The cross-object rules sts-gen's own objects must meet.
+/// The rule engine: every rule of check and lint, declared once.
 pub mod rules;
 /// Label selectors and the pods they select.
 pub mod selector;
@@ -146,13 +146,36 @@ pub fn check_with_external(
         }
     }
     if errors.is_empty() {
-        errors = rules::check_all(&out, external);
+        errors = check_all(&out, external);
     }
     if errors.is_empty() {
         Ok(out)
     } else {
         Err(errors)
     }
+}
+
+/// Runs the rules of scope [`rules::Scope::Rendered`]; every finding is an error.
+fn check_all(docs: &[Doc], external: &External) -> Vec<CheckError> {
+    let mut errs = Vec::new();
+    let objects = rules::Objects::new(docs, external, &[]);
+    rules::run(
+        &objects,
+        |r| r.scope == rules::Scope::Rendered,
+        &mut |doc: &Doc, rule: &str, _path, message, _fix| {
+            errs.push(CheckError::in_object(
+                ErrorKind::Check,
+                format!(
+                    "template `{}`, {} {} [{rule}]",
+                    doc.template,
+                    doc.kind(),
+                    doc.name()
+                ),
+                message,
+            ))
+        },
+    );
+    errs
 }
 
 /// Types documents from any source (hand-written manifests for `sts-gen lint`) without

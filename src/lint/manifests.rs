@@ -159,3 +159,24 @@ pub fn manifest_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, 
     out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::split_documents;
+    use crate::lint::comment_ignores;
+
+    #[test]
+    fn comments_and_documents() {
+        let docs =
+            split_documents("a: 1\n---\n# sts-gen:ignore probes sidecar idles\nb: 2\n--- \nc: 3\n");
+        assert_eq!(docs.len(), 3);
+        assert_eq!(
+            comment_ignores(&docs[1]),
+            vec![("probes".to_string(), "sidecar idles".to_string())]
+        );
+        assert_eq!(
+            comment_ignores("# sts-gen:ignore probes"),
+            vec![("probes".to_string(), String::new())]
+        );
+    }
+}

@@ -6,22 +6,21 @@
 //! comment `# sts-gen:ignore RULE reason` in the object's document, and for a whole profile
 //! with `lintIgnore: {RULE: reason}`; the reason is required.
 
-mod checks;
 mod manifests;
 mod report;
-mod rules;
 mod suppress;
 
 use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
 
+use crate::check::rules::{self as engine, Objects};
 use crate::check::{self, Doc};
 use crate::render::RenderedDoc;
 
+pub use crate::check::rules::{find_rule, rules_text, Rule, Scope, Severity, RULES};
 pub use manifests::{is_profile, manifest_files, parse_manifests, split_documents, CommentIgnores};
 pub use report::{Finding, Report, Suppressed};
-pub use rules::{find_rule, rules_text, Rule, Scope, Severity, RULES};
 pub use suppress::{
     comment_ignores, profile_ignore_errors, Ignores, IGNORE_ANNOTATION, IGNORE_COMMENT,
 };
@@ -79,27 +78,10 @@ fn run(
         })
     };
 
-    if core {
-        check::rules::visit(
-            docs,
-            &check::External::default(),
-            other_pods,
-            |doc, id, message| {
-                let id = if find_rule(id).is_some() {
-                    id
-                } else {
-                    "schema"
-                };
-                emit(doc, id, String::new(), message, None)
-            },
-        );
-    }
-    // Each object gets every rule of the table that lint runs, in table order.
-    for doc in docs {
-        for run in RULES.iter().filter_map(|r| r.run) {
-            run(doc, docs, &mut emit);
-        }
-    }
+    // Rules of scope `rendered` have passed already in a rendered profile's check stage.
+    let external = check::External::default();
+    let objects = Objects::new(docs, &external, other_pods);
+    engine::run(&objects, |r| core || r.scope == Scope::Manifests, &mut emit);
 
     let mut report = Report {
         objects: docs.len() + schema.len(),

@@ -1,9 +1,69 @@
-//! The rule table: every rule declared once with its id, severity, scope, what it checks,
-//! the usual fix and the one function that checks it (in [`super::checks`]).
+//! The rule engine: every rule declared once in [`RULES`] with its id, severity, scope,
+//! what it checks, the usual fix and the one function that checks it. The check stage runs
+//! the rules of scope [`Scope::Rendered`] on sts-gen's own objects ([`super::check`] fails
+//! on any finding); `sts-gen lint` runs every rule on any manifests.
+
+mod checks;
+mod cross;
+
+use std::ops::Deref;
 
 use serde::Serialize;
 
-use super::checks::{self, RuleFn};
+use super::selector::{self, Pods};
+use super::{Doc, External};
+
+/// A rule's function: `(object, every object, where to report)`. It reports only its own
+/// rule, on the object it is given or (cross-object rules) on the objects it names.
+pub(crate) type RuleFn = fn(&Doc, &Objects, &mut Emit);
+
+/// Where rules report: (object, rule id, field path, message, fix); an empty path or no
+/// fix means the rule's own.
+pub(crate) type Emit<'a> = dyn FnMut(&Doc, &str, String, String, Option<String>) + 'a;
+
+/// The objects the rules run over, with what cross-object rules share.
+pub(crate) struct Objects<'a> {
+    docs: &'a [Doc],
+    /// Secrets and ConfigMaps that exist in the cluster already.
+    external: &'a External,
+    /// The pods of every workload among the objects, typed or not (a Deployment beside
+    /// the StatefulSet in hand-written manifests), which Services and budgets may select.
+    pods: Vec<Pods>,
+}
+
+impl<'a> Objects<'a> {
+    /// The typed objects, what exists outside them, and the pods of untyped workloads.
+    pub(crate) fn new(docs: &'a [Doc], external: &'a External, others: &[Pods]) -> Self {
+        let pods = docs
+            .iter()
+            .filter_map(selector::pods_of)
+            .chain(others.iter().cloned())
+            .collect();
+        Objects {
+            docs,
+            external,
+            pods,
+        }
+    }
+}
+
+impl Deref for Objects<'_> {
+    type Target = [Doc];
+
+    fn deref(&self) -> &[Doc] {
+        self.docs
+    }
+}
+
+/// Runs the rules `wanted` picks in table order, each over every object in turn (so
+/// findings of one object come in table order once a report sorts them by object).
+pub(crate) fn run(objects: &Objects, wanted: impl Fn(&Rule) -> bool, emit: &mut Emit) {
+    for run in RULES.iter().filter(|r| wanted(r)).filter_map(|r| r.run) {
+        for doc in objects.docs {
+            run(doc, objects, emit);
+        }
+    }
+}
 
 /// How serious a finding is; `--fail-on` picks the lowest one that fails the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -51,8 +111,7 @@ pub struct Rule {
     pub fix: &'static str,
     /// The field path of findings whose rule does not give one (cross-object rules).
     pub path: &'static str,
-    /// What lint runs for the rule on each object; `None` for the check stage's rules
-    /// (scope [`Scope::Rendered`], run by `check::rules`) and for `suppression`, which the
+    /// What runs for the rule on each object; `None` for `suppression`, which lint's
     /// suppression pass reports.
     pub(crate) run: Option<RuleFn>,
 }
@@ -80,21 +139,21 @@ const fn rule(
 use Scope::{Manifests as M, Rendered as R};
 use Severity::{Error as E, Warning as W};
 
-/// Every rule, cross-object rules of the check stage first.
+/// Every rule, the check stage's (scope [`Scope::Rendered`]) first.
 pub const RULES: &[Rule] = &[
-    rule("schema", E, R, "every object matches its Kubernetes type (no unknown field, valid names)", "correct the field the message names", "", None),
-    rule("selects-pods", E, R, "every Service and PodDisruptionBudget selects the pods of a workload in its namespace (selectors evaluated in full)", "make the selector a subset of the pod template labels", "spec.selector", None),
-    rule("service-ports", E, R, "a Service's named targetPort is a container port of the pods it selects", "name the targetPort after a container port", "spec.ports", None),
-    rule("size-limits", E, R, "ConfigMap/Secret data at most 1 MiB, annotations at most 256 KiB", "move large data out of the object", "data", None),
-    rule("namespace", E, R, "with a Namespace object, every namespaced object is in it", "use the rendered Namespace", "metadata.namespace", None),
-    rule("statefulset", E, R, "a StatefulSet has a spec", "add the spec", "spec", None),
-    rule("selector", E, R, "the StatefulSet selector is non-empty and matches the pod template labels", "copy the selector's labels onto the pod template", "spec.selector", None),
-    rule("service-name", E, R, "serviceName is a headless Service (clusterIP: None) among the objects", "add the headless Service or fix serviceName", "spec.serviceName", None),
-    rule("pod", E, R, "the pod template has a spec", "add spec.template.spec", "spec.template.spec", None),
-    rule("volumes", E, R, "volume and claim names are unique", "rename one of the volumes", "spec.template.spec.volumes", None),
-    rule("volume-mounts", E, R, "every volumeMount has a volume or volume claim", "add the volume or fix the mount's name", "spec.template.spec", None),
-    rule("references", W, R, "ConfigMap and Secret references resolve to objects (and keys) among the linted ones", "add the object or key, or mark the reference optional", "spec.template.spec", None),
-    rule("local-pvs", E, R, "local PersistentVolumes have a required nodeAffinity and are enough for the replicas, with the claims' size and access modes", "add a PersistentVolume per replica with spec.nodeAffinity.required on kubernetes.io/hostname", "spec", None),
+    rule("schema", E, R, "every object matches its Kubernetes type (no unknown field, valid names)", "correct the field the message names", "", Some(cross::schema)),
+    rule("namespace", E, R, "with a Namespace object, every namespaced object is in it", "use the rendered Namespace", "metadata.namespace", Some(cross::namespace)),
+    rule("size-limits", E, R, "ConfigMap/Secret data at most 1 MiB, annotations at most 256 KiB", "move large data out of the object", "data", Some(cross::size_limits)),
+    rule("statefulset", E, R, "a StatefulSet has a spec", "add the spec", "spec", Some(cross::statefulset)),
+    rule("selector", E, R, "the StatefulSet selector is non-empty and matches the pod template labels", "copy the selector's labels onto the pod template", "spec.selector", Some(cross::selector)),
+    rule("service-name", E, R, "serviceName is a headless Service (clusterIP: None) among the objects", "add the headless Service or fix serviceName", "spec.serviceName", Some(cross::service_name)),
+    rule("pod", E, R, "the pod template has a spec", "add spec.template.spec", "spec.template.spec", Some(cross::pod)),
+    rule("volumes", E, R, "volume and claim names are unique", "rename one of the volumes", "spec.template.spec.volumes", Some(cross::volumes)),
+    rule("volume-mounts", E, R, "every volumeMount has a volume or volume claim", "add the volume or fix the mount's name", "spec.template.spec", Some(cross::volume_mounts)),
+    rule("references", W, R, "ConfigMap and Secret references resolve to objects (and keys) among the linted ones", "add the object or key, or mark the reference optional", "spec.template.spec", Some(cross::references)),
+    rule("local-pvs", E, R, "local PersistentVolumes have a required nodeAffinity and are enough for the replicas, with the claims' size and access modes", "add a PersistentVolume per replica with spec.nodeAffinity.required on kubernetes.io/hostname", "spec", Some(cross::local_pvs)),
+    rule("selects-pods", E, R, "every Service and PodDisruptionBudget selects the pods of a workload in its namespace (selectors evaluated in full)", "make the selector a subset of the pod template labels", "spec.selector", Some(cross::selects_pods)),
+    rule("service-ports", E, R, "a Service's named targetPort is a container port of the pods it selects", "name the targetPort after a container port", "spec.ports", Some(cross::service_ports)),
     rule("local-storage-class", E, M, "a kubernetes.io/no-provisioner StorageClass binds WaitForFirstConsumer", "set volumeBindingMode: WaitForFirstConsumer", "volumeBindingMode", Some(checks::local_storage_class)),
     rule("image-tag", E, M, "every container image is pinned to a tag other than latest (or a digest)", "pin a version tag such as `redis:7.4.3`, or a digest", "", Some(checks::image_tag)),
     rule("resources", E, M, "every container requests CPU and memory and has a memory limit", "set resources.requests.cpu, resources.requests.memory and resources.limits.memory", "", Some(checks::resources)),
@@ -136,29 +195,12 @@ pub fn rules_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::{comment_ignores, split_documents};
 
     #[test]
-    fn lint_runs_a_function_for_every_manifests_rule_but_suppression() {
+    fn a_function_runs_every_rule_but_suppression() {
         for r in RULES {
-            let expected = r.scope == Scope::Manifests && r.id != "suppression";
-            assert_eq!(r.run.is_some(), expected, "{}", r.id);
+            assert_eq!(r.run.is_some(), r.id != "suppression", "{}", r.id);
         }
-    }
-
-    #[test]
-    fn comments_and_documents() {
-        let docs =
-            split_documents("a: 1\n---\n# sts-gen:ignore probes sidecar idles\nb: 2\n--- \nc: 3\n");
-        assert_eq!(docs.len(), 3);
-        assert_eq!(
-            comment_ignores(&docs[1]),
-            vec![("probes".to_string(), "sidecar idles".to_string())]
-        );
-        assert_eq!(
-            comment_ignores("# sts-gen:ignore probes"),
-            vec![("probes".to_string(), String::new())]
-        );
     }
 
     #[test]
@@ -192,10 +234,8 @@ mod tests {
             rendered,
             [
                 "schema",
-                "selects-pods",
-                "service-ports",
-                "size-limits",
                 "namespace",
+                "size-limits",
                 "statefulset",
                 "selector",
                 "service-name",
@@ -204,6 +244,8 @@ mod tests {
                 "volume-mounts",
                 "references",
                 "local-pvs",
+                "selects-pods",
+                "service-ports",
             ]
         );
         // Every id is declared once.

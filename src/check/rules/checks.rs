@@ -1,5 +1,5 @@
-//! One function per lint rule of scope `manifests`, each declared in [`super::RULES`].
-//! A function gets one object and every linted object, and reports only its own rule.
+//! One function per rule of scope `manifests` (practices CI scanners check), each declared
+//! in [`super::RULES`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,13 +7,8 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::{Emit, Objects};
 use crate::check::{selector, Doc, Object};
-
-/// A lint rule's function: `(object, every linted object, where to report)`.
-pub(crate) type RuleFn = fn(&Doc, &[Doc], &mut Emit);
-
-/// Where rules report: (object, rule id, field path, message, fix).
-pub(crate) type Emit<'a> = dyn FnMut(&Doc, &str, String, String, Option<String>) + 'a;
 
 /// The pod of a StatefulSet, as the rules on pods read it.
 struct Pod<'a> {
@@ -95,7 +90,7 @@ fn same_namespace<'a>(doc: &'a Doc, docs: &'a [Doc]) -> impl Iterator<Item = &'a
 }
 
 /// `namespace-set`.
-pub(super) fn namespace_set(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn namespace_set(doc: &Doc, _: &Objects, emit: &mut Emit) {
     if !matches!(
         doc.kind(),
         "Namespace" | "StorageClass" | "PersistentVolume"
@@ -115,7 +110,7 @@ pub(super) fn namespace_set(doc: &Doc, _: &[Doc], emit: &mut Emit) {
 }
 
 /// `local-storage-class`.
-pub(super) fn local_storage_class(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn local_storage_class(doc: &Doc, _: &Objects, emit: &mut Emit) {
     match &doc.object {
         Object::StorageClass(sc)
             if sc.provisioner == "kubernetes.io/no-provisioner"
@@ -137,7 +132,7 @@ pub(super) fn local_storage_class(doc: &Doc, _: &[Doc], emit: &mut Emit) {
 }
 
 /// `name-length`.
-pub(super) fn name_length(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn name_length(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let name = doc.name();
     if matches!(doc.object, Object::StatefulSet(_)) && name.len() > 52 {
         emit(
@@ -154,7 +149,7 @@ pub(super) fn name_length(doc: &Doc, _: &[Doc], emit: &mut Emit) {
 }
 
 /// `image-tag`.
-pub(super) fn image_tag(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn image_tag(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
     for s in &pod.slots {
         let c = s.container;
@@ -210,7 +205,7 @@ fn has_resource(c: &Container, section: &str, key: &str) -> bool {
 }
 
 /// `resources`.
-pub(super) fn resources(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn resources(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
     for s in &pod.slots {
         let c = s.container;
@@ -236,7 +231,7 @@ pub(super) fn resources(doc: &Doc, _: &[Doc], emit: &mut Emit) {
 }
 
 /// `cpu-limit`.
-pub(super) fn cpu_limit(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn cpu_limit(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
     for s in &pod.slots {
         if !has_resource(s.container, "limits", "cpu") {
@@ -252,7 +247,7 @@ pub(super) fn cpu_limit(doc: &Doc, _: &[Doc], emit: &mut Emit) {
 }
 
 /// `probes`: on app containers only (init containers run to completion).
-pub(super) fn probes(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn probes(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
     for s in pod.slots.iter().filter(|s| s.app) {
         let c = s.container;
@@ -280,7 +275,7 @@ pub(super) fn probes(doc: &Doc, _: &[Doc], emit: &mut Emit) {
 }
 
 /// `probe-port`: a named port must be one of the container's own, a number any of the pod's.
-pub(super) fn probe_port(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn probe_port(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
     let pod_numbers: BTreeSet<i32> = pod
         .slots
@@ -338,7 +333,7 @@ fn probe_ports(p: &Probe) -> Vec<(&'static str, IntOrString)> {
 
 /// `port-names`: a Service with several ports names each; container ports have unique
 /// IANA service names.
-pub(super) fn port_names(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn port_names(doc: &Doc, _: &Objects, emit: &mut Emit) {
     if let Object::Service(svc) = &doc.object {
         let ports = svc
             .spec
@@ -402,7 +397,7 @@ fn run_as_user(pod: &Pod, c: &Container) -> Option<i64> {
 }
 
 /// `security-context`: the restricted Pod Security Standard, pod first, then each container.
-pub(super) fn security_context(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn security_context(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
     let base = "spec.template.spec";
     for (field, on) in [
@@ -511,7 +506,7 @@ fn container_security(doc: &Doc, pod: &Pod, s: &Slot, emit: &mut Emit) {
 }
 
 /// `read-only-root`.
-pub(super) fn read_only_root(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn read_only_root(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
     for s in &pod.slots {
         let c = s.container;
@@ -532,7 +527,7 @@ pub(super) fn read_only_root(doc: &Doc, _: &[Doc], emit: &mut Emit) {
 }
 
 /// `run-as-user`.
-pub(super) fn run_as_user_rule(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn run_as_user_rule(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
     for s in &pod.slots {
         let name = &s.container.name;
@@ -547,7 +542,7 @@ pub(super) fn run_as_user_rule(doc: &Doc, _: &[Doc], emit: &mut Emit) {
 
 /// `pdb`: a PodDisruptionBudget sets unhealthyPodEvictionPolicy; a StatefulSet of more than
 /// one replica has a PodDisruptionBudget.
-pub(super) fn pdb(doc: &Doc, docs: &[Doc], emit: &mut Emit) {
+pub(super) fn pdb(doc: &Doc, docs: &Objects, emit: &mut Emit) {
     if let Object::PodDisruptionBudget(pdb) = &doc.object {
         if pdb
             .spec
@@ -587,7 +582,7 @@ pub(super) fn pdb(doc: &Doc, docs: &[Doc], emit: &mut Emit) {
 }
 
 /// `anti-affinity`: a StatefulSet of more than one replica spreads its pods over nodes.
-pub(super) fn anti_affinity(doc: &Doc, _: &[Doc], emit: &mut Emit) {
+pub(super) fn anti_affinity(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc).filter(|p| p.replicas > 1) else {
         return;
     };
@@ -630,7 +625,7 @@ pub(super) fn anti_affinity(doc: &Doc, _: &[Doc], emit: &mut Emit) {
 }
 
 /// `network-policy`: a NetworkPolicy selects the StatefulSet's pods.
-pub(super) fn network_policy(doc: &Doc, docs: &[Doc], emit: &mut Emit) {
+pub(super) fn network_policy(doc: &Doc, docs: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
     let has_policy = same_namespace(doc, docs).any(|d| match &d.object {
         Object::NetworkPolicy(np) => np.spec.as_ref().is_some_and(|s| {
@@ -673,7 +668,8 @@ mod tests {
 /// or in a ConfigMap it uses) that no longer matches `replicas`, as after `kubectl scale` or
 /// a kustomize replicas patch. Lists of two or more pods count, and any list of a
 /// StatefulSet marked `sts-gen/peers-fixed`.
-pub(super) fn peer_count(doc: &Doc, docs: &[Doc], emit: &mut Emit) {
+pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
+    let docs = objects.docs;
     use crate::shared::peers;
     let Object::StatefulSet(sts) = &doc.object else {
         return;

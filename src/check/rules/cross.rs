@@ -1,101 +1,128 @@
-//! Cross-object rules: the objects must work together once applied.
+//! One function per rule of scope `rendered`, each declared in [`super::RULES`]: the
+//! objects must work together once applied.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::{Container, PersistentVolume, PodSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::selector::{self, Pods};
-use super::{CheckError, Doc, Object};
-use crate::shared::error::ErrorKind;
+use super::{Emit, Objects};
+use crate::check::selector::{self, Pods};
+use crate::check::{field, Doc, Object};
 use crate::shared::names::quantity;
 
-/// Runs every rule; returns all violations.
-pub fn check_all(docs: &[Doc], external: &super::External) -> Vec<CheckError> {
-    let mut errs = Vec::new();
-    visit(
-        docs,
-        external,
-        &[],
-        |doc: &Doc, rule: &str, message: String| {
-            errs.push(CheckError::in_object(
-                ErrorKind::Check,
-                format!(
-                    "template `{}`, {} {} [{rule}]",
-                    doc.template,
-                    doc.kind(),
-                    doc.name()
-                ),
-                message,
-            ))
-        },
-    );
-    errs
+/// A StatefulSet's parts, as the rules on StatefulSets read them.
+struct Sts<'a> {
+    sts: &'a StatefulSet,
+    spec: &'a StatefulSetSpec,
+    /// The pod spec, when the template has one.
+    pod: Option<&'a PodSpec>,
 }
 
-/// Runs every rule and calls `push(object, rule id, message)` for each violation. `others`
-/// are the pods of workloads among the objects that sts-gen does not type (a Deployment
-/// beside the StatefulSet in hand-written manifests): a Service may select them.
-pub fn visit(
-    docs: &[Doc],
-    external: &super::External,
-    others: &[Pods],
-    mut push: impl FnMut(&Doc, &str, String),
-) {
-    let sets: Vec<(&Doc, &StatefulSet)> = docs
-        .iter()
-        .filter_map(|d| match &d.object {
-            Object::StatefulSet(s) => Some((d, s)),
-            _ => None,
+impl<'a> Sts<'a> {
+    /// A StatefulSet with a spec; `None` for other objects.
+    fn of(doc: &'a Doc) -> Option<Sts<'a>> {
+        let Object::StatefulSet(sts) = &doc.object else {
+            return None;
+        };
+        let spec = sts.spec.as_ref()?;
+        Some(Sts {
+            sts,
+            spec,
+            pod: spec.template.spec.as_ref(),
         })
-        .collect();
-
-    namespaces(docs, &mut push);
-    size_limits(docs, &mut push);
-    local_pv_affinity(docs, &mut push);
-    for (doc, sts) in &sets {
-        statefulset(doc, sts, docs, external, &mut push);
     }
-    let pods: Vec<Pods> = docs
-        .iter()
-        .filter_map(selector::pods_of)
-        .chain(others.iter().cloned())
-        .collect();
-    for doc in docs {
-        selects_pods(doc, &pods, &mut push);
+
+    /// Init containers, then app containers.
+    fn containers(&self) -> Vec<&'a Container> {
+        self.pod
+            .into_iter()
+            .flat_map(|p| {
+                p.init_containers
+                    .iter()
+                    .flatten()
+                    .chain(p.containers.iter())
+            })
+            .collect()
     }
 }
 
-/// `selects-pods` and `service-ports`: a Service or PodDisruptionBudget selects the pods of
-/// a workload in its namespace, and a Service's named target ports are ports of those pods.
-fn selects_pods(doc: &Doc, pods: &[Pods], push: &mut impl FnMut(&Doc, &str, String)) {
-    let (selector, what) = match &doc.object {
-        Object::Service(s) => (
+/// Reports `rule` on `doc` with the rule's own field path and fix.
+fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
+    emit(doc, rule, String::new(), message, None);
+}
+
+/// `schema`, the part types cannot check: containers have unique names and an image (a
+/// podTemplate entry whose name matches no container adds a new, incomplete one).
+pub(super) fn schema(doc: &Doc, _: &Objects, emit: &mut Emit) {
+    let Some(sts) = Sts::of(doc) else { return };
+    let mut names = BTreeSet::new();
+    for c in sts.containers() {
+        if c.name.is_empty() {
+            push(emit, doc, "schema", "a container has no name".into());
+        } else if !names.insert(c.name.as_str()) {
+            push(
+                emit,
+                doc,
+                "schema",
+                format!("container name `{}` is used twice", c.name),
+            );
+        }
+        if c.image.as_deref().is_none_or(str::is_empty) {
+            push(emit, doc, "schema", format!("container `{}` has no image (a podTemplate container must be named like the one it extends)", c.name));
+        }
+    }
+}
+
+/// The selector of a Service or PodDisruptionBudget and what to call the object; `None`
+/// for other objects.
+fn selector_of(doc: &Doc) -> Option<(Option<LabelSelector>, &'static str)> {
+    match &doc.object {
+        Object::Service(s) => Some((
             s.spec
                 .as_ref()
                 .and_then(|sp| sp.selector.clone())
                 .map(selector::from_labels),
             "Service",
-        ),
-        Object::PodDisruptionBudget(p) => (
+        )),
+        Object::PodDisruptionBudget(p) => Some((
             p.spec.as_ref().and_then(|sp| sp.selector.clone()),
             "PodDisruptionBudget",
-        ),
-        _ => return,
-    };
-    let Some(selector) = selector.filter(|s| !selector::is_empty(s)) else {
-        push(doc, "selects-pods", format!("the {what} has no selector"));
+        )),
+        _ => None,
+    }
+}
+
+/// The pods in the namespace of `doc` that `selector` selects.
+fn selected<'a>(doc: &Doc, selector: &LabelSelector, objects: &'a Objects) -> Vec<&'a Pods> {
+    objects
+        .pods
+        .iter()
+        .filter(|p| p.namespace.as_deref() == doc.namespace() && p.selected_by(selector))
+        .collect()
+}
+
+/// `selects-pods`: a Service or PodDisruptionBudget selects the pods of a workload in its
+/// namespace.
+pub(super) fn selects_pods(doc: &Doc, objects: &Objects, emit: &mut Emit) {
+    let Some((selector, what)) = selector_of(doc) else {
         return;
     };
-    let matching: Vec<&Pods> = pods
-        .iter()
-        .filter(|p| p.namespace.as_deref() == doc.namespace() && p.selected_by(&selector))
-        .collect();
-    if matching.is_empty() {
+    let Some(selector) = selector.filter(|s| !selector::is_empty(s)) else {
         push(
+            emit,
+            doc,
+            "selects-pods",
+            format!("the {what} has no selector"),
+        );
+        return;
+    };
+    if selected(doc, &selector, objects).is_empty() {
+        push(
+            emit,
             doc,
             "selects-pods",
             format!(
@@ -104,11 +131,25 @@ fn selects_pods(doc: &Doc, pods: &[Pods], push: &mut impl FnMut(&Doc, &str, Stri
                 selector::WORKLOAD_KINDS.join(", ")
             ),
         );
-        return;
     }
+}
+
+/// `service-ports`: a Service's named target ports are ports of the pods it selects (a
+/// Service that selects none is `selects-pods`'s finding).
+pub(super) fn service_ports(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let Object::Service(svc) = &doc.object else {
         return;
     };
+    let Some((Some(selector), _)) = selector_of(doc) else {
+        return;
+    };
+    if selector::is_empty(&selector) {
+        return;
+    }
+    let matching = selected(doc, &selector, objects);
+    if matching.is_empty() {
+        return;
+    }
     for port in svc
         .spec
         .as_ref()
@@ -119,6 +160,7 @@ fn selects_pods(doc: &Doc, pods: &[Pods], push: &mut impl FnMut(&Doc, &str, Stri
         if let Some(IntOrString::String(name)) = &port.target_port {
             if !matching.iter().any(|p| p.port_names.contains(name)) {
                 push(
+                    emit,
                     doc,
                     "service-ports",
                     format!("targetPort `{name}` is not a container port of the selected pods"),
@@ -128,156 +170,111 @@ fn selects_pods(doc: &Doc, pods: &[Pods], push: &mut impl FnMut(&Doc, &str, Stri
     }
 }
 
-/// `local-pvs`: a local PersistentVolume has a required nodeAffinity (the API server
-/// rejects one without; the scheduler needs it to place the pod on the volume's node).
-fn local_pv_affinity(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
-    for doc in docs {
-        let Object::PersistentVolume(pv) = &doc.object else {
-            continue;
-        };
-        let Some(spec) = &pv.spec else { continue };
-        let has_affinity = spec
-            .node_affinity
-            .as_ref()
-            .and_then(|a| a.required.as_ref())
-            .is_some_and(|r| !r.node_selector_terms.is_empty());
-        if spec.local.is_some() && !has_affinity {
-            push(
-                doc,
-                "local-pvs",
-                "a local PersistentVolume needs a required nodeAffinity".into(),
-            );
-        }
-    }
-}
-
 /// Limits the API server enforces, checked here so they fail at render time.
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
 /// The most annotation bytes (keys and values) an object may carry.
 pub const MAX_ANNOTATION_BYTES: usize = 256 << 10;
 
-fn size_limits(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
-    for doc in docs {
-        let data_bytes = match &doc.object {
-            Object::ConfigMap(cm) => {
-                cm.data
-                    .iter()
-                    .flatten()
-                    .map(|(k, v)| k.len() + v.len())
-                    .sum::<usize>()
-                    + cm.binary_data
-                        .iter()
-                        .flatten()
-                        .map(|(k, v)| k.len() + v.0.len())
-                        .sum::<usize>()
-            }
-            Object::Secret(s) => {
-                s.data
+/// `size-limits`: ConfigMap and Secret data, and annotations, fit what the API server stores.
+pub(super) fn size_limits(doc: &Doc, _: &Objects, emit: &mut Emit) {
+    let data_bytes = match &doc.object {
+        Object::ConfigMap(cm) => {
+            cm.data
+                .iter()
+                .flatten()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
+                + cm.binary_data
                     .iter()
                     .flatten()
                     .map(|(k, v)| k.len() + v.0.len())
                     .sum::<usize>()
-                    + s.string_data
-                        .iter()
-                        .flatten()
-                        .map(|(k, v)| k.len() + v.len())
-                        .sum::<usize>()
-            }
-            _ => 0,
-        };
-        if data_bytes > MAX_CONFIG_BYTES {
-            push(doc, "size-limits", format!("data is {data_bytes} bytes; Kubernetes stores at most {MAX_CONFIG_BYTES} bytes in a {}", doc.kind()));
         }
-        let annotation_bytes = |v: Option<&serde_json::Value>| {
-            v.and_then(|a| a.as_object())
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
-                        .sum::<usize>()
-                })
-                .unwrap_or(0)
-        };
-        for (at, value) in [
-            (
-                "metadata.annotations",
-                crate::check::field(&doc.value, &["metadata", "annotations"]),
-            ),
-            (
-                "spec.template.metadata.annotations",
-                crate::check::field(&doc.value, &["spec", "template", "metadata", "annotations"]),
-            ),
-        ] {
-            let n = annotation_bytes(value);
-            if n > MAX_ANNOTATION_BYTES {
-                push(
-                    doc,
-                    "size-limits",
-                    format!(
-                        "{at} total {n} bytes; Kubernetes allows at most {MAX_ANNOTATION_BYTES}"
-                    ),
-                );
-            }
+        Object::Secret(s) => {
+            s.data
+                .iter()
+                .flatten()
+                .map(|(k, v)| k.len() + v.0.len())
+                .sum::<usize>()
+                + s.string_data
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>()
+        }
+        _ => 0,
+    };
+    if data_bytes > MAX_CONFIG_BYTES {
+        push(emit, doc, "size-limits", format!("data is {data_bytes} bytes; Kubernetes stores at most {MAX_CONFIG_BYTES} bytes in a {}", doc.kind()));
+    }
+    let annotation_bytes = |v: Option<&serde_json::Value>| {
+        v.and_then(|a| a.as_object())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+                    .sum::<usize>()
+            })
+            .unwrap_or(0)
+    };
+    for (at, value) in [
+        (
+            "metadata.annotations",
+            field(&doc.value, &["metadata", "annotations"]),
+        ),
+        (
+            "spec.template.metadata.annotations",
+            field(&doc.value, &["spec", "template", "metadata", "annotations"]),
+        ),
+    ] {
+        let n = annotation_bytes(value);
+        if n > MAX_ANNOTATION_BYTES {
+            push(
+                emit,
+                doc,
+                "size-limits",
+                format!("{at} total {n} bytes; Kubernetes allows at most {MAX_ANNOTATION_BYTES}"),
+            );
         }
     }
 }
 
-fn namespaces(docs: &[Doc], push: &mut impl FnMut(&Doc, &str, String)) {
-    let declared: Vec<&str> = docs
+/// `namespace`: with a Namespace among the objects, every namespaced object is in one.
+pub(super) fn namespace(doc: &Doc, objects: &Objects, emit: &mut Emit) {
+    let Some(ns) = doc.namespace() else { return };
+    let mut declared = objects
         .iter()
         .filter(|d| matches!(d.object, Object::Namespace(_)))
         .map(|d| d.name())
-        .collect();
-    if declared.is_empty() {
-        return;
+        .peekable();
+    if declared.peek().is_some() && !declared.any(|n| n == ns) {
+        push(
+            emit,
+            doc,
+            "namespace",
+            format!("namespace `{ns}` is not the rendered Namespace"),
+        );
     }
-    for doc in docs {
-        if let Some(ns) = doc.namespace() {
-            if !declared.contains(&ns) {
-                push(
-                    doc,
-                    "namespace",
-                    format!("namespace `{ns}` is not the rendered Namespace"),
-                );
-            }
+}
+
+/// `statefulset`: a StatefulSet has a spec.
+pub(super) fn statefulset(doc: &Doc, _: &Objects, emit: &mut Emit) {
+    if let Object::StatefulSet(sts) = &doc.object {
+        if sts.spec.is_none() {
+            push(
+                emit,
+                doc,
+                "statefulset",
+                "the StatefulSet has no spec".into(),
+            );
         }
     }
 }
 
-fn statefulset(
-    doc: &Doc,
-    sts: &StatefulSet,
-    docs: &[Doc],
-    external: &super::External,
-    push: &mut impl FnMut(&Doc, &str, String),
-) {
-    let Some(spec) = &sts.spec else {
-        push(doc, "statefulset", "the StatefulSet has no spec".into());
-        return;
-    };
-    selector_matches_pods(doc, spec, push);
-    service_name(doc, spec, docs, push);
-    let Some(pod) = &spec.template.spec else {
-        push(doc, "pod", "the pod template has no spec".into());
-        return;
-    };
-    let containers: Vec<&Container> = pod
-        .init_containers
-        .iter()
-        .flatten()
-        .chain(pod.containers.iter())
-        .collect();
-    volumes_and_mounts(doc, spec, pod, &containers, push);
-    references(doc, pod, &containers, docs, external, push);
-    local_pvs(doc, sts, spec, docs, push);
-}
-
 /// `selector`: the selector is not empty and selects the pod template's labels.
-fn selector_matches_pods(
-    doc: &Doc,
-    spec: &StatefulSetSpec,
-    push: &mut impl FnMut(&Doc, &str, String),
-) {
-    // Selector = pod labels.
+pub(super) fn selector(doc: &Doc, _: &Objects, emit: &mut Emit) {
+    let Some(Sts { spec, .. }) = Sts::of(doc) else {
+        return;
+    };
     let labels = spec
         .template
         .metadata
@@ -285,13 +282,19 @@ fn selector_matches_pods(
         .and_then(|m| m.labels.clone())
         .unwrap_or_default();
     if selector::is_empty(&spec.selector) {
-        push(doc, "selector", "the StatefulSet selector is empty".into());
+        push(
+            emit,
+            doc,
+            "selector",
+            "the StatefulSet selector is empty".into(),
+        );
     }
     let mut label_missing = false;
     for (k, v) in spec.selector.match_labels.iter().flatten() {
         if labels.get(k) != Some(v) {
             label_missing = true;
             push(
+                emit,
                 doc,
                 "selector",
                 format!("selector label `{k}: {v}` is not on the pod template"),
@@ -300,6 +303,7 @@ fn selector_matches_pods(
     }
     if !label_missing && !selector::matches(&spec.selector, &labels) {
         push(
+            emit,
             doc,
             "selector",
             format!(
@@ -311,96 +315,90 @@ fn selector_matches_pods(
 }
 
 /// `service-name`: serviceName is a headless Service in the StatefulSet's namespace.
-fn service_name(
-    doc: &Doc,
-    spec: &StatefulSetSpec,
-    docs: &[Doc],
-    push: &mut impl FnMut(&Doc, &str, String),
-) {
-    let ns = doc.namespace();
-    let same_ns = |d: &&Doc| d.namespace() == ns;
-    // serviceName is a rendered headless Service.
-    let headless = docs.iter().filter(same_ns).find_map(|d| match &d.object {
-        Object::Service(s) if d.name() == spec.service_name.as_deref().unwrap_or("") => Some(s),
-        _ => None,
-    });
+pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
+    let Some(Sts { spec, .. }) = Sts::of(doc) else {
+        return;
+    };
+    let name = spec.service_name.as_deref().unwrap_or("");
+    let headless = objects
+        .iter()
+        .filter(|d| d.namespace() == doc.namespace())
+        .find_map(|d| match &d.object {
+            Object::Service(s) if d.name() == name => Some(s),
+            _ => None,
+        });
     match headless {
         None => push(
+            emit,
             doc,
             "service-name",
-            format!(
-                "serviceName `{}` is not a rendered Service",
-                spec.service_name.as_deref().unwrap_or("")
-            ),
+            format!("serviceName `{name}` is not a rendered Service"),
         ),
         Some(s) if s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) != Some("None") => push(
+            emit,
             doc,
             "service-name",
-            format!(
-                "serviceName `{}` must be a headless Service (clusterIP: None)",
-                spec.service_name.as_deref().unwrap_or("")
-            ),
+            format!("serviceName `{name}` must be a headless Service (clusterIP: None)"),
         ),
         _ => {}
     }
 }
 
-/// `volumes`, `containers` and `volume-mounts`: names are unique and every mount has a
-/// volume or a claim.
-fn volumes_and_mounts(
-    doc: &Doc,
-    spec: &StatefulSetSpec,
-    pod: &PodSpec,
-    containers: &[&Container],
-    push: &mut impl FnMut(&Doc, &str, String),
-) {
-    // Volume mounts resolve.
-    let claims: Vec<String> = spec
+/// `pod`: the pod template has a spec.
+pub(super) fn pod(doc: &Doc, _: &Objects, emit: &mut Emit) {
+    if Sts::of(doc).is_some_and(|s| s.pod.is_none()) {
+        push(emit, doc, "pod", "the pod template has no spec".into());
+    }
+}
+
+/// The names of a StatefulSet's volume claim templates, then of its pod's volumes.
+fn volume_names(sts: &Sts) -> (Vec<String>, Vec<String>) {
+    let claims = sts
+        .spec
         .volume_claim_templates
         .iter()
         .flatten()
         .filter_map(|c| c.metadata.name.clone())
         .collect();
-    let volumes: Vec<String> = pod
-        .volumes
-        .iter()
-        .flatten()
+    let volumes = sts
+        .pod
+        .into_iter()
+        .flat_map(|p| p.volumes.iter().flatten())
         .map(|v| v.name.clone())
         .collect();
+    (claims, volumes)
+}
+
+/// `volumes`: volume and claim names are unique.
+pub(super) fn volumes(doc: &Doc, _: &Objects, emit: &mut Emit) {
+    let Some(sts) = Sts::of(doc).filter(|s| s.pod.is_some()) else {
+        return;
+    };
+    let (claims, volumes) = volume_names(&sts);
     let mut seen = BTreeSet::new();
     for v in claims.iter().chain(volumes.iter()) {
         if !seen.insert(v) {
             push(
+                emit,
                 doc,
                 "volumes",
                 format!("volume name `{v}` is defined twice"),
             );
         }
     }
-    let mut container_names = BTreeSet::new();
-    for c in containers {
-        if c.name.is_empty() {
-            push(doc, "containers", "a container has no name".into());
-        } else if !container_names.insert(c.name.as_str()) {
-            push(
-                doc,
-                "containers",
-                format!("container name `{}` is used twice", c.name),
-            );
-        }
-        // A podTemplate entry whose name matches no container adds a new, incomplete one.
-        if c.image.as_deref().is_none_or(str::is_empty) {
-            push(
-                doc,
-                "containers",
-                format!("container `{}` has no image (a podTemplate container must be named like the one it extends)", c.name),
-            );
-        }
-    }
-    for c in containers {
+}
+
+/// `volume-mounts`: every mount has a volume or a claim.
+pub(super) fn volume_mounts(doc: &Doc, _: &Objects, emit: &mut Emit) {
+    let Some(sts) = Sts::of(doc).filter(|s| s.pod.is_some()) else {
+        return;
+    };
+    let (claims, volumes) = volume_names(&sts);
+    for c in sts.containers() {
         for m in c.volume_mounts.iter().flatten() {
             if !claims.contains(&m.name) && !volumes.contains(&m.name) {
                 push(
+                    emit,
                     doc,
                     "volume-mounts",
                     format!(
@@ -415,14 +413,12 @@ fn volumes_and_mounts(
 
 /// `references`: the ConfigMaps and Secrets (and keys) the pod uses are rendered or
 /// external.
-fn references(
-    doc: &Doc,
-    pod: &PodSpec,
-    containers: &[&Container],
-    docs: &[Doc],
-    external: &super::External,
-    push: &mut impl FnMut(&Doc, &str, String),
-) {
+pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
+    let Some(sts) = Sts::of(doc) else { return };
+    let Some(pod) = sts.pod else { return };
+    let containers = sts.containers();
+    let external = objects.external;
+    let docs: &[Doc] = objects;
     let ns = doc.namespace();
     let same_ns = |d: &&Doc| d.namespace() == ns;
     // ConfigMap and Secret references resolve.
@@ -471,6 +467,7 @@ fn references(
             None if kind == "Secret" && external.secrets.iter().any(|e| e == name) => {}
             None if kind == "ConfigMap" && external.config_maps.iter().any(|e| e == name) => {}
             None => push(
+                emit,
                 doc,
                 "references",
                 format!("{at} refers to {kind} `{name}`, which is not rendered"),
@@ -478,7 +475,7 @@ fn references(
             Some(keys) => {
                 if let Some(k) = key {
                     if !keys.contains(k) {
-                        push(doc, "references", format!("{at} refers to key `{k}` of {kind} `{name}`, which has no such key"));
+                        push(emit, doc, "references", format!("{at} refers to key `{k}` of {kind} `{name}`, which has no such key"));
                     }
                 }
             }
@@ -554,16 +551,18 @@ fn references(
     }
 }
 
-/// `local-pvs`: the local PersistentVolumes of each claim's no-provisioner class are enough
-/// for the replicas, large enough, with the claim's access modes, and pre-bound (if at
-/// all) to this StatefulSet's claims.
-fn local_pvs(
-    doc: &Doc,
-    sts: &StatefulSet,
-    spec: &StatefulSetSpec,
-    docs: &[Doc],
-    push: &mut impl FnMut(&Doc, &str, String),
-) {
+/// `local-pvs`: a local PersistentVolume has a required nodeAffinity, and the local
+/// PersistentVolumes of each claim's no-provisioner class are enough for the replicas,
+/// large enough, with the claim's access modes, and pre-bound (if at all) to this
+/// StatefulSet's claims.
+pub(super) fn local_pvs(doc: &Doc, objects: &Objects, emit: &mut Emit) {
+    if let Object::PersistentVolume(pv) = &doc.object {
+        node_affinity(doc, pv, emit);
+    }
+    let Some(Sts { sts, spec, .. }) = Sts::of(doc).filter(|s| s.pod.is_some()) else {
+        return;
+    };
+    let docs: &[Doc] = objects;
     let ns = doc.namespace();
     // Local PersistentVolumes fit the claims.
     let replicas = spec.replicas.unwrap_or(1);
@@ -591,6 +590,7 @@ fn local_pvs(
             .collect();
         if (pvs.len() as i64) < i64::from(replicas) {
             push(
+                emit,
                 doc,
                 "local-pvs",
                 format!(
@@ -608,6 +608,7 @@ fn local_pvs(
             if let (Some(r), Some(c)) = (request, capacity) {
                 if c < r {
                     push(
+                        emit,
                         pv_doc,
                         "local-pvs",
                         format!("capacity is below the claim `{claim_name}` request"),
@@ -617,6 +618,7 @@ fn local_pvs(
             let pv_modes = ps.access_modes.clone().unwrap_or_default();
             if !modes.iter().all(|m| pv_modes.contains(m)) {
                 push(
+                    emit,
                     pv_doc,
                     "local-pvs",
                     format!(
@@ -635,6 +637,7 @@ fn local_pvs(
                     .is_some();
                 if !ok_name || cr.namespace.as_deref() != ns {
                     push(
+                        emit,
                         pv_doc,
                         "local-pvs",
                         format!(
@@ -651,4 +654,23 @@ fn local_pvs(
 
 fn q(v: &Quantity) -> f64 {
     quantity(&v.0).unwrap_or(0.0)
+}
+
+/// The API server rejects a local PersistentVolume without a required nodeAffinity, and
+/// the scheduler needs it to place the pod on the volume's node.
+fn node_affinity(doc: &Doc, pv: &PersistentVolume, emit: &mut Emit) {
+    let Some(spec) = &pv.spec else { return };
+    let has_affinity = spec
+        .node_affinity
+        .as_ref()
+        .and_then(|a| a.required.as_ref())
+        .is_some_and(|r| !r.node_selector_terms.is_empty());
+    if spec.local.is_some() && !has_affinity {
+        push(
+            emit,
+            doc,
+            "local-pvs",
+            "a local PersistentVolume needs a required nodeAffinity".into(),
+        );
+    }
 }
