@@ -373,6 +373,18 @@ pub struct ModelSecret {
     /// With `secret.external`: the ExternalSecret's spec (no Secret is rendered; the
     /// External Secrets Operator creates it under `name`).
     pub external: Option<Json>,
+    /// With `secret.mountPath`: the Secret as files in the main container.
+    pub mount: Option<ModelSecretMount>,
+}
+
+/// The Secret mounted as files.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSecretMount {
+    /// Where the main container sees the files (read-only).
+    pub mount_path: String,
+    /// The pod volume [`SECRET_VOLUME`] (a Kubernetes Volume).
+    pub volume: Json,
 }
 
 /// The Services of the StatefulSet.
@@ -422,6 +434,8 @@ pub struct ModelPrimaryService {
 pub const CONFIG_VOLUME: &str = "config";
 /// The volume the role init container reads the ConfigMap from.
 pub const CONFIG_SOURCE_VOLUME: &str = "config-source";
+/// The Secret's volume with `secret.mountPath` (other containers mount it by this name).
+pub const SECRET_VOLUME: &str = "secret";
 
 /// What [`build`] makes: the model, and what the caller needs beside it.
 #[derive(Debug, Clone)]
@@ -508,7 +522,8 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     };
 
     let config = config::build(p, &vars, &image, &mut errs);
-    let secret = secret::build(loaded, opts, cluster, namespace.as_deref(), &mut errs);
+    let mut secret = secret::build(loaded, opts, cluster, namespace.as_deref(), &mut errs);
+    secret::files(loaded, &vars, &mut secret, &mut errs);
     let env = env::build(p, &vars, &secret.data, &mut errs);
     let mut resources = resources::build(p, &mut errs);
     let probes = probes::build(p, &ports, &port_names, &mut errs);
@@ -538,6 +553,8 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut resources,
         &mut errs,
     );
+
+    secret.mount = secret_mount(loaded, &secret, &defaults, &storage, &config, &mut errs);
 
     if !errs.list.is_empty() {
         return Err(errs.list);
@@ -600,6 +617,34 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         warnings,
         external,
     })
+}
+
+/// The Secret's mount (`secret.mountPath`), away from the main container's other mounts;
+/// its files' default mode follows the pod's fsGroup.
+fn secret_mount(
+    loaded: &Loaded,
+    secret: &ModelSecret,
+    defaults: &security::Defaults,
+    storage: &Option<ModelStorage>,
+    config: &config::Config,
+    errs: &mut Errors,
+) -> Option<ModelSecretMount> {
+    let fs_group = defaults
+        .pod
+        .as_ref()
+        .and_then(|p| p.get("fsGroup"))
+        .and_then(Json::as_i64);
+    let mut taken: Vec<(&str, &str)> = Vec::new();
+    if let Some(s) = storage {
+        taken.push((&s.mount_path, "storage.mountPath"));
+    }
+    if let Some(c) = &config.config {
+        taken.push((&c.mount_path, "config.mountPath"));
+    }
+    for w in &defaults.writable {
+        taken.push((&w.path, "securityContext.writablePaths"));
+    }
+    secret::mount(loaded, secret, fs_group, &taken, errs)
 }
 
 /// Production defaults: security contexts, writable paths, derived limits, affinity,
