@@ -199,3 +199,151 @@ fn a_volume_named_secret_stays_the_profiles_own_without_mount_path() {
     assert_eq!(volume(pod(&items), "secret")["emptyDir"], json!({}));
     let _ = named(&items, "StatefulSet", "rabbit");
 }
+
+// ------------------------------------------------------------------ Services
+
+const SERVICES: &str = "services:
+  read:
+    ports: [amqp]
+    type: LoadBalancer
+    annotations: {service.beta.kubernetes.io/aws-load-balancer-internal: \"true\"}
+  headless: {annotations: {note: peers}}
+  extra:
+    - {name: \"{{ name }}-admin\", ports: [dist], annotations: {team: ops}}
+    - {name: \"{{ name }}-2-lb\", ordinal: 2, type: NodePort, ports: [amqp]}
+annotations: {owner: mq-team}
+";
+
+fn port_names(svc: &Value) -> Vec<&str> {
+    svc["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn services_have_their_own_ports_types_and_annotations() {
+    let items = render(SERVICES);
+    let read = named(&items, "Service", "rabbit-read");
+    assert_eq!(port_names(read), ["amqp"]);
+    assert_eq!(read["spec"]["type"], "LoadBalancer");
+    assert_eq!(
+        read["metadata"]["annotations"],
+        json!({"owner": "mq-team", "service.beta.kubernetes.io/aws-load-balancer-internal": "true"})
+    );
+    let headless = named(&items, "Service", "rabbit");
+    assert_eq!(port_names(headless), ["amqp", "dist"]);
+    assert_eq!(
+        headless["metadata"]["annotations"],
+        json!({"owner": "mq-team", "note": "peers"})
+    );
+    let admin = named(&items, "Service", "rabbit-admin");
+    assert_eq!(port_names(admin), ["dist"]);
+    assert_eq!(admin["spec"]["type"], "ClusterIP");
+    assert_eq!(admin["spec"]["selector"], headless["spec"]["selector"]);
+    assert_eq!(admin["metadata"]["annotations"]["team"], "ops");
+    let lb = named(&items, "Service", "rabbit-2-lb");
+    assert_eq!(lb["spec"]["type"], "NodePort");
+    assert_eq!(
+        lb["spec"]["selector"]["statefulset.kubernetes.io/pod-name"],
+        "rabbit-2"
+    );
+    // Other objects keep only the profile's annotations.
+    assert_eq!(
+        one(&items, "StatefulSet")["metadata"]["annotations"],
+        json!({"owner": "mq-team"})
+    );
+    // A NodePort or LoadBalancer Service admits clients from anywhere.
+    let np = one(&items, "NetworkPolicy");
+    let client_rule = np["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r.get("from").is_none());
+    assert!(client_rule.is_some(), "{np}");
+}
+
+#[test]
+fn an_extra_load_balancer_alone_opens_the_network_policy() {
+    let closed = render("services: {extra: [{name: admin, ports: [dist]}]}\n");
+    let open = render("services: {extra: [{name: admin, ports: [dist], type: LoadBalancer}]}\n");
+    let froms = |items: &[Value]| -> usize {
+        one(items, "NetworkPolicy")["spec"]["ingress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r.get("from").is_none())
+            .count()
+    };
+    assert_eq!(froms(&closed), 0);
+    assert_eq!(froms(&open), 1);
+}
+
+#[test]
+fn service_mistakes_are_located_errors() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "services: {read: {ports: [amqpp]}}\n",
+            "services.read.ports[0]: `amqpp` is not one of the declared ports; did you mean `amqp`?",
+        ),
+        ("services: {read: {ports: []}}\n", "services.read.ports: list at least one port name"),
+        (
+            "services: {extra: [{name: rabbit-read}]}\n",
+            "services.extra[0].name: Service `rabbit-read` is already the name of services.read",
+        ),
+        (
+            "services: {extra: [{name: one, ordinal: 3}]}\n",
+            "services.extra[0].ordinal: pod rabbit-3 does not exist with 3 replicas",
+        ),
+        (
+            "services: {extra: [{name: Bad_Name}]}\n",
+            "services.extra[0].name: `Bad_Name`",
+        ),
+        (
+            "services: {extra: [{name: x, annotations: {\"bad key!\": v}}]}\n",
+            "services.extra[0].annotations",
+        ),
+        ("services: {extra: [{ports: [amqp]}]}\n", "name"),
+    ];
+    for (extra, expected) in cases {
+        let e = render_err(extra);
+        assert!(e.contains(expected), "{extra}\n=> {e}");
+        assert!(e.contains("test.yaml:"), "located: {e}");
+    }
+}
+
+#[test]
+fn the_cross_object_rules_cover_extra_services() {
+    // A template (or an edit) that breaks an extra Service's wiring is caught like any other.
+    let items = render(SERVICES);
+    let docs: Vec<sts_gen::render::RenderedDoc> = items
+        .into_iter()
+        .map(|mut v| {
+            if v["metadata"]["name"] == "rabbit-admin" {
+                v["spec"]["ports"][0]["targetPort"] = json!("admin");
+            }
+            if v["metadata"]["name"] == "rabbit-2-lb" {
+                v["spec"]["selector"]["statefulset.kubernetes.io/pod-name"] = json!("rabbit-7");
+            }
+            sts_gen::render::RenderedDoc {
+                template: "t".into(),
+                value: v,
+            }
+        })
+        .collect();
+    let errs = sts_gen::check::check(docs, &[]).unwrap_err();
+    let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|e| e.contains("Service rabbit-admin [service-ports]")
+                && e.contains("targetPort `admin`")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|e| e.contains("Service rabbit-2-lb [selects-pods]")),
+        "{text:?}"
+    );
+}

@@ -45,6 +45,9 @@ pub use identity::CHECKSUM_ANNOTATION;
 pub use raw::ignored_path;
 pub use resources::cpu_limit;
 pub use security::DEFAULT_UID;
+pub use services::{
+    ModelExtraService, ModelHeadless, ModelPrimaryService, ModelReadService, ModelServices,
+};
 
 /// Highest `replicas` (and local PV count) accepted.
 pub const MAX_REPLICAS: u32 = 5000;
@@ -387,49 +390,6 @@ pub struct ModelSecretMount {
     pub volume: Json,
 }
 
-/// The Services of the StatefulSet.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelServices {
-    /// The headless Service (`serviceName`).
-    pub headless: ModelHeadless,
-    /// The Service clients read through; None without ports or with `read: false`.
-    pub read: Option<ModelReadService>,
-    /// The Service over the first role's one pod.
-    pub primary: Option<ModelPrimaryService>,
-}
-
-/// The headless Service.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelHeadless {
-    /// Its name.
-    pub name: String,
-    /// Whether DNS lists pods before they are ready.
-    pub publish_not_ready_addresses: bool,
-}
-
-/// The read Service.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelReadService {
-    /// Its name.
-    pub name: String,
-    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-}
-
-/// The primary Service.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelPrimaryService {
-    /// Its name.
-    pub name: String,
-    /// The one pod of the first role, selected by the label the StatefulSet controller sets.
-    pub pod_name: String,
-}
-
 /// Names of volumes the renderer itself adds to the pod.
 pub const CONFIG_VOLUME: &str = "config";
 /// The volume the role init container reads the ConfigMap from.
@@ -670,10 +630,7 @@ fn production_defaults(
         volume_names,
         raw.pod_template.as_ref(),
         // A NodePort or LoadBalancer Service brings clients from outside the cluster.
-        services
-            .read
-            .as_ref()
-            .is_some_and(|r| r.kind != "ClusterIP"),
+        services.any_external(),
         errs,
     );
     let derive = p.default_limits.unwrap_or(true);

@@ -471,6 +471,31 @@ pub struct Services {
     /// Optional: a Service over the one pod of the first role (default name `<name>-primary`).
     #[serde(default)]
     pub primary: Option<PrimaryService>,
+    /// More Services over the pods (or one pod), each with its own name, ports, type and
+    /// annotations: an admin or metrics port kept off the read Service, a per-pod
+    /// LoadBalancer.
+    #[serde(default)]
+    pub extra: Vec<ExtraService>,
+}
+
+/// A Service of `services.extra`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExtraService {
+    /// The Service's name (may use `{{ name }}`).
+    pub name: String,
+    /// The Service type: ClusterIP (default), NodePort or LoadBalancer.
+    #[serde(rename = "type", default)]
+    pub kind: Option<ServiceType>,
+    /// The declared ports it exposes, by name (default: every port).
+    #[serde(default)]
+    pub ports: Option<Vec<String>>,
+    /// Annotations of this Service (load balancer settings, ...), over the profile's.
+    #[serde(default)]
+    pub annotations: IndexMap<String, String>,
+    /// Select only the pod with this ordinal (default: every pod).
+    #[serde(default)]
+    pub ordinal: Option<u32>,
 }
 
 /// The governing headless Service.
@@ -484,6 +509,12 @@ pub struct HeadlessService {
     /// false).
     #[serde(default)]
     pub publish_not_ready_addresses: Option<bool>,
+    /// The declared ports it lists, by name (default: every port).
+    #[serde(default)]
+    pub ports: Option<Vec<String>>,
+    /// Annotations of this Service, over the profile's.
+    #[serde(default)]
+    pub annotations: IndexMap<String, String>,
 }
 
 /// The Service over every pod.
@@ -496,6 +527,13 @@ pub struct ReadService {
     /// The Service type: ClusterIP (default), NodePort or LoadBalancer.
     #[serde(rename = "type", default)]
     pub kind: Option<ServiceType>,
+    /// The declared ports it exposes, by name (default: every port); clients need not see
+    /// peer ports.
+    #[serde(default)]
+    pub ports: Option<Vec<String>>,
+    /// Annotations of this Service (load balancer settings, ...), over the profile's.
+    #[serde(default)]
+    pub annotations: IndexMap<String, String>,
 }
 
 /// A Service type.
@@ -516,6 +554,15 @@ pub struct PrimaryService {
     /// The Service's name (default `<name>-primary`).
     #[serde(default)]
     pub name: Option<String>,
+    /// The Service type: ClusterIP (default), NodePort or LoadBalancer.
+    #[serde(rename = "type", default)]
+    pub kind: Option<ServiceType>,
+    /// The declared ports it exposes, by name (default: every port).
+    #[serde(default)]
+    pub ports: Option<Vec<String>>,
+    /// Annotations of this Service, over the profile's.
+    #[serde(default)]
+    pub annotations: IndexMap<String, String>,
 }
 
 /// The PodDisruptionBudget: `maxUnavailable` or `minAvailable`, not both.
