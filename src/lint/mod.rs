@@ -11,6 +11,7 @@ mod manifests;
 mod report;
 mod rules;
 mod suppress;
+mod wiring;
 
 use std::collections::BTreeSet;
 
