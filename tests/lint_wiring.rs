@@ -53,6 +53,11 @@ fn rendered(dir: &Path) -> Vec<Value> {
 
 /// `pod-references` findings of linting `items`: (kind, name, path, message).
 fn findings(dir: &Path, items: &[Value]) -> Vec<(String, String, String, String)> {
+    rule_findings(dir, items, RULE)
+}
+
+/// Findings of `rule` of linting `items`.
+fn rule_findings(dir: &Path, items: &[Value], rule: &str) -> Vec<(String, String, String, String)> {
     let file = dir.join("m.json");
     fs::write(
         &file,
@@ -60,10 +65,14 @@ fn findings(dir: &Path, items: &[Value]) -> Vec<(String, String, String, String)
             .unwrap(),
     )
     .unwrap();
-    lint_file(&file)
+    lint_file_rule(&file, rule)
 }
 
 fn lint_file(file: &Path) -> Vec<(String, String, String, String)> {
+    lint_file_rule(file, RULE)
+}
+
+fn lint_file_rule(file: &Path, rule: &str) -> Vec<(String, String, String, String)> {
     let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "json"]));
     assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
     let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
@@ -71,7 +80,7 @@ fn lint_file(file: &Path) -> Vec<(String, String, String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["rule"] == RULE)
+        .filter(|f| f["rule"] == rule)
         .map(|f| {
             let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
             (s("kind"), s("name"), s("path"), s("message"))
@@ -163,7 +172,6 @@ fn a_name_prefix_breaks_dns_names_claim_refs_and_pod_selectors() {
         ),
         pair("StatefulSet", "spec.template.spec.containers[0].args[0]"),
         pair("ConfigMap", "data.peers.conf"),
-        pair("PersistentVolume", "spec.claimRef"),
         pair(
             "Service",
             "spec.selector.statefulset.kubernetes.io/pod-name",
@@ -171,9 +179,15 @@ fn a_name_prefix_breaks_dns_names_claim_refs_and_pod_selectors() {
     ] {
         assert!(at.contains(&expected), "{expected:?} not in {f:#?}");
     }
-    // Every PV, both pod-name Services, each peer of the config file.
+    // Both pod-name Services, each peer of the config file; the local PVs' claimRefs are
+    // `local-pvs` findings (one finding per problem).
     let count = |kind: &str| f.iter().filter(|x| x.0 == kind).count();
-    assert_eq!(count("PersistentVolume"), 3, "{f:#?}");
+    assert_eq!(count("PersistentVolume"), 0, "{f:#?}");
+    let local = rule_findings(dir.path(), &items, "local-pvs");
+    assert_eq!(local.len(), 3, "{local:#?}");
+    assert!(local
+        .iter()
+        .all(|x| x.3.starts_with("claimRef `data/data-db-")));
     assert_eq!(count("Service"), 2, "{f:#?}");
     assert_eq!(count("ConfigMap"), 3, "{f:#?}");
     let seed = &f.iter().find(|x| x.2.ends_with("env[0].value")).unwrap().3;
@@ -192,10 +206,7 @@ fn a_namespace_change_breaks_qualified_names_and_claim_refs_only() {
     let f = findings(dir.path(), &items);
     let at = where_(&f);
     assert!(at.contains(&pair("ConfigMap", "data.peers.conf")), "{f:#?}");
-    assert!(
-        at.contains(&pair("PersistentVolume", "spec.claimRef")),
-        "{f:#?}"
-    );
+    assert_eq!(rule_findings(dir.path(), &items, "local-pvs").len(), 3);
     assert!(
         at.contains(&pair(
             "StatefulSet",
@@ -210,9 +221,47 @@ fn a_namespace_change_breaks_qualified_names_and_claim_refs_only() {
         "spec.template.spec.containers[0].args[0]"
     )));
     assert!(!f.iter().any(|x| x.0 == "Service"), "{f:#?}");
-    let claim = &f.iter().find(|x| x.0 == "PersistentVolume").unwrap().3;
-    assert!(claim.contains("claimRef `data/data-db-"), "{claim}");
-    assert!(claim.contains("in namespace `prod`"), "{claim}");
+}
+
+/// A statically provisioned volume (NFS, any class without a `local-pvs` rule) pre-bound to
+/// claim 0 of the StatefulSet.
+fn static_pv() -> Value {
+    json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "db-nfs-0"},
+           "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": "", "nfs": {"server": "nfs.example", "path": "/db/0"},
+                    "claimRef": {"name": "data-db-0", "namespace": "data"}}})
+}
+
+#[test]
+fn claim_refs_of_other_volumes_follow_the_statefulset() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut items = rendered(dir.path());
+    items.push(static_pv());
+    assert_eq!(findings(dir.path(), &items), []);
+    let mut prefixed = items.clone();
+    name_prefix(&mut prefixed, "prod-");
+    let f = findings(dir.path(), &prefixed);
+    let pv: Vec<_> = f.iter().filter(|x| x.0 == "PersistentVolume").collect();
+    assert_eq!(pv.len(), 1, "{f:#?}");
+    assert_eq!(pv[0].2, "spec.claimRef");
+    assert!(
+        pv[0]
+            .3
+            .starts_with("claimRef `data/data-db-0` is not a claim StatefulSet `prod-db`")
+            && pv[0]
+                .3
+                .contains("`data-prod-db-<ordinal>` in namespace `data`"),
+        "{}",
+        pv[0].3
+    );
+    let mut moved = items;
+    namespace(&mut moved, "prod");
+    let f = findings(dir.path(), &moved);
+    assert!(
+        f.iter()
+            .any(|x| x.0 == "PersistentVolume" && x.3.contains("in namespace `prod`")),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -301,7 +350,7 @@ fn kubectl_kustomize_transforms_are_flagged() {
     let overlay = dir.path().join("overlay");
     fs::create_dir(&overlay).unwrap();
     for (transform, expected) in [
-        ("namePrefix: prod-", "PersistentVolume"),
+        ("namePrefix: prod-", "StatefulSet"),
         ("namespace: prod", "ConfigMap"),
         ("replicas: [{name: db, count: 2}]", "Service"),
     ] {

@@ -122,7 +122,7 @@ pub(super) fn pod_references(doc: &Doc, docs: &[Doc], emit: &mut Emit) {
                 texts(doc, docs, &sets, &format!("data.{k}"), v, emit);
             }
         }
-        Object::PersistentVolume(pv) => claim_ref(doc, pv, &sets, emit),
+        Object::PersistentVolume(pv) => claim_ref(doc, pv, docs, &sets, emit),
         Object::Service(svc) => {
             let pod = svc
                 .spec
@@ -296,15 +296,28 @@ fn service_problem(service: &str, ns: &str, docs: &[Doc], sets: &[Set]) -> Optio
 
 /// A PersistentVolume pre-bound to a claim: the claim is one a StatefulSet creates,
 /// `<template>-<sts>-<ordinal>` in its namespace. Ordinals at or above replicas are allowed:
-/// spare volumes wait for a scale-up (storage.local.count > replicas).
+/// spare volumes wait for a scale-up (storage.local.count > replicas). Local volumes of a
+/// claim's no-provisioner class are left to `local-pvs`, which judges their claimRefs
+/// already (one finding per problem).
 fn claim_ref(
     doc: &Doc,
     pv: &k8s_openapi::api::core::v1::PersistentVolume,
+    docs: &[Doc],
     sets: &[Set],
     emit: &mut Emit,
 ) {
     let Some(spec) = &pv.spec else { return };
     let Some(cr) = &spec.claim_ref else { return };
+    let local_class = spec.storage_class_name.as_deref().is_some_and(|class| {
+        docs.iter().any(|d| {
+            matches!(&d.object, Object::StorageClass(sc) if d.name() == class && sc.provisioner == "kubernetes.io/no-provisioner")
+        }) && sets
+            .iter()
+            .any(|s| s.claims.iter().any(|(_, c)| c.as_deref() == Some(class)))
+    });
+    if local_class {
+        return;
+    }
     let name = cr.name.as_deref().unwrap_or("");
     let ns = cr.namespace.as_deref();
     let is_claim_of = |s: &Set| {
