@@ -169,6 +169,11 @@ fn build_sets(
         }
     }
     let docs = check::check_with_external(rendered, &external).map_err(Failure::Check)?;
+    for w in check::unchecked_warnings(&docs) {
+        if !warnings.contains(&w) {
+            warnings.push(w);
+        }
+    }
     Ok(emit::apply_order(docs))
 }
 

@@ -347,3 +347,263 @@ fn the_cross_object_rules_cover_extra_services() {
         "{text:?}"
     );
 }
+
+// ------------------------------------------------------------------ RBAC and extra kinds
+
+#[test]
+fn rbac_renders_a_role_its_binding_and_mounts_the_token() {
+    let items = render(
+        "rbac:
+  rules:
+    - {apiGroups: [\"\"], resources: [endpoints], verbs: [get, list]}
+    - {apiGroups: [\"\"], resources: [pods], resourceNames: [\"{{ name }}-0\"], verbs: [get]}
+",
+    );
+    let role = one(&items, "Role");
+    assert_eq!(role["metadata"]["name"], "rabbit");
+    assert_eq!(role["metadata"]["namespace"], "mq");
+    assert_eq!(role["rules"][1]["resourceNames"], json!(["rabbit-0"]));
+    let binding = one(&items, "RoleBinding");
+    assert_eq!(
+        binding["roleRef"],
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "rabbit"})
+    );
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "rabbit", "namespace": "mq"}])
+    );
+    let sa = one(&items, "ServiceAccount");
+    assert_eq!(binding["subjects"][0]["name"], sa["metadata"]["name"]);
+    assert_eq!(pod(&items)["automountServiceAccountToken"], true);
+    // Apply order: the Role and its binding before the pods that use them.
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    let at = |k: &str| kinds.iter().position(|x| *x == k).unwrap();
+    assert!(at("ServiceAccount") < at("Role") && at("RoleBinding") < at("StatefulSet"));
+    // Without rbac the pods get no token.
+    assert_eq!(pod(&render(""))["automountServiceAccountToken"], false);
+    assert!(all(&render(""), "Role").is_empty());
+}
+
+#[test]
+fn rbac_mistakes_are_located_errors() {
+    for (extra, expected) in [
+        (
+            "rbac: {rules: [{apiGroups: [\"\"], resources: [pods]}]}\n",
+            "rbac.rules[0]: a rule needs `verbs`",
+        ),
+        (
+            "rbac: {rules: [{apiGroup: [\"\"], resources: [pods], verbs: [get]}]}\n",
+            "rbac.rules[0].apiGroup: unknown field",
+        ),
+        ("rbac: {rules: []}\n", "rbac.rules: list at least one rule"),
+    ] {
+        let e = render_err(extra);
+        assert!(e.contains(expected), "{extra}\n=> {e}");
+        assert!(e.contains("test.yaml:"), "located: {e}");
+    }
+}
+
+/// Renders BASE with the bundled templates plus `templates` (file name, text), through the
+/// binary: (exit code, stdout, stderr).
+fn render_with_templates(templates: &[(&str, &str)]) -> common::Run {
+    render_with_templates_and(templates, "")
+}
+
+/// [`render_with_templates`] of BASE plus `extra`.
+fn render_with_templates_and(templates: &[(&str, &str)], extra: &str) -> common::Run {
+    let dir = tempfile::tempdir().unwrap();
+    let tdir = dir.path().join("templates");
+    std::fs::create_dir(&tdir).unwrap();
+    // --templates needs one template at least; an empty one renders nothing.
+    std::fs::write(tdir.join("none.yaml.j2"), "").unwrap();
+    for (name, text) in templates {
+        std::fs::write(tdir.join(name), text).unwrap();
+    }
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(&profile, format!("{BASE}{extra}")).unwrap();
+    common::run(common::sts_gen().args([
+        "render",
+        profile.to_str().unwrap(),
+        "--templates",
+        tdir.to_str().unwrap(),
+    ]))
+}
+
+const MONITOR: &str = "apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {{ meta(app, app.name) | tojson }}
+spec:
+  selector: {matchLabels: {{ app.selectorLabels | tojson }}}
+  endpoints: [{port: amqp, interval: 30s, path: /metrics}]
+";
+
+const POD_MONITOR: &str = "apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: {{ meta(app, app.name) | tojson }}
+spec:
+  selector: {matchLabels: {{ app.selectorLabels | tojson }}}
+  podMetricsEndpoints: [{port: amqp}]
+";
+
+const CERTIFICATE: &str = "apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {{ meta(app, app.name ~ \"-tls\") | tojson }}
+spec:
+  secretName: {{ (app.name ~ \"-tls\") | tojson }}
+  issuerRef: {name: ca, kind: ClusterIssuer}
+  dnsNames: [{{ (\"*.\" ~ app.services.headless.name) | tojson }}]
+  privateKey: {algorithm: ECDSA, size: 256}
+";
+
+const INGRESS: &str = "apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {{ meta(app, app.name) | tojson }}
+spec:
+  rules:
+    - host: mq.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend: {service: {name: {{ app.services.read.name | tojson }}, port: {name: amqp}}}
+";
+
+const CRON: &str = "apiVersion: batch/v1
+kind: CronJob
+metadata: {{ meta(app, app.name ~ \"-backup\") | tojson }}
+spec:
+  schedule: \"0 3 * * *\"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: backup, image: {{ app.image | tojson }}}]
+";
+
+#[test]
+fn templates_may_render_the_kinds_stateful_apps_need_in_apply_order() {
+    let r = render_with_templates(&[
+        ("servicemonitor.yaml.j2", MONITOR),
+        ("podmonitor.yaml.j2", POD_MONITOR),
+        ("certificate.yaml.j2", CERTIFICATE),
+        ("ingress.yaml.j2", INGRESS),
+        ("cronjob.yaml.j2", CRON),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let items = common::parse_yaml_stream(&r.stdout);
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    let at = |k: &str| {
+        kinds
+            .iter()
+            .position(|x| *x == k)
+            .unwrap_or_else(|| panic!("{k}: {kinds:?}"))
+    };
+    // The TLS Secret's Certificate before the pods mount it; monitors after what they watch.
+    assert!(at("Certificate") < at("StatefulSet"));
+    assert!(at("Service") < at("Ingress"));
+    assert!(at("StatefulSet") < at("ServiceMonitor"));
+    assert!(at("StatefulSet") < at("PodMonitor"));
+    assert!(at("StatefulSet") < at("CronJob"));
+    let cert = one(&items, "Certificate");
+    assert_eq!(cert["spec"]["dnsNames"], json!(["*.rabbit"]));
+    assert_eq!(cert["spec"]["issuerRef"]["kind"], "ClusterIssuer");
+    assert_eq!(
+        one(&items, "ServiceMonitor")["spec"]["endpoints"][0]["interval"],
+        "30s"
+    );
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+}
+
+#[test]
+fn extra_kinds_are_schema_checked() {
+    let cases: &[(&str, String, &str)] = &[
+        (
+            "servicemonitor.yaml.j2",
+            MONITOR.replace("interval: 30s", "intervall: 30s"),
+            "unknown field `spec.endpoints[0].intervall`",
+        ),
+        (
+            "servicemonitor.yaml.j2",
+            MONITOR.replace("  selector: {matchLabels: {{ app.selectorLabels | tojson }}}\n", ""),
+            "missing field `selector`",
+        ),
+        (
+            "certificate.yaml.j2",
+            CERTIFICATE.replace("  issuerRef: {name: ca, kind: ClusterIssuer}\n", ""),
+            "missing field `issuerRef`",
+        ),
+        (
+            "certificate.yaml.j2",
+            CERTIFICATE.replace("dnsNames", "dnsName"),
+            "unknown field `spec.dnsName`",
+        ),
+        (
+            "podmonitor.yaml.j2",
+            POD_MONITOR.replace("monitoring.coreos.com/v1", "monitoring.coreos.com/v1alpha1"),
+            "apiVersion is `monitoring.coreos.com/v1alpha1`; PodMonitor is `monitoring.coreos.com/v1`",
+        ),
+        (
+            "ingress.yaml.j2",
+            INGRESS.replace("pathType", "pathTyp"),
+            "unknown field `spec.rules[0].http.paths[0].pathTyp`",
+        ),
+        (
+            "deployment.yaml.j2",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {}\n".into(),
+            "kind `Deployment` (apps/v1) is not one sts-gen renders",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let r = render_with_templates(&[(name, text)]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stdout);
+        assert!(r.stdout.is_empty());
+        assert!(r.stderr.contains(expected), "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("template `{name}`")),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn an_unknown_custom_kind_renders_with_a_warning() {
+    let r = render_with_templates(&[(
+        "scaledobject.yaml.j2",
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {{ meta(app, app.name) | tojson }}\nspec: {scaleTargetRef: {name: {{ app.name | tojson }}, kind: StatefulSet}}\n",
+    )]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let items = common::parse_yaml_stream(&r.stdout);
+    let so = one(&items, "ScaledObject");
+    assert_eq!(so["spec"]["scaleTargetRef"]["kind"], "StatefulSet");
+    // Last in apply order, after everything sts-gen knows.
+    assert_eq!(items.last().unwrap()["kind"], "ScaledObject");
+    assert!(
+        r.stderr.contains("template `scaledobject.yaml.j2` renders ScaledObject rabbit (keda.sh/v1alpha1), a custom kind sts-gen has no schema for"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_certificates_secret_counts_as_rendered_for_references() {
+    let mount = |key: &str| {
+        format!(
+            "volumes: [{{name: tls, secret: {{secretName: rabbit-tls, items: [{{key: {key}, path: server.crt}}]}}}}]\n"
+        )
+    };
+    let ok = render_with_templates_and(&[("certificate.yaml.j2", CERTIFICATE)], &mount("tls.crt"));
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let bad = render_with_templates_and(&[("certificate.yaml.j2", CERTIFICATE)], &mount("tls.pem"));
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("refers to key `tls.pem` of Secret `rabbit-tls`, which has no such key"),
+        "{}",
+        bad.stderr
+    );
+    // Without the Certificate the Secret is not rendered at all.
+    let none = render_with_templates_and(&[], &mount("tls.crt"));
+    assert_eq!(none.code, 2, "{}", none.stdout);
+}

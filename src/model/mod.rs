@@ -19,6 +19,7 @@ mod errors;
 mod identity;
 mod probes;
 mod raw;
+mod rbac;
 mod resources;
 /// Role ordinals and the role init container's script.
 pub mod roles;
@@ -43,6 +44,7 @@ use text::TemplateVars;
 pub use crate::shared::names;
 pub use identity::CHECKSUM_ANNOTATION;
 pub use raw::ignored_path;
+pub use rbac::ModelRbac;
 pub use resources::cpu_limit;
 pub use security::DEFAULT_UID;
 pub use services::{
@@ -205,6 +207,8 @@ pub struct Model {
     pub topology_spread_constraints: Vec<Json>,
     /// The NetworkPolicy; None with `networkPolicy: false`.
     pub network_policy: Option<ModelNetworkPolicy>,
+    /// The Role and RoleBinding of `rbac`; the pods mount their token only with it.
+    pub rbac: Option<ModelRbac>,
 }
 
 /// An emptyDir volume at a path the image writes to.
@@ -499,6 +503,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut errs,
     );
     let pdb = disruption::pdb(p, replicas, &mut errs);
+    let rbac = rbac::build(loaded, &vars, &mut errs);
     let volume_names = raw::check(loaded, &storage, &mut errs);
     let mut raw = raw::expand(p, &vars, &mut errs);
 
@@ -571,6 +576,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         ),
         topology_spread_constraints: security::topology_spread(p, &labels.selector_labels),
         network_policy: security::network_policy(defaults.network_policy, cluster),
+        rbac,
     };
     Ok(Built {
         model,

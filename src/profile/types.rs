@@ -149,9 +149,24 @@ pub struct Profile {
     /// Whether missing resource limits are derived from the requests (default true).
     #[serde(default)]
     pub default_limits: Option<bool>,
+    /// A Role with these rules and a RoleBinding to the pods' ServiceAccount, whose token the
+    /// pods then mount: for peer discovery through the Kubernetes API.
+    #[serde(default)]
+    pub rbac: Option<Rbac>,
     /// `sts-gen lint` rules switched off for this profile's objects: rule id → reason.
     #[serde(default)]
     pub lint_ignore: IndexMap<String, String>,
+}
+
+/// `rbac: {rules: [...]}`: what the pods may do through the Kubernetes API.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rbac {
+    /// Kubernetes PolicyRules of the Role, such as `{apiGroups: [""], resources: [endpoints],
+    /// verbs: [get, list]}`.
+    #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
+    pub rules: Vec<serde_json::Value>,
 }
 
 /// `securityContext: {...}`: the user and groups the pod runs as and the writable paths of a
