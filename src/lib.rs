@@ -126,12 +126,18 @@ fn build_sets(
         }
         return Err(Failure::Load(load_errors));
     }
-    match render_check(sets, &models, &external, renderer) {
+    let docs = match render_check(sets, &models, &external, renderer) {
         Err(failure) if models.iter().any(|m| !m.secret.data.is_empty()) => {
             Err(without_secrets(failure, sets, &models, &external, renderer))
         }
         result => result,
+    }?;
+    for w in check::unchecked_warnings(&docs) {
+        if !warnings.contains(&w) {
+            warnings.push(w);
+        }
     }
+    Ok(docs)
 }
 
 /// Renders and checks the models; returns the objects in apply order.

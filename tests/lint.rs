@@ -104,6 +104,13 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        file: "fail/pod-references.yaml",
+        header: "# Breaks `pod-references`: an argument names pod shop-2 of a StatefulSet with two replicas.",
+        edits: &[
+            ("\n        name: shop\n        ports:\n", "\n        name: shop\n        args:\n        - --peer=shop-2.shop.shop.svc.cluster.local:5432\n        ports:\n"),
+        ],
+    },
+    Case {
         file: "fail/pod.yaml",
         header: "# Breaks `pod`: a StatefulSet whose pod template has no spec.",
         edits: &[

@@ -5,6 +5,8 @@
 //! template and the field path. The checked objects are re-serialized from their types,
 //! which gives `emit` a canonical field order independent of the template's text.
 
+/// ServiceMonitor, PodMonitor and Certificate types (k8s-openapi has none).
+pub mod custom;
 /// The ExternalSecret type (k8s-openapi has none).
 pub mod external_secret;
 /// The rule engine: every rule of check and lint, declared once.
@@ -13,11 +15,13 @@ pub mod rules;
 pub mod selector;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Namespace, PersistentVolume, Secret, Service, ServiceAccount,
 };
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::Resource;
 use serde_json::Value as Json;
@@ -50,22 +54,76 @@ pub enum Object {
     PodDisruptionBudget(PodDisruptionBudget),
     /// A typed StatefulSet.
     StatefulSet(StatefulSet),
+    /// A typed Role (peer discovery through the API).
+    Role(Role),
+    /// A typed RoleBinding.
+    RoleBinding(RoleBinding),
+    /// A typed Ingress.
+    Ingress(Ingress),
+    /// A typed CronJob (backups).
+    CronJob(CronJob),
+    /// A Prometheus Operator ServiceMonitor.
+    ServiceMonitor(custom::ServiceMonitor),
+    /// A Prometheus Operator PodMonitor.
+    PodMonitor(custom::PodMonitor),
+    /// A cert-manager Certificate.
+    Certificate(custom::Certificate),
+    /// A custom resource sts-gen has no schema for: kept as the template wrote it, with a
+    /// warning (see [`unchecked_warnings`]).
+    Unchecked,
 }
 
-/// The kinds in apply order: each may be referenced by the ones after it.
+/// The kinds sts-gen types, in apply order: each may be referenced by the ones after it.
+/// A kind a template may render is added here, in [`Object`] and in `type_doc`'s table.
 pub const APPLY_ORDER: &[&str] = &[
     "Namespace",
     "StorageClass",
     "PersistentVolume",
     "ServiceAccount",
+    "Role",
+    "RoleBinding",
     "Secret",
     "ExternalSecret",
+    "Certificate",
     "ConfigMap",
     "Service",
+    "Ingress",
     "NetworkPolicy",
     "PodDisruptionBudget",
     "StatefulSet",
+    "CronJob",
+    "ServiceMonitor",
+    "PodMonitor",
 ];
+
+/// Kinds typed with only the fields sts-gen's templates use: `sts-gen lint` skips them in
+/// others' manifests, where a field the type leaves out would be a false finding.
+pub const PARTIAL_SCHEMAS: &[&str] = &["ServiceMonitor", "PodMonitor", "Certificate"];
+
+/// Whether an apiVersion is of a custom resource: a group with a dot that is not one of
+/// Kubernetes' own (`*.k8s.io`).
+pub fn is_custom_api(api_version: &str) -> bool {
+    match api_version.rsplit_once('/') {
+        Some((group, _)) => group.contains('.') && !group.ends_with(".k8s.io"),
+        None => false,
+    }
+}
+
+/// One warning per object of a kind sts-gen has no schema for: it is written unchecked.
+pub fn unchecked_warnings(docs: &[Doc]) -> Vec<String> {
+    docs.iter()
+        .filter(|d| matches!(d.object, Object::Unchecked))
+        .map(|d| {
+            format!(
+                "template `{}` renders {} {} ({}), a custom kind sts-gen has no schema for: it is written as the template wrote it, unchecked",
+                d.template,
+                d.kind(),
+                d.name(),
+                d.value.get("apiVersion").and_then(Json::as_str).unwrap_or("")
+            )
+        })
+        .collect()
+}
 
 /// A checked document.
 #[derive(Debug, Clone)]
@@ -188,7 +246,7 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     let mut other_pods = Vec::new();
     for doc in docs {
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
-        if !kind.is_empty() && !APPLY_ORDER.contains(&kind) {
+        if !kind.is_empty() && (!APPLY_ORDER.contains(&kind) || PARTIAL_SCHEMAS.contains(&kind)) {
             // Not checked, but its pods count when a Service or budget selects them.
             other_pods.extend(selector::pods_of_value(&doc.value));
             let name = field(&doc.value, &["metadata", "name"])
@@ -197,7 +255,12 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
             notes.push(format!(
                 "{}: {kind} {name} skipped (lint checks {})",
                 doc.template,
-                APPLY_ORDER.join(", ")
+                APPLY_ORDER
+                    .iter()
+                    .filter(|k| !PARTIAL_SCHEMAS.contains(k))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
             continue;
         }
@@ -241,11 +304,14 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
     let context = format!("template `{}`, {kind} {name}", doc.template);
     let err = |message: String| CheckError::in_object(ErrorKind::Check, context.clone(), message);
     macro_rules! typed {
-        ($ty:ty, $variant:ident) => {{
-            if api_version != <$ty as Resource>::API_VERSION {
+        ($ty:ty, $variant:ident) => {
+            typed!($ty, $variant, <$ty as Resource>::API_VERSION)
+        };
+        ($ty:ty, $variant:ident, $api:expr) => {{
+            if api_version != $api {
                 return Err(err(format!(
                     "apiVersion is `{api_version}`; {kind} is `{}`",
-                    <$ty as Resource>::API_VERSION
+                    $api
                 )));
             }
             let typed: $ty = typed_round_trip(&doc.value).map_err(|e| err(e.message))?;
@@ -283,26 +349,28 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         "NetworkPolicy" => typed!(NetworkPolicy, NetworkPolicy),
         "PodDisruptionBudget" => typed!(PodDisruptionBudget, PodDisruptionBudget),
         "StatefulSet" => typed!(StatefulSet, StatefulSet),
-        "ExternalSecret" => {
-            if api_version != external_secret::API_VERSION {
-                return Err(err(format!(
-                    "apiVersion is `{api_version}`; ExternalSecret is `{}`",
-                    external_secret::API_VERSION
-                )));
-            }
-            let typed: external_secret::ExternalSecret =
-                typed_round_trip(&doc.value).map_err(|e| err(e.message))?;
-            let value = serde_json::to_value(&typed).map_err(|e| err(e.to_string()))?;
-            Doc {
-                template: doc.template.clone(),
-                object: Object::ExternalSecret(typed),
-                value,
-            }
-        }
+        "Role" => typed!(Role, Role),
+        "RoleBinding" => typed!(RoleBinding, RoleBinding),
+        "Ingress" => typed!(Ingress, Ingress),
+        "CronJob" => typed!(CronJob, CronJob),
+        "ExternalSecret" => typed!(
+            external_secret::ExternalSecret,
+            ExternalSecret,
+            external_secret::API_VERSION
+        ),
+        "ServiceMonitor" => typed!(custom::ServiceMonitor, ServiceMonitor, custom::MONITORING_V1),
+        "PodMonitor" => typed!(custom::PodMonitor, PodMonitor, custom::MONITORING_V1),
+        "Certificate" => typed!(custom::Certificate, Certificate, custom::CERT_MANAGER_V1),
         "" => return Err(err("the document has no `kind`".into())),
+        // A custom resource sts-gen knows nothing of: written as is, with a warning.
+        _ if is_custom_api(api_version) => Doc {
+            template: doc.template.clone(),
+            object: Object::Unchecked,
+            value: doc.value.clone(),
+        },
         other => {
             return Err(err(format!(
-                "kind `{other}` is not one sts-gen renders ({})",
+                "kind `{other}` ({api_version}) is not one sts-gen renders ({}; and custom resources, unchecked)",
                 APPLY_ORDER.join(", ")
             )))
         }

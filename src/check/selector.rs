@@ -138,7 +138,8 @@ impl Pods {
 pub fn pods_of(doc: &Doc) -> Option<Pods> {
     let replicas = match &doc.object {
         Object::StatefulSet(s) => s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-        _ => return None,
+        // Another typed workload (a CronJob): its pods, without ordinals.
+        _ => return pods_of_value(&doc.value),
     };
     pods_of_value(&doc.value).map(|mut p| {
         p.ordinals = Some((doc.name().to_string(), replicas));

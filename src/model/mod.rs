@@ -19,6 +19,7 @@ mod errors;
 mod identity;
 mod probes;
 mod raw;
+mod rbac;
 mod resources;
 /// Role ordinals and the role init container's script.
 pub mod roles;
@@ -43,8 +44,12 @@ use text::TemplateVars;
 pub use crate::shared::names;
 pub use identity::{CHECKSUM_ANNOTATION, SYSTEM_NAMESPACES};
 pub use raw::ignored_path;
+pub use rbac::ModelRbac;
 pub use resources::cpu_limit;
 pub use security::DEFAULT_UID;
+pub use services::{
+    ModelExtraService, ModelHeadless, ModelPrimaryService, ModelReadService, ModelServices,
+};
 
 /// Highest `replicas` (and local PV count) accepted.
 pub const MAX_REPLICAS: u32 = 5000;
@@ -211,6 +216,8 @@ pub struct Model {
     pub topology_spread_constraints: Vec<Json>,
     /// The NetworkPolicy; None with `networkPolicy: false`.
     pub network_policy: Option<ModelNetworkPolicy>,
+    /// The Role and RoleBinding of `rbac`; the pods mount their token only with it.
+    pub rbac: Option<ModelRbac>,
 }
 
 /// An emptyDir volume at a path the image writes to.
@@ -382,55 +389,26 @@ pub struct ModelSecret {
     /// With `secret.external`: the ExternalSecret's spec (no Secret is rendered; the
     /// External Secrets Operator creates it under `name`).
     pub external: Option<Json>,
+    /// With `secret.mountPath`: the Secret as files in the main container.
+    pub mount: Option<ModelSecretMount>,
 }
 
-/// The Services of the StatefulSet.
+/// The Secret mounted as files.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ModelServices {
-    /// The headless Service (`serviceName`).
-    pub headless: ModelHeadless,
-    /// The Service clients read through; None without ports or with `read: false`.
-    pub read: Option<ModelReadService>,
-    /// The Service over the first role's one pod.
-    pub primary: Option<ModelPrimaryService>,
-}
-
-/// The headless Service.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelHeadless {
-    /// Its name.
-    pub name: String,
-    /// Whether DNS lists pods before they are ready.
-    pub publish_not_ready_addresses: bool,
-}
-
-/// The read Service.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelReadService {
-    /// Its name.
-    pub name: String,
-    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-}
-
-/// The primary Service.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelPrimaryService {
-    /// Its name.
-    pub name: String,
-    /// The one pod of the first role, selected by the label the StatefulSet controller sets.
-    pub pod_name: String,
+pub struct ModelSecretMount {
+    /// Where the main container sees the files (read-only).
+    pub mount_path: String,
+    /// The pod volume [`SECRET_VOLUME`] (a Kubernetes Volume).
+    pub volume: Json,
 }
 
 /// Names of volumes the renderer itself adds to the pod.
 pub const CONFIG_VOLUME: &str = "config";
 /// The volume the role init container reads the ConfigMap from.
 pub const CONFIG_SOURCE_VOLUME: &str = "config-source";
+/// The Secret's volume with `secret.mountPath` (other containers mount it by this name).
+pub const SECRET_VOLUME: &str = "secret";
 
 /// What [`build`] makes: the model, and what the caller needs beside it.
 #[derive(Debug, Clone)]
@@ -530,7 +508,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     };
 
     let config = config::build(p, &vars, &image, &mut errs);
-    let secret = secret::build(
+    let mut secret = secret::build(
         loaded,
         opts,
         secret_name.as_deref().unwrap_or(cluster),
@@ -538,6 +516,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut warnings,
         &mut errs,
     );
+    secret::files(loaded, &vars, &mut secret, &mut errs);
     let env = env::build(p, &vars, &secret.data, &mut errs);
     let mut resources = resources::build(p, &mut errs);
     let probes = probes::build(p, &ports, &port_names, &mut errs);
@@ -553,6 +532,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut errs,
     );
     let pdb = disruption::pdb(p, replicas, &mut errs);
+    let rbac = rbac::build(loaded, &vars, &mut errs);
     let volume_names = raw::check(loaded, &storage, &mut errs);
     let mut raw = raw::expand(p, &vars, &mut errs);
     // The app container's command and args are profile text like env values and sidecars'.
@@ -570,6 +550,8 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut resources,
         &mut errs,
     );
+
+    secret.mount = secret_mount(loaded, &secret, &defaults, &storage, &config, &mut errs);
 
     if !errs.list.is_empty() {
         return Err(errs.list);
@@ -626,12 +608,41 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         ),
         topology_spread_constraints: security::topology_spread(p, &labels.selector_labels),
         network_policy: security::network_policy(defaults.network_policy, cluster),
+        rbac,
     };
     Ok(Built {
         model,
         warnings,
         external,
     })
+}
+
+/// The Secret's mount (`secret.mountPath`), away from the main container's other mounts;
+/// its files' default mode follows the pod's fsGroup.
+fn secret_mount(
+    loaded: &Loaded,
+    secret: &ModelSecret,
+    defaults: &security::Defaults,
+    storage: &Option<ModelStorage>,
+    config: &config::Config,
+    errs: &mut Errors,
+) -> Option<ModelSecretMount> {
+    let fs_group = defaults
+        .pod
+        .as_ref()
+        .and_then(|p| p.get("fsGroup"))
+        .and_then(Json::as_i64);
+    let mut taken: Vec<(&str, &str)> = Vec::new();
+    if let Some(s) = storage {
+        taken.push((&s.mount_path, "storage.mountPath"));
+    }
+    if let Some(c) = &config.config {
+        taken.push((&c.mount_path, "config.mountPath"));
+    }
+    for w in &defaults.writable {
+        taken.push((&w.path, "securityContext.writablePaths"));
+    }
+    secret::mount(loaded, secret, fs_group, &taken, errs)
 }
 
 /// Production defaults: security contexts, writable paths, derived limits, affinity,
@@ -657,10 +668,7 @@ fn production_defaults(
         volume_names,
         raw.pod_template.as_ref(),
         // A NodePort or LoadBalancer Service brings clients from outside the cluster.
-        services
-            .read
-            .as_ref()
-            .is_some_and(|r| r.kind != "ClusterIP"),
+        services.any_external(),
         errs,
     );
     let derive = p.default_limits.unwrap_or(true);

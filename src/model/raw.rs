@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use super::errors::Errors;
 use super::storage::claim_name;
 use super::text::TemplateVars;
-use super::{names, ModelStorage, CONFIG_SOURCE_VOLUME, CONFIG_VOLUME};
+use super::{names, ModelStorage, CONFIG_SOURCE_VOLUME, CONFIG_VOLUME, SECRET_VOLUME};
 use crate::profile::de::join_key;
 use crate::profile::types::*;
 use crate::profile::{locate, LoadError, Loaded};
@@ -54,6 +54,10 @@ pub(super) fn check(
         CONFIG_VOLUME.into(),
         CONFIG_SOURCE_VOLUME.into(),
     ]);
+    // `secret` is sts-gen's only when it mounts the Secret; before, profiles named their own.
+    if p.secret.as_ref().is_some_and(|s| s.mount_path.is_some()) {
+        volume_names.insert(SECRET_VOLUME.into());
+    }
     for (i, v) in p.volumes.iter().enumerate() {
         let path = format!("volumes[{i}]");
         check_k8s::<k8s_openapi::api::core::v1::Volume>(locate(&loaded.tree, &path), &path, errs);
@@ -65,7 +69,7 @@ pub(super) fn check(
         }
         if let Some(n) = v.get("name").and_then(Json::as_str) {
             if !volume_names.insert(n.to_string()) {
-                errs.push(&format!("{path}.name"), format!("volume name `{n}` is already used (`{}` and `{CONFIG_VOLUME}` are reserved)", claim_name(storage)));
+                errs.push(&format!("{path}.name"), format!("volume name `{n}` is already used (`{}` and `{CONFIG_VOLUME}` are reserved{})", claim_name(storage), if volume_names.contains(SECRET_VOLUME) { format!(", and `{SECRET_VOLUME}` with secret.mountPath") } else { String::new() }));
             }
         }
     }
@@ -187,7 +191,7 @@ pub(super) fn check_k8s<T: serde::de::DeserializeOwned>(
 }
 
 /// Expands text variables in every string of a raw Kubernetes object.
-fn expand_strings(value: &mut Json, path: &str, vars: &TemplateVars, errs: &mut Errors) {
+pub(super) fn expand_strings(value: &mut Json, path: &str, vars: &TemplateVars, errs: &mut Errors) {
     expand_strings_at(value, path, &mut Vec::new(), vars, errs);
 }
 

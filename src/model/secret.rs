@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 
 use super::errors::Errors;
 use super::text::{expand_or_keep, TemplateVars};
-use super::{names, secrets, ModelSecret, Options};
+use super::{names, secrets, ModelSecret, ModelSecretMount, Options};
 use crate::profile::de::join_key;
 use crate::profile::types::*;
 use crate::profile::Loaded;
@@ -168,6 +168,199 @@ pub(super) fn build(
         external: external_secret,
         name: secret_name,
         data: secret_data,
+        mount: None,
+    }
+}
+
+/// `secret.files`: each file's contents, expanded with the text variables and
+/// `{{ secret.KEY }}` (the values of `secret.data`), become keys of the Secret.
+pub(super) fn files(
+    loaded: &Loaded,
+    vars: &TemplateVars,
+    secret: &mut ModelSecret,
+    errs: &mut Errors,
+) {
+    let spec = loaded.profile.secret.clone().unwrap_or_default();
+    if spec.files.is_empty() {
+        return;
+    }
+    if spec.existing.is_some() || spec.external.is_some() {
+        errs.push("secret.files", "secret.files are keys of the Secret sts-gen renders; with `existing` or `external` no Secret is rendered");
+        return;
+    }
+    let engine = base64::engine::general_purpose::STANDARD;
+    // Decoded values: files may quote them; errors must not (they are redacted below).
+    let values: std::collections::BTreeMap<String, String> = secret
+        .data
+        .iter()
+        .filter_map(|(k, b64)| {
+            let raw = engine.decode(b64).ok()?;
+            Some((k.clone(), String::from_utf8(raw).ok()?))
+        })
+        .collect();
+    let redact = |mut message: String| {
+        for v in values.values().filter(|v| !v.is_empty()) {
+            message = message.replace(v.as_str(), "***");
+        }
+        message
+    };
+    for (name, text) in &spec.files {
+        let path = join_key("secret.files", name);
+        errs.check(&path, names::config_key(name));
+        if spec.data.contains_key(name) {
+            errs.push(
+                &path,
+                format!("`{name}` is also a key of secret.data; a file needs a key of its own"),
+            );
+            continue;
+        }
+        let ctx = minijinja::Value::from(minijinja::value::Serde(&values));
+        match vars.expand_with(text, Some(("secret", ctx))) {
+            Ok(contents) => {
+                secret.data.insert(name.clone(), engine.encode(contents));
+            }
+            Err(mut e) => {
+                e.message = redact(e.message);
+                errs.add(&path, e);
+            }
+        }
+    }
+    if secret.name.is_none() {
+        secret.name = Some(
+            spec.name
+                .clone()
+                .unwrap_or_else(|| vars.cluster.to_string()),
+        );
+    }
+    secret.render = !secret.data.is_empty();
+}
+
+/// `secret.mountPath`: the Secret as a read-only volume `secret` mounted in the main
+/// container. `fs_group` is the pod's fsGroup, which owns the files (so `0440` lets the
+/// app's group read them); `taken` are mount paths already used in the main container.
+pub(super) fn mount(
+    loaded: &Loaded,
+    secret: &ModelSecret,
+    fs_group: Option<i64>,
+    taken: &[(&str, &str)],
+    errs: &mut Errors,
+) -> Option<ModelSecretMount> {
+    let spec = loaded.profile.secret.clone().unwrap_or_default();
+    let Some(mount_path) = &spec.mount_path else {
+        for (set, field) in [
+            (!spec.items.is_empty(), "secret.items"),
+            (spec.default_mode.is_some(), "secret.defaultMode"),
+        ] {
+            if set {
+                errs.push(
+                    field,
+                    "set secret.mountPath too: without it the Secret is not mounted",
+                );
+            }
+        }
+        return None;
+    };
+    errs.check("secret.mountPath", names::abs_path(mount_path));
+    for (other, field) in taken {
+        if mount_path.trim_end_matches('/') == other.trim_end_matches('/') {
+            errs.push("secret.mountPath", format!("`{mount_path}` is already the mount path of {field}; mount the Secret elsewhere, such as /run/secrets/{}", loaded.profile.name));
+        }
+    }
+    let Some(name) = &secret.name else {
+        errs.push("secret.mountPath", "there is no Secret to mount: give secret.data, secret.files, secret.existing or secret.external");
+        return None;
+    };
+    // Keys known when sts-gen renders the Secret or the ExternalSecret.
+    let known: Option<Vec<String>> = if spec.existing.is_some() {
+        None
+    } else if let Some(x) = &spec.external {
+        Some(x.keys.keys().cloned().collect())
+    } else {
+        Some(secret.data.keys().cloned().collect())
+    };
+    let default_mode = match &spec.default_mode {
+        Some(m) => file_mode(loaded, "secret.defaultMode", m, errs),
+        None if fs_group.is_some() => 0o440,
+        None => 0o444,
+    };
+    let mut items = Vec::new();
+    let mut paths = std::collections::BTreeSet::new();
+    for (i, item) in spec.items.iter().enumerate() {
+        let at = format!("secret.items[{i}]");
+        if let Some(keys) = &known {
+            if !keys.contains(&item.key) {
+                let names: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let hint = match crate::profile::error::did_you_mean(&item.key, &names) {
+                    Some(k) => format!("; did you mean `{k}`?"),
+                    None => format!("; its keys: {}", names.join(", ")),
+                };
+                errs.push(
+                    &format!("{at}.key"),
+                    format!("`{}` is not a key of Secret `{name}`{hint}", item.key),
+                );
+            }
+        }
+        let path = item.path.clone().unwrap_or_else(|| item.key.clone());
+        if path.is_empty()
+            || path.starts_with('/')
+            || path.split('/').any(|s| s == ".." || s.is_empty())
+        {
+            errs.push(
+                &format!("{at}.path"),
+                format!(
+                    "`{path}` must be a relative path without `..` (a file under secret.mountPath)"
+                ),
+            );
+        }
+        if !paths.insert(path.clone()) {
+            errs.push(
+                &format!("{at}.path"),
+                format!("two items are written to `{path}`"),
+            );
+        }
+        let mut j = serde_json::Map::new();
+        j.insert("key".into(), json!(item.key));
+        j.insert("path".into(), json!(path));
+        if let Some(m) = &item.mode {
+            j.insert(
+                "mode".into(),
+                json!(file_mode(loaded, &format!("{at}.mode"), m, errs)),
+            );
+        }
+        items.push(Json::Object(j));
+    }
+    let mut source = serde_json::Map::new();
+    source.insert("secretName".into(), json!(name));
+    source.insert("defaultMode".into(), json!(default_mode));
+    if !items.is_empty() {
+        source.insert("items".into(), Json::Array(items));
+    }
+    Some(ModelSecretMount {
+        mount_path: mount_path.clone(),
+        volume: json!({"name": super::SECRET_VOLUME, "secret": source}),
+    })
+}
+
+/// A file mode as Kubernetes stores it (a number), read from the profile's text: `0440`,
+/// `0o440` and `"0440"` are octal, as kubectl reads them; a number without a leading zero
+/// is refused, as `440` is almost always meant as octal but would be decimal.
+fn file_mode(loaded: &Loaded, path: &str, mode: &FileMode, errs: &mut Errors) -> u32 {
+    let text = match mode {
+        FileMode::Text(t) => t.clone(),
+        FileMode::Number(n) => match &crate::profile::locate(&loaded.tree, path).value {
+            crate::profile::node::Value::Scalar { text, .. } => text.clone(),
+            _ => format!("{n:o}"),
+        },
+    };
+    let digits = text
+        .strip_prefix("0o")
+        .or_else(|| text.strip_prefix('0').filter(|r| !r.is_empty()));
+    match digits.and_then(|d| u32::from_str_radix(d, 8).ok()) {
+        Some(m) if m <= 0o777 => m,
+        _ => {
+            errs.push(path, format!("`{text}` is not a file mode: write it in octal with a leading zero, such as 0440 (owner and group read)"));
+            0o440
+        }
     }
 }
 

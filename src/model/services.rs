@@ -8,13 +8,12 @@ use indexmap::IndexMap;
 use super::errors::Errors;
 use super::roles::OrdinalRange;
 use super::text::{expand_or_keep, TemplateVars};
-use super::{
-    names, ModelClientService, ModelHeadless, ModelPort, ModelPrimaryService, ModelReadService,
-    ModelServices,
-};
+use super::{names, ModelClientService, ModelPort};
+use crate::profile::de::join_key;
 use crate::profile::types::*;
 use crate::profile::SetInfo;
 use crate::shared::error::LoadError;
+use serde::Serialize;
 
 /// The declared ports, checked, and their names.
 pub(super) fn ports(p: &Profile, errs: &mut Errors) -> (Vec<ModelPort>, BTreeSet<String>) {
@@ -59,8 +58,8 @@ pub(super) fn headless_name(p: &Profile, name_vars: &TemplateVars, errs: &mut Er
     }
 }
 
-/// The headless, read and primary Services. The primary Service selects the one pod of the
-/// first role (`roles`, parsed).
+/// The headless, read, primary and extra Services. The primary Service selects the one pod
+/// of the first role (`roles`, parsed).
 pub(super) fn build(
     p: &Profile,
     ports: &[ModelPort],
@@ -71,7 +70,6 @@ pub(super) fn build(
 ) -> ModelServices {
     let expand_name =
         |path: &str, text: &str, errs: &mut Errors| expand_or_keep(name_vars, path, text, errs);
-    // Services.
     let services_spec = p.services.clone().unwrap_or_default();
     // Names derived from an invalid `name` would repeat its error at places the user never
     // wrote; check them only once `name` is valid.
@@ -87,6 +85,7 @@ pub(super) fn build(
         names::dns_label(&headless_name, 63)
             .map_err(|e| e.prefixed(format_args!("`{headless_name}` "))),
     );
+    let headless_spec = services_spec.headless.clone().unwrap_or_default();
     let read = match &services_spec.read {
         Some(Toggle::Off) => None,
         Some(Toggle::On(r)) => Some(ModelReadService {
@@ -94,16 +93,16 @@ pub(super) fn build(
                 Some(n) => expand_name("services.read.name", n, errs),
                 None => format!("{}-read", p.name),
             },
-            kind: match r.kind.unwrap_or(ServiceType::ClusterIP) {
-                ServiceType::ClusterIP => "ClusterIP",
-                ServiceType::NodePort => "NodePort",
-                ServiceType::LoadBalancer => "LoadBalancer",
-            },
+            kind: service_type(r.kind),
+            ports: select_ports("services.read.ports", r.ports.as_ref(), ports, errs),
+            annotations: annotations("services.read", &r.annotations, errs),
         }),
         None if p.ports.is_empty() => None,
         None => Some(ModelReadService {
             name: format!("{}-read", p.name),
             kind: "ClusterIP",
+            ports: ports.to_vec(),
+            annotations: IndexMap::new(),
         }),
     };
     if let Some(r) = &read {
@@ -112,49 +111,19 @@ pub(super) fn build(
             "services.read.name",
             names::dns_label(&r.name, 63).map_err(|e| e.prefixed(format_args!("`{}` ", r.name))),
         );
-        if r.name == headless_name {
-            errs.push(
-                "services.read.name",
-                "the read Service needs a name other than the headless Service's",
-            );
-        }
     }
-    let primary = match &services_spec.primary {
-        None => None,
-        Some(pr) => {
-            let name = pr
-                .name
-                .clone()
-                .map(|n| expand_name("services.primary.name", &n, errs))
-                .unwrap_or_else(|| format!("{}-primary", p.name));
-            errs_names(
-                errs,
-                "services.primary.name",
-                names::dns_label(&name, 63).map_err(|e| e.prefixed(format_args!("`{name}` "))),
-            );
-            match parsed_roles.first() {
-                Some((_, ranges))
-                    if ranges.len() == 1 && ranges[0].end == Some(ranges[0].start) =>
-                {
-                    Some(ModelPrimaryService {
-                        name,
-                        pod_name: format!("{}-{}", p.name, ranges[0].start),
-                    })
-                }
-                Some((role, _)) => {
-                    errs.push("services.primary", format!("the primary Service selects the pod of the first role, but role `{role}` has more than one ordinal; a Service selector cannot pick several ordinals"));
-                    None
-                }
-                None => {
-                    errs.push(
-                        "services.primary",
-                        "the primary Service selects the pods of the first role: define `roles`",
-                    );
-                    None
-                }
-            }
-        }
-    };
+    let primary = services_spec
+        .primary
+        .as_ref()
+        .and_then(|pr| primary(p, pr, ports, parsed_roles, &expand_name, errs));
+    if let Some(pr) = &primary {
+        errs_names(
+            errs,
+            "services.primary.name",
+            names::dns_label(&pr.name, 63).map_err(|e| e.prefixed(format_args!("`{}` ", pr.name))),
+        );
+    }
+    let extra = extra(p, &services_spec.extra, ports, &expand_name, errs);
     // Without ports only the headless Service (which needs none) is rendered.
     if ports.is_empty() {
         if matches!(services_spec.read, Some(Toggle::On(_))) {
@@ -164,18 +133,295 @@ pub(super) fn build(
             errs.push("services.primary", "the primary Service needs ports: declare `ports` (e.g. `[{name: app, port: 8080}]`) or omit it");
         }
     }
-    ModelServices {
+    let services = ModelServices {
         headless: ModelHeadless {
             name: headless_name,
-            publish_not_ready_addresses: services_spec
-                .headless
-                .as_ref()
-                .and_then(|h| h.publish_not_ready_addresses)
-                .unwrap_or(false),
+            publish_not_ready_addresses: headless_spec.publish_not_ready_addresses.unwrap_or(false),
+            ports: select_ports(
+                "services.headless.ports",
+                headless_spec.ports.as_ref(),
+                ports,
+                errs,
+            ),
+            annotations: annotations("services.headless", &headless_spec.annotations, errs),
         },
         read,
         primary,
+        extra,
+    };
+    unique_names(&services, errs);
+    services
+}
+
+/// `services.primary`: the pod of the first role, which must be exactly one ordinal.
+fn primary(
+    p: &Profile,
+    pr: &PrimaryService,
+    ports: &[ModelPort],
+    parsed_roles: &[(&str, Vec<OrdinalRange>)],
+    expand_name: &dyn Fn(&str, &str, &mut Errors) -> String,
+    errs: &mut Errors,
+) -> Option<ModelPrimaryService> {
+    let name = pr
+        .name
+        .clone()
+        .map(|n| expand_name("services.primary.name", &n, errs))
+        .unwrap_or_else(|| format!("{}-primary", p.name));
+    match parsed_roles.first() {
+        Some((_, ranges)) if ranges.len() == 1 && ranges[0].end == Some(ranges[0].start) => {
+            Some(ModelPrimaryService {
+                name,
+                pod_name: format!("{}-{}", p.name, ranges[0].start),
+                kind: service_type(pr.kind),
+                ports: select_ports("services.primary.ports", pr.ports.as_ref(), ports, errs),
+                annotations: annotations("services.primary", &pr.annotations, errs),
+            })
+        }
+        Some((role, _)) => {
+            errs.push("services.primary", format!("the primary Service selects the pod of the first role, but role `{role}` has more than one ordinal; a Service selector cannot pick several ordinals"));
+            None
+        }
+        None => {
+            errs.push(
+                "services.primary",
+                "the primary Service selects the pods of the first role: define `roles`",
+            );
+            None
+        }
     }
+}
+
+/// `services.extra`: named Services over every pod or one ordinal.
+fn extra(
+    p: &Profile,
+    list: &[ExtraService],
+    ports: &[ModelPort],
+    expand_name: &dyn Fn(&str, &str, &mut Errors) -> String,
+    errs: &mut Errors,
+) -> Vec<ModelExtraService> {
+    let replicas = p.replicas.unwrap_or(1);
+    let mut out = Vec::new();
+    for (i, x) in list.iter().enumerate() {
+        let at = format!("services.extra[{i}]");
+        let name = expand_name(&format!("{at}.name"), &x.name, errs);
+        errs.check(
+            &format!("{at}.name"),
+            names::dns_label(&name, 63).map_err(|e| e.prefixed(format_args!("`{name}` "))),
+        );
+        if ports.is_empty() {
+            errs.push(
+                &at,
+                "a Service needs ports: declare `ports` (e.g. `[{name: app, port: 8080}]`)",
+            );
+        }
+        let pod_name = x.ordinal.map(|o| {
+            if o >= replicas {
+                errs.push(
+                    &format!("{at}.ordinal"),
+                    format!(
+                        "pod {}-{o} does not exist with {replicas} replicas (ordinals 0 to {})",
+                        p.name,
+                        replicas.saturating_sub(1)
+                    ),
+                );
+            }
+            format!("{}-{o}", p.name)
+        });
+        out.push(ModelExtraService {
+            name,
+            kind: service_type(x.kind),
+            ports: select_ports(&format!("{at}.ports"), x.ports.as_ref(), ports, errs),
+            annotations: annotations(&at, &x.annotations, errs),
+            pod_name,
+        });
+    }
+    out
+}
+
+/// No two Services of the profile share a name.
+fn unique_names(s: &ModelServices, errs: &mut Errors) {
+    let mut seen: IndexMap<&str, String> = IndexMap::new();
+    let named = std::iter::once((s.headless.name.as_str(), "services.headless".to_string()))
+        .chain(
+            s.read
+                .iter()
+                .map(|r| (r.name.as_str(), "services.read".to_string())),
+        )
+        .chain(
+            s.primary
+                .iter()
+                .map(|r| (r.name.as_str(), "services.primary".to_string())),
+        )
+        .chain(
+            s.extra
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (x.name.as_str(), format!("services.extra[{i}]"))),
+        );
+    for (name, path) in named {
+        match seen.get(name) {
+            Some(first) => errs.push(
+                &format!("{path}.name"),
+                format!("Service `{name}` is already the name of {first}; each Service needs a name of its own"),
+            ),
+            None => {
+                seen.insert(name, path);
+            }
+        }
+    }
+}
+
+/// The declared ports a Service lists by name; all of them when it lists none.
+fn select_ports(
+    path: &str,
+    names: Option<&Vec<String>>,
+    ports: &[ModelPort],
+    errs: &mut Errors,
+) -> Vec<ModelPort> {
+    let Some(names) = names else {
+        return ports.to_vec();
+    };
+    if names.is_empty() {
+        errs.push(
+            path,
+            "list at least one port name, or leave `ports` out for every port",
+        );
+    }
+    let known: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
+    let mut out: Vec<ModelPort> = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        match ports.iter().find(|p| &p.name == n) {
+            Some(_) if out.iter().any(|p| &p.name == n) => errs.push(
+                &format!("{path}[{i}]"),
+                format!("port `{n}` is listed twice"),
+            ),
+            Some(port) => out.push(port.clone()),
+            None => {
+                let hint = match crate::profile::error::did_you_mean(n, &known) {
+                    Some(k) => format!("; did you mean `{k}`?"),
+                    None => format!("; declared ports: {}", known.join(", ")),
+                };
+                errs.push(
+                    &format!("{path}[{i}]"),
+                    format!("`{n}` is not one of the declared ports{hint}"),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A Service's own annotations, checked.
+fn annotations(
+    at: &str,
+    a: &IndexMap<String, String>,
+    errs: &mut Errors,
+) -> IndexMap<String, String> {
+    for k in a.keys() {
+        errs.check(
+            &join_key(&format!("{at}.annotations"), k),
+            names::qualified_name(k),
+        );
+    }
+    a.clone()
+}
+
+/// The Service type as Kubernetes spells it.
+fn service_type(t: Option<ServiceType>) -> &'static str {
+    match t.unwrap_or(ServiceType::ClusterIP) {
+        ServiceType::ClusterIP => "ClusterIP",
+        ServiceType::NodePort => "NodePort",
+        ServiceType::LoadBalancer => "LoadBalancer",
+    }
+}
+
+/// The Services of the StatefulSet.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelServices {
+    /// The headless Service (`serviceName`).
+    pub headless: ModelHeadless,
+    /// The Service clients read through; None without ports or with `read: false`.
+    pub read: Option<ModelReadService>,
+    /// The Service over the first role's one pod.
+    pub primary: Option<ModelPrimaryService>,
+    /// `services.extra`, in profile order.
+    pub extra: Vec<ModelExtraService>,
+}
+
+impl ModelServices {
+    /// Whether a Service brings clients from outside the cluster (NodePort or LoadBalancer).
+    pub fn any_external(&self) -> bool {
+        self.read
+            .iter()
+            .map(|r| r.kind)
+            .chain(self.primary.iter().map(|r| r.kind))
+            .chain(self.extra.iter().map(|r| r.kind))
+            .any(|k| k != "ClusterIP")
+    }
+}
+
+/// The headless Service.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelHeadless {
+    /// Its name.
+    pub name: String,
+    /// Whether DNS lists pods before they are ready.
+    pub publish_not_ready_addresses: bool,
+    /// The ports it lists.
+    pub ports: Vec<ModelPort>,
+    /// Its own annotations (the profile's are added by the template).
+    pub annotations: IndexMap<String, String>,
+}
+
+/// The read Service.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelReadService {
+    /// Its name.
+    pub name: String,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The ports it exposes.
+    pub ports: Vec<ModelPort>,
+    /// Its own annotations.
+    pub annotations: IndexMap<String, String>,
+}
+
+/// The primary Service.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelPrimaryService {
+    /// Its name.
+    pub name: String,
+    /// The one pod of the first role, selected by the label the StatefulSet controller sets.
+    pub pod_name: String,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The ports it exposes.
+    pub ports: Vec<ModelPort>,
+    /// Its own annotations.
+    pub annotations: IndexMap<String, String>,
+}
+
+/// A Service of `services.extra`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelExtraService {
+    /// Its name.
+    pub name: String,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The ports it exposes.
+    pub ports: Vec<ModelPort>,
+    /// Its own annotations.
+    pub annotations: IndexMap<String, String>,
+    /// With `ordinal`: the one pod it selects.
+    pub pod_name: Option<String>,
 }
 
 /// The client Service of a profile with node sets: every pod of every set, on the ports

@@ -53,11 +53,35 @@ impl TemplateVars<'_> {
 
     /// Expands `{{ name }}` and friends in `text`.
     pub(super) fn expand(&self, text: &str) -> Result<String, LoadError> {
+        self.expand_with(text, None)
+    }
+
+    /// [`Self::expand`] with one more variable (`secret` in `secret.files`).
+    pub(super) fn expand_with(
+        &self,
+        text: &str,
+        extra: Option<(&'static str, minijinja::Value)>,
+    ) -> Result<String, LoadError> {
         if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
             return Ok(text.to_string());
         }
         shell_length(text)?;
         let (env, ctx) = self.compiled.get_or_init(|| self.environment());
+        let extended;
+        let ctx = match &extra {
+            Some((name, value)) => {
+                let mut map = std::collections::BTreeMap::new();
+                for key in ctx.try_iter().into_iter().flatten() {
+                    let v = ctx.get_item(&key).unwrap_or_default();
+                    map.insert(key.to_string(), v);
+                }
+                map.insert(name.to_string(), value.clone());
+                extended = minijinja::Value::from(map);
+                &extended
+            }
+            None => ctx,
+        };
+        let extra_name = extra.as_ref().map(|(n, _)| *n);
         let describe = |e: minijinja::Error| syntax_error(text, &e);
         let tmpl = env.template_from_str(text).map_err(describe)?;
         // Name unknown variables up front; minijinja's globals (e.g. its own `namespace`
@@ -66,7 +90,9 @@ impl TemplateVars<'_> {
             .undeclared_variables(false)
             .into_iter()
             .filter(|v| {
-                !TEXT_VARIABLES.contains(&v.as_str()) && !TEXT_FUNCTIONS.contains(&v.as_str())
+                !TEXT_VARIABLES.contains(&v.as_str())
+                    && !TEXT_FUNCTIONS.contains(&v.as_str())
+                    && Some(v.as_str()) != extra_name
             })
             .collect();
         unknown.sort();

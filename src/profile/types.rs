@@ -153,9 +153,24 @@ pub struct Profile {
     /// Whether missing resource limits are derived from the requests (default true).
     #[serde(default)]
     pub default_limits: Option<bool>,
+    /// A Role with these rules and a RoleBinding to the pods' ServiceAccount, whose token the
+    /// pods then mount: for peer discovery through the Kubernetes API.
+    #[serde(default)]
+    pub rbac: Option<Rbac>,
     /// `sts-gen lint` rules switched off for this profile's objects: rule id → reason.
     #[serde(default)]
     pub lint_ignore: IndexMap<String, String>,
+}
+
+/// `rbac: {rules: [...]}`: what the pods may do through the Kubernetes API.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rbac {
+    /// Kubernetes PolicyRules of the Role, such as `{apiGroups: [""], resources: [endpoints],
+    /// verbs: [get, list]}`.
+    #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
+    pub rules: Vec<serde_json::Value>,
 }
 
 /// `securityContext: {...}`: the user and groups the pod runs as and the writable paths of a
@@ -476,6 +491,31 @@ pub struct Services {
     /// Optional: a Service over the one pod of the first role (default name `<name>-primary`).
     #[serde(default)]
     pub primary: Option<PrimaryService>,
+    /// More Services over the pods (or one pod), each with its own name, ports, type and
+    /// annotations: an admin or metrics port kept off the read Service, a per-pod
+    /// LoadBalancer.
+    #[serde(default)]
+    pub extra: Vec<ExtraService>,
+}
+
+/// A Service of `services.extra`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExtraService {
+    /// The Service's name (may use `{{ name }}`).
+    pub name: String,
+    /// The Service type: ClusterIP (default), NodePort or LoadBalancer.
+    #[serde(rename = "type", default)]
+    pub kind: Option<ServiceType>,
+    /// The declared ports it exposes, by name (default: every port).
+    #[serde(default)]
+    pub ports: Option<Vec<String>>,
+    /// Annotations of this Service (load balancer settings, ...), over the profile's.
+    #[serde(default)]
+    pub annotations: IndexMap<String, String>,
+    /// Select only the pod with this ordinal (default: every pod).
+    #[serde(default)]
+    pub ordinal: Option<u32>,
 }
 
 /// The governing headless Service.
@@ -489,6 +529,12 @@ pub struct HeadlessService {
     /// false).
     #[serde(default)]
     pub publish_not_ready_addresses: Option<bool>,
+    /// The declared ports it lists, by name (default: every port).
+    #[serde(default)]
+    pub ports: Option<Vec<String>>,
+    /// Annotations of this Service, over the profile's.
+    #[serde(default)]
+    pub annotations: IndexMap<String, String>,
 }
 
 /// The Service over every pod.
@@ -501,6 +547,13 @@ pub struct ReadService {
     /// The Service type: ClusterIP (default), NodePort or LoadBalancer.
     #[serde(rename = "type", default)]
     pub kind: Option<ServiceType>,
+    /// The declared ports it exposes, by name (default: every port); clients need not see
+    /// peer ports.
+    #[serde(default)]
+    pub ports: Option<Vec<String>>,
+    /// Annotations of this Service (load balancer settings, ...), over the profile's.
+    #[serde(default)]
+    pub annotations: IndexMap<String, String>,
 }
 
 /// A Service type.
@@ -521,6 +574,15 @@ pub struct PrimaryService {
     /// The Service's name (default `<name>-primary`).
     #[serde(default)]
     pub name: Option<String>,
+    /// The Service type: ClusterIP (default), NodePort or LoadBalancer.
+    #[serde(rename = "type", default)]
+    pub kind: Option<ServiceType>,
+    /// The declared ports it exposes, by name (default: every port).
+    #[serde(default)]
+    pub ports: Option<Vec<String>>,
+    /// Annotations of this Service, over the profile's.
+    #[serde(default)]
+    pub annotations: IndexMap<String, String>,
 }
 
 /// The PodDisruptionBudget: `maxUnavailable` or `minAvailable`, not both.

@@ -112,14 +112,14 @@ impl Renderer {
         env.add_filter("tojson", tojson);
         env.add_function(
             "meta",
-            |app: Value, name: Value, namespaced: Option<bool>| {
-                meta(app, name, namespaced, "setLabels")
+            |app: Value, name: Value, namespaced: Option<bool>, annotations: Option<Value>| {
+                meta(app, name, namespaced, "setLabels", annotations)
             },
         );
         env.add_function(
             "shared_meta",
-            |app: Value, name: Value, namespaced: Option<bool>| {
-                meta(app, name, namespaced, "labels")
+            |app: Value, name: Value, namespaced: Option<bool>, annotations: Option<Value>| {
+                meta(app, name, namespaced, "labels", annotations)
             },
         );
         env.add_function("service_ports", service_ports);
@@ -446,10 +446,17 @@ fn tojson(
     minijinja::filters::tojson(value, indent, args)
 }
 
-/// `meta(app, name, namespaced=true)`: an object's metadata mapping (name, namespace,
-/// labels, annotations), to be written with `| tojson`. `shared_meta` is the same for objects
-/// every node set shares, without the set's component label.
-fn meta(app: Value, name: Value, namespaced: Option<bool>, labels: &str) -> Result<Value, Error> {
+/// `meta(app, name, namespaced=true, annotations={})`: an object's metadata mapping (name,
+/// namespace, labels, the profile's annotations with the object's own over them), to be
+/// written with `| tojson`. `shared_meta` is the same for objects every node set shares,
+/// without the set's component label.
+fn meta(
+    app: Value,
+    name: Value,
+    namespaced: Option<bool>,
+    labels: &str,
+    own_annotations: Option<Value>,
+) -> Result<Value, Error> {
     let mut out = Mapping::with_capacity(4);
     out.insert(Value::from("name"), name);
     let ns = app.get_attr("namespace")?;
@@ -457,7 +464,10 @@ fn meta(app: Value, name: Value, namespaced: Option<bool>, labels: &str) -> Resu
         out.insert(Value::from("namespace"), ns);
     }
     out.insert(Value::from("labels"), app.get_attr(labels)?);
-    let annotations = app.get_attr("annotations")?;
+    let mut annotations = app.get_attr("annotations")?;
+    if let Some(own) = own_annotations.filter(|a| a.len().unwrap_or(0) > 0) {
+        annotations = merge_labels(annotations, own)?;
+    }
     if annotations.len().unwrap_or(0) > 0 {
         out.insert(Value::from("annotations"), annotations);
     }

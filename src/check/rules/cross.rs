@@ -451,6 +451,11 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
                     .chain(s.string_data.iter().flatten().map(|(k, _)| k.clone()))
                     .collect(),
             )),
+            // cert-manager writes the Secret a Certificate names, with these keys.
+            Object::Certificate(c) => Some((
+                c.spec.secret_name.as_str(),
+                ["tls.crt", "tls.key", "ca.crt"].map(String::from).into(),
+            )),
             _ => None,
         })
         .collect();

@@ -19,6 +19,46 @@ pub struct SecretSpec {
     /// Render an External Secrets Operator `ExternalSecret` instead of a Secret.
     #[serde(default)]
     pub external: Option<ExternalSecretSpec>,
+    /// File name → contents of files that hold credentials: keys of the Secret, so they stay
+    /// out of the ConfigMap. Contents may use the text variables and `{{ secret.KEY }}`, the
+    /// value of a key of `data`.
+    #[serde(default)]
+    pub files: IndexMap<String, String>,
+    /// Where the main container sees the Secret's keys as files (read-only volume `secret`,
+    /// which sidecars and init containers may mount too). Omitted: the Secret is not mounted.
+    #[serde(default)]
+    pub mount_path: Option<String>,
+    /// Only these keys, each at its own path and mode (default: every key, at its name).
+    #[serde(default)]
+    pub items: Vec<SecretItem>,
+    /// Mode of the files, in octal such as `0440` (default `0440` when the pod has an
+    /// fsGroup, which owns them; `0444` without one).
+    #[serde(default)]
+    pub default_mode: Option<FileMode>,
+}
+
+/// One key of the mounted Secret as a file.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretItem {
+    /// The Secret's key.
+    pub key: String,
+    /// The file's path under `mountPath` (default: the key).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The file's mode, in octal such as `0400` (default: `defaultMode`).
+    #[serde(default)]
+    pub mode: Option<FileMode>,
+}
+
+/// A file mode written in octal: `0440`, `0o440` or `"0440"`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum FileMode {
+    /// As YAML read it (the model reads the source text: `0440` is octal, as in kubectl).
+    Number(i64),
+    /// Octal digits as text.
+    Text(String),
 }
 
 /// `secret.external`: the values live in an external store; nothing secret is committed.
