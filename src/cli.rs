@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod docs;
+mod plan;
+
 use sts_gen::emit;
 use sts_gen::{model, profile, render, sink, Failure};
 
@@ -43,6 +46,14 @@ Objects come in apply order: Namespace, StorageClass, PersistentVolume, ServiceA
 (or ExternalSecret), ConfigMap, Service, NetworkPolicy, PodDisruptionBudget, StatefulSet.\n\
 Nothing is written on error (exit 2).")]
     Render(RenderArgs),
+    /// Show what will run: each pod's role, files, DNS name, data, peer and start/update order.
+    #[command(after_help = "Examples:\n  \
+sts-gen plan profiles/mysql.yaml                  # one row per pod\n  \
+sts-gen plan p.yaml --set replicas=5              # what scaling to 5 changes\n  \
+sts-gen plan p.yaml -o json                       # for scripts\n  \
+sts-gen plan p.yaml -f prod.yaml --effective      # the merged profile (renders the same objects)\n\n\
+An offline dry-run of the StatefulSet controller: nothing is rendered or contacted.")]
+    Plan(PlanArgs),
     /// Check a profile and the objects it renders; prints nothing on success.
     #[command(
         after_help = "Examples:\n  sts-gen validate profiles/mysql.yaml && echo ok\n\n\
@@ -102,6 +113,27 @@ storage.local and storage.className are not inherited.")]
 POSTGRES_PASSWORD=... sts-gen init postgresql | sts-gen render -"
     )]
     Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: PlanFormat,
+    /// Print the effective profile (preset, overlays and --set merged) instead of the plan.
+    #[arg(long, conflicts_with = "output")]
+    pub effective: bool,
+}
+
+/// `plan` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// A header per StatefulSet and one row per pod.
+    Text,
+    /// The plan as one JSON object.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +245,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Render(args) if args.check => return render_check(&args),
         Command::Render(args) => render_cmd(&args),
         Command::Validate(args) => build_all(&args, None).map(|_| ()),
+        Command::Plan(args) => plan::run(&args),
         Command::Presets => {
             let mut out = String::new();
             for name in profile::presets::names() {
@@ -226,30 +259,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Init(args) => init_cmd(&args),
         Command::Diff(args) => return diff_cmd(&args),
-        Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(
-                shell,
-                &mut <Cli as clap::CommandFactory>::command(),
-                "sts-gen",
-                &mut out,
-            );
-            print_out(&String::from_utf8_lossy(&out))
-        }
-        Command::Schema => {
-            let schema = schemars::schema_for!(profile::Profile);
-            match serde_json::to_string_pretty(&schema) {
-                Ok(text) => print_out(&(text + "\n")),
-                Err(e) => Err(format!("cannot print the schema: {e}")),
-            }
-        }
-        Command::Man => {
-            let mut out = Vec::new();
-            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out) {
-                Ok(()) => print_out(&String::from_utf8_lossy(&out)),
-                Err(e) => Err(format!("cannot render the man page: {e}")),
-            }
-        }
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Schema => docs::schema(),
+        Command::Man => docs::man(),
         Command::Lint(args) => return lint_cmd(&args),
     };
     match result {

@@ -9,6 +9,7 @@ pub mod node;
 pub mod overlay;
 pub mod presets;
 pub mod types;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 
