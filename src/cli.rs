@@ -84,10 +84,16 @@ the reason is required. Exit codes: 0 no finding at or above --fail-on, 1 such f
 2 bad input.")]
     Lint(LintArgs),
     /// Print the JSON Schema of the profile format (for editors and CI validation).
-    #[command(after_help = "Example:\n  sts-gen schema > sts-gen.schema.json\n\n\
+    #[command(after_help = "Examples:\n  sts-gen schema > sts-gen.schema.json\n  \
+sts-gen schema --overlay > overlay.schema.json\n\n\
 Put this first line in a profile for completion and validation in editors that use\n\
-yaml-language-server:\n  # yaml-language-server: $schema=./sts-gen.schema.json")]
-    Schema,
+yaml-language-server (`sts-gen init` writes it with the published schema's URL):\n  \
+# yaml-language-server: $schema=./sts-gen.schema.json")]
+    Schema {
+        /// The schema of overlays (`-f` files): partial profiles, nothing required.
+        #[arg(long)]
+        overlay: bool,
+    },
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  sts-gen completions bash > /etc/bash_completion.d/sts-gen\n  \
@@ -260,7 +266,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init_cmd(&args),
         Command::Diff(args) => return diff_cmd(&args),
         Command::Completions { shell } => docs::completions(shell),
-        Command::Schema => docs::schema(),
+        Command::Schema { overlay } => docs::schema(overlay),
         Command::Man => docs::man(),
         Command::Lint(args) => return lint_cmd(&args),
     };

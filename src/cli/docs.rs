@@ -16,9 +16,13 @@ pub(super) fn completions(shell: clap_complete::Shell) -> Result<(), String> {
     print_out(&String::from_utf8_lossy(&out))
 }
 
-/// `sts-gen schema`.
-pub(super) fn schema() -> Result<(), String> {
-    let schema = schemars::schema_for!(profile::Profile);
+/// `sts-gen schema [--overlay]`.
+pub(super) fn schema(overlay: bool) -> Result<(), String> {
+    let schema = if overlay {
+        profile::schema::overlay_schema()
+    } else {
+        profile::schema::profile_schema()
+    };
     match serde_json::to_string_pretty(&schema) {
         Ok(text) => print_out(&(text + "\n")),
         Err(e) => Err(format!("cannot print the schema: {e}")),

@@ -8,6 +8,7 @@ pub mod merge;
 pub mod node;
 pub mod overlay;
 pub mod presets;
+pub mod schema;
 pub mod types;
 pub mod write;
 
