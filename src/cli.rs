@@ -104,9 +104,17 @@ sts-gen completions zsh > \"${fpath[1]}/_sts-gen\"\n  sts-gen completions fish >
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    #[command(after_help = "Example:\n  sts-gen man > /usr/local/share/man/man1/sts-gen.1")]
-    Man,
+    /// Print the man page (roff), or write one page per subcommand into a directory.
+    #[command(
+        after_help = "Examples:\n  sts-gen man > /usr/local/share/man/man1/sts-gen.1\n  \
+sts-gen man --dir /usr/local/share/man/man1     # sts-gen.1 and sts-gen-SUBCOMMAND.1"
+    )]
+    Man {
+        /// Write sts-gen.1 and a page per subcommand (sts-gen-render.1, ...) into DIR, and
+        /// print their paths.
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        dir: Option<PathBuf>,
+    },
     /// List the bundled presets with a one-line description.
     #[command(after_help = "Example:\n  sts-gen presets\n\n\
 A profile uses one with `preset: NAME`; the profile is merged over it (maps by key, lists of\n\
@@ -154,7 +162,7 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// The preset to start from (see `sts-gen presets`).
-    #[arg(value_name = "PRESET")]
+    #[arg(value_name = "PRESET", value_parser = clap::builder::PossibleValuesParser::new(profile::presets::names()))]
     pub preset: String,
     /// The application's name (default: the preset's name).
     #[arg(long, value_name = "NAME")]
@@ -164,7 +172,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// The profile file; `-` (the default) reads standard input.
-    #[arg(value_name = "PROFILE", default_value = "-")]
+    #[arg(value_name = "PROFILE", default_value = "-", value_hint = clap::ValueHint::FilePath)]
     pub profile: String,
     /// Namespace for every namespaced object, replacing the profile's `namespace`.
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
@@ -267,7 +275,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Diff(args) => return diff_cmd(&args),
         Command::Completions { shell } => docs::completions(shell),
         Command::Schema { overlay } => docs::schema(overlay),
-        Command::Man => docs::man(),
+        Command::Man { dir } => docs::man(dir.as_deref()),
         Command::Lint(args) => return lint_cmd(&args),
     };
     match result {
