@@ -7,6 +7,9 @@ use clap::{Args, Parser, Subcommand};
 
 mod docs;
 mod plan;
+mod seed;
+
+use seed::secret_seed;
 
 use sts_gen::emit;
 use sts_gen::{model, profile, render, sink, Failure};
@@ -287,34 +290,6 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
-}
-
-/// Reads the secret seed: `STS_GEN_SECRET_SEED` (the seed itself) or a seed file.
-fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
-    let seed = match (
-        &args.secret_seed_file,
-        std::env::var_os("STS_GEN_SECRET_SEED"),
-    ) {
-        (Some(path), _) => {
-            sts_gen::shared::read_limited(path, sts_gen::shared::MAX_SEED_FILE_BYTES).map_err(
-                |e| {
-                    format!(
-                        "--secret-seed-file {}: {}",
-                        path.display(),
-                        profile::io_reason(&e)
-                    )
-                },
-            )?
-        }
-        (None, Some(v)) => v.into_encoded_bytes(),
-        (None, None) => return Ok(None),
-    };
-    // Trailing newlines from `echo > file` are not part of the seed.
-    let seed: Vec<u8> = seed.strip_suffix(b"\n").unwrap_or(&seed).to_vec();
-    if seed.len() < 16 {
-        return Err("the secret seed is shorter than 16 bytes; use a long random value (e.g. `head -c 32 /dev/urandom | base64`)".into());
-    }
-    Ok(Some(seed))
 }
 
 /// Builds, printing warnings to stderr (after the build, so a failure prints errors only).
