@@ -7,7 +7,8 @@
 #   - overlays pass the overlay schema (and a misspelt key in one does not);
 #   - at least MIN_REJECTED of the bad profiles in tests/bad/ are rejected by the validator
 #     alone (the rest need the loader: a reference to an undeclared port, a request above
-#     its limit...); the ones accepted are listed.
+#     its limit...); the ones accepted are listed;
+#   - `sts-gen lint -o sarif` logs are valid SARIF 2.1.0 (the published schema, from npm).
 # Environment: STS_GEN (the binary; default target/debug/sts-gen; .ci/run sets the release one),
 # SCHEMA_VENV (default <repo>/.venv-schema), MIN_REJECTED (default 45).
 set -euo pipefail
@@ -68,4 +69,51 @@ done
 log "tests/bad: $rejected of $total rejected by check-jsonschema alone"
 log "left to the loader: ${accepted[*]}"
 [ "$rejected" -ge "$MIN_REJECTED" ] || die "only $rejected of $total bad profiles rejected (want at least $MIN_REJECTED)"
+
+# --- SARIF ------------------------------------------------------------------------------------
+# `sts-gen lint -o sarif` against the SARIF 2.1.0 schema as published (the copy in the npm
+# package @microsoft/jest-sarif, pinned). That copy has the erratum OASIS fixed later: a
+# `language` pattern `^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$` that is not a valid regex, which
+# check-jsonschema refuses; it is replaced by errata01's `^[a-zA-Z]{2}(-[a-zA-Z]{2})?$`.
+JEST_SARIF=@microsoft/jest-sarif@1.0.0-beta.0
+command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null
+(cd "$WORK" && npm pack --silent "$JEST_SARIF" >/dev/null && tar xzf microsoft-jest-sarif-*.tgz)
+python3 - "$WORK/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$WORK/sarif.schema.json" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+bad = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$"
+assert text.count(bad) == 2, "the SARIF schema copy changed; review the erratum fix"
+open(sys.argv[2], "w").write(text.replace(bad, "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$"))
+PY
+# Manifests with findings (errors, warnings, a suppressed one) and every bundled profile.
+mkdir -p "$WORK/manifests"
+cat >"$WORK/manifests/app.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+  namespace: x
+  annotations: {sts-gen/ignore: "cpu-limit bursts are fine here"}
+spec:
+  serviceName: web
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - {name: web, image: "nginx:latest"}
+YAML
+sarifs=()
+"$BIN" lint "$WORK/manifests" -o sarif >"$WORK/lint-manifests.sarif" || true
+grep -q '"suppressions"' "$WORK/lint-manifests.sarif" || die "the SARIF log has no suppressed result"
+sarifs+=("$WORK/lint-manifests.sarif")
+source scripts/preset-secrets.sh
+export_preset_secrets "$BIN" schema-check
+for p in profiles/*.yaml; do
+    out="$WORK/lint-$(basename "$p" .yaml).sarif"
+    "$BIN" lint "$p" -o sarif --fail-on warning >"$out" || true
+    sarifs+=("$out")
+done
+"$CJ" --schemafile "$WORK/sarif.schema.json" "${sarifs[@]}" || die "a SARIF log fails the SARIF 2.1.0 schema"
+log "SARIF: ${#sarifs[@]} logs valid against the SARIF 2.1.0 schema"
 log "ok"

@@ -652,6 +652,8 @@ pub enum LintFormat {
     Text,
     /// `{"findings": [...], "suppressed": [...], "notes": [...], "objects": N}`.
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning): rule metadata and a result per finding.
+    Sarif,
 }
 
 fn lint_cmd(args: &LintArgs) -> ExitCode {
@@ -674,6 +676,19 @@ fn lint_cmd(args: &LintArgs) -> ExitCode {
     let text = match args.output {
         LintFormat::Text => report.to_text(),
         LintFormat::Json => report.to_json(),
+        LintFormat::Sarif => lint::to_sarif(
+            &report,
+            &args.common.profile,
+            env!("CARGO_PKG_VERSION"),
+            &|file: &str| {
+                sts_gen::shared::read_limited(
+                    std::path::Path::new(file),
+                    sts_gen::shared::MAX_MANIFEST_FILE_BYTES,
+                )
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+            },
+        ),
     };
     if let Err(message) = print_out(&text) {
         eprintln!("error: {message}");

@@ -7,9 +7,11 @@
 //! with `lintIgnore: {RULE: reason}`; the reason is required.
 
 mod checks;
+mod equivalents;
 mod manifests;
 mod report;
 mod rules;
+mod sarif;
 mod suppress;
 
 use std::collections::BTreeSet;
@@ -19,9 +21,11 @@ use serde_json::Value as Json;
 use crate::check::{self, Doc};
 use crate::render::RenderedDoc;
 
+pub use equivalents::{equivalents, EQUIVALENTS};
 pub use manifests::{is_profile, manifest_files, parse_manifests, split_documents, CommentIgnores};
 pub use report::{Finding, Report, Suppressed};
 pub use rules::{find_rule, rules_text, Rule, Scope, Severity, RULES};
+pub use sarif::to_sarif;
 pub use suppress::{
     comment_ignores, profile_ignore_errors, Ignores, IGNORE_ANNOTATION, IGNORE_COMMENT,
 };
