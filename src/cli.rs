@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod docs;
+mod plan;
+mod seed;
+
+use seed::secret_seed;
+
 use sts_gen::emit;
 use sts_gen::{model, profile, render, sink, Failure};
 
@@ -43,6 +49,14 @@ Objects come in apply order: Namespace, StorageClass, PersistentVolume, ServiceA
 (or ExternalSecret), ConfigMap, Service, NetworkPolicy, PodDisruptionBudget, StatefulSet.\n\
 Nothing is written on error (exit 2).")]
     Render(RenderArgs),
+    /// Show what will run: each pod's role, files, DNS name, data, peer and start/update order.
+    #[command(after_help = "Examples:\n  \
+sts-gen plan profiles/mysql.yaml                  # one row per pod\n  \
+sts-gen plan p.yaml --set replicas=5              # what scaling to 5 changes\n  \
+sts-gen plan p.yaml -o json                       # for scripts\n  \
+sts-gen plan p.yaml -f prod.yaml --effective      # the merged profile (renders the same objects)\n\n\
+An offline dry-run of the StatefulSet controller: nothing is rendered or contacted.")]
+    Plan(PlanArgs),
     /// Check a profile and the objects it renders; prints nothing on success.
     #[command(
         after_help = "Examples:\n  sts-gen validate profiles/mysql.yaml && echo ok\n\n\
@@ -73,10 +87,16 @@ the reason is required. Exit codes: 0 no finding at or above --fail-on, 1 such f
 2 bad input.")]
     Lint(LintArgs),
     /// Print the JSON Schema of the profile format (for editors and CI validation).
-    #[command(after_help = "Example:\n  sts-gen schema > sts-gen.schema.json\n\n\
+    #[command(after_help = "Examples:\n  sts-gen schema > sts-gen.schema.json\n  \
+sts-gen schema --overlay > overlay.schema.json\n\n\
 Put this first line in a profile for completion and validation in editors that use\n\
-yaml-language-server:\n  # yaml-language-server: $schema=./sts-gen.schema.json")]
-    Schema,
+yaml-language-server (`sts-gen init` writes it with the published schema's URL):\n  \
+# yaml-language-server: $schema=./sts-gen.schema.json")]
+    Schema {
+        /// The schema of overlays (`-f` files): partial profiles, nothing required.
+        #[arg(long)]
+        overlay: bool,
+    },
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  sts-gen completions bash > /etc/bash_completion.d/sts-gen\n  \
@@ -87,9 +107,17 @@ sts-gen completions zsh > \"${fpath[1]}/_sts-gen\"\n  sts-gen completions fish >
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    #[command(after_help = "Example:\n  sts-gen man > /usr/local/share/man/man1/sts-gen.1")]
-    Man,
+    /// Print the man page (roff), or write one page per subcommand into a directory.
+    #[command(
+        after_help = "Examples:\n  sts-gen man > /usr/local/share/man/man1/sts-gen.1\n  \
+sts-gen man --dir /usr/local/share/man/man1     # sts-gen.1 and sts-gen-SUBCOMMAND.1"
+    )]
+    Man {
+        /// Write sts-gen.1 and a page per subcommand (sts-gen-render.1, ...) into DIR, and
+        /// print their paths.
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        dir: Option<PathBuf>,
+    },
     /// List the bundled presets with a one-line description.
     #[command(after_help = "Example:\n  sts-gen presets\n\n\
 A profile uses one with `preset: NAME`; the profile is merged over it (maps by key, lists of\n\
@@ -105,6 +133,27 @@ POSTGRES_PASSWORD=... sts-gen init postgresql | sts-gen render -"
 }
 
 #[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: PlanFormat,
+    /// Print the effective profile (preset, overlays and --set merged) instead of the plan.
+    #[arg(long, conflicts_with = "output")]
+    pub effective: bool,
+}
+
+/// `plan` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// A header per StatefulSet and one row per pod.
+    Text,
+    /// The plan as one JSON object.
+    Json,
+}
+
+#[derive(Debug, Args)]
 pub struct DiffArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -116,7 +165,7 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// The preset to start from (see `sts-gen presets`).
-    #[arg(value_name = "PRESET")]
+    #[arg(value_name = "PRESET", value_parser = clap::builder::PossibleValuesParser::new(profile::presets::names()))]
     pub preset: String,
     /// The application's name (default: the preset's name).
     #[arg(long, value_name = "NAME")]
@@ -126,7 +175,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// The profile file; `-` (the default) reads standard input.
-    #[arg(value_name = "PROFILE", default_value = "-")]
+    #[arg(value_name = "PROFILE", default_value = "-", value_hint = clap::ValueHint::FilePath)]
     pub profile: String,
     /// Namespace for every namespaced object, replacing the profile's `namespace`.
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
@@ -227,6 +276,7 @@ pub fn run(cli: Cli) -> ExitCode {
             args.secrets_may_be_missing = true;
             build_all(&args, None).map(|_| ())
         }
+        Command::Plan(args) => plan::run(&args),
         Command::Presets => {
             let mut out = String::new();
             for name in profile::presets::names() {
@@ -240,30 +290,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Init(args) => init_cmd(&args),
         Command::Diff(args) => return diff_cmd(&args),
-        Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(
-                shell,
-                &mut <Cli as clap::CommandFactory>::command(),
-                "sts-gen",
-                &mut out,
-            );
-            print_out(&String::from_utf8_lossy(&out))
-        }
-        Command::Schema => {
-            let schema = schemars::schema_for!(profile::Profile);
-            match serde_json::to_string_pretty(&schema) {
-                Ok(text) => print_out(&(text + "\n")),
-                Err(e) => Err(format!("cannot print the schema: {e}")),
-            }
-        }
-        Command::Man => {
-            let mut out = Vec::new();
-            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out) {
-                Ok(()) => print_out(&String::from_utf8_lossy(&out)),
-                Err(e) => Err(format!("cannot render the man page: {e}")),
-            }
-        }
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Schema { overlay } => docs::schema(overlay),
+        Command::Man { dir } => docs::man(dir.as_deref()),
         Command::Lint(args) => return lint_cmd(&args),
     };
     match result {
@@ -295,29 +324,6 @@ fn lines(errors: &[sts_gen::shared::error::Error]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Reads the secret seed: `STS_GEN_SECRET_SEED` (the seed itself) or a seed file.
-fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
-    let seed = match (
-        &args.secret_seed_file,
-        std::env::var_os("STS_GEN_SECRET_SEED"),
-    ) {
-        (Some(path), _) => {
-            sts_gen::shared::read_limited(path, sts_gen::shared::MAX_SEED_FILE_BYTES).map_err(
-                |e| {
-                    format!(
-                        "--secret-seed-file {}: {}",
-                        path.display(),
-                        profile::io_reason(&e)
-                    )
-                },
-            )?
-        }
-        (None, Some(v)) => v.into_encoded_bytes(),
-        (None, None) => return Ok(None),
-    };
-    model::secrets::seed(seed).map(Some)
 }
 
 /// Builds, printing warnings to stderr (after the build, so a failure prints errors only).
@@ -708,6 +714,8 @@ pub enum LintFormat {
     Text,
     /// `{"findings": [...], "suppressed": [...], "notes": [...], "objects": N}`.
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning): rule metadata and a result per finding.
+    Sarif,
 }
 
 fn lint_cmd(args: &LintArgs) -> ExitCode {
@@ -730,6 +738,19 @@ fn lint_cmd(args: &LintArgs) -> ExitCode {
     let text = match args.output {
         LintFormat::Text => report.to_text(),
         LintFormat::Json => report.to_json(),
+        LintFormat::Sarif => lint::to_sarif(
+            &report,
+            &args.common.profile,
+            env!("CARGO_PKG_VERSION"),
+            &|file: &str| {
+                sts_gen::shared::read_limited(
+                    std::path::Path::new(file),
+                    sts_gen::shared::MAX_MANIFEST_FILE_BYTES,
+                )
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+            },
+        ),
     };
     if let Err(message) = print_out(&text) {
         eprintln!("error: {message}");

@@ -10,6 +10,7 @@ pub mod emit;
 pub mod lint;
 pub mod model;
 pub mod par;
+pub mod plan;
 pub mod profile;
 pub mod render;
 pub mod shared;

@@ -536,8 +536,10 @@ fn repo() -> &'static Path {
     Path::new(common::ROOT)
 }
 
-#[test]
-fn argocd_plugin_generate_command_renders_the_example() {
+/// The plugin's generate command, run as Argo CD's cmp-server runs it: `command` + `args`, in
+/// the Application's source directory, with the build environment (ARGOCD_APP_*, KUBE_VERSION,
+/// the parameters as PARAM_*, plugin env as ARGOCD_ENV_*), no terminal on stdin.
+fn run_plugin(dir: &Path, env: &[(&str, &str)]) -> std::process::Output {
     let plugin: Value = serde_saphyr::from_str(
         &fs::read_to_string(repo().join("docs/argocd/plugin.yaml")).unwrap(),
     )
@@ -549,35 +551,139 @@ fn argocd_plugin_generate_command_renders_the_example() {
         .parent()
         .unwrap()
         .to_path_buf();
-    let path = common::path_with(&exe_dir);
-    let run = |overlays: &str| {
-        let o = common::output_ok(
-            std::process::Command::new(&command[0])
-                .args(&command[1..])
-                .args(&args)
-                .current_dir(repo().join("docs/argocd/example"))
-                .env("PATH", &path)
-                .env("ARGOCD_APP_NAMESPACE", "team-a")
-                .env("ARGOCD_ENV_STS_GEN_OVERLAYS", overlays)
-                .env("STS_GEN_SECRET_SEED", "argocd-example-seed-0001"),
-        );
-        common::parse_yaml_stream(&String::from_utf8(o.stdout).unwrap())
-    };
-    let docs = run("");
+    let mut cmd = std::process::Command::new(&command[0]);
+    cmd.args(&command[1..])
+        .args(&args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", common::path_with(&exe_dir))
+        .env("ARGOCD_APP_NAME", "cache")
+        .env("ARGOCD_APP_NAMESPACE", "team-a")
+        .env("ARGOCD_APP_REVISION", "0123456789abcdef")
+        .env("ARGOCD_APP_SOURCE_PATH", "apps/cache")
+        .env("STS_GEN_SECRET_SEED", "argocd-example-seed-0001")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn plugin_docs(dir: &Path, env: &[(&str, &str)]) -> Vec<Value> {
+    let o = run_plugin(dir, env);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::parse_yaml_stream(&String::from_utf8(o.stdout).unwrap())
+}
+
+#[test]
+fn argocd_plugin_generate_command_renders_the_example() {
+    let example = repo().join("docs/argocd/example");
+    let docs = plugin_docs(&example, &[]);
     let sts = one(&docs, "StatefulSet");
     assert_eq!(
         sts["metadata"]["namespace"], "team-a",
         "ARGOCD_APP_NAMESPACE is the default namespace"
     );
     assert_eq!(sts["spec"]["replicas"], 3);
-    let docs_prod = run("prod.yaml");
-    let sts = one(&docs_prod, "StatefulSet");
-    assert_eq!(sts["spec"]["replicas"], 5);
+    // The plugin env (the form before parameters).
+    let docs_prod = plugin_docs(&example, &[("ARGOCD_ENV_STS_GEN_OVERLAYS", "prod.yaml")]);
+    assert_eq!(one(&docs_prod, "StatefulSet")["spec"]["replicas"], 5);
+    // The `overlays` parameter, as Argo CD passes an array parameter.
+    let docs_param = plugin_docs(&example, &[("PARAM_OVERLAYS_0", "prod.yaml")]);
+    assert_eq!(docs_param, docs_prod);
     // Stable across renders: generated secrets derive from the seed.
     assert_eq!(
         common::first(&docs, "Secret"),
-        common::first(&run(""), "Secret")
+        common::first(&plugin_docs(&example, &[]), "Secret")
     );
+}
+
+#[test]
+fn argocd_plugin_announces_overlays_and_applies_them_in_order() {
+    let plugin: Value = serde_saphyr::from_str(
+        &fs::read_to_string(repo().join("docs/argocd/plugin.yaml")).unwrap(),
+    )
+    .unwrap();
+    let param = &plugin["spec"]["parameters"]["static"][0];
+    assert_eq!(param["name"], "overlays");
+    assert_eq!(param["collectionType"], "array");
+    let d = tempfile::tempdir().unwrap();
+    fs::copy(
+        repo().join("docs/argocd/example/sts-gen.yaml"),
+        d.path().join("sts-gen.yaml"),
+    )
+    .unwrap();
+    fs::write(d.path().join("a.yaml"), "replicas: 4\n").unwrap();
+    fs::write(d.path().join("b.yaml"), "replicas: 6\n").unwrap();
+    // A name that would match files as a glob: it must reach sts-gen as written.
+    fs::write(d.path().join("[ab].yaml"), "replicas: 2\n").unwrap();
+    let replicas = |env: &[(&str, &str)]| {
+        one(&plugin_docs(d.path(), env), "StatefulSet")["spec"]["replicas"].clone()
+    };
+    assert_eq!(
+        replicas(&[
+            ("PARAM_OVERLAYS_0", "a.yaml"),
+            ("PARAM_OVERLAYS_1", "b.yaml")
+        ]),
+        6
+    );
+    assert_eq!(
+        replicas(&[
+            ("PARAM_OVERLAYS_0", "b.yaml"),
+            ("PARAM_OVERLAYS_1", "a.yaml")
+        ]),
+        4
+    );
+    assert_eq!(replicas(&[("ARGOCD_ENV_STS_GEN_OVERLAYS", "[ab].yaml")]), 2);
+    assert_eq!(
+        replicas(&[
+            ("PARAM_OVERLAYS_0", "a.yaml"),
+            ("ARGOCD_ENV_STS_GEN_OVERLAYS", "b.yaml")
+        ]),
+        6
+    );
+}
+
+#[test]
+fn argocd_plugin_passes_the_cluster_version() {
+    let d = tempfile::tempdir().unwrap();
+    // maxUnavailable draws a warning only below 1.35: the version reached sts-gen.
+    fs::write(
+        d.path().join("sts-gen.yaml"),
+        "apiVersion: sts-gen/v1\nkind: Profile\nname: web\nimage: nginx:1.27\nstorage: none\nreplicas: 2\nupdateStrategy: {maxUnavailable: 1}\n",
+    )
+    .unwrap();
+    for (kube, warns) in [("v1.29.4", true), ("1.36.1+k3s1", false), ("1.35", false)] {
+        let o = run_plugin(d.path(), &[("KUBE_VERSION", kube)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(stderr.contains("maxUnavailable"), warns, "{kube}: {stderr}");
+    }
+    let o = run_plugin(d.path(), &[("KUBE_VERSION", "1.20.0")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--kube-version `1.20.0`"));
+}
+
+#[test]
+fn argocd_plugin_fails_cleanly_on_a_bad_profile() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(
+        d.path().join("sts-gen.yaml"),
+        "apiVersion: sts-gen/v1\nkind: Profile\nname: Bad_Name\nimage: nginx:1.27\nstorage: none\n",
+    )
+    .unwrap();
+    let o = run_plugin(d.path(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty(), "nothing for Argo CD to apply");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("sts-gen.yaml:3:7: name"), "{stderr}");
+    // A missing overlay is reported by name, not swallowed.
+    let o = run_plugin(
+        repo().join("docs/argocd/example").as_path(),
+        &[("PARAM_OVERLAYS_0", "nope.yaml")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nope.yaml"));
 }
 
 #[test]
@@ -701,4 +807,20 @@ fn schema_completions_and_man_page() {
         text.contains(".TH sts-gen 1") && text.contains("render"),
         "{text}"
     );
+}
+
+/// `kustomize build docs/flux` must not take the Flux example for the folder's kustomization:
+/// kustomize reads kustomization.yaml, kustomization.yml and Kustomization.
+#[test]
+fn flux_example_is_not_a_kustomize_kustomization() {
+    for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] {
+        assert!(
+            !repo().join("docs/flux").join(name).exists(),
+            "docs/flux/{name}"
+        );
+    }
+    let text = fs::read_to_string(repo().join("docs/flux/flux-kustomization.yaml")).unwrap();
+    let doc: Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(doc["apiVersion"], "kustomize.toolkit.fluxcd.io/v1");
+    assert_eq!(doc["kind"], "Kustomization");
 }

@@ -74,3 +74,30 @@ fn readme_says_what_is_guaranteed_and_what_is_not_and_stays_short() {
     let gitops = std::fs::read_to_string(root.join("docs/GITOPS.md")).unwrap();
     assert!(gitops.contains("\n## Reliability\n"));
 }
+
+/// The README's `plan` block is the whole output of `sts-gen plan profiles/mysql.yaml`.
+#[test]
+fn readme_plan_is_the_real_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let marker = "sts-gen plan profiles/mysql.yaml`):\n\n```text\n";
+    let start = readme.find(marker).expect("the README shows the plan") + marker.len();
+    let shown = &readme[start..start + readme[start..].find("```\n").unwrap()];
+    let out = assert_cmd::Command::cargo_bin("sts-gen")
+        .unwrap()
+        .current_dir(root)
+        .env("MYSQL_ROOT_PASSWORD", "readme")
+        .args(["plan", "profiles/mysql.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        shown.contains("clone from mysql-0"),
+        "a real plan, with peers"
+    );
+    assert_eq!(shown, String::from_utf8(out.stdout).unwrap());
+}

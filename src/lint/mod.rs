@@ -6,8 +6,10 @@
 //! comment `# sts-gen:ignore RULE reason` in the object's document, and for a whole profile
 //! with `lintIgnore: {RULE: reason}`; the reason is required.
 
+mod equivalents;
 mod manifests;
 mod report;
+mod sarif;
 mod suppress;
 
 use std::collections::BTreeSet;
@@ -20,7 +22,9 @@ use crate::render::RenderedDoc;
 
 pub use crate::check::rules::{find_rule, rules_text, Rule, Scope, Severity, RULES};
 pub use manifests::{is_profile, manifest_files, parse_manifests, split_documents, CommentIgnores};
+pub use equivalents::{equivalents, EQUIVALENTS};
 pub use report::{Finding, Report, Suppressed};
+pub use sarif::to_sarif;
 pub use suppress::{
     comment_ignores, profile_ignore_errors, Ignores, IGNORE_ANNOTATION, IGNORE_COMMENT,
 };

@@ -43,6 +43,7 @@ pub(super) fn build<'p>(
         }
         shared_files.push(file.clone());
     }
+    check_peer(errs, "peer", p.peer.as_ref());
     let mut parsed_roles = Vec::new();
     let mut role_names = BTreeSet::new();
     for (i, role) in p.roles.iter().enumerate() {
@@ -58,6 +59,7 @@ pub(super) fn build<'p>(
                 format!("role `{}` is defined twice", role.name),
             );
         }
+        check_peer(errs, &format!("{path}.peer"), role.peer.as_ref());
         match roles::parse_ordinals(&role.ordinals) {
             Ok(r) => parsed_roles.push((role.name.as_str(), r)),
             Err(e) => errs.add(&format!("{path}.ordinals"), e),
@@ -179,6 +181,16 @@ pub(super) fn role_key(role: &str, file: &str) -> String {
 fn reserved_file(errs: &mut Errors, path: &str, file: &str) {
     if file == roles::ORDINAL_FILE || file == roles::ROLE_FILE {
         errs.push(path, format!("`{file}` is reserved: the role init container writes the pod's ordinal and role there"));
+    }
+}
+
+/// A `peer` names exactly one of `clone` and `join`.
+fn check_peer(errs: &mut Errors, path: &str, peer: Option<&Peer>) {
+    if peer.is_some_and(|p| p.action().is_none()) {
+        errs.push(
+            path,
+            "give exactly one of `clone` (the pod copies its data from the peer) and `join` (it joins the cluster through the peer)",
+        );
     }
 }
 

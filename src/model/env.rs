@@ -9,18 +9,7 @@ use super::{names, ModelEnv};
 use crate::profile::de::join_key;
 use crate::profile::types::*;
 
-/// Downward-API field paths Kubernetes accepts in `env[].valueFrom.fieldRef`.
-const FIELD_PATHS: &[&str] = &[
-    "metadata.name",
-    "metadata.namespace",
-    "metadata.uid",
-    "spec.nodeName",
-    "spec.serviceAccountName",
-    "status.hostIP",
-    "status.hostIPs",
-    "status.podIP",
-    "status.podIPs",
-];
+use crate::shared::names::FIELD_PATHS;
 
 /// Checks `env` against the Secret's keys (`secret_data`, read) and the config files.
 pub(super) fn build(

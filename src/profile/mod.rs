@@ -10,7 +10,9 @@ pub mod merge;
 pub mod node;
 pub mod overlay;
 pub mod presets;
+pub mod schema;
 pub mod types;
+pub mod write;
 
 use crate::shared::error::ErrorKind;
 use std::path::{Path, PathBuf};

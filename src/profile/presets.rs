@@ -78,7 +78,8 @@ pub fn starter(preset: &str, name: &str) -> Option<String> {
         _ => "10Gi".into(),
     };
     let mut out = format!(
-        "# Starter profile for the `{preset}` preset: {}
+        "# yaml-language-server: $schema={}
+# Starter profile for the `{preset}` preset: {}
 # Render it:  sts-gen render this.yaml | kubectl apply -f -
 # Everything the preset sets can be overridden here (see `sts-gen render --help`).
 apiVersion: sts-gen/v1
@@ -92,6 +93,7 @@ storage:
   size: {size}             # one volume per pod
   # className: fast-ssd   # storage class; omitted means the cluster default
 ",
+        super::schema::PROFILE_SCHEMA_ID,
         description(text)
     );
     let vars: Vec<&str> = profile

@@ -7,11 +7,13 @@ use indexmap::IndexMap;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+mod peer;
 mod probes;
 mod schema;
 mod secret;
 mod storage;
 
+pub use peer::*;
 pub use probes::*;
 pub use secret::*;
 pub use storage::*;
@@ -104,6 +106,10 @@ pub struct Profile {
     /// exactly one role and that role's files.
     #[serde(default)]
     pub roles: Vec<Role>,
+    /// The peer every pod clones its data from or joins when it starts (`{clone: previous}`,
+    /// `{join: first}`); a role's own `peer` replaces it. Shown by `sts-gen plan`.
+    #[serde(default)]
+    pub peer: Option<Peer>,
     /// The generated init container `role-init` that installs the role's files and runs an optional
     /// script.
     #[serde(default)]
@@ -463,6 +469,10 @@ pub struct Role {
     /// File name → contents installed only in this role's pods, next to the shared `config.files`.
     #[serde(default)]
     pub files: IndexMap<String, String>,
+    /// The peer this role's pods clone their data from or join (shown by `sts-gen plan`);
+    /// replaces the top-level `peer` for these pods.
+    #[serde(default)]
+    pub peer: Option<Peer>,
 }
 
 /// The generated `role-init` init container.

@@ -9,6 +9,19 @@ fn invalid(message: String) -> LoadError {
     LoadError::of(ErrorKind::Value, message)
 }
 
+/// Downward-API field paths Kubernetes accepts in `env[].valueFrom.fieldRef`.
+pub const FIELD_PATHS: &[&str] = &[
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+];
+
 /// RFC 1123 label: lower-case alphanumerics and `-`, starting and ending alphanumeric.
 pub fn dns_label(s: &str, max: usize) -> Result<(), LoadError> {
     if s.is_empty() {
