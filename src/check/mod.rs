@@ -7,14 +7,17 @@
 
 /// The ExternalSecret type (k8s-openapi has none).
 pub mod external_secret;
+/// The ServiceMonitor and PodMonitor types (k8s-openapi has none).
+pub mod monitoring;
 /// The cross-object rules sts-gen's own objects must meet.
 pub mod rules;
 /// Label selectors and the pods they select.
 pub mod selector;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, PersistentVolume, Secret, Service, ServiceAccount,
+    ConfigMap, Namespace, PersistentVolume, PersistentVolumeClaim, Secret, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -48,6 +51,14 @@ pub enum Object {
     NetworkPolicy(NetworkPolicy),
     /// A typed PodDisruptionBudget.
     PodDisruptionBudget(PodDisruptionBudget),
+    /// A typed PersistentVolumeClaim (the backup claim).
+    PersistentVolumeClaim(PersistentVolumeClaim),
+    /// A typed CronJob (the backup job).
+    CronJob(CronJob),
+    /// A typed ServiceMonitor.
+    ServiceMonitor(monitoring::ServiceMonitor),
+    /// A typed PodMonitor.
+    PodMonitor(monitoring::PodMonitor),
     /// A typed StatefulSet.
     StatefulSet(StatefulSet),
 }
@@ -64,7 +75,11 @@ pub const APPLY_ORDER: &[&str] = &[
     "Service",
     "NetworkPolicy",
     "PodDisruptionBudget",
+    "PersistentVolumeClaim",
     "StatefulSet",
+    "CronJob",
+    "ServiceMonitor",
+    "PodMonitor",
 ];
 
 /// A checked document.
@@ -266,6 +281,32 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         "NetworkPolicy" => typed!(NetworkPolicy, NetworkPolicy),
         "PodDisruptionBudget" => typed!(PodDisruptionBudget, PodDisruptionBudget),
         "StatefulSet" => typed!(StatefulSet, StatefulSet),
+        "PersistentVolumeClaim" => typed!(PersistentVolumeClaim, PersistentVolumeClaim),
+        "CronJob" => typed!(CronJob, CronJob),
+        "ServiceMonitor" | "PodMonitor" => {
+            if api_version != monitoring::API_VERSION {
+                return Err(err(format!(
+                    "apiVersion is `{api_version}`; {kind} is `{}`",
+                    monitoring::API_VERSION
+                )));
+            }
+            let (object, value) = if kind == "ServiceMonitor" {
+                let t: monitoring::ServiceMonitor =
+                    typed_round_trip(&doc.value).map_err(|e| err(e.message))?;
+                let v = serde_json::to_value(&t).map_err(|e| err(e.to_string()))?;
+                (Object::ServiceMonitor(t), v)
+            } else {
+                let t: monitoring::PodMonitor =
+                    typed_round_trip(&doc.value).map_err(|e| err(e.message))?;
+                let v = serde_json::to_value(&t).map_err(|e| err(e.to_string()))?;
+                (Object::PodMonitor(t), v)
+            };
+            Doc {
+                template: doc.template.clone(),
+                object,
+                value,
+            }
+        }
         "ExternalSecret" => {
             if api_version != external_secret::API_VERSION {
                 return Err(err(format!(

@@ -16,6 +16,7 @@ mod config;
 mod disruption;
 mod env;
 mod errors;
+mod features;
 mod identity;
 mod probes;
 mod raw;
@@ -41,6 +42,7 @@ use errors::Errors;
 use text::TemplateVars;
 
 pub use crate::shared::names;
+pub use features::{ModelBackup, ModelMetrics};
 pub use identity::CHECKSUM_ANNOTATION;
 pub use raw::ignored_path;
 pub use resources::cpu_limit;
@@ -186,6 +188,10 @@ pub struct Model {
     pub sidecars: Vec<Json>,
     /// Raw pod volumes, expanded.
     pub volumes: Vec<Json>,
+    /// `metrics`: the endpoint and what exposes it; None when off.
+    pub metrics: Option<ModelMetrics>,
+    /// `backup`: the CronJob; None when off.
+    pub backup: Option<ModelBackup>,
     /// Merged into the pod spec after rendering (the escape hatch).
     #[serde(skip)]
     pub pod_template: Option<serde_json::Map<String, Json>>,
@@ -526,6 +532,10 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let pdb = disruption::pdb(p, replicas, &mut errs);
     let volume_names = raw::check(loaded, &storage, &mut errs);
     let mut raw = raw::expand(p, &vars, &mut errs);
+    let selector = identity::labels(p, cluster, set).selector_labels;
+    let (metrics, exporter) = features::metrics(p, &ports, &selector, &vars, &mut errs);
+    // The exporter is a sidecar like the profile's: it gets the same defaults below.
+    raw.sidecars.extend(exporter);
 
     let defaults = production_defaults(
         p,
@@ -539,6 +549,15 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut errs,
     );
 
+    let backup = features::backup(
+        p,
+        &image,
+        replicas,
+        &headless_name,
+        &vars,
+        &defaults,
+        &mut errs,
+    );
     if !errs.list.is_empty() {
         return Err(errs.list);
     }
@@ -581,6 +600,8 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         init_containers: raw.init_containers,
         sidecars: raw.sidecars,
         volumes: raw.volumes,
+        metrics,
+        backup,
         pod_template: match raw.pod_template {
             Some(Json::Object(m)) => Some(m),
             _ => None,

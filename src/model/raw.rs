@@ -187,7 +187,7 @@ pub(super) fn check_k8s<T: serde::de::DeserializeOwned>(
 }
 
 /// Expands text variables in every string of a raw Kubernetes object.
-fn expand_strings(value: &mut Json, path: &str, vars: &TemplateVars, errs: &mut Errors) {
+pub(super) fn expand_strings(value: &mut Json, path: &str, vars: &TemplateVars, errs: &mut Errors) {
     expand_strings_at(value, path, &mut Vec::new(), vars, errs);
 }
 

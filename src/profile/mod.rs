@@ -140,6 +140,7 @@ pub fn load_layers(
     for (kind, arg) in &layers.sets {
         tree = merge::merge(tree, overlay::set_tree(*kind, arg)?);
     }
+    let tree = apply_feature_overlays(tree);
     let profile: Profile = de::from_node(&tree)?;
     Ok(Loaded {
         profile,
@@ -177,6 +178,28 @@ fn overlay_tree(file: &str, bytes: &[u8]) -> Result<Node, LoadError> {
     merge::remove_path(&mut tree, &["apiVersion"]);
     merge::remove_path(&mut tree, &["kind"]);
     Ok(tree)
+}
+
+/// Merges each switched-on feature's `with` (profile keys a preset needs only with the
+/// feature, such as an exporter's Secret key) over the profile, so an off feature changes
+/// nothing in the output. `metrics` is on with `enabled: true`, `backup` with a `schedule`.
+fn apply_feature_overlays(mut tree: Node) -> Node {
+    for (feature, switch) in [("metrics", "enabled"), ("backup", "schedule")] {
+        let Some(section) = tree.get(feature) else {
+            continue;
+        };
+        let on = match section.get(switch).map(Node::resolve) {
+            Some(Some(node::Resolved::Bool(b))) => b,
+            Some(Some(node::Resolved::Null)) | None => false,
+            Some(_) => switch == "schedule",
+        };
+        if let (true, Some(with)) = (on, section.get("with").cloned()) {
+            if matches!(with.value, node::Value::Map(_)) {
+                tree = merge::merge(tree, with);
+            }
+        }
+    }
+    tree
 }
 
 /// Merges the profile over the preset it names, if any.

@@ -7,11 +7,13 @@ use indexmap::IndexMap;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+mod features;
 mod probes;
 mod schema;
 mod secret;
 mod storage;
 
+pub use features::*;
 pub use probes::*;
 pub use secret::*;
 pub use storage::*;
@@ -152,6 +154,12 @@ pub struct Profile {
     /// `sts-gen lint` rules switched off for this profile's objects: rule id → reason.
     #[serde(default)]
     pub lint_ignore: IndexMap<String, String>,
+    /// Prometheus metrics (an exporter sidecar or the engine's endpoint), off by default.
+    #[serde(default)]
+    pub metrics: Option<MetricsSpec>,
+    /// Scheduled backups with the engine's own tool, off by default.
+    #[serde(default)]
+    pub backup: Option<BackupSpec>,
 }
 
 /// `securityContext: {...}`: the user and groups the pod runs as and the writable paths of a
