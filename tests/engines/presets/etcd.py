@@ -102,7 +102,47 @@ def scenario(h, name, namespace, full):
     h.check("%s: scale 3 -> 4 does not add a member without `member add` (documented)" % label, scale)
 
 
+def backup(h):
+    """etcdctl snapshot save from the last member; restored with `etcdctl snapshot restore`
+    into the fresh member's data dir (docs/DAY2.md), as a one-off pod on the claim would."""
+    import os
+    import subprocess
+
+    def write(c, pods):
+        ctl(pods[0], pods[0].name.rsplit("-", 1)[0], "put", "backup-key", "before-backup")
+        return True
+
+    def restore(h, c2, claim, newest):
+        name = c2.statefulsets[0]["metadata"]["name"]
+        peer = "http://%s-0.%s.bk.svc.cluster.local:2380" % (name, name)
+        os.makedirs(claim, exist_ok=True)
+        r = subprocess.run(["etcdctl", "snapshot", "restore", os.path.join(newest, "snapshot.db"),
+                            "--name", name + "-0", "--initial-cluster", "%s-0=%s" % (name, peer),
+                            "--initial-advertise-peer-urls", peer, "--initial-cluster-token", name + "-bk",
+                            "--data-dir", os.path.join(claim, "data")],
+                           capture_output=True, text=True, env=dict(os.environ, ETCDCTL_API="3"))
+        if r.returncode != 0:
+            raise AssertionError("snapshot restore: %s" % r.stderr.strip())
+        subprocess.run(["chown", "-R", "10001:10001", claim], check=True)
+        c2.start(timeout=60)
+
+    def read(c2, pods):
+        got = ctl(pods[0], pods[0].name.rsplit("-", 1)[0], "get", "backup-key", "--print-value-only").strip()
+        if got != "before-backup":
+            raise AssertionError("restored member reads %r" % got)
+        if len(members(pods[0], pods[0].name.rsplit("-", 1)[0])) != 1:
+            raise AssertionError("the restored cluster is not one member")
+    C.backup_scenario(h, "etcd", "kvb", 3, None, write, read, restore)
+
+
 def run(h):
     # The bundled install and a renamed one (another name and namespace), side by side.
-    h.concurrently(lambda: scenario(h, "etcd", None, True),
-                   lambda: scenario(h, "kv", "store", False))
+    if not C.DAY2_ONLY:
+        h.concurrently(lambda: scenario(h, "etcd", None, True),
+                       lambda: scenario(h, "kv", "store", False))
+        h.teardown()
+    # metrics: etcd's own endpoint on the metrics port (no exporter).
+    C.metrics_scenario(h, "etcd", "kvm", 2381, {"etcd_server_has_leader": 1.0,
+                                                "etcd_server_is_leader": 1.0})
+    h.teardown()
+    backup(h)
