@@ -232,3 +232,75 @@ fn bad_feature_input_is_located() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("backup.schedule"), "{}", r.stderr);
 }
+
+#[test]
+fn tls_certificate_names_every_pod_and_service() {
+    let items = render(
+        &preset("etcd", "kv"),
+        &["tls.issuer=ca", "tls.issuerKind=ClusterIssuer"],
+    );
+    let cert = one(&items, "Certificate");
+    assert_eq!(cert["apiVersion"], "cert-manager.io/v1");
+    assert_eq!(cert["spec"]["issuerRef"]["kind"], "ClusterIssuer");
+    let dns: Vec<&str> = cert["spec"]["dnsNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    for i in 0..3 {
+        assert!(
+            dns.contains(&format!("kv-{i}.kv.ns.svc.cluster.local").as_str()),
+            "{dns:?}"
+        );
+        assert!(dns.contains(&format!("kv-{i}.kv").as_str()), "{dns:?}");
+    }
+    for s in all(&items, "Service") {
+        let n = s["metadata"]["name"].as_str().unwrap();
+        assert!(
+            dns.contains(&n) && dns.contains(&format!("{n}.ns.svc").as_str()),
+            "{n} not in {dns:?}"
+        );
+    }
+    // The pods mount the Secret the Certificate names, and etcd uses it.
+    let sts = one(&items, "StatefulSet");
+    let vols = sts["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap();
+    assert!(vols
+        .iter()
+        .any(|v| v["secret"]["secretName"] == cert["spec"]["secretName"]));
+    let env = containers(&items)[0]["env"].as_array().unwrap().clone();
+    let get = |n: &str| env.iter().find(|e| e["name"] == n).unwrap()["value"].clone();
+    assert_eq!(get("ETCD_LISTEN_CLIENT_URLS"), "https://0.0.0.0:2379");
+    assert_eq!(get("ETCD_PEER_CLIENT_CERT_AUTH"), "true");
+    // An existing Secret instead: no Certificate, the Secret mounted.
+    let items = render(&preset("etcd", "kv"), &["tls.secretName=my-certs"]);
+    assert!(all(&items, "Certificate").is_empty());
+    let vols = one(&items, "StatefulSet")["spec"]["template"]["spec"]["volumes"].clone();
+    assert!(vols
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["secret"]["secretName"] == "my-certs"));
+}
+
+#[test]
+fn tls_off_adds_nothing_and_both_sources_are_refused() {
+    let off = render(&preset("etcd", "kv"), &[]);
+    assert_eq!(off, render(&preset("etcd", "kv"), &["tls.issuer=null"]));
+    let text = format!(
+        "{}tls: {{issuer: a, secretName: b}}\n",
+        preset("etcd", "kv")
+    );
+    let r = run(sts_gen()
+        .args(["render", "-"])
+        .write_stdin(text.into_bytes()));
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr.contains("tls") && r.stderr.contains("not both"),
+        "{}",
+        r.stderr
+    );
+}

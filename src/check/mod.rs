@@ -5,6 +5,8 @@
 //! template and the field path. The checked objects are re-serialized from their types,
 //! which gives `emit` a canonical field order independent of the template's text.
 
+/// The cert-manager Certificate type (k8s-openapi has none).
+pub mod certificate;
 /// The ExternalSecret type (k8s-openapi has none).
 pub mod external_secret;
 /// The ServiceMonitor and PodMonitor types (k8s-openapi has none).
@@ -57,6 +59,8 @@ pub enum Object {
     CronJob(CronJob),
     /// A typed ServiceMonitor.
     ServiceMonitor(monitoring::ServiceMonitor),
+    /// A typed cert-manager Certificate.
+    Certificate(certificate::Certificate),
     /// A typed PodMonitor.
     PodMonitor(monitoring::PodMonitor),
     /// A typed StatefulSet.
@@ -71,6 +75,7 @@ pub const APPLY_ORDER: &[&str] = &[
     "ServiceAccount",
     "Secret",
     "ExternalSecret",
+    "Certificate",
     "ConfigMap",
     "Service",
     "NetworkPolicy",
@@ -283,6 +288,22 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         "StatefulSet" => typed!(StatefulSet, StatefulSet),
         "PersistentVolumeClaim" => typed!(PersistentVolumeClaim, PersistentVolumeClaim),
         "CronJob" => typed!(CronJob, CronJob),
+        "Certificate" => {
+            if api_version != certificate::API_VERSION {
+                return Err(err(format!(
+                    "apiVersion is `{api_version}`; Certificate is `{}`",
+                    certificate::API_VERSION
+                )));
+            }
+            let t: certificate::Certificate =
+                typed_round_trip(&doc.value).map_err(|e| err(e.message))?;
+            let value = serde_json::to_value(&t).map_err(|e| err(e.to_string()))?;
+            Doc {
+                template: doc.template.clone(),
+                object: Object::Certificate(t),
+                value,
+            }
+        }
         "ServiceMonitor" | "PodMonitor" => {
             if api_version != monitoring::API_VERSION {
                 return Err(err(format!(

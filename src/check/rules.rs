@@ -453,6 +453,11 @@ fn references(
                     .chain(s.string_data.iter().flatten().map(|(k, _)| k.clone()))
                     .collect(),
             )),
+            // cert-manager writes the Secret a Certificate names, with these keys.
+            Object::Certificate(c) => Some((
+                c.spec.secret_name.as_str(),
+                ["tls.crt", "tls.key", "ca.crt"].map(String::from).into(),
+            )),
             _ => None,
         })
         .collect();

@@ -337,3 +337,98 @@ pub(super) fn backup(
         ]),
     })
 }
+
+/// Where the TLS Secret is mounted in the main container and the backup job.
+pub const TLS_MOUNT: &str = "/etc/tls";
+
+/// `tls`: the Secret with the certificate and, with an issuer, the Certificate for it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelTls {
+    /// The Secret (`tls.crt`, `tls.key`, `ca.crt`).
+    pub secret_name: String,
+    /// Where it is mounted.
+    pub mount_path: &'static str,
+    /// The cert-manager Certificate's name and spec, with `issuer`.
+    pub certificate: Option<Json>,
+}
+
+/// The TLS model; None unless `tls.issuer` or `tls.secretName` is set.
+pub(super) fn tls(
+    p: &Profile,
+    namespace: Option<&str>,
+    cluster_domain: &str,
+    replicas: u32,
+    headless: &str,
+    services: &[String],
+    errs: &mut Errors,
+) -> Option<ModelTls> {
+    let t = p.tls.as_ref()?;
+    match (&t.issuer, &t.secret_name) {
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            errs.push("tls", "set `issuer` or `secretName`, not both");
+            None
+        }
+        (None, Some(s)) => {
+            errs.check("tls.secretName", names::dns_subdomain(s));
+            Some(ModelTls {
+                secret_name: s.clone(),
+                mount_path: TLS_MOUNT,
+                certificate: None,
+            })
+        }
+        (Some(issuer), None) => {
+            errs.check("tls.issuer", names::dns_subdomain(issuer));
+            let secret_name = format!("{}-tls", p.name);
+            // Every form a client may use: each pod's headless name and each Service's, from
+            // the fully qualified one down to the bare name.
+            let ns = namespace.unwrap_or("default");
+            let forms = |host: &str| {
+                vec![
+                    format!("{host}.{ns}.svc.{cluster_domain}"),
+                    format!("{host}.{ns}.svc"),
+                    format!("{host}.{ns}"),
+                    host.to_string(),
+                ]
+            };
+            let mut dns: Vec<String> = (0..replicas)
+                .flat_map(|i| forms(&format!("{}-{i}.{headless}", p.name)))
+                .collect();
+            for s in services {
+                dns.extend(forms(s));
+            }
+            dns.push("localhost".into());
+            let kind = match t.issuer_kind {
+                Some(IssuerKind::ClusterIssuer) => "ClusterIssuer",
+                _ => "Issuer",
+            };
+            let spec = json!({
+                "secretName": secret_name,
+                "issuerRef": {"name": issuer, "kind": kind, "group": "cert-manager.io"},
+                "dnsNames": dns,
+                "ipAddresses": ["127.0.0.1"],
+                // Members present the same certificate to each other (peer TLS).
+                "usages": ["server auth", "client auth", "digital signature", "key encipherment"],
+                "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+            });
+            Some(ModelTls {
+                secret_name: secret_name.clone(),
+                mount_path: TLS_MOUNT,
+                certificate: Some(json!({"name": secret_name, "spec": spec})),
+            })
+        }
+    }
+}
+
+/// The backup job talks to the members as a client: it gets the TLS Secret too.
+pub(super) fn mount_tls(b: &mut ModelBackup, t: &ModelTls) {
+    b.volumes
+        .push(json!({"name": "tls", "secret": {"secretName": t.secret_name}}));
+    if let Some(mounts) = b.init_containers[1]
+        .get_mut("volumeMounts")
+        .and_then(Json::as_array_mut)
+    {
+        mounts.push(json!({"name": "tls", "mountPath": TLS_MOUNT, "readOnly": true}));
+    }
+}

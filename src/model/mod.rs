@@ -42,7 +42,7 @@ use errors::Errors;
 use text::TemplateVars;
 
 pub use crate::shared::names;
-pub use features::{ModelBackup, ModelMetrics};
+pub use features::{ModelBackup, ModelMetrics, ModelTls};
 pub use identity::CHECKSUM_ANNOTATION;
 pub use raw::ignored_path;
 pub use resources::cpu_limit;
@@ -192,6 +192,8 @@ pub struct Model {
     pub metrics: Option<ModelMetrics>,
     /// `backup`: the CronJob; None when off.
     pub backup: Option<ModelBackup>,
+    /// `tls`: the certificate's Secret (and Certificate); None when off.
+    pub tls: Option<ModelTls>,
     /// Merged into the pod spec after rendering (the escape hatch).
     #[serde(skip)]
     pub pod_template: Option<serde_json::Map<String, Json>>,
@@ -549,7 +551,20 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut errs,
     );
 
-    let backup = features::backup(
+    let service_names: Vec<String> = std::iter::once(services.headless.name.clone())
+        .chain(services.read.iter().map(|r| r.name.clone()))
+        .chain(services.primary.iter().map(|r| r.name.clone()))
+        .collect();
+    let tls = features::tls(
+        p,
+        namespace.as_deref(),
+        &opts.cluster_domain,
+        replicas,
+        &headless_name,
+        &service_names,
+        &mut errs,
+    );
+    let mut backup = features::backup(
         p,
         &image,
         replicas,
@@ -558,12 +573,19 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &defaults,
         &mut errs,
     );
+    if let (Some(b), Some(t)) = (&mut backup, &tls) {
+        features::mount_tls(b, t);
+    }
     if !errs.list.is_empty() {
         return Err(errs.list);
     }
     let storage = storage.expect("storage errors were reported above");
     let labels = identity::labels(p, cluster, set);
-    let external = secret::external_objects(p, &secret);
+    let mut external = secret::external_objects(p, &secret);
+    // `tls.secretName` names a Secret managed elsewhere, which the pods may mount.
+    if let Some(t) = tls.as_ref().filter(|t| t.certificate.is_none()) {
+        external.secrets.push(t.secret_name.clone());
+    }
     let model = Model {
         name: p.name.clone(),
         namespace,
@@ -602,6 +624,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         volumes: raw.volumes,
         metrics,
         backup,
+        tls,
         pod_template: match raw.pod_template {
             Some(Json::Object(m)) => Some(m),
             _ => None,

@@ -182,17 +182,25 @@ fn overlay_tree(file: &str, bytes: &[u8]) -> Result<Node, LoadError> {
 
 /// Merges each switched-on feature's `with` (profile keys a preset needs only with the
 /// feature, such as an exporter's Secret key) over the profile, so an off feature changes
-/// nothing in the output. `metrics` is on with `enabled: true`, `backup` with a `schedule`.
+/// nothing in the output. `metrics` is on with `enabled: true`, `backup` with a `schedule`,
+/// `tls` with an `issuer` or a `secretName`.
 fn apply_feature_overlays(mut tree: Node) -> Node {
-    for (feature, switch) in [("metrics", "enabled"), ("backup", "schedule")] {
+    let features: [(&str, &[&str]); 3] = [
+        ("metrics", &["enabled"]),
+        ("backup", &["schedule"]),
+        ("tls", &["issuer", "secretName"]),
+    ];
+    for (feature, switches) in features {
         let Some(section) = tree.get(feature) else {
             continue;
         };
-        let on = match section.get(switch).map(Node::resolve) {
-            Some(Some(node::Resolved::Bool(b))) => b,
-            Some(Some(node::Resolved::Null)) | None => false,
-            Some(_) => switch == "schedule",
-        };
+        // A switch is on when set to anything but null or false.
+        let on = switches.iter().any(|s| {
+            !matches!(
+                section.get(s).map(Node::resolve),
+                None | Some(Some(node::Resolved::Null)) | Some(Some(node::Resolved::Bool(false)))
+            )
+        });
         if let (true, Some(with)) = (on, section.get("with").cloned()) {
             if matches!(with.value, node::Value::Map(_)) {
                 tree = merge::merge(tree, with);

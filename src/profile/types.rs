@@ -160,6 +160,9 @@ pub struct Profile {
     /// Scheduled backups with the engine's own tool, off by default.
     #[serde(default)]
     pub backup: Option<BackupSpec>,
+    /// TLS from a cert-manager issuer or an existing Secret, off by default.
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
 }
 
 /// `securityContext: {...}`: the user and groups the pod runs as and the writable paths of a

@@ -94,3 +94,33 @@ pub struct BackupClaim {
     #[serde(default)]
     pub class_name: Option<String>,
 }
+
+/// `tls: {...}`: a certificate for clients and, where the engine supports it, members; on
+/// when `issuer` or `secretName` is set.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TlsSpec {
+    /// A cert-manager issuer: a `Certificate` for every pod's and Service's DNS names is
+    /// rendered, into the Secret `<name>-tls`.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// `Issuer` (default) or `ClusterIssuer`.
+    #[serde(default)]
+    pub issuer_kind: Option<IssuerKind>,
+    /// An existing Secret with `tls.crt`, `tls.key` and `ca.crt` (instead of `issuer`).
+    #[serde(default)]
+    pub secret_name: Option<String>,
+    /// Profile keys merged over the profile when TLS is on (the preset's engine settings).
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub with: Option<serde_json::Value>,
+}
+
+/// The kind of cert-manager issuer.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+pub enum IssuerKind {
+    /// An issuer in the app's namespace.
+    Issuer,
+    /// A cluster-wide issuer.
+    ClusterIssuer,
+}
