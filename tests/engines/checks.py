@@ -299,3 +299,41 @@ def backup_scenario(h, preset, name, replicas, env, write, read, restore, runs=3
         return
     h.check("%s: %s-0 reads the data written before the backup" % (label, fresh),
             read, holder["c"], list(holder["c"].pods.values()))
+
+
+def tls_secret(objs, workdir):
+    """What cert-manager would write for the rendered Certificate: a CA (made here with
+    openssl) and a certificate with the Certificate's DNS names, IPs and usages, as the Secret
+    it names (tls.crt, tls.key, ca.crt)."""
+    import base64
+    import os
+    import subprocess
+    cert = [o for o in objs if o["kind"] == "Certificate"]
+    if len(cert) != 1:
+        raise AssertionError("%d Certificates rendered" % len(cert))
+    spec = cert[0]["spec"]
+    d = os.path.join(workdir, "pki-" + spec["secretName"])
+    os.makedirs(d, exist_ok=True)
+
+    def ssl(*args):
+        r = subprocess.run(["openssl"] + list(args), cwd=d, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError("openssl %s: %s" % (args[0], r.stderr.strip()))
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    ssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=sts-gen test CA", "-days", "2")
+    ssl("req", *ec, "-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=" + spec["secretName"])
+    usages = {"server auth": "serverAuth", "client auth": "clientAuth"}
+    sans = ["DNS:" + n for n in spec.get("dnsNames", [])] + ["IP:" + i for i in spec.get("ipAddresses", [])]
+    with open(os.path.join(d, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=%s\nextendedKeyUsage=%s\nkeyUsage=digitalSignature,keyEncipherment\n"
+                % (",".join(sans), ",".join(usages[u] for u in spec.get("usages", []) if u in usages)))
+    ssl("x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "tls.crt", "-days", "2", "-extfile", "ext.cnf")
+    data = {}
+    for k in ("tls.crt", "tls.key", "ca.crt"):
+        with open(os.path.join(d, k), "rb") as f:
+            data[k] = base64.b64encode(f.read()).decode()
+    meta = {"name": spec["secretName"]}
+    if cert[0]["metadata"].get("namespace"):
+        meta["namespace"] = cert[0]["metadata"]["namespace"]
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": meta, "data": data}
