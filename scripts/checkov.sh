@@ -58,16 +58,21 @@ if [ -z "${STS_GEN:-}" ]; then
     STS_GEN=${CARGO_TARGET_DIR:-$ROOT/target}/release/sts-gen
 fi
 
-# 3. Render every profile into its own folder.
+# 3. Render every profile into its own folder, and the day-2 examples (a preset with metrics
+# and backups on: the exporter sidecars, CronJobs and ServiceMonitors are checked too).
 profiles=()
-for profile in profiles/*.yaml; do
+for profile in profiles/*.yaml examples/day2/*.yaml; do
     name=$(basename "$profile" .yaml)
-    envs=()
+    envs=(STS_GEN_SECRET_SEED=checkov-dummy-seed-0123456789abcdef)
+    # The preset an example starts from holds its `fromEnv` names.
+    sources=("$profile")
+    preset=$(sed -nE 's/^preset:[[:space:]]*([a-z0-9-]+).*/\1/p' "$profile")
+    [ -z "$preset" ] || sources+=("profiles/$preset.yaml")
     # Dummy values for `fromEnv: NAME` secrets, as in scripts/conformance.sh.
     while read -r var; do
         [ -n "$var" ] || continue
         [ -n "${!var:-}" ] || envs+=("$var=checkov-dummy-${var,,}-0123456789")
-    done < <(grep -oE "fromEnv:[[:space:]]*[\"']?[A-Za-z_][A-Za-z0-9_]*" "$profile" \
+    done < <(grep -ohE "fromEnv:[[:space:]]*[\"']?[A-Za-z_][A-Za-z0-9_]*" "${sources[@]}" \
                  | sed -E "s/^fromEnv:[[:space:]]*[\"']?//" | sort -u || true)
     ns=()
     grep -qE '^namespace:' "$profile" || ns=(-n "$name")

@@ -17,7 +17,7 @@ pub mod selector;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, PersistentVolume, Secret, Service, ServiceAccount,
+    ConfigMap, Namespace, PersistentVolume, PersistentVolumeClaim, Secret, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -52,6 +52,8 @@ pub enum Object {
     NetworkPolicy(NetworkPolicy),
     /// A typed PodDisruptionBudget.
     PodDisruptionBudget(PodDisruptionBudget),
+    /// A typed PersistentVolumeClaim (the backup claim).
+    PersistentVolumeClaim(PersistentVolumeClaim),
     /// A typed StatefulSet.
     StatefulSet(StatefulSet),
     /// A typed Role (peer discovery through the API).
@@ -90,6 +92,7 @@ pub const APPLY_ORDER: &[&str] = &[
     "Ingress",
     "NetworkPolicy",
     "PodDisruptionBudget",
+    "PersistentVolumeClaim",
     "StatefulSet",
     "CronJob",
     "ServiceMonitor",
@@ -361,6 +364,7 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         "ServiceMonitor" => typed!(custom::ServiceMonitor, ServiceMonitor, custom::MONITORING_V1),
         "PodMonitor" => typed!(custom::PodMonitor, PodMonitor, custom::MONITORING_V1),
         "Certificate" => typed!(custom::Certificate, Certificate, custom::CERT_MANAGER_V1),
+        "PersistentVolumeClaim" => typed!(PersistentVolumeClaim, PersistentVolumeClaim),
         "" => return Err(err("the document has no `kind`".into())),
         // A custom resource sts-gen knows nothing of: written as is, with a warning.
         _ if is_custom_api(api_version) => Doc {

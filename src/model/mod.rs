@@ -16,6 +16,7 @@ mod config;
 mod disruption;
 mod env;
 mod errors;
+mod features;
 mod identity;
 mod probes;
 mod raw;
@@ -43,6 +44,7 @@ use text::TemplateVars;
 
 pub use crate::shared::names;
 pub use identity::{CHECKSUM_ANNOTATION, SYSTEM_NAMESPACES};
+pub use features::{ModelBackup, ModelMetrics, ModelTls};
 pub use raw::ignored_path;
 pub use rbac::ModelRbac;
 pub use resources::cpu_limit;
@@ -200,6 +202,12 @@ pub struct Model {
     pub sidecars: Vec<Json>,
     /// Raw pod volumes, expanded.
     pub volumes: Vec<Json>,
+    /// `metrics`: the endpoint and what exposes it; None when off.
+    pub metrics: Option<ModelMetrics>,
+    /// `backup`: the CronJob; None when off.
+    pub backup: Option<ModelBackup>,
+    /// `tls`: the certificate's Secret (and Certificate); None when off.
+    pub tls: Option<ModelTls>,
     /// Merged into the pod spec after rendering (the escape hatch).
     #[serde(skip)]
     pub pod_template: Option<serde_json::Map<String, Json>>,
@@ -538,6 +546,10 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     // The app container's command and args are profile text like env values and sidecars'.
     let command = text::expand_list(&vars, "command", &p.command, &mut errs);
     let args = text::expand_list(&vars, "args", &p.args, &mut errs);
+    let selector = identity::labels(p, cluster, set).selector_labels;
+    let (metrics, exporter) = features::metrics(p, &ports, &selector, &vars, &mut errs);
+    // The exporter is a sidecar like the profile's: it gets the same defaults below.
+    raw.sidecars.extend(exporter);
 
     let defaults = production_defaults(
         p,
@@ -553,12 +565,41 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
 
     secret.mount = secret_mount(loaded, &secret, &defaults, &storage, &config, &mut errs);
 
+    let service_names: Vec<String> = std::iter::once(services.headless.name.clone())
+        .chain(services.read.iter().map(|r| r.name.clone()))
+        .chain(services.primary.iter().map(|r| r.name.clone()))
+        .collect();
+    let tls = features::tls(
+        p,
+        namespace.as_deref(),
+        &opts.cluster_domain,
+        replicas,
+        &headless_name,
+        &service_names,
+        &mut errs,
+    );
+    let mut backup = features::backup(
+        p,
+        &image,
+        replicas,
+        &headless_name,
+        &vars,
+        &defaults,
+        &mut errs,
+    );
+    if let (Some(b), Some(t)) = (&mut backup, &tls) {
+        features::mount_tls(b, t);
+    }
     if !errs.list.is_empty() {
         return Err(errs.list);
     }
     let storage = storage.expect("storage errors were reported above");
     let labels = identity::labels(p, cluster, set);
-    let external = secret::external_objects(p, &secret);
+    let mut external = secret::external_objects(p, &secret);
+    // `tls.secretName` names a Secret managed elsewhere, which the pods may mount.
+    if let Some(t) = tls.as_ref().filter(|t| t.certificate.is_none()) {
+        external.secrets.push(t.secret_name.clone());
+    }
     let model = Model {
         name: p.name.clone(),
         namespace,
@@ -595,6 +636,9 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         init_containers: raw.init_containers,
         sidecars: raw.sidecars,
         volumes: raw.volumes,
+        metrics,
+        backup,
+        tls,
         pod_template: match raw.pod_template {
             Some(Json::Object(m)) => Some(m),
             _ => None,

@@ -189,6 +189,7 @@ fn layered_tree(file: &str, bytes: &[u8], layers: &overlay::Layers) -> Result<No
         let (layer, new_items) = overlay::set_layer(*kind, arg)?;
         tree = merge::merge_layer(tree, layer, new_items)?;
     }
+    let tree = apply_feature_overlays(tree);
     chars::check_tree(&tree, "")?;
     Ok(tree)
 }
@@ -220,6 +221,36 @@ fn overlay_tree(file: &str, bytes: &[u8]) -> Result<Node, LoadError> {
     merge::remove_path(&mut tree, &["apiVersion"]);
     merge::remove_path(&mut tree, &["kind"]);
     Ok(tree)
+}
+
+/// Merges each switched-on feature's `with` (profile keys a preset needs only with the
+/// feature, such as an exporter's Secret key) over the profile, so an off feature changes
+/// nothing in the output. `metrics` is on with `enabled: true`, `backup` with a `schedule`,
+/// `tls` with an `issuer` or a `secretName`.
+fn apply_feature_overlays(mut tree: Node) -> Node {
+    let features: [(&str, &[&str]); 3] = [
+        ("metrics", &["enabled"]),
+        ("backup", &["schedule"]),
+        ("tls", &["issuer", "secretName"]),
+    ];
+    for (feature, switches) in features {
+        let Some(section) = tree.get(feature) else {
+            continue;
+        };
+        // A switch is on when set to anything but null or false.
+        let on = switches.iter().any(|s| {
+            !matches!(
+                section.get(s).map(Node::resolve),
+                None | Some(Some(node::Resolved::Null)) | Some(Some(node::Resolved::Bool(false)))
+            )
+        });
+        if let (true, Some(with)) = (on, section.get("with").cloned()) {
+            if matches!(with.value, node::Value::Map(_)) {
+                tree = merge::merge(tree, with);
+            }
+        }
+    }
+    tree
 }
 
 /// Merges the profile over the preset it names, if any.

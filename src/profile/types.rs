@@ -7,12 +7,14 @@ use indexmap::IndexMap;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+mod features;
 mod peer;
 mod probes;
 mod schema;
 mod secret;
 mod storage;
 
+pub use features::*;
 pub use peer::*;
 pub use probes::*;
 pub use secret::*;
@@ -166,6 +168,15 @@ pub struct Profile {
     /// `sts-gen lint` rules switched off for this profile's objects: rule id → reason.
     #[serde(default)]
     pub lint_ignore: IndexMap<String, String>,
+    /// Prometheus metrics (an exporter sidecar or the engine's endpoint), off by default.
+    #[serde(default)]
+    pub metrics: Option<MetricsSpec>,
+    /// Scheduled backups with the engine's own tool, off by default.
+    #[serde(default)]
+    pub backup: Option<BackupSpec>,
+    /// TLS from a cert-manager issuer or an existing Secret, off by default.
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
 }
 
 /// `rbac: {rules: [...]}`: what the pods may do through the Kubernetes API.

@@ -87,7 +87,8 @@ exec "$@"
 # an option runs mysqld; on a datadir without the `mysql` schema, initialise it (mysqld
 # --initialize-insecure in the image, mariadb-install-db here), then a networkless temporary
 # server sets the root password from MYSQL_ROOT_PASSWORD(_FILE) for root@localhost and creates
-# root@'%' (MYSQL_ROOT_HOST's default) without writing the binlog, and stops; then it execs.
+# root@'%' (MYSQL_ROOT_HOST's default) without writing the binlog, runs the init files, and
+# stops; then it execs.
 MYSQL_ENTRYPOINT = r"""#!/bin/bash
 set -eo pipefail
 [ "${1#-}" = "$1" ] || set -- mysqld "$@"
@@ -105,7 +106,17 @@ ALTER USER 'root'@'localhost' IDENTIFIED BY '$q';
 CREATE USER 'root'@'%' IDENTIFIED BY '$q';
 GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;
 SQL
-  MYSQL_PWD=$pw mysqladmin --protocol=socket -uroot shutdown
+  # Then, as the image does, /docker-entrypoint-initdb.d: *.sh sourced (with
+  # docker_process_sql, the mysql client as root over the socket), *.sql fed to it.
+  export MYSQL_ROOT_PASSWORD=$pw     # the image's docker_process_sql reads it from there
+  docker_process_sql() { MYSQL_PWD=$MYSQL_ROOT_PASSWORD mysql --protocol=socket -uroot "$@"; }
+  for f in /docker-entrypoint-initdb.d/*; do
+    case "$f" in
+      *.sh) . "$f" ;;
+      *.sql) docker_process_sql < "$f" ;;
+    esac
+  done
+  MYSQL_PWD=$MYSQL_ROOT_PASSWORD mysqladmin --protocol=socket -uroot shutdown
   wait
 fi
 exec "$@"
@@ -196,6 +207,19 @@ IMAGES = {
         "entrypoint": ["docker-entrypoint.sh"], "cmd": ["mysqld"],
         "volumes": ["/var/lib/mysql"],
     },
+    # The metrics exporters (`metrics` of the presets): each image's binary at the path the
+    # preset runs it from, Debian's prometheus-*-exporter package in its place; the busybox
+    # (mysqld, postgres) and alpine (redis) bases give them sh.
+    "mysqld-exporter": {"links": {"/bin/mysqld_exporter": "/usr/bin/prometheus-mysqld-exporter"},
+                        "env": {"PATH": PATH}},
+    "postgres-exporter": {"links": {"/bin/postgres_exporter": "/usr/bin/prometheus-postgres-exporter"},
+                          "env": {"PATH": PATH}},
+    "redis_exporter": {"links": {"/redis_exporter": "/usr/bin/prometheus-redis-exporter"},
+                       "env": {"PATH": PATH}},
+    "nginx-prometheus-exporter": {"links": {"/usr/bin/nginx-prometheus-exporter": "/usr/bin/prometheus-nginx-exporter"},
+                                  "env": {"PATH": PATH}},
+    # busybox (the backup job's prepare and store steps): sh and the coreutils they use.
+    "busybox": {"env": {"PATH": PATH}},
     # gcr.io/google-samples/xtrabackup (Percona XtraBackup 2.4, xbstream, ncat, mysql client):
     # MariaDB's backup tool under XtraBackup's names (same --backup/--prepare/--stream options).
     "xtrabackup": {

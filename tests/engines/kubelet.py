@@ -484,11 +484,13 @@ class Container:
             if not self.probe_spec("readiness"):
                 self.ready = True
             t0 = time.time()
-            self.proc.wait()
+            self.exit_code = self.proc.wait()
             # As when a container's init process dies: the runtime kills the rest of it.
             self.kill_rest()
             self.ready = False
             self.pod.cluster.changed()
+            if self.pod.spec.get("restartPolicy") == "Never":
+                return        # a Job's pod: the container ran to completion (or failed)
             while self.held and not self.stopping:
                 time.sleep(0.1)
             if self.stopping:
@@ -633,7 +635,10 @@ class Pod:
         return None
 
     def volume_path(self, name):
-        return os.path.join(self.dir, "volumes", name) if self.volume(name) or name.startswith("__image") \
+        v = self.volume(name)
+        if v and "persistentVolumeClaim" in v:      # a claim of its own (a Job's): node-wide dir
+            return self.cluster.pvc_dir(v["persistentVolumeClaim"]["claimName"])
+        return os.path.join(self.dir, "volumes", name) if v or name.startswith("__image") \
             else self.cluster.claim_dir(name, self.name)
 
     def volume_readonly(self, name):
@@ -685,7 +690,10 @@ class Pod:
                 self.write_projection(p, self.cluster.secret(s["secretName"]), s.get("items"),
                                       s.get("defaultMode", 0o644))
             elif "persistentVolumeClaim" in v:
-                pass
+                p = self.cluster.pvc_dir(v["persistentVolumeClaim"]["claimName"])
+                if not os.path.exists(p):
+                    os.makedirs(p)
+                    self.own(p, 0o775 | (0o2000 if self.fs_group() is not None else 0))
             else:
                 raise ValueError("volume type of %s not supported" % v["name"])
         imgs = set()
@@ -761,9 +769,11 @@ class Pod:
             backoff = 1
             while self.running:
                 c.run_once()
-                rc = c.proc.wait()
+                rc = c.exit_code = c.proc.wait()
                 if rc == 0 or not self.running:
                     break
+                if self.spec.get("restartPolicy") == "Never":
+                    return    # a Job's pod fails with its init container
                 c.restarts += 1
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 8)
@@ -851,12 +861,25 @@ class Pod:
 
 # ---------------------------------------------------------------- cluster
 
+def job_result(pod):
+    """None while a Job's pod runs; else (succeeded, {container: exit code})."""
+    codes = {c.name: getattr(c, "exit_code", None) for c in pod.inits + list(pod.containers.values())}
+    failed_init = [c for c in pod.inits if getattr(c, "exit_code", None) not in (None, 0)]
+    if failed_init:
+        return False, codes
+    if pod.init_done and all(getattr(c, "exit_code", None) is not None for c in pod.containers.values()):
+        return all(v == 0 for v in codes.values()), codes
+    return None
+
+
 class Cluster:
     def __init__(self, objects, workdir, images, cluster_domain="cluster.local"):
         self.workdir = os.path.abspath(workdir)
         self.images = images
         self.domain = cluster_domain
         self.pods = {}
+        self.jobs = []          # pods of run_job
+        self.pvcs = {}          # claim name -> directory, for claims handed over
         self._ips = {}
         self._lock = threading.RLock()
         os.makedirs(os.path.join(self.workdir, "claims"), exist_ok=True)
@@ -889,6 +912,34 @@ class Cluster:
         d = {k: base64.b64decode(v) for k, v in (o.get("data") or {}).items()}
         d.update({k: v.encode() for k, v in (o.get("stringData") or {}).items()})
         return d
+
+    def pvc_dir(self, claim):
+        """A PersistentVolumeClaim of its own (the backup claim); the harness may hand one
+        cluster's to another (`Cluster(..., claims=...)`), as a restore mounts a backup."""
+        return self.pvcs.get(claim) or os.path.join(self.workdir, "claims", "pvc-" + claim)
+
+    def run_job(self, cronjob, timeout=120):
+        """Runs a CronJob's pod template once to completion, as the first pod of the Job the
+        CronJob creates: init containers in order, then the containers, none restarted
+        (restartPolicy Never). Returns the pod; `job_result(pod)` tells how it ended."""
+        tmpl = cronjob["spec"]["jobTemplate"]["spec"]["template"]
+        if tmpl["spec"].get("restartPolicy") != "Never":
+            raise ValueError("the job's restartPolicy is not Never")
+        fake = {"metadata": {"name": cronjob["metadata"]["name"],
+                             "namespace": self.namespace_of(cronjob)},
+                "spec": {"template": tmpl}}
+        pod = Pod(self, fake, len(self.jobs))
+        self.jobs.append(pod)
+        pod.start()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            r = job_result(pod)
+            if r is not None:
+                pod.stop()
+                return pod
+            time.sleep(0.2)
+        pod.stop()
+        raise TimeoutError("job %s did not finish in %ss: %s" % (pod.name, timeout, pod.status()))
 
     def claim_dir(self, template, pod):
         return os.path.join(self.workdir, "claims", "%s-%s" % (template, pod))
@@ -942,7 +993,7 @@ class Cluster:
 
     def changed(self):
         with self._lock:
-            for p in list(self.pods.values()):
+            for p in list(self.pods.values()) + self.jobs:
                 if not p.running:
                     continue
                 path = os.path.join(p.dir, "hosts")
@@ -1038,7 +1089,7 @@ class Cluster:
         self._ensure_pods(timeout)
 
     def teardown(self):
-        pods = [p for p in self.pods.values() if p.running]
+        pods = [p for p in list(self.pods.values()) + self.jobs if p.running]
         ths = [threading.Thread(target=p.stop) for p in pods]
         for t in ths:
             t.start()

@@ -23,6 +23,9 @@ need=(
   nginx:nginx-light
   nc:netcat-openbsd
   java:default-jre-headless
+  prometheus-mysqld-exporter:prometheus-mysqld-exporter
+  prometheus-postgres-exporter:prometheus-postgres-exporter
+  prometheus-redis-exporter:prometheus-redis-exporter
   curl:curl ncat:ncat mariabackup:mariadb-backup mariadb:mariadb-client mariadbd:mariadb-server
 )
 pkgs=()
@@ -55,7 +58,8 @@ if [ "${#pkgs[@]}" -gt 0 ]; then
     done
   fi
   # Debian starts nothing under policy-rc.d, but stop anything a package left running anyway.
-  for s in etcd redis-server zookeeper nginx postgresql mariadb; do
+  for s in etcd redis-server zookeeper nginx postgresql mariadb prometheus-mysqld-exporter \
+           prometheus-postgres-exporter prometheus-redis-exporter; do
     service "$s" stop >/dev/null 2>&1 || true
   done
   [ -z "$restore_policy" ] || rm -f /usr/sbin/policy-rc.d

@@ -102,7 +102,117 @@ def scenario(h, name, namespace, full):
     h.check("%s: scale 3 -> 4 does not add a member without `member add` (documented)" % label, scale)
 
 
+def backup(h):
+    """etcdctl snapshot save from the last member; restored with `etcdctl snapshot restore`
+    into the fresh member's data dir (docs/DAY2.md), as a one-off pod on the claim would."""
+    import os
+    import subprocess
+
+    def write(c, pods):
+        ctl(pods[0], pods[0].name.rsplit("-", 1)[0], "put", "backup-key", "before-backup")
+        return True
+
+    def restore(h, c2, claim, newest):
+        name = c2.statefulsets[0]["metadata"]["name"]
+        peer = "http://%s-0.%s.bk.svc.cluster.local:2380" % (name, name)
+        os.makedirs(claim, exist_ok=True)
+        r = subprocess.run(["etcdctl", "snapshot", "restore", os.path.join(newest, "snapshot.db"),
+                            "--name", name + "-0", "--initial-cluster", "%s-0=%s" % (name, peer),
+                            "--initial-advertise-peer-urls", peer, "--initial-cluster-token", name + "-bk",
+                            "--data-dir", os.path.join(claim, "data")],
+                           capture_output=True, text=True, env=dict(os.environ, ETCDCTL_API="3"))
+        if r.returncode != 0:
+            raise AssertionError("snapshot restore: %s" % r.stderr.strip())
+        subprocess.run(["chown", "-R", "10001:10001", claim], check=True)
+        c2.start(timeout=60)
+
+    def read(c2, pods):
+        got = ctl(pods[0], pods[0].name.rsplit("-", 1)[0], "get", "backup-key", "--print-value-only").strip()
+        if got != "before-backup":
+            raise AssertionError("restored member reads %r" % got)
+        if len(members(pods[0], pods[0].name.rsplit("-", 1)[0])) != 1:
+            raise AssertionError("the restored cluster is not one member")
+    C.backup_scenario(h, "etcd", "kvb", 3, None, write, read, restore)
+
+
+def tls(h):
+    """tls.issuer: the Certificate's Secret made with openssl (as cert-manager would); the
+    members form their cluster over https with client certificates; a client with the CA and
+    a certificate works, plaintext and a client without a certificate are refused; the backup
+    job takes its snapshot over TLS."""
+    import kubelet
+    import os
+    name = "kvt"
+    objs = h.render("etcd", name=name, namespace="sec", replicas=3,
+                    sets=["tls.issuer=test-ca", "backup.schedule=0 3 * * *", "backup.claim.size=1Gi"])
+    label = "sec/%s tls" % name
+    if not h.check("%s: the Certificate's Secret issued from a test CA (openssl)" % label,
+                   lambda: objs.append(C.tls_secret(objs, h.tmp)) or True):
+        return
+    c = h.cluster(objs, name)
+    if not h.check("%s: all 3 pods ready over TLS (probes on the plain metrics port)" % label, c.start, timeout=90):
+        return
+    pods = list(c.pods.values())
+    tls_args = ["--cacert=/etc/tls/ca.crt", "--cert=/etc/tls/tls.crt", "--key=/etc/tls/tls.key"]
+
+    def tctl(pod, *args, scheme="https", extra=tls_args):
+        return pod.exec(name, ["etcdctl", "--endpoints=%s://127.0.0.1:2379" % scheme, "--command-timeout=5s"]
+                        + list(extra) + list(args), timeout=15)
+
+    def cluster_over_tls():
+        for p in pods:
+            rc, out, err = tctl(p, "member", "list")
+            if rc != 0:
+                raise AssertionError("%s: member list over TLS: %s" % (p.name, err.strip()))
+            rows = [l.split(", ") for l in out.splitlines() if l.strip()]
+            if sorted(r[2] for r in rows if r[1] == "started") != ["%s-%d" % (name, i) for i in range(3)]:
+                raise AssertionError("%s sees %s" % (p.name, rows))
+            if not all(r[3].startswith("https://") and r[4].startswith("https://") for r in rows):
+                raise AssertionError("peer/client URLs are not https: %s" % rows)
+    h.check("%s: 3 started members, every peer and client URL https" % label, cluster_over_tls)
+
+    def client_with_ca():
+        rc, _, err = tctl(pods[0], "put", "tls-key", "over-tls")
+        if rc != 0:
+            raise AssertionError("put over TLS: %s" % err.strip())
+        rc, out, err = tctl(pods[2], "get", "tls-key", "--print-value-only")
+        if rc != 0 or out.strip() != "over-tls":
+            raise AssertionError("get over TLS on %s: %r %s" % (pods[2].name, out, err.strip()))
+    h.check("%s: a client with the CA and a certificate writes and reads" % label, client_with_ca)
+
+    def refused():
+        rc, out, err = tctl(pods[0], "get", "tls-key", scheme="http", extra=[])
+        if rc == 0:
+            raise AssertionError("a plaintext client was answered: %r" % out)
+        rc, out, err = tctl(pods[0], "get", "tls-key", extra=["--cacert=/etc/tls/ca.crt"])
+        if rc == 0:
+            raise AssertionError("a client without a certificate was answered: %r" % out)
+    h.check("%s: a plaintext client and a client without a certificate are refused" % label, refused)
+
+    def backup_over_tls():
+        cj = [o for o in objs if o["kind"] == "CronJob"][0]
+        pod = c.run_job(cj, timeout=120)
+        ok, codes = kubelet.job_result(pod)
+        if not ok:
+            raise AssertionError("backup job: %s\n%s" % (codes, pod.logs("backup")[-600:]))
+        bdir = c.pvc_dir(cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"][0]
+                         ["persistentVolumeClaim"]["claimName"])
+        kept = [x for x in os.listdir(bdir) if not x.startswith(".")]
+        if len(kept) != 1 or not os.path.getsize(os.path.join(bdir, kept[0], "snapshot.db")):
+            raise AssertionError("backups: %s" % kept)
+    h.check("%s: the backup job's snapshot over TLS" % label, backup_over_tls)
+
+
 def run(h):
     # The bundled install and a renamed one (another name and namespace), side by side.
-    h.concurrently(lambda: scenario(h, "etcd", None, True),
-                   lambda: scenario(h, "kv", "store", False))
+    if not C.DAY2_ONLY:
+        h.concurrently(lambda: scenario(h, "etcd", None, True),
+                       lambda: scenario(h, "kv", "store", False))
+        h.teardown()
+    # metrics: etcd's own endpoint on the metrics port (no exporter).
+    C.metrics_scenario(h, "etcd", "kvm", 2381, {"etcd_server_has_leader": 1.0,
+                                                "etcd_server_is_leader": 1.0})
+    h.teardown()
+    backup(h)
+    h.teardown()
+    tls(h)

@@ -140,7 +140,59 @@ def scenario(h, name, namespace, full):
     h.check("%s: scale 3 -> 4 adds a replica that clones %s-2 and replicates" % (label, name), scale)
 
 
+def backup(h):
+    """mysqldump of every database from the last replica, gzipped; restored by feeding it to
+    the mysql client of a fresh one-member install (docs/DAY2.md)."""
+    import gzip
+    import os
+
+    def ctr(p):
+        return p.name.rsplit("-", 1)[0]
+
+    def write(c, pods):
+        sql(pods[0], ctr(pods[0]), "CREATE DATABASE bk; CREATE TABLE bk.x (v VARCHAR(32)); "
+                                   "INSERT INTO bk.x VALUES ('before-backup')")
+        return C.wait_for(lambda: sql(pods[-1], ctr(pods[-1]), "SELECT v FROM bk.x") == "before-backup", 15,
+                          "the row on the last replica")
+
+    def restore(h, c2, claim, newest):
+        c2.start(timeout=120)
+        p = list(c2.pods.values())[0]
+        with gzip.open(os.path.join(newest, "all.sql.gz"), "rt") as f:
+            dump = f.read()
+        rc, _, err = p.exec(ctr(p), ["env", "MYSQL_PWD=" + PASSWORD, "mysql", "-h", "127.0.0.1", "-u", "root"],
+                            timeout=120, stdin=dump)
+        if rc != 0:
+            raise AssertionError("mysql < dump: rc %d: %s" % (rc, err.strip()[-500:]))
+
+    def read(c2, pods):
+        got = sql(pods[0], ctr(pods[0]), "SELECT v FROM bk.x")
+        if got != "before-backup":
+            raise AssertionError("restored member reads %r" % got)
+    C.backup_scenario(h, "mysql", "dbb", 2, ENV, write, read, restore)
+
+
 def run(h):
-    scenario(h, "mysql", None, True)
+    if not C.DAY2_ONLY:
+        scenario(h, "mysql", None, True)
+        h.teardown()
+        scenario(h, "shop", "sales", False)
+        h.teardown()
+
+    def least_privilege(c, pods, label):
+        def check():
+            grants = sql(pods[0], "dbm", "SHOW GRANTS FOR 'exporter'@'127.0.0.1'").splitlines()
+            # MariaDB names REPLICATION CLIENT "BINLOG MONITOR" (MySQL 5.7 keeps the name).
+            privs = set()
+            for g in grants:
+                if g.startswith("GRANT ") and " ON *.* " in g:
+                    privs |= {x.strip() for x in g[6:g.index(" ON *.* ")].split(",")}
+            if privs - {"BINLOG MONITOR"} | ({"REPLICATION CLIENT"} if "BINLOG MONITOR" in privs else set()) \
+                    != {"PROCESS", "REPLICATION CLIENT", "SELECT"} or len(grants) != 1:
+                raise AssertionError("exporter's grants: %s" % grants)
+        h.check("%s: the exporter's user has PROCESS, REPLICATION CLIENT, SELECT only" % label, check)
+    # metrics: mysqld_exporter sidecar as `exporter`, on the primary and a replica (cloned user).
+    C.metrics_scenario(h, "mysql", "dbm", 9104, {"mysql_up": 1.0, "mysql_global_status_uptime": None},
+                       env=ENV, replicas=2, extra=least_privilege)
     h.teardown()
-    scenario(h, "shop", "sales", False)
+    backup(h)

@@ -103,7 +103,65 @@ def scenario(h, name, namespace, full):
     h.check("%s: scale 3 -> 4 adds a replica that clones %s-0 and streams" % (label, name), scale)
 
 
+def backup(h):
+    """pg_basebackup (tar, gzip, streamed WAL) from the last replica as `replicator`; restored by
+    unpacking base.tar.gz and pg_wal.tar.gz into a fresh member's PGDATA (docs/DAY2.md)."""
+    import os
+    import subprocess
+
+    def ctr(p):
+        return p.name.rsplit("-", 1)[0]
+
+    def write(c, pods):
+        sql(pods[0], ctr(pods[0]), "CREATE TABLE bk (v text); INSERT INTO bk VALUES ('before-backup')")
+        return C.wait_for(lambda: sql(pods[-1], ctr(pods[-1]), "SELECT count(*) FROM bk") == "1", 15,
+                          "the row on the last replica")
+
+    def restore(h, c2, claim, newest):
+        pgdata = os.path.join(claim, "pgdata")
+        os.makedirs(os.path.join(pgdata, "pg_wal"), exist_ok=True)
+        subprocess.run(["tar", "-xzf", os.path.join(newest, "base.tar.gz"), "-C", pgdata], check=True)
+        subprocess.run(["tar", "-xzf", os.path.join(newest, "pg_wal.tar.gz"), "-C", os.path.join(pgdata, "pg_wal")],
+                       check=True)
+        # A backup of a replica carries its standby.signal: without removing it the restored
+        # member would stay a standby of nothing.
+        if not os.path.exists(os.path.join(pgdata, "standby.signal")):
+            raise AssertionError("expected the replica's standby.signal in its backup")
+        os.remove(os.path.join(pgdata, "standby.signal"))
+        subprocess.run(["chown", "-R", "10001:10001", claim], check=True)
+        os.chmod(pgdata, 0o700)
+        c2.start(timeout=90)
+
+    def read(c2, pods):
+        got = sql(pods[0], ctr(pods[0]), "SELECT v FROM bk")
+        if got != "before-backup":
+            raise AssertionError("restored member reads %r" % got)
+        if sql(pods[0], ctr(pods[0]), "SELECT pg_is_in_recovery()") != "f":
+            raise AssertionError("the restored member is still in recovery")
+    C.backup_scenario(h, "postgresql", "pgb", 2, ENV, write, read, restore)
+
+
 def run(h):
-    scenario(h, "postgresql", None, True)
+    if not C.DAY2_ONLY:
+        scenario(h, "postgresql", None, True)
+        h.teardown()
+        scenario(h, "orders", "shop", False)
+        h.teardown()
+
+    def least_privilege(c, pods, label):
+        def check():
+            row = sql(pods[0], "pgm", "SELECT rolsuper, rolcreaterole, rolcreatedb, "
+                      "pg_has_role('exporter', 'pg_monitor', 'member') FROM pg_roles WHERE rolname = 'exporter'")
+            if row != "f|f|f|t":
+                raise AssertionError("role exporter (super, createrole, createdb, pg_monitor): %r" % row)
+            rc, _, err = pods[0].exec("pgm", ["sh", "-c", 'PGPASSWORD="$(cat /run/secrets/postgresql/exporter-password)" '
+                                      'exec psql -X -h 127.0.0.1 -U exporter -d postgres -c "CREATE TABLE x (i int)"'])
+            if rc == 0 or "permission denied" not in err:
+                raise AssertionError("exporter could create a table (rc %d): %s" % (rc, err.strip()))
+        h.check("%s: the exporter's role is pg_monitor only (no superuser, cannot create)" % label, check)
+    # metrics: postgres_exporter sidecar as the pg_monitor role `exporter`, on the primary and a
+    # replica (which got the role by its clone).
+    C.metrics_scenario(h, "postgresql", "pgm", 9187, {"pg_up": 1.0, "pg_database_size_bytes": None},
+                       env=ENV, replicas=2, extra=least_privilege)
     h.teardown()
-    scenario(h, "orders", "shop", False)
+    backup(h)

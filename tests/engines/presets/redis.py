@@ -110,7 +110,49 @@ def scenario(h, name, namespace, full):
     h.check("%s: scale 3 -> 4 adds a replica that syncs from %s-0" % (label, name), scale)
 
 
+def backup(h):
+    """redis-cli --rdb from the last replica; restored by making dump.rdb the base of a fresh
+    member's AOF before its first start (docs/DAY2.md)."""
+    import os
+    import shutil
+    import subprocess
+
+    def ctr(p):
+        return p.name.rsplit("-", 1)[0]
+
+    def write(c, pods):
+        cli(pods[0], ctr(pods[0]), "set", "backup-key", "before-backup")
+        # The backup reads the last replica: wait until it has the key.
+        wait_for = C.wait_for(lambda: cli(pods[-1], ctr(pods[-1]), "get", "backup-key") == "before-backup",
+                              15, "the key on the last replica")
+        return wait_for
+
+    def restore(h, c2, claim, newest):
+        # With appendonly on, Redis loads only the AOF: the RDB becomes the base of a
+        # multi-part AOF (Redis 7), named by a manifest.
+        aof = os.path.join(claim, "appendonlydir")
+        os.makedirs(aof, exist_ok=True)
+        shutil.copy(os.path.join(newest, "dump.rdb"), os.path.join(aof, "appendonly.aof.1.base.rdb"))
+        with open(os.path.join(aof, "appendonly.aof.manifest"), "w") as f:
+            f.write("file appendonly.aof.1.base.rdb seq 1 type b\n")
+        subprocess.run(["chown", "-R", "10001:10001", claim], check=True)
+        c2.start(timeout=60)
+
+    def read(c2, pods):
+        got = cli(pods[0], ctr(pods[0]), "get", "backup-key")
+        if got != "before-backup":
+            raise AssertionError("restored member reads %r" % got)
+    C.backup_scenario(h, "redis", "cacheb", 3, {"REDIS_PASSWORD": PASSWORD}, write, read, restore)
+
+
 def run(h):
     # The bundled install and a renamed one (another name and namespace), side by side.
-    h.concurrently(lambda: scenario(h, "redis", None, True),
-                   lambda: scenario(h, "cache", "kv", False))
+    if not C.DAY2_ONLY:
+        h.concurrently(lambda: scenario(h, "redis", None, True),
+                       lambda: scenario(h, "cache", "kv", False))
+        h.teardown()
+    # metrics: redis_exporter sidecar, authenticated with the Secret's password.
+    C.metrics_scenario(h, "redis", "cachem", 9121, {"redis_up": 1.0, "redis_connected_clients": None},
+                       env={"REDIS_PASSWORD": PASSWORD})
+    h.teardown()
+    backup(h)

@@ -1,0 +1,434 @@
+//! Day-2 features: `metrics` (an exporter sidecar or the engine's own endpoint, a metrics
+//! Service, Service/PodMonitors, the NetworkPolicy rule) and `backup` (a CronJob running the
+//! preset's backup command). Both are off unless the profile switches them on.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+
+use super::errors::Errors;
+use super::security::Defaults;
+use super::text::TemplateVars;
+use super::{names, raw, ModelPort};
+use crate::profile::types::*;
+
+/// The exporter sidecar's container name.
+pub const METRICS_CONTAINER: &str = "metrics";
+/// Where the backup pod mounts its claim.
+pub const BACKUP_DIR: &str = "/backup";
+/// Where the engine's tool writes one backup (`$BACKUP_DIR` of the backup container).
+const INCOMING: &str = "/backup/.incoming";
+/// The image of the two small shell steps around the engine's tool.
+const HELPER_IMAGE: &str = "busybox:1.37.0";
+/// Empties `.incoming`: a failed earlier run may have left a partial backup there.
+const PREPARE_SCRIPT: &str = "set -eu\nrm -rf /backup/.incoming\nmkdir /backup/.incoming\n";
+/// Renames `.incoming` to the UTC time (a name that sorts by age) and deletes all but the newest
+/// `$BACKUP_KEEP` backups. An empty `.incoming` fails the job: the tool wrote nothing.
+const STORE_SCRIPT: &str = "set -eu\ncd /backup\n[ -n \"$(ls -A .incoming)\" ] || { echo 'the backup step wrote nothing' >&2; exit 1; }\nname=$(date -u +%Y%m%dT%H%M%SZ)\nmv .incoming \"$name\"\necho \"backup $name:\"; ls -l \"$name\"\nls -1d 2*Z | sort -r | tail -n +$((BACKUP_KEEP + 1)) | while read -r old; do echo \"pruned $old\"; rm -rf \"$old\"; done\n";
+
+/// The metrics endpoint and the objects that expose it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelMetrics {
+    /// The metrics Service's name (`<name>-metrics`).
+    pub service_name: String,
+    /// Labels of the metrics Service (the app's plus a component label the monitors select).
+    pub service_labels: IndexMap<String, String>,
+    /// The port metrics are served on.
+    pub port: u16,
+    /// That port's name in the pod.
+    pub port_name: String,
+    /// The HTTP path.
+    pub path: String,
+    /// Render a ServiceMonitor.
+    pub service_monitor: bool,
+    /// Render a PodMonitor.
+    pub pod_monitor: bool,
+    /// NetworkPolicyPeers that may scrape: the app's namespace and `metrics.from`.
+    pub from: Vec<Json>,
+}
+
+/// The backup CronJob.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelBackup {
+    /// The CronJob's name (`<name>-backup`).
+    pub name: String,
+    /// Its schedule.
+    pub schedule: String,
+    /// The claim the backups go to.
+    pub claim_name: String,
+    /// The claim to render (`backup.claim`), or None with `existingClaim`.
+    pub claim: Option<Json>,
+    /// `prepare` (empties `.incoming`) and `backup` (the engine's tool), in order.
+    pub init_containers: Vec<Json>,
+    /// `store`: names the new backup by its time and keeps the newest `keep`.
+    pub container: Json,
+    /// The backup pod's volumes.
+    pub volumes: Vec<Json>,
+    /// The backup pod's labels: not the app's selector (no Service or StatefulSet may take
+    /// it for a member); the NetworkPolicy admits it by these.
+    pub pod_labels: IndexMap<String, String>,
+}
+
+fn resources_json(r: &Option<Resources>, default_cpu: &str, default_mem: &str) -> Json {
+    match r {
+        Some(r) => json!({"requests": r.requests, "limits": r.limits}),
+        None => json!({"requests": {"cpu": default_cpu, "memory": default_mem},
+                       "limits": {"memory": default_mem}}),
+    }
+}
+
+fn check_resources(r: &Option<Resources>, path: &str, errs: &mut Errors) {
+    if let Some(r) = r {
+        for (section, map) in [("requests", &r.requests), ("limits", &r.limits)] {
+            for (k, v) in map {
+                if let Err(e) = names::quantity(v) {
+                    errs.add(&format!("{path}.{section}.{k}"), e);
+                }
+            }
+        }
+    }
+}
+
+/// Fields of a preset's partial container (`metrics.exporter`, `backup.job`) merged into the
+/// container sts-gen builds: its own lists come first, the preset's after.
+fn merge_container(base: &mut Json, part: Option<&Json>, path: &str, errs: &mut Errors) {
+    let Some(part) = part else { return };
+    let Some(part) = part.as_object() else {
+        errs.push(path, "expected a mapping of container fields");
+        return;
+    };
+    for (k, v) in part {
+        if ["name", "image", "ports", "resources"].contains(&k.as_str()) {
+            errs.push(
+                &format!("{path}.{k}"),
+                format!("`{k}` is set by sts-gen here"),
+            );
+            continue;
+        }
+        match (base.get_mut(k.as_str()), v) {
+            (Some(Json::Array(mine)), Json::Array(theirs)) => mine.extend(theirs.iter().cloned()),
+            _ => {
+                base[k.as_str()] = v.clone();
+            }
+        }
+    }
+}
+
+/// The metrics model and, with an `exporter`, its sidecar (expanded, without defaults yet).
+pub(super) fn metrics(
+    p: &Profile,
+    ports: &[ModelPort],
+    selector: &IndexMap<String, String>,
+    vars: &TemplateVars,
+    errs: &mut Errors,
+) -> (Option<ModelMetrics>, Option<Json>) {
+    let Some(m) = p.metrics.as_ref().filter(|m| m.enabled == Some(true)) else {
+        return (None, None);
+    };
+    let path = m.path.clone().unwrap_or_else(|| "/metrics".into());
+    if !path.starts_with('/') {
+        errs.push("metrics.path", "an HTTP path starts with `/`");
+    }
+    for (i, ns) in m.from.iter().enumerate() {
+        errs.check(
+            &format!("metrics.from[{i}]"),
+            names::dns_label(ns, 63).map_err(|e| e.prefixed(format_args!("namespace `{ns}` "))),
+        );
+    }
+    check_resources(&m.resources, "metrics.resources", errs);
+    let Some(port) = m.port else {
+        errs.push("metrics", "missing `port`: the port metrics are served on");
+        return (None, None);
+    };
+    let mut sidecar = None;
+    let port_name = if m.exporter.is_some() {
+        if ports.iter().any(|x| x.port == port) {
+            errs.push(
+                "metrics.port",
+                format!("port {port} is the app container's; the exporter needs its own"),
+            );
+        }
+        if p.sidecars
+            .iter()
+            .any(|s| s.get("name").and_then(Json::as_str) == Some(METRICS_CONTAINER))
+        {
+            errs.push(
+                "metrics",
+                format!("a sidecar is already named `{METRICS_CONTAINER}`"),
+            );
+        }
+        let Some(image) = m.image.clone() else {
+            errs.push("metrics", "missing `image`: the exporter's image");
+            return (None, None);
+        };
+        let probe = |period: u32| {
+            json!({"httpGet": {"path": path, "port": "metrics"},
+                                          "periodSeconds": period, "timeoutSeconds": 5})
+        };
+        let mut c = json!({
+            "name": METRICS_CONTAINER,
+            "image": image,
+            "ports": [{"name": "metrics", "containerPort": port, "protocol": "TCP"}],
+            "resources": resources_json(&m.resources, "50m", "64Mi"),
+            "readinessProbe": probe(10),
+            "livenessProbe": probe(20),
+        });
+        merge_container(&mut c, m.exporter.as_ref(), "metrics.exporter", errs);
+        raw::expand_strings(&mut c, "metrics.exporter", vars, errs);
+        sidecar = Some(c);
+        "metrics".to_string()
+    } else {
+        match ports.iter().find(|x| x.port == port) {
+            Some(x) => x.name.clone(),
+            None => {
+                errs.push("metrics.port", format!("port {port} is not one of the app's ports; without `exporter` the engine must serve the metrics on one of them"));
+                return (None, None);
+            }
+        }
+    };
+    let mut from = vec![json!({"podSelector": {}})];
+    from.extend(m.from.iter().map(
+        |ns| json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}),
+    ));
+    let mut service_labels = selector.clone();
+    service_labels.insert("app.kubernetes.io/component".into(), "metrics".into());
+    let model = ModelMetrics {
+        service_name: format!("{}-metrics", p.name),
+        service_labels,
+        port,
+        port_name,
+        path,
+        service_monitor: m.service_monitor.unwrap_or(false),
+        pod_monitor: m.pod_monitor.unwrap_or(false),
+        from,
+    };
+    (Some(model), sidecar)
+}
+
+/// The backup CronJob's model; None unless `backup.schedule` is set.
+pub(super) fn backup(
+    p: &Profile,
+    image: &str,
+    replicas: u32,
+    headless: &str,
+    vars: &TemplateVars,
+    defaults: &Defaults,
+    errs: &mut Errors,
+) -> Option<ModelBackup> {
+    let b = p.backup.as_ref()?;
+    let schedule = b.schedule.clone()?;
+    if schedule.split_whitespace().count() != 5 && !schedule.starts_with('@') {
+        errs.push(
+            "backup.schedule",
+            format!("`{schedule}` is not a cron schedule (five fields, such as `0 3 * * *`)"),
+        );
+    }
+    if b.job.is_none() {
+        errs.push(
+            "backup",
+            "missing `job`: the backup command (the presets set it)",
+        );
+        return None;
+    }
+    check_resources(&b.resources, "backup.resources", errs);
+    let name = format!("{}-backup", p.name);
+    // The Job controller appends 11 characters to a CronJob's name; Kubernetes caps it at 52.
+    if name.len() > 52 {
+        errs.push(
+            "backup",
+            format!("the CronJob name `{name}` is longer than 52 characters; shorten `name`"),
+        );
+    }
+    let (claim_name, claim) = match (&b.claim, &b.existing_claim) {
+        (Some(_), Some(_)) => {
+            errs.push("backup", "set `claim` or `existingClaim`, not both");
+            return None;
+        }
+        (None, None) => {
+            errs.push(
+                "backup",
+                "missing `claim: {size}` or `existingClaim`: where backups go",
+            );
+            return None;
+        }
+        (None, Some(n)) => {
+            errs.check("backup.existingClaim", names::dns_subdomain(n));
+            (n.clone(), None)
+        }
+        (Some(c), None) => {
+            errs.check("backup.claim.size", names::quantity(&c.size).map(|_| ()));
+            let mut spec = json!({"accessModes": ["ReadWriteOnce"],
+                                  "resources": {"requests": {"storage": c.size}}});
+            if let Some(cls) = &c.class_name {
+                spec["storageClassName"] = json!(cls);
+            }
+            (name.clone(), Some(spec))
+        }
+    };
+    let keep = b.keep.unwrap_or(7);
+    if keep == 0 {
+        errs.push("backup.keep", "keep at least one backup");
+    }
+    // The member a backup reads from: the last ordinal, a replica wherever there is one.
+    let host = format!("{}-{}.{}", p.name, replicas.saturating_sub(1), headless);
+    let derive = p.default_limits.unwrap_or(true);
+    // The pod's security context, but not its writable emptyDirs: this pod has its own.
+    let own = Defaults {
+        pod: None,
+        container: defaults.container.clone(),
+        writable: vec![],
+        network_policy: None,
+    };
+    let mut c = json!({
+        "name": "backup",
+        "image": b.image.clone().unwrap_or_else(|| image.to_string()),
+        "env": [
+            {"name": "BACKUP_DIR", "value": INCOMING},
+            {"name": "BACKUP_HOST", "value": host},
+        ],
+        "resources": resources_json(&b.resources, "100m", "256Mi"),
+        "volumeMounts": [{"name": "backup", "mountPath": BACKUP_DIR}, {"name": "tmp", "mountPath": "/tmp"}],
+    });
+    merge_container(&mut c, b.job.as_ref(), "backup.job", errs);
+    raw::expand_strings(&mut c, "backup.job", vars, errs);
+    super::security::apply_container_defaults(&mut c, &own, derive);
+    // The engine's tool writes into an emptied `.incoming` (the engine images may have no
+    // shell: etcd's is distroless); `store` then names it by time and prunes, with busybox.
+    let shell = |name: &str, script: &str| {
+        let mut x = json!({
+            "name": name,
+            "image": b.helper_image.clone().unwrap_or_else(|| HELPER_IMAGE.to_string()),
+            "command": ["sh", "-c", script],
+            "env": [{"name": "BACKUP_KEEP", "value": keep.to_string()}],
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
+            "volumeMounts": [{"name": "backup", "mountPath": BACKUP_DIR}],
+        });
+        super::security::apply_container_defaults(&mut x, &own, derive);
+        x
+    };
+    let prepare = shell("prepare", PREPARE_SCRIPT);
+    let store = shell("store", STORE_SCRIPT);
+    let mut volumes = vec![
+        json!({"name": "backup", "persistentVolumeClaim": {"claimName": claim_name}}),
+        json!({"name": "tmp", "emptyDir": {}}),
+    ];
+    for (i, v) in b.volumes.iter().enumerate() {
+        let mut v = v.clone();
+        raw::expand_strings(&mut v, &format!("backup.volumes[{i}]"), vars, errs);
+        volumes.push(v);
+    }
+    Some(ModelBackup {
+        name: name.clone(),
+        schedule,
+        claim_name,
+        claim,
+        init_containers: vec![prepare, c],
+        container: store,
+        volumes,
+        pod_labels: IndexMap::from([
+            ("app.kubernetes.io/name".to_string(), name.clone()),
+            ("app.kubernetes.io/part-of".to_string(), p.name.clone()),
+            (
+                "app.kubernetes.io/managed-by".to_string(),
+                "sts-gen".to_string(),
+            ),
+        ]),
+    })
+}
+
+/// Where the TLS Secret is mounted in the main container and the backup job.
+pub const TLS_MOUNT: &str = "/etc/tls";
+
+/// `tls`: the Secret with the certificate and, with an issuer, the Certificate for it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelTls {
+    /// The Secret (`tls.crt`, `tls.key`, `ca.crt`).
+    pub secret_name: String,
+    /// Where it is mounted.
+    pub mount_path: &'static str,
+    /// The cert-manager Certificate's name and spec, with `issuer`.
+    pub certificate: Option<Json>,
+}
+
+/// The TLS model; None unless `tls.issuer` or `tls.secretName` is set.
+pub(super) fn tls(
+    p: &Profile,
+    namespace: Option<&str>,
+    cluster_domain: &str,
+    replicas: u32,
+    headless: &str,
+    services: &[String],
+    errs: &mut Errors,
+) -> Option<ModelTls> {
+    let t = p.tls.as_ref()?;
+    match (&t.issuer, &t.secret_name) {
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            errs.push("tls", "set `issuer` or `secretName`, not both");
+            None
+        }
+        (None, Some(s)) => {
+            errs.check("tls.secretName", names::dns_subdomain(s));
+            Some(ModelTls {
+                secret_name: s.clone(),
+                mount_path: TLS_MOUNT,
+                certificate: None,
+            })
+        }
+        (Some(issuer), None) => {
+            errs.check("tls.issuer", names::dns_subdomain(issuer));
+            let secret_name = format!("{}-tls", p.name);
+            // Every form a client may use: each pod's headless name and each Service's, from
+            // the fully qualified one down to the bare name.
+            let ns = namespace.unwrap_or("default");
+            let forms = |host: &str| {
+                vec![
+                    format!("{host}.{ns}.svc.{cluster_domain}"),
+                    format!("{host}.{ns}.svc"),
+                    format!("{host}.{ns}"),
+                    host.to_string(),
+                ]
+            };
+            let mut dns: Vec<String> = (0..replicas)
+                .flat_map(|i| forms(&format!("{}-{i}.{headless}", p.name)))
+                .collect();
+            for s in services {
+                dns.extend(forms(s));
+            }
+            dns.push("localhost".into());
+            let kind = match t.issuer_kind {
+                Some(IssuerKind::ClusterIssuer) => "ClusterIssuer",
+                _ => "Issuer",
+            };
+            let spec = json!({
+                "secretName": secret_name,
+                "issuerRef": {"name": issuer, "kind": kind, "group": "cert-manager.io"},
+                "dnsNames": dns,
+                "ipAddresses": ["127.0.0.1"],
+                // Members present the same certificate to each other (peer TLS).
+                "usages": ["server auth", "client auth", "digital signature", "key encipherment"],
+                "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+            });
+            Some(ModelTls {
+                secret_name: secret_name.clone(),
+                mount_path: TLS_MOUNT,
+                certificate: Some(json!({"name": secret_name, "spec": spec})),
+            })
+        }
+    }
+}
+
+/// The backup job talks to the members as a client: it gets the TLS Secret too.
+pub(super) fn mount_tls(b: &mut ModelBackup, t: &ModelTls) {
+    b.volumes
+        .push(json!({"name": "tls", "secret": {"secretName": t.secret_name}}));
+    if let Some(mounts) = b.init_containers[1]
+        .get_mut("volumeMounts")
+        .and_then(Json::as_array_mut)
+    {
+        mounts.push(json!({"name": "tls", "mountPath": TLS_MOUNT, "readOnly": true}));
+    }
+}

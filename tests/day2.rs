@@ -1,0 +1,306 @@
+//! Day-2 features (`metrics`, `backup`): rendered through the CLI with the presets, asserting
+//! the objects each feature adds, that an off feature adds nothing, and located errors.
+
+mod common;
+
+use common::{all, one, run, sts_gen};
+use serde_json::Value;
+
+const SEED: &str = "day2-test-seed-0123456789abcdef";
+
+fn render(text: &str, sets: &[&str]) -> Vec<Value> {
+    let mut cmd = sts_gen();
+    cmd.args(["render", "-"])
+        .env("STS_GEN_SECRET_SEED", SEED)
+        .env("MYSQL_ROOT_PASSWORD", "root-pw")
+        .env("POSTGRES_PASSWORD", "su-pw")
+        .env("POSTGRES_REPLICATION_PASSWORD", "repl-pw")
+        .env("REDIS_PASSWORD", "redis-pw");
+    for s in sets {
+        cmd.args(["--set", s]);
+    }
+    common::json_items(cmd.write_stdin(text.as_bytes().to_vec()))
+}
+
+fn preset(p: &str, name: &str) -> String {
+    format!("apiVersion: sts-gen/v1\nkind: Profile\npreset: {p}\nname: {name}\nnamespace: ns\n")
+}
+
+fn containers(items: &[Value]) -> Vec<Value> {
+    one(items, "StatefulSet")["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn container<'a>(cs: &'a [Value], name: &str) -> &'a Value {
+    cs.iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no container {name}"))
+}
+
+#[test]
+fn off_by_default_adds_nothing() {
+    for p in ["etcd", "mysql", "postgresql", "redis", "zookeeper", "web"] {
+        let off = render(&preset(p, "a"), &[]);
+        let explicit = render(&preset(p, "a"), &["metrics.enabled=false"]);
+        assert_eq!(
+            off, explicit,
+            "{p}: metrics.enabled=false changed the output"
+        );
+        assert!(all(&off, "CronJob").is_empty() && all(&off, "ServiceMonitor").is_empty());
+        assert!(
+            !containers(&off).iter().any(|c| c["name"] == "metrics"),
+            "{p}"
+        );
+    }
+}
+
+#[test]
+fn exporter_sidecar_service_monitor_and_policy() {
+    let items = render(
+        &preset("mysql", "shop"),
+        &[
+            "metrics.enabled=true",
+            "metrics.serviceMonitor=true",
+            "metrics.podMonitor=true",
+            "metrics.from=[monitoring]",
+        ],
+    );
+    let cs = containers(&items);
+    let m = container(&cs, "metrics");
+    assert_eq!(m["ports"][0]["containerPort"], 9104);
+    assert_eq!(m["readinessProbe"]["httpGet"]["port"], "metrics");
+    assert_eq!(m["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(m["securityContext"]["capabilities"]["drop"][0], "ALL");
+    assert!(m["resources"]["limits"]["memory"].is_string());
+    // Its own Secret mount holds the exporter's password and nothing else.
+    let vols = one(&items, "StatefulSet")["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let mount = m["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["mountPath"] == "/run/secrets/metrics")
+        .unwrap();
+    let vol = vols.iter().find(|v| v["name"] == mount["name"]).unwrap();
+    assert_eq!(
+        vol["secret"]["items"],
+        serde_json::json!([{"key": "exporter-password", "path": "password"}])
+    );
+    let secret = one(&items, "Secret");
+    assert!(secret["data"]["exporter-password"].is_string());
+    // The metrics Service, and the ServiceMonitor selecting exactly it.
+    let svc = all(&items, "Service")
+        .into_iter()
+        .find(|s| s["metadata"]["name"] == "shop-metrics")
+        .unwrap();
+    assert_eq!(svc["spec"]["ports"][0]["port"], 9104);
+    let sm = one(&items, "ServiceMonitor");
+    assert_eq!(sm["apiVersion"], "monitoring.coreos.com/v1");
+    for (k, v) in sm["spec"]["selector"]["matchLabels"].as_object().unwrap() {
+        assert_eq!(&svc["metadata"]["labels"][k], v, "ServiceMonitor label {k}");
+    }
+    let others = all(&items, "Service")
+        .into_iter()
+        .filter(|s| s["metadata"]["name"] != "shop-metrics");
+    for s in others {
+        assert_ne!(
+            s["metadata"]["labels"]["app.kubernetes.io/component"],
+            "metrics"
+        );
+    }
+    assert_eq!(
+        one(&items, "PodMonitor")["spec"]["podMetricsEndpoints"][0]["port"],
+        "metrics"
+    );
+    let np = one(&items, "NetworkPolicy");
+    let rule = np["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ports"][0]["port"] == 9104)
+        .expect("a rule for the metrics port");
+    assert_eq!(
+        rule["from"][1]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "monitoring"
+    );
+}
+
+#[test]
+fn builtin_endpoint_has_no_sidecar() {
+    let items = render(
+        &preset("etcd", "kv"),
+        &["metrics.enabled=true", "metrics.serviceMonitor=true"],
+    );
+    assert!(!containers(&items).iter().any(|c| c["name"] == "metrics"));
+    let svc = all(&items, "Service")
+        .into_iter()
+        .find(|s| s["metadata"]["name"] == "kv-metrics")
+        .unwrap();
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], "metrics");
+    assert_eq!(svc["spec"]["ports"][0]["port"], 2381);
+}
+
+#[test]
+fn backup_cronjob() {
+    let items = render(
+        &preset("postgresql", "orders"),
+        &[
+            "replicas=3",
+            "backup.schedule=0 3 * * *",
+            "backup.claim.size=5Gi",
+            "backup.keep=4",
+        ],
+    );
+    let cj = one(&items, "CronJob");
+    assert_eq!(cj["spec"]["concurrencyPolicy"], "Forbid");
+    let pod = &cj["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(pod["restartPolicy"], "Never");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let names: Vec<&str> = pod["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["prepare", "backup"]);
+    let b = &pod["initContainers"][1];
+    let env = |n: &str| {
+        b["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == n)
+            .map(|e| e["value"].clone())
+    };
+    assert_eq!(env("BACKUP_HOST").unwrap(), "orders-2.orders");
+    assert_eq!(pod["containers"][0]["env"][0]["value"], "4");
+    // The backup pod is not a member: no Service or the StatefulSet selects it.
+    let labels = &cj["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"];
+    assert_ne!(labels["app.kubernetes.io/name"], "orders");
+    let pvc = one(&items, "PersistentVolumeClaim");
+    assert_eq!(pvc["spec"]["resources"]["requests"]["storage"], "5Gi");
+    assert_eq!(
+        pod["volumes"][0]["persistentVolumeClaim"]["claimName"],
+        pvc["metadata"]["name"]
+    );
+    // The NetworkPolicy lets the backup pod reach the members.
+    let np = one(&items, "NetworkPolicy");
+    assert!(np["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["from"][0]["podSelector"]["matchLabels"] == *labels));
+}
+
+#[test]
+fn bad_feature_input_is_located() {
+    let text = format!(
+        "{}metrics: {{enabled: true, port: 9999}}\n",
+        preset("etcd", "kv")
+    );
+    let r = run(sts_gen()
+        .args(["render", "-"])
+        .write_stdin(text.into_bytes()));
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr.contains("<stdin>:6:") || r.stderr.contains(":6:"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("metrics.port"), "{}", r.stderr);
+    let text = format!(
+        "{}backup: {{schedule: \"0 3 * * *\", claim: {{size: 1Gi}}, existingClaim: x}}\n",
+        preset("etcd", "kv")
+    );
+    let r = run(sts_gen()
+        .args(["render", "-"])
+        .write_stdin(text.into_bytes()));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not both"), "{}", r.stderr);
+    let text = format!(
+        "{}backup: {{schedule: \"every day\", claim: {{size: 1Gi}}}}\n",
+        preset("etcd", "kv")
+    );
+    let r = run(sts_gen()
+        .args(["render", "-"])
+        .write_stdin(text.into_bytes()));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("backup.schedule"), "{}", r.stderr);
+}
+
+#[test]
+fn tls_certificate_names_every_pod_and_service() {
+    let items = render(
+        &preset("etcd", "kv"),
+        &["tls.issuer=ca", "tls.issuerKind=ClusterIssuer"],
+    );
+    let cert = one(&items, "Certificate");
+    assert_eq!(cert["apiVersion"], "cert-manager.io/v1");
+    assert_eq!(cert["spec"]["issuerRef"]["kind"], "ClusterIssuer");
+    let dns: Vec<&str> = cert["spec"]["dnsNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    for i in 0..3 {
+        assert!(
+            dns.contains(&format!("kv-{i}.kv.ns.svc.cluster.local").as_str()),
+            "{dns:?}"
+        );
+        assert!(dns.contains(&format!("kv-{i}.kv").as_str()), "{dns:?}");
+    }
+    for s in all(&items, "Service") {
+        let n = s["metadata"]["name"].as_str().unwrap();
+        assert!(
+            dns.contains(&n) && dns.contains(&format!("{n}.ns.svc").as_str()),
+            "{n} not in {dns:?}"
+        );
+    }
+    // The pods mount the Secret the Certificate names, and etcd uses it.
+    let sts = one(&items, "StatefulSet");
+    let vols = sts["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap();
+    assert!(vols
+        .iter()
+        .any(|v| v["secret"]["secretName"] == cert["spec"]["secretName"]));
+    let env = containers(&items)[0]["env"].as_array().unwrap().clone();
+    let get = |n: &str| env.iter().find(|e| e["name"] == n).unwrap()["value"].clone();
+    assert_eq!(get("ETCD_LISTEN_CLIENT_URLS"), "https://0.0.0.0:2379");
+    assert_eq!(get("ETCD_PEER_CLIENT_CERT_AUTH"), "true");
+    // An existing Secret instead: no Certificate, the Secret mounted.
+    let items = render(&preset("etcd", "kv"), &["tls.secretName=my-certs"]);
+    assert!(all(&items, "Certificate").is_empty());
+    let vols = one(&items, "StatefulSet")["spec"]["template"]["spec"]["volumes"].clone();
+    assert!(vols
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["secret"]["secretName"] == "my-certs"));
+}
+
+#[test]
+fn tls_off_adds_nothing_and_both_sources_are_refused() {
+    let off = render(&preset("etcd", "kv"), &[]);
+    assert_eq!(off, render(&preset("etcd", "kv"), &["tls.issuer=null"]));
+    let text = format!(
+        "{}tls: {{issuer: a, secretName: b}}\n",
+        preset("etcd", "kv")
+    );
+    let r = run(sts_gen()
+        .args(["render", "-"])
+        .write_stdin(text.into_bytes()));
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr.contains("tls") && r.stderr.contains("not both"),
+        "{}",
+        r.stderr
+    );
+}
