@@ -607,3 +607,24 @@ fn a_certificates_secret_counts_as_rendered_for_references() {
     let none = render_with_templates_and(&[], &mount("tls.crt"));
     assert_eq!(none.code, 2, "{}", none.stdout);
 }
+
+#[test]
+fn an_external_secret_is_mounted_by_its_keys() {
+    let ext = "secret:
+  external: {store: {name: vault}, keys: {password: app/pw, cookie: app/cookie}}
+  mountPath: /run/secrets/rabbit
+  items: [{key: cookie, path: .erlang.cookie}]
+";
+    let items = render(ext);
+    assert!(all(&items, "Secret").is_empty());
+    assert_eq!(one(&items, "ExternalSecret")["metadata"]["name"], "rabbit");
+    assert_eq!(
+        volume(pod(&items), "secret")["secret"]["items"],
+        json!([{"key": "cookie", "path": ".erlang.cookie"}])
+    );
+    let e = render_err(&ext.replace("key: cookie", "key: cokie"));
+    assert!(
+        e.contains("`cokie` is not a key of Secret `rabbit`; did you mean `cookie`?"),
+        "{e}"
+    );
+}

@@ -1080,5 +1080,15 @@ fn profile_md_examples_render_together() {
         .filter(|i| i["kind"] == "Service")
         .map(|i| i["metadata"]["name"].as_str().unwrap())
         .collect();
-    assert_eq!(services, ["mysql", "mysql-read", "mysql-primary"]);
+    assert_eq!(
+        services,
+        ["mysql", "mysql-read", "mysql-primary", "mysql-lb"]
+    );
+    // The Secret section's file and mount, and the rbac example, reach the output.
+    assert!(items.iter().any(|i| i["kind"] == "Role"));
+    assert!(common::pod(&items)["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["name"] == "secret"));
 }

@@ -93,6 +93,21 @@ fn pod_ordinal(pod: &str) -> Option<(&str, i64)> {
 /// The rule's function, run on each linted object.
 pub(super) fn pod_references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let docs = objects.docs;
+    // Only these objects can hold a reference; the StatefulSets are looked up per object
+    // (not for the thousands of PersistentVolumes without a claimRef).
+    let holds_reference = match &doc.object {
+        Object::StatefulSet(_) | Object::ConfigMap(_) => true,
+        Object::PersistentVolume(pv) => pv.spec.as_ref().is_some_and(|s| s.claim_ref.is_some()),
+        Object::Service(svc) => svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .is_some_and(|s| s.contains_key(POD_NAME_LABEL)),
+        _ => false,
+    };
+    if !holds_reference {
+        return;
+    }
     let sets = sets(docs);
     if sets.is_empty() {
         return;
