@@ -97,7 +97,6 @@ secret:
   data:
     password: {{fromEnv: MYSQL_ROOT_PASSWORD}}
 storage:
-  className: local-storage
   local:
     path: /mnt/disks/db
     nodes: [n1, n2, n3]
@@ -217,7 +216,12 @@ fn racing_batch_renders_leave_one_complete_output_root() {
     for app in ["web", "mysql"] {
         let body = fs::read_to_string(manifest.join(format!("profiles/{app}.yaml"))).unwrap();
         for i in 1..=4 {
-            let body = body.replacen(&format!("name: {app}\n"), &format!("name: {app}{i}\n"), 1);
+            // Each app its own StorageClass and no Namespace: a batch refuses objects two
+            // profiles both render.
+            let body = body
+                .replacen(&format!("name: {app}\n"), &format!("name: {app}{i}\n"), 1)
+                .replace("createNamespace: true\n", "")
+                .replace("  className: local-storage\n", "");
             fs::write(set.join(format!("{app}{i}.yaml")), body).unwrap();
         }
     }

@@ -69,9 +69,16 @@ pub(super) fn build(
                 );
                 continue;
             }
+            // A directory holds one app's one Secret: when it was written under another name
+            // (the mysql preset's `mysql-secret` now follows the app's name), its values
+            // are still this app's, and drawing new ones would rotate a live password.
             let previous = opts
                 .previous_secrets
                 .get(&rendered_secret_name)
+                .or_else(|| match opts.previous_secrets.len() {
+                    1 => opts.previous_secrets.values().next(),
+                    _ => None,
+                })
                 .and_then(|d| d.get(key));
             let value = match (previous, &opts.secret_seed) {
                 (Some(b64), _) => Some(b64.clone()),
@@ -513,6 +520,23 @@ mod tests {
         assert!(
             messages(&errs)[0].starts_with("secret.data.pw: a generated value must be the same")
         );
+    }
+
+    #[test]
+    fn a_renamed_secret_keeps_the_generated_values_of_the_directory() {
+        let loaded = load("secret: {data: {pw: {generate: 12}}}\n");
+        let mut opts = Options::default();
+        let old = std::collections::BTreeMap::from([("pw".to_string(), "b2xk".to_string())]);
+        opts.previous_secrets
+            .insert("mysql-secret".into(), old.clone());
+        let mut errs = Errors::new(&loaded);
+        let s = build(&loaded, &opts, "db-secret", None, &mut errs);
+        assert!(errs.list.is_empty(), "{:?}", messages(&errs));
+        assert_eq!(s.data["pw"], "b2xk");
+        // Two Secrets there: which one was this app's is unknown, so nothing is taken.
+        opts.previous_secrets.insert("other".into(), old);
+        build(&loaded, &opts, "db-secret", None, &mut errs);
+        assert_eq!(messages(&errs).len(), 1, "{:?}", messages(&errs));
     }
 
     #[test]

@@ -32,11 +32,14 @@ pub fn ids(docs: &[Doc]) -> Vec<Id> {
         .collect()
 }
 
+/// (kind, namespace, name).
+type Key<'a> = (&'a str, Option<&'a str>, &'a str);
+
 /// One line per object more than one profile renders, and per Namespace one profile
 /// renders while another profile's objects live in it (deleting the first app's directory
 /// would delete the second app's objects and claims).
 pub fn conflicts<'a>(profiles: impl IntoIterator<Item = (&'a Path, &'a [Id])>) -> Vec<String> {
-    let mut by_id: BTreeMap<(&str, Option<&str>, &str), Vec<(&Path, &[u8; 32])>> = BTreeMap::new();
+    let mut by_id: BTreeMap<Key, Vec<(&Path, &[u8; 32])>> = BTreeMap::new();
     let mut namespaces_used: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
     for (file, ids) in profiles {
         for id in ids {

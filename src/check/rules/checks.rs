@@ -649,21 +649,6 @@ pub(super) fn network_policy(doc: &Doc, docs: &Objects, emit: &mut Emit) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn images() {
-        assert_eq!(image_problem("redis:7.4"), None);
-        assert_eq!(image_problem("reg:5000/redis:7.4"), None);
-        assert!(image_problem("reg:5000/redis").is_some());
-        assert!(image_problem("redis").is_some());
-        assert!(image_problem("redis:latest").is_some());
-        assert_eq!(image_problem("redis@sha256:abc"), None);
-    }
-}
-
 /// `peer-count`: a peer list fixed at render time (pods named one by one in the pod template
 /// or in a ConfigMap it uses) that no longer matches `replicas`, as after `kubectl scale` or
 /// a kustomize replicas patch. Lists of two or more pods count, and any list of a
@@ -719,4 +704,19 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         format!("replicas is {replicas}, but the peer list rendered into its pod template or config names {listed}; pods outside the list are not members, and members no pod runs count against the quorum"),
         Some("change replicas in the profile and render again (not kubectl scale or a kustomize replicas patch)".into()),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images() {
+        assert_eq!(image_problem("redis:7.4"), None);
+        assert_eq!(image_problem("reg:5000/redis:7.4"), None);
+        assert!(image_problem("reg:5000/redis").is_some());
+        assert!(image_problem("redis").is_some());
+        assert!(image_problem("redis:latest").is_some());
+        assert_eq!(image_problem("redis@sha256:abc"), None);
+    }
 }
