@@ -59,7 +59,7 @@ impl Failure {
         let clean_error = |mut e: shared::error::Error| {
             e.message = clean(e.message);
             e.hint = e.hint.map(clean);
-            e.object = e.object.map(clean);
+            e.object = e.object.map(|o| Box::new(clean(*o)));
             e
         };
         match self {
