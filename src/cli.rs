@@ -214,11 +214,10 @@ pub struct CommonArgs {
     /// Like --set-string, with the contents of FILE (a config file, a script).
     #[arg(long = "set-file", value_name = "PATH=FILE")]
     pub set_file: Vec<String>,
-    /// validate and lint: a `fromEnv` secret variable that is not set is an error, as for
-    /// render (without it, a note: CI can check a profile without its secret values).
+    /// validate, lint: an unset `fromEnv` secret variable is an error, not a note.
     #[arg(long, env = "STS_GEN_REQUIRE_SECRETS")]
     pub require_secrets: bool,
-    /// Set by the command, not a flag: whether missing secret values are notes.
+    /// Set by validate and lint: whether missing secret values are notes.
     #[arg(skip)]
     pub secrets_may_be_missing: bool,
 }
@@ -335,7 +334,11 @@ fn build_warn(
     let mut warnings = Vec::new();
     let docs = sts_gen::build_reporting(loaded, opts, renderer, &mut warnings)
         .map_err(|e: Failure| e.to_string())?;
-    print_warnings(&warnings);
+    // A note (a secret value not set, while validating) is not a warning.
+    for w in warnings {
+        let note = w.starts_with("note: ");
+        eprintln!("{}{w}", if note { "" } else { "warning: " });
+    }
     Ok(docs)
 }
 
@@ -385,7 +388,8 @@ fn build_into(
     }
     // A template error is reported before any error of the profile.
     let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
-    let loaded = profile::load_file_all(&args.profile, &args.layers()).map_err(|e| lines(&e))?;
+    let loaded = profile::load_file_all(&args.profile, &args.layers())
+        .map_err(|e| Failure::Load(e).to_string())?;
     let opts = options(args, output_dir)?;
     build_warn(&loaded, &opts, &renderer)
 }
@@ -659,8 +663,8 @@ fn build_one(
     output_dir: Option<&std::path::Path>,
     renderer: &render::Renderer,
 ) -> Result<(String, Unit), String> {
-    let loaded =
-        profile::load_file_all(&file.to_string_lossy(), &args.layers()).map_err(|e| lines(&e))?;
+    let loaded = profile::load_file_all(&file.to_string_lossy(), &args.layers())
+        .map_err(|e| Failure::Load(e).to_string())?;
     let name = loaded.profile.name.clone();
     model::names::dns_label(&name, 63)
         .map_err(|e| format!("{}: name `{name}` {e}", file.display()))?;
@@ -787,7 +791,7 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
                 std::path::Path::new("."),
                 &args.common.layers(),
             )
-            .map_err(|e| lines(&e))?;
+            .map_err(|e| Failure::Load(e).to_string())?;
             report.extend(lint_profile(args, &loaded)?);
         } else {
             manifests.push(("<stdin>".into(), text));
@@ -813,8 +817,8 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
                     })
                     .map_err(|e| format!("{shown}: {}", profile::io_reason(&e)))?;
             if lint::is_profile(&text) {
-                let loaded =
-                    profile::load_file_all(&shown, &args.common.layers()).map_err(|e| lines(&e))?;
+                let loaded = profile::load_file_all(&shown, &args.common.layers())
+                    .map_err(|e| Failure::Load(e).to_string())?;
                 report.extend(lint_profile(args, &loaded)?);
             } else {
                 manifests.push((shown, text));
@@ -853,13 +857,9 @@ fn lint_profile(
     let mut notes = Vec::new();
     let docs = sts_gen::build_reporting(loaded, &opts, &renderer, &mut notes)
         .map_err(|e: Failure| e.to_string())?;
-    // Lint reports its own findings; of the model's warnings, only the notes are news here.
-    print_warnings(
-        &notes
-            .into_iter()
-            .filter(|n| n.starts_with("note: "))
-            .collect::<Vec<_>>(),
-    );
+    // Lint reports its own findings; of the model's warnings, only the notes are news.
+    notes.retain(|n| n.starts_with("note: "));
+    notes.iter().for_each(|n| eprintln!("{n}"));
     let ignores = sts_gen::lint::Ignores {
         all: loaded.profile.lint_ignore.clone(),
         ..Default::default()

@@ -83,7 +83,7 @@ pub fn locate_findings(errors: Vec<Error>, sets: &[Loaded], inv: &Inventory) -> 
 }
 
 fn locate_one(mut e: Error, sets: &[Loaded], inv: &Inventory) -> Error {
-    let Some(object) = e.object.clone() else {
+    let Some(object) = e.object().map(str::to_string) else {
         return e;
     };
     let rule = object

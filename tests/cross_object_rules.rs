@@ -817,10 +817,7 @@ fn single_error(edit: impl FnOnce(&mut Vec<RenderedDoc>)) -> CheckError {
 #[test]
 fn unknown_field_fails_naming_template_and_field() {
     let e = single_error(|d| sts(d)["spec"]["replicaz"] = json!(3));
-    assert_eq!(
-        e.object.as_deref(),
-        Some("template `t.yaml.j2`, StatefulSet app")
-    );
+    assert_eq!(e.object(), Some("template `t.yaml.j2`, StatefulSet app"));
     // The path's exact form is asserted by `unknown_field_path_is_the_document_path`.
     assert!(
         e.message.starts_with("unknown field `spec."),
@@ -862,7 +859,7 @@ fn several_unknown_fields_are_listed() {
         cm["datta"] = json!({});
     });
     assert_eq!(
-        e.object.as_deref(),
+        e.object(),
         Some("template `configmap.yaml.j2`, ConfigMap app")
     );
     assert!(
@@ -881,10 +878,7 @@ fn several_unknown_fields_are_listed() {
 #[test]
 fn unknown_field_deep_in_the_pod_template() {
     let e = single_error(|d| main_container(d)["imagePullPolicyy"] = json!("Always"));
-    assert_eq!(
-        e.object.as_deref(),
-        Some("template `t.yaml.j2`, StatefulSet app")
-    );
+    assert_eq!(e.object(), Some("template `t.yaml.j2`, StatefulSet app"));
     assert!(
         e.message.starts_with("unknown field `spec."),
         "{}",
@@ -911,7 +905,7 @@ fn wrong_typed_field_fails() {
     let errs = check::check(docs, &[]).unwrap_err();
     assert_eq!(errs.len(), 1, "{errs:#?}");
     assert_eq!(
-        errs[0].object.as_deref(),
+        errs[0].object(),
         Some("template `t.yaml.j2`, StatefulSet app")
     );
     assert!(
@@ -965,10 +959,7 @@ fn typing_errors_come_before_the_rules() {
     sts(&mut docs)["spec"]["serviceName"] = json!("nope");
     let errs = check::check(docs, &[]).unwrap_err();
     assert_eq!(errs.len(), 1, "{:#?}", strings(&errs));
-    assert_eq!(
-        errs[0].object.as_deref(),
-        Some("template `t.yaml.j2`, Service app")
-    );
+    assert_eq!(errs[0].object(), Some("template `t.yaml.j2`, Service app"));
     assert!(
         errs[0].message.starts_with("unknown field `spec.")
             && errs[0]

@@ -30,7 +30,10 @@ fn kind_of(text: &str) -> ErrorKind {
 fn each_stage_reports_its_kind() {
     assert_eq!(kind_of(&format!("{BASE}replicas: [1\n")), ErrorKind::Syntax);
     assert_eq!(kind_of(&format!("{BASE}replicaz: 1\n")), ErrorKind::Schema);
-    assert_eq!(kind_of(&format!("{BASE}preset: mysqll\n")), ErrorKind::Reference);
+    assert_eq!(
+        kind_of(&format!("{BASE}preset: mysqll\n")),
+        ErrorKind::Reference
+    );
     assert_eq!(
         kind_of("apiVersion: sts-gen/v9\nkind: Profile\n"),
         ErrorKind::Value
@@ -50,7 +53,7 @@ fn a_template_error_is_the_same_type_naming_the_template() {
         Ok(_) => panic!("a broken template must not load"),
     };
     assert_eq!(e.kind, ErrorKind::Template);
-    assert_eq!(e.object.as_deref(), Some("template `bad.yaml.j2`"));
+    assert_eq!(e.object(), Some("template `bad.yaml.j2`"));
     assert!(e.to_string().starts_with("template `bad.yaml.j2`: "), "{e}");
 }
 

@@ -298,7 +298,13 @@ fn model_errors_are_all_listed_up_to_the_limit() {
     let e = error(&format!("env:\n{env}"));
     let lines: Vec<&str> = e.lines().collect();
     assert_eq!(lines.len(), 21, "{e}");
-    assert!(lines[0].contains("env.E0.secret: `key0` is not a key"), "{e}");
-    assert!(lines[19].contains("env.E19.secret: `key19` is not a key"), "{e}");
+    assert!(
+        lines[0].contains("env.E0.secret: `key0` is not a key"),
+        "{e}"
+    );
+    assert!(
+        lines[19].contains("env.E19.secret: `key19` is not a key"),
+        "{e}"
+    );
     assert!(lines[20].starts_with("stopped after 20 errors"), "{e}");
 }

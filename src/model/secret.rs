@@ -530,12 +530,12 @@ mod tests {
         opts.previous_secrets
             .insert("mysql-secret".into(), old.clone());
         let mut errs = Errors::new(&loaded);
-        let s = build(&loaded, &opts, "db-secret", None, &mut errs);
+        let s = build(&loaded, &opts, "db-secret", None, &mut Vec::new(), &mut errs);
         assert!(errs.list.is_empty(), "{:?}", messages(&errs));
         assert_eq!(s.data["pw"], "b2xk");
         // Two Secrets there: which one was this app's is unknown, so nothing is taken.
         opts.previous_secrets.insert("other".into(), old);
-        build(&loaded, &opts, "db-secret", None, &mut errs);
+        build(&loaded, &opts, "db-secret", None, &mut Vec::new(), &mut errs);
         assert_eq!(messages(&errs).len(), 1, "{:?}", messages(&errs));
     }
 

@@ -85,7 +85,9 @@ fn check_items(
             }
             let whole = new_items == NewItems::WhenWhole && is_whole(item, required);
             if !whole {
-                return Err(unknown_item(list, name, item, &path, &known, required));
+                return Err(unknown_item(
+                    list, name, item, &path, &known, required, new_items,
+                ));
             }
         }
     }
@@ -118,13 +120,24 @@ fn unknown_item(
     path: &str,
     known: &[String],
     required: &[&str],
+    new_items: NewItems,
 ) -> LoadError {
     let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
-    let whole = std::iter::once("name")
-        .chain(required.iter().copied())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let add = format!("to add a new item, give it whole: {whole}, ...");
+    let fields: Vec<String> = required.iter().map(|r| format!("{r}: ...")).collect();
+    let add = match (new_items, required) {
+        (NewItems::Never, []) => {
+            format!("to add a new item, set it whole: --set '{list}.{name}={{...}}'")
+        }
+        (NewItems::Never, _) => format!(
+            "to add a new item, set it whole: --set '{list}.{name}={{{}}}'",
+            fields.join(", ")
+        ),
+        (_, []) => "to add a new item, give it whole: its name and its fields".to_string(),
+        _ => format!(
+            "to add a new item, give it whole: name, {}",
+            fields.join(", ")
+        ),
+    };
     let hint = match did_you_mean(name, &candidates) {
         Some(best) => format!("did you mean `{best}`? {add}"),
         None if known.is_empty() => format!("`{list}` has no items yet; {add}"),

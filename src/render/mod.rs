@@ -195,8 +195,8 @@ impl Renderer {
                 "produced {markers} documents; at most {MAX_TEMPLATE_DOCUMENTS} are accepted"
             )));
         }
-        let values =
-            yaml::parse_documents(&text).map_err(|e| err(format!("produced invalid YAML: {e}")))?;
+        let values = yaml::parse_documents(&text)
+            .map_err(|e| err(format!("produced invalid YAML: {}", e.message)))?;
         if values.len() > MAX_TEMPLATE_DOCUMENTS {
             return Err(err(format!(
                 "produced {} documents; at most {MAX_TEMPLATE_DOCUMENTS} are accepted",

@@ -13,10 +13,11 @@
 
 use serde_json::{Map, Number, Value as Json};
 
+use crate::shared::error::{Error, ErrorKind};
 use crate::yaml_scalar::{plain_key, special_word};
 
 /// Parses a multi-document YAML stream; empty documents are left out.
-pub fn parse_documents(text: &str) -> Result<Vec<Json>, String> {
+pub fn parse_documents(text: &str) -> Result<Vec<Json>, Error> {
     if let Some(docs) = parse_subset_parallel(text) {
         #[cfg(debug_assertions)]
         {
@@ -33,7 +34,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Json>, String> {
 }
 
 /// The general parser (serde-saphyr), for text outside the subset.
-pub fn parse_full(text: &str) -> Result<Vec<Json>, String> {
+pub fn parse_full(text: &str) -> Result<Vec<Json>, Error> {
     // One document per local PV: the budget follows the model's replica cap.
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
@@ -42,8 +43,8 @@ pub fn parse_full(text: &str) -> Result<Vec<Json>, String> {
             max_events: 8_000_000,
         },
     };
-    let values: Vec<Json> =
-        serde_saphyr::from_str_multiple_with_options(text, options).map_err(|e| e.to_string())?;
+    let values: Vec<Json> = serde_saphyr::from_str_multiple_with_options(text, options)
+        .map_err(|e| Error::of(ErrorKind::Syntax, e.to_string()))?;
     Ok(values.into_iter().filter(|v| !v.is_null()).collect())
 }
 

@@ -64,8 +64,9 @@ pub struct Error {
     /// A suggestion, e.g. "did you mean `replicas`?".
     pub hint: Option<String>,
     /// For a problem in the rendered output: the template and object it was found in, e.g.
-    /// "template `statefulset.yaml.j2`, StatefulSet mysql [volume-mounts]".
-    pub object: Option<String>,
+    /// "template `statefulset.yaml.j2`, StatefulSet mysql [volume-mounts]" (see
+    /// [`Self::object`]). Boxed, so a `Result` carrying the error stays small.
+    pub object: Option<Box<String>>,
 }
 
 /// The name the load and model stages know the one error type by.
@@ -114,9 +115,14 @@ impl Error {
         message: impl Into<String>,
     ) -> Self {
         Error {
-            object: Some(object.into()),
+            object: Some(Box::new(object.into())),
             ..Self::of(kind, message)
         }
+    }
+
+    /// The template and object a problem in the rendered output was found in.
+    pub fn object(&self) -> Option<&str> {
+        self.object.as_deref().map(String::as_str)
     }
 
     /// The error with its kind.
