@@ -305,26 +305,6 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Warnings and notes (which the model marks `note: `) on stderr.
-fn print_warnings(warnings: &[String]) {
-    for w in warnings {
-        if w.starts_with("note: ") {
-            eprintln!("{w}");
-        } else {
-            eprintln!("warning: {w}");
-        }
-    }
-}
-
-/// Errors one per line, as `error:` lines print them.
-fn lines(errors: &[sts_gen::shared::error::Error]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// Builds, printing warnings to stderr (after the build, so a failure prints errors only).
 fn build_warn(
     loaded: &profile::Loaded,
