@@ -407,7 +407,8 @@ fn diff_cmd(args: &DiffArgs) -> ExitCode {
     if changes.is_empty() {
         return ExitCode::SUCCESS;
     }
-    match print_out(&changes.unified(&files, &args.output_dir)) {
+    let text = changes.unified(&files, &args.output_dir);
+    match print_out(&docs::colour_diff(text)) {
         Ok(()) => ExitCode::from(EXIT_FINDINGS),
         Err(e) => fail(&e),
     }
