@@ -261,11 +261,10 @@ fn source_env_vars() -> Vec<String> {
 fn diff_colours_only_on_a_terminal_without_no_color() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    run_ok(
-        sts_gen()
-            .args(["render", "examples/minimal.yaml", "--output-dir"])
-            .arg(&out),
-    );
+    let r = run(sts_gen()
+        .args(["render", "examples/minimal.yaml", "--output-dir"])
+        .arg(&out));
+    assert_eq!(r.code, 0, "{}", r.stderr);
     let bin = assert_cmd::cargo::cargo_bin("sts-gen");
     let diff = format!(
         "{} diff examples/minimal.yaml --set replicas=5 --output-dir {}",
