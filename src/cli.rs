@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 mod docs;
+mod output;
 mod plan;
 mod seed;
 
+use output::print_out;
 use seed::secret_seed;
 
 use sts_gen::emit;
@@ -387,15 +389,6 @@ fn init_cmd(args: &InitArgs) -> Result<(), String> {
     }
 }
 
-fn print_out(text: &str) -> Result<(), String> {
-    match sink::stdout(text) {
-        Ok(()) => Ok(()),
-        // A closed pipe (`| head`) is not an error worth a message.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(format!("cannot write to stdout: {e}")),
-    }
-}
-
 /// Exit code for findings: differences found by `diff` and `--check`.
 pub const EXIT_FINDINGS: u8 = 1;
 
@@ -429,7 +422,8 @@ fn diff_cmd(args: &DiffArgs) -> ExitCode {
     if changes.is_empty() {
         return ExitCode::SUCCESS;
     }
-    match print_out(&changes.unified(&files, &args.output_dir)) {
+    let text = changes.unified(&files, &args.output_dir);
+    match print_out(&docs::colour_diff(text)) {
         Ok(()) => ExitCode::from(EXIT_FINDINGS),
         Err(e) => fail(&e),
     }
@@ -505,13 +499,20 @@ fn render_cmd(args: &RenderArgs) -> Result<(), String> {
             let root = std::path::Path::new(&args.common.profile)
                 .is_dir()
                 .then_some(out.as_path());
+            // Counted before the write changes what is there.
+            let summaries: Vec<String> = units
+                .iter()
+                .map(|u| output::summary(u.dir.as_deref().unwrap_or(out), &u.files))
+                .collect();
             sink::dir::write_all_in(root, writes, args.force).map_err(|errors| {
                 errors
                     .iter()
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("\n")
-            })
+            })?;
+            summaries.iter().for_each(|s| eprintln!("{s}"));
+            Ok(())
         }
         None => {
             let docs: Vec<_> = units.into_iter().flat_map(|u| u.docs).collect();

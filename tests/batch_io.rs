@@ -100,10 +100,20 @@ fn each_directory_of_a_batch_is_what_its_profile_renders_alone() {
     assert_eq!(fs::read_dir(&out).unwrap().count(), N, "one directory each");
     for i in 0..N {
         let single = d.join("single").join(name(i));
-        common::run_ok(
+        let r = common::run(
             bin(d)
                 .args(["render", &format!("in/p{i:02}.yaml"), "--output-dir"])
                 .arg(&single),
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // Only the summary line: a new directory, every object new.
+        assert!(
+            r.stderr.starts_with(&format!("{}: ", single.display()))
+                && r.stderr
+                    .contains(" new, 0 changed, 0 unchanged), 0 removed; ")
+                && r.stderr.lines().count() == 1,
+            "{}",
+            r.stderr
         );
         let batch = snapshot(&out.join(name(i)));
         assert_eq!(batch, snapshot(&single), "{}", name(i));

@@ -356,7 +356,42 @@ fn output_dir_writes_one_file_per_object_in_apply_order() {
     let r = render_dir(&dir, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "");
-    assert_eq!(r.stderr, "");
+    // One summary line, counted against the empty directory; Secrets counted, not named.
+    let objects = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            let n = e.as_ref().unwrap().file_name();
+            let n = n.to_string_lossy();
+            n.ends_with(".yaml") && n != "kustomization.yaml"
+        })
+        .count();
+    assert_eq!(
+        r.stderr,
+        format!(
+            "{}: {objects} objects written ({objects} new, 0 changed, 0 unchanged), 0 removed; 1 Secret written (mode 0600)\n",
+            dir.display()
+        )
+    );
+    let again = render_dir(&dir, &[]);
+    assert_eq!(
+        again.stderr,
+        format!(
+            "{}: up to date ({objects} objects, 1 Secret)\n",
+            dir.display()
+        )
+    );
+    let fewer = render_dir(&dir, &["--set", "replicas=2"]);
+    // Scaling down removes the third local PersistentVolume's file.
+    assert!(
+        fewer.stderr.contains("(0 new, 1 changed, ")
+            && fewer
+                .stderr
+                .ends_with("), 1 removed; 1 Secret written (mode 0600)\n"),
+        "{}",
+        fewer.stderr
+    );
+    let r = render_dir(&dir, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 
     let docs = parse_yaml_stream(&render_mysql(&[]));
     let resources = kustomization_resources(&dir);

@@ -254,3 +254,51 @@ fn source_env_vars() -> Vec<String> {
     walk(&Path::new(ROOT).join("src"), &mut out);
     out
 }
+
+/// `diff` colours on a terminal (run under `script`, which gives it a pseudo-terminal), and
+/// not with NO_COLOR set or into a pipe.
+#[test]
+fn diff_colours_only_on_a_terminal_without_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let r = run(sts_gen()
+        .args(["render", "examples/minimal.yaml", "--output-dir"])
+        .arg(&out));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bin = assert_cmd::cargo::cargo_bin("sts-gen");
+    let diff = format!(
+        "{} diff examples/minimal.yaml --set replicas=5 --output-dir {}",
+        bin.display(),
+        out.display()
+    );
+    let on_tty = |no_color: &str| {
+        let o = Std::new(tool("script"))
+            .args(["-qec", &diff, "/dev/null"])
+            .current_dir(ROOT)
+            .env("NO_COLOR", no_color)
+            .env_remove("STS_GEN_TEMPLATES")
+            .output()
+            .unwrap();
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let coloured = on_tty("");
+    assert!(coloured.contains("\u{1b}[32m+"), "{coloured:?}");
+    assert!(coloured.contains("\u{1b}[31m-"), "{coloured:?}");
+    assert!(coloured.contains("replicas: 5"));
+    let plain = on_tty("1");
+    assert!(
+        plain.contains("replicas: 5") && !plain.contains('\u{1b}'),
+        "{plain:?}"
+    );
+    let piped = run(sts_gen()
+        .args([
+            "diff",
+            "examples/minimal.yaml",
+            "--set",
+            "replicas=5",
+            "--output-dir",
+        ])
+        .arg(&out));
+    assert_eq!(piped.code, 1);
+    assert!(piped.stdout.contains("replicas: 5") && !piped.stdout.contains('\u{1b}'));
+}

@@ -147,3 +147,38 @@ pub(super) fn man(dir: Option<&std::path::Path>) -> Result<(), String> {
     }
     print_out(&written)
 }
+
+/// A unified diff coloured for a terminal (removed red, added green, hunk headers cyan), as
+/// `git diff` does; unchanged when standard output is not a terminal or `NO_COLOR` is set to
+/// anything non-empty (no-color.org).
+pub(super) fn colour_diff(text: String) -> String {
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if !tty || no_color {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let code = if body.starts_with("+++") || body.starts_with("---") {
+            "1"
+        } else if body.starts_with('+') {
+            "32"
+        } else if body.starts_with('-') {
+            "31"
+        } else if body.starts_with("@@") {
+            "36"
+        } else {
+            ""
+        };
+        if code.is_empty() {
+            out.push_str(line);
+        } else {
+            out.push_str(&format!("\x1b[{code}m{body}\x1b[0m{nl}"));
+        }
+    }
+    out
+}

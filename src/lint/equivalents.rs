@@ -2,8 +2,11 @@
 //! rule metadata and docs/LINT.md: (rule, Checkov IDs, Trivy IDs, kube-linter checks).
 //! Kept beside the rule table rather than in it, so the table stays one line per rule.
 
+/// IDs in one scanner.
+pub type Ids = &'static [&'static str];
+
 /// (rule id, Checkov, Trivy, kube-linter); a rule missing here has no counterpart.
-pub const EQUIVALENTS: &[(&str, &[&str], &[&str], &[&str])] = &[
+pub const EQUIVALENTS: &[(&str, Ids, Ids, Ids)] = &[
     (
         "image-tag",
         &["CKV_K8S_14", "CKV_K8S_43"],
@@ -78,13 +81,7 @@ pub const EQUIVALENTS: &[(&str, &[&str], &[&str], &[&str])] = &[
 ];
 
 /// A rule's (Checkov, Trivy, kube-linter) counterparts; empty lists when it has none.
-pub fn equivalents(
-    rule: &str,
-) -> (
-    &'static [&'static str],
-    &'static [&'static str],
-    &'static [&'static str],
-) {
+pub fn equivalents(rule: &str) -> (Ids, Ids, Ids) {
     EQUIVALENTS
         .iter()
         .find(|(id, ..)| *id == rule)

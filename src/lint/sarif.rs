@@ -130,11 +130,14 @@ fn result(f: &Finding, input: &str, lines: &mut Lines, suppressed: Option<&str>)
     r
 }
 
+/// The first line (1-based) of each object in a file, and the file's lines.
+type Starts = (Vec<usize>, Vec<String>);
+
 /// Line numbers of documents in manifest files, read once per file.
 struct Lines<'a> {
     text_of: &'a dyn Fn(&str) -> Option<String>,
-    /// Per file: (first line of each object, the file's lines).
-    starts: HashMap<String, Option<(Vec<usize>, Vec<String>)>>,
+    /// Per file: (first line of each object, the file's lines); None when unreadable.
+    starts: HashMap<String, Option<Starts>>,
 }
 
 impl Lines<'_> {

@@ -93,7 +93,7 @@ storage:
   size: {size}             # one volume per pod
   # className: fast-ssd   # storage class; omitted means the cluster default
 ",
-        super::schema::PROFILE_SCHEMA_ID,
+        super::types::PROFILE_SCHEMA_ID,
         description(text)
     );
     let vars: Vec<&str> = profile

@@ -13,11 +13,7 @@ use serde_json::{json, Map, Value as Json};
 use super::{presets, Profile};
 use crate::shared::names::FIELD_PATHS;
 
-/// Where the profile schema is published; its `$id`. The committed copy is
-/// schema/profile.schema.json.
-pub const PROFILE_SCHEMA_ID: &str = "https://sts-gen.dev/schema/v1/profile.schema.json";
-/// The overlay schema's `$id` (schema/overlay.schema.json).
-pub const OVERLAY_SCHEMA_ID: &str = "https://sts-gen.dev/schema/v1/overlay.schema.json";
+pub use super::types::{OVERLAY_SCHEMA_ID, PROFILE_SCHEMA_ID};
 
 /// Kubernetes 1.33's strict Container and Volume schemas and what they reference.
 const K8S_DEFS: &str = include_str!("../../schema/k8s-core-v1.json");

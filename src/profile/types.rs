@@ -17,6 +17,7 @@ mod storage;
 pub use features::*;
 pub use peer::*;
 pub use probes::*;
+pub use schema::{OVERLAY_SCHEMA_ID, PROFILE_SCHEMA_ID};
 pub use secret::*;
 pub use storage::*;
 

@@ -8,6 +8,13 @@ use super::*;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use std::borrow::Cow;
 
+/// Where the profile schema is published; its `$id`. The committed copy is
+/// schema/profile.schema.json; `sts-gen init` writes it in the yaml-language-server modeline.
+/// (Here, not in `profile::schema`, which reads the preset names: presets read this.)
+pub const PROFILE_SCHEMA_ID: &str = "https://sts-gen.dev/schema/v1/profile.schema.json";
+/// The overlay schema's `$id` (schema/overlay.schema.json).
+pub const OVERLAY_SCHEMA_ID: &str = "https://sts-gen.dev/schema/v1/overlay.schema.json";
+
 impl JsonSchema for EnvValue {
     fn schema_name() -> Cow<'static, str> {
         "EnvValue".into()
