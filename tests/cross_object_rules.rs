@@ -921,7 +921,7 @@ fn unknown_kind_fails() {
     let errs = strings(&check::check(docs, &[]).unwrap_err());
     assert_eq!(
         errs,
-        vec!["template `t.yaml.j2`, Deployment web: kind `Deployment` is not one sts-gen renders (Namespace, StorageClass, PersistentVolume, ServiceAccount, Secret, ExternalSecret, ConfigMap, Service, NetworkPolicy, PodDisruptionBudget, StatefulSet)"]
+        vec!["template `t.yaml.j2`, Deployment web: kind `Deployment` is not one sts-gen renders (Namespace, StorageClass, PersistentVolume, ServiceAccount, Secret, ExternalSecret, Certificate, ConfigMap, Service, NetworkPolicy, PodDisruptionBudget, PersistentVolumeClaim, StatefulSet, CronJob, ServiceMonitor, PodMonitor)"]
     );
 }
 

@@ -191,6 +191,10 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     let mut other_pods = Vec::new();
     for doc in docs {
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
+        // A CronJob is typed, but its pods are like any other workload's to the rules.
+        if kind == "CronJob" {
+            other_pods.extend(selector::pods_of_value(&doc.value));
+        }
         if !kind.is_empty() && !APPLY_ORDER.contains(&kind) {
             // Not checked, but its pods count when a Service or budget selects them.
             other_pods.extend(selector::pods_of_value(&doc.value));
