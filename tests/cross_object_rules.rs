@@ -927,7 +927,7 @@ fn unknown_kind_fails() {
     let errs = strings(&check::check(docs, &[]).unwrap_err());
     assert_eq!(
         errs,
-        vec!["template `t.yaml.j2`, Deployment web: kind `Deployment` (apps/v1) is not one sts-gen renders (Namespace, StorageClass, PersistentVolume, ServiceAccount, Role, RoleBinding, Secret, ExternalSecret, Certificate, ConfigMap, Service, Ingress, NetworkPolicy, PodDisruptionBudget, StatefulSet, CronJob, ServiceMonitor, PodMonitor; and custom resources, unchecked)"]
+        vec!["template `t.yaml.j2`, Deployment web: kind `Deployment` (apps/v1) is not one sts-gen renders (Namespace, StorageClass, PersistentVolume, ServiceAccount, Role, RoleBinding, Secret, ExternalSecret, Certificate, ConfigMap, Service, Ingress, NetworkPolicy, PodDisruptionBudget, PersistentVolumeClaim, StatefulSet, CronJob, ServiceMonitor, PodMonitor; and custom resources, unchecked)"]
     );
 }
 

@@ -422,7 +422,7 @@ pub(super) fn tls(
 }
 
 /// The backup job talks to the members as a client: it gets the TLS Secret too.
-pub(super) fn mount_tls(b: &mut ModelBackup, t: &ModelTls) {
+fn mount_tls(b: &mut ModelBackup, t: &ModelTls) {
     b.volumes
         .push(json!({"name": "tls", "secret": {"secretName": t.secret_name}}));
     if let Some(mounts) = b.init_containers[1]
@@ -431,4 +431,79 @@ pub(super) fn mount_tls(b: &mut ModelBackup, t: &ModelTls) {
     {
         mounts.push(json!({"name": "tls", "mountPath": TLS_MOUNT, "readOnly": true}));
     }
+}
+
+/// The day-2 features of the model; each None when off.
+#[derive(Debug, Clone, Serialize)]
+pub struct Day2 {
+    /// `metrics`: the endpoint and what exposes it.
+    pub metrics: Option<ModelMetrics>,
+    /// `backup`: the CronJob.
+    pub backup: Option<ModelBackup>,
+    /// `tls`: the certificate's Secret (and Certificate).
+    pub tls: Option<ModelTls>,
+}
+
+/// Builds the features; the exporter sidecar joins the raw sidecars with the same defaults,
+/// and the backup job gets the TLS Secret when both are on.
+pub(super) fn build(
+    p: &Profile,
+    vars: &TemplateVars,
+    ports: &[ModelPort],
+    selector: &IndexMap<String, String>,
+    services: &super::ModelServices,
+    defaults: &Defaults,
+    raw: &mut super::raw::Raw,
+    errs: &mut Errors,
+) -> Day2 {
+    let (metrics, exporter) = metrics(p, ports, selector, vars, errs);
+    if let Some(mut c) = exporter {
+        super::security::apply_container_defaults(
+            &mut c,
+            defaults,
+            p.default_limits.unwrap_or(true),
+        );
+        raw.sidecars.push(c);
+    }
+    let service_names: Vec<String> = std::iter::once(services.headless.name.clone())
+        .chain(services.read.iter().map(|r| r.name.clone()))
+        .chain(services.primary.iter().map(|r| r.name.clone()))
+        .collect();
+    let tls = tls(
+        p,
+        vars.namespace,
+        vars.cluster_domain,
+        vars.replicas,
+        vars.headless,
+        &service_names,
+        errs,
+    );
+    let mut backup = backup(
+        p,
+        vars.image,
+        vars.replicas,
+        vars.headless,
+        vars,
+        defaults,
+        errs,
+    );
+    if let (Some(b), Some(t)) = (&mut backup, &tls) {
+        mount_tls(b, t);
+    }
+    Day2 {
+        metrics,
+        backup,
+        tls,
+    }
+}
+
+/// `external` plus the Secret `tls.secretName` names (managed elsewhere; the pods mount it).
+pub(super) fn with_external(
+    mut external: super::External,
+    tls: &Option<ModelTls>,
+) -> super::External {
+    if let Some(t) = tls.as_ref().filter(|t| t.certificate.is_none()) {
+        external.secrets.push(t.secret_name.clone());
+    }
+    external
 }

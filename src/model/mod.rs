@@ -43,8 +43,8 @@ use errors::Errors;
 use text::TemplateVars;
 
 pub use crate::shared::names;
+pub use features::{Day2, ModelBackup, ModelMetrics, ModelTls};
 pub use identity::{CHECKSUM_ANNOTATION, SYSTEM_NAMESPACES};
-pub use features::{ModelBackup, ModelMetrics, ModelTls};
 pub use raw::ignored_path;
 pub use rbac::ModelRbac;
 pub use resources::cpu_limit;
@@ -202,12 +202,9 @@ pub struct Model {
     pub sidecars: Vec<Json>,
     /// Raw pod volumes, expanded.
     pub volumes: Vec<Json>,
-    /// `metrics`: the endpoint and what exposes it; None when off.
-    pub metrics: Option<ModelMetrics>,
-    /// `backup`: the CronJob; None when off.
-    pub backup: Option<ModelBackup>,
-    /// `tls`: the certificate's Secret (and Certificate); None when off.
-    pub tls: Option<ModelTls>,
+    /// `metrics`, `backup` and `tls` (templates see `app.metrics`, ...); each None when off.
+    #[serde(flatten)]
+    pub day2: Day2,
     /// Merged into the pod spec after rendering (the escape hatch).
     #[serde(skip)]
     pub pod_template: Option<serde_json::Map<String, Json>>,
@@ -546,13 +543,12 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     // The app container's command and args are profile text like env values and sidecars'.
     let command = text::expand_list(&vars, "command", &p.command, &mut errs);
     let args = text::expand_list(&vars, "args", &p.args, &mut errs);
-    let selector = identity::labels(p, cluster, set).selector_labels;
-    let (metrics, exporter) = features::metrics(p, &ports, &selector, &vars, &mut errs);
-    // The exporter is a sidecar like the profile's: it gets the same defaults below.
-    raw.sidecars.extend(exporter);
 
-    let defaults = production_defaults(
+    let labels = identity::labels(p, cluster, set);
+    let (defaults, day2) = production_defaults(
         p,
+        &vars,
+        &labels.selector_labels,
         &ports,
         &storage,
         &config,
@@ -564,42 +560,11 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     );
 
     secret.mount = secret_mount(loaded, &secret, &defaults, &storage, &config, &mut errs);
-
-    let service_names: Vec<String> = std::iter::once(services.headless.name.clone())
-        .chain(services.read.iter().map(|r| r.name.clone()))
-        .chain(services.primary.iter().map(|r| r.name.clone()))
-        .collect();
-    let tls = features::tls(
-        p,
-        namespace.as_deref(),
-        &opts.cluster_domain,
-        replicas,
-        &headless_name,
-        &service_names,
-        &mut errs,
-    );
-    let mut backup = features::backup(
-        p,
-        &image,
-        replicas,
-        &headless_name,
-        &vars,
-        &defaults,
-        &mut errs,
-    );
-    if let (Some(b), Some(t)) = (&mut backup, &tls) {
-        features::mount_tls(b, t);
-    }
     if !errs.list.is_empty() {
         return Err(errs.list);
     }
     let storage = storage.expect("storage errors were reported above");
-    let labels = identity::labels(p, cluster, set);
-    let mut external = secret::external_objects(p, &secret);
-    // `tls.secretName` names a Secret managed elsewhere, which the pods may mount.
-    if let Some(t) = tls.as_ref().filter(|t| t.certificate.is_none()) {
-        external.secrets.push(t.secret_name.clone());
-    }
+    let external = features::with_external(secret::external_objects(p, &secret), &day2.tls);
     let model = Model {
         name: p.name.clone(),
         namespace,
@@ -636,9 +601,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         init_containers: raw.init_containers,
         sidecars: raw.sidecars,
         volumes: raw.volumes,
-        metrics,
-        backup,
-        tls,
+        day2,
         pod_template: match raw.pod_template {
             Some(Json::Object(m)) => Some(m),
             _ => None,
@@ -691,10 +654,13 @@ fn secret_mount(
 
 /// Production defaults: security contexts, writable paths, derived limits, affinity,
 /// topology spread and the NetworkPolicy (see [`security::defaults`]); raw containers get
-/// the container defaults and derived limits too.
+/// the container defaults and derived limits too, and so do the day-2 features' containers
+/// (built here, after the defaults they need).
 #[allow(clippy::too_many_arguments)]
 fn production_defaults(
     p: &Profile,
+    vars: &TemplateVars,
+    selector: &IndexMap<String, String>,
     ports: &[ModelPort],
     storage: &Option<ModelStorage>,
     config: &config::Config,
@@ -703,7 +669,7 @@ fn production_defaults(
     raw: &mut raw::Raw,
     resources: &mut ModelResources,
     errs: &mut Errors,
-) -> security::Defaults {
+) -> (security::Defaults, features::Day2) {
     let defaults = security::defaults(
         p,
         ports,
@@ -724,8 +690,8 @@ fn production_defaults(
             security::apply_container_defaults(c, &defaults, derive);
         }
     }
-
-    defaults
+    let day2 = features::build(p, vars, ports, selector, services, &defaults, raw, errs);
+    (defaults, day2)
 }
 
 /// Helpers for the concern modules' unit tests: a small valid profile plus an edit.

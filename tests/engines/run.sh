@@ -2,6 +2,7 @@
 # Real-engine tests: runs each preset's rendered pods on this machine (tests/engines/kubelet.py)
 # with the engines from Debian's packages in place of the images, and checks what they do.
 #   bash tests/engines/run.sh [preset ...]
+#   STS_ENGINES_DAY2_ONLY=1 bash tests/engines/run.sh ...   only the metrics/backup/TLS checks
 # Needs root (CI is root). Installs the engines if missing (apt-get, without starting their
 # services), builds sts-gen (release) unless $STS_GEN names a binary, then runs harness.py,
 # which prints one line per check and a final `N passed, M failed[, K skipped]`.
@@ -26,6 +27,7 @@ need=(
   prometheus-mysqld-exporter:prometheus-mysqld-exporter
   prometheus-postgres-exporter:prometheus-postgres-exporter
   prometheus-redis-exporter:prometheus-redis-exporter
+  openssl:openssl
   curl:curl ncat:ncat mariabackup:mariadb-backup mariadb:mariadb-client mariadbd:mariadb-server
 )
 pkgs=()

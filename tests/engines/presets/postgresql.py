@@ -141,6 +141,53 @@ def backup(h):
     C.backup_scenario(h, "postgresql", "pgb", 2, ENV, write, read, restore)
 
 
+def tls(h):
+    """tls.issuer: the Certificate's Secret from an openssl test CA; replication and clients
+    over TLS, a plaintext client refused, the exporter over TLS."""
+    name = "pgt"
+    env = dict(ENV, **C.SEED)
+    objs = h.render("postgresql", name=name, namespace="sec", replicas=2, env=env,
+                    sets=["tls.issuer=test-ca", "metrics.enabled=true"])
+    label = "sec/%s tls" % name
+    if not h.check("%s: the Certificate's Secret issued from a test CA (openssl)" % label,
+                   lambda: objs.append(C.tls_secret(objs, h.tmp)) or True):
+        return
+    c = h.cluster(objs, name)
+    if not h.check("%s: 2 pods ready with ssl = on and hostssl only" % label, c.start, timeout=120):
+        return
+    pods = list(c.pods.values())
+
+    def replication_over_tls():
+        row = C.wait_for(lambda: sql(pods[0], name, "SELECT r.application_name, r.state, s.ssl FROM "
+                                     "pg_stat_replication r JOIN pg_stat_ssl s USING (pid)"), 20, "a replica")
+        if row != "%s-1|streaming|t" % name:
+            raise AssertionError("pg_stat_replication with ssl: %r" % row)
+    h.check("%s: the replica streams over TLS (pg_stat_ssl.ssl = t for its walsender)" % label,
+            replication_over_tls)
+
+    def psql(pod, conninfo, query):
+        return pod.exec(name, ["sh", "-c", 'PGPASSWORD="$(cat /run/secrets/postgresql/password)" '
+                               'exec psql -X -At "$0" -c "$1"', conninfo, query], timeout=15)
+
+    def client_with_ca():
+        host = "%s-0.%s" % (name, name)
+        rc, out, err = psql(pods[1], "host=%s user=postgres dbname=postgres sslmode=verify-full "
+                                     "sslrootcert=/etc/tls/ca.crt" % host,
+                            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        if rc != 0 or out.strip() != "t":
+            raise AssertionError("verify-full to %s: rc %d %r %s" % (host, rc, out, err.strip()))
+    h.check("%s: a client verifying the server with ca.crt (verify-full) connects over TLS" % label,
+            client_with_ca)
+
+    def plaintext_refused():
+        rc, out, err = psql(pods[1], "host=%s-0.%s user=postgres dbname=postgres sslmode=disable" % (name, name),
+                            "SELECT 1")
+        if rc == 0 or "no encryption" not in err:
+            raise AssertionError("plaintext client: rc %d %r %s" % (rc, out, err.strip()))
+    h.check("%s: a plaintext client is refused (pg_hba: no entry without encryption)" % label, plaintext_refused)
+    h.check("%s: the exporter connects over TLS: pg_up 1" % label, C.metrics_show, pods[0], 9187, {"pg_up": 1.0})
+
+
 def run(h):
     if not C.DAY2_ONLY:
         scenario(h, "postgresql", None, True)
@@ -165,3 +212,5 @@ def run(h):
                        env=ENV, replicas=2, extra=least_privilege)
     h.teardown()
     backup(h)
+    h.teardown()
+    tls(h)
