@@ -9,12 +9,14 @@ pub mod check;
 pub mod emit;
 pub mod lint;
 pub mod model;
-pub mod par;
+mod par;
 pub mod profile;
 pub mod render;
 pub mod shared;
 pub mod sink;
 mod yaml_scalar;
+
+pub use par::serially;
 
 use std::fmt;
 

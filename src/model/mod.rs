@@ -21,10 +21,10 @@ mod probes;
 mod raw;
 mod resources;
 /// Role ordinals and the role init container's script.
-pub mod roles;
+mod roles;
 mod secret;
 /// How `generate` secret values are derived (and drawn).
-pub mod secrets;
+mod secrets;
 mod security;
 mod services;
 mod storage;
@@ -40,11 +40,8 @@ use crate::shared::error::ErrorKind;
 use errors::Errors;
 use text::TemplateVars;
 
-pub use crate::shared::names;
-pub use identity::CHECKSUM_ANNOTATION;
-pub use raw::ignored_path;
-pub use resources::cpu_limit;
-pub use security::DEFAULT_UID;
+pub(crate) use crate::shared::names;
+pub(crate) use raw::ignored_path;
 
 /// Highest `replicas` (and local PV count) accepted.
 pub const MAX_REPLICAS: u32 = 5000;

@@ -2,7 +2,7 @@
 
 pub mod diff;
 pub mod dir;
-pub mod lock;
+mod lock;
 pub mod safe;
 
 use std::io::Write;
