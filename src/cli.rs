@@ -226,13 +226,13 @@ pub struct CommonArgs {
 
 impl CommonArgs {
     /// Overlays and sets in the order they apply: overlays, --set, --set-string, --set-file.
-    pub fn layers(&self) -> profile::overlay::Layers {
-        use profile::overlay::SetKind;
+    pub fn layers(&self) -> profile::Layers {
+        use profile::SetKind;
         let mut sets = Vec::new();
         sets.extend(self.set.iter().map(|a| (SetKind::Typed, a.clone())));
         sets.extend(self.set_string.iter().map(|a| (SetKind::String, a.clone())));
         sets.extend(self.set_file.iter().map(|a| (SetKind::File, a.clone())));
-        profile::overlay::Layers {
+        profile::Layers {
             overlays: self.overlays.clone(),
             sets,
         }
@@ -329,7 +329,8 @@ fn options(
     args: &CommonArgs,
     output_dir: Option<&std::path::Path>,
 ) -> Result<model::Options, String> {
-    if args.cluster_domain.is_empty() || model::names::dns_subdomain(&args.cluster_domain).is_err()
+    if args.cluster_domain.is_empty()
+        || sts_gen::shared::names::dns_subdomain(&args.cluster_domain).is_err()
     {
         return Err(format!(
             "--cluster-domain `{}` is not a DNS domain",
@@ -378,7 +379,7 @@ fn build_into(
 
 fn init_cmd(args: &InitArgs) -> Result<(), String> {
     let name = args.name.clone().unwrap_or_else(|| args.preset.clone());
-    model::names::dns_label(&name, 52).map_err(|e| format!("--name `{name}` {e}"))?;
+    sts_gen::shared::names::dns_label(&name, 52).map_err(|e| format!("--name `{name}` {e}"))?;
     match profile::presets::starter(&args.preset, &name) {
         Some(text) => print_out(&text),
         None => Err(format!(
@@ -585,7 +586,7 @@ fn build_all(args: &CommonArgs, output_dir: Option<&std::path::Path>) -> Result<
         sink::safe::existing_dir(&sink::safe::normalize(root)).map_err(|e| e.to_string())?;
     }
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: {}", path.display(), profile::io_reason(&e)))?
+        .map_err(|e| format!("{}: {}", path.display(), sts_gen::shared::io_reason(&e)))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
         .collect();
@@ -647,7 +648,7 @@ fn build_one(
     let loaded = profile::load_file_all(&file.to_string_lossy(), &args.layers())
         .map_err(|e| Failure::Load(e).to_string())?;
     let name = loaded.profile.name.clone();
-    model::names::dns_label(&name, 63)
+    sts_gen::shared::names::dns_label(&name, 63)
         .map_err(|e| format!("{}: name `{name}` {e}", file.display()))?;
     let dir = output_dir.map(|d| d.join(&name));
     let opts = options(args, dir.as_deref())?;
@@ -796,7 +797,7 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
                     .and_then(|b| {
                         String::from_utf8(b).map_err(|_| std::io::Error::other("not UTF-8 text"))
                     })
-                    .map_err(|e| format!("{shown}: {}", profile::io_reason(&e)))?;
+                    .map_err(|e| format!("{shown}: {}", sts_gen::shared::io_reason(&e)))?;
             if lint::is_profile(&text) {
                 let loaded = profile::load_file_all(&shown, &args.common.layers())
                     .map_err(|e| Failure::Load(e).to_string())?;

@@ -9,7 +9,7 @@ pub mod check;
 pub mod emit;
 pub mod lint;
 pub mod model;
-pub mod par;
+mod par;
 pub mod plan;
 pub mod profile;
 pub mod render;
@@ -17,6 +17,8 @@ pub mod shared;
 pub mod sink;
 pub mod trace;
 mod yaml_scalar;
+
+pub use par::serially;
 
 use std::fmt;
 

@@ -362,7 +362,7 @@ fn template_paths(key: &str) -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    v.push(sts_gen::profile::de::join_key("env", key));
+    v.push(sts_gen::profile::join_key("env", key));
     v.push("config.files[\"shared.conf\"]".into());
     v.push("roles[0].files[\"p.conf\"]".into());
     v.push("roles[1].files[\"r.conf\"]".into());

@@ -51,7 +51,7 @@ fn split_rendering_gives_the_documents_of_one_render() {
     for replicas in [10, 63, 64, 65, 301] {
         let text = local_pv_profile(replicas);
         let parallel = build(&text, &renderer);
-        let serial = sts_gen::par::serially(|| build(&text, &renderer));
+        let serial = sts_gen::serially(|| build(&text, &renderer));
         assert_eq!(parallel, serial, "{replicas} replicas");
         let names = pv_names(&parallel);
         assert_eq!(names.len(), replicas as usize);

@@ -98,7 +98,7 @@ fn layered(overlay: Option<&str>, sets: &[&str]) -> Result<sts_gen::profile::Loa
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("p.yaml");
     std::fs::write(&base, format!("{BASE}{WITH_ITEMS}")).unwrap();
-    let mut layers = sts_gen::profile::overlay::Layers::default();
+    let mut layers = sts_gen::profile::Layers::default();
     if let Some(text) = overlay {
         let o = dir.path().join("o.yaml");
         std::fs::write(&o, text).unwrap();
@@ -107,7 +107,7 @@ fn layered(overlay: Option<&str>, sets: &[&str]) -> Result<sts_gen::profile::Loa
     for s in sets {
         layers
             .sets
-            .push((sts_gen::profile::overlay::SetKind::Typed, s.to_string()));
+            .push((sts_gen::profile::SetKind::Typed, s.to_string()));
     }
     sts_gen::profile::load_file_with(&base.to_string_lossy(), &layers).map_err(|e| e.to_string())
 }

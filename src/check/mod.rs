@@ -8,11 +8,12 @@
 /// ServiceMonitor, PodMonitor and Certificate types (k8s-openapi has none).
 pub mod custom;
 /// The ExternalSecret type (k8s-openapi has none).
-pub mod external_secret;
+mod external_secret;
 /// The rule engine: every rule of check and lint, declared once.
-pub mod rules;
+pub(crate) mod rules;
 /// Label selectors and the pods they select.
-pub mod selector;
+pub(crate) mod selector;
+
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::CronJob;
@@ -29,9 +30,11 @@ use serde_json::Value as Json;
 use crate::render::RenderedDoc;
 use crate::shared::error::{ErrorKind, LoadError};
 
-/// A typed Kubernetes object sts-gen knows how to check.
+/// A typed Kubernetes object sts-gen knows how to check. Typing is the schema check; no
+/// rule reads a Namespace, ServiceAccount or ExternalSecret beyond it.
 #[derive(Debug, Clone)]
-pub enum Object {
+#[allow(dead_code)]
+pub(crate) enum Object {
     /// A typed Namespace.
     Namespace(Namespace),
     /// A typed StorageClass.
@@ -77,7 +80,7 @@ pub enum Object {
 
 /// The kinds sts-gen types, in apply order: each may be referenced by the ones after it.
 /// A kind a template may render is added here, in [`Object`] and in `type_doc`'s table.
-pub const APPLY_ORDER: &[&str] = &[
+pub(crate) const APPLY_ORDER: &[&str] = &[
     "Namespace",
     "StorageClass",
     "PersistentVolume",
@@ -134,7 +137,7 @@ pub struct Doc {
     /// The template (or file and document) the object came from.
     pub template: String,
     /// The typed object.
-    pub object: Object,
+    pub(crate) object: Object,
     /// The object re-serialized from its type (canonical field order).
     pub value: Json,
 }
@@ -158,7 +161,7 @@ impl Doc {
     }
 
     /// Position of the kind in [`APPLY_ORDER`].
-    pub fn apply_rank(&self) -> usize {
+    pub(crate) fn apply_rank(&self) -> usize {
         APPLY_ORDER
             .iter()
             .position(|k| *k == self.kind())
@@ -168,7 +171,7 @@ impl Doc {
 
 /// The value at `path` (mapping keys) in `value`; `Value::pointer` costs an allocation per
 /// segment, and these lookups run for every document and rule.
-pub fn field<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
+pub(crate) fn field<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
     path.iter().try_fold(value, |v, key| v.get(key))
 }
 
@@ -193,7 +196,7 @@ pub fn check(
 pub use crate::model::External;
 
 /// [`check`] with external Secrets and ConfigMaps.
-pub fn check_with_external(
+pub(crate) fn check_with_external(
     docs: Vec<RenderedDoc>,
     external: &External,
 ) -> Result<Vec<Doc>, Vec<CheckError>> {
@@ -284,14 +287,14 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
 #[derive(Debug, Default)]
 pub struct Typed {
     /// The documents of kinds sts-gen checks, typed.
-    pub docs: Vec<Doc>,
+    pub(crate) docs: Vec<Doc>,
     /// Documents of those kinds that do not match their schema, with the problem.
-    pub schema: Vec<(RenderedDoc, CheckError)>,
+    pub(crate) schema: Vec<(RenderedDoc, CheckError)>,
     /// One note per document skipped (a kind sts-gen does not check).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// The pods of skipped workloads (Deployment, DaemonSet, ...), which Services and
     /// PodDisruptionBudgets may select.
-    pub other_pods: Vec<selector::Pods>,
+    pub(crate) other_pods: Vec<selector::Pods>,
 }
 
 fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {

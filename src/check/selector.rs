@@ -91,8 +91,6 @@ pub fn from_labels(labels: BTreeMap<String, String>) -> LabelSelector {
 /// The pods one workload creates: their template labels and container port names.
 #[derive(Debug, Clone)]
 pub struct Pods {
-    /// Kind of the workload (StatefulSet, Deployment, ...).
-    pub kind: String,
     /// Namespace of the workload (and its pods).
     pub namespace: Option<String>,
     /// Labels of the pod template.
@@ -188,7 +186,6 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
         .filter_map(|p| p.get("name").and_then(Json::as_str).map(str::to_string))
         .collect();
     Some(Pods {
-        kind: kind.to_string(),
         namespace: field(value, &["metadata", "namespace"])
             .and_then(Json::as_str)
             .map(str::to_string),

@@ -1,6 +1,6 @@
 //! The secret seed from the command line or the environment.
 
-use super::{profile, CommonArgs};
+use super::CommonArgs;
 
 /// Reads the secret seed: `STS_GEN_SECRET_SEED` (the seed itself) or a seed file.
 pub(super) fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> {
@@ -14,7 +14,7 @@ pub(super) fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> 
                     format!(
                         "--secret-seed-file {}: {}",
                         path.display(),
-                        profile::io_reason(&e)
+                        sts_gen::shared::io_reason(&e)
                     )
                 },
             )?
@@ -22,5 +22,5 @@ pub(super) fn secret_seed(args: &CommonArgs) -> Result<Option<Vec<u8>>, String> 
         (None, Some(v)) => v.into_encoded_bytes(),
         (None, None) => return Ok(None),
     };
-    sts_gen::model::secrets::seed(seed).map(Some)
+    sts_gen::model::secret_seed(seed).map(Some)
 }

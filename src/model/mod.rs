@@ -23,10 +23,10 @@ mod raw;
 mod rbac;
 mod resources;
 /// Role ordinals and the role init container's script.
-pub mod roles;
+pub(crate) mod roles;
 mod secret;
 /// How `generate` secret values are derived (and drawn).
-pub mod secrets;
+mod secrets;
 mod security;
 mod services;
 mod storage;
@@ -42,10 +42,11 @@ use crate::shared::error::ErrorKind;
 use errors::Errors;
 use text::TemplateVars;
 
-pub use crate::shared::names;
+pub(crate) use crate::shared::names;
 pub use features::{Day2, ModelBackup, ModelMetrics, ModelTls};
 pub use identity::{CHECKSUM_ANNOTATION, SYSTEM_NAMESPACES};
-pub use raw::ignored_path;
+pub(crate) use raw::ignored_path;
+pub use secrets::seed as secret_seed;
 pub use rbac::ModelRbac;
 pub use resources::cpu_limit;
 pub use security::DEFAULT_UID;

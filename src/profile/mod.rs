@@ -4,11 +4,11 @@
 
 mod chars;
 pub mod collect;
-pub mod de;
+pub(crate) mod de;
 pub mod error;
-pub mod merge;
-pub mod node;
-pub mod overlay;
+pub(crate) mod merge;
+pub(crate) mod node;
+mod overlay;
 pub mod presets;
 pub mod schema;
 pub mod types;
@@ -17,8 +17,10 @@ pub mod write;
 use crate::shared::error::ErrorKind;
 use std::path::{Path, PathBuf};
 
+pub use de::join_key;
 pub use error::LoadError;
 pub use node::{Loc, Node};
+pub use overlay::{Layers, SetKind};
 pub use types::Profile;
 
 /// Most node sets one profile may have (each renders a StatefulSet and its Services).
@@ -122,7 +124,7 @@ fn read_source(path: &str) -> Result<(String, Vec<u8>, PathBuf), LoadError> {
     Ok((path.to_string(), bytes, base))
 }
 
-pub use crate::shared::io_reason;
+use crate::shared::io_reason;
 
 /// Loads a profile from bytes; `file` names it in errors, `base_dir` anchors `fromFile`.
 pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<Loaded, LoadError> {

@@ -30,12 +30,7 @@ pub struct Layers {
     pub sets: Vec<(SetKind, String)>,
 }
 
-/// Builds the tree one `--set` argument stands for.
-pub fn set_tree(kind: SetKind, arg: &str) -> Result<Node, LoadError> {
-    set_layer(kind, arg).map(|(node, _)| node)
-}
-
-/// [`set_tree`], and how the argument names list items: a path through an item's name to
+/// The tree one `--set` argument stands for, and how the argument names list items: a path through an item's name to
 /// one of its fields (`sidecars.NAME.image=`) addresses an item that must exist.
 pub fn set_layer(kind: SetKind, arg: &str) -> Result<(Node, NewItems), LoadError> {
     let flag = match kind {
@@ -233,7 +228,7 @@ mod tests {
     use super::*;
 
     fn json(kind: SetKind, arg: &str) -> serde_json::Value {
-        let n = set_tree(kind, arg).unwrap();
+        let (n, _) = set_layer(kind, arg).unwrap();
         super::super::de::from_node(&n).unwrap()
     }
 
@@ -259,8 +254,8 @@ mod tests {
             json(SetKind::Typed, "nodeSets.data.roles.r.ordinals=1-"),
             serde_json::json!({"nodeSets": [{"name": "data", "roles": [{"name": "r", "ordinals": "1-"}]}]})
         );
-        assert!(set_tree(SetKind::Typed, "replicas").is_err());
-        assert!(set_tree(SetKind::Typed, "a..b=1").is_err());
-        assert!(set_tree(SetKind::Typed, "roles.primary=x").is_err());
+        assert!(set_layer(SetKind::Typed, "replicas").is_err());
+        assert!(set_layer(SetKind::Typed, "a..b=1").is_err());
+        assert!(set_layer(SetKind::Typed, "roles.primary=x").is_err());
     }
 }

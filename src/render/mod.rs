@@ -240,7 +240,7 @@ impl Renderer {
             for doc in &mut docs {
                 if doc.value.get("kind").and_then(Json::as_str) == Some("StatefulSet") {
                     if let Some(spec) = doc.value.pointer_mut("/spec/template/spec") {
-                        merge(spec, &Json::Object(overlay.clone()));
+                        crate::shared::merge(spec, &Json::Object(overlay.clone()));
                     }
                 }
             }
@@ -511,7 +511,7 @@ fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderErro
     let entries = std::fs::read_dir(dir).map_err(|e| {
         err(format!(
             "cannot read the templates folder: {}",
-            crate::profile::io_reason(&e)
+            crate::shared::io_reason(&e)
         ))
     })?;
     let mut found = 0;
@@ -528,7 +528,7 @@ fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderErro
                 .and_then(|b| {
                     String::from_utf8(b).map_err(|_| std::io::Error::other("not UTF-8 text"))
                 })
-                .map_err(|e| err(format!("{name}: {}", crate::profile::io_reason(&e))))?;
+                .map_err(|e| err(format!("{name}: {}", crate::shared::io_reason(&e))))?;
         env.add_template_owned(name.clone(), source)
             .map_err(|e| template_error(&name, describe(&e)))?;
         found += 1;
@@ -539,11 +539,10 @@ fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderErro
     Ok(())
 }
 
-pub use crate::shared::merge;
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shared::merge;
     use serde_json::json;
 
     #[test]

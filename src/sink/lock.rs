@@ -198,7 +198,7 @@ fn open(dir: &Path, beside: Option<&Path>) -> Result<(fs::File, Option<PathBuf>)
             Err(e) => {
                 let why = match fs::symlink_metadata(path) {
                     Ok(m) if m.file_type().is_symlink() => "is a symbolic link".to_string(),
-                    _ => crate::profile::io_reason(&e),
+                    _ => crate::shared::io_reason(&e),
                 };
                 return Err(error(
                     dir,
@@ -218,12 +218,12 @@ fn open(dir: &Path, beside: Option<&Path>) -> Result<(fs::File, Option<PathBuf>)
                 format!(
                     "cannot create the lock file {}: {}",
                     path.display(),
-                    crate::profile::io_reason(&first)
+                    crate::shared::io_reason(&first)
                 ),
             ),
             None => error(
                 dir,
-                format!("cannot open it to lock: {}", crate::profile::io_reason(&e)),
+                format!("cannot open it to lock: {}", crate::shared::io_reason(&e)),
             ),
         })
 }

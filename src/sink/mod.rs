@@ -3,7 +3,7 @@
 pub mod batch;
 pub mod diff;
 pub mod dir;
-pub mod lock;
+mod lock;
 pub mod safe;
 
 use std::io::Write;

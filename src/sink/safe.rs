@@ -39,7 +39,7 @@ pub fn existing_dir(dir: &Path) -> Result<bool, DirError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(error(
             dir,
-            format!("cannot read: {}", crate::profile::io_reason(&e)),
+            format!("cannot read: {}", crate::shared::io_reason(&e)),
         )),
     }
 }
@@ -82,13 +82,13 @@ fn read_nofollow(path: &Path) -> Result<Vec<u8>, Refused> {
                 Ok(m) if m.file_type().is_symlink() => {
                     "is a symbolic link; sts-gen never follows links in its output directory".into()
                 }
-                _ => format!("cannot read: {}", crate::profile::io_reason(&e)),
+                _ => format!("cannot read: {}", crate::shared::io_reason(&e)),
             }))
         }
     };
     let meta = file
         .metadata()
-        .map_err(|e| Refused::Why(format!("cannot read: {}", crate::profile::io_reason(&e))))?;
+        .map_err(|e| Refused::Why(format!("cannot read: {}", crate::shared::io_reason(&e))))?;
     if !meta.is_file() {
         return Err(Refused::Why("is not a regular file".into()));
     }
@@ -106,7 +106,7 @@ fn read_nofollow(path: &Path) -> Result<Vec<u8>, Refused> {
     file.by_ref()
         .take(MAX_ENTRY_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Refused::Why(format!("cannot read: {}", crate::profile::io_reason(&e))))?;
+        .map_err(|e| Refused::Why(format!("cannot read: {}", crate::shared::io_reason(&e))))?;
     if bytes.len() as u64 > MAX_ENTRY_BYTES {
         return Err(too_big(bytes.len() as u64));
     }

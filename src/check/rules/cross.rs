@@ -419,58 +419,37 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let containers = sts.containers();
     let external = objects.external;
     let docs: &[Doc] = objects;
-    let ns = doc.namespace();
-    let same_ns = |d: &&Doc| d.namespace() == ns;
-    // ConfigMap and Secret references resolve.
-    let config_maps: BTreeMap<&str, BTreeSet<String>> = docs
-        .iter()
-        .filter(same_ns)
-        .filter_map(|d| match &d.object {
-            Object::ConfigMap(cm) => Some((
-                d.name(),
-                cm.data
-                    .iter()
-                    .flatten()
-                    .map(|(k, _)| k.clone())
-                    .chain(cm.binary_data.iter().flatten().map(|(k, _)| k.clone()))
-                    .collect(),
-            )),
-            _ => None,
-        })
-        .collect();
-    let secrets: BTreeMap<&str, BTreeSet<String>> = docs
-        .iter()
-        .filter(same_ns)
-        .filter_map(|d| match &d.object {
-            Object::Secret(s) => Some((
-                d.name(),
-                s.data
-                    .iter()
-                    .flatten()
-                    .map(|(k, _)| k.clone())
-                    .chain(s.string_data.iter().flatten().map(|(k, _)| k.clone()))
-                    .collect(),
-            )),
+
+    // The keys of each ConfigMap and Secret in the namespace, by kind and name.
+    let mut tables: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for d in docs.iter().filter(|d| d.namespace() == doc.namespace()) {
+        let keys: BTreeSet<&str> = match &d.object {
+            Object::ConfigMap(cm) => (cm.data.iter().flatten().map(|(k, _)| k.as_str()))
+                .chain(cm.binary_data.iter().flatten().map(|(k, _)| k.as_str()))
+                .collect(),
+            Object::Secret(s) => (s.data.iter().flatten().map(|(k, _)| k.as_str()))
+                .chain(s.string_data.iter().flatten().map(|(k, _)| k.as_str()))
+                .collect(),
             // cert-manager writes the Secret a Certificate names, with these keys.
-            Object::Certificate(c) => Some((
-                c.spec.secret_name.as_str(),
-                ["tls.crt", "tls.key", "ca.crt"].map(String::from).into(),
-            )),
-            _ => None,
-        })
-        .collect();
+            Object::Certificate(c) => {
+                let keys = ["tls.crt", "tls.key", "ca.crt"].into();
+                tables.insert(("Secret", c.spec.secret_name.as_str()), keys);
+                continue;
+            }
+            _ => continue,
+        };
+        tables.insert((d.kind(), d.name()), keys);
+    }
     let mut resolve = |kind: &str, name: &str, key: Option<&str>, optional: bool, at: String| {
         if optional {
             return;
         }
-        let table = if kind == "ConfigMap" {
-            &config_maps
-        } else {
-            &secrets
+        let existing = match kind {
+            "Secret" => &external.secrets,
+            _ => &external.config_maps,
         };
-        match table.get(name) {
-            None if kind == "Secret" && external.secrets.iter().any(|e| e == name) => {}
-            None if kind == "ConfigMap" && external.config_maps.iter().any(|e| e == name) => {}
+        match tables.get(&(kind, name)) {
+            None if existing.iter().any(|e| e == name) => {}
             None => push(
                 emit,
                 doc,
@@ -478,34 +457,30 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
                 format!("{at} refers to {kind} `{name}`, which is not rendered"),
             ),
             Some(keys) => {
-                if let Some(k) = key {
-                    if !keys.contains(k) {
-                        push(emit, doc, "references", format!("{at} refers to key `{k}` of {kind} `{name}`, which has no such key"));
-                    }
+                if let Some(k) = key.filter(|k| !keys.contains(k)) {
+                    push(emit, doc, "references", format!("{at} refers to key `{k}` of {kind} `{name}`, which has no such key"));
                 }
             }
         }
     };
     for v in pod.volumes.iter().flatten() {
-        if let Some(cm) = &v.config_map {
+        let sources = [
+            v.config_map
+                .as_ref()
+                .map(|c| ("ConfigMap", c.name.clone(), c.optional, &c.items)),
+            v.secret.as_ref().map(|s| {
+                let name = s.secret_name.clone().unwrap_or_default();
+                ("Secret", name, s.optional, &s.items)
+            }),
+        ];
+        for (kind, name, optional, items) in sources.into_iter().flatten() {
+            let optional = optional.unwrap_or(false);
             let at = format!("volume `{}`", v.name);
-            let optional = cm.optional.unwrap_or(false);
-            if cm.items.as_ref().is_none_or(|i| i.is_empty()) {
-                resolve("ConfigMap", &cm.name, None, optional, at.clone());
+            if items.as_ref().is_none_or(|i| i.is_empty()) {
+                resolve(kind, &name, None, optional, at.clone());
             }
-            for item in cm.items.iter().flatten() {
-                resolve("ConfigMap", &cm.name, Some(&item.key), optional, at.clone());
-            }
-        }
-        if let Some(s) = &v.secret {
-            let name = s.secret_name.clone().unwrap_or_default();
-            let optional = s.optional.unwrap_or(false);
-            let at = format!("volume `{}`", v.name);
-            if s.items.as_ref().is_none_or(|i| i.is_empty()) {
-                resolve("Secret", &name, None, optional, at.clone());
-            }
-            for item in s.items.iter().flatten() {
-                resolve("Secret", &name, Some(&item.key), optional, at.clone());
+            for item in items.iter().flatten() {
+                resolve(kind, &name, Some(&item.key), optional, at.clone());
             }
         }
     }
@@ -513,44 +488,26 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         for e in c.env.iter().flatten() {
             let Some(from) = &e.value_from else { continue };
             let at = format!("env `{}` of container `{}`", e.name, c.name);
-            if let Some(r) = &from.config_map_key_ref {
-                resolve(
-                    "ConfigMap",
-                    &r.name,
-                    Some(&r.key),
-                    r.optional.unwrap_or(false),
-                    at.clone(),
-                );
-            }
-            if let Some(r) = &from.secret_key_ref {
-                resolve(
-                    "Secret",
-                    &r.name,
-                    Some(&r.key),
-                    r.optional.unwrap_or(false),
-                    at.clone(),
-                );
+            let refs = [
+                from.config_map_key_ref
+                    .as_ref()
+                    .map(|r| ("ConfigMap", &r.name, &r.key, r.optional)),
+                from.secret_key_ref
+                    .as_ref()
+                    .map(|r| ("Secret", &r.name, &r.key, r.optional)),
+            ];
+            for (kind, name, key, optional) in refs.into_iter().flatten() {
+                resolve(kind, name, Some(key), optional.unwrap_or(false), at.clone());
             }
         }
         for e in c.env_from.iter().flatten() {
             let at = format!("envFrom of container `{}`", c.name);
-            if let Some(r) = &e.config_map_ref {
-                resolve(
-                    "ConfigMap",
-                    &r.name,
-                    None,
-                    r.optional.unwrap_or(false),
-                    at.clone(),
-                );
-            }
-            if let Some(r) = &e.secret_ref {
-                resolve(
-                    "Secret",
-                    &r.name,
-                    None,
-                    r.optional.unwrap_or(false),
-                    at.clone(),
-                );
+            let refs = [
+                e.config_map_ref.as_ref().map(|r| ("ConfigMap", &r.name, r.optional)),
+                e.secret_ref.as_ref().map(|r| ("Secret", &r.name, r.optional)),
+            ];
+            for (kind, name, optional) in refs.into_iter().flatten() {
+                resolve(kind, name, None, optional.unwrap_or(false), at.clone());
             }
         }
     }

@@ -100,7 +100,7 @@ pub(super) fn remove_leftovers(dir: &Path) {
             eprintln!(
                 "warning: {}: cannot remove this leftover of an interrupted run: {}",
                 path.display(),
-                crate::profile::io_reason(&e)
+                crate::shared::io_reason(&e)
             );
         }
     }

@@ -22,7 +22,7 @@ pub(super) fn write_locked(
                 dir,
                 format!(
                     "cannot create the parent directory: {}",
-                    crate::profile::io_reason(&e)
+                    crate::shared::io_reason(&e)
                 ),
             )]
         })?;
@@ -101,7 +101,7 @@ pub(super) fn write_locked(
         if let Err(e) = sync_dir(dir) {
             result = result.and(Err(vec![dir_error(
                 dir,
-                format!("cannot flush to disk: {}", crate::profile::io_reason(&e)),
+                format!("cannot flush to disk: {}", crate::shared::io_reason(&e)),
             )]));
         }
     }
@@ -197,9 +197,7 @@ impl<'a> Job<'a> {
                 }
                 None => {
                     let non_empty = fs::read_dir(dir)
-                        .map_err(|e| {
-                            err(format!("cannot read: {}", crate::profile::io_reason(&e)))
-                        })?
+                        .map_err(|e| err(format!("cannot read: {}", crate::shared::io_reason(&e))))?
                         .next()
                         .is_some();
                     if non_empty && !force {
@@ -259,7 +257,7 @@ impl<'a> Job<'a> {
     fn io(&self, what: &str, e: std::io::Error) -> DirError {
         dir_error(
             self.dir,
-            format!("{what}: {}", crate::profile::io_reason(&e)),
+            format!("{what}: {}", crate::shared::io_reason(&e)),
         )
     }
 
@@ -342,7 +340,7 @@ impl<'a> Job<'a> {
             {
                 return Ok(Err(NotAtomic(format!(
                     "no staging directory can be made beside it ({})",
-                    crate::profile::io_reason(&e)
+                    crate::shared::io_reason(&e)
                 ))));
             }
             Err(e) => return Err(("cannot create a staging directory".to_string(), e)),
@@ -496,7 +494,7 @@ fn link_tree(from: &Path, to: &Path, device: u64) -> Result<Result<(), NotAtomic
             NotAtomic(format!(
                 "{} cannot be hard-linked ({})",
                 from.display(),
-                crate::profile::io_reason(&e)
+                crate::shared::io_reason(&e)
             ))
         }));
     }
