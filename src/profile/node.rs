@@ -308,8 +308,13 @@ impl Builder {
             }) => Some(k.name.as_str()),
             _ => None,
         };
-        (key(0) == Some("secret") && key(1) == Some("data"))
-            .then(|| key(2))
+        // At the top, or in a node set (where `secret` is refused, but not quoted either).
+        let at = match key(0) {
+            Some("nodeSets") if matches!(self.stack.get(1), Some(Frame::Seq { .. })) => 2,
+            _ => 0,
+        };
+        (key(at) == Some("secret") && key(at + 1) == Some("data"))
+            .then(|| key(at + 2))
             .flatten()
     }
 
