@@ -203,7 +203,12 @@ fn check_racing_a_writer_sees_one_whole_directory_or_the_other() {
             .unwrap()
     };
     let against_b = check();
-    assert_eq!(against_b.status.code(), Some(1), "{}", text(&against_b.stderr));
+    assert_eq!(
+        against_b.status.code(),
+        Some(1),
+        "{}",
+        text(&against_b.stderr)
+    );
     let against_b = summary(&against_b);
     assert!(!against_b.is_empty());
     write(&[]);
