@@ -156,3 +156,79 @@ fn a_huge_file_under_a_rendered_name_is_refused_not_read() {
         assert!(waited < Duration::from_secs(30), "{waited:?}");
     }
 }
+
+/// The `--check` summary lines (changed/added/removed files), sorted.
+fn summary(o: &Output) -> Vec<String> {
+    let mut lines: Vec<String> = text(&o.stderr)
+        .lines()
+        .filter(|l| !l.contains("out of date"))
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// A stress check of the lock under a live writer: every `--check` sees A whole or B whole,
+/// and none deadlocks. (Without the lock a mix needs a swap inside the few milliseconds of a
+/// compare, so this rarely fails on a build without it; the held-lock test above always does.)
+#[test]
+fn check_racing_a_writer_sees_one_whole_directory_or_the_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // 200 local PersistentVolumes: a compare reads 200-odd files, a window a swap can hit.
+    // B differs from A in every file (a label), so a mix shows as a partial list.
+    let a = [
+        "render",
+        "profiles/web.yaml",
+        "--output-dir",
+        p(&out),
+        "--set",
+        "replicas=200",
+        "--set",
+        "storage.local.path=/mnt/web",
+        "--set",
+        "storage.local.nodes=[n1, n2]",
+    ];
+    let b_args = ["--set", "labels.team=b"];
+    let write = |extra: &[&str]| {
+        let o = cmd(&[&a[..], extra].concat()).output().unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    };
+    // What --check of A says about a directory holding B: the one "B" answer.
+    write(&b_args);
+    let check = || {
+        cmd(&[&a[..], &["--check"]].concat())
+            .env("STS_GEN_LOCK_TIMEOUT", "60")
+            .output()
+            .unwrap()
+    };
+    let against_b = check();
+    assert_eq!(
+        against_b.status.code(),
+        Some(1),
+        "{}",
+        text(&against_b.stderr)
+    );
+    let against_b = summary(&against_b);
+    assert!(!against_b.is_empty());
+    write(&[]);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut flip = false;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                write(if flip { &b_args[..] } else { &[] });
+                flip = !flip;
+            }
+        });
+        for i in 0..12 {
+            let o = check();
+            match o.status.code() {
+                Some(0) => {}
+                Some(1) => assert_eq!(summary(&o), against_b, "run {i}: a mix of A and B"),
+                _ => panic!("run {i}: {}", text(&o.stderr)),
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+}

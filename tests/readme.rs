@@ -56,7 +56,9 @@ fn readme_says_what_is_guaranteed_and_what_is_not_and_stays_short() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     assert!(readme.lines().count() < 250, "README over 250 lines");
-    let at = readme.find("\n## Reliability\n").expect("a Reliability section");
+    let at = readme
+        .find("\n## Reliability\n")
+        .expect("a Reliability section");
     let section = &readme[at + 1..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
     for needle in [
@@ -68,7 +70,10 @@ fn readme_says_what_is_guaranteed_and_what_is_not_and_stays_short() {
         "fromFile",
         "docs/GITOPS.md#reliability",
     ] {
-        assert!(section.contains(needle), "Reliability lacks `{needle}`:\n{section}");
+        assert!(
+            section.contains(needle),
+            "Reliability lacks `{needle}`:\n{section}"
+        );
     }
     // The section it links to exists.
     let gitops = std::fs::read_to_string(root.join("docs/GITOPS.md")).unwrap();

@@ -63,6 +63,12 @@ pub fn join_key(path: &str, key: &str) -> String {
 /// error there never quotes the scalar (or key) it is about: `password: hunter2` where a
 /// mapping was expected must not print `hunter2`.
 pub fn is_secret_path(path: &str) -> bool {
+    // A node set's `secret` is refused, and not quoted either.
+    let path = path
+        .strip_prefix("nodeSets[")
+        .and_then(|rest| rest.split_once("]."))
+        .filter(|(index, _)| index.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(path, |(_, rest)| rest);
     path.strip_prefix("secret.data")
         .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
 }
@@ -572,5 +578,32 @@ impl<'de> de::VariantAccess<'de> for NodeDe<'de> {
         visitor: V,
     ) -> Result<V::Value, LoadError> {
         de::Deserializer::deserialize_map(self, visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_secret_path;
+
+    #[test]
+    fn secret_positions_are_known_by_path() {
+        for p in [
+            "secret.data.pw",
+            "secret.data.pw.value",
+            "secret.data[\"a b\"]",
+            "nodeSets[3].secret.data.pw",
+        ] {
+            assert!(is_secret_path(p), "{p}");
+        }
+        for p in [
+            "secret.data",
+            "secret.name",
+            "secret.database.x",
+            "env.secret.data.x",
+            "nodeSets[x].secret.data.pw",
+            "sidecars[0].secret.data.x",
+        ] {
+            assert!(!is_secret_path(p), "{p}");
+        }
     }
 }

@@ -247,12 +247,12 @@ fn parse_general(file: &Arc<str>, text: &str) -> Result<Option<Node>, LoadError>
             // The parser's message may quote the character it stopped at: not inside a
             // secret value, known by where the parser is in the document.
             let loc = at(m.line(), m.col() + 1);
-            match builder.secret_key() {
-                Some(key) => LoadError::syntax(
+            match builder.secret_path() {
+                Some(path) => LoadError::syntax(
                     loc,
                     "invalid YAML in a secret value (its text is not shown)",
                 )
-                .with_path(super::de::join_key("secret.data", key)),
+                .with_path(path),
                 None => LoadError::syntax(loc, format!("invalid YAML: {}", e.info())),
             }
         })?;
@@ -297,10 +297,9 @@ struct Builder {
 }
 
 impl Builder {
-    /// Whether the parser is inside a secret value: under `secret.data.<key>` (see
-    /// `de::is_secret_path`), by the keys of the mappings open now.
-    /// The `secret.data` key whose value the parser is in, if it is in one.
-    fn secret_key(&self) -> Option<&str> {
+    /// The field path of the secret value the parser is in (`secret.data.<key>`, see
+    /// `de::is_secret_path`), by the keys of the mappings open now; `None` outside one.
+    fn secret_path(&self) -> Option<String> {
         let key = |i: usize| match self.stack.get(i) {
             Some(Frame::Map {
                 pending_key: Some(k),
@@ -308,9 +307,17 @@ impl Builder {
             }) => Some(k.name.as_str()),
             _ => None,
         };
-        (key(0) == Some("secret") && key(1) == Some("data"))
-            .then(|| key(2))
-            .flatten()
+        // At the top, or in a node set (where `secret` is refused, but not quoted either).
+        let (at, prefix) = match (key(0), self.stack.get(1)) {
+            (Some("nodeSets"), Some(Frame::Seq { items, .. })) => {
+                (2, format!("nodeSets[{}].", items.len()))
+            }
+            _ => (0, String::new()),
+        };
+        if key(at) != Some("secret") || key(at + 1) != Some("data") {
+            return None;
+        }
+        key(at + 2).map(|k| super::de::join_key(&format!("{prefix}secret.data"), k))
     }
 
     fn event(&mut self, event: Event<'_>, loc: Loc) -> Result<(), LoadError> {
@@ -482,9 +489,7 @@ impl Builder {
         if anchor != 0 {
             self.anchors.push((anchor, node.clone()));
         }
-        let secret = self
-            .secret_key()
-            .map(|k| super::de::join_key("secret.data", k));
+        let secret = self.secret_path();
         match self.stack.last_mut() {
             None => {
                 self.root = Some(node);
