@@ -98,9 +98,10 @@ const CASES: &[Case] = &[
     },
     Case {
         file: "fail/peer-count.yaml",
-        header: "# Breaks `peer-count`: the peer list names three pods, replicas is 2 (scaled down after rendering).",
+        header: "# Breaks `peer-count`: a marked peer list names one pod, replicas is 2 (scaled up after rendering; scaling down is also `pod-references`).",
         edits: &[
-            ("\n        name: shop\n        ports:\n", "\n        env:\n        - name: PEERS\n          value: shop-0.shop.shop.svc:5432,shop-1.shop.shop.svc:5432,shop-2.shop.shop.svc:5432\n        name: shop\n        ports:\n"),
+            ("kind: StatefulSet\nmetadata:\n  labels:\n", "kind: StatefulSet\nmetadata:\n  annotations:\n    sts-gen/peers-fixed: change replicas through sts-gen\n  labels:\n"),
+            ("\n        name: shop\n        ports:\n", "\n        env:\n        - name: PEERS\n          value: shop-0.shop.shop.svc:5432\n        name: shop\n        ports:\n"),
         ],
     },
     Case {

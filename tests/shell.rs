@@ -1,16 +1,37 @@
 //! Shell completions and man pages, tried with the real clients: bash, zsh and fish are
 //! asked for completions after sourcing the generated script (not by reading it), and every
-//! man page is formatted by `man -l --warnings` (man-db). .ci/run installs zsh, fish and
-//! man-db when they are missing.
+//! man page is formatted by `man -l --warnings` (man-db). Missing clients are installed with apt-get
+//! (as root), as .ci/run also does.
 mod common;
 
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
+/// The client `name`, installed from the distribution's packages when it is missing (so the
+/// README's `cargo test` works on a fresh machine as root; otherwise it says what to install).
 fn tool(name: &str) -> PathBuf {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    if find_on_path(name).is_none() && find_on_path("apt-get").is_some() {
+        INSTALL.call_once(|| {
+            let install = |update: bool| {
+                let script = if update {
+                    "apt-get update -qq && apt-get install -y -qq zsh fish man-db"
+                } else {
+                    "apt-get install -y -qq zsh fish man-db"
+                };
+                Std::new("sh")
+                    .args(["-c", script])
+                    .env("DEBIAN_FRONTEND", "noninteractive")
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            let _ = install(false) || install(true);
+        });
+    }
     find_on_path(name).unwrap_or_else(|| {
-        panic!("`{name}` is not installed (apt-get install zsh fish man-db, as .ci/run does)")
+        panic!("`{name}` is not installed and could not be (apt-get install zsh fish man-db)")
     })
 }
 

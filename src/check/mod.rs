@@ -14,7 +14,6 @@ pub(crate) mod rules;
 /// Label selectors and the pods they select.
 pub(crate) mod selector;
 
-
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{

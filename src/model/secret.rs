@@ -524,18 +524,32 @@ mod tests {
 
     #[test]
     fn a_renamed_secret_keeps_the_generated_values_of_the_directory() {
-        let loaded = load("secret: {data: {pw: {generate: 12}}}\n");
+        let loaded = load("secret: {data: {pw: {generate: 24}}}\n");
         let mut opts = Options::default();
         let old = std::collections::BTreeMap::from([("pw".to_string(), "b2xk".to_string())]);
         opts.previous_secrets
             .insert("mysql-secret".into(), old.clone());
         let mut errs = Errors::new(&loaded);
-        let s = build(&loaded, &opts, "db-secret", None, &mut Vec::new(), &mut errs);
+        let s = build(
+            &loaded,
+            &opts,
+            "db-secret",
+            None,
+            &mut Vec::new(),
+            &mut errs,
+        );
         assert!(errs.list.is_empty(), "{:?}", messages(&errs));
         assert_eq!(s.data["pw"], "b2xk");
         // Two Secrets there: which one was this app's is unknown, so nothing is taken.
         opts.previous_secrets.insert("other".into(), old);
-        build(&loaded, &opts, "db-secret", None, &mut Vec::new(), &mut errs);
+        build(
+            &loaded,
+            &opts,
+            "db-secret",
+            None,
+            &mut Vec::new(),
+            &mut errs,
+        );
         assert_eq!(messages(&errs).len(), 1, "{:?}", messages(&errs));
     }
 

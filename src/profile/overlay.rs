@@ -48,9 +48,7 @@ pub fn set_layer(kind: SetKind, arg: &str) -> Result<(Node, NewItems), LoadError
         };
         return Err(LoadError::of(
             ErrorKind::Usage,
-            format!(
-            "{flag}{shown}: expected PATH=VALUE, e.g. {flag} replicas=3"
-            ),
+            format!("{flag}{shown}: expected PATH=VALUE, e.g. {flag} replicas=3"),
         ));
     };
     let segments = split_path(path);

@@ -458,7 +458,14 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             ),
             Some(keys) => {
                 if let Some(k) = key.filter(|k| !keys.contains(k)) {
-                    push(emit, doc, "references", format!("{at} refers to key `{k}` of {kind} `{name}`, which has no such key"));
+                    push(
+                        emit,
+                        doc,
+                        "references",
+                        format!(
+                            "{at} refers to key `{k}` of {kind} `{name}`, which has no such key"
+                        ),
+                    );
                 }
             }
         }
@@ -503,8 +510,12 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         for e in c.env_from.iter().flatten() {
             let at = format!("envFrom of container `{}`", c.name);
             let refs = [
-                e.config_map_ref.as_ref().map(|r| ("ConfigMap", &r.name, r.optional)),
-                e.secret_ref.as_ref().map(|r| ("Secret", &r.name, r.optional)),
+                e.config_map_ref
+                    .as_ref()
+                    .map(|r| ("ConfigMap", &r.name, r.optional)),
+                e.secret_ref
+                    .as_ref()
+                    .map(|r| ("Secret", &r.name, r.optional)),
             ];
             for (kind, name, optional) in refs.into_iter().flatten() {
                 resolve(kind, name, None, optional.unwrap_or(false), at.clone());
