@@ -147,7 +147,7 @@ fn locate_one(mut e: Error, sets: &[Loaded], inv: &Inventory) -> Error {
                 })
             })
         }
-        "containers" if e.message.contains("has no image") => quoted
+        "schema" if e.message.contains("has no image") => quoted
             .first()
             .and_then(|c| container_field(&set.tree, c, "podTemplate.containers"))
             .map(|path| {

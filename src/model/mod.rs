@@ -447,6 +447,62 @@ impl std::ops::Deref for Built {
     }
 }
 
+/// The names profile text and other names derive from, resolved before the text variables
+/// that use them.
+struct Names {
+    /// `secret.name` expanded; `None` when the profile gives none.
+    secret: Option<String>,
+    /// The Secret references use: `existing`, `name`, or the application's name.
+    secret_ref: String,
+    /// The headless Service's name.
+    headless: String,
+}
+
+impl Names {
+    /// Names may use {{ name }} and {{ cluster }}, so a preset's Services and Secret follow
+    /// the user's name (`{{ name }}-rw`); they cannot use the namespace.
+    fn resolve(
+        p: &Profile,
+        opts: &Options,
+        cluster: &str,
+        sets: &IndexMap<String, crate::profile::SetSummary>,
+        replicas: u32,
+        image: &str,
+        errs: &mut Errors,
+    ) -> Names {
+        let first = TemplateVars {
+            name: &p.name,
+            namespace: None,
+            headless: &p.name,
+            replicas,
+            cluster_domain: &opts.cluster_domain,
+            cluster,
+            sets,
+            secret_name: cluster,
+            image,
+            compiled: Default::default(),
+        };
+        let secret = secret::expanded_name(p, &first, errs);
+        let secret_ref = p
+            .secret
+            .as_ref()
+            .and_then(|s| s.existing.clone())
+            .or_else(|| secret.clone())
+            .unwrap_or_else(|| cluster.to_string());
+        let name_vars = TemplateVars {
+            secret_name: &secret_ref,
+            compiled: Default::default(),
+            ..first
+        };
+        let headless = services::headless_name(p, &name_vars, errs);
+        Names {
+            secret,
+            secret_ref,
+            headless,
+        }
+    }
+}
+
 /// Builds the model, or every semantic error found. Each concern's checks run in profile
 /// order, so errors come in the order the user reads them.
 pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
@@ -471,47 +527,28 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let sets: IndexMap<String, crate::profile::SetSummary> = set
         .map(|s| s.sets.iter().map(|x| (x.set.clone(), x.clone())).collect())
         .unwrap_or_default();
-    // Names may use {{ name }} and {{ cluster }} too, so a preset's Services and Secret
-    // follow the user's name (`{{ name }}-rw`); they cannot use the namespace.
-    let first = TemplateVars {
+    let names = Names::resolve(p, opts, cluster, &sets, replicas, &image, &mut errs);
+    // Values profile text may use as {{ name }}, {{ namespace }}, ...
+    let vars = TemplateVars {
         name: &p.name,
-        namespace: None,
-        headless: &p.name,
+        namespace: namespace.as_deref(),
+        headless: &names.headless,
         replicas,
         cluster_domain: &opts.cluster_domain,
         cluster,
         sets: &sets,
-        secret_name: cluster,
+        secret_name: &names.secret_ref,
         image: &image,
         compiled: Default::default(),
     };
-    let secret_name = secret::expanded_name(p, &first, &mut errs);
-    // The Secret references use: `existing`, `name`, or the profile's name.
-    let secret_ref_name = p
-        .secret
-        .as_ref()
-        .and_then(|s| s.existing.clone())
-        .or_else(|| secret_name.clone())
-        .unwrap_or_else(|| cluster.to_string());
-    let name_vars = TemplateVars {
-        secret_name: &secret_ref_name,
-        compiled: Default::default(),
-        ..first
-    };
-    let headless_name = services::headless_name(p, &name_vars, &mut errs);
-    // Values profile text may use as {{ name }}, {{ namespace }}, ...
-    let vars = TemplateVars {
-        namespace: namespace.as_deref(),
-        headless: &headless_name,
-        compiled: Default::default(),
-        ..name_vars
-    };
+    // Names of objects cannot use the namespace.
     let name_vars = TemplateVars {
         namespace: None,
         headless: &p.name,
         compiled: Default::default(),
         ..vars
     };
+    let (secret_name, headless_name) = (names.secret, names.headless.clone());
 
     let config = config::build(p, &vars, &image, &mut errs);
     let mut secret = secret::build(
@@ -603,17 +640,11 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         sidecars: raw.sidecars,
         volumes: raw.volumes,
         day2,
-        pod_template: match raw.pod_template {
-            Some(Json::Object(m)) => Some(m),
-            _ => None,
-        },
+        pod_template: raw.pod_template.and_then(|t| t.as_object().cloned()),
         pod_security_context: defaults.pod,
         container_security_context: defaults.container,
         writable_volumes: defaults.writable,
-        affinity: security::affinity_json(
-            p.affinity.unwrap_or(AffinityMode::Soft),
-            &labels.selector_labels,
-        ),
+        affinity: security::affinity_json(p.affinity.unwrap_or_default(), &labels.selector_labels),
         topology_spread_constraints: security::topology_spread(p, &labels.selector_labels),
         network_policy: security::network_policy(defaults.network_policy, cluster),
         rbac,

@@ -214,10 +214,11 @@ pub struct SecuritySettings {
 }
 
 /// Pod anti-affinity on kubernetes.io/hostname.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AffinityMode {
     /// Prefer one pod per node (default).
+    #[default]
     Soft,
     /// Require one pod per node: pods stay Pending when there are fewer nodes than replicas.
     Hard,
