@@ -4,7 +4,8 @@
 use indexmap::IndexMap;
 
 use super::errors::Errors;
-use super::{names, ModelConfig, Options, MAX_REPLICAS};
+use super::text::TemplateVars;
+use super::{names, secret, services, ModelConfig, Options, MAX_REPLICAS};
 use crate::profile::de::join_key;
 use crate::profile::types::*;
 use crate::profile::SetInfo;
@@ -217,6 +218,62 @@ pub(super) fn pod_management_policy(p: &Profile) -> &'static str {
     {
         PodManagementPolicy::OrderedReady => "OrderedReady",
         PodManagementPolicy::Parallel => "Parallel",
+    }
+}
+
+/// The names profile text and other names derive from, resolved before the text variables
+/// that use them.
+pub(super) struct Names {
+    /// `secret.name` expanded; `None` when the profile gives none.
+    pub secret: Option<String>,
+    /// The Secret references use: `existing`, `name`, or the application's name.
+    pub secret_ref: String,
+    /// The headless Service's name.
+    pub headless: String,
+}
+
+impl Names {
+    /// Names may use {{ name }} and {{ cluster }}, so a preset's Services and Secret follow
+    /// the user's name (`{{ name }}-rw`); they cannot use the namespace.
+    pub(super) fn resolve(
+        p: &Profile,
+        opts: &Options,
+        cluster: &str,
+        sets: &IndexMap<String, crate::profile::SetSummary>,
+        replicas: u32,
+        image: &str,
+        errs: &mut Errors,
+    ) -> Names {
+        let first = TemplateVars {
+            name: &p.name,
+            namespace: None,
+            headless: &p.name,
+            replicas,
+            cluster_domain: &opts.cluster_domain,
+            cluster,
+            sets,
+            secret_name: cluster,
+            image,
+            compiled: Default::default(),
+        };
+        let secret = secret::expanded_name(p, &first, errs);
+        let secret_ref = p
+            .secret
+            .as_ref()
+            .and_then(|s| s.existing.clone())
+            .or_else(|| secret.clone())
+            .unwrap_or_else(|| cluster.to_string());
+        let name_vars = TemplateVars {
+            secret_name: &secret_ref,
+            compiled: Default::default(),
+            ..first
+        };
+        let headless = services::headless_name(p, &name_vars, errs);
+        Names {
+            secret,
+            secret_ref,
+            headless,
+        }
     }
 }
 

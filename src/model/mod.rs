@@ -447,62 +447,6 @@ impl std::ops::Deref for Built {
     }
 }
 
-/// The names profile text and other names derive from, resolved before the text variables
-/// that use them.
-struct Names {
-    /// `secret.name` expanded; `None` when the profile gives none.
-    secret: Option<String>,
-    /// The Secret references use: `existing`, `name`, or the application's name.
-    secret_ref: String,
-    /// The headless Service's name.
-    headless: String,
-}
-
-impl Names {
-    /// Names may use {{ name }} and {{ cluster }}, so a preset's Services and Secret follow
-    /// the user's name (`{{ name }}-rw`); they cannot use the namespace.
-    fn resolve(
-        p: &Profile,
-        opts: &Options,
-        cluster: &str,
-        sets: &IndexMap<String, crate::profile::SetSummary>,
-        replicas: u32,
-        image: &str,
-        errs: &mut Errors,
-    ) -> Names {
-        let first = TemplateVars {
-            name: &p.name,
-            namespace: None,
-            headless: &p.name,
-            replicas,
-            cluster_domain: &opts.cluster_domain,
-            cluster,
-            sets,
-            secret_name: cluster,
-            image,
-            compiled: Default::default(),
-        };
-        let secret = secret::expanded_name(p, &first, errs);
-        let secret_ref = p
-            .secret
-            .as_ref()
-            .and_then(|s| s.existing.clone())
-            .or_else(|| secret.clone())
-            .unwrap_or_else(|| cluster.to_string());
-        let name_vars = TemplateVars {
-            secret_name: &secret_ref,
-            compiled: Default::default(),
-            ..first
-        };
-        let headless = services::headless_name(p, &name_vars, errs);
-        Names {
-            secret,
-            secret_ref,
-            headless,
-        }
-    }
-}
-
 /// Builds the model, or every semantic error found. Each concern's checks run in profile
 /// order, so errors come in the order the user reads them.
 pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
@@ -527,7 +471,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let sets: IndexMap<String, crate::profile::SetSummary> = set
         .map(|s| s.sets.iter().map(|x| (x.set.clone(), x.clone())).collect())
         .unwrap_or_default();
-    let names = Names::resolve(p, opts, cluster, &sets, replicas, &image, &mut errs);
+    let names = identity::Names::resolve(p, opts, cluster, &sets, replicas, &image, &mut errs);
     // Values profile text may use as {{ name }}, {{ namespace }}, ...
     let vars = TemplateVars {
         name: &p.name,

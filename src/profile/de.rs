@@ -38,25 +38,7 @@ impl de::Error for LoadError {
     }
 }
 
-/// Appends a mapping key to a field path, quoting keys that are not identifiers.
-pub fn join_key(path: &str, key: &str) -> String {
-    let simple = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    // Built for every key of every profile (errors name the path): pushed, not formatted.
-    match (path.is_empty(), simple) {
-        (true, true) => key.to_string(),
-        (false, true) => {
-            let mut joined = String::with_capacity(path.len() + 1 + key.len());
-            joined.push_str(path);
-            joined.push('.');
-            joined.push_str(key);
-            joined
-        }
-        (_, false) => format!("{path}[{}]", serde_json::Value::from(key)),
-    }
-}
+pub use crate::shared::join_key;
 
 /// Whether a field path is at or inside a secret value: `secret.data.<key>` and everything
 /// below it. Secrets are known by their place in the profile, never by their text, so an

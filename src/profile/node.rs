@@ -317,7 +317,7 @@ impl Builder {
         if key(at) != Some("secret") || key(at + 1) != Some("data") {
             return None;
         }
-        key(at + 2).map(|k| super::de::join_key(&format!("{prefix}secret.data"), k))
+        key(at + 2).map(|k| crate::shared::join_key(&format!("{prefix}secret.data"), k))
     }
 
     fn event(&mut self, event: Event<'_>, loc: Loc) -> Result<(), LoadError> {

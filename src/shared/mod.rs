@@ -123,6 +123,26 @@ fn is_named_list(items: &[Json]) -> bool {
             .all(|i| i.get("name").is_some_and(Json::is_string))
 }
 
+/// Appends a mapping key to a field path, quoting keys that are not identifiers.
+pub fn join_key(path: &str, key: &str) -> String {
+    let simple = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    // Built for every key of every profile (errors name the path): pushed, not formatted.
+    match (path.is_empty(), simple) {
+        (true, true) => key.to_string(),
+        (false, true) => {
+            let mut joined = String::with_capacity(path.len() + 1 + key.len());
+            joined.push_str(path);
+            joined.push('.');
+            joined.push_str(key);
+            joined
+        }
+        (_, false) => format!("{path}[{}]", serde_json::Value::from(key)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
