@@ -12,9 +12,9 @@ use sha2::Sha256;
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Longest value `generate` accepts.
-pub const MAX_LENGTH: u32 = 1024;
+pub const MAX_LENGTH: u32 = crate::profile::schema::GENERATE_MAX;
 /// Shortest `generate` length: 16 letters and digits are about 95 bits.
-pub const MIN_LENGTH: u32 = 16;
+pub const MIN_LENGTH: u32 = crate::profile::schema::GENERATE_MIN;
 
 /// The seed `generate` values derive from, given the bytes of the seed file or variable.
 /// Line endings after it (`echo > file`, an editor's CRLF, a blank last line) are not part of

@@ -21,6 +21,15 @@ const K8S_DEFS: &str = include_str!("../../schema/k8s-core-v1.json");
 const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const QUANTITY: &str =
     "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$";
+/// Storage and memory: a quantity with a unit, since a bare number is bytes to Kubernetes
+/// (`size: 10` would claim 10 bytes); an exponent (`"10e0"`) says bytes on purpose.
+const BYTE_QUANTITY: &str =
+    "^[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|n|u|m)$";
+/// Shortest `generate` length: 16 letters and digits are about 95 bits (the model's
+/// bound too, kept here because the profile stage comes first).
+pub const GENERATE_MIN: u32 = 16;
+/// Longest value `generate` accepts.
+pub const GENERATE_MAX: u32 = 1024;
 const LABEL_VALUE: &str = "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
 const LABEL_KEY: &str =
     "^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
@@ -157,22 +166,28 @@ fn tighten_defs(s: &mut Json) {
         json!("^/"),
     );
     let quantity = json!({"type": ["string", "number"], "pattern": QUANTITY});
+    // A byte quantity is a string: YAML makes `10` a number, which has no unit.
+    let bytes = json!({"type": "string", "pattern": BYTE_QUANTITY});
     for key in ["requests", "limits"] {
+        let at = format!("{d}/Resources/properties/{key}");
+        set(s, &format!("{at}/additionalProperties"), quantity.clone());
         set(
             s,
-            &format!("{d}/Resources/properties/{key}/additionalProperties"),
-            quantity.clone(),
+            &format!("{at}/properties"),
+            json!({"memory": bytes.clone(), "ephemeral-storage": bytes.clone()}),
+        );
+        // Kubernetes' own resources, or an extended `vendor/resource` name.
+        set(
+            s,
+            &format!("{at}/propertyNames"),
+            json!({"anyOf": [{"enum": ["cpu", "memory", "ephemeral-storage"]}, {"pattern": "/"}]}),
         );
     }
-    set(
-        s,
-        &format!("{d}/Storage/properties/size/type"),
-        json!(["string", "number"]),
-    );
+    set(s, &format!("{d}/Storage/properties/size/type"), json!("string"));
     set(
         s,
         &format!("{d}/Storage/properties/size/pattern"),
-        json!(QUANTITY),
+        json!(BYTE_QUANTITY),
     );
     set(
         s,
@@ -202,6 +217,15 @@ fn tighten_defs(s: &mut Json) {
         "/properties/roles/then",
         json!({"contains": {"properties": {"ordinals": {"type": "string", "pattern": OPEN_RANGE}}}}),
     );
+    // Shorter generated values are guessable (the model checks the same bounds).
+    if let Some(Json::Array(forms)) = get_mut(s, &format!("{d}/SecretSource/oneOf")) {
+        for form in forms {
+            if let Some(Json::Object(len)) = form.pointer_mut("/properties/generate") {
+                len.insert("minimum".into(), json!(GENERATE_MIN));
+                len.insert("maximum".into(), json!(GENERATE_MAX));
+            }
+        }
+    }
     set(
         s,
         &format!("{d}/SecretSpec/not"),
