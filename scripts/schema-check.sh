@@ -8,7 +8,9 @@
 #   - at least MIN_REJECTED of the bad profiles in tests/bad/ are rejected by the schema
 #     alone, YAML parse failures not counted (the rest need the loader: a reference to an undeclared port, a request above
 #     its limit...); the ones accepted are listed;
-#   - `sts-gen lint -o sarif` logs are valid SARIF 2.1.0 (the published schema, from npm).
+#   - `sts-gen lint -o sarif` logs are valid SARIF 2.1.0 (the published schema, from npm);
+#   - yaml-language-server, given the committed schema, gives the diagnostics and completions
+#     an editor user needs (scripts/lsp-check.sh).
 # Environment: STS_GEN (the binary; default target/debug/sts-gen; .ci/run sets the release one),
 # SCHEMA_VENV (default <repo>/.venv-schema), MIN_REJECTED (default 45).
 set -euo pipefail
@@ -123,4 +125,8 @@ for p in profiles/*.yaml; do
 done
 "$CJ" --schemafile "$WORK/sarif.schema.json" "${sarifs[@]}" || die "a SARIF log fails the SARIF 2.1.0 schema"
 log "SARIF: ${#sarifs[@]} logs valid against the SARIF 2.1.0 schema"
+
+# --- yaml-language-server over LSP ------------------------------------------------------------
+bash scripts/lsp-check.sh || die "yaml-language-server over LSP: a check failed (see [lsp-check] above)"
+log "yaml-language-server over LSP: diagnostics and completion as expected"
 log "ok"
