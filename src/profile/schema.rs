@@ -183,7 +183,11 @@ fn tighten_defs(s: &mut Json) {
             json!({"anyOf": [{"enum": ["cpu", "memory", "ephemeral-storage"]}, {"pattern": "/"}]}),
         );
     }
-    set(s, &format!("{d}/Storage/properties/size/type"), json!("string"));
+    set(
+        s,
+        &format!("{d}/Storage/properties/size/type"),
+        json!("string"),
+    );
     set(
         s,
         &format!("{d}/Storage/properties/size/pattern"),
