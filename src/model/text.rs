@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use super::errors::Errors;
-use crate::shared::error::{ErrorKind, LoadError};
+use crate::shared::error::{text_hash, ErrorKind, LoadError, TextPos};
 
 /// Variables profile text may use, and the minijinja functions worth keeping (a peer list
 /// can be written with `range(replicas)`).
@@ -158,9 +158,12 @@ fn syntax_error(text: &str, e: &minijinja::Error) -> LoadError {
     match opener {
         Some((pos, op, what)) => {
             let (line, col) = line_col(text, pos);
-            template_error(format!(
-                "{detail}: the `{op}` at line {line}, column {col} of the text opens {what} of the template engine"
-            ))
+            at_in_text(
+                text,
+                (line, col),
+                format!("{detail}: the `{op}` at line {line}, column {col} of the text opens {what} of the template engine"),
+                format!("{detail}: the `{op}` here opens {what} of the template engine"),
+            )
             .with_hint(format!("a literal `{op}` is written `{{{{ '{op}' }}}}`; {RAW_HINT}"))
         }
         None => template_error(detail.to_string()).with_hint(format!(
@@ -188,10 +191,33 @@ fn shell_length(text: &str) -> Result<(), LoadError> {
         return Ok(());
     };
     let (line, col) = line_col(text, pos);
-    Err(template_error(format!(
-        "`${{#` at line {line}, column {col} of the text: `{{#` opens a template comment, so shell's `${{#VAR}}` cannot be written as is"
-    ))
+    let why = "`{#` opens a template comment, so shell's `${#VAR}` cannot be written as is";
+    Err(at_in_text(
+        text,
+        (line, col),
+        format!("`${{#` at line {line}, column {col} of the text: {why}"),
+        format!("`${{#`: {why}"),
+    )
     .with_hint(format!("write `${{{{ '{{#' }}}}VAR}}`, or {RAW_HINT}")))
+}
+
+/// A template error at `(line, col)` of `text`: `message` says where in the text; `located`
+/// is used instead once the error is shown at the file's own line and column (see
+/// `Errors::add`).
+fn at_in_text(
+    text: &str,
+    (line, col): (usize, usize),
+    message: String,
+    located: String,
+) -> LoadError {
+    let mut e = template_error(message);
+    e.in_text = Some(Box::new(TextPos {
+        line,
+        col,
+        hash: text_hash(text),
+        message: located,
+    }));
+    e
 }
 
 /// How to keep a whole text from the template engine.
