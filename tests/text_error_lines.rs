@@ -44,13 +44,20 @@ fn an_error_on_a_literal_blocks_third_line_is_reported_at_that_file_line() {
         ("{% if %}", 1),
         ("len=${#VAR}", 5),
         ("  x {{ name ", 5),
+        // The engine gives no position for an unknown variable: found in the tags.
+        ("a={{ sets.x.nme }} {{ nme | upper }}", 23),
+        ("{% for n in range(nme) %}{% endfor %}", 19),
     ] {
         for header in ["|", "|-", "|+"] {
             let (text, first) = profile(header, &["[server]", "name {{ name }}", bad, "end"]);
             let (code, out, err) = render(&text);
             assert_eq!(code, Some(2), "{err}");
             assert_eq!(out, "");
-            let at = format!("p.yaml:{}:{}: config.files[\"app.conf\"]", first + 2, 6 + col);
+            let at = format!(
+                "p.yaml:{}:{}: config.files[\"app.conf\"]",
+                first + 2,
+                6 + col
+            );
             assert!(err.contains(&at), "{bad:?} {header}: want {at} in {err}");
             assert!(!err.contains("of the text"), "{err}");
         }
@@ -71,7 +78,11 @@ fn where_the_texts_lines_are_not_the_files_the_block_start_and_text_line_are_nam
             err.contains(&format!("line {text_line}, column 3 of the text")),
             "{header}: {err}"
         );
-        let start = if lines[0].is_empty() { first + 1 } else { first };
+        let start = if lines[0].is_empty() {
+            first + 1
+        } else {
+            first
+        };
         assert!(err.contains(&format!("p.yaml:{start}:")), "{header}: {err}");
     }
     // Quoted, on one file line.
