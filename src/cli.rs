@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod batch;
 mod docs;
 mod lint;
 mod output;
 mod plan;
 mod seed;
 
+use batch::build_all;
 use lint::lint_cmd;
 pub use lint::LintArgs;
 use output::print_out;
@@ -278,7 +280,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Render(args) => render_cmd(&args),
         Command::Validate(mut args) => {
             args.secrets_may_be_missing = true;
-            build_all(&args, None).map(|_| ())
+            build_all(&args, None, &mut no_hold).map(|_| ())
         }
         Command::Plan(args) => plan::run(&args),
         Command::Presets => {
@@ -365,6 +367,7 @@ fn options(
 fn build_into(
     args: &CommonArgs,
     output_dir: Option<&std::path::Path>,
+    hold: Hold,
 ) -> Result<Vec<sts_gen::check::Doc>, String> {
     if args.profile == "-" && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Err(
@@ -376,8 +379,30 @@ fn build_into(
     let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
     let loaded = profile::load_file_all(&args.profile, &args.layers())
         .map_err(|e| Failure::Load(e).to_string())?;
+    if let Some(dir) = output_dir {
+        hold(&[dir])?;
+    }
     let opts = options(args, output_dir)?;
     build_warn(&loaded, &opts, &renderer)
+}
+
+/// Called once the output directories a build reads are known (its profiles loaded) and
+/// before anything of them is read: `render` takes the writers' lock there, `--check` a
+/// reader's, so what is reused and compared is what the lock holder sees.
+type Hold<'h> = &'h mut dyn FnMut(&[&std::path::Path]) -> Result<(), String>;
+
+/// A [`Hold`] for a run that locks nothing more.
+fn no_hold(_: &[&std::path::Path]) -> Result<(), String> {
+    Ok(())
+}
+
+/// One line per error of a directory write.
+fn dir_errors(errors: Vec<sink::DirError>) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn init_cmd(args: &InitArgs) -> Result<(), String> {
@@ -409,7 +434,8 @@ fn diff_cmd(args: &DiffArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(&e.to_string()),
     };
-    let docs = match build_into(&args.common, Some(&args.output_dir)) {
+    // The shared lock is held already.
+    let docs = match build_into(&args.common, Some(&args.output_dir), &mut no_hold) {
         Ok(d) => d,
         Err(e) => return fail(&e),
     };
@@ -443,18 +469,19 @@ fn render_check(args: &RenderArgs) -> ExitCode {
         Ok(l) => vec![l],
         Err(e) => return fail(&e.to_string()),
     };
-    let units = match build_all(&args.common, Some(dir)) {
+    // A batch's directories, before their Secrets are read for reuse.
+    let mut hold = |dirs: &[&std::path::Path]| {
+        for own in dirs.iter().filter(|d| **d != dir) {
+            locks.push(sink::dir::read_lock(own).map_err(|e| e.to_string())?);
+        }
+        Ok(())
+    };
+    let units = match build_all(&args.common, Some(dir), &mut hold) {
         Ok(u) => u,
         Err(e) => return fail(&e),
     };
     let mut up_to_date = true;
     for unit in &units {
-        if let Some(own) = unit.dir.as_deref().filter(|d| *d != dir) {
-            match sink::dir::read_lock(own) {
-                Ok(l) => locks.push(l),
-                Err(e) => return fail(&e.to_string()),
-            }
-        }
         let dir = unit.dir.as_deref().unwrap_or(dir);
         let changes = match sink::diff::compare(dir, &unit.files) {
             Ok(c) => c,
@@ -487,7 +514,16 @@ fn render_check(args: &RenderArgs) -> ExitCode {
 }
 
 fn render_cmd(args: &RenderArgs) -> Result<(), String> {
-    let units = build_all(&args.common, args.output_dir.as_deref())?;
+    // Held from before the previous Secret values are read until the write is done.
+    let mut held = sink::dir::WriteLock::default();
+    let root = std::path::Path::new(&args.common.profile).is_dir();
+    let mut hold = |dirs: &[&std::path::Path]| {
+        // A batch's root is locked (and refused when a link) too, first.
+        let root = args.output_dir.as_deref().filter(|_| root);
+        held.take(root.into_iter().chain(dirs.iter().copied()))
+            .map_err(dir_errors)
+    };
+    let units = build_all(&args.common, args.output_dir.as_deref(), &mut hold)?;
     match &args.output_dir {
         Some(out) => {
             for unit in &units {
@@ -499,22 +535,12 @@ fn render_cmd(args: &RenderArgs) -> Result<(), String> {
             let writes = units
                 .iter()
                 .map(|u| (u.dir.as_deref().unwrap_or(out), u.files.as_slice()));
-            // A batch's root is locked (and refused when a link) too.
-            let root = std::path::Path::new(&args.common.profile)
-                .is_dir()
-                .then_some(out.as_path());
             // Counted before the write changes what is there.
             let summaries: Vec<String> = units
                 .iter()
                 .map(|u| output::summary(u.dir.as_deref().unwrap_or(out), &u.files))
                 .collect();
-            sink::dir::write_all_in(root, writes, args.force).map_err(|errors| {
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
+            sink::dir::write_held(&mut held, writes, args.force).map_err(dir_errors)?;
             summaries.iter().for_each(|s| eprintln!("{s}"));
             Ok(())
         }
@@ -570,93 +596,4 @@ impl Unit {
             },
         })
     }
-}
-
-/// Builds the profile, or with a directory as PROFILE every `*.yaml`/`*.yml` profile in it,
-/// in parallel, each into `<output-dir>/<name>/`. Any error fails the whole run before
-/// anything is written, and every error is reported.
-fn build_all(args: &CommonArgs, output_dir: Option<&std::path::Path>) -> Result<Vec<Unit>, String> {
-    let path = std::path::Path::new(&args.profile);
-    if !path.is_dir() {
-        let docs = build_into(args, output_dir)?;
-        return Ok(vec![Unit::new(
-            output_dir.map(std::path::Path::to_path_buf),
-            docs,
-        )?]);
-    }
-    // The output root of a batch must not be a link (not even as `link/`).
-    if let Some(root) = output_dir {
-        sink::safe::existing_dir(&sink::safe::normalize(root)).map_err(|e| e.to_string())?;
-    }
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: {}", path.display(), sts_gen::shared::io_reason(&e)))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(format!(
-            "{}: no *.yaml profiles in this directory",
-            path.display()
-        ));
-    }
-    let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
-    // One profile per task; rayon keeps the results in file order.
-    let results: Vec<Result<(String, Unit), String>> = {
-        use rayon::prelude::*;
-        files
-            .par_iter()
-            .map(|file| build_one(args, file, output_dir, &renderer))
-            .collect()
-    };
-    let mut units = Vec::new();
-    let mut errors = Vec::new();
-    let mut names = std::collections::BTreeMap::new();
-    for (file, result) in files.iter().zip(results) {
-        match result {
-            Ok((name, unit)) => {
-                if let Some(first) = names.insert(name.clone(), file.clone()) {
-                    errors.push(format!(
-                        "{} and {} are both named `{name}`; each profile needs its own name in a batch",
-                        first.display(),
-                        file.display()
-                    ));
-                }
-                units.push(unit);
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        let ids = files
-            .iter()
-            .zip(&units)
-            .map(|(f, u)| (f.as_path(), u.ids.as_slice()));
-        errors.extend(sink::batch::conflicts(ids));
-    }
-    if errors.is_empty() {
-        Ok(units)
-    } else {
-        Err(errors.join("\n"))
-    }
-}
-
-/// Builds one profile of a batch; its output directory is `<output-dir>/<name>`.
-fn build_one(
-    args: &CommonArgs,
-    file: &std::path::Path,
-    output_dir: Option<&std::path::Path>,
-    renderer: &render::Renderer,
-) -> Result<(String, Unit), String> {
-    let loaded = profile::load_file_all(&file.to_string_lossy(), &args.layers())
-        .map_err(|e| Failure::Load(e).to_string())?;
-    let name = loaded.profile.name.clone();
-    sts_gen::shared::names::dns_label(&name, 63)
-        .map_err(|e| format!("{}: name `{name}` {e}", file.display()))?;
-    let dir = output_dir.map(|d| d.join(&name));
-    let opts = options(args, dir.as_deref())?;
-    let docs = build_warn(&loaded, &opts, renderer)?;
-    let ids = sink::batch::ids(&docs);
-    let unit = Unit::new(dir, docs)?;
-    Ok((name, Unit { ids, ..unit }))
 }

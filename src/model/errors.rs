@@ -1,8 +1,9 @@
 //! The error collector of the model stage: errors carry a field path and are located
 //! against the profile tree, so each names the line the user wrote.
 
+use crate::profile::node::Value;
 use crate::profile::{locate, LoadError, Loaded};
-use crate::shared::error::ErrorKind;
+use crate::shared::error::{text_hash, ErrorKind};
 
 /// Collects errors with field paths; located against the profile tree at the end.
 pub(super) struct Errors<'a> {
@@ -26,7 +27,25 @@ impl<'a> Errors<'a> {
 
     /// Records `e` (its kind, message and hint) at the profile field `path`.
     pub(super) fn add(&mut self, path: &str, mut e: LoadError) {
-        e.loc = Some(locate(&self.loaded.tree, path).loc.clone());
+        let node = locate(&self.loaded.tree, path);
+        let mut loc = node.loc.clone();
+        if let Some(at) = e.in_text.take() {
+            // Only where the text's lines are the file's lines (a `|` block written in the
+            // file); elsewhere the message keeps saying where in the text.
+            if let Value::Scalar {
+                text,
+                literal: true,
+                ..
+            } = &node.value
+            {
+                if text_hash(text) == at.hash {
+                    loc.line += at.line - 1;
+                    loc.col += at.col - 1;
+                    e.message = at.message;
+                }
+            }
+        }
+        e.loc = Some(loc);
         self.list.push(e.with_path(path));
     }
 

@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use super::errors::Errors;
-use crate::shared::error::{ErrorKind, LoadError};
+use crate::shared::error::{text_hash, ErrorKind, LoadError, TextPos};
 
 /// Variables profile text may use, and the minijinja functions worth keeping (a peer list
 /// can be written with `range(replicas)`).
@@ -97,9 +97,22 @@ impl TemplateVars<'_> {
             .collect();
         unknown.sort();
         if let Some(v) = unknown.first() {
-            return Err(template_error(format!(
+            let message = format!(
                 "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}}, {{{{ secretName }}}} and {{{{ image }}}}"
-            )));
+            );
+            return Err(match variable_in_tags(text, v) {
+                Some(pos) => {
+                    let (line, col) = line_col(text, pos);
+                    let located = message.clone();
+                    at_in_text(
+                        text,
+                        (line, col),
+                        format!("{message} (line {line}, column {col} of the text)"),
+                        located,
+                    )
+                }
+                None => template_error(message),
+            });
         }
         if self.namespace.is_none() && tmpl.undeclared_variables(false).contains("namespace") {
             return Err(template_error("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into()));
@@ -158,9 +171,12 @@ fn syntax_error(text: &str, e: &minijinja::Error) -> LoadError {
     match opener {
         Some((pos, op, what)) => {
             let (line, col) = line_col(text, pos);
-            template_error(format!(
-                "{detail}: the `{op}` at line {line}, column {col} of the text opens {what} of the template engine"
-            ))
+            at_in_text(
+                text,
+                (line, col),
+                format!("{detail}: the `{op}` at line {line}, column {col} of the text opens {what} of the template engine"),
+                format!("{detail}: the `{op}` here opens {what} of the template engine"),
+            )
             .with_hint(format!("a literal `{op}` is written `{{{{ '{op}' }}}}`; {RAW_HINT}"))
         }
         None => template_error(detail.to_string()).with_hint(format!(
@@ -188,10 +204,65 @@ fn shell_length(text: &str) -> Result<(), LoadError> {
         return Ok(());
     };
     let (line, col) = line_col(text, pos);
-    Err(template_error(format!(
-        "`${{#` at line {line}, column {col} of the text: `{{#` opens a template comment, so shell's `${{#VAR}}` cannot be written as is"
-    ))
+    let why = "`{#` opens a template comment, so shell's `${#VAR}` cannot be written as is";
+    Err(at_in_text(
+        text,
+        (line, col),
+        format!("`${{#` at line {line}, column {col} of the text: {why}"),
+        format!("`${{#`: {why}"),
+    )
     .with_hint(format!("write `${{{{ '{{#' }}}}VAR}}`, or {RAW_HINT}")))
+}
+
+/// A template error at `(line, col)` of `text`: `message` says where in the text; `located`
+/// is used instead once the error is shown at the file's own line and column (see
+/// `Errors::add`).
+fn at_in_text(
+    text: &str,
+    (line, col): (usize, usize),
+    message: String,
+    located: String,
+) -> LoadError {
+    let mut e = template_error(message);
+    e.in_text = Some(Box::new(TextPos {
+        line,
+        col,
+        hash: text_hash(text),
+        message: located,
+    }));
+    e
+}
+
+/// The byte of the first `name`, as a whole word, inside a `{{ }}` or `{% %}` of `text`:
+/// where an unknown variable is used (the engine does not say).
+fn variable_in_tags(text: &str, name: &str) -> Option<usize> {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(open) = ["{{", "{%"]
+        .iter()
+        .filter_map(|o| text[from..].find(o))
+        .min()
+        .map(|i| from + i)
+    {
+        let body = open + 2;
+        let end = ["}}", "%}"]
+            .iter()
+            .filter_map(|c| text[body..].find(c))
+            .min()
+            .map_or(text.len(), |i| body + i);
+        let tag = &text[body..end];
+        let found = tag.match_indices(name).find(|(i, _)| {
+            let before = tag[..*i].chars().next_back();
+            let after = tag[i + name.len()..].chars().next();
+            // `.name` is an attribute, not the variable.
+            !before.is_some_and(|c| word(c) || c == '.') && !after.is_some_and(word)
+        });
+        if let Some((i, _)) = found {
+            return Some(body + i);
+        }
+        from = end;
+    }
+    None
 }
 
 /// How to keep a whole text from the template engine.

@@ -164,7 +164,7 @@ impl<'a> NodeDe<'a> {
 
     fn text(&self) -> Result<&'a str, LoadError> {
         match &self.node.value {
-            Value::Scalar { text, plain } => {
+            Value::Scalar { text, plain, .. } => {
                 if *plain {
                     match self.node.resolve() {
                         Some(Resolved::Null) | Some(Resolved::Bool(_)) => {
@@ -451,6 +451,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
                 value: Value::Scalar {
                     text: key.name.clone(),
                     plain: false,
+                    literal: false,
                 },
                 loc: key.loc.clone(),
             };

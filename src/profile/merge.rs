@@ -252,6 +252,7 @@ pub fn set_key(node: &mut Node, key: &str, text: &str) {
         value: Value::Scalar {
             text: text.to_string(),
             plain: false,
+            literal: false,
         },
         loc: node.loc.clone(),
     };

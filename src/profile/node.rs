@@ -52,6 +52,11 @@ pub enum Value {
         text: String,
         /// Unquoted in the source.
         plain: bool,
+        /// A `|` block scalar whose text starts on its first content line, at `loc`: line k
+        /// of the text is the file's line `loc.line + k - 1`, its column c the file's
+        /// `loc.col + c - 1`. False for every other style (folding, quoting and escapes
+        /// move text off its file position) and for nodes made or moved by a merge.
+        literal: bool,
     },
     /// A sequence.
     Seq(Vec<Node>),
@@ -78,8 +83,12 @@ impl Node {
     /// Resolves a scalar by the YAML 1.2 core schema (so `yes`, `on` and `y` are strings).
     pub fn resolve(&self) -> Option<Resolved<'_>> {
         match &self.value {
-            Value::Scalar { text, plain: false } => Some(Resolved::Str(text)),
-            Value::Scalar { text, plain: true } => Some(resolve_plain(text)),
+            Value::Scalar {
+                text, plain: false, ..
+            } => Some(Resolved::Str(text)),
+            Value::Scalar {
+                text, plain: true, ..
+            } => Some(resolve_plain(text)),
             _ => None,
         }
     }
@@ -348,10 +357,13 @@ impl Builder {
                     }
                 }
                 let plain = style == ScalarStyle::Plain && tag.is_none();
+                // Leading empty lines: the scalar's position is its first line with text.
+                let literal = style == ScalarStyle::Literal && !text.starts_with('\n');
                 let node = Node {
                     value: Value::Scalar {
                         text: text.into_owned(),
                         plain,
+                        literal,
                     },
                     loc,
                 };

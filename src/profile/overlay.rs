@@ -203,6 +203,7 @@ fn scalar(text: &str, plain: bool, loc: &Loc) -> Node {
         value: Value::Scalar {
             text: text.to_string(),
             plain,
+            literal: false,
         },
         loc: loc.clone(),
     }
@@ -217,7 +218,8 @@ fn relocate(node: &mut Node, loc: &Loc) {
             k.loc = loc.clone();
             relocate(v, loc)
         }),
-        Value::Scalar { .. } => {}
+        // Its lines are no longer the file's.
+        Value::Scalar { literal, .. } => *literal = false,
     }
 }
 

@@ -67,6 +67,32 @@ pub struct Error {
     /// "template `statefulset.yaml.j2`, StatefulSet mysql [volume-mounts]" (see
     /// [`Self::object`]). Boxed, so a `Result` carrying the error stays small.
     pub object: Option<Box<String>>,
+    /// For a problem inside a profile text (a config file, an env value): where in the text,
+    /// so the model can point at the file's own line where the text is a `|` block.
+    pub in_text: Option<Box<TextPos>>,
+}
+
+/// A position in a profile text, and the message to use once it is shown as a file
+/// position (the message itself says "at line N, column C of the text").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextPos {
+    /// 1-based line in the text.
+    pub line: usize,
+    /// 1-based column (in characters) in the text.
+    pub col: usize,
+    /// [`text_hash`] of the text: only the node holding this very text is mapped.
+    pub hash: u64,
+    /// The message without the position in the text.
+    pub message: String,
+}
+
+/// A hash of a profile text, to tell that an error's text is a node's (see [`TextPos`]).
+pub fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Fixed keys: the same in the stage that hashes and the one that compares.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 /// The name the load and model stages know the one error type by.
@@ -82,6 +108,7 @@ impl Error {
             message: message.into(),
             hint: None,
             object: None,
+            in_text: None,
         }
     }
 
@@ -105,6 +132,7 @@ impl Error {
             message: message.into(),
             hint: None,
             object: None,
+            in_text: None,
         }
     }
 

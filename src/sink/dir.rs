@@ -18,7 +18,7 @@ mod audit;
 mod stage;
 
 pub use audit::audit;
-use stage::write_locked;
+use stage::{create_dirs, write_locked};
 
 /// The list of files sts-gen wrote into a directory, one per line.
 pub const MANIFEST: &str = ".sts-gen-manifest";
@@ -169,29 +169,107 @@ pub fn write_all_in<'a>(
     units: impl IntoIterator<Item = (&'a Path, &'a [OutFile])>,
     force: bool,
 ) -> Result<(), Vec<DirError>> {
-    let wait = lock::timeout().map_err(|e| vec![e])?;
-    let root = root.map(safe::normalize);
+    let mut held = WriteLock::default();
+    held.take(root)?;
+    write_held(&mut held, units, force)
+}
+
+/// Exclusive locks on the directories a run writes, taken before it reads anything of them
+/// (the previous Secret values it reuses, the files it compares) and held through the
+/// write: a run that read first and locked later could write values read from a directory
+/// another run replaced meanwhile. Released on drop; the parent directories created to
+/// hold the lock files go again then, unless a write through the locks succeeded.
+#[derive(Debug, Default)]
+pub struct WriteLock {
+    held: Vec<(PathBuf, lock::Lock)>,
+    created: Vec<PathBuf>,
+    written: bool,
+}
+
+impl WriteLock {
+    /// Locks every directory of `dirs` not held yet (a second `flock` of this process on
+    /// its own lock file would wait for itself), in path order: every writer takes a batch
+    /// root before its directories and those in this order, so two runs never wait for
+    /// each other. A link or a file where a directory goes is refused before anything is
+    /// created.
+    pub fn take<'a>(
+        &mut self,
+        dirs: impl IntoIterator<Item = &'a Path>,
+    ) -> Result<(), Vec<DirError>> {
+        let wait = lock::timeout().map_err(|e| vec![e])?;
+        let mut dirs: Vec<PathBuf> = dirs
+            .into_iter()
+            .map(safe::normalize)
+            .filter(|d| !self.holds(d))
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        let errors: Vec<DirError> = dirs
+            .iter()
+            .filter_map(|dir| safe::existing_dir(dir).err())
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        for dir in dirs {
+            // Missing parents are created first: the lock file lives there.
+            create_dirs(parent_of(&dir), &mut self.created).map_err(|e| {
+                vec![dir_error(
+                    &dir,
+                    format!(
+                        "cannot create the parent directory: {}",
+                        crate::shared::io_reason(&e)
+                    ),
+                )]
+            })?;
+            let lock = lock::acquire(&dir, wait).map_err(|e| vec![e])?;
+            self.held.push((dir, lock));
+        }
+        Ok(())
+    }
+
+    /// Whether `dir` (normalized) is locked by this run.
+    fn holds(&self, dir: &Path) -> bool {
+        self.held.iter().any(|(d, _)| d == dir)
+    }
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        // The locks first: their files live in the parents that may go.
+        self.held.clear();
+        if !self.written {
+            // Only directories still empty go.
+            for dir in self.created.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+/// [`write_all`] under locks taken before (a batch's root among them); directories not
+/// locked yet are locked first.
+pub fn write_held<'a>(
+    held: &mut WriteLock,
+    units: impl IntoIterator<Item = (&'a Path, &'a [OutFile])>,
+    force: bool,
+) -> Result<(), Vec<DirError>> {
     let units: Vec<(PathBuf, &[OutFile])> = units
         .into_iter()
         .map(|(dir, files)| (safe::normalize(dir), files))
         .collect();
-    // A link or a file where a directory goes is refused before anything is created.
-    let errors: Vec<DirError> = root
+    held.take(units.iter().map(|(dir, _)| dir.as_path()))?;
+    // Checked again: a locked directory may have been replaced by one who takes no lock.
+    let errors: Vec<DirError> = held
+        .held
         .iter()
-        .chain(units.iter().map(|(dir, _)| dir))
-        .filter_map(|dir| safe::existing_dir(dir).err())
+        .filter_map(|(dir, _)| safe::existing_dir(dir).err())
         .collect();
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut created = Vec::new();
-    let result = write_locked(root.as_deref(), &units, force, wait, &mut created);
-    if result.is_err() {
-        // The locks are released (their files gone); only directories still empty go.
-        for dir in created.iter().rev() {
-            let _ = fs::remove_dir(dir);
-        }
-    }
+    let result = write_locked(&units, force, &held.created);
+    held.written = result.is_ok();
     result
 }
 

@@ -3,33 +3,13 @@
 use super::audit::remove_leftovers;
 use super::*;
 
-/// [`write_all_in`] once the directories are normalized: locks, then writes.
+/// [`write_held`] once the directories are normalized and locked.
 pub(super) fn write_locked(
-    root: Option<&Path>,
     units: &[(PathBuf, &[OutFile])],
     force: bool,
-    wait: std::time::Duration,
-    created: &mut Vec<PathBuf>,
+    created: &[PathBuf],
 ) -> Result<(), Vec<DirError>> {
-    // 1. Lock: missing parents are created first (the lock file lives there).
-    let mut order: Vec<&Path> = units.iter().map(|(dir, _)| dir.as_path()).collect();
-    order.sort();
-    order.dedup();
-    let mut _locks = Vec::new();
-    for dir in root.into_iter().chain(order) {
-        create_dirs(parent_of(dir), created).map_err(|e| {
-            vec![dir_error(
-                dir,
-                format!(
-                    "cannot create the parent directory: {}",
-                    crate::shared::io_reason(&e)
-                ),
-            )]
-        })?;
-        _locks.push(lock::acquire(dir, wait).map_err(|e| vec![e])?);
-    }
-
-    // 2. Check every directory before writing anything; a killed run's leftovers go.
+    // 1. Check every directory before writing anything; a killed run's leftovers go.
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
@@ -49,7 +29,7 @@ pub(super) fn write_locked(
         return Err(errors);
     }
 
-    // 3. Stage every directory's files, without flushing them one by one.
+    // 2. Stage every directory's files, without flushing them one by one.
     let failed = std::sync::atomic::AtomicBool::new(false);
     let errors = parallel(&mut jobs, |job| {
         // After a failure the remaining directories are not staged: they would be discarded.
@@ -66,13 +46,13 @@ pub(super) fn write_locked(
         return Err(errors);
     }
 
-    // 4. The durability barrier: nothing becomes visible before all of it is on disk.
+    // 3. The durability barrier: nothing becomes visible before all of it is on disk.
     if let Err(e) = flush(&jobs) {
         discard(&mut jobs);
         return Err(vec![e]);
     }
 
-    // 5. Swap in; the directories whose entries change are flushed afterwards.
+    // 4. Swap in; the directories whose entries change are flushed afterwards.
     let mut changed: BTreeSet<PathBuf> =
         created.iter().map(|d| parent_of(d).to_path_buf()).collect();
     let mut old = Vec::new();
@@ -105,7 +85,7 @@ pub(super) fn write_locked(
             )]));
         }
     }
-    // 6. The old contents, now at the staging paths (a leftover is removed by the next run).
+    // 5. The old contents, now at the staging paths (a leftover is removed by the next run).
     parallel(&mut old, |p| {
         let _ = fs::remove_dir_all(p);
         Ok::<(), ()>(())
@@ -586,7 +566,7 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Creates `dir` and its missing ancestors, adding the ones it created to `created`.
-fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> std::io::Result<()> {
+pub(super) fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if dir.as_os_str().is_empty() || fs::symlink_metadata(dir).is_ok() {
         return Ok(());
     }

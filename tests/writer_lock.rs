@@ -1,0 +1,157 @@
+//! Issue 15: `render --output-dir` holds the writers' lock from before it reads the previous
+//! Secret values it reuses until its write is done, so it never writes values read from a
+//! directory another writer replaced meanwhile (single and batch renders).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("sts-gen"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("STS_GEN_LOCK_TIMEOUT")
+        .env_remove("STS_GEN_TEMPLATES")
+        .env_remove("STS_GEN_SECRET_SEED")
+        .args(args)
+        .stdin(Stdio::null());
+    c
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+const PROFILE: &str = "apiVersion: sts-gen/v1\nkind: Profile\npreset: mysql\nname: db\nnamespace: data\nsecret:\n  data:\n    password: {generate: 24}\n";
+
+/// The `password:` value (base64) of a rendered Secret file.
+fn password(secret: &Path) -> String {
+    fs::read_to_string(secret)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password:"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn hold(lock_path: &Path) -> fs::File {
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock_path)
+        .unwrap();
+    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    f
+}
+
+/// Waits until `child` has the lock file open: it is then in its wait for the lock.
+fn wait_until_waiting(child: &mut Child, lock_path: &Path) {
+    let fds = PathBuf::from(format!("/proc/{}/fd", child.id()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let waiting = fs::read_dir(&fds)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| fs::read_link(e.path()).is_ok_and(|t| t == lock_path));
+        if waiting {
+            return;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the render ended early"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the render never waited for the lock"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Renders `args` into `out` once, then again while the test holds `lock_path`, replacing
+/// the Secret file at `secret` while the second render waits: the render must reuse the
+/// value present when it got the lock, not the one it would have read before.
+fn reuses_the_value_present_under_the_lock(args: &[&str], lock_path: &Path, secret: &Path) {
+    let o = cmd(args).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let old = password(secret);
+    let held = hold(lock_path);
+    let mut child = cmd(args)
+        .env("STS_GEN_LOCK_TIMEOUT", "60")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_waiting(&mut child, lock_path);
+    // Another writer's value (as a swap by that writer would leave it), of the same length.
+    let theirs = "QW5vdGhlcldyaXRlcnNWYWx1ZTEyMzQ1";
+    assert_ne!(old, theirs);
+    let planted = fs::read_to_string(secret).unwrap().replace(&old, theirs);
+    fs::write(secret, planted).unwrap();
+    drop(held);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        password(secret),
+        theirs,
+        "the render wrote the value it read before it held the lock"
+    );
+}
+
+#[test]
+fn a_render_reads_previous_secrets_under_its_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("p.yaml");
+    fs::write(&profile, PROFILE).unwrap();
+    let out = tmp.path().join("out");
+    reuses_the_value_present_under_the_lock(
+        &["render", p(&profile), "--output-dir", p(&out)],
+        &tmp.path().join(".out.sts-gen.lock"),
+        &out.join("secret-db-secret.yaml"),
+    );
+}
+
+#[test]
+fn a_batch_render_reads_previous_secrets_under_its_directories_locks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profiles = tmp.path().join("profiles");
+    fs::create_dir(&profiles).unwrap();
+    fs::write(profiles.join("db.yaml"), PROFILE).unwrap();
+    fs::write(
+        profiles.join("other.yaml"),
+        PROFILE.replace("name: db", "name: other"),
+    )
+    .unwrap();
+    let root = tmp.path().join("root");
+    // The app directory's lock: a single render into `root/db` takes it, not the root's.
+    reuses_the_value_present_under_the_lock(
+        &["render", p(&profiles), "--output-dir", p(&root)],
+        &root.join(".db.sts-gen.lock"),
+        &root.join("db").join("secret-db-secret.yaml"),
+    );
+}
+
+#[test]
+fn a_profile_error_leaves_no_lock_file_or_directory_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("p.yaml");
+    fs::write(&profile, PROFILE.replace("{generate: 24}", "{generate: 4}")).unwrap();
+    let out = tmp.path().join("new").join("out");
+    let o = cmd(&["render", p(&profile), "--output-dir", p(&out)])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("generate"), "{}", text(&o.stderr));
+    assert!(
+        !tmp.path().join("new").exists(),
+        "the parent created for the lock is removed again"
+    );
+}
