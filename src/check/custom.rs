@@ -15,19 +15,29 @@ pub const MONITORING_V1: &str = "monitoring.coreos.com/v1";
 /// The apiVersion of Certificate.
 pub const CERT_MANAGER_V1: &str = "cert-manager.io/v1";
 
-/// A Prometheus Operator ServiceMonitor: scrape the endpoints of the Services it selects.
+/// A custom resource as Kubernetes stores it: apiVersion, kind, metadata and a typed spec
+/// (what differs between the kinds below).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ServiceMonitor {
-    /// `monitoring.coreos.com/v1`.
+pub struct CustomResource<S> {
+    /// Its API group and version, e.g. `monitoring.coreos.com/v1`.
     pub api_version: String,
-    /// `ServiceMonitor`.
+    /// Its kind, e.g. `ServiceMonitor`.
     pub kind: String,
     /// Name, namespace, labels.
     pub metadata: ObjectMeta,
-    /// What to scrape.
-    pub spec: ServiceMonitorSpec,
+    /// What it asks for.
+    pub spec: S,
 }
+
+/// A Prometheus Operator ServiceMonitor: scrape the endpoints of the Services it selects.
+pub type ServiceMonitor = CustomResource<ServiceMonitorSpec>;
+
+/// A PodMonitor: scrape the pods it selects directly.
+pub type PodMonitor = CustomResource<PodMonitorSpec>;
+
+/// A cert-manager Certificate: a key pair and certificate kept in a Secret.
+pub type Certificate = CustomResource<CertificateSpec>;
 
 /// The spec of a ServiceMonitor.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -52,20 +62,6 @@ pub struct ServiceMonitorSpec {
     /// Most samples per scrape.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_limit: Option<i64>,
-}
-
-/// A PodMonitor: scrape the pods it selects directly.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PodMonitor {
-    /// `monitoring.coreos.com/v1`.
-    pub api_version: String,
-    /// `PodMonitor`.
-    pub kind: String,
-    /// Name, namespace, labels.
-    pub metadata: ObjectMeta,
-    /// What to scrape.
-    pub spec: PodMonitorSpec,
 }
 
 /// The spec of a PodMonitor.
@@ -155,20 +151,6 @@ pub struct Endpoint {
     /// Relabelings of the samples (not looked into).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric_relabelings: Option<Vec<Json>>,
-}
-
-/// A cert-manager Certificate: a key pair and certificate kept in a Secret.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Certificate {
-    /// `cert-manager.io/v1`.
-    pub api_version: String,
-    /// `Certificate`.
-    pub kind: String,
-    /// Name, namespace, labels.
-    pub metadata: ObjectMeta,
-    /// What to issue.
-    pub spec: CertificateSpec,
 }
 
 /// The spec of a Certificate.
