@@ -12,7 +12,7 @@ pub fn audit(dir: &Path, files: &[OutFile]) -> Vec<String> {
     let found = if lock::is_held(&dir) {
         Vec::new()
     } else {
-        leftovers(&dir)
+        leftovers(&dir, &staging_dirs(parent_of(&dir)))
     };
     let mut out: Vec<String> = found
         .into_iter()
@@ -38,22 +38,37 @@ pub fn audit(dir: &Path, files: &[OutFile]) -> Vec<String> {
     out
 }
 
-/// Staging directories beside `dir` (normalized) and temporary files inside it that a killed
-/// run left behind. Only names sts-gen makes for this very directory, and only directories
-/// and regular files: a link with such a name is not ours to remove.
-fn leftovers(dir: &Path) -> Vec<PathBuf> {
+/// Directories in `parent` that may be stagings (`.<name>.sts-gen-...`), by name. A batch
+/// lists each parent once for all the directories it writes there: listing it once per
+/// directory made a batch of 1,000 profiles quadratic (a fifth of its time).
+pub(super) fn staging_dirs(parent: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            // Only directories: a link with such a name is not ours to remove.
+            (name.starts_with('.')
+                && name.contains(".sts-gen-")
+                && e.file_type().ok()?.is_dir())
+            .then(|| (name, e.path()))
+        })
+        .collect()
+}
+
+/// Staging directories beside `dir` (normalized; `staging` is [`staging_dirs`] of its
+/// parent) and temporary files inside it that a killed run left behind. Only names sts-gen
+/// makes for this very directory, and only directories and regular files.
+fn leftovers(dir: &Path, staging: &[(String, PathBuf)]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Some(name) = dir.file_name().map(|n| n.to_string_lossy()) else {
         return out;
     };
-    let kind = |e: &fs::DirEntry| e.file_type().ok();
-    if let Ok(entries) = fs::read_dir(parent_of(dir)) {
-        for e in entries.flatten() {
-            if is_staging_name(&e.file_name().to_string_lossy(), &name)
-                && kind(&e).is_some_and(|k| k.is_dir())
-            {
-                out.push(e.path());
-            }
+    for (entry, path) in staging {
+        if is_staging_name(entry, &name) {
+            out.push(path.clone());
         }
     }
     if let Ok(entries) = fs::read_dir(dir) {
@@ -63,7 +78,7 @@ fn leftovers(dir: &Path) -> Vec<PathBuf> {
                     .and_then(|n| n.strip_suffix(".sts-gen-tmp"))
                     .is_some_and(safe::plain_name)
             });
-            if tmp && kind(&e).is_some_and(|k| k.is_file()) {
+            if tmp && e.file_type().ok().is_some_and(|k| k.is_file()) {
                 out.push(e.path());
             }
         }
@@ -74,10 +89,13 @@ fn leftovers(dir: &Path) -> Vec<PathBuf> {
 
 /// `.<name>.sts-gen-stage-<pid>-<hex>`, or `.<name>.sts-gen-new` of earlier versions.
 fn is_staging_name(entry: &str, name: &str) -> bool {
-    if entry == format!(".{name}.sts-gen-new") {
+    let Some(rest) = entry.strip_prefix('.').and_then(|e| e.strip_prefix(name)) else {
+        return false;
+    };
+    if rest == ".sts-gen-new" {
         return true;
     }
-    let Some(rest) = entry.strip_prefix(&format!(".{name}.sts-gen-stage-")) else {
+    let Some(rest) = rest.strip_prefix(".sts-gen-stage-") else {
         return false;
     };
     rest.split_once('-').is_some_and(|(pid, random)| {
@@ -89,8 +107,8 @@ fn is_staging_name(entry: &str, name: &str) -> bool {
 }
 
 /// Removes [`leftovers`]; a failure is a warning (the write itself does not need it).
-pub(super) fn remove_leftovers(dir: &Path) {
-    for path in leftovers(dir) {
+pub(super) fn remove_leftovers(dir: &Path, staging: &[(String, PathBuf)]) {
+    for path in leftovers(dir, staging) {
         let removed = if path.is_dir() {
             fs::remove_dir_all(&path)
         } else {

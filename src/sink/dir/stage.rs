@@ -1,6 +1,6 @@
 //! Writing: locks, staging beside the directory, flushing, and the swap (or file-by-file writes).
 
-use super::audit::remove_leftovers;
+use super::audit::{remove_leftovers, staging_dirs};
 use super::*;
 
 /// [`write_held`] once the directories are normalized and locked.
@@ -13,13 +13,18 @@ pub(super) fn write_locked(
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut staging_by_parent = std::collections::HashMap::new();
     for (dir, files) in units {
         let dir = dir.as_path();
         if !seen.insert(dir) {
             errors.push(dir_error(dir, "given twice in one batch".into()));
             continue;
         }
-        remove_leftovers(dir);
+        let parent = parent_of(dir);
+        let staging = staging_by_parent
+            .entry(parent)
+            .or_insert_with(|| staging_dirs(parent));
+        remove_leftovers(dir, staging);
         match Job::check(dir, files, force) {
             Ok(job) => jobs.push(job),
             Err(e) => errors.push(e),
