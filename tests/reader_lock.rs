@@ -2,54 +2,27 @@
 //! (shared), so they never compare a directory a writer is swapping; and what they read back
 //! from it is bounded like every other input.
 
+mod common;
+use common::*;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
-
-fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("sts-gen"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("STS_GEN_LOCK_TIMEOUT")
-        .env_remove("STS_GEN_TEMPLATES")
-        .args(args)
-        .stdin(Stdio::null());
-    c
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 /// A rendered `out` directory of the web profile, and the lock file beside it.
 fn rendered(tmp: &Path) -> (PathBuf, PathBuf) {
     let out = tmp.join("out");
-    let o = cmd(&["render", "profiles/web.yaml", "--output-dir", p(&out)])
+    let o = process(&["render", "profiles/web.yaml", "--output-dir", arg(&out)])
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
     (out, tmp.join(".out.sts-gen.lock"))
-}
-
-fn hold(lock_path: &Path, op: rustix::fs::FlockOperation) -> fs::File {
-    let f = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(lock_path)
-        .unwrap();
-    rustix::fs::flock(&f, op).unwrap();
-    f
 }
 
 fn readers(out: &Path) -> [Vec<String>; 2] {
     [
-        vec!["diff", "profiles/web.yaml", "--output-dir", p(out)]
+        vec!["diff", "profiles/web.yaml", "--output-dir", arg(out)]
             .into_iter()
             .map(String::from)
             .collect(),
@@ -57,7 +30,7 @@ fn readers(out: &Path) -> [Vec<String>; 2] {
             "render",
             "profiles/web.yaml",
             "--output-dir",
-            p(out),
+            arg(out),
             "--check",
         ]
         .into_iter()
@@ -69,7 +42,7 @@ fn readers(out: &Path) -> [Vec<String>; 2] {
 fn run_reader(args: &[String], timeout: &str) -> (Output, Duration) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let started = Instant::now();
-    let o = cmd(&args)
+    let o = process(&args)
         .env("STS_GEN_LOCK_TIMEOUT", timeout)
         .output()
         .unwrap();
@@ -82,17 +55,17 @@ fn diff_and_check_wait_for_a_writer_then_give_up_naming_it() {
     let (out, lock_path) = rendered(tmp.path());
     // Make the directory stale, so a reader that did not wait would report a difference.
     fs::write(out.join("statefulset-web.yaml"), "kind: StatefulSet\n").unwrap();
-    let writer = hold(&lock_path, rustix::fs::FlockOperation::LockExclusive);
+    let writer = flock(&lock_path, rustix::fs::FlockOperation::LockExclusive);
     fs::write(&lock_path, "pid 515151: sts-gen render other.yaml\n").unwrap();
     for args in readers(&out) {
         let (o, waited) = run_reader(&args, "0.5");
-        let err = text(&o.stderr);
+        let err = lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains("515151"), "the writer is named: {err}");
         assert!(err.contains("STS_GEN_LOCK_TIMEOUT"), "{err}");
         assert!(waited >= Duration::from_millis(450), "{args:?}: {waited:?}");
         assert_eq!(
-            text(&o.stdout),
+            lossy(&o.stdout),
             "",
             "nothing compared while a writer holds it"
         );
@@ -101,7 +74,7 @@ fn diff_and_check_wait_for_a_writer_then_give_up_naming_it() {
     // Released: the readers run and find the difference.
     for args in readers(&out) {
         let (o, _) = run_reader(&args, "0.5");
-        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o.stderr));
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", lossy(&o.stderr));
     }
     // And leave no lock file behind.
     assert!(!lock_path.exists());
@@ -112,23 +85,23 @@ fn readers_share_the_lock_and_hold_writers_off_while_reading() {
     let tmp = tempfile::tempdir().unwrap();
     let (out, lock_path) = rendered(tmp.path());
     // Another reader holds it shared: readers do not wait for each other.
-    let reader = hold(&lock_path, rustix::fs::FlockOperation::LockShared);
+    let reader = flock(&lock_path, rustix::fs::FlockOperation::LockShared);
     for args in readers(&out) {
         let (o, _) = run_reader(&args, "0");
-        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o.stderr));
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", lossy(&o.stderr));
     }
     // ... but a writer does, and gives up.
-    let o = cmd(&[
+    let o = process(&[
         "render",
         "profiles/web.yaml",
         "--output-dir",
-        p(&out),
+        arg(&out),
         "--force",
     ])
     .env("STS_GEN_LOCK_TIMEOUT", "0.2")
     .output()
     .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(2), "{}", lossy(&o.stderr));
     // The other reader still holds its lock file: a finishing reader must not remove it
     // from under it (a writer would then lock a new file and write during the read).
     assert!(
@@ -148,7 +121,7 @@ fn a_huge_file_under_a_rendered_name_is_refused_not_read() {
     drop(f);
     for args in readers(&out) {
         let (o, waited) = run_reader(&args, "5");
-        let err = text(&o.stderr);
+        let err = lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains("statefulset-web.yaml"), "{err}");
         assert!(err.contains("no file larger than"), "{err}");
@@ -159,7 +132,7 @@ fn a_huge_file_under_a_rendered_name_is_refused_not_read() {
 
 /// The `--check` summary lines (changed/added/removed files), sorted.
 fn summary(o: &Output) -> Vec<String> {
-    let mut lines: Vec<String> = text(&o.stderr)
+    let mut lines: Vec<String> = lossy(&o.stderr)
         .lines()
         .filter(|l| !l.contains("out of date"))
         .map(str::to_string)
@@ -181,7 +154,7 @@ fn check_racing_a_writer_sees_one_whole_directory_or_the_other() {
         "render",
         "profiles/web.yaml",
         "--output-dir",
-        p(&out),
+        arg(&out),
         "--set",
         "replicas=200",
         "--set",
@@ -191,13 +164,13 @@ fn check_racing_a_writer_sees_one_whole_directory_or_the_other() {
     ];
     let b_args = ["--set", "labels.team=b"];
     let write = |extra: &[&str]| {
-        let o = cmd(&[&a[..], extra].concat()).output().unwrap();
-        assert!(o.status.success(), "{}", text(&o.stderr));
+        let o = process(&[&a[..], extra].concat()).output().unwrap();
+        assert!(o.status.success(), "{}", lossy(&o.stderr));
     };
     // What --check of A says about a directory holding B: the one "B" answer.
     write(&b_args);
     let check = || {
-        cmd(&[&a[..], &["--check"]].concat())
+        process(&[&a[..], &["--check"]].concat())
             .env("STS_GEN_LOCK_TIMEOUT", "60")
             .output()
             .unwrap()
@@ -207,7 +180,7 @@ fn check_racing_a_writer_sees_one_whole_directory_or_the_other() {
         against_b.status.code(),
         Some(1),
         "{}",
-        text(&against_b.stderr)
+        lossy(&against_b.stderr)
     );
     let against_b = summary(&against_b);
     assert!(!against_b.is_empty());
@@ -226,7 +199,7 @@ fn check_racing_a_writer_sees_one_whole_directory_or_the_other() {
             match o.status.code() {
                 Some(0) => {}
                 Some(1) => assert_eq!(summary(&o), against_b, "run {i}: a mix of A and B"),
-                _ => panic!("run {i}: {}", text(&o.stderr)),
+                _ => panic!("run {i}: {}", lossy(&o.stderr)),
             }
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);

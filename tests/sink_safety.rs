@@ -2,6 +2,9 @@
 //! planted links, a doctored manifest, leftovers of killed runs, foreign subdirectories,
 //! damaged Secret files, failed writes. Everything runs through the binary.
 
+mod common;
+use common::*;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -15,12 +18,8 @@ fn exe() -> PathBuf {
 }
 
 fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(exe());
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("MYSQL_ROOT_PASSWORD", PW)
-        .env_remove("STS_GEN_LOCK_TIMEOUT")
-        .args(args)
-        .stdin(Stdio::null());
+    let mut c = process(args);
+    c.env("MYSQL_ROOT_PASSWORD", PW);
     c
 }
 
@@ -40,14 +39,6 @@ fn run_with_file_limit(args: &str, trap_xfsz: bool) -> Output {
         .arg(exe())
         .output()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 /// Every entry below `dir` (recursively): relative name → (bytes, permission bits); a
@@ -109,9 +100,9 @@ storage:
 fn expected(tmp: &Path, label: &str, args: &[&str]) -> BTreeMap<String, (Vec<u8>, u32)> {
     let dir = tmp.join(format!("expected-{label}"));
     let mut a = args.to_vec();
-    a.extend(["--output-dir", p(&dir)]);
+    a.extend(["--output-dir", arg(&dir)]);
     let o = run(&a);
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
     tree(&dir)
 }
 
@@ -129,7 +120,7 @@ fn race(tmp: &Path, pairs: usize, a: &[&str], b: &[&str]) {
     for i in 0..pairs {
         let start = |args: &[&str]| {
             let mut all = args.to_vec();
-            all.extend(["--output-dir", p(&out)]);
+            all.extend(["--output-dir", arg(&out)]);
             cmd(&all)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -146,9 +137,9 @@ fn race(tmp: &Path, pairs: usize, a: &[&str], b: &[&str]) {
                 o.status.success(),
                 "pair {i}: {:?}\n{}",
                 o.status,
-                text(&o.stderr)
+                lossy(&o.stderr)
             );
-            assert!(!text(&o.stderr).contains(PW));
+            assert!(!lossy(&o.stderr).contains(PW));
         }
         let got = tree(&out);
         if got == want_a {
@@ -203,7 +194,7 @@ fn racing_renders_of_1000_pv_profiles_leave_one_complete_output() {
     let b = tmp.path().join("b.yaml");
     fs::write(&a, local_pv_profile("db", 1000)).unwrap();
     fs::write(&b, local_pv_profile("db", 999)).unwrap();
-    race(tmp.path(), 4, &["render", p(&a)], &["render", p(&b)]);
+    race(tmp.path(), 4, &["render", arg(&a)], &["render", arg(&b)]);
 }
 
 #[test]
@@ -228,8 +219,8 @@ fn racing_batch_renders_leave_one_complete_output_root() {
     race(
         tmp.path(),
         50,
-        &["render", p(&set), "-n", "one"],
-        &["render", p(&set), "-n", "two"],
+        &["render", arg(&set), "-n", "one"],
+        &["render", arg(&set), "-n", "two"],
     );
 }
 
@@ -243,7 +234,7 @@ fn racing_batch_renders_of_1000_pv_profiles_leave_one_complete_output_root() {
         fs::write(d.join("small.yaml"), local_pv_profile("small", 2)).unwrap();
     }
     let (a, b) = (tmp.path().join("set-a"), tmp.path().join("set-b"));
-    race(tmp.path(), 2, &["render", p(&a)], &["render", p(&b)]);
+    race(tmp.path(), 2, &["render", arg(&a)], &["render", arg(&b)]);
 }
 
 #[test]
@@ -261,12 +252,12 @@ fn a_held_lock_makes_the_second_writer_wait_then_fail_naming_the_holder() {
     rustix::fs::flock(&holder, rustix::fs::FlockOperation::LockExclusive).unwrap();
     fs::write(&lock_path, "pid 424242: sts-gen render other.yaml\n").unwrap();
     let started = std::time::Instant::now();
-    let o = cmd(&["render", "profiles/web.yaml", "--output-dir", p(&out)])
+    let o = cmd(&["render", "profiles/web.yaml", "--output-dir", arg(&out)])
         .env("STS_GEN_LOCK_TIMEOUT", "0.5")
         .output()
         .unwrap();
     let waited = started.elapsed();
-    let err = text(&o.stderr);
+    let err = lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("424242"), "the holder is named: {err}");
     assert!(err.contains("STS_GEN_LOCK_TIMEOUT"), "{err}");
@@ -277,8 +268,8 @@ fn a_held_lock_makes_the_second_writer_wait_then_fail_naming_the_holder() {
     assert!(!out.exists(), "nothing written");
     drop(holder);
     // Released: the next run proceeds.
-    let o = run(&["render", "profiles/web.yaml", "--output-dir", p(&out)]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(&["render", "profiles/web.yaml", "--output-dir", arg(&out)]);
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
     assert!(out.join("statefulset-web.yaml").is_file());
 }
 
@@ -291,7 +282,7 @@ fn diff_and_check_never_read_through_a_planted_link() {
     let canary_text = "CANARY-do-not-print-91f3";
     fs::write(&canary, format!("{canary_text}\nline two\n")).unwrap();
     let out = tmp.path().join("out");
-    let o = run(&["render", "profiles/web.yaml", "--output-dir", p(&out)]);
+    let o = run(&["render", "profiles/web.yaml", "--output-dir", arg(&out)]);
     assert!(o.status.success());
     for victim in [
         "service-web.yaml",
@@ -303,18 +294,18 @@ fn diff_and_check_never_read_through_a_planted_link() {
         fs::remove_file(&planted).unwrap();
         std::os::unix::fs::symlink(&canary, &planted).unwrap();
         for args in [
-            vec!["diff", "profiles/web.yaml", "--output-dir", p(&out)],
+            vec!["diff", "profiles/web.yaml", "--output-dir", arg(&out)],
             vec![
                 "render",
                 "profiles/web.yaml",
                 "--output-dir",
-                p(&out),
+                arg(&out),
                 "--check",
             ],
-            vec!["render", "profiles/web.yaml", "--output-dir", p(&out)],
+            vec!["render", "profiles/web.yaml", "--output-dir", arg(&out)],
         ] {
             let o = run(&args);
-            let (so, se) = (text(&o.stdout), text(&o.stderr));
+            let (so, se) = (lossy(&o.stdout), lossy(&o.stderr));
             assert!(
                 !so.contains(canary_text) && !se.contains(canary_text),
                 "{victim} {args:?}: {so}{se}"
@@ -341,7 +332,7 @@ fn a_linked_secret_file_is_never_read_for_previous_values() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    assert!(run(&["render", p(&profile), "--output-dir", p(&out)])
+    assert!(run(&["render", arg(&profile), "--output-dir", arg(&out)])
         .status
         .success());
     let secret = out.join("secret-db-secret.yaml");
@@ -361,18 +352,18 @@ fn a_linked_secret_file_is_never_read_for_previous_values() {
     fs::remove_file(&secret).unwrap();
     std::os::unix::fs::symlink(&planted, &secret).unwrap();
     for extra in [vec![], vec!["--check"]] {
-        let mut args = vec!["render", p(&profile), "--output-dir", p(&out)];
+        let mut args = vec!["render", arg(&profile), "--output-dir", arg(&out)];
         args.extend(extra);
         let o = run(&args);
-        let se = text(&o.stderr);
+        let se = lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{se}");
         assert!(
             se.contains("secret-db-secret.yaml") && se.contains("symbolic link"),
             "{se}"
         );
     }
-    let o = run(&["diff", p(&profile), "--output-dir", p(&out)]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let o = run(&["diff", arg(&profile), "--output-dir", arg(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", lossy(&o.stderr));
 }
 
 #[test]
@@ -382,8 +373,8 @@ fn a_link_given_with_a_trailing_slash_or_as_batch_root_is_refused() {
     fs::create_dir(&real).unwrap();
     let link = tmp.path().join("link");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let slash = format!("{}/", p(&link));
-    let dot = format!("{}/.", p(&link));
+    let slash = format!("{}/", arg(&link));
+    let dot = format!("{}/.", arg(&link));
     for dir in [slash.as_str(), dot.as_str()] {
         for args in [
             vec!["render", "profiles/web.yaml", "--output-dir", dir],
@@ -397,7 +388,7 @@ fn a_link_given_with_a_trailing_slash_or_as_batch_root_is_refused() {
             vec!["diff", "profiles/web.yaml", "--output-dir", dir],
         ] {
             let o = run(&args);
-            let se = text(&o.stderr);
+            let se = lossy(&o.stderr);
             assert_eq!(o.status.code(), Some(2), "{args:?}: {se}");
             assert!(se.contains("symbolic link"), "{args:?}: {se}");
         }
@@ -410,9 +401,9 @@ fn a_link_given_with_a_trailing_slash_or_as_batch_root_is_refused() {
         batch.join("web.yaml"),
     )
     .unwrap();
-    for root in [p(&link), slash.as_str()] {
-        let o = run(&["render", p(&batch), "--output-dir", root]);
-        let se = text(&o.stderr);
+    for root in [arg(&link), slash.as_str()] {
+        let o = run(&["render", arg(&batch), "--output-dir", root]);
+        let se = lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{root}: {se}");
         assert!(se.contains("symbolic link"), "{se}");
     }
@@ -421,8 +412,8 @@ fn a_link_given_with_a_trailing_slash_or_as_batch_root_is_refused() {
     let root = tmp.path().join("root");
     fs::create_dir(&root).unwrap();
     std::os::unix::fs::symlink(&real, root.join("web")).unwrap();
-    let o = run(&["render", p(&batch), "--output-dir", p(&root)]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let o = run(&["render", arg(&batch), "--output-dir", arg(&root)]);
+    assert_eq!(o.status.code(), Some(2), "{}", lossy(&o.stderr));
     assert!(names(&real).is_empty());
 }
 
@@ -433,7 +424,7 @@ fn pruning_removes_only_regular_files_named_plainly_in_the_manifest() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     assert!(
-        run(&["render", "profiles/web.yaml", "--output-dir", p(&out)])
+        run(&["render", "profiles/web.yaml", "--output-dir", arg(&out)])
             .status
             .success()
     );
@@ -450,7 +441,7 @@ fn pruning_removes_only_regular_files_named_plainly_in_the_manifest() {
         ".",
         "..",
         "../outside.txt",
-        p(&absolute),
+        arg(&absolute),
         "link.yaml",
         "",
     ] {
@@ -465,9 +456,9 @@ fn pruning_removes_only_regular_files_named_plainly_in_the_manifest() {
         "-n",
         "other",
         "--output-dir",
-        p(&out),
+        arg(&out),
     ]);
-    let se = text(&o.stderr);
+    let se = lossy(&o.stderr);
     assert!(o.status.success(), "{se}");
     assert_eq!(
         fs::read_to_string(out.join("overlays/patch.yaml")).unwrap(),
@@ -488,7 +479,7 @@ fn pruning_removes_only_regular_files_named_plainly_in_the_manifest() {
     );
     for shown in ["`overlays`", "`..`", "`../outside.txt`", "`link.yaml`"] {
         assert!(
-            se.contains(&format!("warning: {}: manifest entry {shown}", p(&out))),
+            se.contains(&format!("warning: {}: manifest entry {shown}", arg(&out))),
             "{shown}: {se}"
         );
     }
@@ -503,7 +494,7 @@ fn pruning_removes_only_regular_files_named_plainly_in_the_manifest() {
 fn leftovers_of_a_killed_run_are_reported_by_check_and_removed_by_the_next_run() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let args = ["render", "profiles/mysql.yaml", "--output-dir", p(&out)];
+    let args = ["render", "profiles/mysql.yaml", "--output-dir", arg(&out)];
     assert!(run(&args).status.success());
     let leftovers = [
         tmp.path().join(".out.sts-gen-new"),
@@ -526,12 +517,12 @@ fn leftovers_of_a_killed_run_are_reported_by_check_and_removed_by_the_next_run()
     let mut check = args.to_vec();
     check.push("--check");
     let o = run(&check);
-    let se = text(&o.stderr);
+    let se = lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{se}");
     for l in leftovers.iter().chain([&tmp_file]) {
-        assert!(se.contains(p(l)), "{} not named: {se}", l.display());
+        assert!(se.contains(arg(l)), "{} not named: {se}", l.display());
     }
-    assert!(!se.contains(p(&other)), "{se}");
+    assert!(!se.contains(arg(&other)), "{se}");
     assert!(!se.contains(PW));
 
     // The output itself is up to date; the run still cleans up.
@@ -539,7 +530,7 @@ fn leftovers_of_a_killed_run_are_reported_by_check_and_removed_by_the_next_run()
         .unwrap()
         .mtime_nsec();
     let o = run(&args);
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
     assert_eq!(
         fs::metadata(out.join("statefulset-mysql.yaml"))
             .unwrap()
@@ -558,20 +549,20 @@ fn leftovers_of_a_killed_run_are_reported_by_check_and_removed_by_the_next_run()
         "another directory's look-alike is left alone"
     );
     let o = run(&check);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", lossy(&o.stderr));
 }
 
 #[test]
 fn a_run_killed_mid_write_is_cleaned_up_by_the_next() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let args = ["render", "profiles/mysql.yaml", "--output-dir", p(&out)];
+    let args = ["render", "profiles/mysql.yaml", "--output-dir", arg(&out)];
     assert!(run(&args).status.success());
     // Killed by SIGXFSZ on its first large file, after the Secret was staged.
     let o = run_with_file_limit(
         &format!(
             "render profiles/mysql.yaml -n other --output-dir {}",
-            p(&out)
+            arg(&out)
         ),
         false,
     );
@@ -584,7 +575,7 @@ fn a_run_killed_mid_write_is_cleaned_up_by_the_next() {
     let mut check = args.to_vec();
     check.push("--check");
     let o = run(&check);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{}", lossy(&o.stderr));
     assert!(run(&args).status.success());
     assert_eq!(names(tmp.path()), ["out"]);
 }
@@ -596,7 +587,7 @@ fn a_directory_with_a_foreign_subdirectory_is_still_swapped_whole() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     assert!(
-        run(&["render", "profiles/web.yaml", "--output-dir", p(&out)])
+        run(&["render", "profiles/web.yaml", "--output-dir", arg(&out)])
             .status
             .success()
     );
@@ -615,9 +606,9 @@ fn a_directory_with_a_foreign_subdirectory_is_still_swapped_whole() {
         "-n",
         "other",
         "--output-dir",
-        p(&out),
+        arg(&out),
     ]);
-    let se = text(&o.stderr);
+    let se = lossy(&o.stderr);
     assert!(o.status.success(), "{se}");
     assert!(!se.contains("atomic"), "{se}");
     assert_ne!(
@@ -644,21 +635,21 @@ fn writing_into_the_working_directory_says_it_is_not_atomic_before_writing() {
     let out = tmp.path().join("out");
     fs::create_dir(&out).unwrap();
     let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/web.yaml");
-    let o = cmd(&["render", p(&profile), "--output-dir", "."])
+    let o = cmd(&["render", arg(&profile), "--output-dir", "."])
         .current_dir(&out)
         .output()
         .unwrap();
-    let se = text(&o.stderr);
+    let se = lossy(&o.stderr);
     assert!(o.status.success(), "{se}");
     assert!(se.contains("not atomic"), "{se}");
     assert!(out.join("statefulset-web.yaml").is_file());
     // Up to date: nothing written, nothing to warn about; only the summary says so.
-    let o = cmd(&["render", p(&profile), "--output-dir", "."])
+    let o = cmd(&["render", arg(&profile), "--output-dir", "."])
         .current_dir(&out)
         .output()
         .unwrap();
     assert!(o.status.success());
-    let se = text(&o.stderr);
+    let se = lossy(&o.stderr);
     assert!(
         se.starts_with(".: up to date (") && se.lines().count() == 1,
         "{se}"
@@ -677,7 +668,7 @@ fn a_damaged_previous_secret_is_an_error_not_a_new_value() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let args = ["render", p(&profile), "--output-dir", p(&out)];
+    let args = ["render", arg(&profile), "--output-dir", arg(&out)];
     assert!(run(&args).status.success());
     let secret = out.join("secret-db-secret.yaml");
     let good = fs::read_to_string(&secret).unwrap();
@@ -691,9 +682,9 @@ fn a_damaged_previous_secret_is_an_error_not_a_new_value() {
             let mut a = args.to_vec();
             a.extend(extra);
             let o = run(&a);
-            let se = text(&o.stderr);
+            let se = lossy(&o.stderr);
             assert_eq!(o.status.code(), Some(2), "{bad}: {se}");
-            assert!(se.contains(p(&secret)), "{se}");
+            assert!(se.contains(arg(&secret)), "{se}");
         }
         assert_eq!(fs::read_to_string(&secret).unwrap(), bad, "not rotated");
     }
@@ -706,14 +697,14 @@ fn a_damaged_previous_secret_is_an_error_not_a_new_value() {
 fn check_reports_a_secret_file_readable_by_others() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let args = ["render", "profiles/mysql.yaml", "--output-dir", p(&out)];
+    let args = ["render", "profiles/mysql.yaml", "--output-dir", arg(&out)];
     assert!(run(&args).status.success());
     let secret = out.join("secret-mysql-secret.yaml");
     fs::set_permissions(&secret, fs::Permissions::from_mode(0o644)).unwrap();
     let mut check = args.to_vec();
     check.push("--check");
     let o = run(&check);
-    let se = text(&o.stderr);
+    let se = lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{se}");
     assert!(
         se.contains("secret-mysql-secret.yaml") && se.contains("0644"),
@@ -731,10 +722,10 @@ fn parents_created_for_a_failed_write_are_removed() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("new1/new2/out");
     let o = run_with_file_limit(
-        &format!("render profiles/mysql.yaml --output-dir {}", p(&out)),
+        &format!("render profiles/mysql.yaml --output-dir {}", arg(&out)),
         true,
     );
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(2), "{}", lossy(&o.stderr));
     assert!(
         names(tmp.path()).is_empty(),
         "left: {:?}",
@@ -749,10 +740,10 @@ fn parents_created_for_a_failed_write_are_removed() {
     .unwrap();
     let root = tmp.path().join("r1/root");
     let o = run_with_file_limit(
-        &format!("render {} --output-dir {}", p(batch_dir.path()), p(&root)),
+        &format!("render {} --output-dir {}", arg(batch_dir.path()), arg(&root)),
         true,
     );
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(2), "{}", lossy(&o.stderr));
     assert!(
         names(tmp.path()).is_empty(),
         "left: {:?}",
@@ -766,7 +757,7 @@ fn parents_created_for_a_failed_write_are_removed() {
 #[test]
 fn a_directory_in_a_parent_the_user_cannot_write_is_written_in_place() {
     let root = Command::new("id").arg("-u").output().unwrap();
-    if text(&root.stdout).trim() != "0" || !Path::new("/usr/bin/setpriv").exists() {
+    if lossy(&root.stdout).trim() != "0" || !Path::new("/usr/bin/setpriv").exists() {
         eprintln!("skipped: needs root and setpriv to run as another user");
         return;
     }
@@ -788,19 +779,19 @@ fn a_directory_in_a_parent_the_user_cannot_write_is_written_in_place() {
         Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(exe())
-            .args(["render", p(&profile), "-n", namespace, "--output-dir", dir])
+            .args(["render", arg(&profile), "-n", namespace, "--output-dir", dir])
             .current_dir(cwd)
             .env_remove("STS_GEN_LOCK_TIMEOUT")
             .output()
             .unwrap()
     };
     for (cwd, dir, namespace) in [
-        (Path::new("/"), p(&out), "first"),
+        (Path::new("/"), arg(&out), "first"),
         (out.as_path(), ".", "second"),
-        (Path::new("/"), p(&out), "third"),
+        (Path::new("/"), arg(&out), "third"),
     ] {
         let o = as_nobody(cwd, dir, namespace);
-        let se = text(&o.stderr);
+        let se = lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(0), "{dir} {namespace}: {se}");
         assert!(se.contains("not atomic"), "{se}");
     }
@@ -827,13 +818,13 @@ fn a_directory_name_that_is_not_utf8_is_locked_and_swapped() {
         .arg(&out)
         .output()
         .unwrap();
-        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert!(o.status.success(), "{}", lossy(&o.stderr));
         // Only the write's summary line.
-        assert_eq!(text(&o.stderr).lines().count(), 1, "{}", text(&o.stderr));
+        assert_eq!(lossy(&o.stderr).lines().count(), 1, "{}", lossy(&o.stderr));
         assert!(
-            text(&o.stderr).contains(" objects written ("),
+            lossy(&o.stderr).contains(" objects written ("),
             "{}",
-            text(&o.stderr)
+            lossy(&o.stderr)
         );
     }
     assert!(out.join("namespace-second.yaml").is_file());

@@ -2,29 +2,13 @@
 //! Secret values it reuses until its write is done, so it never writes values read from a
 //! directory another writer replaced meanwhile (single and batch renders).
 
+mod common;
+use common::*;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("sts-gen"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("STS_GEN_LOCK_TIMEOUT")
-        .env_remove("STS_GEN_TEMPLATES")
-        .env_remove("STS_GEN_SECRET_SEED")
-        .args(args)
-        .stdin(Stdio::null());
-    c
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 const PROFILE: &str = "apiVersion: sts-gen/v1\nkind: Profile\npreset: mysql\nname: db\nnamespace: data\nsecret:\n  data:\n    password: {generate: 24}\n";
 
@@ -37,18 +21,6 @@ fn password(secret: &Path) -> String {
         .unwrap()
         .trim()
         .to_string()
-}
-
-fn hold(lock_path: &Path) -> fs::File {
-    let f = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(lock_path)
-        .unwrap();
-    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive).unwrap();
-    f
 }
 
 /// Waits until `child` has the lock file open: it is then in its wait for the lock.
@@ -80,11 +52,11 @@ fn wait_until_waiting(child: &mut Child, lock_path: &Path) {
 /// the Secret file at `secret` while the second render waits: the render must reuse the
 /// value present when it got the lock, not the one it would have read before.
 fn reuses_the_value_present_under_the_lock(args: &[&str], lock_path: &Path, secret: &Path) {
-    let o = cmd(args).output().unwrap();
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = process(args).output().unwrap();
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
     let old = password(secret);
-    let held = hold(lock_path);
-    let mut child = cmd(args)
+    let held = flock(lock_path, rustix::fs::FlockOperation::LockExclusive);
+    let mut child = process(args)
         .env("STS_GEN_LOCK_TIMEOUT", "60")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -98,7 +70,7 @@ fn reuses_the_value_present_under_the_lock(args: &[&str], lock_path: &Path, secr
     fs::write(secret, planted).unwrap();
     drop(held);
     let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
     assert_eq!(
         password(secret),
         theirs,
@@ -113,7 +85,7 @@ fn a_render_reads_previous_secrets_under_its_lock() {
     fs::write(&profile, PROFILE).unwrap();
     let out = tmp.path().join("out");
     reuses_the_value_present_under_the_lock(
-        &["render", p(&profile), "--output-dir", p(&out)],
+        &["render", arg(&profile), "--output-dir", arg(&out)],
         &tmp.path().join(".out.sts-gen.lock"),
         &out.join("secret-db-secret.yaml"),
     );
@@ -133,7 +105,7 @@ fn a_batch_render_reads_previous_secrets_under_its_directories_locks() {
     let root = tmp.path().join("root");
     // The app directory's lock: a single render into `root/db` takes it, not the root's.
     reuses_the_value_present_under_the_lock(
-        &["render", p(&profiles), "--output-dir", p(&root)],
+        &["render", arg(&profiles), "--output-dir", arg(&root)],
         &root.join(".db.sts-gen.lock"),
         &root.join("db").join("secret-db-secret.yaml"),
     );
@@ -145,11 +117,11 @@ fn a_profile_error_leaves_no_lock_file_or_directory_behind() {
     let profile = tmp.path().join("p.yaml");
     fs::write(&profile, PROFILE.replace("{generate: 24}", "{generate: 4}")).unwrap();
     let out = tmp.path().join("new").join("out");
-    let o = cmd(&["render", p(&profile), "--output-dir", p(&out)])
+    let o = process(&["render", arg(&profile), "--output-dir", arg(&out)])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("generate"), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(2), "{}", lossy(&o.stderr));
+    assert!(lossy(&o.stderr).contains("generate"), "{}", lossy(&o.stderr));
     assert!(
         !tmp.path().join("new").exists(),
         "the parent created for the lock is removed again"

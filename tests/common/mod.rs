@@ -194,6 +194,45 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+// ------------------------------------------------------------------ processes and locks
+
+/// The binary as a process to spawn or wait for: from the repository root, stdin closed, and
+/// none of sts-gen's settings taken from the environment (lock wait, templates, secret seed).
+pub fn process(args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("sts-gen"));
+    c.current_dir(ROOT)
+        .env_remove("STS_GEN_LOCK_TIMEOUT")
+        .env_remove("STS_GEN_TEMPLATES")
+        .env_remove("STS_GEN_SECRET_SEED")
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+/// Output bytes as text, for messages and `contains` checks.
+pub fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A path as a command-line argument (the test paths are UTF-8).
+pub fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Takes `op` (shared or exclusive) on the lock file at `lock_path`, as another sts-gen
+/// process would; the lock is held until the returned file is dropped.
+pub fn flock(lock_path: &Path, op: rustix::fs::FlockOperation) -> fs::File {
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock_path)
+        .unwrap();
+    rustix::fs::flock(&f, op).unwrap();
+    f
+}
+
 // ------------------------------------------------------------------ objects
 
 pub fn all<'a>(items: &'a [Value], kind: &str) -> Vec<&'a Value> {
