@@ -15,11 +15,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sts_gen::render::Renderer;
 
-/// Time one input may take (the renderer is compiled once, outside this budget).
+/// CPU time one input may take (the renderer is compiled once, outside this budget). CPU
+/// time of the thread, not wall time: a busy machine stretches the one, not the other.
 const BUDGET: Duration = Duration::from_secs(1);
 /// How long to wait before declaring an input hung (its thread is then abandoned).
 const HANG: Duration = Duration::from_secs(30);
@@ -46,10 +47,24 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// CPU time used by the calling thread.
+struct ThreadCpu(Duration);
+
+impl ThreadCpu {
+    fn now() -> Self {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        ThreadCpu(Duration::new(t.tv_sec as u64, t.tv_nsec as u32))
+    }
+
+    fn elapsed(&self) -> Duration {
+        Self::now().0.saturating_sub(self.0)
+    }
+}
+
 /// The fuzz target's pipeline, timed. Returns `ok` + the YAML, or `error` + the message; on
 /// success it then (untimed) checks the two emitted forms against the objects built.
 fn run(data: &[u8]) -> (String, Duration) {
-    let start = Instant::now();
+    let start = ThreadCpu::now();
     let loaded = match sts_gen::profile::load_bytes("fuzz.yaml", data, Path::new("/nonexistent")) {
         Ok(l) => l,
         Err(e) => return (format!("error\n{e}"), start.elapsed()),
