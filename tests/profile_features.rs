@@ -104,6 +104,78 @@ fn local_pvs_bound_to_claims_round_robin_over_nodes() {
 }
 
 #[test]
+fn node_sets_sharing_one_local_class_each_get_their_pre_bound_volumes() {
+    // Two StatefulSets in one class: each one's pre-bound PVs are its own, not strays of the
+    // other (the check once rejected every PV of the other set).
+    let items = render(
+        "storage:
+  size: 1Gi
+  className: shared-local
+  local: {path: /mnt/disks, nodes: [n1, n2], bindToClaims: true}
+nodeSets:
+  - {name: hot, replicas: 2}
+  - {name: cold, replicas: 1}
+",
+    );
+    let mut claims: Vec<String> = all(&items, "PersistentVolume")
+        .iter()
+        .map(|pv| {
+            assert_eq!(pv["spec"]["storageClassName"], "shared-local");
+            pv["spec"]["claimRef"]["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    claims.sort();
+    assert_eq!(
+        claims,
+        ["data-app-cold-0", "data-app-hot-0", "data-app-hot-1"]
+    );
+    assert_eq!(all(&items, "StorageClass").len(), 1);
+
+    // A PV bound to a claim of neither set is still an error, said once, naming both: lint
+    // the rendered objects with such a PV added.
+    let profile = format!(
+        "{BASE}storage:
+  size: 1Gi
+  className: shared-local
+  local: {{path: /mnt/disks, nodes: [n1], bindToClaims: true}}
+nodeSets:
+  - {{name: hot, replicas: 1}}
+  - {{name: cold, replicas: 1}}
+"
+    )
+    .replace("replicas: 3\n", "");
+    let rendered = common::run_ok(
+        common::sts_gen()
+            .args(["render", "-"])
+            .write_stdin(profile.into_bytes()),
+    );
+    let stray = "---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: stray}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: shared-local
+  claimRef: {namespace: ns, name: data-other-0}
+  local: {path: /mnt/x}
+  nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [n1]}]}]}}
+";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all.yaml");
+    fs::write(&file, format!("{}{stray}", rendered.stdout)).unwrap();
+    let lint = common::run(common::sts_gen().args(["lint", file.to_str().unwrap()]));
+    let out = format!("{}{}", lint.stdout, lint.stderr);
+    assert_eq!(
+        out.matches("claimRef `ns/data-other-0` is not a claim of StatefulSet app-hot or app-cold")
+            .count(),
+        1,
+        "{out}"
+    );
+    assert!(!out.contains("PersistentVolume ns-data-app"), "{out}");
+}
+
+#[test]
 fn local_pv_claims_follow_the_namespace_flag() {
     let items = render_opts(
         "storage:

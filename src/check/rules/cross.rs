@@ -557,10 +557,53 @@ pub(super) fn local_pvs(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             .and_then(|r| r.get("storage"))
             .map(q);
         let modes: Vec<String> = cs.access_modes.clone().unwrap_or_default();
-        let pvs: Vec<&Doc> = docs
-            .iter()
-            .filter(|d| matches!(&d.object, Object::PersistentVolume(pv) if pv.spec.as_ref().and_then(|s| s.storage_class_name.as_deref()) == Some(class.as_str())))
-            .collect();
+        // Every StatefulSet whose claims use this class, this one among them (node sets share
+        // one class): a PV pre-bound to another one's claim is that one's, not a stray.
+        let users = class_users(docs, class);
+        let first_user =
+            users.first().map(|u| (u.0.as_deref(), u.1.as_str())) == Some((ns, sts_name.as_str()));
+        let mut pvs: Vec<&Doc> = Vec::new();
+        for d in docs {
+            let Object::PersistentVolume(pv) = &d.object else {
+                continue;
+            };
+            let Some(ps) = pv.spec.as_ref() else { continue };
+            if ps.storage_class_name.as_deref() != Some(class.as_str()) {
+                continue;
+            }
+            let Some(cr) = &ps.claim_ref else {
+                pvs.push(d);
+                continue;
+            };
+            let (cr_ns, cr_name) = (cr.namespace.as_deref(), cr.name.as_deref().unwrap_or(""));
+            if cr_ns == ns && is_claim_of(cr_name, &claim_name, &sts_name) {
+                pvs.push(d);
+            } else if users
+                .iter()
+                .any(|(u_ns, u, c)| cr_ns == u_ns.as_deref() && is_claim_of(cr_name, c, u))
+            {
+                continue;
+            } else {
+                // A stray is counted as before (one finding per mistake), and said once, by
+                // the first StatefulSet of the class.
+                pvs.push(d);
+                if !first_user {
+                    continue;
+                }
+                let mut names: Vec<&str> = users.iter().map(|u| u.1.as_str()).collect();
+                names.dedup();
+                push(
+                    emit,
+                    d,
+                    "local-pvs",
+                    format!(
+                        "claimRef `{}/{cr_name}` is not a claim of StatefulSet {}",
+                        cr_ns.unwrap_or(""),
+                        names.join(" or ")
+                    ),
+                );
+            }
+        }
         if (pvs.len() as i64) < i64::from(replicas) {
             push(
                 emit,
@@ -601,28 +644,43 @@ pub(super) fn local_pvs(doc: &Doc, objects: &Objects, emit: &mut Emit) {
                     ),
                 );
             }
-            if let Some(cr) = &ps.claim_ref {
-                let ok_name = cr
-                    .name
-                    .as_deref()
-                    .and_then(|n| n.strip_prefix(&format!("{claim_name}-{sts_name}-")))
-                    .and_then(|i| i.parse::<u32>().ok())
-                    .is_some();
-                if !ok_name || cr.namespace.as_deref() != ns {
-                    push(
-                        emit,
-                        pv_doc,
-                        "local-pvs",
-                        format!(
-                            "claimRef `{}/{}` is not a claim of StatefulSet {sts_name}",
-                            cr.namespace.as_deref().unwrap_or(""),
-                            cr.name.as_deref().unwrap_or("")
-                        ),
-                    );
-                }
+        }
+    }
+}
+
+/// Whether `pvc` is the claim `<claim>-<sts>-<ordinal>` of a StatefulSet's claim template.
+fn is_claim_of(pvc: &str, claim: &str, sts: &str) -> bool {
+    pvc.strip_prefix(claim)
+        .and_then(|r| r.strip_prefix('-'))
+        .and_then(|r| r.strip_prefix(sts))
+        .and_then(|r| r.strip_prefix('-'))
+        .is_some_and(|i| i.parse::<u32>().is_ok())
+}
+
+/// (namespace, StatefulSet name, claim template name) of every claim template among `docs`
+/// in storage class `class`, in document order.
+fn class_users(docs: &[Doc], class: &str) -> Vec<(Option<String>, String, String)> {
+    let mut out = Vec::new();
+    for d in docs {
+        let Some(Sts { sts, spec, .. }) = Sts::of(d) else {
+            continue;
+        };
+        for claim in spec.volume_claim_templates.iter().flatten() {
+            if claim
+                .spec
+                .as_ref()
+                .and_then(|c| c.storage_class_name.as_deref())
+                == Some(class)
+            {
+                out.push((
+                    d.namespace().map(str::to_string),
+                    sts.metadata.name.clone().unwrap_or_default(),
+                    claim.metadata.name.clone().unwrap_or_default(),
+                ));
             }
         }
     }
+    out
 }
 
 fn q(v: &Quantity) -> f64 {
