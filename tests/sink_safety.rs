@@ -740,7 +740,11 @@ fn parents_created_for_a_failed_write_are_removed() {
     .unwrap();
     let root = tmp.path().join("r1/root");
     let o = run_with_file_limit(
-        &format!("render {} --output-dir {}", arg(batch_dir.path()), arg(&root)),
+        &format!(
+            "render {} --output-dir {}",
+            arg(batch_dir.path()),
+            arg(&root)
+        ),
         true,
     );
     assert_eq!(o.status.code(), Some(2), "{}", lossy(&o.stderr));
@@ -779,7 +783,14 @@ fn a_directory_in_a_parent_the_user_cannot_write_is_written_in_place() {
         Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(exe())
-            .args(["render", arg(&profile), "-n", namespace, "--output-dir", dir])
+            .args([
+                "render",
+                arg(&profile),
+                "-n",
+                namespace,
+                "--output-dir",
+                dir,
+            ])
             .current_dir(cwd)
             .env_remove("STS_GEN_LOCK_TIMEOUT")
             .output()

@@ -121,7 +121,11 @@ fn a_profile_error_leaves_no_lock_file_or_directory_behind() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", lossy(&o.stderr));
-    assert!(lossy(&o.stderr).contains("generate"), "{}", lossy(&o.stderr));
+    assert!(
+        lossy(&o.stderr).contains("generate"),
+        "{}",
+        lossy(&o.stderr)
+    );
     assert!(
         !tmp.path().join("new").exists(),
         "the parent created for the lock is removed again"

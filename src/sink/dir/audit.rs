@@ -50,10 +50,8 @@ pub(super) fn staging_dirs(parent: &Path) -> Vec<(String, PathBuf)> {
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
             // Only directories: a link with such a name is not ours to remove.
-            (name.starts_with('.')
-                && name.contains(".sts-gen-")
-                && e.file_type().ok()?.is_dir())
-            .then(|| (name, e.path()))
+            (name.starts_with('.') && name.contains(".sts-gen-") && e.file_type().ok()?.is_dir())
+                .then(|| (name, e.path()))
         })
         .collect()
 }
