@@ -43,7 +43,7 @@ use errors::Errors;
 use text::TemplateVars;
 
 pub(crate) use crate::shared::names;
-pub use features::{Day2, ModelBackup, ModelMetrics, ModelTls};
+pub use features::{Day2, ModelBackup, ModelMetrics, ModelTls, METRICS_CONTAINER};
 pub use identity::{CHECKSUM_ANNOTATION, SYSTEM_NAMESPACES};
 pub(crate) use raw::ignored_path;
 pub use rbac::ModelRbac;

@@ -56,6 +56,62 @@ pub struct SetPlan {
     pub update_order: Vec<String>,
     /// The pods, by ordinal.
     pub pods: Vec<PodPlan>,
+    /// `metrics`, when on.
+    pub metrics: Option<MetricsPlan>,
+    /// `backup`, when on.
+    pub backup: Option<BackupPlan>,
+    /// `tls`, when on.
+    pub tls: Option<TlsPlan>,
+}
+
+/// Where the metrics are scraped.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsPlan {
+    /// An exporter sidecar (`true`) or the engine's own endpoint.
+    pub exporter: bool,
+    /// The port and HTTP path.
+    pub port: u16,
+    /// The HTTP path.
+    pub path: String,
+    /// The headless Service over every pod's metrics port.
+    pub service: String,
+    /// `ServiceMonitor` and/or `PodMonitor`, as rendered.
+    pub monitors: Vec<&'static str>,
+    /// Namespaces the NetworkPolicy lets scrape (besides the app's own).
+    pub from_namespaces: Vec<String>,
+}
+
+/// The backup CronJob: when, from where, to where, how many kept.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupPlan {
+    /// The CronJob's name.
+    pub cron_job: String,
+    /// Its schedule (in the time zone of the cluster's controller manager).
+    pub schedule: String,
+    /// The member it reads from (`BACKUP_HOST` of the job); None when the preset's job does
+    /// not name one.
+    pub from_host: Option<String>,
+    /// The claim the backups go to.
+    pub claim: String,
+    /// Its size when sts-gen renders it; None for `existingClaim`.
+    pub claim_size: Option<String>,
+    /// How many backups are kept.
+    pub keep: Option<String>,
+}
+
+/// The certificate the members use.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsPlan {
+    /// The Secret mounted at `mount_path`.
+    pub secret: String,
+    /// Where it is mounted.
+    pub mount_path: &'static str,
+    /// The cert-manager issuer (`Issuer/NAME` or `ClusterIssuer/NAME`) when sts-gen renders
+    /// the Certificate; None for `secretName`.
+    pub issuer: Option<String>,
 }
 
 /// One pod.
@@ -225,6 +281,62 @@ fn plan_set(loaded: &Loaded, m: &Model, opts: &Options) -> SetPlan {
             .map(|s| (s.name.clone(), s.pod_name.clone())),
         update_order: update_order.into_iter().map(pod).collect(),
         pods,
+        metrics: m.day2.metrics.as_ref().map(|x| MetricsPlan {
+            exporter: m
+                .sidecars
+                .iter()
+                .any(|c| c["name"] == model::METRICS_CONTAINER),
+            port: x.port,
+            path: x.path.clone(),
+            service: x.service_name.clone(),
+            monitors: [
+                (x.service_monitor, "ServiceMonitor"),
+                (x.pod_monitor, "PodMonitor"),
+            ]
+            .into_iter()
+            .filter_map(|(on, kind)| on.then_some(kind))
+            .collect(),
+            from_namespaces: p
+                .metrics
+                .as_ref()
+                .map(|x| x.from.clone())
+                .unwrap_or_default(),
+        }),
+        backup: m.day2.backup.as_ref().map(|b| {
+            // As the job's containers say it, so the plan cannot drift from the CronJob.
+            let env = |c: &serde_json::Value, name: &str| {
+                c["env"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|e| e["name"] == name)
+                    .and_then(|e| e["value"].as_str())
+                    .map(str::to_string)
+            };
+            BackupPlan {
+                cron_job: b.name.clone(),
+                schedule: b.schedule.clone(),
+                from_host: b.init_containers.iter().find_map(|c| env(c, "BACKUP_HOST")),
+                claim: b.claim_name.clone(),
+                claim_size: b.claim.as_ref().and_then(|c| {
+                    c["resources"]["requests"]["storage"]
+                        .as_str()
+                        .map(str::to_string)
+                }),
+                keep: env(&b.container, "BACKUP_KEEP"),
+            }
+        }),
+        tls: m.day2.tls.as_ref().map(|t| TlsPlan {
+            secret: t.secret_name.clone(),
+            mount_path: t.mount_path,
+            issuer: t.certificate.as_ref().and_then(|c| {
+                Some(format!(
+                    "{}/{}",
+                    c["spec"]["issuerRef"]["kind"].as_str()?,
+                    c["spec"]["issuerRef"]["name"].as_str()?
+                ))
+            }),
+        }),
     }
 }
 

@@ -66,6 +66,60 @@ fn set_text(s: &SetPlan) -> String {
     if let Some(path) = &s.config_mount_path {
         out.push_str(&format!("  config: files at {path}\n"));
     }
+    if let Some(m) = &s.metrics {
+        let mut line = format!(
+            "  metrics: {} on port {} {}, Service {}",
+            if m.exporter {
+                "exporter sidecar"
+            } else {
+                "the engine's own endpoint"
+            },
+            m.port,
+            m.path,
+            m.service
+        );
+        if !m.monitors.is_empty() {
+            line.push_str(&format!(", {}", m.monitors.join(" and ")));
+        }
+        if !m.from_namespaces.is_empty() {
+            line.push_str(&format!(
+                "; scraped also from namespace {}",
+                m.from_namespaces.join(", ")
+            ));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if let Some(b) = &s.backup {
+        let mut line = format!(
+            "  backup: CronJob {} at `{}` (the controller manager's time zone)",
+            b.cron_job, b.schedule
+        );
+        if let Some(host) = &b.from_host {
+            line.push_str(&format!(" from {host}"));
+        }
+        line.push_str(&format!(" into claim {}", b.claim));
+        match &b.claim_size {
+            Some(size) => line.push_str(&format!(" ({size}, rendered)")),
+            None => line.push_str(" (existing)"),
+        }
+        if let Some(keep) = &b.keep {
+            line.push_str(&format!(", the newest {keep} kept"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if let Some(t) = &s.tls {
+        out.push_str(&format!(
+            "  tls:    Secret {} at {}{}\n",
+            t.secret,
+            t.mount_path,
+            match &t.issuer {
+                Some(issuer) => format!(", a Certificate from {issuer}"),
+                None => " (managed outside sts-gen)".to_string(),
+            }
+        ));
+    }
     out.push('\n');
     let header = [
         "ORDINAL",
