@@ -167,9 +167,18 @@ pub(super) fn metrics(
             json!({"httpGet": {"path": path, "port": "metrics"},
                                           "periodSeconds": period, "timeoutSeconds": 5})
         };
+        if port < 1024 {
+            errs.push(
+                "metrics.port",
+                format!("port {port} is privileged; the exporter runs without privileges: use 1024 or above"),
+            );
+        }
         let mut c = json!({
             "name": METRICS_CONTAINER,
             "image": image,
+            // The presets' exporters listen on `:$(METRICS_PORT)`, so `metrics.port` moves the
+            // listener with the port, the probes and the Service.
+            "env": [{"name": "METRICS_PORT", "value": port.to_string()}],
             "ports": [{"name": "metrics", "containerPort": port, "protocol": "TCP"}],
             "resources": resources_json(&m.resources, "50m", "64Mi"),
             "readinessProbe": probe(10),
