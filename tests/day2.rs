@@ -234,6 +234,62 @@ fn bad_feature_input_is_located() {
 }
 
 #[test]
+fn backup_time_zone_is_the_cronjobs_and_checked() {
+    let items = render(
+        &preset("postgresql", "orders"),
+        &[
+            "backup.schedule=30 2 * * *",
+            "backup.timeZone=Europe/Berlin",
+            "backup.claim.size=5Gi",
+        ],
+    );
+    let cj = one(&items, "CronJob");
+    assert_eq!(cj["spec"]["timeZone"], "Europe/Berlin");
+    assert_eq!(cj["spec"]["schedule"], "30 2 * * *");
+    // Without it, the controller manager's zone: no field at all.
+    let items = render(
+        &preset("postgresql", "orders"),
+        &["backup.schedule=30 2 * * *", "backup.claim.size=5Gi"],
+    );
+    assert!(one(&items, "CronJob")["spec"].get("timeZone").is_none());
+    for (line, field, message) in [
+        (
+            "timeZone: \"Europe/../etc\"",
+            "backup.timeZone",
+            "not a time zone name",
+        ),
+        (
+            "timeZone: \"Mars Base\"",
+            "backup.timeZone",
+            "not a time zone name",
+        ),
+        (
+            "schedule: \"CRON_TZ=UTC 0 3 * * *\"",
+            "backup.schedule",
+            "set `backup.timeZone`",
+        ),
+    ] {
+        let schedule = if line.starts_with("schedule") {
+            String::new()
+        } else {
+            "schedule: \"0 3 * * *\", ".into()
+        };
+        let text = format!(
+            "{}backup: {{{schedule}claim: {{size: 1Gi}}, {line}}}\n",
+            preset("etcd", "kv")
+        );
+        let r = run(sts_gen()
+            .args(["render", "-"])
+            .write_stdin(text.into_bytes()));
+        assert_eq!(r.code, 2, "{line}");
+        assert!(r.stdout.is_empty());
+        assert!(r.stderr.contains(&format!(":6:")), "{line}: {}", r.stderr);
+        assert!(r.stderr.contains(field), "{line}: {}", r.stderr);
+        assert!(r.stderr.contains(message), "{line}: {}", r.stderr);
+    }
+}
+
+#[test]
 fn tls_certificate_names_every_pod_and_service() {
     let items = render(
         &preset("etcd", "kv"),

@@ -126,6 +126,7 @@ fn check_day2(set: &Value, sts: &Value, items: &[Value]) {
         [cron] => {
             assert_eq!(cron["metadata"]["name"], b["cronJob"]);
             assert_eq!(cron["spec"]["schedule"], b["schedule"]);
+            assert_eq!(cron["spec"]["timeZone"], b["timeZone"]);
             let pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
             assert_eq!(
                 volume(pod, "backup")["persistentVolumeClaim"]["claimName"],

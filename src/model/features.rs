@@ -56,6 +56,8 @@ pub struct ModelBackup {
     pub name: String,
     /// Its schedule.
     pub schedule: String,
+    /// The schedule's time zone (`timeZone`); None: the controller manager's.
+    pub time_zone: Option<String>,
     /// The claim the backups go to.
     pub claim_name: String,
     /// The claim to render (`backup.claim`), or None with `existingClaim`.
@@ -234,6 +236,28 @@ pub(super) fn backup(
             format!("`{schedule}` is not a cron schedule (five fields, such as `0 3 * * *`)"),
         );
     }
+    if schedule.contains("TZ=") {
+        errs.push(
+            "backup.schedule",
+            "a time zone in the schedule is refused by Kubernetes; set `backup.timeZone`",
+        );
+    }
+    if let Some(tz) = &b.time_zone {
+        let ok = !tz.is_empty()
+            && tz.split('/').all(|part| {
+                !part.is_empty()
+                    && part != ".."
+                    && part
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"_+-.".contains(&c))
+            });
+        if !ok {
+            errs.push(
+                "backup.timeZone",
+                format!("`{tz}` is not a time zone name (an IANA name such as `Europe/Berlin` or `UTC`)"),
+            );
+        }
+    }
     if b.job.is_none() {
         errs.push(
             "backup",
@@ -331,6 +355,7 @@ pub(super) fn backup(
     Some(ModelBackup {
         name: name.clone(),
         schedule,
+        time_zone: b.time_zone.clone(),
         claim_name,
         claim,
         init_containers: vec![prepare, c],

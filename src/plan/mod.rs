@@ -88,8 +88,10 @@ pub struct MetricsPlan {
 pub struct BackupPlan {
     /// The CronJob's name.
     pub cron_job: String,
-    /// Its schedule (in the time zone of the cluster's controller manager).
+    /// Its schedule.
     pub schedule: String,
+    /// The schedule's time zone; None: the cluster's controller manager's.
+    pub time_zone: Option<String>,
     /// The member it reads from (`BACKUP_HOST` of the job); None when the preset's job does
     /// not name one.
     pub from_host: Option<String>,
@@ -316,6 +318,7 @@ fn plan_set(loaded: &Loaded, m: &Model, opts: &Options) -> SetPlan {
             BackupPlan {
                 cron_job: b.name.clone(),
                 schedule: b.schedule.clone(),
+                time_zone: b.time_zone.clone(),
                 from_host: b.init_containers.iter().find_map(|c| env(c, "BACKUP_HOST")),
                 claim: b.claim_name.clone(),
                 claim_size: b.claim.as_ref().and_then(|c| {

@@ -92,8 +92,12 @@ fn set_text(s: &SetPlan) -> String {
     }
     if let Some(b) = &s.backup {
         let mut line = format!(
-            "  backup: CronJob {} at `{}` (the controller manager's time zone)",
-            b.cron_job, b.schedule
+            "  backup: CronJob {} at `{}` ({})",
+            b.cron_job,
+            b.schedule,
+            b.time_zone
+                .as_deref()
+                .unwrap_or("the controller manager's time zone")
         );
         if let Some(host) = &b.from_host {
             line.push_str(&format!(" from {host}"));

@@ -50,6 +50,10 @@ pub struct BackupSpec {
     /// The CronJob schedule (`0 3 * * *`); backups are on when it is set.
     #[serde(default)]
     pub schedule: Option<String>,
+    /// The schedule's time zone, an IANA name such as `Europe/Berlin` (the CronJob's
+    /// `timeZone`); default: the time zone of the cluster's controller manager.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// A PersistentVolumeClaim rendered for the backups.
     #[serde(default)]
     pub claim: Option<BackupClaim>,
