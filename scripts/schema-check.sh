@@ -41,7 +41,7 @@ for s in profile overlay; do
 done
 log "schema/*.schema.json are current"
 
-good=(profiles/*.yaml examples/*.yaml)
+good=(profiles/*.yaml examples/*.yaml examples/day2/*.yaml)
 for preset in $("$BIN" presets | awk '{print $1}'); do
     "$BIN" init "$preset" >"$WORK/starter-$preset.yaml"
     good+=("$WORK/starter-$preset.yaml")

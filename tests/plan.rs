@@ -7,24 +7,10 @@ use common::*;
 use serde_json::Value;
 
 /// The binary with a dummy value for every secret a bundled profile reads from the
-/// environment (the `export NAME=` lines of `sts-gen init`), as scripts/preset-secrets.sh does.
+/// environment, and a seed for generated values (the exporters' passwords).
 fn bin() -> assert_cmd::Command {
     let mut c = sts_gen();
-    c.env("MYSQL_ROOT_PASSWORD", "plan-test-password");
-    // Generated values (the exporters' passwords) need a seed outside a directory render.
-    c.env("STS_GEN_SECRET_SEED", "plan-test-seed-0123456789abcdef");
-    for name in bundled_names() {
-        let init = run_ok(sts_gen().args(["init", &name]));
-        for line in init.stdout.lines() {
-            if let Some(var) = line
-                .trim_start_matches(['#', ' '])
-                .strip_prefix("export ")
-                .and_then(|l| l.split('=').next())
-            {
-                c.env(var, format!("plan-test-{var}-0123456789abcdef"));
-            }
-        }
-    }
+    with_preset_secrets(&mut c).env("STS_GEN_SECRET_SEED", "plan-test-seed-0123456789abcdef");
     c
 }
 

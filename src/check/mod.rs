@@ -249,11 +249,16 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     let mut errors = Vec::new();
     let mut notes = Vec::new();
     let mut other_pods = Vec::new();
+    let mut produced_secrets = Vec::new();
     for doc in docs {
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
         if !kind.is_empty() && (!APPLY_ORDER.contains(&kind) || PARTIAL_SCHEMAS.contains(&kind)) {
-            // Not checked, but its pods count when a Service or budget selects them.
+            // Not checked, but its pods count when a Service or budget selects them, and
+            // the Secret a cert-manager Certificate has written counts as present.
             other_pods.extend(selector::pods_of_value(&doc.value));
+            if let Some(secret) = certificate_secret(&doc.value) {
+                produced_secrets.push(secret.to_string());
+            }
             let name = field(&doc.value, &["metadata", "name"])
                 .and_then(Json::as_str)
                 .unwrap_or("?");
@@ -279,7 +284,19 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
         schema: errors,
         notes,
         other_pods,
+        produced_secrets,
     }
+}
+
+/// The Secret a cert-manager Certificate (`cert-manager.io/*`) writes: its `spec.secretName`.
+fn certificate_secret(value: &Json) -> Option<&str> {
+    let api = value.get("apiVersion").and_then(Json::as_str)?;
+    if value.get("kind").and_then(Json::as_str) != Some("Certificate")
+        || !api.starts_with("cert-manager.io/")
+    {
+        return None;
+    }
+    field(value, &["spec", "secretName"]).and_then(Json::as_str)
 }
 
 /// Documents from any source, typed as far as sts-gen can ([`type_documents`]).
@@ -294,6 +311,9 @@ pub struct Typed {
     /// The pods of skipped workloads (Deployment, DaemonSet, ...), which Services and
     /// PodDisruptionBudgets may select.
     pub(crate) other_pods: Vec<selector::Pods>,
+    /// Secrets that skipped documents make (a cert-manager Certificate's `secretName`), which
+    /// pods may mount though no Secret object is among the manifests.
+    pub(crate) produced_secrets: Vec<String>,
 }
 
 fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {

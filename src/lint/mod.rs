@@ -37,14 +37,32 @@ pub fn lint(
     core: bool,
     ignores: &Ignores,
 ) -> Report {
-    run(docs, schema, &[], core, ignores)
+    run(
+        docs,
+        schema,
+        &[],
+        &check::External::default(),
+        core,
+        ignores,
+    )
 }
 
 /// Lints manifests from any source: every rule, the cross-object ones included, with the
 /// pods of workloads sts-gen does not type counted by the selector rules, and a note per
 /// skipped document.
 pub fn lint_manifests(typed: check::Typed, ignores: &Ignores) -> Report {
-    let mut report = run(&typed.docs, &typed.schema, &typed.other_pods, true, ignores);
+    let external = check::External {
+        secrets: typed.produced_secrets.clone(),
+        ..check::External::default()
+    };
+    let mut report = run(
+        &typed.docs,
+        &typed.schema,
+        &typed.other_pods,
+        &external,
+        true,
+        ignores,
+    );
     report.notes.extend(typed.notes);
     report
 }
@@ -53,6 +71,7 @@ fn run(
     docs: &[Doc],
     schema: &[(RenderedDoc, check::CheckError)],
     other_pods: &[check::selector::Pods],
+    external: &check::External,
     core: bool,
     ignores: &Ignores,
 ) -> Report {
@@ -83,8 +102,7 @@ fn run(
     };
 
     // Rules of scope `rendered` have passed already in a rendered profile's check stage.
-    let external = check::External::default();
-    let objects = Objects::new(docs, &external, other_pods);
+    let objects = Objects::new(docs, external, other_pods);
     engine::run(&objects, |r| core || r.scope == Scope::Manifests, &mut emit);
 
     let mut report = Report {

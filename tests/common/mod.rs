@@ -135,6 +135,25 @@ pub fn sts_gen() -> Command {
     c
 }
 
+/// Gives `cmd` a dummy value for every secret a bundled preset reads from the environment
+/// (the `export NAME=` lines of `sts-gen init`), as scripts/preset-secrets.sh does.
+pub fn with_preset_secrets(cmd: &mut Command) -> &mut Command {
+    cmd.env("MYSQL_ROOT_PASSWORD", "test-password-0123456789");
+    for name in bundled_names() {
+        let out = sts_gen().args(["init", &name]).output().unwrap();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some(var) = line
+                .trim_start_matches(['#', ' '])
+                .strip_prefix("export ")
+                .and_then(|l| l.split('=').next())
+            {
+                cmd.env(var, format!("test-{var}-0123456789abcdef"));
+            }
+        }
+    }
+    cmd
+}
+
 /// What one run of the binary gave.
 pub struct Run {
     pub code: i32,
