@@ -9,6 +9,8 @@
 #     alone, YAML parse failures not counted (the rest need the loader: a reference to an undeclared port, a request above
 #     its limit...); the ones accepted are listed;
 #   - `sts-gen lint -o sarif` logs are valid SARIF 2.1.0 (the published schema, from npm);
+#   - the Certificates, ServiceMonitors and PodMonitors sts-gen renders pass their CRDs'
+#     schemas (scripts/crd-check.sh);
 #   - yaml-language-server, given the committed schema, gives the diagnostics and completions
 #     an editor user needs (scripts/lsp-check.sh).
 # Environment: STS_GEN (the binary; default target/debug/sts-gen; .ci/run sets the release one),
@@ -125,6 +127,9 @@ for p in profiles/*.yaml; do
 done
 "$CJ" --schemafile "$WORK/sarif.schema.json" "${sarifs[@]}" || die "a SARIF log fails the SARIF 2.1.0 schema"
 log "SARIF: ${#sarifs[@]} logs valid against the SARIF 2.1.0 schema"
+
+# --- custom resources against their CRDs ------------------------------------------------------
+bash scripts/crd-check.sh || die "a rendered custom resource fails its CRD's schema (see [crd-check] above)"
 
 # --- yaml-language-server over LSP ------------------------------------------------------------
 bash scripts/lsp-check.sh || die "yaml-language-server over LSP: a check failed (see [lsp-check] above)"
