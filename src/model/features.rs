@@ -66,6 +66,8 @@ pub struct ModelBackup {
     pub container: Json,
     /// The backup pod's volumes.
     pub volumes: Vec<Json>,
+    /// The backup pod's affinity (`backup.affinity`, expanded).
+    pub affinity: Option<Json>,
     /// The backup pod's labels: not the app's selector (no Service or StatefulSet may take
     /// it for a member); the NetworkPolicy admits it by these.
     pub pod_labels: IndexMap<String, String>,
@@ -319,6 +321,11 @@ pub(super) fn backup(
         raw::expand_strings(&mut v, &format!("backup.volumes[{i}]"), vars, errs);
         volumes.push(v);
     }
+    let affinity = b.affinity.as_ref().map(|a| {
+        let mut a = a.clone();
+        raw::expand_strings(&mut a, "backup.affinity", vars, errs);
+        a
+    });
     Some(ModelBackup {
         name: name.clone(),
         schedule,
@@ -327,6 +334,7 @@ pub(super) fn backup(
         init_containers: vec![prepare, c],
         container: store,
         volumes,
+        affinity,
         pod_labels: IndexMap::from([
             ("app.kubernetes.io/name".to_string(), name.clone()),
             ("app.kubernetes.io/part-of".to_string(), p.name.clone()),
