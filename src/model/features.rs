@@ -418,7 +418,9 @@ pub(super) fn tls(
                 "ipAddresses": ["127.0.0.1"],
                 // Members present the same certificate to each other (peer TLS).
                 "usages": ["server auth", "client auth", "digital signature", "key encipherment"],
-                "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                // PKCS#8: every engine here reads it, and ZooKeeper's PEM key store reads nothing
+                // else (cert-manager's default for ECDSA is SEC1, `EC PRIVATE KEY`).
+                "privateKey": {"algorithm": "ECDSA", "size": 256, "encoding": "PKCS8", "rotationPolicy": "Always"},
             });
             Some(ModelTls {
                 secret_name: secret_name.clone(),
