@@ -408,3 +408,35 @@ fn lint_is_clean_on_every_day2_example() {
     }
     assert!(seen >= 4, "{seen} examples");
 }
+
+#[test]
+fn backup_affinity_is_expanded_and_checked() {
+    // Absent by default: the job pod may run anywhere.
+    let items = render(
+        &preset("etcd", "kv"),
+        &["backup.schedule=0 3 * * *", "backup.claim.size=1Gi"],
+    );
+    let pod = &one(&items, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert!(pod.get("affinity").is_none(), "{pod}");
+    // Profile variables expand, as in backup.volumes.
+    let text = format!(
+        "{}replicas: 4\nbackup:\n  schedule: \"0 3 * * *\"\n  claim: {{size: 1Gi}}\n  affinity:\n    podAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        - topologyKey: kubernetes.io/hostname\n          labelSelector: {{matchLabels: {{statefulset.kubernetes.io/pod-name: \"{{{{ name }}}}-{{{{ replicas - 1 }}}}\"}}}}\n",
+        preset("etcd", "kv")
+    );
+    let items = render(&text, &[]);
+    let pod = &one(&items, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+            ["labelSelector"]["matchLabels"]["statefulset.kubernetes.io/pod-name"],
+        "kv-3"
+    );
+    // An unknown variable is located at its use.
+    let bad = text.replace("{{ replicas - 1 }}", "{{ nope }}");
+    let r = run(sts_gen()
+        .args(["render", "-"])
+        .write_stdin(bad.into_bytes()));
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("backup.affinity"), "{}", r.stderr);
+    assert!(r.stderr.contains(":14:"), "{}", r.stderr);
+}

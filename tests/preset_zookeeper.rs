@@ -60,7 +60,7 @@ fn expected_servers(
         .map(|i| {
             (
                 i + 1,
-                format!("{app}-{i}.{headless}.{ns}.svc.{domain}:2888:3888;2181"),
+                format!("{app}-{i}.{headless}.{ns}.svc.{domain}:2888:3888"),
             )
         })
         .collect()
@@ -190,17 +190,17 @@ fn zoo_cfg_matches_the_ports_mounts_and_probes() {
     let tmp = tempfile::tempdir().unwrap();
     let files = ri.run_ok(tmp.path(), "zookeeper-0", "zookeeper", "ns");
     let props: BTreeMap<String, String> = properties(&files["zoo.cfg"]).into_iter().collect();
-    // Every server line uses the container's ports: server:leader-election;client.
+    // Every server line uses the container's ports: server:leader-election; the client port
+    // is zoo.cfg's own `clientPort` (a server line's `;port` would override `clientPortAddress`).
     for (_, v) in servers(&files["zoo.cfg"]) {
         let (_, ports_part) = v.split_once(':').unwrap();
         assert_eq!(
             ports_part,
-            format!(
-                "{}:{};{}",
-                ports["server"], ports["leader-election"], ports["client"]
-            )
+            format!("{}:{}", ports["server"], ports["leader-election"])
         );
     }
+    assert_eq!(props["clientPort"], ports["client"].to_string());
+    assert!(!props.contains_key("clientPortAddress"), "{props:?}");
     // dataDir is the volume claim's mount, which is where myid must be.
     assert_eq!(props["dataDir"], mount_path(main, "data"));
     // zoo.cfg is read from /conf, the image's ZOO_CONF_DIR: the config mount.
@@ -417,5 +417,306 @@ fn a_user_profile_built_on_the_preset_gets_its_own_ensemble() {
     assert_eq!(
         servers(&files["zoo.cfg"]),
         expected_servers("coord", "coord", "infra", "cluster.local", 5)
+    );
+}
+
+/// The preset under a user profile `zk` in namespace `ns`, with `extra` profile lines.
+fn user(extra: &str) -> Vec<Value> {
+    let text =
+        format!("apiVersion: sts-gen/v1\nkind: Profile\npreset: zookeeper\nname: zk\n{extra}");
+    common::render_stdin(&text, &["-n", "ns"])
+}
+
+/// The zoo.cfg the role init writes for `pod` of `user(..)`, as key -> value; no key twice
+/// (a feature's fragment must not restate a key of zoo-base.cfg).
+fn zoo_cfg(items: &[Value], pod: &str) -> BTreeMap<String, String> {
+    let ri = role_init(items);
+    let tmp = tempfile::tempdir().unwrap();
+    let files = ri.run_ok(tmp.path(), pod, "zk", "ns");
+    let list = properties(&files["zoo.cfg"]);
+    let map: BTreeMap<String, String> = list.iter().cloned().collect();
+    assert_eq!(map.len(), list.len(), "a key appears twice: {list:?}");
+    map
+}
+
+/// The main container's ports by name.
+fn port_names(items: &[Value]) -> BTreeMap<String, u64> {
+    pod(items)["containers"][0]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["containerPort"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn metrics_on_runs_zookeepers_prometheus_provider_on_the_metrics_port() {
+    let off = user("");
+    let cfg = zoo_cfg(&off, "zk-0");
+    assert!(
+        !cfg.keys().any(|k| k.starts_with("metricsProvider")),
+        "{cfg:?}"
+    );
+    assert!(!port_names(&off).contains_key("metrics"));
+
+    let on = user("metrics: {enabled: true, serviceMonitor: true, from: [monitoring]}\n");
+    let cfg = zoo_cfg(&on, "zk-2");
+    assert_eq!(
+        cfg["metricsProvider.className"],
+        "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
+    );
+    let port = port_names(&on)["metrics"];
+    assert_eq!(cfg["metricsProvider.httpPort"], port.to_string());
+    // ZooKeeper serves them itself: no exporter sidecar.
+    assert_eq!(pod(&on)["containers"].as_array().unwrap().len(), 1);
+    let svc = common::named(&on, "Service", "zk-metrics");
+    assert_eq!(svc["spec"]["ports"][0]["port"], port);
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], "metrics");
+    // The provider's servlet path.
+    assert_eq!(
+        one(&on, "ServiceMonitor")["spec"]["endpoints"][0]["path"],
+        "/metrics"
+    );
+    let np = one(&on, "NetworkPolicy");
+    let rule = np["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ports"][0]["port"] == port)
+        .expect("a NetworkPolicy rule for the metrics port");
+    assert_eq!(
+        rule["from"][1]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "monitoring"
+    );
+}
+
+#[test]
+fn tls_moves_clients_to_the_secure_port_and_the_quorum_to_tls() {
+    let items = user("tls: {issuer: zk-ca}\n");
+    let main = &pod(&items)["containers"][0];
+    let ports = port_names(&items);
+    let cfg = zoo_cfg(&items, "zk-1");
+    assert_eq!(cfg["secureClientPort"], ports["client-tls"].to_string());
+    // The plain port stays, on loopback only, where the probes' four-letter words go.
+    assert_eq!(cfg["clientPort"], ports["client"].to_string());
+    assert_eq!(cfg["clientPortAddress"], "127.0.0.1");
+    for probe in ["readinessProbe", "livenessProbe"] {
+        let cmd = strings(&main[probe]["exec"]["command"]);
+        assert!(
+            cmd[2].contains(&format!("127.0.0.1 {}", ports["client"])),
+            "{cmd:?}"
+        );
+    }
+    assert_eq!(
+        cfg["serverCnxnFactory"],
+        "org.apache.zookeeper.server.NettyServerCnxnFactory"
+    );
+    assert_eq!(cfg["sslQuorum"], "true");
+    let tls_dir = mount_path(main, "tls");
+    let conf = mount_path(main, "config");
+    for prefix in ["ssl.", "ssl.quorum."] {
+        assert_eq!(cfg[&format!("{prefix}keyStore.type")], "PEM");
+        assert_eq!(cfg[&format!("{prefix}trustStore.type")], "PEM");
+        assert_eq!(
+            cfg[&format!("{prefix}trustStore.location")],
+            format!("{tls_dir}/ca.crt")
+        );
+    }
+    let store = &cfg["ssl.keyStore.location"];
+    assert_eq!(store, &cfg["ssl.quorum.keyStore.location"]);
+    assert!(store.starts_with(&format!("{conf}/")), "{store}");
+    // The Services carry the secure port; the Certificate's key is PKCS#8, the only form
+    // ZooKeeper's PEM reader takes.
+    let headless = common::named(&items, "Service", "zk");
+    assert!(headless["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["port"] == ports["client-tls"]));
+    assert_eq!(
+        one(&items, "Certificate")["spec"]["privateKey"]["encoding"],
+        "PKCS8"
+    );
+
+    // The command writes that key store (key, then certificate: one PEM file) owner-only from
+    // the mounted Secret on every start, then starts as without TLS.
+    let cmd = strings(&main["command"]);
+    assert_eq!(&cmd[..2], &["bash", "-c"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (t, c, d) = (
+        tmp.path().join("tls"),
+        tmp.path().join("conf"),
+        tmp.path().join("data"),
+    );
+    for dir in [&t, &c, &d] {
+        fs::create_dir_all(dir).unwrap();
+    }
+    fs::write(
+        t.join("tls.key"),
+        "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    fs::write(
+        t.join("tls.crt"),
+        "-----BEGIN CERTIFICATE-----\nc\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    fs::write(c.join("myid"), "2\n").unwrap();
+    write_exe(
+        tmp.path(),
+        "docker-entrypoint.sh",
+        "#!/bin/sh\necho \"$*\" > \"$(dirname \"$0\")/entrypoint.args\"\n",
+    );
+    let script = cmd[2]
+        .replace(&format!("{tls_dir}/"), &format!("{}/", t.display()))
+        .replace(&format!("{conf}/"), &format!("{}/", c.display()))
+        .replace(
+            &format!("{}/", mount_path(main, "data")),
+            &format!("{}/", d.display()),
+        )
+        .replace(
+            "/docker-entrypoint.sh",
+            &tmp.path()
+                .join("docker-entrypoint.sh")
+                .display()
+                .to_string(),
+        );
+    common::shell_ok("bash", &script);
+    let written = c.join(store.strip_prefix(&format!("{conf}/")).unwrap());
+    assert_eq!(
+        fs::read_to_string(&written).unwrap(),
+        format!(
+            "{}{}",
+            fs::read_to_string(t.join("tls.key")).unwrap(),
+            fs::read_to_string(t.join("tls.crt")).unwrap()
+        )
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(&written).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(fs::read_to_string(d.join("myid")).unwrap(), "2\n");
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("entrypoint.args")).unwrap(),
+        "zkServer.sh start-foreground\n"
+    );
+}
+
+#[test]
+fn backup_copies_the_last_members_newest_snapshots_and_the_logs_they_need() {
+    let items = user("replicas: 5\nbackup: {schedule: \"0 3 * * *\", claim: {size: 5Gi}}\n");
+    let sts = one(&items, "StatefulSet");
+    let template = sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"]
+        .as_str()
+        .unwrap();
+    let cj = one(&items, "CronJob");
+    let job = &cj["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let backup = job["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "backup")
+        .unwrap();
+    // The last member's claim, as the StatefulSet controller names it, read-only.
+    let mount = backup["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "member-data")
+        .unwrap();
+    assert_eq!(mount["readOnly"], true);
+    let vol = job["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "member-data")
+        .unwrap();
+    assert_eq!(
+        vol["persistentVolumeClaim"]["claimName"],
+        format!("{template}-zk-4")
+    );
+    assert_eq!(vol["persistentVolumeClaim"]["readOnly"], true);
+    // Beside that member, where its ReadWriteOnce volume can be mounted.
+    let term = &job["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0];
+    assert_eq!(term["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(
+        term["labelSelector"]["matchLabels"]["statefulset.kubernetes.io/pod-name"],
+        "zk-4"
+    );
+    // The job reads version-2 of the claim, where ZooKeeper keeps dataDir's files.
+    let cfg = zoo_cfg(&items, "zk-4");
+    assert_eq!(
+        cfg["dataDir"],
+        mount_path(&pod(&items)["containers"][0], "data")
+    );
+    let cmd = strings(&backup["command"]);
+    let member = mount["mountPath"].as_str().unwrap();
+    assert!(
+        cmd[2].contains(&format!("{member}/version-2")),
+        "{}",
+        cmd[2]
+    );
+
+    // The script for real: zxids are hex without padding (snapshot.9 is older than snapshot.1a).
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("member");
+    fs::create_dir_all(src.join("version-2")).unwrap();
+    for f in [
+        "snapshot.0",
+        "snapshot.9",
+        "snapshot.1a",
+        "snapshot.100",
+        "log.1",
+        "log.8",
+        "log.1b",
+        "log.101",
+        "acceptedEpoch",
+    ] {
+        fs::write(src.join("version-2").join(f), format!("content of {f}")).unwrap();
+    }
+    let run = |out: &Path| {
+        fs::create_dir_all(out).unwrap();
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(cmd[2].replace(&format!("{member}/"), &format!("{}/", src.display())))
+            .env("BACKUP_DIR", out)
+            .output()
+            .unwrap()
+    };
+    let out = tmp.path().join("out");
+    let r = run(&out);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let mut got: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    got.sort();
+    // The newest two snapshots (0x1a, 0x100), the log holding 0x1a (log.8) and every later one.
+    assert_eq!(
+        got,
+        ["log.101", "log.1b", "log.8", "snapshot.100", "snapshot.1a"]
+    );
+    for f in &got {
+        assert_eq!(
+            fs::read_to_string(out.join(f)).unwrap(),
+            format!("content of {f}")
+        );
+    }
+    // No snapshot at all: the job fails (and `store` keeps nothing).
+    for f in ["snapshot.0", "snapshot.9", "snapshot.1a", "snapshot.100"] {
+        fs::remove_file(src.join("version-2").join(f)).unwrap();
+    }
+    let r = run(&tmp.path().join("out2"));
+    assert!(!r.status.success());
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("no snapshot"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
     );
 }

@@ -68,6 +68,8 @@ pub struct ModelBackup {
     pub container: Json,
     /// The backup pod's volumes.
     pub volumes: Vec<Json>,
+    /// The backup pod's affinity (`backup.affinity`, expanded).
+    pub affinity: Option<Json>,
     /// The backup pod's labels: not the app's selector (no Service or StatefulSet may take
     /// it for a member); the NetworkPolicy admits it by these.
     pub pod_labels: IndexMap<String, String>,
@@ -352,6 +354,11 @@ pub(super) fn backup(
         raw::expand_strings(&mut v, &format!("backup.volumes[{i}]"), vars, errs);
         volumes.push(v);
     }
+    let affinity = b.affinity.as_ref().map(|a| {
+        let mut a = a.clone();
+        raw::expand_strings(&mut a, "backup.affinity", vars, errs);
+        a
+    });
     Some(ModelBackup {
         name: name.clone(),
         schedule,
@@ -361,6 +368,7 @@ pub(super) fn backup(
         init_containers: vec![prepare, c],
         container: store,
         volumes,
+        affinity,
         pod_labels: IndexMap::from([
             ("app.kubernetes.io/name".to_string(), name.clone()),
             ("app.kubernetes.io/part-of".to_string(), p.name.clone()),
@@ -444,7 +452,9 @@ pub(super) fn tls(
                 "ipAddresses": ["127.0.0.1"],
                 // Members present the same certificate to each other (peer TLS).
                 "usages": ["server auth", "client auth", "digital signature", "key encipherment"],
-                "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                // PKCS#8: every engine here reads it, and ZooKeeper's PEM key store reads nothing
+                // else (cert-manager's default for ECDSA is SEC1, `EC PRIVATE KEY`).
+                "privateKey": {"algorithm": "ECDSA", "size": 256, "encoding": "PKCS8", "rotationPolicy": "Always"},
             });
             Some(ModelTls {
                 secret_name: secret_name.clone(),

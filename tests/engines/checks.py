@@ -322,6 +322,11 @@ def tls_secret(objs, workdir):
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
     ssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=sts-gen test CA", "-days", "2")
     ssl("req", *ec, "-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=" + spec["secretName"])
+    # The key in the Certificate's encoding: openssl writes PKCS#8; cert-manager's default
+    # (PKCS1) is the traditional form (SEC1 `EC PRIVATE KEY` for ECDSA).
+    if (spec.get("privateKey") or {}).get("encoding", "PKCS1") != "PKCS8":
+        ssl("pkey", "-in", "tls.key", "-traditional", "-out", "tls-trad.key")
+        os.replace(os.path.join(d, "tls-trad.key"), os.path.join(d, "tls.key"))
     usages = {"server auth": "serverAuth", "client auth": "clientAuth"}
     sans = ["DNS:" + n for n in spec.get("dnsNames", [])] + ["IP:" + i for i in spec.get("ipAddresses", [])]
     with open(os.path.join(d, "ext.cnf"), "w") as f:

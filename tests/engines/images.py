@@ -159,7 +159,10 @@ IMAGES = {
     # /docker-entrypoint.sh writes zoo.cfg only when /conf has none (the preset always has one)
     # and myid from ZOO_MY_ID only when the data dir has none; zkServer.sh start-foreground runs
     # QuorumPeerMain on $ZOOCFGDIR/zoo.cfg with -Xmx from ZK_SERVER_HEAP (MiB, default 1000),
-    # logging to the console (Debian ships no logback: slf4j-simple stands in for it).
+    # logging to the console (Debian ships no logback: slf4j-simple stands in for it). The
+    # image's lib/ holds every dependency; Debian's zookeeper.jar names its own in its manifest
+    # but not netty-codec and netty-resolver, which Netty's TLS (the secure client port of the
+    # preset's `tls`) needs.
     "zookeeper": {
         "files": {
             "/docker-entrypoint.sh": (0o755,
@@ -169,7 +172,7 @@ IMAGES = {
                 '#!/bin/sh\n[ "$1" = start-foreground ] || { echo "only start-foreground" >&2; exit 1; }\n'
                 'exec java -Xmx"${ZK_SERVER_HEAP:-1000}"m -Dzookeeper.log.dir="$ZOO_LOG_DIR" '
                 '-Dzookeeper.root.logger=INFO,CONSOLE -Dlogback.configurationFile="$ZOOCFGDIR/logback.xml" '
-                '-cp "$ZOOCFGDIR:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar" '
+                '-cp "$ZOOCFGDIR:/usr/share/java/zookeeper.jar:/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar:/usr/share/java/slf4j-simple.jar" '
                 'org.apache.zookeeper.server.quorum.QuorumPeerMain "$ZOOCFGDIR/zoo.cfg"\n'),
         },
         "env": {"PATH": PATH + ":" + ZK_HOME + "/bin", "ZOO_CONF_DIR": "/conf", "ZOOCFGDIR": "/conf",

@@ -643,7 +643,8 @@ class Pod:
 
     def volume_readonly(self, name):
         v = self.volume(name)
-        return bool(v and ("secret" in v or "configMap" in v or "downwardAPI" in v or "projected" in v))
+        return bool(v and ("secret" in v or "configMap" in v or "downwardAPI" in v or "projected" in v
+                           or (v.get("persistentVolumeClaim") or {}).get("readOnly")))
 
     def fs_group(self):
         return (self.spec.get("securityContext") or {}).get("fsGroup")
@@ -915,8 +916,21 @@ class Cluster:
 
     def pvc_dir(self, claim):
         """A PersistentVolumeClaim of its own (the backup claim); the harness may hand one
-        cluster's to another (`Cluster(..., claims=...)`), as a restore mounts a backup."""
-        return self.pvcs.get(claim) or os.path.join(self.workdir, "claims", "pvc-" + claim)
+        cluster's to another (`Cluster(..., claims=...)`), as a restore mounts a backup. A
+        member's claim, named as the StatefulSet controller names it (<template>-<pod>), is
+        that member's own directory: a pod mounting it (a backup job) shares the member's data,
+        as a ReadWriteOnce volume is shared by pods on its node. (Added for the zookeeper
+        backup, which reads a member's data claim.)"""
+        if claim in self.pvcs:
+            return self.pvcs[claim]
+        for sts in self.statefulsets:
+            for t in sts["spec"].get("volumeClaimTemplates") or []:
+                tname = t["metadata"]["name"]
+                pod = claim[len(tname) + 1:]
+                base, _, ordinal = pod.rpartition("-")
+                if claim.startswith(tname + "-") and base == sts["metadata"]["name"] and ordinal.isdigit():
+                    return self.claim_dir(tname, pod)
+        return os.path.join(self.workdir, "claims", "pvc-" + claim)
 
     def run_job(self, cronjob, timeout=120):
         """Runs a CronJob's pod template once to completion, as the first pod of the Job the

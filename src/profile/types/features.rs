@@ -82,6 +82,11 @@ pub struct BackupSpec {
     /// Volumes of the backup pod besides the backup claim (such as the Secret as files).
     #[serde(default)]
     pub volumes: Vec<serde_json::Value>,
+    /// The backup pod's affinity: a preset whose job reads a member's own volume places the
+    /// pod beside that member (a ReadWriteOnce volume is shared only on its node).
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub affinity: Option<serde_json::Value>,
     /// Profile keys merged over the profile when backups are on.
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
