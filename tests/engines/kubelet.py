@@ -643,7 +643,8 @@ class Pod:
 
     def volume_readonly(self, name):
         v = self.volume(name)
-        return bool(v and ("secret" in v or "configMap" in v or "downwardAPI" in v or "projected" in v))
+        return bool(v and ("secret" in v or "configMap" in v or "downwardAPI" in v or "projected" in v
+                           or (v.get("persistentVolumeClaim") or {}).get("readOnly")))
 
     def fs_group(self):
         return (self.spec.get("securityContext") or {}).get("fsGroup")
@@ -915,8 +916,18 @@ class Cluster:
 
     def pvc_dir(self, claim):
         """A PersistentVolumeClaim of its own (the backup claim); the harness may hand one
-        cluster's to another (`Cluster(..., claims=...)`), as a restore mounts a backup."""
-        return self.pvcs.get(claim) or os.path.join(self.workdir, "claims", "pvc-" + claim)
+        cluster's to another (`Cluster(..., claims=...)`), as a restore mounts a backup. A
+        member's claim, named as Kubernetes names it (`<template>-<statefulset>-<ordinal>`),
+        is that member's directory: a Job mounting it sees the pod's data. (Added for the web
+        preset's backup, which reads a member's content volume.)"""
+        if claim in self.pvcs:
+            return self.pvcs[claim]
+        for sts in self.statefulsets:
+            for t in sts["spec"].get("volumeClaimTemplates") or []:
+                pre = "%s-%s-" % (t["metadata"]["name"], sts["metadata"]["name"])
+                if claim.startswith(pre) and claim[len(pre):].isdigit():
+                    return self.claim_dir(t["metadata"]["name"], claim[len(t["metadata"]["name"]) + 1:])
+        return os.path.join(self.workdir, "claims", "pvc-" + claim)
 
     def run_job(self, cronjob, timeout=120):
         """Runs a CronJob's pod template once to completion, as the first pod of the Job the
