@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use common::{
     all, container, main_container, mount_path, one, pod, render_bundled, render_stdin, run,
-    sts, sts_gen, strings,
+    strings, sts, sts_gen,
 };
 use serde_json::Value;
 
@@ -120,7 +120,8 @@ fn probes_pass_on_any_http_answer_and_fail_on_a_hung_server() {
 }
 
 /// The `web` preset as a user would install it, another name and namespace.
-const SITE: &str = "apiVersion: sts-gen/v1\nkind: Profile\npreset: web\nname: site\nnamespace: shop\n";
+const SITE: &str =
+    "apiVersion: sts-gen/v1\nkind: Profile\npreset: web\nname: site\nnamespace: shop\n";
 
 fn site(sets: &[&str]) -> Vec<Value> {
     let args: Vec<&str> = sets.iter().flat_map(|s| ["--set", s]).collect();
@@ -179,7 +180,11 @@ fn the_server_block_serves_the_content_claim_on_the_web_port() {
     let items = site(&[]);
     let cm = one(&items, "ConfigMap");
     let files: Vec<&String> = cm["data"].as_object().unwrap().keys().collect();
-    assert_eq!(files, ["default.conf"], "metrics off: no stub_status server");
+    assert_eq!(
+        files,
+        ["default.conf"],
+        "metrics off: no stub_status server"
+    );
     let text = conf(&items, "default.conf").unwrap();
     assert_eq!(directive(text, "listen"), [web_port(&items).to_string()]);
     // nginx's root is where the pod mounts its claim.
@@ -266,7 +271,12 @@ fn tls_serves_https_only_on_the_web_port() {
     assert!(!admitted(&items).contains(&80) && admitted(&items).contains(&port));
     for s in all(&items, "Service") {
         for p in s["spec"]["ports"].as_array().unwrap() {
-            assert_eq!((&p["port"], &p["targetPort"]), (&Value::from(port), &Value::from("web")), "{}", s["metadata"]["name"]);
+            assert_eq!(
+                (&p["port"], &p["targetPort"]),
+                (&Value::from(port), &Value::from("web")),
+                "{}",
+                s["metadata"]["name"]
+            );
         }
     }
     // The certificate and key nginx reads are the Certificate's Secret, where the pod mounts it.
@@ -278,16 +288,29 @@ fn tls_serves_https_only_on_the_web_port() {
         .find(|v| v["secret"]["secretName"] == cert["spec"]["secretName"])
         .expect("the Certificate's Secret is a volume");
     let dir = mount_path(main_container(&items), vol["name"].as_str().unwrap());
-    assert_eq!(directive(text, "ssl_certificate"), [format!("{dir}/tls.crt")]);
-    assert_eq!(directive(text, "ssl_certificate_key"), [format!("{dir}/tls.key")]);
+    assert_eq!(
+        directive(text, "ssl_certificate"),
+        [format!("{dir}/tls.crt")]
+    );
+    assert_eq!(
+        directive(text, "ssl_certificate_key"),
+        [format!("{dir}/tls.key")]
+    );
     let dns = strings(&cert["spec"]["dnsNames"]);
-    for n in ["site-0.site.shop.svc.cluster.local", "site-2.site", "site-read.shop.svc"] {
+    for n in [
+        "site-0.site.shop.svc.cluster.local",
+        "site-2.site",
+        "site-read.shop.svc",
+    ] {
         assert!(dns.iter().any(|d| d == n), "{n} not in {dns:?}");
     }
     // The probes ask the https port; uid 10001 may bind it.
     for probe in ["readinessProbe", "livenessProbe"] {
         let cmd = strings(&main_container(&items)[probe]["exec"]["command"]);
-        assert!(cmd.contains(&format!("https://127.0.0.1:{port}/")), "{cmd:?}");
+        assert!(
+            cmd.contains(&format!("https://127.0.0.1:{port}/")),
+            "{cmd:?}"
+        );
     }
     let sysctl = &pod(&items)["securityContext"]["sysctls"][0];
     assert_eq!(sysctl["name"], "net.ipv4.ip_unprivileged_port_start");
@@ -300,7 +323,11 @@ fn tls_serves_https_only_on_the_web_port() {
 
 #[test]
 fn backup_tars_web_0s_claim_read_only() {
-    let items = site(&["replicas=3", "backup.schedule=0 3 * * *", "backup.claim.size=1Gi"]);
+    let items = site(&[
+        "replicas=3",
+        "backup.schedule=0 3 * * *",
+        "backup.claim.size=1Gi",
+    ]);
     let cj = one(&items, "CronJob");
     let job = &cj["spec"]["jobTemplate"]["spec"]["template"]["spec"];
     let b = job["initContainers"]
@@ -313,7 +340,10 @@ fn backup_tars_web_0s_claim_read_only() {
     let tmpl = sts(&items)["spec"]["volumeClaimTemplates"][0]["metadata"]["name"]
         .as_str()
         .unwrap();
-    let claim = format!("{tmpl}-{}-0", sts(&items)["metadata"]["name"].as_str().unwrap());
+    let claim = format!(
+        "{tmpl}-{}-0",
+        sts(&items)["metadata"]["name"].as_str().unwrap()
+    );
     let vol = job["volumes"]
         .as_array()
         .unwrap()
@@ -350,7 +380,10 @@ fn backup_tars_web_0s_claim_read_only() {
         .status()
         .unwrap();
     assert!(st.success());
-    let files: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
+    let files: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let list = std::process::Command::new("tar")
         .arg("-tzf")
@@ -375,8 +408,8 @@ fn lint(sets: &[&str]) -> (i32, Value) {
         cmd.args(["--set", s]);
     }
     let r = run(cmd.write_stdin(SITE.as_bytes().to_vec()));
-    let report = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr));
+    let report =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr));
     (r.code, report)
 }
 
@@ -388,12 +421,20 @@ fn lint_is_clean_with_each_feature_on() {
         &["metrics.enabled=true", "metrics.serviceMonitor=true"][..],
         &["tls.issuer=ca"],
         &["backup.schedule=0 3 * * *", "backup.claim.size=1Gi"],
-        &["metrics.enabled=true", "tls.secretName=certs", "backup.schedule=30 2 * * *", "backup.existingClaim=b"],
+        &[
+            "metrics.enabled=true",
+            "tls.secretName=certs",
+            "backup.schedule=30 2 * * *",
+            "backup.existingClaim=b",
+        ],
     ] {
         let (code, report) = lint(sets);
         assert_eq!(report["findings"], Value::Array(vec![]), "{sets:?}");
         // The feature's objects (Service, monitor, Certificate, CronJob) were linted too.
-        assert!(report["objects"].as_u64().unwrap() > base, "{sets:?}: {report}");
+        assert!(
+            report["objects"].as_u64().unwrap() > base,
+            "{sets:?}: {report}"
+        );
         assert_eq!(code, 0, "{sets:?}");
     }
 }
