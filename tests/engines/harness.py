@@ -31,7 +31,7 @@ NO_ENGINE = {p: "no engine in the reachable registries (no %s server package in 
 
 # What each preset's engine needs on this machine (and the package it comes from).
 ENGINE = {"etcd": ("/usr/bin/etcd", "etcd-server"), "redis": ("/usr/bin/redis-server", "redis-server"),
-          "web": ("/usr/sbin/nginx", "nginx-light"), "zookeeper": ("/usr/share/java/zookeeper.jar", "zookeeper"),
+          "web": ("/usr/sbin/nginx", "nginx"), "zookeeper": ("/usr/share/java/zookeeper.jar", "zookeeper"),
           "postgresql": ("/usr/lib/postgresql", "postgresql"), "mysql": ("/usr/sbin/mariadbd", "mariadb-server")}
 
 

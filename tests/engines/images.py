@@ -20,9 +20,10 @@ EXEC_ARGS = (0o755, '#!/bin/sh\nexec "$@"\n')
 
 ZK_HOME = "/apache-zookeeper-3.9.4-bin"
 
-# nginx image: /etc/nginx/nginx.conf + conf.d/default.conf as documented on the image page
-# (serves /usr/share/nginx/html on port 80, pid in /var/run); the temp paths are the image
-# build's compiled-in /var/cache/nginx/* paths (Debian compiles in /var/lib/nginx instead).
+# nginx image: /etc/nginx/nginx.conf and conf.d/default.conf as documented on the image page
+# (nginx.conf includes conf.d/*.conf; default.conf serves /usr/share/nginx/html on port 80; pid
+# in /var/run); the temp paths are the image build's compiled-in /var/cache/nginx/* paths
+# (Debian compiles in /var/lib/nginx instead).
 NGINX_CONF = """user nginx;
 worker_processes auto;
 error_log /var/log/nginx/error.log notice;
@@ -39,11 +40,13 @@ http {
     fastcgi_temp_path /var/cache/nginx/fastcgi_temp;
     uwsgi_temp_path /var/cache/nginx/uwsgi_temp;
     scgi_temp_path /var/cache/nginx/scgi_temp;
-    server {
-        listen 80;
-        server_name localhost;
-        location / { root /usr/share/nginx/html; index index.html index.htm; }
-    }
+    include /etc/nginx/conf.d/*.conf;
+}
+"""
+NGINX_DEFAULT_CONF = """server {
+    listen 80;
+    server_name localhost;
+    location / { root /usr/share/nginx/html; index index.html index.htm; }
 }
 """
 
@@ -186,7 +189,8 @@ IMAGES = {
     # read-only root does not allow) then its arguments; CMD nginx -g 'daemon off;'; the image's
     # config; its log files are links to the container's stdout/stderr.
     "nginx": {
-        "files": {"/docker-entrypoint.sh": EXEC_ARGS, "/etc/nginx/nginx.conf": (0o644, NGINX_CONF)},
+        "files": {"/docker-entrypoint.sh": EXEC_ARGS, "/etc/nginx/nginx.conf": (0o644, NGINX_CONF),
+                  "/etc/nginx/conf.d/default.conf": (0o644, NGINX_DEFAULT_CONF)},
         "links": {"/var/log/nginx/error.log": "/dev/stderr", "/var/log/nginx/access.log": "/dev/stdout"},
         "dirs": {"/var/log/nginx": 0o755},   # the image's; Debian's is root:adm 0750
         "env": {"PATH": PATH},
@@ -219,8 +223,10 @@ IMAGES = {
                           "env": {"PATH": PATH}},
     "redis_exporter": {"links": {"/redis_exporter": "/usr/bin/prometheus-redis-exporter"},
                        "env": {"PATH": PATH}},
+    # nginx-prometheus-exporter 1.x starts whether or not nginx answers yet (nginx_up 0 until it
+    # does); Debian's 0.11 exits at start unless told to retry, which NGINX_RETRIES does.
     "nginx-prometheus-exporter": {"links": {"/usr/bin/nginx-prometheus-exporter": "/usr/bin/prometheus-nginx-exporter"},
-                                  "env": {"PATH": PATH}},
+                                  "env": {"PATH": PATH, "NGINX_RETRIES": "30", "NGINX_RETRY_INTERVAL": "1s"}},
     # busybox (the backup job's prepare and store steps): sh and the coreutils they use.
     "busybox": {"env": {"PATH": PATH}},
     # gcr.io/google-samples/xtrabackup (Percona XtraBackup 2.4, xbstream, ncat, mysql client):

@@ -920,7 +920,8 @@ class Cluster:
         member's claim, named as the StatefulSet controller names it (<template>-<pod>), is
         that member's own directory: a pod mounting it (a backup job) shares the member's data,
         as a ReadWriteOnce volume is shared by pods on its node. (Added for the zookeeper
-        backup, which reads a member's data claim.)"""
+        backup, which reads a member's data claim, and used by the web backup, which reads web-0's
+        content volume.)"""
         if claim in self.pvcs:
             return self.pvcs[claim]
         for sts in self.statefulsets:

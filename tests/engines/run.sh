@@ -21,12 +21,15 @@ need=(
   sysctl:procps getent:libc-bin
   etcd:etcd-server etcdctl:etcd-client
   redis-server:redis-server redis-cli:redis-tools
-  nginx:nginx-light
+  # Debian's full nginx build: the web preset's metrics and TLS need its stub_status and ssl
+  # modules (`nginx -V`); nginx-light is a transitional package for it in Debian 12.
+  nginx:nginx
   nc:netcat-openbsd
   java:default-jre-headless
   prometheus-mysqld-exporter:prometheus-mysqld-exporter
   prometheus-postgres-exporter:prometheus-postgres-exporter
   prometheus-redis-exporter:prometheus-redis-exporter
+  prometheus-nginx-exporter:prometheus-nginx-exporter
   openssl:openssl
   curl:curl ncat:ncat mariabackup:mariadb-backup mariadb:mariadb-client mariadbd:mariadb-server
 )
@@ -61,7 +64,7 @@ if [ "${#pkgs[@]}" -gt 0 ]; then
   fi
   # Debian starts nothing under policy-rc.d, but stop anything a package left running anyway.
   for s in etcd redis-server zookeeper nginx postgresql mariadb prometheus-mysqld-exporter \
-           prometheus-postgres-exporter prometheus-redis-exporter; do
+           prometheus-postgres-exporter prometheus-redis-exporter prometheus-nginx-exporter; do
     service "$s" stop >/dev/null 2>&1 || true
   done
   [ -z "$restore_policy" ] || rm -f /usr/sbin/policy-rc.d
@@ -77,7 +80,7 @@ fi
 echo "engines: etcd $(dpkg-query -W -f='${Version}' etcd-server 2>/dev/null)," \
   "redis $(dpkg-query -W -f='${Version}' redis-server 2>/dev/null)," \
   "zookeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null)," \
-  "nginx $(dpkg-query -W -f='${Version}' nginx-light 2>/dev/null)," \
+  "nginx $(dpkg-query -W -f='${Version}' nginx 2>/dev/null)," \
   "postgresql $(dpkg-query -W -f='${Version}' postgresql-15 2>/dev/null)," \
   "mariadb $(dpkg-query -W -f='${Version}' mariadb-server 2>/dev/null)"
 # harness.py re-runs itself in private net/pid/mount namespaces: every process it starts dies
