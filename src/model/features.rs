@@ -258,6 +258,10 @@ pub(super) fn backup(
             );
         }
     }
+    if let Some(why) = &b.unsupported {
+        errs.push("backup.schedule", why.trim().to_string());
+        return None;
+    }
     if b.job.is_none() {
         errs.push(
             "backup",
@@ -444,7 +448,9 @@ pub(super) fn tls(
                 "ipAddresses": ["127.0.0.1"],
                 // Members present the same certificate to each other (peer TLS).
                 "usages": ["server auth", "client auth", "digital signature", "key encipherment"],
-                "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                // PKCS#8: the one encoding every engine here reads (Kafka's PEM keystore and
+                // Cassandra's PEM factory read no other; OpenSSL and Go read it too).
+                "privateKey": {"algorithm": "ECDSA", "size": 256, "encoding": "PKCS8", "rotationPolicy": "Always"},
             });
             Some(ModelTls {
                 secret_name: secret_name.clone(),
