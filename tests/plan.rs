@@ -129,7 +129,16 @@ fn check_day2(set: &Value, sts: &Value, items: &[Value]) {
         more => panic!("{name}: {} CronJobs", more.len()),
     }
     let t = &set["tls"];
-    match first(items, "Certificate") {
+    // This set's Certificate: the one writing the Secret its pods mount (with node sets each
+    // set has its own).
+    let mounted = sts["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["name"] == "tls"))
+        .map(|v| v["secret"]["secretName"].clone());
+    let cert = all(items, "Certificate")
+        .into_iter()
+        .find(|c| Some(&c["spec"]["secretName"]) == mounted.as_ref());
+    match cert {
         None => assert!(t["issuer"].is_null(), "{name}"),
         Some(cert) => {
             let r = &cert["spec"]["issuerRef"];

@@ -260,6 +260,10 @@ pub(super) fn backup(
             );
         }
     }
+    if let Some(why) = &b.unsupported {
+        errs.push("backup.schedule", why.trim().to_string());
+        return None;
+    }
     if b.job.is_none() {
         errs.push(
             "backup",
@@ -452,8 +456,9 @@ pub(super) fn tls(
                 "ipAddresses": ["127.0.0.1"],
                 // Members present the same certificate to each other (peer TLS).
                 "usages": ["server auth", "client auth", "digital signature", "key encipherment"],
-                // PKCS#8: every engine here reads it, and ZooKeeper's PEM key store reads nothing
-                // else (cert-manager's default for ECDSA is SEC1, `EC PRIVATE KEY`).
+                // PKCS#8: the one encoding every engine here reads (ZooKeeper's PEM key store,
+                // Kafka's PEM keystore and Cassandra's PEM factory read no other; cert-manager's
+                // default for ECDSA is SEC1, `EC PRIVATE KEY`).
                 "privateKey": {"algorithm": "ECDSA", "size": 256, "encoding": "PKCS8", "rotationPolicy": "Always"},
             });
             Some(ModelTls {

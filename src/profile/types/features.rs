@@ -91,6 +91,11 @@ pub struct BackupSpec {
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub with: Option<serde_json::Value>,
+    /// Set by a preset whose engine a backup CronJob cannot back up honestly: why, and what
+    /// to do instead. A `schedule` is then an error with this text, not a job that only
+    /// looks like a backup.
+    #[serde(default)]
+    pub unsupported: Option<String>,
 }
 
 /// `backup.claim`: the PersistentVolumeClaim the backups go to.
