@@ -468,15 +468,19 @@ fn with_tls_the_server_requires_it_and_every_client_in_the_pod_has_the_ca() {
     for c in [main, container(&items, "xtrabackup")] {
         assert_eq!(mount_path(c, "config"), config, "{}", c["name"]);
     }
-    let server = cnf_group(tls, "mysqld");
-    for (k, v) in [
-        ("ssl-ca", format!("{dir}/ca.crt")),
-        ("ssl-cert", format!("{dir}/tls.crt")),
-        ("ssl-key", format!("{dir}/tls.key")),
-        ("require_secure_transport", "ON".to_string()),
+    // mysqld's TLS settings are its arguments (the image's entrypoint passes arguments that
+    // start with an option to mysqld), so the ConfigMap names no key file.
+    let args = strings(&main["args"]);
+    for want in [
+        format!("--ssl-ca={dir}/ca.crt"),
+        format!("--ssl-cert={dir}/tls.crt"),
+        format!("--ssl-key={dir}/tls.key"),
+        "--require-secure-transport=ON".to_string(),
     ] {
-        assert!(server.contains(&(k.to_string(), v.clone())), "{k}={v}: {tls}");
+        assert!(args.contains(&want), "{want}: {args:?}");
     }
+    assert!(args.iter().all(|a| a.starts_with("--")), "{args:?}");
+    assert!(!one(&items, "ConfigMap").to_string().contains("ssl-key"));
     assert_eq!(
         cnf_group(tls, "client"),
         [("ssl-ca".to_string(), format!("{dir}/ca.crt"))]
