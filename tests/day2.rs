@@ -289,11 +289,7 @@ fn tls_certificate_names_every_pod_and_service() {
 fn tls_off_adds_nothing_and_both_sources_are_refused() {
     for p in ["etcd", "postgresql", "redis", "mysql"] {
         let off = render(&preset(p, "kv"), &[]);
-        assert_eq!(
-            off,
-            render(&preset(p, "kv"), &["tls.issuer=null"]),
-            "{p}"
-        );
+        assert_eq!(off, render(&preset(p, "kv"), &["tls.issuer=null"]), "{p}");
         assert!(all(&off, "Certificate").is_empty(), "{p}");
     }
     let text = format!(

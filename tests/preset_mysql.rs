@@ -397,7 +397,11 @@ fn render_tls(name: &str) -> Vec<Value> {
     let text = common::bundled_text("mysql")
         .replace("{fromEnv: MYSQL_ROOT_PASSWORD}", "{value: test-password}")
         .replace("\nname: mysql\n", &format!("\nname: {name}\n"));
-    let text = common::edit(&text, "\ntls:\n  with:\n", "\ntls:\n  issuer: ca\n  with:\n");
+    let text = common::edit(
+        &text,
+        "\ntls:\n  with:\n",
+        "\ntls:\n  issuer: ca\n  with:\n",
+    );
     let text = common::edit(
         &text,
         "\nmetrics:\n  enabled: false\n",
@@ -509,7 +513,12 @@ fn with_tls_replication_and_the_clone_server_use_it() {
     let tls = tls_files(tmp.path());
     let run = run_sidecar_tls(&items, tmp.path(), None, &tls);
     assert!(run.ok, "{}", run.trace);
-    let statement = run.mysql_calls.lines().nth(1).unwrap_or_default().to_string();
+    let statement = run
+        .mysql_calls
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
     let compact: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         compact.contains(&format!(
@@ -536,7 +545,11 @@ fn with_tls_replication_and_the_clone_server_use_it() {
     .unwrap();
     let run = run_sidecar(&render_profile("shop"), tmp.path(), None);
     assert!(run.ok, "{}", run.trace);
-    assert!(!run.mysql_calls.contains("MASTER_SSL"), "{}", run.mysql_calls);
+    assert!(
+        !run.mysql_calls.contains("MASTER_SSL"),
+        "{}",
+        run.mysql_calls
+    );
     assert!(!run.ncat_args.contains("--ssl"), "{}", run.ncat_args);
 }
 
@@ -593,7 +606,11 @@ fn with_tls_a_replica_clones_over_tls_and_verifies_the_peer() {
     );
     let tmp = tempfile::tempdir().unwrap();
     assert_eq!(
-        run_clone(&render_profile("shop"), tmp.path(), &tmp.path().join("no-tls")),
+        run_clone(
+            &render_profile("shop"),
+            tmp.path(),
+            &tmp.path().join("no-tls")
+        ),
         "[--recv-only][shop-0.shop][3307]"
     );
 }
@@ -608,14 +625,26 @@ fn with_tls_the_exporter_and_the_backup_job_connect_over_tls() {
     let dir = mount_path(m, "tls").to_string();
     let script = strings(&m["command"])[2]
         .replace("/tmp/", &format!("{}/", tmp.path().display()))
-        .replace("/run/secrets/metrics/password", &password_file(tmp.path()).display().to_string())
-        .replace("/bin/mysqld_exporter", &bin.join("exporter").display().to_string());
+        .replace(
+            "/run/secrets/metrics/password",
+            &password_file(tmp.path()).display().to_string(),
+        )
+        .replace(
+            "/bin/mysqld_exporter",
+            &bin.join("exporter").display().to_string(),
+        );
     write_exe(&bin, "exporter", "#!/bin/sh\nexit 0\n");
     common::shell_ok("sh", &script);
     let cnf = fs::read_to_string(tmp.path().join("exporter.cnf")).unwrap();
     let client = cnf_group(&cnf, "client");
-    assert!(client.contains(&("ssl-ca".into(), format!("{dir}/ca.crt"))), "{cnf}");
-    assert!(client.contains(&("host".into(), "127.0.0.1".into())), "{cnf}");
+    assert!(
+        client.contains(&("ssl-ca".into(), format!("{dir}/ca.crt"))),
+        "{cnf}"
+    );
+    assert!(
+        client.contains(&("host".into(), "127.0.0.1".into())),
+        "{cnf}"
+    );
     // The backup job: mysqldump verifies the server's name with the CA of its own mount.
     let cj = one(&items, "CronJob");
     let job = &cj["spec"]["jobTemplate"]["spec"]["template"]["spec"];
@@ -626,8 +655,10 @@ fn with_tls_the_exporter_and_the_backup_job_connect_over_tls() {
         .find(|c| c["name"] == "backup")
         .expect("the backup step");
     let job_dir = mount_path(backup, "tls");
-    let script = strings(&backup["command"])[2]
-        .replace("/run/secrets/mysql/password", &password_file(tmp.path()).display().to_string());
+    let script = strings(&backup["command"])[2].replace(
+        "/run/secrets/mysql/password",
+        &password_file(tmp.path()).display().to_string(),
+    );
     write_exe(
         &bin,
         "mysqldump",
@@ -643,7 +674,11 @@ fn with_tls_the_exporter_and_the_backup_job_connect_over_tls() {
         .arg(&script)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let args = fs::read_to_string(tmp.path().join("dump-args")).unwrap();
     assert!(
         args.starts_with(&format!(

@@ -464,8 +464,16 @@ fn used_as_a_preset_the_replicas_follow_the_users_name() {
 
 /// `tls` on (an issuer, with metrics and backups): the preset's TLS wiring.
 fn tls_items() -> Vec<Value> {
-    let text = common::edit(&profile_text(), "\ntls:\n  with:\n", "\ntls:\n  issuer: ca\n  with:\n");
-    let text = common::edit(&text, "\nmetrics:\n  enabled: false\n", "\nmetrics:\n  enabled: true\n");
+    let text = common::edit(
+        &profile_text(),
+        "\ntls:\n  with:\n",
+        "\ntls:\n  issuer: ca\n  with:\n",
+    );
+    let text = common::edit(
+        &text,
+        "\nmetrics:\n  enabled: false\n",
+        "\nmetrics:\n  enabled: true\n",
+    );
     let text = common::edit(
         &text,
         "\nbackup:\n  job:\n",
@@ -555,7 +563,10 @@ fn with_tls_the_probes_talk_tls_with_the_mounted_certificate() {
     let on = tls_items();
     tls_redis_cli(&bin, &tls_dir(&on, main_container(&on)));
     // The stand-in refuses plaintext: off, the same probes must not be talking TLS.
-    for (items, want) in [(on.clone(), true), (render_with(&profile_text(), Some("ns"), None), false)] {
+    for (items, want) in [
+        (on.clone(), true),
+        (render_with(&profile_text(), Some("ns"), None), false),
+    ] {
         let c = main_container(&items);
         for probe in ["readinessProbe", "livenessProbe"] {
             let command = strings(&c[probe]["exec"]["command"]);
