@@ -343,8 +343,11 @@ fn tls_certificate_names_every_pod_and_service() {
 
 #[test]
 fn tls_off_adds_nothing_and_both_sources_are_refused() {
-    let off = render(&preset("etcd", "kv"), &[]);
-    assert_eq!(off, render(&preset("etcd", "kv"), &["tls.issuer=null"]));
+    for p in ["etcd", "postgresql", "redis", "mysql"] {
+        let off = render(&preset(p, "kv"), &[]);
+        assert_eq!(off, render(&preset(p, "kv"), &["tls.issuer=null"]), "{p}");
+        assert!(all(&off, "Certificate").is_empty(), "{p}");
+    }
     let text = format!(
         "{}tls: {{issuer: a, secretName: b}}\n",
         preset("etcd", "kv")

@@ -105,20 +105,29 @@ struct Sidecar {
     trace: String,
     mysql_calls: String,
     xtrabackup_args: String,
+    ncat_args: String,
 }
 
 /// Runs the sidecar script with its data dir moved into `tmp/data`, stand-ins for `mysql`
 /// (logs its arguments), `ncat` (runs its `-c` command once) and `xtrabackup` (logs its
 /// arguments), and the password in a file.
 fn run_sidecar(items: &[Value], tmp: &Path, password: Option<PathBuf>) -> Sidecar {
+    run_sidecar_tls(items, tmp, password, &tmp.join("no-tls"))
+}
+
+/// [`run_sidecar`] with the TLS Secret's mount (`/etc/tls` when the sidecar has none) moved to
+/// `tls`, which holds the certificate files or does not exist.
+fn run_sidecar_tls(items: &[Value], tmp: &Path, password: Option<PathBuf>, tls: &Path) -> Sidecar {
     let c = container(items, "xtrabackup");
     let command = strings(&c["command"]);
     assert_eq!(&command[..2], &["bash", "-c"]);
     let data_mount = mount_path(c, "data");
     let data = tmp.join("data");
+    let tls_mount = tls_mount_of(c);
     // As the kubelet hands it over: `$(VAR)` references and `$$` expanded.
     let script = common::k8s_expand(&command[2], &std::collections::BTreeMap::new())
         .replace(data_mount, &data.display().to_string())
+        .replace(&format!("{tls_mount}/"), &format!("{}/", tls.display()))
         .replace(
             &sidecar_pid_file(items).unwrap_or_else(|| "/nonexistent/".into()),
             &tmp.join("sidecar.pid").display().to_string(),
@@ -132,7 +141,7 @@ fn run_sidecar(items: &[Value], tmp: &Path, password: Option<PathBuf>) -> Sideca
     write_exe(
         &bin,
         "ncat",
-        "#!/bin/sh\necho $$ > \"$OUT/ncat-pid\"\nfor a in \"$@\"; do last=\"$a\"; done\nexec sh -c \"$last\"\n",
+        "#!/bin/sh\necho $$ > \"$OUT/ncat-pid\"\nfor a in \"$@\"; do printf '[%s]' \"$a\"; last=\"$a\"; done > \"$OUT/ncat\"\nexec sh -c \"$last\"\n",
     );
     write_exe(
         &bin,
@@ -157,6 +166,7 @@ fn run_sidecar(items: &[Value], tmp: &Path, password: Option<PathBuf>) -> Sideca
         trace: String::from_utf8_lossy(&out.stderr).into_owned(),
         mysql_calls: read("mysql"),
         xtrabackup_args: read("xtrabackup"),
+        ncat_args: read("ncat"),
     }
 }
 
@@ -364,4 +374,317 @@ fn sidecar_probes_check_ncat_without_connecting_to_the_backup_port() {
         fs::write(&pid_path, format!("{}\n", std::process::id())).unwrap();
         assert!(!passes(), "{kind}: not ncat");
     }
+}
+
+// ------------------------------------------------------------------ tls
+
+/// Where a container mounts the TLS Secret (the `tls` volume); `/etc/tls`, the preset's path,
+/// for a container without it (TLS off), so a script's TLS branch can still be pointed away.
+fn tls_mount_of(c: &Value) -> String {
+    let mounted = c["volumeMounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["name"] == "tls");
+    match mounted {
+        Some(m) => m["mountPath"].as_str().unwrap().to_string(),
+        None => "/etc/tls".to_string(),
+    }
+}
+
+/// The preset with `tls: {issuer: ca}`, metrics and backups on.
+fn render_tls(name: &str) -> Vec<Value> {
+    let text = common::bundled_text("mysql")
+        .replace("{fromEnv: MYSQL_ROOT_PASSWORD}", "{value: test-password}")
+        .replace("\nname: mysql\n", &format!("\nname: {name}\n"));
+    let text = common::edit(
+        &text,
+        "\ntls:\n  with:\n",
+        "\ntls:\n  issuer: ca\n  with:\n",
+    );
+    let text = common::edit(
+        &text,
+        "\nmetrics:\n  enabled: false\n",
+        "\nmetrics:\n  enabled: true\n",
+    );
+    let text = common::edit(
+        &text,
+        "\nbackup:\n  job:\n",
+        "\nbackup:\n  schedule: \"0 3 * * *\"\n  claim: {size: 1Gi}\n  job:\n",
+    );
+    // Metrics generate the exporter's password: a seed keeps it the same on every render.
+    let opts = model::Options {
+        secret_seed: Some(b"preset-mysql-tls-test-seed-0123456789".to_vec()),
+        ..model::Options::default()
+    };
+    common::render_bundled("mysql", &text, &opts)
+}
+
+/// A directory with the files the TLS Secret gives (their content does not matter here).
+fn tls_files(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("tls");
+    fs::create_dir_all(&dir).unwrap();
+    for f in ["ca.crt", "tls.crt", "tls.key"] {
+        fs::write(dir.join(f), f).unwrap();
+    }
+    dir
+}
+
+/// `key=value` settings of one `[group]` of an option file.
+fn cnf_group(text: &str, group: &str) -> Vec<(String, String)> {
+    let mut current = String::new();
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(g) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = g.to_string();
+        } else if current == group && !line.is_empty() && !line.starts_with('#') {
+            let (k, v) = line.split_once('=').unwrap_or((line, ""));
+            out.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn with_tls_the_server_requires_it_and_every_client_in_the_pod_has_the_ca() {
+    let items = render_tls("shop");
+    let main = container(&items, "shop");
+    let dir = tls_mount_of(main);
+    assert_eq!(
+        common::volume(common::pod(&items), "tls")["secret"]["secretName"],
+        one(&items, "Certificate")["spec"]["secretName"]
+    );
+    // Every container that talks to a server or a peer mounts the same Secret at the same path
+    // (the replication statement's CA path is read by mysqld in the main container).
+    for c in [
+        container(&items, "xtrabackup"),
+        container(&items, "metrics"),
+        common::init_container(&items, "clone-mysql"),
+    ] {
+        assert_eq!(mount_path(c, "tls"), dir, "{}", c["name"]);
+    }
+    // The pod's config dir (every container reading option files mounts it) gets tls.cnf.
+    let ri = common::role_init(&items);
+    let tmp = tempfile::tempdir().unwrap();
+    let files = ri.run_ok(tmp.path(), "shop-1", "shop", "mysql");
+    let tls = &files["tls.cnf"];
+    let config = env_value(&ri.container, "CONFIG_DIR");
+    for c in [main, container(&items, "xtrabackup")] {
+        assert_eq!(mount_path(c, "config"), config, "{}", c["name"]);
+    }
+    // mysqld's TLS settings are its arguments (the image's entrypoint passes arguments that
+    // start with an option to mysqld), so the ConfigMap names no key file.
+    let args = strings(&main["args"]);
+    for want in [
+        format!("--ssl-ca={dir}/ca.crt"),
+        format!("--ssl-cert={dir}/tls.crt"),
+        format!("--ssl-key={dir}/tls.key"),
+        "--require-secure-transport=ON".to_string(),
+    ] {
+        assert!(args.contains(&want), "{want}: {args:?}");
+    }
+    assert!(args.iter().all(|a| a.starts_with("--")), "{args:?}");
+    assert!(!one(&items, "ConfigMap").to_string().contains("ssl-key"));
+    assert_eq!(
+        cnf_group(tls, "client"),
+        [("ssl-ca".to_string(), format!("{dir}/ca.crt"))]
+    );
+    // Off: no tls.cnf, no TLS mount.
+    let off = render_profile("shop");
+    let files = common::role_init(&off).run_ok(tmp.path(), "shop-2", "shop", "mysql");
+    assert!(!files.contains_key("tls.cnf"));
+    assert!(container(&off, "xtrabackup")["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["name"] != "tls"));
+}
+
+#[test]
+fn with_tls_replication_and_the_clone_server_use_it() {
+    let items = render_tls("shop");
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("data")).unwrap();
+    fs::write(
+        tmp.path().join("data/xtrabackup_binlog_info"),
+        "mysql-bin.000003\t154\n",
+    )
+    .unwrap();
+    let tls = tls_files(tmp.path());
+    let run = run_sidecar_tls(&items, tmp.path(), None, &tls);
+    assert!(run.ok, "{}", run.trace);
+    let statement = run
+        .mysql_calls
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let compact: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        compact.contains(&format!(
+            "MASTER_CONNECT_RETRY=10, MASTER_SSL=1, MASTER_SSL_CA='{}/ca.crt', MASTER_SSL_VERIFY_SERVER_CERT=1; START SLAVE;",
+            tls.display()
+        )),
+        "{statement}"
+    );
+    assert!(
+        run.ncat_args.starts_with(&format!(
+            "[--listen][--keep-open][--send-only][--max-conns=1][--ssl][--ssl-cert][{0}/tls.crt][--ssl-key][{0}/tls.key][3307][-c]",
+            tls.display()
+        )),
+        "{}",
+        run.ncat_args
+    );
+    // Without the certificate (TLS off) neither is asked for.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("data")).unwrap();
+    fs::write(
+        tmp.path().join("data/xtrabackup_binlog_info"),
+        "mysql-bin.000003\t154\n",
+    )
+    .unwrap();
+    let run = run_sidecar(&render_profile("shop"), tmp.path(), None);
+    assert!(run.ok, "{}", run.trace);
+    assert!(
+        !run.mysql_calls.contains("MASTER_SSL"),
+        "{}",
+        run.mysql_calls
+    );
+    assert!(!run.ncat_args.contains("--ssl"), "{}", run.ncat_args);
+}
+
+/// Runs the clone-mysql init container of `items` as pod `shop-1` with stand-ins for
+/// `hostname`, `ncat` (logs its arguments), `xbstream` and `xtrabackup`; returns ncat's
+/// arguments.
+fn run_clone(items: &[Value], tmp: &Path, tls: &Path) -> String {
+    let c = common::init_container(items, "clone-mysql");
+    let command = strings(&c["command"]);
+    assert_eq!(&command[..2], &["bash", "-c"]);
+    let data = tmp.join("data");
+    fs::create_dir_all(&data).unwrap();
+    let script = command[2]
+        .replace(mount_path(c, "data"), &data.display().to_string())
+        .replace(
+            &format!("{}/", tls_mount_of(c)),
+            &format!("{}/", tls.display()),
+        );
+    let bin = tmp.join("bin");
+    write_exe(&bin, "hostname", "#!/bin/sh\necho shop-1\n");
+    write_exe(
+        &bin,
+        "ncat",
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done > \"$OUT/ncat\"\n",
+    );
+    write_exe(&bin, "xbstream", "#!/bin/sh\ncat > /dev/null\n");
+    write_exe(&bin, "xtrabackup", "#!/bin/sh\nexit 0\n");
+    let out = std::process::Command::new("bash")
+        .env_clear()
+        .env("PATH", path_with(&bin))
+        .env("OUT", tmp)
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::read_to_string(tmp.join("ncat")).unwrap()
+}
+
+#[test]
+fn with_tls_a_replica_clones_over_tls_and_verifies_the_peer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tls = tls_files(tmp.path());
+    assert_eq!(
+        run_clone(&render_tls("shop"), tmp.path(), &tls),
+        format!(
+            "[--recv-only][--ssl][--ssl-verify][--ssl-trustfile][{}/ca.crt][shop-0.shop][3307]",
+            tls.display()
+        )
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(
+        run_clone(
+            &render_profile("shop"),
+            tmp.path(),
+            &tmp.path().join("no-tls")
+        ),
+        "[--recv-only][shop-0.shop][3307]"
+    );
+}
+
+#[test]
+fn with_tls_the_exporter_and_the_backup_job_connect_over_tls() {
+    let items = render_tls("shop");
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    // The exporter's client config, written where its script writes it.
+    let m = container(&items, "metrics");
+    let dir = mount_path(m, "tls").to_string();
+    let script = strings(&m["command"])[2]
+        .replace("/tmp/", &format!("{}/", tmp.path().display()))
+        .replace(
+            "/run/secrets/metrics/password",
+            &password_file(tmp.path()).display().to_string(),
+        )
+        .replace(
+            "/bin/mysqld_exporter",
+            &bin.join("exporter").display().to_string(),
+        );
+    write_exe(&bin, "exporter", "#!/bin/sh\nexit 0\n");
+    common::shell_ok("sh", &script);
+    let cnf = fs::read_to_string(tmp.path().join("exporter.cnf")).unwrap();
+    let client = cnf_group(&cnf, "client");
+    assert!(
+        client.contains(&("ssl-ca".into(), format!("{dir}/ca.crt"))),
+        "{cnf}"
+    );
+    assert!(
+        client.contains(&("host".into(), "127.0.0.1".into())),
+        "{cnf}"
+    );
+    // The backup job: mysqldump verifies the server's name with the CA of its own mount.
+    let cj = one(&items, "CronJob");
+    let job = &cj["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let backup = job["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "backup")
+        .expect("the backup step");
+    let job_dir = mount_path(backup, "tls");
+    let script = strings(&backup["command"])[2].replace(
+        "/run/secrets/mysql/password",
+        &password_file(tmp.path()).display().to_string(),
+    );
+    write_exe(
+        &bin,
+        "mysqldump",
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done > \"$OUT/dump-args\"\necho '-- dump'\n",
+    );
+    let out = std::process::Command::new("bash")
+        .env_clear()
+        .env("PATH", path_with(&bin))
+        .env("OUT", tmp.path())
+        .env("BACKUP_HOST", "shop-2.shop")
+        .env("BACKUP_DIR", tmp.path())
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let args = fs::read_to_string(tmp.path().join("dump-args")).unwrap();
+    assert!(
+        args.starts_with(&format!(
+            "[--ssl-ca={job_dir}/ca.crt][--ssl-verify-server-cert][-h][shop-2.shop][-u][root]"
+        )),
+        "{args}"
+    );
+    assert!(tmp.path().join("all.sql.gz").is_file());
 }

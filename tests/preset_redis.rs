@@ -461,3 +461,183 @@ fn used_as_a_preset_the_replicas_follow_the_users_name() {
         "cache"
     );
 }
+
+/// `tls` on (an issuer, with metrics and backups): the preset's TLS wiring.
+fn tls_items() -> Vec<Value> {
+    let text = common::edit(
+        &profile_text(),
+        "\ntls:\n  with:\n",
+        "\ntls:\n  issuer: ca\n  with:\n",
+    );
+    let text = common::edit(
+        &text,
+        "\nmetrics:\n  enabled: false\n",
+        "\nmetrics:\n  enabled: true\n",
+    );
+    let text = common::edit(
+        &text,
+        "\nbackup:\n  job:\n",
+        "\nbackup:\n  schedule: \"0 3 * * *\"\n  claim: {size: 1Gi}\n  job:\n",
+    );
+    render_with(&text, Some("ns"), None)
+}
+
+/// The TLS Secret's mount in a container (the `tls` volume), which must hold the
+/// Certificate's Secret.
+fn tls_dir(items: &[Value], c: &Value) -> String {
+    let secret = one(items, "Certificate")["spec"]["secretName"].clone();
+    assert_eq!(
+        common::volume(pod(items), "tls")["secret"]["secretName"],
+        secret
+    );
+    mount_path(c, "tls").to_string()
+}
+
+#[test]
+fn with_tls_redis_listens_on_tls_only_and_replicates_over_it() {
+    let items = tls_items();
+    let c = main_container(&items);
+    let dir = tls_dir(&items, c);
+    let ri = role_init(&items);
+    let tmp = tempfile::tempdir().unwrap();
+    let files = ri.run_ok(tmp.path(), "redis-1", "redis", "ns");
+    // Every config line the server reads, includes followed, in order.
+    let mut all = Vec::new();
+    for (k, v) in directives(&files["redis.conf"]) {
+        if k == "include" {
+            let file = v
+                .strip_prefix(&format!("{}/", config_dir(&ri)))
+                .unwrap_or_else(|| panic!("include {v} is not in the config dir"));
+            all.extend(directives(&files[file]));
+        } else {
+            all.push((k, v));
+        }
+    }
+    let get = |k: &str| -> Vec<String> {
+        all.iter()
+            .filter(|(d, _)| d == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    // No plaintext listener; the TLS port is the container port replicas and clients use.
+    assert_eq!(get("port"), ["0"]);
+    assert_eq!(get("tls-port"), ["6379"]);
+    assert_eq!(c["ports"][0]["containerPort"], 6379);
+    assert_eq!(get("replicaof"), ["redis-0.redis 6379"]);
+    assert_eq!(get("tls-replication"), ["yes"]);
+    assert_eq!(get("tls-auth-clients"), ["yes"]);
+    for (key, file) in [
+        ("tls-cert-file", "tls.crt"),
+        ("tls-key-file", "tls.key"),
+        ("tls-ca-cert-file", "ca.crt"),
+    ] {
+        assert_eq!(get(key), [format!("{dir}/{file}")], "{key}");
+    }
+    // The role file still comes last, so replicaof is the role's.
+    assert_eq!(all.last().unwrap().0, "replicaof");
+    // Off, the same preset keeps its plain port and no TLS file.
+    let off = role_init(&render_with(&profile_text(), Some("ns"), None));
+    let files = off.run_ok(tmp.path(), "redis-2", "redis", "ns");
+    assert!(!files.contains_key("tls.conf"));
+    assert!(directives(&files["redis.conf"]).contains(&("port".into(), "6379".into())));
+}
+
+/// A `redis-cli` that answers only over TLS with the CA and a client certificate from `dir`
+/// (as a TLS-only server with tls-auth-clients would), and only with the password.
+fn tls_redis_cli(bin: &Path, dir: &str) {
+    write_exe(
+        bin,
+        "redis-cli",
+        &format!(
+            "#!/bin/sh\ncase \"$*\" in\n  *'--tls --cacert {dir}/ca.crt --cert {dir}/tls.crt --key {dir}/tls.key -h 127.0.0.1 -p 6379 '*) ;;\n  *) echo 'Error: Connection reset by peer'; exit 1 ;;\nesac\n[ \"$REDISCLI_AUTH\" = pw ] || {{ echo 'NOAUTH Authentication required.'; exit 0; }}\ncase \"$*\" in\n  *ping) echo PONG ;;\n  *'info replication') printf '# Replication\\r\\nrole:slave\\r\\nmaster_link_status:up\\r\\n' ;;\n  *) exit 1 ;;\nesac\n"
+        ),
+    );
+}
+
+#[test]
+fn with_tls_the_probes_talk_tls_with_the_mounted_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    let pw = tmp.path().join("pw");
+    fs::write(&pw, "pw").unwrap();
+    let on = tls_items();
+    tls_redis_cli(&bin, &tls_dir(&on, main_container(&on)));
+    // The stand-in refuses plaintext: off, the same probes must not be talking TLS.
+    for (items, want) in [
+        (on.clone(), true),
+        (render_with(&profile_text(), Some("ns"), None), false),
+    ] {
+        let c = main_container(&items);
+        for probe in ["readinessProbe", "livenessProbe"] {
+            let command = strings(&c[probe]["exec"]["command"]);
+            let mut cmd = std::process::Command::new("sh");
+            cmd.env_clear()
+                .env("PATH", path_with(&bin))
+                .env("REDIS_PASSWORD_FILE", &pw)
+                .arg("-c")
+                .arg(&command[2]);
+            // The container's environment, as the kubelet runs an exec probe.
+            if let Some(v) = common::find_env(c, "REDIS_CLI_TLS") {
+                cmd.env("REDIS_CLI_TLS", v["value"].as_str().unwrap());
+            }
+            let ok = cmd.output().unwrap().status.success();
+            assert_eq!(ok, want, "{probe} with tls {want}");
+        }
+    }
+}
+
+#[test]
+fn with_tls_the_exporter_and_the_backup_job_connect_over_tls() {
+    let items = tls_items();
+    let c = main_container(&items);
+    let dir = tls_dir(&items, c);
+    let m = common::container(&items, "metrics");
+    assert_eq!(mount_path(m, "tls"), dir);
+    let script = strings(&m["command"])[2].clone();
+    for flag in [
+        "--redis.addr=rediss://127.0.0.1:6379".to_string(),
+        format!("--tls-ca-cert-file={dir}/ca.crt"),
+        format!("--tls-client-cert-file={dir}/tls.crt"),
+        format!("--tls-client-key-file={dir}/tls.key"),
+    ] {
+        assert!(
+            script.split_whitespace().any(|w| w == flag),
+            "{flag}: {script}"
+        );
+    }
+    // The backup job mounts the same Secret and runs redis-cli --rdb over TLS.
+    let cj = one(&items, "CronJob");
+    let job = &cj["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let backup = job["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "backup")
+        .expect("the backup step");
+    let job_dir = mount_path(backup, "tls");
+    let vol = job["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "tls")
+        .unwrap();
+    assert_eq!(
+        vol["secret"]["secretName"],
+        one(&items, "Certificate")["spec"]["secretName"]
+    );
+    let script = strings(&backup["command"])[2].clone();
+    let words: Vec<&str> = script.split_whitespace().collect();
+    let tls_at = words.iter().position(|w| *w == "--tls").expect("--tls");
+    assert_eq!(
+        words[tls_at + 1..tls_at + 7],
+        [
+            "--cacert",
+            &format!("{job_dir}/ca.crt"),
+            "--cert",
+            &format!("{job_dir}/tls.crt"),
+            "--key",
+            &format!("{job_dir}/tls.key")
+        ]
+    );
+    assert!(words.contains(&"--rdb"), "{script}");
+}

@@ -145,6 +145,97 @@ def backup(h):
     C.backup_scenario(h, "redis", "cacheb", 3, {"REDIS_PASSWORD": PASSWORD}, write, read, restore)
 
 
+TLS_ARGS = ["--tls", "--cacert", "/etc/tls/ca.crt", "--cert", "/etc/tls/tls.crt", "--key", "/etc/tls/tls.key"]
+
+
+def tls(h):
+    """tls.issuer: the Certificate's Secret from an openssl test CA (as cert-manager would
+    write it); Redis listens on TLS only (port 0), the replica syncs over TLS, a client with the
+    CA and a certificate works, a plaintext client and one without a certificate are refused,
+    the probes, the exporter and the backup job work over TLS."""
+    import kubelet
+    import os
+    name = "cachet"
+    objs = h.render("redis", name=name, namespace="sec", replicas=2, env=dict(C.SEED, REDIS_PASSWORD=PASSWORD),
+                    sets=["tls.issuer=test-ca", "metrics.enabled=true",
+                          "backup.schedule=0 3 * * *", "backup.claim.size=1Gi"])
+    label = "sec/%s tls" % name
+    if not h.check("%s: the Certificate's Secret issued from a test CA (openssl)" % label,
+                   lambda: objs.append(C.tls_secret(objs, h.tmp)) or True):
+        return
+    c = h.cluster(objs, name)
+    if not h.check("%s: both pods ready over TLS (probes with redis-cli --tls)" % label, c.start, timeout=90):
+        return
+    pods = list(c.pods.values())
+
+    def tcli(pod, *args, host="127.0.0.1", tls_args=TLS_ARGS):
+        return pod.exec(name, ["sh", "-c", 'REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" '
+                               'exec redis-cli "$@"', "redis-cli"] + list(tls_args)
+                        + ["-h", host, "-p", "6379"] + list(args), timeout=10)
+
+    def ok(pod, *args, **kw):
+        rc, out, err = tcli(pod, *args, **kw)
+        if rc != 0 or out.startswith(("ERR", "NOAUTH", "Could not")) or "Error" in out:
+            raise AssertionError("redis-cli %s on %s: rc %d: %s%s" % (" ".join(args), pod.name, rc, out, err))
+        return out.strip()
+
+    def replicates_over_tls():
+        for p in pods:
+            port = ok(p, "config", "get", "port").split()
+            trep = ok(p, "config", "get", "tls-replication").split()
+            if port != ["port", "0"] or trep != ["tls-replication", "yes"]:
+                raise AssertionError("%s: %s %s (expected no plain port, tls-replication yes)" % (p.name, port, trep))
+        i = dict(l.split(":", 1) for l in ok(pods[1], "info", "replication").splitlines() if ":" in l)
+        if (i.get("role"), i.get("master_link_status")) != ("slave", "up"):
+            raise AssertionError("%s: %s" % (pods[1].name, i))
+        m = dict(l.split(":", 1) for l in ok(pods[0], "info", "replication").splitlines() if ":" in l)
+        if m.get("connected_slaves") != "1":
+            raise AssertionError("%s: %s" % (pods[0].name, m))
+        return True
+    h.check("%s: no plaintext port, tls-replication yes; the replica's link is up (TLS only)" % label,
+            lambda: C.wait_for(replicates_over_tls, 20, "the replica synced over TLS"))
+
+    def client_with_ca():
+        primary = "%s-0.%s" % (name, name)
+        if ok(pods[1], "set", "tls-key", "over-tls", host=primary) != "OK":
+            raise AssertionError("SET via %s refused" % primary)
+        C.wait_for(lambda: ok(pods[1], "get", "tls-key") == "over-tls", 10, "the key on the replica")
+    h.check("%s: a client with the CA and a certificate writes via %s-0.%s, reads on the replica"
+            % (label, name, name), client_with_ca)
+
+    def refused():
+        host = "%s-0.%s" % (name, name)
+        rc, out, err = tcli(pods[1], "ping", host=host, tls_args=[])
+        if rc == 0 or "PONG" in out:
+            raise AssertionError("a plaintext client got PONG")
+        rc, out, err = tcli(pods[1], "ping", host=host, tls_args=["--tls", "--cacert", "/etc/tls/ca.crt"])
+        if rc == 0 or "PONG" in out:
+            raise AssertionError("a TLS client without a certificate got PONG")
+        return True
+    h.check("%s: a plaintext client and a client without a certificate are refused" % label, refused)
+    for p in pods:
+        h.check("%s: every probe of %s passes 20/20 (over TLS)" % (label, p.name), C.probes_pass, p, 20)
+    h.check("%s: the exporter connects over TLS (rediss://): redis_up 1, 1 connected replica" % label,
+            C.metrics_show, pods[0], 9121, {"redis_up": 1.0, "redis_connected_slaves": 1.0})
+
+    def backup_over_tls():
+        cj = [o for o in objs if o["kind"] == "CronJob"][0]
+        pod = c.run_job(cj, timeout=120)
+        done, codes = kubelet.job_result(pod)
+        if not done:
+            raise AssertionError("backup job: %s\n%s" % (codes, pod.logs("backup")[-600:]))
+        bdir = c.pvc_dir(cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"][0]
+                         ["persistentVolumeClaim"]["claimName"])
+        kept = [x for x in os.listdir(bdir) if not x.startswith(".")]
+        if len(kept) != 1:
+            raise AssertionError("backups: %s" % kept)
+        with open(os.path.join(bdir, kept[0], "dump.rdb"), "rb") as f:
+            head = f.read()
+        if not head.startswith(b"REDIS") or b"tls-key" not in head:
+            raise AssertionError("dump.rdb is not an RDB with the key (%d bytes)" % len(head))
+    h.check("%s: the backup job's redis-cli --rdb over TLS (an RDB with the key)" % label, backup_over_tls)
+
+
 def run(h):
     # The bundled install and a renamed one (another name and namespace), side by side.
     if not C.DAY2_ONLY:
@@ -156,3 +247,5 @@ def run(h):
                        env={"REDIS_PASSWORD": PASSWORD})
     h.teardown()
     backup(h)
+    h.teardown()
+    tls(h)
