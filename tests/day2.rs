@@ -443,3 +443,77 @@ fn backup_affinity_is_expanded_and_checked() {
     assert!(r.stderr.contains("backup.affinity"), "{}", r.stderr);
     assert!(r.stderr.contains(":14:"), "{}", r.stderr);
 }
+
+/// `metrics.port` moves the exporter's listener with its container port, probes and Service:
+/// every preset with an exporter sidecar listens where its port says, with TLS off and on.
+#[test]
+fn metrics_port_moves_every_exporters_listener() {
+    let exporter_of = |name: &str, sets: &[&str]| {
+        let mut cmd = sts_gen();
+        common::with_preset_secrets(&mut cmd)
+            .args(["render", "-"])
+            .env("STS_GEN_SECRET_SEED", SEED);
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        let items = common::json_items(cmd.write_stdin(preset(name, "m").into_bytes()));
+        all(&items, "StatefulSet")
+            .iter()
+            .flat_map(|s| {
+                s["spec"]["template"]["spec"]["containers"]
+                    .as_array()
+                    .unwrap()
+            })
+            .find(|c| c["name"] == "metrics")
+            .cloned()
+    };
+    let mut with_exporter = 0;
+    for name in common::bundled_names() {
+        // etcd and zookeeper serve their own metrics on one of the app's ports.
+        if exporter_of(&name, &["metrics.enabled=true"]).is_none() {
+            continue;
+        }
+        for tls in [false, true] {
+            let mut sets = vec!["metrics.enabled=true", "metrics.port=19999"];
+            if tls {
+                sets.push("tls.issuer=ca");
+            }
+            let exporter = exporter_of(&name, &sets).expect("the exporter");
+            with_exporter += 1;
+            assert_eq!(exporter["ports"][0]["containerPort"], 19999, "{name}");
+            // The kubelet expands $(VAR) in command and args from the container's env.
+            let env: std::collections::BTreeMap<String, String> = exporter["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|e| {
+                    Some((
+                        e["name"].as_str()?.to_string(),
+                        e["value"].as_str()?.to_string(),
+                    ))
+                })
+                .collect();
+            let words: Vec<String> = ["command", "args"]
+                .iter()
+                .filter(|k| exporter[**k].is_array())
+                .flat_map(|k| common::strings(&exporter[*k]))
+                .map(|w| common::k8s_expand(&w, &env))
+                .collect();
+            let line = words.join(" ");
+            assert!(
+                line.contains(":19999") || words.iter().any(|w| w == "19999"),
+                "{name} (tls {tls}): the exporter does not listen on 19999: {line}"
+            );
+            for default in ["9104", "9187", "9121", "9113", "9216", "9114", "5556"] {
+                assert!(
+                    !line.contains(default),
+                    "{name} (tls {tls}): {default} in {line}"
+                );
+            }
+        }
+    }
+    assert!(
+        with_exporter >= 16,
+        "{with_exporter} renders with an exporter"
+    );
+}

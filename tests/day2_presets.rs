@@ -139,7 +139,7 @@ fn mongodb_exporter_logs_in_as_its_own_cluster_monitor_user() {
         "{args:?}"
     );
     assert!(
-        args.contains(&"--web.listen-address=:9216".to_string()),
+        args.contains(&"--web.listen-address=:$(METRICS_PORT)".to_string()),
         "{args:?}"
     );
     let uri = args
@@ -461,8 +461,10 @@ fn kafka_jmx_exporter_scrapes_the_port_only_the_server_opens_on_loopback() {
             .any(|a| a.ends_with("jmx_prometheus_standalone.jar")),
         "{args:?}"
     );
+    // The port argument is the container's, through METRICS_PORT (the kubelet expands it).
+    assert_eq!(args[args.len() - 2], "$(METRICS_PORT)");
     assert_eq!(
-        args[args.len() - 2],
+        env_value(m, "METRICS_PORT"),
         m["ports"][0]["containerPort"].to_string()
     );
     assert_eq!(rules_for(&items, 5556).len(), 1);
@@ -755,7 +757,7 @@ fn elasticsearch_exporter_in_every_node_set() {
             "{c:?}"
         );
         assert!(
-            c.contains(&"--web.listen-address=:9114".to_string()),
+            c.contains(&"--web.listen-address=:$(METRICS_PORT)".to_string()),
             "{c:?}"
         );
         assert_eq!(m["ports"][0]["containerPort"], 9114);
