@@ -48,7 +48,7 @@ for preset in $("$BIN" presets | awk '{print $1}'); do
         >"$out" 2>"$WORK/err"; then
         lists+=("$out")
     else
-        log "$preset: not rendered with metrics and TLS on: $(head -1 "$WORK/err")"
+        die "$preset: not rendered with metrics, both monitors and TLS on: $(head -1 "$WORK/err")"
     fi
 done
 # The validators import their packages by name: run from the install directory.
