@@ -118,6 +118,15 @@ fn check_day2(set: &Value, sts: &Value, items: &[Value]) {
                 volume(pod, "backup")["persistentVolumeClaim"]["claimName"],
                 b["claim"]
             );
+            let mounted: Vec<&Value> = pod["volumes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|v| v["persistentVolumeClaim"].get("claimName"))
+                .filter(|c| **c != b["claim"])
+                .collect();
+            let planned: Vec<&Value> = b["readsClaims"].as_array().unwrap().iter().collect();
+            assert_eq!(mounted, planned, "{name}");
             let rendered_claim = items.iter().find(|o| {
                 o["kind"] == "PersistentVolumeClaim" && o["metadata"]["name"] == b["claim"]
             });

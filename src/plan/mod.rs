@@ -92,9 +92,11 @@ pub struct BackupPlan {
     pub schedule: String,
     /// The schedule's time zone; None: the cluster's controller manager's.
     pub time_zone: Option<String>,
-    /// The member it reads from (`BACKUP_HOST` of the job); None when the preset's job does
-    /// not name one.
+    /// The member it reads from over the network (`BACKUP_HOST` of the job); None when the
+    /// preset's job does not name one.
     pub from_host: Option<String>,
+    /// Members' claims the job mounts and reads directly (zookeeper, web), read-only.
+    pub reads_claims: Vec<String>,
     /// The claim the backups go to.
     pub claim: String,
     /// Its size when sts-gen renders it; None for `existingClaim`.
@@ -320,6 +322,13 @@ fn plan_set(loaded: &Loaded, m: &Model, opts: &Options) -> SetPlan {
                 schedule: b.schedule.clone(),
                 time_zone: b.time_zone.clone(),
                 from_host: b.init_containers.iter().find_map(|c| env(c, "BACKUP_HOST")),
+                reads_claims: b
+                    .volumes
+                    .iter()
+                    .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str())
+                    .filter(|c| *c != b.claim_name)
+                    .map(str::to_string)
+                    .collect(),
                 claim: b.claim_name.clone(),
                 claim_size: b.claim.as_ref().and_then(|c| {
                     c["resources"]["requests"]["storage"]

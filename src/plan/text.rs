@@ -99,7 +99,13 @@ fn set_text(s: &SetPlan) -> String {
                 .as_deref()
                 .unwrap_or("the controller manager's time zone")
         );
-        if let Some(host) = &b.from_host {
+        // A job that mounts a member's claim reads that, not the host it is also told of.
+        if !b.reads_claims.is_empty() {
+            line.push_str(&format!(
+                " reading claim {} (mounted read-only)",
+                b.reads_claims.join(", ")
+            ));
+        } else if let Some(host) = &b.from_host {
             line.push_str(&format!(" from {host}"));
         }
         line.push_str(&format!(" into claim {}", b.claim));
