@@ -240,11 +240,10 @@ fn metrics_exporter_scrapes_a_loopback_only_stub_status() {
     let stub_port: u64 = addr.rsplit(':').next().unwrap().parse().unwrap();
     assert!(!container_ports(&items).contains(&stub_port));
     assert!(!admitted(&items).contains(&stub_port));
-    // The exporter listens on its container port, which the Service and the policy carry.
-    let listen: u64 = flag("web.listen-address")
-        .trim_start_matches(':')
-        .parse()
-        .unwrap();
+    // The exporter listens on its container port (METRICS_PORT, which the kubelet expands),
+    // which the Service and the policy carry.
+    assert_eq!(flag("web.listen-address"), ":$(METRICS_PORT)");
+    let listen: u64 = common::env_value(m, "METRICS_PORT").parse().unwrap();
     assert_eq!(m["ports"][0]["containerPort"], listen);
     let svc = all(&items, "Service")
         .into_iter()
