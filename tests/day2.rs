@@ -517,3 +517,33 @@ fn metrics_port_moves_every_exporters_listener() {
         "{with_exporter} renders with an exporter"
     );
 }
+
+/// A backup job that reads a member's claim follows `storage.claimName`: renamed, the job
+/// mounts the claim the StatefulSet controller makes, not the preset's default name.
+#[test]
+fn member_claim_backups_follow_the_claim_name() {
+    for (name, ordinal) in [("web", 0), ("zookeeper", 2)] {
+        let items = render(
+            &preset(name, "b"),
+            &[
+                "replicas=3",
+                "storage.claimName=content",
+                "backup.schedule=0 3 * * *",
+                "backup.claim.size=1Gi",
+            ],
+        );
+        let template = &one(&items, "StatefulSet")["spec"]["volumeClaimTemplates"][0];
+        assert_eq!(template["metadata"]["name"], "content", "{name}");
+        let pod = &one(&items, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+        let claims: Vec<&str> = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str())
+            .collect();
+        assert!(
+            claims.contains(&format!("content-b-{ordinal}").as_str()),
+            "{name}: {claims:?}"
+        );
+    }
+}

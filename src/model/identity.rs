@@ -242,6 +242,7 @@ impl Names {
         sets: &IndexMap<String, crate::profile::SetSummary>,
         replicas: u32,
         image: &str,
+        claim_name: &str,
         errs: &mut Errors,
     ) -> Names {
         let first = TemplateVars {
@@ -254,6 +255,7 @@ impl Names {
             sets,
             secret_name: cluster,
             image,
+            claim_name,
             compiled: Default::default(),
         };
         let secret = secret::expanded_name(p, &first, errs);

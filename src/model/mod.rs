@@ -471,7 +471,20 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let sets: IndexMap<String, crate::profile::SetSummary> = set
         .map(|s| s.sets.iter().map(|x| (x.set.clone(), x.clone())).collect())
         .unwrap_or_default();
-    let names = identity::Names::resolve(p, opts, cluster, &sets, replicas, &image, &mut errs);
+    let claim_template = match &p.storage {
+        Some(StorageSpec::Persistent(s)) => s.claim_name.as_deref().unwrap_or("data"),
+        _ => "data",
+    };
+    let names = identity::Names::resolve(
+        p,
+        opts,
+        cluster,
+        &sets,
+        replicas,
+        &image,
+        claim_template,
+        &mut errs,
+    );
     // Values profile text may use as {{ name }}, {{ namespace }}, ...
     let vars = TemplateVars {
         name: &p.name,
@@ -483,6 +496,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         sets: &sets,
         secret_name: &names.secret_ref,
         image: &image,
+        claim_name: claim_template,
         compiled: Default::default(),
     };
     // Names of objects cannot use the namespace.
@@ -703,6 +717,7 @@ mod testing {
             sets,
             secret_name: "db",
             image: "db:1",
+            claim_name: "data",
             compiled: Default::default(),
         }
     }

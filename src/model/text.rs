@@ -18,6 +18,7 @@ const TEXT_VARIABLES: &[&str] = &[
     "sets",
     "secretName",
     "image",
+    "claimName",
 ];
 const TEXT_FUNCTIONS: &[&str] = &["range", "dict"];
 
@@ -36,6 +37,9 @@ pub(super) struct TemplateVars<'a> {
     pub(super) secret_name: &'a str,
     /// The app image, so a preset's helper containers follow a user's `image`.
     pub(super) image: &'a str,
+    /// The volume claim template's name (`storage.claimName`, default `data`), so a backup
+    /// job that mounts a member's claim follows a user's `claimName`.
+    pub(super) claim_name: &'a str,
     /// The environment and variables, made on first use: a fresh minijinja Environment per
     /// text cost more than expanding it.
     pub(super) compiled: std::cell::OnceCell<(minijinja::Environment<'static>, minijinja::Value)>,
@@ -139,6 +143,7 @@ impl TemplateVars<'_> {
         ctx.insert("cluster", minijinja::Value::from(self.cluster));
         ctx.insert("secretName", minijinja::Value::from(self.secret_name));
         ctx.insert("image", minijinja::Value::from(self.image));
+        ctx.insert("claimName", minijinja::Value::from(self.claim_name));
         ctx.insert(
             "sets",
             minijinja::Value::from(minijinja::value::Serde(self.sets)),
