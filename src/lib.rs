@@ -20,6 +20,7 @@ mod yaml_scalar;
 
 pub use par::serially;
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Why a profile could not be turned into manifests. Every variant is bad input (exit 2) and
@@ -81,7 +82,7 @@ pub fn build_reporting(
 }
 
 fn build_sets(
-    sets: &[profile::Loaded],
+    sets: &[Cow<'_, profile::Loaded>],
     opts: &model::Options,
     renderer: &render::Renderer,
     warnings: &mut Vec<String>,
@@ -145,7 +146,7 @@ fn build_sets(
 
 /// Renders and checks the models; returns the objects in apply order.
 fn render_check(
-    sets: &[profile::Loaded],
+    sets: &[Cow<'_, profile::Loaded>],
     models: &[model::Built],
     external: &check::External,
     renderer: &render::Renderer,
@@ -175,7 +176,7 @@ const SECRET_PLACEHOLDER: &str = "PHNlY3JldD4=";
 /// only where it happened is told.
 fn without_secrets(
     failure: Failure,
-    sets: &[profile::Loaded],
+    sets: &[Cow<'_, profile::Loaded>],
     models: &[model::Built],
     external: &check::External,
     renderer: &render::Renderer,

@@ -72,7 +72,11 @@ const CONTAINER_LISTS: &[&str] = &[
 
 /// Gives each finding of `errors` the profile location, field path and suggestion of the
 /// field that caused it, where one can be found in `sets` (the profile, or its node sets).
-pub fn locate_findings(errors: Vec<Error>, sets: &[Loaded], inv: &Inventory) -> Vec<Error> {
+pub fn locate_findings(
+    errors: Vec<Error>,
+    sets: &[std::borrow::Cow<'_, Loaded>],
+    inv: &Inventory,
+) -> Vec<Error> {
     errors
         .into_iter()
         .map(|e| match e.loc {
@@ -82,7 +86,7 @@ pub fn locate_findings(errors: Vec<Error>, sets: &[Loaded], inv: &Inventory) -> 
         .collect()
 }
 
-fn locate_one(mut e: Error, sets: &[Loaded], inv: &Inventory) -> Error {
+fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Inventory) -> Error {
     let Some(object) = e.object().map(str::to_string) else {
         return e;
     };
