@@ -311,10 +311,14 @@ fn effective_profile_renders_the_same_objects() {
         let starter_file = dir.path().join(format!("{name}-starter.yaml"));
         std::fs::write(&starter_file, &starter).unwrap();
         let sf = starter_file.to_str().unwrap().to_string();
+        let day2 = format!("examples/day2/{name}-day2.yaml");
         for args in [
             vec![path.as_str()],
             vec![path.as_str(), "-f", ov, "--set", "env.EXTRA=1"],
             vec![sf.as_str()],
+            // Metrics, backups and TLS on: each feature's `with` applied once, not again
+            // when the effective profile is rendered.
+            vec![day2.as_str(), "--set", "createNamespace=false"],
         ] {
             let effective = run_ok(bin().arg("plan").args(&args).arg("--effective")).stdout;
             assert!(!effective.contains("\npreset:"), "{effective}");

@@ -246,7 +246,12 @@ fn apply_feature_overlays(mut tree: Node) -> Node {
                 None | Some(Some(node::Resolved::Null)) | Some(Some(node::Resolved::Bool(false)))
             )
         });
-        if let (true, Some(with)) = (on, section.get("with").cloned()) {
+        let with = section.get("with").cloned();
+        // Applied or not, `with` has done its work: typing it (a preset's TLS scripts are
+        // most of its text) cost every render, and an effective profile (`plan --effective`)
+        // that kept it would apply it a second time.
+        merge::remove_path(&mut tree, &[feature, "with"]);
+        if let (true, Some(with)) = (on, with) {
             if matches!(with.value, node::Value::Map(_)) {
                 tree = merge::merge(tree, with);
             }
