@@ -220,18 +220,9 @@ pub(super) fn metrics(
     (Some(model), sidecar)
 }
 
-/// The backup CronJob's model; None unless `backup.schedule` is set.
-pub(super) fn backup(
-    p: &Profile,
-    image: &str,
-    replicas: u32,
-    headless: &str,
-    vars: &TemplateVars,
-    defaults: &Defaults,
-    errs: &mut Errors,
-) -> Option<ModelBackup> {
-    let b = p.backup.as_ref()?;
-    let schedule = b.schedule.clone()?;
+/// A cron schedule of five fields (or `@daily` and friends) without a time zone in it, and
+/// `timeZone` shaped like an IANA name (the controller manager knows which exist).
+fn check_schedule(schedule: &str, time_zone: Option<&str>, errs: &mut Errors) {
     if schedule.split_whitespace().count() != 5 && !schedule.starts_with('@') {
         errs.push(
             "backup.schedule",
@@ -244,7 +235,7 @@ pub(super) fn backup(
             "a time zone in the schedule is refused by Kubernetes; set `backup.timeZone`",
         );
     }
-    if let Some(tz) = &b.time_zone {
+    if let Some(tz) = time_zone {
         let ok = !tz.is_empty()
             && tz.split('/').all(|part| {
                 !part.is_empty()
@@ -260,6 +251,21 @@ pub(super) fn backup(
             );
         }
     }
+}
+
+/// The backup CronJob's model; None unless `backup.schedule` is set.
+pub(super) fn backup(
+    p: &Profile,
+    image: &str,
+    replicas: u32,
+    headless: &str,
+    vars: &TemplateVars,
+    defaults: &Defaults,
+    errs: &mut Errors,
+) -> Option<ModelBackup> {
+    let b = p.backup.as_ref()?;
+    let schedule = b.schedule.clone()?;
+    check_schedule(&schedule, b.time_zone.as_deref(), errs);
     if let Some(why) = &b.unsupported {
         errs.push("backup.schedule", why.trim().to_string());
         return None;

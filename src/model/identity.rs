@@ -242,7 +242,6 @@ impl Names {
         sets: &IndexMap<String, crate::profile::SetSummary>,
         replicas: u32,
         image: &str,
-        claim_name: &str,
         errs: &mut Errors,
     ) -> Names {
         let first = TemplateVars {
@@ -255,7 +254,7 @@ impl Names {
             sets,
             secret_name: cluster,
             image,
-            claim_name,
+            claim_name: super::storage::template_name(p),
             compiled: Default::default(),
         };
         let secret = secret::expanded_name(p, &first, errs);
@@ -277,6 +276,14 @@ impl Names {
             headless,
         }
     }
+}
+
+/// The node sets of the application by set name, as profile text sees them (`{{ sets.x }}`).
+pub(super) fn set_summaries(
+    set: Option<&crate::profile::SetInfo>,
+) -> IndexMap<String, crate::profile::SetSummary> {
+    set.map(|s| s.sets.iter().map(|x| (x.set.clone(), x.clone())).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -468,23 +468,9 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let set = loaded.set.as_ref();
     // The application name: the profile's name, shared by every node set.
     let cluster = set.map_or(p.name.as_str(), |s| s.cluster.as_str());
-    let sets: IndexMap<String, crate::profile::SetSummary> = set
-        .map(|s| s.sets.iter().map(|x| (x.set.clone(), x.clone())).collect())
-        .unwrap_or_default();
-    let claim_template = match &p.storage {
-        Some(StorageSpec::Persistent(s)) => s.claim_name.as_deref().unwrap_or("data"),
-        _ => "data",
-    };
-    let names = identity::Names::resolve(
-        p,
-        opts,
-        cluster,
-        &sets,
-        replicas,
-        &image,
-        claim_template,
-        &mut errs,
-    );
+    let sets = identity::set_summaries(set);
+    let claim_template = storage::template_name(p);
+    let names = identity::Names::resolve(p, opts, cluster, &sets, replicas, &image, &mut errs);
     // Values profile text may use as {{ name }}, {{ namespace }}, ...
     let vars = TemplateVars {
         name: &p.name,

@@ -109,6 +109,15 @@ pub(super) fn local_pvs(
     persistent_volumes
 }
 
+/// The volume claim template's name as the profile gives it (`storage.claimName`, default
+/// `data`), before the model is built: profile text sees it as `{{ claimName }}`.
+pub(super) fn template_name(p: &Profile) -> &str {
+    match &p.storage {
+        Some(StorageSpec::Persistent(s)) => s.claim_name.as_deref().unwrap_or("data"),
+        _ => "data",
+    }
+}
+
 /// The claim template's name (`data` without storage, so names stay reserved).
 pub(super) fn claim_name(storage: &Option<ModelStorage>) -> String {
     storage

@@ -285,71 +285,87 @@ fn plan_set(loaded: &Loaded, m: &Model, opts: &Options) -> SetPlan {
             .map(|s| (s.name.clone(), s.pod_name.clone())),
         update_order: update_order.into_iter().map(pod).collect(),
         pods,
-        metrics: m.day2.metrics.as_ref().map(|x| MetricsPlan {
-            exporter: m
-                .sidecars
-                .iter()
-                .any(|c| c["name"] == model::METRICS_CONTAINER),
-            port: x.port,
-            path: x.path.clone(),
-            service: x.service_name.clone(),
-            monitors: [
-                (x.service_monitor, "ServiceMonitor"),
-                (x.pod_monitor, "PodMonitor"),
-            ]
-            .into_iter()
-            .filter_map(|(on, kind)| on.then_some(kind))
-            .collect(),
-            from_namespaces: p
-                .metrics
-                .as_ref()
-                .map(|x| x.from.clone())
-                .unwrap_or_default(),
-        }),
-        backup: m.day2.backup.as_ref().map(|b| {
-            // As the job's containers say it, so the plan cannot drift from the CronJob.
-            let env = |c: &serde_json::Value, name: &str| {
-                c["env"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|e| e["name"] == name)
-                    .and_then(|e| e["value"].as_str())
-                    .map(str::to_string)
-            };
-            BackupPlan {
-                cron_job: b.name.clone(),
-                schedule: b.schedule.clone(),
-                time_zone: b.time_zone.clone(),
-                from_host: b.init_containers.iter().find_map(|c| env(c, "BACKUP_HOST")),
-                reads_claims: b
-                    .volumes
-                    .iter()
-                    .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str())
-                    .filter(|c| *c != b.claim_name)
-                    .map(str::to_string)
-                    .collect(),
-                claim: b.claim_name.clone(),
-                claim_size: b.claim.as_ref().and_then(|c| {
-                    c["resources"]["requests"]["storage"]
-                        .as_str()
-                        .map(str::to_string)
-                }),
-                keep: env(&b.container, "BACKUP_KEEP"),
-            }
-        }),
-        tls: m.day2.tls.as_ref().map(|t| TlsPlan {
-            secret: t.secret_name.clone(),
-            mount_path: t.mount_path,
-            issuer: t.certificate.as_ref().and_then(|c| {
-                Some(format!(
-                    "{}/{}",
-                    c["spec"]["issuerRef"]["kind"].as_str()?,
-                    c["spec"]["issuerRef"]["name"].as_str()?
-                ))
-            }),
-        }),
+        metrics: metrics_plan(p, m),
+        backup: backup_plan(m),
+        tls: tls_plan(m),
     }
+}
+
+/// Where the metrics are scraped, from the model.
+fn metrics_plan(p: &crate::profile::types::Profile, m: &Model) -> Option<MetricsPlan> {
+    m.day2.metrics.as_ref().map(|x| MetricsPlan {
+        exporter: m
+            .sidecars
+            .iter()
+            .any(|c| c["name"] == model::METRICS_CONTAINER),
+        port: x.port,
+        path: x.path.clone(),
+        service: x.service_name.clone(),
+        monitors: [
+            (x.service_monitor, "ServiceMonitor"),
+            (x.pod_monitor, "PodMonitor"),
+        ]
+        .into_iter()
+        .filter_map(|(on, kind)| on.then_some(kind))
+        .collect(),
+        from_namespaces: p
+            .metrics
+            .as_ref()
+            .map(|x| x.from.clone())
+            .unwrap_or_default(),
+    })
+}
+
+/// The backup job, as its containers and volumes say it (so the plan cannot drift from the
+/// CronJob).
+fn backup_plan(m: &Model) -> Option<BackupPlan> {
+    m.day2.backup.as_ref().map(|b| {
+        // As the job's containers say it, so the plan cannot drift from the CronJob.
+        let env = |c: &serde_json::Value, name: &str| {
+            c["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|e| e["name"] == name)
+                .and_then(|e| e["value"].as_str())
+                .map(str::to_string)
+        };
+        BackupPlan {
+            cron_job: b.name.clone(),
+            schedule: b.schedule.clone(),
+            time_zone: b.time_zone.clone(),
+            from_host: b.init_containers.iter().find_map(|c| env(c, "BACKUP_HOST")),
+            reads_claims: b
+                .volumes
+                .iter()
+                .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str())
+                .filter(|c| *c != b.claim_name)
+                .map(str::to_string)
+                .collect(),
+            claim: b.claim_name.clone(),
+            claim_size: b.claim.as_ref().and_then(|c| {
+                c["resources"]["requests"]["storage"]
+                    .as_str()
+                    .map(str::to_string)
+            }),
+            keep: env(&b.container, "BACKUP_KEEP"),
+        }
+    })
+}
+
+/// The certificate, from the model.
+fn tls_plan(m: &Model) -> Option<TlsPlan> {
+    m.day2.tls.as_ref().map(|t| TlsPlan {
+        secret: t.secret_name.clone(),
+        mount_path: t.mount_path,
+        issuer: t.certificate.as_ref().and_then(|c| {
+            Some(format!(
+                "{}/{}",
+                c["spec"]["issuerRef"]["kind"].as_str()?,
+                c["spec"]["issuerRef"]["name"].as_str()?
+            ))
+        }),
+    })
 }
 
 fn pmp_name(p: PodManagementPolicy) -> &'static str {
