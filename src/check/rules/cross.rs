@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Emit, Objects};
+use super::{is_claim_of, Emit, Objects};
 use crate::check::selector::{self, Pods};
 use crate::check::{field, Doc, Object};
 use crate::shared::names::quantity;
@@ -646,15 +646,6 @@ pub(super) fn local_pvs(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             }
         }
     }
-}
-
-/// Whether `pvc` is the claim `<claim>-<sts>-<ordinal>` of a StatefulSet's claim template.
-fn is_claim_of(pvc: &str, claim: &str, sts: &str) -> bool {
-    pvc.strip_prefix(claim)
-        .and_then(|r| r.strip_prefix('-'))
-        .and_then(|r| r.strip_prefix(sts))
-        .and_then(|r| r.strip_prefix('-'))
-        .is_some_and(|i| i.parse::<u32>().is_ok())
 }
 
 /// (namespace, StatefulSet name, claim template name) of every claim template among `docs`

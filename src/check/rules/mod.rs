@@ -137,6 +137,19 @@ const fn rule(
     }
 }
 
+/// Whether `pvc` is a claim StatefulSet `sts` creates from its claim template `template`:
+/// `<template>-<sts>-<ordinal>`. Shared by `local-pvs` and `pod-references`, which once spelt it
+/// twice.
+pub(super) fn is_claim_of(pvc: &str, template: &str, sts: &str) -> bool {
+    pvc.strip_prefix(template)
+        .and_then(|r| r.strip_prefix('-'))
+        .and_then(|r| r.strip_prefix(sts))
+        .and_then(|r| r.strip_prefix('-'))
+        .is_some_and(|i| {
+            !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) && i.parse::<u32>().is_ok()
+        })
+}
+
 use Scope::{Manifests as M, Rendered as R};
 use Severity::{Error as E, Warning as W};
 
