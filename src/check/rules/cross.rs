@@ -423,6 +423,11 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     // The keys of each ConfigMap and Secret in the namespace, by kind and name.
     let mut tables: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
     for d in docs.iter().filter(|d| d.namespace() == doc.namespace()) {
+        // cert-manager writes the Secret a Certificate names, with these keys.
+        if let Some(secret) = crate::check::certificate_secret(&d.value) {
+            tables.insert(("Secret", secret), ["tls.crt", "tls.key", "ca.crt"].into());
+            continue;
+        }
         let keys: BTreeSet<&str> = match &d.object {
             Object::ConfigMap(cm) => (cm.data.iter().flatten().map(|(k, _)| k.as_str()))
                 .chain(cm.binary_data.iter().flatten().map(|(k, _)| k.as_str()))
@@ -430,12 +435,6 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             Object::Secret(s) => (s.data.iter().flatten().map(|(k, _)| k.as_str()))
                 .chain(s.string_data.iter().flatten().map(|(k, _)| k.as_str()))
                 .collect(),
-            // cert-manager writes the Secret a Certificate names, with these keys.
-            Object::Certificate(c) => {
-                let keys = ["tls.crt", "tls.key", "ca.crt"].into();
-                tables.insert(("Secret", c.spec.secret_name.as_str()), keys);
-                continue;
-            }
             _ => continue,
         };
         tables.insert((d.kind(), d.name()), keys);
