@@ -197,11 +197,15 @@ impl WriteLock {
         dirs: impl IntoIterator<Item = &'a Path>,
     ) -> Result<(), Vec<DirError>> {
         let wait = lock::timeout().map_err(|e| vec![e])?;
+        // A set: a batch asks for a thousand directories, each looked up here.
+        let held: std::collections::HashSet<&Path> =
+            self.held.iter().map(|(d, _)| d.as_path()).collect();
         let mut dirs: Vec<PathBuf> = dirs
             .into_iter()
             .map(safe::normalize)
-            .filter(|d| !self.holds(d))
+            .filter(|d| !held.contains(d.as_path()))
             .collect();
+        drop(held);
         dirs.sort();
         dirs.dedup();
         let errors: Vec<DirError> = dirs
@@ -226,11 +230,6 @@ impl WriteLock {
             self.held.push((dir, lock));
         }
         Ok(())
-    }
-
-    /// Whether `dir` (normalized) is locked by this run.
-    fn holds(&self, dir: &Path) -> bool {
-        self.held.iter().any(|(d, _)| d == dir)
     }
 }
 
