@@ -483,9 +483,9 @@ fn render_check(args: &RenderArgs) -> ExitCode {
     let mut up_to_date = true;
     for unit in &units {
         let dir = unit.dir.as_deref().unwrap_or(dir);
-        let changes = match sink::diff::compare(dir, &unit.files) {
+        let changes = match &unit.changes {
             Ok(c) => c,
-            Err(e) => return fail(&e.to_string()),
+            Err(e) => return fail(e),
         };
         for problem in &unit.immutable {
             eprintln!("error: {problem}");
@@ -538,7 +538,10 @@ fn render_cmd(args: &RenderArgs) -> Result<(), String> {
             // Counted before the write changes what is there.
             let summaries: Vec<String> = units
                 .iter()
-                .map(|u| output::summary(u.dir.as_deref().unwrap_or(out), &u.files))
+                .map(|u| {
+                    let dir = u.dir.as_deref().unwrap_or(out);
+                    output::summary(dir, &u.files, u.changes.as_ref().ok())
+                })
                 .collect();
             sink::dir::write_held(&mut held, writes, args.force).map_err(dir_errors)?;
             summaries.iter().for_each(|s| eprintln!("{s}"));
@@ -563,6 +566,9 @@ struct Unit {
     docs: Vec<sts_gen::check::Doc>,
     files: Vec<sink::dir::OutFile>,
     immutable: Vec<String>,
+    /// How the files differ from what the directory holds (read once, for the summary and
+    /// `--check`); the error when the directory cannot be compared.
+    changes: Result<sink::diff::Changes, String>,
     /// The objects' identities, to find objects two profiles of a batch both render.
     ids: Vec<sink::batch::Id>,
 }
@@ -579,11 +585,13 @@ impl Unit {
                 let files = sink::dir::plan(&docs);
                 let immutable =
                     sink::diff::immutable_changes(&dir, &files).map_err(|e| e.to_string())?;
+                let changes = sink::diff::compare(&dir, &files).map_err(|e| e.to_string());
                 Unit {
                     dir: Some(dir),
                     docs: Vec::new(),
                     files,
                     immutable,
+                    changes,
                     ids: Vec::new(),
                 }
             }
@@ -593,6 +601,7 @@ impl Unit {
                 docs,
                 files: Vec::new(),
                 immutable: Vec::new(),
+                changes: Ok(Default::default()),
             },
         })
     }

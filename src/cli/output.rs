@@ -16,14 +16,19 @@ pub(super) fn print_out(text: &str) -> Result<(), String> {
 
 /// `DIR: N objects written (a new, c changed, u unchanged), r removed; S Secrets written (mode
 /// 0600)`, counted against what DIR holds before the write; `DIR: up to date (...)` when the
-/// write changes nothing. Secret files are counted, never named.
-pub(super) fn summary(dir: &Path, files: &[sink::dir::OutFile]) -> String {
+/// write changes nothing. Secret files are counted, never named. `changes` is None when the
+/// directory could not be compared.
+pub(super) fn summary(
+    dir: &Path,
+    files: &[sink::dir::OutFile],
+    changes: Option<&sink::diff::Changes>,
+) -> String {
     let is_object = |name: &str| name != "kustomization.yaml";
     let objects = files.iter().filter(|f| is_object(&f.name)).count();
     let secrets = files.iter().filter(|f| f.private).count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let secrets = plural(secrets, "Secret");
-    let Ok(changes) = sink::diff::compare(dir, files) else {
+    let Some(changes) = changes else {
         return format!(
             "{}: {} written; {secrets} written",
             dir.display(),
