@@ -26,6 +26,16 @@ fn preset(p: &str, name: &str) -> String {
     format!("apiVersion: sts-gen/v1\nkind: Profile\npreset: {p}\nname: {name}\nnamespace: ns\n")
 }
 
+/// Renders `text` expecting it refused as bad input (exit 2, nothing on stdout); its stderr.
+fn refused(text: &str) -> String {
+    let r = run(sts_gen()
+        .args(["render", "-"])
+        .write_stdin(text.as_bytes().to_vec()));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    r.stderr
+}
+
 fn containers(items: &[Value]) -> Vec<Value> {
     one(items, "StatefulSet")["spec"]["template"]["spec"]["containers"]
         .as_array()
@@ -202,35 +212,21 @@ fn bad_feature_input_is_located() {
         "{}metrics: {{enabled: true, port: 9999}}\n",
         preset("etcd", "kv")
     );
-    let r = run(sts_gen()
-        .args(["render", "-"])
-        .write_stdin(text.into_bytes()));
-    assert_eq!(r.code, 2);
-    assert!(r.stdout.is_empty());
-    assert!(
-        r.stderr.contains("<stdin>:6:") || r.stderr.contains(":6:"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("metrics.port"), "{}", r.stderr);
+    let err = refused(&text);
+    assert!(err.contains("<stdin>:6:") || err.contains(":6:"), "{}", err);
+    assert!(err.contains("metrics.port"), "{}", err);
     let text = format!(
         "{}backup: {{schedule: \"0 3 * * *\", claim: {{size: 1Gi}}, existingClaim: x}}\n",
         preset("etcd", "kv")
     );
-    let r = run(sts_gen()
-        .args(["render", "-"])
-        .write_stdin(text.into_bytes()));
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("not both"), "{}", r.stderr);
+    let err = refused(&text);
+    assert!(err.contains("not both"), "{}", err);
     let text = format!(
         "{}backup: {{schedule: \"every day\", claim: {{size: 1Gi}}}}\n",
         preset("etcd", "kv")
     );
-    let r = run(sts_gen()
-        .args(["render", "-"])
-        .write_stdin(text.into_bytes()));
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("backup.schedule"), "{}", r.stderr);
+    let err = refused(&text);
+    assert!(err.contains("backup.schedule"), "{}", err);
 }
 
 #[test]
@@ -278,14 +274,10 @@ fn backup_time_zone_is_the_cronjobs_and_checked() {
             "{}backup: {{{schedule}claim: {{size: 1Gi}}, {line}}}\n",
             preset("etcd", "kv")
         );
-        let r = run(sts_gen()
-            .args(["render", "-"])
-            .write_stdin(text.into_bytes()));
-        assert_eq!(r.code, 2, "{line}");
-        assert!(r.stdout.is_empty());
-        assert!(r.stderr.contains(&format!(":6:")), "{line}: {}", r.stderr);
-        assert!(r.stderr.contains(field), "{line}: {}", r.stderr);
-        assert!(r.stderr.contains(message), "{line}: {}", r.stderr);
+        let err = refused(&text);
+        assert!(err.contains(":6:"), "{line}: {}", err);
+        assert!(err.contains(field), "{line}: {}", err);
+        assert!(err.contains(message), "{line}: {}", err);
     }
 }
 
@@ -352,16 +344,8 @@ fn tls_off_adds_nothing_and_both_sources_are_refused() {
         "{}tls: {{issuer: a, secretName: b}}\n",
         preset("etcd", "kv")
     );
-    let r = run(sts_gen()
-        .args(["render", "-"])
-        .write_stdin(text.into_bytes()));
-    assert_eq!(r.code, 2);
-    assert!(r.stdout.is_empty());
-    assert!(
-        r.stderr.contains("tls") && r.stderr.contains("not both"),
-        "{}",
-        r.stderr
-    );
+    let err = refused(&text);
+    assert!(err.contains("tls") && err.contains("not both"), "{}", err);
 }
 
 /// `sts-gen lint` finds nothing in what the day-2 examples render (every feature on), and a
@@ -435,13 +419,9 @@ fn backup_affinity_is_expanded_and_checked() {
     );
     // An unknown variable is located at its use.
     let bad = text.replace("{{ replicas - 1 }}", "{{ nope }}");
-    let r = run(sts_gen()
-        .args(["render", "-"])
-        .write_stdin(bad.into_bytes()));
-    assert_eq!(r.code, 2);
-    assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("backup.affinity"), "{}", r.stderr);
-    assert!(r.stderr.contains(":14:"), "{}", r.stderr);
+    let err = refused(&bad);
+    assert!(err.contains("backup.affinity"), "{}", err);
+    assert!(err.contains(":14:"), "{}", err);
 }
 
 /// `metrics.port` moves the exporter's listener with its container port, probes and Service:
