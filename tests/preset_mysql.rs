@@ -170,10 +170,9 @@ fn run_sidecar_tls(items: &[Value], tmp: &Path, password: Option<PathBuf>, tls: 
     }
 }
 
-#[test]
-fn the_sidecar_reads_the_password_from_the_file_and_never_traces_it() {
-    let items = render_profile("shop");
-    // A replica cloned from the primary: replication starts with the password in the statement.
+/// A replica's data directory just cloned from the primary: the binlog position xtrabackup
+/// recorded is where replication starts.
+fn cloned_replica() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     fs::create_dir_all(tmp.path().join("data")).unwrap();
     fs::write(
@@ -181,6 +180,14 @@ fn the_sidecar_reads_the_password_from_the_file_and_never_traces_it() {
         "mysql-bin.000003\t154\n",
     )
     .unwrap();
+    tmp
+}
+
+#[test]
+fn the_sidecar_reads_the_password_from_the_file_and_never_traces_it() {
+    let items = render_profile("shop");
+    // A replica cloned from the primary: replication starts with the password in the statement.
+    let tmp = cloned_replica();
     let run = run_sidecar(&items, tmp.path(), None);
     assert!(run.ok, "{}", run.trace);
     assert!(run.trace.contains("+ cd "), "tracing is on: {}", run.trace);
@@ -503,13 +510,7 @@ fn with_tls_the_server_requires_it_and_every_client_in_the_pod_has_the_ca() {
 #[test]
 fn with_tls_replication_and_the_clone_server_use_it() {
     let items = render_tls("shop");
-    let tmp = tempfile::tempdir().unwrap();
-    fs::create_dir_all(tmp.path().join("data")).unwrap();
-    fs::write(
-        tmp.path().join("data/xtrabackup_binlog_info"),
-        "mysql-bin.000003\t154\n",
-    )
-    .unwrap();
+    let tmp = cloned_replica();
     let tls = tls_files(tmp.path());
     let run = run_sidecar_tls(&items, tmp.path(), None, &tls);
     assert!(run.ok, "{}", run.trace);
@@ -536,13 +537,7 @@ fn with_tls_replication_and_the_clone_server_use_it() {
         run.ncat_args
     );
     // Without the certificate (TLS off) neither is asked for.
-    let tmp = tempfile::tempdir().unwrap();
-    fs::create_dir_all(tmp.path().join("data")).unwrap();
-    fs::write(
-        tmp.path().join("data/xtrabackup_binlog_info"),
-        "mysql-bin.000003\t154\n",
-    )
-    .unwrap();
+    let tmp = cloned_replica();
     let run = run_sidecar(&render_profile("shop"), tmp.path(), None);
     assert!(run.ok, "{}", run.trace);
     assert!(
