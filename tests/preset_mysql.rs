@@ -404,21 +404,7 @@ fn render_tls(name: &str) -> Vec<Value> {
     let text = common::bundled_text("mysql")
         .replace("{fromEnv: MYSQL_ROOT_PASSWORD}", "{value: test-password}")
         .replace("\nname: mysql\n", &format!("\nname: {name}\n"));
-    let text = common::edit(
-        &text,
-        "\ntls:\n  with:\n",
-        "\ntls:\n  issuer: ca\n  with:\n",
-    );
-    let text = common::edit(
-        &text,
-        "\nmetrics:\n  enabled: false\n",
-        "\nmetrics:\n  enabled: true\n",
-    );
-    let text = common::edit(
-        &text,
-        "\nbackup:\n  job:\n",
-        "\nbackup:\n  schedule: \"0 3 * * *\"\n  claim: {size: 1Gi}\n  job:\n",
-    );
+    let text = common::with_day2_on(&text);
     // Metrics generate the exporter's password: a seed keeps it the same on every render.
     let opts = model::Options {
         secret_seed: Some(b"preset-mysql-tls-test-seed-0123456789".to_vec()),

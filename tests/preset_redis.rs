@@ -464,22 +464,7 @@ fn used_as_a_preset_the_replicas_follow_the_users_name() {
 
 /// `tls` on (an issuer, with metrics and backups): the preset's TLS wiring.
 fn tls_items() -> Vec<Value> {
-    let text = common::edit(
-        &profile_text(),
-        "\ntls:\n  with:\n",
-        "\ntls:\n  issuer: ca\n  with:\n",
-    );
-    let text = common::edit(
-        &text,
-        "\nmetrics:\n  enabled: false\n",
-        "\nmetrics:\n  enabled: true\n",
-    );
-    let text = common::edit(
-        &text,
-        "\nbackup:\n  job:\n",
-        "\nbackup:\n  schedule: \"0 3 * * *\"\n  claim: {size: 1Gi}\n  job:\n",
-    );
-    render_with(&text, Some("ns"), None)
+    render_with(&common::with_day2_on(&profile_text()), Some("ns"), None)
 }
 
 /// The TLS Secret's mount in a container (the `tls` volume), which must hold the

@@ -54,6 +54,22 @@ pub fn edit(text: &str, from: &str, to: &str) -> String {
     text.replacen(from, to, 1)
 }
 
+/// A bundled preset's text with its day-2 features on: `tls` from issuer `ca`, metrics, and a
+/// nightly backup to a 1Gi claim (each edit must find the preset's off-by-default block once).
+pub fn with_day2_on(text: &str) -> String {
+    let text = edit(text, "\ntls:\n  with:\n", "\ntls:\n  issuer: ca\n  with:\n");
+    let text = edit(
+        &text,
+        "\nmetrics:\n  enabled: false\n",
+        "\nmetrics:\n  enabled: true\n",
+    );
+    edit(
+        &text,
+        "\nbackup:\n  job:\n",
+        "\nbackup:\n  schedule: \"0 3 * * *\"\n  claim: {size: 1Gi}\n  job:\n",
+    )
+}
+
 /// The profile with its top-level `replicas: <from>` line (which must occur once) set to `to`.
 pub fn with_replicas(text: &str, from: u32, to: u32) -> String {
     edit(
