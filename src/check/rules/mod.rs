@@ -145,9 +145,8 @@ pub(super) fn is_claim_of(pvc: &str, template: &str, sts: &str) -> bool {
         .and_then(|r| r.strip_prefix('-'))
         .and_then(|r| r.strip_prefix(sts))
         .and_then(|r| r.strip_prefix('-'))
-        .is_some_and(|i| {
-            !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) && i.parse::<u32>().is_ok()
-        })
+        // Digits only (`parse` alone takes `+1`), and an ordinal that fits (none when empty).
+        .is_some_and(|i| i.bytes().all(|b| b.is_ascii_digit()) && i.parse::<u32>().is_ok())
 }
 
 use Scope::{Manifests as M, Rendered as R};
