@@ -466,13 +466,13 @@ fn render_check(args: &RenderArgs) -> ExitCode {
     };
     // The writers' lock, shared: on DIR (a batch's root) throughout, and on each batch dir.
     let mut locks = match sink::dir::read_lock(dir) {
-        Ok(l) => vec![l],
+        Ok(l) => l,
         Err(e) => return fail(&e.to_string()),
     };
     // A batch's directories, before their Secrets are read for reuse.
     let mut hold = |dirs: &[&std::path::Path]| {
         for own in dirs.iter().filter(|d| **d != dir) {
-            locks.push(sink::dir::read_lock(own).map_err(|e| e.to_string())?);
+            locks.extend(sink::dir::read_lock(own).map_err(|e| e.to_string())?);
         }
         Ok(())
     };

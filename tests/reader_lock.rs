@@ -205,3 +205,28 @@ fn check_racing_a_writer_sees_one_whole_directory_or_the_other() {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
 }
+
+#[test]
+fn diff_and_check_of_one_directory_wait_for_a_batch_writing_its_parent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    fs::create_dir(&root).unwrap();
+    let (out, _) = rendered(&root);
+    // A batch writing `root` holds the root's lock exclusively and no lock of `root/out`.
+    let batch = flock(
+        &tmp.path().join(".root.sts-gen.lock"),
+        rustix::fs::FlockOperation::LockExclusive,
+    );
+    for args in readers(&out) {
+        let (o, waited) = run_reader(&args, "0.5");
+        let err = lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("STS_GEN_LOCK_TIMEOUT"), "{err}");
+        assert!(waited >= Duration::from_millis(450), "{args:?}: {waited:?}");
+    }
+    drop(batch);
+    for args in readers(&out) {
+        let (o, _) = run_reader(&args, "0.5");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", lossy(&o.stderr));
+    }
+}

@@ -48,14 +48,19 @@ fn wait_until_waiting(child: &mut Child, lock_path: &Path) {
     }
 }
 
-/// Renders `args` into `out` once, then again while the test holds `lock_path`, replacing
-/// the Secret file at `secret` while the second render waits: the render must reuse the
-/// value present when it got the lock, not the one it would have read before.
-fn reuses_the_value_present_under_the_lock(args: &[&str], lock_path: &Path, secret: &Path) {
+/// Renders `args` into `out` once, then again while the test holds `lock_path` (as `mode`),
+/// replacing the Secret file at `secret` while the second render waits: the render must
+/// reuse the value present when it got the lock, not the one it would have read before.
+fn reuses_the_value_present_under_the_lock(
+    args: &[&str],
+    lock_path: &Path,
+    mode: rustix::fs::FlockOperation,
+    secret: &Path,
+) {
     let o = process(args).output().unwrap();
     assert!(o.status.success(), "{}", lossy(&o.stderr));
     let old = password(secret);
-    let held = flock(lock_path, rustix::fs::FlockOperation::LockExclusive);
+    let held = flock(lock_path, mode);
     let mut child = process(args)
         .env("STS_GEN_LOCK_TIMEOUT", "60")
         .stdout(Stdio::null())
@@ -87,6 +92,7 @@ fn a_render_reads_previous_secrets_under_its_lock() {
     reuses_the_value_present_under_the_lock(
         &["render", arg(&profile), "--output-dir", arg(&out)],
         &tmp.path().join(".out.sts-gen.lock"),
+        rustix::fs::FlockOperation::LockExclusive,
         &out.join("secret-db-secret.yaml"),
     );
 }
@@ -103,11 +109,39 @@ fn a_batch_render_reads_previous_secrets_under_its_directories_locks() {
     )
     .unwrap();
     let root = tmp.path().join("root");
-    // The app directory's lock: a single render into `root/db` takes it, not the root's.
+    // A single render into `root/db` holds the root's lock shared (and `root/.db`'s
+    // exclusively); the batch's exclusive lock on its root waits for it.
     reuses_the_value_present_under_the_lock(
         &["render", arg(&profiles), "--output-dir", arg(&root)],
-        &root.join(".db.sts-gen.lock"),
+        &tmp.path().join(".root.sts-gen.lock"),
+        rustix::fs::FlockOperation::LockShared,
         &root.join("db").join("secret-db-secret.yaml"),
+    );
+    let mut left: Vec<String> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["db", "other"],
+        "a batch leaves no lock file in its root"
+    );
+}
+
+#[test]
+fn a_render_into_a_batch_directory_waits_for_the_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("db.yaml");
+    fs::write(&profile, PROFILE).unwrap();
+    let root = tmp.path().join("root");
+    let out = root.join("db");
+    // A batch writing `root` holds the root's lock exclusively, and no lock of `root/db`.
+    reuses_the_value_present_under_the_lock(
+        &["render", arg(&profile), "--output-dir", arg(&out)],
+        &tmp.path().join(".root.sts-gen.lock"),
+        rustix::fs::FlockOperation::LockExclusive,
+        &out.join("secret-db-secret.yaml"),
     );
 }
 

@@ -2,7 +2,8 @@
 //! directory (`<parent>/.<name>.sts-gen.lock`; not on the directory itself, which a write
 //! replaces by another). Two renders into one directory (CI matrix jobs, an editor's save
 //! hook beside a pre-commit hook) then run one after the other and the result is always one
-//! run's complete output.
+//! run's complete output. Which locks a run takes (its directory's, its parent's shared, a
+//! batch's root covering the directories in it) is [`crate::sink::dir::WriteLock`]'s rule.
 //!
 //! The holder writes its pid and command into the file, so a run that gives up waiting can
 //! name it. The file is removed on release (so it never lingers beside the output, e.g. in

@@ -8,8 +8,9 @@ use super::*;
 pub fn audit(dir: &Path, files: &[OutFile]) -> Vec<String> {
     use std::os::unix::fs::PermissionsExt;
     let dir = safe::normalize(dir);
-    // While a writer runs, its staging directory is no leftover.
-    let found = if lock::is_held(&dir) {
+    // While a writer runs, its staging directory is no leftover (a batch's writer holds
+    // the parent's lock instead of the directory's).
+    let found = if lock::is_held(&dir) || lock::is_held(&parent_lock_dir(&dir)) {
         Vec::new()
     } else {
         leftovers(&dir, &staging_dirs(parent_of(&dir)))
