@@ -143,23 +143,7 @@ pub(super) fn build(
         if !secret_spec.data.is_empty() || secret_spec.existing.is_some() {
             errs.push("secret.external", "secret.external replaces secret.data and secret.existing: the keys come from external.keys");
         }
-        errs.check("secret.external.store.name", names::dns_subdomain(&x.store.name).map_err(|e| e.prefixed(format_args!("`{}` ", x.store.name))));
-        if x.keys.is_empty() {
-            errs.push("secret.external.keys", "list at least one key: `keys: {password: path/in/store}`");
-        }
-        for k in x.keys.keys() {
-            errs.check(&join_key("secret.external.keys", k), names::config_key(k));
-        }
-        let mut spec = serde_json::Map::new();
-        if let Some(r) = &x.refresh_interval {
-            spec.insert("refreshInterval".into(), json!(r));
-        }
-        spec.insert("secretStoreRef".into(), json!({
-            "name": x.store.name,
-            "kind": if x.store.kind == Some(StoreKind::ClusterSecretStore) { "ClusterSecretStore" } else { "SecretStore" },
-        }));
-        spec.insert("data".into(), Json::Array(x.keys.iter().map(|(k, r)| json!({"secretKey": k, "remoteRef": r})).collect()));
-        Json::Object(spec)
+        external_spec(x, errs)
     });
     let secret_name = secret_spec.existing.clone().or_else(|| {
         (!secret_spec.data.is_empty() || secret_spec.external.is_some()).then(|| name.to_string())
@@ -177,6 +161,42 @@ pub(super) fn build(
         data: secret_data,
         mount: None,
     }
+}
+
+/// The ExternalSecret's `spec` for `secret.external`, its names checked.
+fn external_spec(x: &ExternalSecretSpec, errs: &mut Errors) -> Json {
+    errs.check(
+        "secret.external.store.name",
+        names::dns_subdomain(&x.store.name)
+            .map_err(|e| e.prefixed(format_args!("`{}` ", x.store.name))),
+    );
+    if x.keys.is_empty() {
+        errs.push(
+            "secret.external.keys",
+            "list at least one key: `keys: {password: path/in/store}`",
+        );
+    }
+    for k in x.keys.keys() {
+        errs.check(&join_key("secret.external.keys", k), names::config_key(k));
+    }
+    let mut spec = serde_json::Map::new();
+    if let Some(r) = &x.refresh_interval {
+        spec.insert("refreshInterval".into(), json!(r));
+    }
+    spec.insert("secretStoreRef".into(), json!({
+        "name": x.store.name,
+        "kind": if x.store.kind == Some(StoreKind::ClusterSecretStore) { "ClusterSecretStore" } else { "SecretStore" },
+    }));
+    spec.insert(
+        "data".into(),
+        Json::Array(
+            x.keys
+                .iter()
+                .map(|(k, r)| json!({"secretKey": k, "remoteRef": r}))
+                .collect(),
+        ),
+    );
+    Json::Object(spec)
 }
 
 /// `secret.files`: each file's contents, expanded with the text variables and
