@@ -239,13 +239,15 @@ impl WriteLock {
                 })?;
                 parent_made = Some(parent.to_path_buf());
             }
-            if exclusive.contains(&dir) || exclusive.contains(&parent_lock_dir(&dir)) {
+            if exclusive.contains(&dir)
+                || parent_lock_dir(&dir).is_some_and(|p| exclusive.contains(&p))
+            {
                 continue;
             }
             exclusive.insert(dir.clone());
             wanted.insert(dir, true);
         }
-        let parents: Vec<PathBuf> = wanted.keys().map(|d| parent_lock_dir(d)).collect();
+        let parents: Vec<PathBuf> = wanted.keys().filter_map(|d| parent_lock_dir(d)).collect();
         for parent in parents {
             if !self.held.iter().any(|(d, _, _)| *d == parent) {
                 wanted.entry(parent).or_insert(false);
@@ -315,7 +317,7 @@ pub fn read_lock(dir: &Path) -> Result<Vec<lock::Lock>, DirError> {
     }
     let mut locks = Vec::new();
     // Path order, as writers take them.
-    for path in [parent_lock_dir(&dir), dir] {
+    for path in parent_lock_dir(&dir).into_iter().chain([dir]) {
         match lock::acquire_shared(&path, wait) {
             Ok(lock) => locks.push(lock),
             // No lock file could be made and there is no directory to lock instead.
@@ -327,9 +329,10 @@ pub fn read_lock(dir: &Path) -> Result<Vec<lock::Lock>, DirError> {
 }
 
 /// The directory whose lock a writer of `dir` (normalized) holds shared: its parent, as
-/// [`safe::normalize`] names it (so `./x` and `x` in `/a` find the lock beside `/a`).
-pub(crate) fn parent_lock_dir(dir: &Path) -> PathBuf {
-    safe::normalize(parent_of(dir))
+/// [`safe::normalize`] names it (so `./x` and `x` in `/a` find the lock beside `/a`); none
+/// for `/`.
+pub(crate) fn parent_lock_dir(dir: &Path) -> Option<PathBuf> {
+    dir.parent().map(|_| safe::normalize(parent_of(dir)))
 }
 
 fn dir_error(dir: &Path, message: String) -> DirError {
@@ -344,4 +347,24 @@ fn parent_of(path: &Path) -> &Path {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parent_lock_is_the_parents_as_normalize_names_it_and_none_for_the_root() {
+        assert_eq!(parent_lock_dir(Path::new("/")), None);
+        assert_eq!(parent_lock_dir(Path::new("/a")), Some(PathBuf::from("/")));
+        assert_eq!(
+            parent_lock_dir(Path::new("deploy/db")),
+            Some(PathBuf::from("deploy"))
+        );
+        // A bare name's parent is the working directory, by its real path: `--output-dir db`
+        // here and `--output-dir deploy/db` from the directory above meet at one lock.
+        let cwd = fs::canonicalize(".").unwrap();
+        assert_eq!(parent_lock_dir(Path::new("db")), Some(cwd.clone()));
+        assert_eq!(parent_lock_dir(Path::new("./db")), Some(cwd));
+    }
 }

@@ -10,7 +10,7 @@ pub fn audit(dir: &Path, files: &[OutFile]) -> Vec<String> {
     let dir = safe::normalize(dir);
     // While a writer runs, its staging directory is no leftover (a batch's writer holds
     // the parent's lock instead of the directory's).
-    let found = if lock::is_held(&dir) || lock::is_held(&parent_lock_dir(&dir)) {
+    let found = if lock::is_held(&dir) || parent_lock_dir(&dir).is_some_and(|p| lock::is_held(&p)) {
         Vec::new()
     } else {
         leftovers(&dir, &staging_dirs(parent_of(&dir)))
