@@ -469,10 +469,11 @@ fn render_check(args: &RenderArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(&e.to_string()),
     };
-    // A batch's directories, before their Secrets are read for reuse.
+    // A batch's directories, before their Secrets are read for reuse (their parent, the
+    // root, is locked above).
     let mut hold = |dirs: &[&std::path::Path]| {
         for own in dirs.iter().filter(|d| **d != dir) {
-            locks.extend(sink::dir::read_lock(own).map_err(|e| e.to_string())?);
+            locks.extend(sink::dir::read_lock_own(own).map_err(|e| e.to_string())?);
         }
         Ok(())
     };
