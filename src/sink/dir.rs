@@ -291,10 +291,13 @@ pub fn write_held<'a>(
         .map(|(dir, files)| (safe::normalize(dir), files))
         .collect();
     held.take(units.iter().map(|(dir, _)| dir.as_path()))?;
-    // Checked again: a locked directory may have been replaced by one who takes no lock.
-    let errors: Vec<DirError> = units
-        .iter()
-        .filter_map(|(dir, _)| safe::existing_dir(dir).err())
+    // Checked again: a locked directory may have been replaced by one who takes no lock
+    // (a batch's root among them, which its directories are reached through).
+    let exclusive = held.held.iter().filter(|(_, _, e)| *e).map(|(d, _, _)| d);
+    let dirs: BTreeSet<&PathBuf> = exclusive.chain(units.iter().map(|(d, _)| d)).collect();
+    let errors: Vec<DirError> = dirs
+        .into_iter()
+        .filter_map(|dir| safe::existing_dir(dir).err())
         .collect();
     if !errors.is_empty() {
         return Err(errors);
@@ -320,7 +323,7 @@ pub fn read_lock(dir: &Path) -> Result<Vec<lock::Lock>, DirError> {
     if let Some(parent) = parent_lock_dir(&dir) {
         locks.push(lock::acquire_shared(&parent, wait)?);
     }
-    locks.extend(read_lock_own(&dir)?);
+    locks.extend(own_read_lock(&dir, wait)?);
     Ok(locks)
 }
 
@@ -333,10 +336,15 @@ pub fn read_lock_own(dir: &Path) -> Result<Option<lock::Lock>, DirError> {
     if !parent_of(&dir).is_dir() {
         return Ok(None);
     }
-    match lock::acquire_shared(&dir, wait) {
+    own_read_lock(&dir, wait)
+}
+
+/// The shared lock on `dir` itself (normalized, its parent existing).
+fn own_read_lock(dir: &Path, wait: std::time::Duration) -> Result<Option<lock::Lock>, DirError> {
+    match lock::acquire_shared(dir, wait) {
         Ok(lock) => Ok(Some(lock)),
         // No lock file could be made and there is no directory to lock instead.
-        Err(_) if fs::symlink_metadata(&dir).is_err() => Ok(None),
+        Err(_) if fs::symlink_metadata(dir).is_err() => Ok(None),
         Err(e) => Err(e),
     }
 }
