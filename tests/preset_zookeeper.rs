@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use common::{env_entry, mount_path, one, path_with, pod, role_init, strings, write_exe};
+use common::{env_entry, mount_path, names, one, path_with, pod, role_init, strings, write_exe};
 use serde_json::{json, Value};
 use sts_gen::model;
 
@@ -692,11 +692,7 @@ fn backup_copies_the_last_members_newest_snapshots_and_the_logs_they_need() {
     let out = tmp.path().join("out");
     let r = run(&out);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let mut got: Vec<String> = fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    got.sort();
+    let got = names(&out);
     // The newest two snapshots (0x1a, 0x100), the log holding 0x1a (log.8) and every later one.
     assert_eq!(
         got,

@@ -67,15 +67,6 @@ fn tree(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
     out
 }
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 fn local_pv_profile(name: &str, replicas: u32) -> String {
     format!(
         "apiVersion: sts-gen/v1

@@ -117,13 +117,8 @@ fn a_batch_render_reads_previous_secrets_under_its_directories_locks() {
         rustix::fs::FlockOperation::LockShared,
         &root.join("db").join("secret-db-secret.yaml"),
     );
-    let mut left: Vec<String> = fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
     assert_eq!(
-        left,
+        names(&root),
         ["db", "other"],
         "a batch leaves no lock file in its root"
     );

@@ -254,6 +254,16 @@ pub fn arg(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+/// The names of the entries of `dir`, sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
 /// Takes `op` (shared or exclusive) on the lock file at `lock_path`, as another sts-gen
 /// process would; the lock is held until the returned file is dropped.
 pub fn flock(lock_path: &Path, op: rustix::fs::FlockOperation) -> fs::File {
