@@ -163,3 +163,85 @@ fn lint_dir_does_not_follow_folder_links_nor_count_a_file_twice() {
     assert!(all.contains("1 objects"), "the ConfigMap once: {all}");
     fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_set_path_is_bounded_in_depth_and_bytes() {
+    let d = scratch("setpath");
+    fs::write(d.join("p.yaml"), PROFILE).unwrap();
+    // 10,000 nested segments overflowed the stack while the tree was built (exit 134).
+    let deep = format!("podTemplate.{}=1", vec!["a"; 10_000].join("."));
+    let long = format!("env.{}=1", "K".repeat(5_000));
+    let fit = format!("podTemplate.{}=1", vec!["a"; 60].join("."));
+    for (cmd, arg, needle) in [
+        ("render", &deep, "the path is 20011 bytes; at most 1024"),
+        ("validate", &deep, "the path is 20011 bytes; at most 1024"),
+        ("render", &long, "the path is 5004 bytes"),
+    ] {
+        let stderr = refused(
+            bin().args([cmd, "p.yaml", "--set", arg]).current_dir(&d),
+            needle,
+        );
+        // The message does not repeat the path it refuses.
+        assert!(stderr.len() < 300, "{} bytes of stderr", stderr.len());
+    }
+    let segments = format!("podTemplate.{}=1", vec!["a"; 70].join("."));
+    refused(
+        bin()
+            .args(["render", "p.yaml", "--set", &segments])
+            .current_dir(&d),
+        "the path has 71 segments; profiles nest at most 64 levels",
+    );
+    // Within both bounds the path is read as before: an unknown field, located at the flag.
+    let out = bin()
+        .args(["render", "p.yaml", "--set", &fit])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--set podTemplate.a"));
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn profile_text_is_bounded_in_instructions_length_and_filter_results() {
+    let d = scratch("text");
+    for (text, needle) in [
+        // Ran for hours: profile text had no instruction budget.
+        (
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            "ran more than 5000000 template instructions",
+        ),
+        (
+            "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}",
+            "the expanded text would be longer than 1048576 bytes",
+        ),
+        // Aborted the process on a failed allocation (exit 134).
+        (
+            "{{ 'x' | indent(9000000000000000000) }}",
+            "indent's result would be longer than 1048576 bytes",
+        ),
+        // Took tens of gigabytes before the OOM killer.
+        (
+            "{{ ('a' * 1000000) | replace('a', 'a' * 1000000) }}",
+            "replace's result would be longer than 1048576 bytes",
+        ),
+        (
+            "{{ [1] | slice(1000000000) }}",
+            "slice makes at most 10000 groups",
+        ),
+    ] {
+        let profile = format!(
+            "{PROFILE}config:\n  files:\n    a.conf: {}\n",
+            serde_json::to_string(text).unwrap()
+        );
+        fs::write(d.join("p.yaml"), profile).unwrap();
+        for cmd in ["render", "validate"] {
+            let stderr = refused(bin().args([cmd, "p.yaml"]).current_dir(&d), needle);
+            assert!(
+                stderr.contains("p.yaml:9:") && stderr.contains("config.files[\"a.conf\"]"),
+                "{stderr}"
+            );
+        }
+    }
+    let _ = fs::remove_dir_all(&d);
+}

@@ -31,6 +31,7 @@ mod security;
 mod services;
 mod storage;
 mod text;
+mod text_limits;
 
 use indexmap::IndexMap;
 use serde::Serialize;

@@ -4,6 +4,7 @@
 use indexmap::IndexMap;
 
 use super::errors::Errors;
+use super::text_limits::{bound_filters, refusal, BoundedText, MAX_TEXT_BYTES, TEXT_FUEL};
 use crate::shared::error::{text_hash, ErrorKind, LoadError, TextPos};
 
 /// Variables profile text may use, and the minijinja functions worth keeping (a peer list
@@ -121,7 +122,21 @@ impl TemplateVars<'_> {
         if self.namespace.is_none() && tmpl.undeclared_variables(false).contains("namespace") {
             return Err(template_error("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into()));
         }
-        tmpl.render(ctx).map_err(describe)
+        let mut out = BoundedText(Vec::new());
+        tmpl.render_captured_to(ctx, &mut out)
+            .map_err(|e| match e.kind() {
+                minijinja::ErrorKind::OutOfFuel => template_error(format!(
+                    "ran more than {TEXT_FUEL} template instructions (a loop too long?)"
+                )),
+                minijinja::ErrorKind::WriteFailure => template_error(format!(
+                    "the expanded text would be longer than {MAX_TEXT_BYTES} bytes"
+                )),
+                _ => match refusal(&e) {
+                    Some(message) => template_error(message),
+                    None => describe(e),
+                },
+            })?;
+        String::from_utf8(out.0).map_err(|_| template_error("wrote text that is not UTF-8".into()))
     }
 
     /// The environment profile text is expanded in, and the variables it sees.
@@ -135,6 +150,8 @@ impl TemplateVars<'_> {
                 .expect("default delimiters are valid"),
         );
         env.set_debug(false);
+        env.set_fuel(Some(TEXT_FUEL));
+        bound_filters(&mut env);
         let mut ctx = std::collections::BTreeMap::new();
         ctx.insert("name", minijinja::Value::from(self.name));
         ctx.insert("headless", minijinja::Value::from(self.headless));

@@ -244,7 +244,7 @@ fn parse_general(file: &Arc<str>, text: &str) -> Result<Option<Node>, LoadError>
     };
     let mut builder = Builder {
         stack: Vec::new(),
-        anchors: Vec::new(),
+        anchors: HashMap::new(),
         nodes: 0,
         bytes: 0,
         root: None,
@@ -297,7 +297,9 @@ enum Frame {
 
 struct Builder {
     stack: Vec<Frame>,
-    anchors: Vec<(usize, Node)>,
+    /// Anchored nodes by anchor id (a later anchor of the same id replaces the earlier one),
+    /// looked up per alias: a scan per alias made 90,000 anchors quadratic.
+    anchors: HashMap<usize, Node>,
     nodes: usize,
     /// Scalar bytes so far, aliases expanded; see [`MAX_EXPANDED_BYTES`].
     bytes: usize,
@@ -417,13 +419,7 @@ impl Builder {
                 _ => Err(LoadError::syntax(loc, "invalid YAML: unbalanced mapping")),
             },
             Event::Alias(id) => {
-                let Some(node) = self
-                    .anchors
-                    .iter()
-                    .rev()
-                    .find(|(a, _)| *a == id)
-                    .map(|(_, n)| n.clone())
-                else {
+                let Some(node) = self.anchors.get(&id).cloned() else {
                     return Err(LoadError::syntax(
                         loc,
                         "YAML alias refers to an unknown anchor",
@@ -499,7 +495,7 @@ impl Builder {
     /// Hands a completed node to its parent (or makes it the root).
     fn finish(&mut self, node: Node, anchor: usize) -> Result<(), LoadError> {
         if anchor != 0 {
-            self.anchors.push((anchor, node.clone()));
+            self.anchors.insert(anchor, node.clone());
         }
         let secret = self.secret_path();
         match self.stack.last_mut() {

@@ -30,6 +30,9 @@ pub struct Layers {
     pub sets: Vec<(SetKind, String)>,
 }
 
+/// The longest `--set` path accepted (field names and item names, dot-separated).
+pub const MAX_SET_PATH_BYTES: usize = 1024;
+
 /// The tree one `--set` argument stands for, and how the argument names list items: a path through an item's name to
 /// one of its fields (`sidecars.NAME.image=`) addresses an item that must exist.
 pub fn set_layer(kind: SetKind, arg: &str) -> Result<(Node, NewItems), LoadError> {
@@ -51,7 +54,28 @@ pub fn set_layer(kind: SetKind, arg: &str) -> Result<(Node, NewItems), LoadError
             format!("{flag}{shown}: expected PATH=VALUE, e.g. {flag} replicas=3"),
         ));
     };
+    // Bounded before anything is built from it: the tree below is one level per segment,
+    // and every later error repeats the path.
+    if path.len() > MAX_SET_PATH_BYTES {
+        return Err(LoadError::of(
+            ErrorKind::Usage,
+            format!(
+                "{flag}: the path is {} bytes; at most {MAX_SET_PATH_BYTES} are accepted",
+                path.len()
+            ),
+        ));
+    }
     let segments = split_path(path);
+    if segments.len() > node::MAX_DEPTH {
+        return Err(LoadError::of(
+            ErrorKind::Usage,
+            format!(
+                "{flag}: the path has {} segments; profiles nest at most {} levels",
+                segments.len(),
+                node::MAX_DEPTH
+            ),
+        ));
+    }
     if segments.iter().any(String::is_empty) {
         return Err(LoadError::of(
             ErrorKind::Usage,
