@@ -245,3 +245,43 @@ fn profile_text_is_bounded_in_instructions_length_and_filter_results() {
     }
     let _ = fs::remove_dir_all(&d);
 }
+
+#[test]
+fn node_sets_together_are_bounded_like_one_set() {
+    let d = scratch("sets");
+    let sets = |n: u32, replicas: u32| {
+        let mut text = format!("{PROFILE}nodeSets:\n");
+        for i in 0..n {
+            text.push_str(&format!("  - name: s{i}\n    replicas: {replicas}\n"));
+        }
+        text
+    };
+    // 64 sets of 5,000 each rendered 190 MB of YAML in a minute and 4.7 GB.
+    fs::write(d.join("p.yaml"), sets(64, 5000)).unwrap();
+    let stderr = refused(
+        bin().args(["validate", "p.yaml"]).current_dir(&d),
+        "the node sets have 320000 replicas together; at most 5000 are supported",
+    );
+    assert!(stderr.contains("p.yaml:9:"), "{stderr}");
+    fs::write(d.join("p.yaml"), sets(2, 2600)).unwrap();
+    refused(
+        bin().args(["render", "p.yaml"]).current_dir(&d),
+        "the node sets have 5200 replicas together",
+    );
+    // Up to the bound, sets render as before.
+    fs::write(d.join("p.yaml"), sets(2, 2)).unwrap();
+    let out = bin()
+        .args(["render", "p.yaml", "-n", "ns"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("kind: StatefulSet").count(), 2);
+    let _ = fs::remove_dir_all(&d);
+}
