@@ -172,6 +172,32 @@ fn overlay_items_are_checked_at_their_line() {
     );
 }
 
+#[test]
+fn a_layer_naming_one_item_twice_is_an_error_not_a_silent_merge() {
+    // Both items merged into one (the last port won) and the render exited 0.
+    let e = layered(
+        Some("sidecars:\n  - {name: exporter, args: [a]}\n  - {name: exporter, args: [b]}\n"),
+        &[],
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("o.yaml:3:12: sidecars[1].name: `exporter` names two items of `sidecars` (items 0 and 1)"),
+        "{e}"
+    );
+    let e = layered(
+        None,
+        &["sidecars=[{name: x, image: \"x:1\"}, {name: x, image: \"x:2\"}]"],
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("`x` names two items of `sidecars` (items 0 and 1)"),
+        "{e}"
+    );
+    // One item per name, over the base's: merged as before.
+    let l = layered(Some("sidecars:\n  - {name: exporter, args: [a]}\n"), &[]).unwrap();
+    assert_eq!(l.profile.sidecars.len(), 1);
+}
+
 // ---------------------------------------------------------------- partial maps and defaults
 
 fn resources(items: &[Value]) -> Value {

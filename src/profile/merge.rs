@@ -62,11 +62,22 @@ fn check_items(
         if let Some((_, inherited)) = also.iter().find(|(l, _)| l == list) {
             known.extend(inherited.iter().cloned());
         }
+        let mut named: Vec<&str> = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let Some(name) = item_name(item) else {
                 continue;
             };
             let path = format!("{prefix}{list}[{i}]");
+            // Merged by name, a second item of the same name would silently replace the first.
+            if let Some(first) = named.iter().position(|n| *n == name) {
+                let at = item.get("name").unwrap_or(item).loc.clone();
+                return Err(LoadError::new(
+                    at,
+                    format!("`{name}` names two items of `{list}` (items {first} and {i})"),
+                )
+                .with_path(format!("{path}.name")));
+            }
+            named.push(name);
             if known.iter().any(|k| k == name) {
                 if *list == "nodeSets" {
                     let set_base = match below.map(|n| &n.value) {
