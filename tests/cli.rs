@@ -659,3 +659,25 @@ fn template_interpolating_without_tojson_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_bad_namespace_flag_is_named_as_the_flag_not_a_profile_line() {
+    // It was reported at `profiles/mysql.yaml:1:1`, a line that says nothing of it.
+    let r = run_bad(sts().args(["render", MYSQL, "-n", "a b"]));
+    assert_eq!(
+        r.stderr.trim_end(),
+        "error: -n/--namespace: namespace `a b` is not a DNS-1123 label (lower-case letters, digits and `-`, starting and ending with a letter or digit)"
+    );
+    // The profile's own `namespace` is still located at its line.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.yaml");
+    let text = fs::read_to_string(Path::new(ROOT).join("examples/minimal.yaml")).unwrap();
+    fs::write(&p, text.replace("namespace: cache", "namespace: Cache")).unwrap();
+    let r = run_bad(sts().args(["render", p.to_str().unwrap()]));
+    assert!(
+        r.stderr
+            .contains("p.yaml:4:12: namespace: namespace `Cache`"),
+        "{}",
+        r.stderr
+    );
+}

@@ -9,6 +9,7 @@ use super::{names, secret, services, ModelConfig, Options, MAX_REPLICAS};
 use crate::profile::de::join_key;
 use crate::profile::types::*;
 use crate::profile::SetInfo;
+use crate::shared::error::{ErrorKind, LoadError};
 
 /// The pod-template annotation holding the hash of the ConfigMap data.
 pub const CHECKSUM_ANNOTATION: &str = "checksum/config";
@@ -39,13 +40,17 @@ pub(super) fn check(p: &Profile, opts: &Options, errs: &mut Errors) -> Basics {
         .or_else(|| p.namespace.clone())
         .or_else(|| opts.default_namespace.clone());
     if let Some(ns) = &namespace {
-        let path = if opts.namespace.is_some() {
-            ""
-        } else {
-            "namespace"
-        };
         if let Err(e) = names::dns_label(ns, 63) {
-            errs.push(path, format!("namespace `{ns}` {e}"));
+            let message = format!("namespace `{ns}` {e}");
+            if opts.namespace.is_some() {
+                // From the command line: no line of the profile to point at.
+                errs.list.push(LoadError::of(
+                    ErrorKind::Usage,
+                    format!("-n/--namespace: {message}"),
+                ));
+            } else {
+                errs.push("namespace", message);
+            }
         }
     }
     for (k, v) in &p.labels {
