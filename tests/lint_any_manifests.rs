@@ -13,6 +13,12 @@ use serde_json::Value;
 
 /// Lints the base plus `extra` documents: (exit code, findings).
 fn lint_with(extra: &str) -> (i32, Vec<Value>) {
+    let (code, report) = lint_report(extra);
+    (code, report["findings"].as_array().unwrap().clone())
+}
+
+/// Lints the base plus `extra` documents: (exit code, the whole JSON report).
+fn lint_report(extra: &str) -> (i32, Value) {
     let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.yaml");
@@ -26,8 +32,10 @@ fn lint_with(extra: &str) -> (i32, Vec<Value>) {
         "error",
     ]));
     assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
-    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
-    (r.code, report["findings"].as_array().unwrap().clone())
+    (
+        r.code,
+        serde_json::from_str(&r.stdout).expect("JSON report"),
+    )
 }
 
 /// Findings of `rule` only.
@@ -251,4 +259,54 @@ fn a_local_pv_without_node_affinity_is_one_finding() {
         )]
     );
     assert_eq!(r.code, 1);
+}
+
+/// (rule, kind, name, message) of each finding, for exact comparisons.
+fn brief(findings: &[Value]) -> Vec<(String, String, String, String)> {
+    findings
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
+            (s("rule"), s("kind"), s("name"), s("message"))
+        })
+        .collect()
+}
+
+fn finding(rule: &str, kind: &str, name: &str, message: &str) -> (String, String, String, String) {
+    (rule.into(), kind.into(), name.into(), message.into())
+}
+
+#[test]
+fn secret_data_may_be_line_wrapped_base64() {
+    // `base64` wraps at 76 columns; the API server's decoder skips CR and LF.
+    let secret = |data: &str| {
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: tls, namespace: shop}}\ntype: Opaque\ndata:\n{data}")
+    };
+    let wrapped = "  ca.crt: |\n    LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENCK3dJSkFLSE9RWkQ1Z2xBPQotLS0t\n    LS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=\n";
+    let (code, findings) = lint_with(&secret(wrapped));
+    assert_eq!(brief(&findings), []);
+    assert_eq!(code, 0);
+    let crlf = "  ca.crt: \"LS0tLS1CRUdJTiBDRVJU\\r\\nSUZJQ0FURS0tLS0tCg==\\r\\n\"\n";
+    let (code, findings) = lint_with(&secret(crlf));
+    assert_eq!(brief(&findings), []);
+    assert_eq!(code, 0);
+    // Other whitespace and characters outside the alphabet are still not base64.
+    for bad in [
+        "  ca.crt: |\n    LS0tLS1C RUdJTiBD\n",
+        "  ca.crt: \"not base64!\"\n",
+        "  ca.crt: |\n    LS0tLS1CRUdJTiBDRVJU\n    SUZJQ0FURS0tLS0t\n    Cg=\n",
+    ] {
+        let (code, findings) = lint_with(&secret(bad));
+        assert_eq!(
+            brief(&findings),
+            [finding(
+                "schema",
+                "Secret",
+                "tls",
+                "data[\"ca.crt\"] is not valid base64 (the value is not shown)"
+            )],
+            "{bad}"
+        );
+        assert_eq!(code, 1);
+    }
 }

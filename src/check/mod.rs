@@ -330,26 +330,6 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         .unwrap_or("?");
     let context = format!("template `{}`, {kind} {name}", doc.template);
     let err = |message: String| CheckError::in_object(ErrorKind::Check, context.clone(), message);
-    macro_rules! typed {
-        ($ty:ty, $variant:ident) => {
-            typed!($ty, $variant, <$ty as Resource>::API_VERSION)
-        };
-        ($ty:ty, $variant:ident, $api:expr) => {{
-            if api_version != $api {
-                return Err(err(format!(
-                    "apiVersion is `{api_version}`; {kind} is `{}`",
-                    $api
-                )));
-            }
-            let typed: $ty = typed_round_trip(&doc.value).map_err(|e| err(e.message))?;
-            let value = serde_json::to_value(&typed).map_err(|e| err(e.to_string()))?;
-            Doc {
-                template: doc.template.clone(),
-                object: Object::$variant(typed),
-                value,
-            }
-        }};
-    }
     // Names end up in file names (--output-dir) and DNS; a template must not invent others.
     let name_rule = match kind {
         "Service" | "Namespace" => crate::shared::names::dns_label(name, 63),
@@ -362,8 +342,35 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         crate::shared::names::dns_label(ns, 63)
             .map_err(|e| err(format!("metadata.namespace `{ns}` {e}")))?;
     }
-    if kind == "Secret" {
+    // k8s-openapi's base64 decoder does not skip line breaks as the API server's does: a
+    // Secret is typed from its data without them.
+    let unwrapped;
+    let source = if kind == "Secret" {
         secret_values(&doc.value).map_err(err)?;
+        unwrapped = unwrapped_data(&doc.value);
+        unwrapped.as_ref().unwrap_or(&doc.value)
+    } else {
+        &doc.value
+    };
+    macro_rules! typed {
+        ($ty:ty, $variant:ident) => {
+            typed!($ty, $variant, <$ty as Resource>::API_VERSION)
+        };
+        ($ty:ty, $variant:ident, $api:expr) => {{
+            if api_version != $api {
+                return Err(err(format!(
+                    "apiVersion is `{api_version}`; {kind} is `{}`",
+                    $api
+                )));
+            }
+            let typed: $ty = typed_round_trip(source).map_err(|e| err(e.message))?;
+            let value = serde_json::to_value(&typed).map_err(|e| err(e.to_string()))?;
+            Doc {
+                template: doc.template.clone(),
+                object: Object::$variant(typed),
+                value,
+            }
+        }};
     }
     let d = match kind {
         "Namespace" => typed!(Namespace, Namespace),
@@ -426,10 +433,11 @@ fn secret_values(secret: &Json) -> Result<(), String> {
             let path = crate::profile::de::join_key(field, key);
             match value {
                 Json::String(text) if base64 => {
-                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text)
-                        .map_err(|_| {
-                            format!("{path} is not valid base64 (the value is not shown)")
-                        })?;
+                    base64::Engine::decode(
+                        &base64::engine::general_purpose::STANDARD,
+                        without_line_breaks(text).as_ref(),
+                    )
+                    .map_err(|_| format!("{path} is not valid base64 (the value is not shown)"))?;
                 }
                 Json::String(_) => {}
                 other => {
@@ -442,6 +450,32 @@ fn secret_values(secret: &Json) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `text` without CR and LF, which the API server's base64 decoder (Go's `StdEncoding`)
+/// skips: `base64` wraps its output at 76 columns, and a `|` block keeps the line breaks.
+fn without_line_breaks(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\r', '\n']) {
+        text.replace(['\r', '\n'], "").into()
+    } else {
+        text.into()
+    }
+}
+
+/// A copy of `secret` with its `data` values' line breaks removed, when one has any.
+fn unwrapped_data(secret: &Json) -> Option<Json> {
+    let data = secret.get("data")?.as_object()?;
+    let wrapped = |v: &Json| v.as_str().is_some_and(|t| t.contains(['\r', '\n']));
+    if !data.values().any(wrapped) {
+        return None;
+    }
+    let mut copy = secret.clone();
+    for value in copy["data"].as_object_mut()?.values_mut() {
+        if let Json::String(text) = value {
+            *text = without_line_breaks(text).into_owned();
+        }
+    }
+    Some(copy)
 }
 
 fn json_type(v: &Json) -> &'static str {
