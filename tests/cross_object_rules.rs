@@ -1045,3 +1045,19 @@ fn web_profile_passes_every_rule() {
     // The headless Service follows the name (it was a fixed `nginx`).
     assert!(ids.contains(&("Service", "web")), "{ids:?}");
 }
+
+#[test]
+fn rendered_names_stay_dns_names() {
+    // Rendered names become file names (--output-dir): an RBAC name with `:` that lint
+    // accepts in others' manifests, or a generateName alone, is not one a template may use.
+    let role = |meta: Value| {
+        doc(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": meta, "rules": []
+        }))
+    };
+    fails(
+        |docs| docs.push(role(json!({"name": "app:leader", "namespace": "ns1"}))),
+        &["template `t.yaml.j2`, Role app:leader: metadata.name `app:leader` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)"],
+    );
+}

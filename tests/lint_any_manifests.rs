@@ -310,3 +310,53 @@ fn secret_data_may_be_line_wrapped_base64() {
         assert_eq!(code, 1);
     }
 }
+
+fn role(name: &str, namespace: &str) -> String {
+    format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: \"{name}\", namespace: {namespace}}}\nrules:\n- {{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get]}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: \"{name}\", namespace: {namespace}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: \"{name}\"}}\nsubjects:\n- {{kind: ServiceAccount, name: shop, namespace: shop}}\n")
+}
+
+#[test]
+fn rbac_names_are_path_segments() {
+    // Kubernetes validates RBAC names as path segments: `system:...` and `a:b` are common.
+    let (code, findings) = lint_with(&role("shop-cainjector:leaderelection", "shop"));
+    assert_eq!(brief(&findings), []);
+    assert_eq!(code, 0);
+    let segment = "is not a valid RBAC name (anything but `.` and `..`, without `/` or `%`)";
+    for bad in ["a/b", "..", "50%"] {
+        let (code, findings) = lint_with(&role(bad, "shop"));
+        assert_eq!(
+            brief(&findings),
+            [
+                finding(
+                    "schema",
+                    "Role",
+                    bad,
+                    &format!("metadata.name `{bad}` {segment}")
+                ),
+                finding(
+                    "schema",
+                    "RoleBinding",
+                    bad,
+                    &format!("metadata.name `{bad}` {segment}")
+                ),
+            ],
+            "{bad}"
+        );
+        assert_eq!(code, 1);
+    }
+    // Other kinds keep their DNS rules.
+    let (code, findings) = lint_with(&WEB_SERVICE.replace("name: web,", "name: \"a:b\","));
+    assert_eq!(
+        brief(&findings)
+            .into_iter()
+            .filter(|f| f.0 == "schema")
+            .collect::<Vec<_>>(),
+        [finding(
+            "schema",
+            "Service",
+            "a:b",
+            "metadata.name `a:b` is not a DNS-1123 label (lower-case letters, digits and `-`, starting and ending with a letter or digit)"
+        )]
+    );
+    assert_eq!(code, 1);
+}

@@ -202,7 +202,7 @@ pub(crate) fn check_with_external(
     let mut out = Vec::with_capacity(docs.len());
     let mut errors = Vec::new();
     // Owned, so each thread also frees the template values it typed.
-    for typed in crate::par::map_owned(docs, |doc| type_doc(&doc)) {
+    for typed in crate::par::map_owned(docs, |doc| type_doc(&doc, Origin::Rendered)) {
         match typed {
             Ok(d) => out.push(d),
             Err(e) => errors.push(e),
@@ -274,7 +274,7 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
             ));
             continue;
         }
-        match type_doc(&doc) {
+        match type_doc(&doc, Origin::Manifests) {
             Ok(d) => out.push(d),
             Err(e) => errors.push((doc, e)),
         }
@@ -318,7 +318,7 @@ pub struct Typed {
     pub(crate) produced_secrets: Vec<String>,
 }
 
-fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
+fn type_doc(doc: &RenderedDoc, origin: Origin) -> Result<Doc, CheckError> {
     let api_version = doc
         .value
         .get("apiVersion")
@@ -330,18 +330,7 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         .unwrap_or("?");
     let context = format!("template `{}`, {kind} {name}", doc.template);
     let err = |message: String| CheckError::in_object(ErrorKind::Check, context.clone(), message);
-    // Names end up in file names (--output-dir) and DNS; a template must not invent others.
-    let name_rule = match kind {
-        "Service" | "Namespace" => crate::shared::names::dns_label(name, 63),
-        _ => crate::shared::names::dns_subdomain(name),
-    };
-    if let Err(e) = name_rule {
-        return Err(err(format!("metadata.name `{name}` {e}")));
-    }
-    if let Some(ns) = field(&doc.value, &["metadata", "namespace"]).and_then(Json::as_str) {
-        crate::shared::names::dns_label(ns, 63)
-            .map_err(|e| err(format!("metadata.namespace `{ns}` {e}")))?;
-    }
+    check_names(&doc.value, kind, origin).map_err(err)?;
     // k8s-openapi's base64 decoder does not skip line breaks as the API server's does: a
     // Secret is typed from its data without them.
     let unwrapped;
@@ -411,6 +400,39 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         }
     };
     Ok(d)
+}
+
+/// Where a document comes from, which decides what its names may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// sts-gen's own templates: names end up in file names (--output-dir) and DNS, so a
+    /// template must not use one Kubernetes would take but a file system may not.
+    Rendered,
+    /// Anyone's manifests (`sts-gen lint`): every name Kubernetes accepts.
+    Manifests,
+}
+
+/// Checks `metadata.name` by the kind's rule, and `metadata.namespace`.
+fn check_names(value: &Json, kind: &str, origin: Origin) -> Result<(), String> {
+    use crate::shared::names;
+    let name = field(value, &["metadata", "name"])
+        .and_then(Json::as_str)
+        .unwrap_or("?");
+    let name_rule = match kind {
+        "Service" | "Namespace" => names::dns_label(name, 63),
+        // Kubernetes validates RBAC names as path segments (`system:node`).
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+            if origin == Origin::Manifests =>
+        {
+            names::path_segment_name(name)
+        }
+        _ => names::dns_subdomain(name),
+    };
+    name_rule.map_err(|e| format!("metadata.name `{name}` {e}"))?;
+    if let Some(ns) = field(value, &["metadata", "namespace"]).and_then(Json::as_str) {
+        names::dns_label(ns, 63).map_err(|e| format!("metadata.namespace `{ns}` {e}"))?;
+    }
+    Ok(())
 }
 
 /// Checks a Secret's `data` and `stringData` by position, before the typed round trip,
