@@ -733,6 +733,12 @@ fn object_in_another_namespace_than_the_rendered_namespace() {
         |d| get(d, "ServiceAccount", "app")["metadata"]["namespace"] = json!("ns2"),
         &["template `t.yaml.j2`, ServiceAccount app [namespace]: namespace `ns2` is not the rendered Namespace"],
     );
+    // sts-gen renders every object into the profile's namespace: kube-system is a mistake
+    // there, though lint accepts it in anyone's manifests.
+    fails(
+        |d| get(d, "ServiceAccount", "app")["metadata"]["namespace"] = json!("kube-system"),
+        &["template `t.yaml.j2`, ServiceAccount app [namespace]: namespace `kube-system` is not the rendered Namespace"],
+    );
 }
 
 #[test]

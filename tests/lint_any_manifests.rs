@@ -360,3 +360,23 @@ fn rbac_names_are_path_segments() {
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn the_built_in_namespaces_always_exist() {
+    // The base has `Namespace shop`; kube-system and the others exist in every cluster.
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        let (code, findings) = lint_with(&role("shop-leader", ns));
+        assert_eq!(brief(&findings), [], "{ns}");
+        assert_eq!(code, 0, "{ns}");
+    }
+    let (code, findings) = lint_with(&role("shop-leader", "elsewhere"));
+    let message = "namespace `elsewhere` is not the rendered Namespace";
+    assert_eq!(
+        brief(&findings),
+        [
+            finding("namespace", "Role", "shop-leader", message),
+            finding("namespace", "RoleBinding", "shop-leader", message),
+        ]
+    );
+    assert_eq!(code, 1);
+}
