@@ -1067,3 +1067,24 @@ fn rendered_names_stay_dns_names() {
         &["template `t.yaml.j2`, Role app:leader: metadata.name `app:leader` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)"],
     );
 }
+
+#[test]
+fn a_custom_kind_named_like_a_core_kind_is_unchecked() {
+    // A group that is clearly another API's (a dot, not `*.k8s.io`) is a custom resource,
+    // written unchecked with the usual warning; a Kubernetes group is a template bug.
+    let mut docs = base();
+    docs.push(doc(json!({
+        "apiVersion": "serving.knative.dev/v1", "kind": "Service",
+        "metadata": {"name": "hello", "namespace": "ns1"},
+        "spec": {"template": {"spec": {"containers": [{"image": "hello:1"}]}}}
+    })));
+    let checked = check::check(docs, &[]).unwrap_or_else(|e| panic!("{:#?}", strings(&e)));
+    assert_eq!(
+        check::unchecked_warnings(&checked),
+        ["template `t.yaml.j2` renders Service hello (serving.knative.dev/v1), a custom kind sts-gen has no schema for: it is written as the template wrote it, unchecked"]
+    );
+    fails(
+        |docs| get(docs, "Service", "app-read")["apiVersion"] = json!("apps/v1"),
+        &["template `t.yaml.j2`, Service app-read: apiVersion is `apps/v1`; Service is `v1`"],
+    );
+}

@@ -380,3 +380,49 @@ fn the_built_in_namespaces_always_exist() {
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_custom_kind_named_like_a_core_kind_is_skipped() {
+    let knative = "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: hello, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n      - image: ghcr.io/knative/helloworld-go:1.0\n";
+    let kruise = format!(
+        "apiVersion: apps.kruise.io/v1beta1\nkind: StatefulSet\nmetadata: {{name: web, namespace: shop}}\nspec:\n  replicas: 3\n  serviceName: web\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n{POD_TEMPLATE}  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate: {{podUpdatePolicy: InPlaceIfPossible, maxUnavailable: 2}}\n"
+    );
+    // The Kruise StatefulSet's pods are pods: the Service selecting them is satisfied.
+    let (code, report) = lint_report(&format!("{knative}---\n{kruise}---\n{WEB_SERVICE}"));
+    assert_eq!(brief(report["findings"].as_array().unwrap()), []);
+    assert_eq!(code, 0);
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert!(
+        notes[0].contains(
+            ": Service hello (serving.knative.dev/v1, a custom resource) skipped (lint checks "
+        ),
+        "{notes:#?}"
+    );
+    assert!(
+        notes[1].contains(
+            ": StatefulSet web (apps.kruise.io/v1beta1, a custom resource) skipped (lint checks "
+        ),
+        "{notes:#?}"
+    );
+    // A Kubernetes group that is not the kind's is a wrong apiVersion, not a custom kind.
+    for (api, expected) in [("apps/v1", "v1"), ("networking.k8s.io/v1", "v1")] {
+        let (code, findings) =
+            lint_with(&WEB_SERVICE.replace("apiVersion: v1", &format!("apiVersion: {api}")));
+        assert_eq!(
+            brief(&findings),
+            [finding(
+                "schema",
+                "Service",
+                "web",
+                &format!("apiVersion is `{api}`; Service is `{expected}`")
+            )]
+        );
+        assert_eq!(code, 1);
+    }
+}

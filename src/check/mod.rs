@@ -114,6 +114,47 @@ pub fn is_custom_api(api_version: &str) -> bool {
     }
 }
 
+/// The apiVersion sts-gen types `kind` with, for the kinds of [`APPLY_ORDER`].
+fn typed_api_version(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "Namespace" => Namespace::API_VERSION,
+        "StorageClass" => StorageClass::API_VERSION,
+        "PersistentVolume" => PersistentVolume::API_VERSION,
+        "ServiceAccount" => ServiceAccount::API_VERSION,
+        "Role" => Role::API_VERSION,
+        "RoleBinding" => RoleBinding::API_VERSION,
+        "Secret" => Secret::API_VERSION,
+        "ExternalSecret" => external_secret::API_VERSION,
+        "Certificate" => custom::CERT_MANAGER_V1,
+        "ConfigMap" => ConfigMap::API_VERSION,
+        "Service" => Service::API_VERSION,
+        "Ingress" => Ingress::API_VERSION,
+        "NetworkPolicy" => NetworkPolicy::API_VERSION,
+        "PodDisruptionBudget" => PodDisruptionBudget::API_VERSION,
+        "PersistentVolumeClaim" => PersistentVolumeClaim::API_VERSION,
+        "StatefulSet" => StatefulSet::API_VERSION,
+        "CronJob" => CronJob::API_VERSION,
+        "ServiceMonitor" | "PodMonitor" => custom::MONITORING_V1,
+        _ => return None,
+    })
+}
+
+/// Whether a document of a kind sts-gen types is another API's custom resource of the same
+/// name (Knative's `serving.knative.dev/v1` Service, OpenKruise's `apps.kruise.io` StatefulSet):
+/// its group is not the kind's and clearly another API's ([`is_custom_api`]). A Kubernetes
+/// group that is not the kind's (`apps/v1` for a Service, the removed `extensions/v1beta1`) is
+/// no custom resource (their groups hold no such kind) but a wrong apiVersion.
+fn is_other_apis_kind(kind: &str, api_version: &str) -> bool {
+    typed_api_version(kind).is_some_and(|typed| {
+        api_group(typed) != api_group(api_version) && is_custom_api(api_version)
+    })
+}
+
+/// The group of an apiVersion: `apps` of `apps/v1`, empty for the core `v1`.
+fn api_group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
 /// One warning per object of a kind sts-gen has no schema for: it is written unchecked.
 pub fn unchecked_warnings(docs: &[Doc]) -> Vec<String> {
     docs.iter()
@@ -159,8 +200,12 @@ impl Doc {
         field(&self.value, &["metadata", "namespace"]).and_then(Json::as_str)
     }
 
-    /// Position of the kind in [`APPLY_ORDER`].
+    /// Position of the kind in [`APPLY_ORDER`]; custom resources (a Knative Service too)
+    /// come after every kind sts-gen types.
     pub(crate) fn apply_rank(&self) -> usize {
+        if matches!(self.object, Object::Unchecked) {
+            return APPLY_ORDER.len();
+        }
         APPLY_ORDER
             .iter()
             .position(|k| *k == self.kind())
@@ -252,7 +297,15 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     let mut produced_secrets = Vec::new();
     for doc in docs {
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
-        if !kind.is_empty() && (!APPLY_ORDER.contains(&kind) || PARTIAL_SCHEMAS.contains(&kind)) {
+        let api = doc
+            .value
+            .get("apiVersion")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        let other_apis = is_other_apis_kind(kind, api);
+        if !kind.is_empty()
+            && (!APPLY_ORDER.contains(&kind) || PARTIAL_SCHEMAS.contains(&kind) || other_apis)
+        {
             // Not checked, but its pods count when a Service or budget selects them, and
             // the Secret a cert-manager Certificate has written counts as present.
             other_pods.extend(selector::pods_of_value(&doc.value));
@@ -262,8 +315,14 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
             let name = field(&doc.value, &["metadata", "name"])
                 .and_then(Json::as_str)
                 .unwrap_or("?");
+            // The kind's name alone would read as if lint skipped Kubernetes' own.
+            let custom = if other_apis {
+                format!(" ({api}, a custom resource)")
+            } else {
+                String::new()
+            };
             notes.push(format!(
-                "{}: {kind} {name} skipped (lint checks {})",
+                "{}: {kind} {name}{custom} skipped (lint checks {})",
                 doc.template,
                 APPLY_ORDER
                     .iter()
@@ -331,10 +390,11 @@ fn type_doc(doc: &RenderedDoc, origin: Origin) -> Result<Doc, CheckError> {
     let context = format!("template `{}`, {kind} {name}", doc.template);
     let err = |message: String| CheckError::in_object(ErrorKind::Check, context.clone(), message);
     check_names(&doc.value, kind, origin).map_err(err)?;
+    let other_apis = is_other_apis_kind(kind, api_version);
     // k8s-openapi's base64 decoder does not skip line breaks as the API server's does: a
     // Secret is typed from its data without them.
     let unwrapped;
-    let source = if kind == "Secret" {
+    let source = if kind == "Secret" && !other_apis {
         secret_values(&doc.value).map_err(err)?;
         unwrapped = unwrapped_data(&doc.value);
         unwrapped.as_ref().unwrap_or(&doc.value)
@@ -362,6 +422,12 @@ fn type_doc(doc: &RenderedDoc, origin: Origin) -> Result<Doc, CheckError> {
         }};
     }
     let d = match kind {
+        // Another API's kind of a typed kind's name: a custom resource, written as is.
+        _ if other_apis => Doc {
+            template: doc.template.clone(),
+            object: Object::Unchecked,
+            value: doc.value.clone(),
+        },
         "Namespace" => typed!(Namespace, Namespace),
         "StorageClass" => typed!(StorageClass, StorageClass),
         "PersistentVolume" => typed!(PersistentVolume, PersistentVolume),
@@ -537,4 +603,29 @@ fn typed_round_trip<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, L
 /// A rendered object Kubernetes would reject or change.
 fn schema_error(message: String) -> LoadError {
     LoadError::of(ErrorKind::Check, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_typed_kind_has_its_api_version() {
+        for kind in APPLY_ORDER {
+            assert!(typed_api_version(kind).is_some(), "{kind}");
+        }
+        assert!(is_other_apis_kind("Service", "serving.knative.dev/v1"));
+        assert!(is_other_apis_kind("StatefulSet", "apps.kruise.io/v1beta1"));
+        // Kubernetes' own groups and the kind's own group (another version) are no custom kind.
+        for (kind, api) in [
+            ("Service", "apps/v1"),
+            ("Ingress", "extensions/v1beta1"),
+            ("Service", "networking.k8s.io/v1"),
+            ("StatefulSet", "apps/v1beta2"),
+            ("ServiceMonitor", "monitoring.coreos.com/v1alpha1"),
+            ("Deployment", "apps.kruise.io/v1beta1"),
+        ] {
+            assert!(!is_other_apis_kind(kind, api), "{kind} {api}");
+        }
+    }
 }
