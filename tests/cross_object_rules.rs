@@ -1066,6 +1066,10 @@ fn rendered_names_stay_dns_names() {
         |docs| docs.push(role(json!({"name": "app:leader", "namespace": "ns1"}))),
         &["template `t.yaml.j2`, Role app:leader: metadata.name `app:leader` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)"],
     );
+    fails(
+        |docs| docs.push(role(json!({"generateName": "app-", "namespace": "ns1"}))),
+        &["template `t.yaml.j2`, Role ?: metadata.name is missing"],
+    );
 }
 
 #[test]

@@ -426,3 +426,71 @@ fn a_custom_kind_named_like_a_core_kind_is_skipped() {
         assert_eq!(code, 1);
     }
 }
+
+#[test]
+fn a_document_without_kind_is_skipped_or_named_as_such() {
+    // A kustomization.yaml may leave out apiVersion and kind; `foo: bar` is no object either.
+    for text in [
+        "foo: bar\n",
+        "resources: [a.yaml]\nnamePrefix: prod-\n",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nresources: [a.yaml]\n",
+    ] {
+        let (code, report) = lint_report(text);
+        assert_eq!(brief(report["findings"].as_array().unwrap()), [], "{text}");
+        assert_eq!(code, 0);
+        let notes = report["notes"].as_array().unwrap();
+        assert_eq!(notes.len(), 1, "{report:#}");
+        assert!(
+            notes[0].as_str().unwrap().ends_with(
+                "#11: skipped: the document has no `kind`, so it is not a Kubernetes object"
+            ),
+            "{report:#}"
+        );
+    }
+    // With metadata or a Kubernetes apiVersion it was meant as an object: the missing kind is the error.
+    for text in [
+        "apiVersion: v1\nmetadata: {name: cfg, namespace: shop}\ndata: {a: b}\n",
+        "metadata: {name: cfg}\n",
+    ] {
+        let (code, findings) = lint_with(text);
+        assert_eq!(
+            brief(&findings),
+            [finding("schema", "", "cfg", "the document has no `kind`")],
+            "{text}"
+        );
+        assert_eq!(code, 1);
+    }
+}
+
+#[test]
+fn generate_name_stands_for_a_name() {
+    let config_map = |meta: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{{meta}, namespace: shop}}\ndata: {{a: b}}\n")
+    };
+    let (code, findings) = lint_with(&config_map("generateName: cfg-"));
+    assert_eq!(brief(&findings), []);
+    assert_eq!(code, 0);
+    let (code, findings) = lint_with(&config_map("generateName: Cfg_"));
+    assert_eq!(
+        brief(&findings),
+        [finding(
+            "schema",
+            "ConfigMap",
+            "",
+            "metadata.generateName `Cfg_` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)"
+        )]
+    );
+    assert_eq!(code, 1);
+    // Neither: the name is missing, said as such.
+    let (code, findings) = lint_with(&config_map("labels: {a: b}"));
+    assert_eq!(
+        brief(&findings),
+        [finding(
+            "schema",
+            "ConfigMap",
+            "",
+            "metadata.name is missing (and there is no metadata.generateName)"
+        )]
+    );
+    assert_eq!(code, 1);
+}

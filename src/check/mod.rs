@@ -333,6 +333,13 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
             ));
             continue;
         }
+        if kind.is_empty() && !meant_as_object(&doc.value) {
+            notes.push(format!(
+                "{}: skipped: the document has no `kind`, so it is not a Kubernetes object",
+                doc.template
+            ));
+            continue;
+        }
         match type_doc(&doc, Origin::Manifests) {
             Ok(d) => out.push(d),
             Err(e) => errors.push((doc, e)),
@@ -345,6 +352,15 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
         other_pods,
         produced_secrets,
     }
+}
+
+/// Whether a document without `kind` was meant as a Kubernetes object (its missing kind is
+/// an error), rather than another YAML file among the manifests: a kustomization.yaml, whose
+/// apiVersion and kind are optional, or any other configuration.
+fn meant_as_object(value: &Json) -> bool {
+    let api = value.get("apiVersion").and_then(Json::as_str);
+    value.get("metadata").is_some()
+        || api.is_some_and(|a| !a.starts_with("kustomize.config.k8s.io/"))
 }
 
 /// The Secret a cert-manager Certificate (`cert-manager.io/*`) writes: its `spec.secretName`.
@@ -389,6 +405,10 @@ fn type_doc(doc: &RenderedDoc, origin: Origin) -> Result<Doc, CheckError> {
         .unwrap_or("?");
     let context = format!("template `{}`, {kind} {name}", doc.template);
     let err = |message: String| CheckError::in_object(ErrorKind::Check, context.clone(), message);
+    if kind.is_empty() {
+        // Before the names: without a kind, no name rule applies.
+        return Err(err("the document has no `kind`".into()));
+    }
     check_names(&doc.value, kind, origin).map_err(err)?;
     let other_apis = is_other_apis_kind(kind, api_version);
     // k8s-openapi's base64 decoder does not skip line breaks as the API server's does: a
@@ -451,7 +471,6 @@ fn type_doc(doc: &RenderedDoc, origin: Origin) -> Result<Doc, CheckError> {
         "PodMonitor" => typed!(custom::PodMonitor, PodMonitor, custom::MONITORING_V1),
         "Certificate" => typed!(custom::Certificate, Certificate, custom::CERT_MANAGER_V1),
         "PersistentVolumeClaim" => typed!(PersistentVolumeClaim, PersistentVolumeClaim),
-        "" => return Err(err("the document has no `kind`".into())),
         // A custom resource sts-gen knows nothing of: written as is, with a warning.
         _ if is_custom_api(api_version) => Doc {
             template: doc.template.clone(),
@@ -478,23 +497,37 @@ enum Origin {
     Manifests,
 }
 
-/// Checks `metadata.name` by the kind's rule, and `metadata.namespace`.
+/// Checks `metadata.name` by the kind's rule (in anyone's manifests, `metadata.generateName`
+/// in its place), and `metadata.namespace`.
 fn check_names(value: &Json, kind: &str, origin: Origin) -> Result<(), String> {
     use crate::shared::names;
-    let name = field(value, &["metadata", "name"])
-        .and_then(Json::as_str)
-        .unwrap_or("?");
+    let text = |key| field(value, &["metadata", key]).and_then(Json::as_str);
+    let (key, name) = match (text("name"), text("generateName")) {
+        (Some(name), _) => ("name", name),
+        // Kubernetes names the object (a Job's or a hook's, often) when it is created.
+        (None, Some(prefix)) if origin == Origin::Manifests => ("generateName", prefix),
+        (None, _) if origin == Origin::Manifests => {
+            return Err("metadata.name is missing (and there is no metadata.generateName)".into())
+        }
+        (None, _) => return Err("metadata.name is missing".into()),
+    };
+    // Kubernetes appends five characters to a generateName, so it may end in `-` and is
+    // checked as the name would begin (`maskTrailingDash`).
+    let checked = match name.strip_suffix('-') {
+        Some(rest) if key == "generateName" && !rest.is_empty() => format!("{rest}a"),
+        _ => name.to_string(),
+    };
     let name_rule = match kind {
-        "Service" | "Namespace" => names::dns_label(name, 63),
+        "Service" | "Namespace" => names::dns_label(&checked, 63),
         // Kubernetes validates RBAC names as path segments (`system:node`).
         "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
             if origin == Origin::Manifests =>
         {
-            names::path_segment_name(name)
+            names::path_segment_name(&checked)
         }
-        _ => names::dns_subdomain(name),
+        _ => names::dns_subdomain(&checked),
     };
-    name_rule.map_err(|e| format!("metadata.name `{name}` {e}"))?;
+    name_rule.map_err(|e| format!("metadata.{key} `{name}` {e}"))?;
     if let Some(ns) = field(value, &["metadata", "namespace"]).and_then(Json::as_str) {
         names::dns_label(ns, 63).map_err(|e| format!("metadata.namespace `{ns}` {e}"))?;
     }
