@@ -733,6 +733,12 @@ fn object_in_another_namespace_than_the_rendered_namespace() {
         |d| get(d, "ServiceAccount", "app")["metadata"]["namespace"] = json!("ns2"),
         &["template `t.yaml.j2`, ServiceAccount app [namespace]: namespace `ns2` is not the rendered Namespace"],
     );
+    // sts-gen renders every object into the profile's namespace: kube-system is a mistake
+    // there, though lint accepts it in anyone's manifests.
+    fails(
+        |d| get(d, "ServiceAccount", "app")["metadata"]["namespace"] = json!("kube-system"),
+        &["template `t.yaml.j2`, ServiceAccount app [namespace]: namespace `kube-system` is not the rendered Namespace"],
+    );
 }
 
 #[test]
@@ -1044,4 +1050,45 @@ fn web_profile_passes_every_rule() {
     assert!(ids.contains(&("StatefulSet", "web")), "{ids:?}");
     // The headless Service follows the name (it was a fixed `nginx`).
     assert!(ids.contains(&("Service", "web")), "{ids:?}");
+}
+
+#[test]
+fn rendered_names_stay_dns_names() {
+    // Rendered names become file names (--output-dir): an RBAC name with `:` that lint
+    // accepts in others' manifests, or a generateName alone, is not one a template may use.
+    let role = |meta: Value| {
+        doc(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": meta, "rules": []
+        }))
+    };
+    fails(
+        |docs| docs.push(role(json!({"name": "app:leader", "namespace": "ns1"}))),
+        &["template `t.yaml.j2`, Role app:leader: metadata.name `app:leader` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)"],
+    );
+    fails(
+        |docs| docs.push(role(json!({"generateName": "app-", "namespace": "ns1"}))),
+        &["template `t.yaml.j2`, Role ?: metadata.name is missing"],
+    );
+}
+
+#[test]
+fn a_custom_kind_named_like_a_core_kind_is_unchecked() {
+    // A group that is clearly another API's (a dot, not `*.k8s.io`) is a custom resource,
+    // written unchecked with the usual warning; a Kubernetes group is a template bug.
+    let mut docs = base();
+    docs.push(doc(json!({
+        "apiVersion": "serving.knative.dev/v1", "kind": "Service",
+        "metadata": {"name": "hello", "namespace": "ns1"},
+        "spec": {"template": {"spec": {"containers": [{"image": "hello:1"}]}}}
+    })));
+    let checked = check::check(docs, &[]).unwrap_or_else(|e| panic!("{:#?}", strings(&e)));
+    assert_eq!(
+        check::unchecked_warnings(&checked),
+        ["template `t.yaml.j2` renders Service hello (serving.knative.dev/v1), a custom kind sts-gen has no schema for: it is written as the template wrote it, unchecked"]
+    );
+    fails(
+        |docs| get(docs, "Service", "app-read")["apiVersion"] = json!("apps/v1"),
+        &["template `t.yaml.j2`, Service app-read: apiVersion is `apps/v1`; Service is `v1`"],
+    );
 }

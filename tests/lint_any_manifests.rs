@@ -13,6 +13,12 @@ use serde_json::Value;
 
 /// Lints the base plus `extra` documents: (exit code, findings).
 fn lint_with(extra: &str) -> (i32, Vec<Value>) {
+    let (code, report) = lint_report(extra);
+    (code, report["findings"].as_array().unwrap().clone())
+}
+
+/// Lints the base plus `extra` documents: (exit code, the whole JSON report).
+fn lint_report(extra: &str) -> (i32, Value) {
     let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.yaml");
@@ -26,8 +32,10 @@ fn lint_with(extra: &str) -> (i32, Vec<Value>) {
         "error",
     ]));
     assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
-    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
-    (r.code, report["findings"].as_array().unwrap().clone())
+    (
+        r.code,
+        serde_json::from_str(&r.stdout).expect("JSON report"),
+    )
 }
 
 /// Findings of `rule` only.
@@ -251,4 +259,238 @@ fn a_local_pv_without_node_affinity_is_one_finding() {
         )]
     );
     assert_eq!(r.code, 1);
+}
+
+/// (rule, kind, name, message) of each finding, for exact comparisons.
+fn brief(findings: &[Value]) -> Vec<(String, String, String, String)> {
+    findings
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
+            (s("rule"), s("kind"), s("name"), s("message"))
+        })
+        .collect()
+}
+
+fn finding(rule: &str, kind: &str, name: &str, message: &str) -> (String, String, String, String) {
+    (rule.into(), kind.into(), name.into(), message.into())
+}
+
+#[test]
+fn secret_data_may_be_line_wrapped_base64() {
+    // `base64` wraps at 76 columns; the API server's decoder skips CR and LF.
+    let secret = |data: &str| {
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: tls, namespace: shop}}\ntype: Opaque\ndata:\n{data}")
+    };
+    let wrapped = "  ca.crt: |\n    LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENCK3dJSkFLSE9RWkQ1Z2xBPQotLS0t\n    LS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=\n";
+    let (code, findings) = lint_with(&secret(wrapped));
+    assert_eq!(brief(&findings), []);
+    assert_eq!(code, 0);
+    let crlf = "  ca.crt: \"LS0tLS1CRUdJTiBDRVJU\\r\\nSUZJQ0FURS0tLS0tCg==\\r\\n\"\n";
+    let (code, findings) = lint_with(&secret(crlf));
+    assert_eq!(brief(&findings), []);
+    assert_eq!(code, 0);
+    // Other whitespace and characters outside the alphabet are still not base64.
+    for bad in [
+        "  ca.crt: |\n    LS0tLS1C RUdJTiBD\n",
+        "  ca.crt: \"not base64!\"\n",
+        "  ca.crt: |\n    LS0tLS1CRUdJTiBDRVJU\n    SUZJQ0FURS0tLS0t\n    Cg=\n",
+    ] {
+        let (code, findings) = lint_with(&secret(bad));
+        assert_eq!(
+            brief(&findings),
+            [finding(
+                "schema",
+                "Secret",
+                "tls",
+                "data[\"ca.crt\"] is not valid base64 (the value is not shown)"
+            )],
+            "{bad}"
+        );
+        assert_eq!(code, 1);
+    }
+}
+
+fn role(name: &str, namespace: &str) -> String {
+    format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: \"{name}\", namespace: {namespace}}}\nrules:\n- {{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get]}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: \"{name}\", namespace: {namespace}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: \"{name}\"}}\nsubjects:\n- {{kind: ServiceAccount, name: shop, namespace: shop}}\n")
+}
+
+#[test]
+fn rbac_names_are_path_segments() {
+    // Kubernetes validates RBAC names as path segments: `system:...` and `a:b` are common.
+    let (code, findings) = lint_with(&role("shop-cainjector:leaderelection", "shop"));
+    assert_eq!(brief(&findings), []);
+    assert_eq!(code, 0);
+    let segment = "is not a valid RBAC name (anything but `.` and `..`, without `/` or `%`)";
+    for bad in ["a/b", "..", "50%"] {
+        let (code, findings) = lint_with(&role(bad, "shop"));
+        assert_eq!(
+            brief(&findings),
+            [
+                finding(
+                    "schema",
+                    "Role",
+                    bad,
+                    &format!("metadata.name `{bad}` {segment}")
+                ),
+                finding(
+                    "schema",
+                    "RoleBinding",
+                    bad,
+                    &format!("metadata.name `{bad}` {segment}")
+                ),
+            ],
+            "{bad}"
+        );
+        assert_eq!(code, 1);
+    }
+    // Other kinds keep their DNS rules.
+    let (code, findings) = lint_with(&WEB_SERVICE.replace("name: web,", "name: \"a:b\","));
+    assert_eq!(
+        brief(&findings)
+            .into_iter()
+            .filter(|f| f.0 == "schema")
+            .collect::<Vec<_>>(),
+        [finding(
+            "schema",
+            "Service",
+            "a:b",
+            "metadata.name `a:b` is not a DNS-1123 label (lower-case letters, digits and `-`, starting and ending with a letter or digit)"
+        )]
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn the_built_in_namespaces_always_exist() {
+    // The base has `Namespace shop`; kube-system and the others exist in every cluster.
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        let (code, findings) = lint_with(&role("shop-leader", ns));
+        assert_eq!(brief(&findings), [], "{ns}");
+        assert_eq!(code, 0, "{ns}");
+    }
+    let (code, findings) = lint_with(&role("shop-leader", "elsewhere"));
+    let message = "namespace `elsewhere` is not the rendered Namespace";
+    assert_eq!(
+        brief(&findings),
+        [
+            finding("namespace", "Role", "shop-leader", message),
+            finding("namespace", "RoleBinding", "shop-leader", message),
+        ]
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_custom_kind_named_like_a_core_kind_is_skipped() {
+    let knative = "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: hello, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n      - image: ghcr.io/knative/helloworld-go:1.0\n";
+    let kruise = format!(
+        "apiVersion: apps.kruise.io/v1beta1\nkind: StatefulSet\nmetadata: {{name: web, namespace: shop}}\nspec:\n  replicas: 3\n  serviceName: web\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n{POD_TEMPLATE}  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate: {{podUpdatePolicy: InPlaceIfPossible, maxUnavailable: 2}}\n"
+    );
+    // The Kruise StatefulSet's pods are pods: the Service selecting them is satisfied.
+    let (code, report) = lint_report(&format!("{knative}---\n{kruise}---\n{WEB_SERVICE}"));
+    assert_eq!(brief(report["findings"].as_array().unwrap()), []);
+    assert_eq!(code, 0);
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert!(
+        notes[0].contains(
+            ": Service hello (serving.knative.dev/v1, a custom resource) skipped (lint checks "
+        ),
+        "{notes:#?}"
+    );
+    assert!(
+        notes[1].contains(
+            ": StatefulSet web (apps.kruise.io/v1beta1, a custom resource) skipped (lint checks "
+        ),
+        "{notes:#?}"
+    );
+    // A Kubernetes group that is not the kind's is a wrong apiVersion, not a custom kind.
+    for (api, expected) in [("apps/v1", "v1"), ("networking.k8s.io/v1", "v1")] {
+        let (code, findings) =
+            lint_with(&WEB_SERVICE.replace("apiVersion: v1", &format!("apiVersion: {api}")));
+        assert_eq!(
+            brief(&findings),
+            [finding(
+                "schema",
+                "Service",
+                "web",
+                &format!("apiVersion is `{api}`; Service is `{expected}`")
+            )]
+        );
+        assert_eq!(code, 1);
+    }
+}
+
+#[test]
+fn a_document_without_kind_is_skipped_or_named_as_such() {
+    // A kustomization.yaml may leave out apiVersion and kind; `foo: bar` is no object either.
+    for text in [
+        "foo: bar\n",
+        "resources: [a.yaml]\nnamePrefix: prod-\n",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nresources: [a.yaml]\n",
+    ] {
+        let (code, report) = lint_report(text);
+        assert_eq!(brief(report["findings"].as_array().unwrap()), [], "{text}");
+        assert_eq!(code, 0);
+        let notes = report["notes"].as_array().unwrap();
+        assert_eq!(notes.len(), 1, "{report:#}");
+        assert!(
+            notes[0].as_str().unwrap().ends_with(
+                "#11: skipped: the document has no `kind`, so it is not a Kubernetes object"
+            ),
+            "{report:#}"
+        );
+    }
+    // With metadata or a Kubernetes apiVersion it was meant as an object: the missing kind is the error.
+    for text in [
+        "apiVersion: v1\nmetadata: {name: cfg, namespace: shop}\ndata: {a: b}\n",
+        "metadata: {name: cfg}\n",
+    ] {
+        let (code, findings) = lint_with(text);
+        assert_eq!(
+            brief(&findings),
+            [finding("schema", "", "cfg", "the document has no `kind`")],
+            "{text}"
+        );
+        assert_eq!(code, 1);
+    }
+}
+
+#[test]
+fn generate_name_stands_for_a_name() {
+    let config_map = |meta: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{{meta}, namespace: shop}}\ndata: {{a: b}}\n")
+    };
+    let (code, findings) = lint_with(&config_map("generateName: cfg-"));
+    assert_eq!(brief(&findings), []);
+    assert_eq!(code, 0);
+    let (code, findings) = lint_with(&config_map("generateName: Cfg_"));
+    assert_eq!(
+        brief(&findings),
+        [finding(
+            "schema",
+            "ConfigMap",
+            "",
+            "metadata.generateName `Cfg_` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)"
+        )]
+    );
+    assert_eq!(code, 1);
+    // Neither: the name is missing, said as such.
+    let (code, findings) = lint_with(&config_map("labels: {a: b}"));
+    assert_eq!(
+        brief(&findings),
+        [finding(
+            "schema",
+            "ConfigMap",
+            "",
+            "metadata.name is missing (and there is no metadata.generateName)"
+        )]
+    );
+    assert_eq!(code, 1);
 }

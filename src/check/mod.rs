@@ -114,6 +114,47 @@ pub fn is_custom_api(api_version: &str) -> bool {
     }
 }
 
+/// The apiVersion sts-gen types `kind` with, for the kinds of [`APPLY_ORDER`].
+fn typed_api_version(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "Namespace" => Namespace::API_VERSION,
+        "StorageClass" => StorageClass::API_VERSION,
+        "PersistentVolume" => PersistentVolume::API_VERSION,
+        "ServiceAccount" => ServiceAccount::API_VERSION,
+        "Role" => Role::API_VERSION,
+        "RoleBinding" => RoleBinding::API_VERSION,
+        "Secret" => Secret::API_VERSION,
+        "ExternalSecret" => external_secret::API_VERSION,
+        "Certificate" => custom::CERT_MANAGER_V1,
+        "ConfigMap" => ConfigMap::API_VERSION,
+        "Service" => Service::API_VERSION,
+        "Ingress" => Ingress::API_VERSION,
+        "NetworkPolicy" => NetworkPolicy::API_VERSION,
+        "PodDisruptionBudget" => PodDisruptionBudget::API_VERSION,
+        "PersistentVolumeClaim" => PersistentVolumeClaim::API_VERSION,
+        "StatefulSet" => StatefulSet::API_VERSION,
+        "CronJob" => CronJob::API_VERSION,
+        "ServiceMonitor" | "PodMonitor" => custom::MONITORING_V1,
+        _ => return None,
+    })
+}
+
+/// Whether a document of a kind sts-gen types is another API's custom resource of the same
+/// name (Knative's `serving.knative.dev/v1` Service, OpenKruise's `apps.kruise.io` StatefulSet):
+/// its group is not the kind's and clearly another API's ([`is_custom_api`]). A Kubernetes
+/// group that is not the kind's (`apps/v1` for a Service, the removed `extensions/v1beta1`) is
+/// no custom resource (their groups hold no such kind) but a wrong apiVersion.
+fn is_other_apis_kind(kind: &str, api_version: &str) -> bool {
+    typed_api_version(kind).is_some_and(|typed| {
+        api_group(typed) != api_group(api_version) && is_custom_api(api_version)
+    })
+}
+
+/// The group of an apiVersion: `apps` of `apps/v1`, empty for the core `v1`.
+fn api_group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
 /// One warning per object of a kind sts-gen has no schema for: it is written unchecked.
 pub fn unchecked_warnings(docs: &[Doc]) -> Vec<String> {
     docs.iter()
@@ -159,8 +200,12 @@ impl Doc {
         field(&self.value, &["metadata", "namespace"]).and_then(Json::as_str)
     }
 
-    /// Position of the kind in [`APPLY_ORDER`].
+    /// Position of the kind in [`APPLY_ORDER`]; custom resources (a Knative Service too)
+    /// come after every kind sts-gen types.
     pub(crate) fn apply_rank(&self) -> usize {
+        if matches!(self.object, Object::Unchecked) {
+            return APPLY_ORDER.len();
+        }
         APPLY_ORDER
             .iter()
             .position(|k| *k == self.kind())
@@ -202,7 +247,7 @@ pub(crate) fn check_with_external(
     let mut out = Vec::with_capacity(docs.len());
     let mut errors = Vec::new();
     // Owned, so each thread also frees the template values it typed.
-    for typed in crate::par::map_owned(docs, |doc| type_doc(&doc)) {
+    for typed in crate::par::map_owned(docs, |doc| type_doc(&doc, Origin::Rendered)) {
         match typed {
             Ok(d) => out.push(d),
             Err(e) => errors.push(e),
@@ -221,7 +266,7 @@ pub(crate) fn check_with_external(
 /// Runs the rules of scope [`rules::Scope::Rendered`]; every finding is an error.
 fn check_all(docs: &[Doc], external: &External) -> Vec<CheckError> {
     let mut errs = Vec::new();
-    let objects = rules::Objects::new(docs, external, &[]);
+    let objects = rules::Objects::new(docs, external, &[], false);
     rules::run(
         &objects,
         |r| r.scope == rules::Scope::Rendered,
@@ -252,7 +297,15 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     let mut produced_secrets = Vec::new();
     for doc in docs {
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
-        if !kind.is_empty() && (!APPLY_ORDER.contains(&kind) || PARTIAL_SCHEMAS.contains(&kind)) {
+        let api = doc
+            .value
+            .get("apiVersion")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        let other_apis = is_other_apis_kind(kind, api);
+        if !kind.is_empty()
+            && (!APPLY_ORDER.contains(&kind) || PARTIAL_SCHEMAS.contains(&kind) || other_apis)
+        {
             // Not checked, but its pods count when a Service or budget selects them, and
             // the Secret a cert-manager Certificate has written counts as present.
             other_pods.extend(selector::pods_of_value(&doc.value));
@@ -262,8 +315,14 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
             let name = field(&doc.value, &["metadata", "name"])
                 .and_then(Json::as_str)
                 .unwrap_or("?");
+            // The kind's name alone would read as if lint skipped Kubernetes' own.
+            let custom = if other_apis {
+                format!(" ({api}, a custom resource)")
+            } else {
+                String::new()
+            };
             notes.push(format!(
-                "{}: {kind} {name} skipped (lint checks {})",
+                "{}: {kind} {name}{custom} skipped (lint checks {})",
                 doc.template,
                 APPLY_ORDER
                     .iter()
@@ -274,7 +333,14 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
             ));
             continue;
         }
-        match type_doc(&doc) {
+        if kind.is_empty() && !meant_as_object(&doc.value) {
+            notes.push(format!(
+                "{}: skipped: the document has no `kind`, so it is not a Kubernetes object",
+                doc.template
+            ));
+            continue;
+        }
+        match type_doc(&doc, Origin::Manifests) {
             Ok(d) => out.push(d),
             Err(e) => errors.push((doc, e)),
         }
@@ -286,6 +352,15 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
         other_pods,
         produced_secrets,
     }
+}
+
+/// Whether a document without `kind` was meant as a Kubernetes object (its missing kind is
+/// an error), rather than another YAML file among the manifests: a kustomization.yaml, whose
+/// apiVersion and kind are optional, or any other configuration.
+fn meant_as_object(value: &Json) -> bool {
+    let api = value.get("apiVersion").and_then(Json::as_str);
+    value.get("metadata").is_some()
+        || api.is_some_and(|a| !a.starts_with("kustomize.config.k8s.io/"))
 }
 
 /// The Secret a cert-manager Certificate (`cert-manager.io/*`) writes: its `spec.secretName`.
@@ -318,7 +393,7 @@ pub struct Typed {
     pub(crate) produced_secrets: Vec<String>,
 }
 
-fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
+fn type_doc(doc: &RenderedDoc, origin: Origin) -> Result<Doc, CheckError> {
     let api_version = doc
         .value
         .get("apiVersion")
@@ -330,6 +405,22 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         .unwrap_or("?");
     let context = format!("template `{}`, {kind} {name}", doc.template);
     let err = |message: String| CheckError::in_object(ErrorKind::Check, context.clone(), message);
+    if kind.is_empty() {
+        // Before the names: without a kind, no name rule applies.
+        return Err(err("the document has no `kind`".into()));
+    }
+    check_names(&doc.value, kind, origin).map_err(err)?;
+    let other_apis = is_other_apis_kind(kind, api_version);
+    // k8s-openapi's base64 decoder does not skip line breaks as the API server's does: a
+    // Secret is typed from its data without them.
+    let unwrapped;
+    let source = if kind == "Secret" && !other_apis {
+        secret_values(&doc.value).map_err(err)?;
+        unwrapped = unwrapped_data(&doc.value);
+        unwrapped.as_ref().unwrap_or(&doc.value)
+    } else {
+        &doc.value
+    };
     macro_rules! typed {
         ($ty:ty, $variant:ident) => {
             typed!($ty, $variant, <$ty as Resource>::API_VERSION)
@@ -341,7 +432,7 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
                     $api
                 )));
             }
-            let typed: $ty = typed_round_trip(&doc.value).map_err(|e| err(e.message))?;
+            let typed: $ty = typed_round_trip(source).map_err(|e| err(e.message))?;
             let value = serde_json::to_value(&typed).map_err(|e| err(e.to_string()))?;
             Doc {
                 template: doc.template.clone(),
@@ -350,22 +441,13 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
             }
         }};
     }
-    // Names end up in file names (--output-dir) and DNS; a template must not invent others.
-    let name_rule = match kind {
-        "Service" | "Namespace" => crate::shared::names::dns_label(name, 63),
-        _ => crate::shared::names::dns_subdomain(name),
-    };
-    if let Err(e) = name_rule {
-        return Err(err(format!("metadata.name `{name}` {e}")));
-    }
-    if let Some(ns) = field(&doc.value, &["metadata", "namespace"]).and_then(Json::as_str) {
-        crate::shared::names::dns_label(ns, 63)
-            .map_err(|e| err(format!("metadata.namespace `{ns}` {e}")))?;
-    }
-    if kind == "Secret" {
-        secret_values(&doc.value).map_err(err)?;
-    }
     let d = match kind {
+        // Another API's kind of a typed kind's name: a custom resource, written as is.
+        _ if other_apis => Doc {
+            template: doc.template.clone(),
+            object: Object::Unchecked,
+            value: doc.value.clone(),
+        },
         "Namespace" => typed!(Namespace, Namespace),
         "StorageClass" => typed!(StorageClass, StorageClass),
         "PersistentVolume" => typed!(PersistentVolume, PersistentVolume),
@@ -389,7 +471,6 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         "PodMonitor" => typed!(custom::PodMonitor, PodMonitor, custom::MONITORING_V1),
         "Certificate" => typed!(custom::Certificate, Certificate, custom::CERT_MANAGER_V1),
         "PersistentVolumeClaim" => typed!(PersistentVolumeClaim, PersistentVolumeClaim),
-        "" => return Err(err("the document has no `kind`".into())),
         // A custom resource sts-gen knows nothing of: written as is, with a warning.
         _ if is_custom_api(api_version) => Doc {
             template: doc.template.clone(),
@@ -404,6 +485,53 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
         }
     };
     Ok(d)
+}
+
+/// Where a document comes from, which decides what its names may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// sts-gen's own templates: names end up in file names (--output-dir) and DNS, so a
+    /// template must not use one Kubernetes would take but a file system may not.
+    Rendered,
+    /// Anyone's manifests (`sts-gen lint`): every name Kubernetes accepts.
+    Manifests,
+}
+
+/// Checks `metadata.name` by the kind's rule (in anyone's manifests, `metadata.generateName`
+/// in its place), and `metadata.namespace`.
+fn check_names(value: &Json, kind: &str, origin: Origin) -> Result<(), String> {
+    use crate::shared::names;
+    let text = |key| field(value, &["metadata", key]).and_then(Json::as_str);
+    let (key, name) = match (text("name"), text("generateName")) {
+        (Some(name), _) => ("name", name),
+        // Kubernetes names the object (a Job's or a hook's, often) when it is created.
+        (None, Some(prefix)) if origin == Origin::Manifests => ("generateName", prefix),
+        (None, _) if origin == Origin::Manifests => {
+            return Err("metadata.name is missing (and there is no metadata.generateName)".into())
+        }
+        (None, _) => return Err("metadata.name is missing".into()),
+    };
+    // Kubernetes appends five characters to a generateName, so it may end in `-` and is
+    // checked as the name would begin (`maskTrailingDash`).
+    let checked = match name.strip_suffix('-') {
+        Some(rest) if key == "generateName" && !rest.is_empty() => format!("{rest}a"),
+        _ => name.to_string(),
+    };
+    let name_rule = match kind {
+        "Service" | "Namespace" => names::dns_label(&checked, 63),
+        // Kubernetes validates RBAC names as path segments (`system:node`).
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+            if origin == Origin::Manifests =>
+        {
+            names::path_segment_name(&checked)
+        }
+        _ => names::dns_subdomain(&checked),
+    };
+    name_rule.map_err(|e| format!("metadata.{key} `{name}` {e}"))?;
+    if let Some(ns) = field(value, &["metadata", "namespace"]).and_then(Json::as_str) {
+        names::dns_label(ns, 63).map_err(|e| format!("metadata.namespace `{ns}` {e}"))?;
+    }
+    Ok(())
 }
 
 /// Checks a Secret's `data` and `stringData` by position, before the typed round trip,
@@ -426,10 +554,11 @@ fn secret_values(secret: &Json) -> Result<(), String> {
             let path = crate::profile::de::join_key(field, key);
             match value {
                 Json::String(text) if base64 => {
-                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text)
-                        .map_err(|_| {
-                            format!("{path} is not valid base64 (the value is not shown)")
-                        })?;
+                    base64::Engine::decode(
+                        &base64::engine::general_purpose::STANDARD,
+                        without_line_breaks(text).as_ref(),
+                    )
+                    .map_err(|_| format!("{path} is not valid base64 (the value is not shown)"))?;
                 }
                 Json::String(_) => {}
                 other => {
@@ -442,6 +571,32 @@ fn secret_values(secret: &Json) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `text` without CR and LF, which the API server's base64 decoder (Go's `StdEncoding`)
+/// skips: `base64` wraps its output at 76 columns, and a `|` block keeps the line breaks.
+fn without_line_breaks(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\r', '\n']) {
+        text.replace(['\r', '\n'], "").into()
+    } else {
+        text.into()
+    }
+}
+
+/// A copy of `secret` with its `data` values' line breaks removed, when one has any.
+fn unwrapped_data(secret: &Json) -> Option<Json> {
+    let data = secret.get("data")?.as_object()?;
+    let wrapped = |v: &Json| v.as_str().is_some_and(|t| t.contains(['\r', '\n']));
+    if !data.values().any(wrapped) {
+        return None;
+    }
+    let mut copy = secret.clone();
+    for value in copy["data"].as_object_mut()?.values_mut() {
+        if let Json::String(text) = value {
+            *text = without_line_breaks(text).into_owned();
+        }
+    }
+    Some(copy)
 }
 
 fn json_type(v: &Json) -> &'static str {
@@ -481,4 +636,29 @@ fn typed_round_trip<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, L
 /// A rendered object Kubernetes would reject or change.
 fn schema_error(message: String) -> LoadError {
     LoadError::of(ErrorKind::Check, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_typed_kind_has_its_api_version() {
+        for kind in APPLY_ORDER {
+            assert!(typed_api_version(kind).is_some(), "{kind}");
+        }
+        assert!(is_other_apis_kind("Service", "serving.knative.dev/v1"));
+        assert!(is_other_apis_kind("StatefulSet", "apps.kruise.io/v1beta1"));
+        // Kubernetes' own groups and the kind's own group (another version) are no custom kind.
+        for (kind, api) in [
+            ("Service", "apps/v1"),
+            ("Ingress", "extensions/v1beta1"),
+            ("Service", "networking.k8s.io/v1"),
+            ("StatefulSet", "apps/v1beta2"),
+            ("ServiceMonitor", "monitoring.coreos.com/v1alpha1"),
+            ("Deployment", "apps.kruise.io/v1beta1"),
+        ] {
+            assert!(!is_other_apis_kind(kind, api), "{kind} {api}");
+        }
+    }
 }

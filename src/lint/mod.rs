@@ -43,6 +43,7 @@ pub fn lint(
         &[],
         &check::External::default(),
         core,
+        false,
         ignores,
     )
 }
@@ -61,6 +62,7 @@ pub fn lint_manifests(typed: check::Typed, ignores: &Ignores) -> Report {
         &typed.other_pods,
         &external,
         true,
+        true,
         ignores,
     );
     report.notes.extend(typed.notes);
@@ -73,6 +75,7 @@ fn run(
     other_pods: &[check::selector::Pods],
     external: &check::External,
     core: bool,
+    manifests: bool,
     ignores: &Ignores,
 ) -> Report {
     let mut raw: Vec<Finding> = Vec::new();
@@ -110,7 +113,7 @@ fn run(
     };
 
     // Rules of scope `rendered` have passed already in a rendered profile's check stage.
-    let objects = Objects::new(docs, external, other_pods);
+    let objects = Objects::new(docs, external, other_pods, manifests);
     engine::run(&objects, |r| core || r.scope == Scope::Manifests, &mut emit);
 
     let mut report = Report {

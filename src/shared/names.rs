@@ -124,6 +124,20 @@ fn label_value_chars(s: &str) -> bool {
         && alnum(s.bytes().last())
 }
 
+/// A path segment name, Kubernetes' rule for RBAC object names (`system:node`,
+/// `cert-manager-cainjector:leaderelection`): anything but `.` and `..`, without `/` or `%`.
+pub fn path_segment_name(s: &str) -> Result<(), LoadError> {
+    if s.is_empty() {
+        return Err(invalid("must not be empty".into()));
+    }
+    if s == "." || s == ".." || s.contains(['/', '%']) {
+        return Err(invalid(
+            "is not a valid RBAC name (anything but `.` and `..`, without `/` or `%`)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A ConfigMap or Secret key.
 pub fn config_key(s: &str) -> Result<(), LoadError> {
     let ok = !s.is_empty()

@@ -238,9 +238,18 @@ pub(super) fn size_limits(doc: &Doc, _: &Objects, emit: &mut Emit) {
     }
 }
 
-/// `namespace`: with a Namespace among the objects, every namespaced object is in one.
+/// Namespaces every cluster has: objects in them need no Namespace object.
+const BUILT_IN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// `namespace`: with a Namespace among the objects, every namespaced object is in one. In
+/// anyone's manifests it may also be in a namespace every cluster has (cert-manager's
+/// leader-election Role in kube-system); sts-gen renders all into the profile's namespace,
+/// so there one elsewhere is a template's mistake.
 pub(super) fn namespace(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let Some(ns) = doc.namespace() else { return };
+    if objects.manifests && BUILT_IN_NAMESPACES.contains(&ns) {
+        return;
+    }
     let mut declared = objects
         .iter()
         .filter(|d| matches!(d.object, Object::Namespace(_)))

@@ -30,11 +30,21 @@ pub(crate) struct Objects<'a> {
     /// The pods of every workload among the objects, typed or not (a Deployment beside
     /// the StatefulSet in hand-written manifests), which Services and budgets may select.
     pods: Vec<Pods>,
+    /// Whether the objects are anyone's manifests (`sts-gen lint`) rather than sts-gen's
+    /// own rendered objects, which a rule may hold to more (every object in the profile's
+    /// namespace).
+    pub(crate) manifests: bool,
 }
 
 impl<'a> Objects<'a> {
-    /// The typed objects, what exists outside them, and the pods of untyped workloads.
-    pub(crate) fn new(docs: &'a [Doc], external: &'a External, others: &[Pods]) -> Self {
+    /// The typed objects, what exists outside them, the pods of untyped workloads, and
+    /// whether they are anyone's manifests.
+    pub(crate) fn new(
+        docs: &'a [Doc],
+        external: &'a External,
+        others: &[Pods],
+        manifests: bool,
+    ) -> Self {
         let pods = docs
             .iter()
             .filter_map(selector::pods_of)
@@ -44,6 +54,7 @@ impl<'a> Objects<'a> {
             docs,
             external,
             pods,
+            manifests,
         }
     }
 }
@@ -155,7 +166,7 @@ use Severity::{Error as E, Warning as W};
 /// Every rule, the check stage's (scope [`Scope::Rendered`]) first.
 pub const RULES: &[Rule] = &[
     rule("schema", E, R, "every object matches its Kubernetes type (no unknown field, valid names)", "correct the field the message names", "", Some(cross::schema)),
-    rule("namespace", E, R, "with a Namespace object, every namespaced object is in it", "use the rendered Namespace", "metadata.namespace", Some(cross::namespace)),
+    rule("namespace", E, R, "with a Namespace object, every namespaced object is in it (in linted manifests, or in default, kube-system, kube-public or kube-node-lease, which every cluster has)", "use the rendered Namespace", "metadata.namespace", Some(cross::namespace)),
     rule("size-limits", E, R, "ConfigMap/Secret data at most 1 MiB, annotations at most 256 KiB", "move large data out of the object", "data", Some(cross::size_limits)),
     rule("statefulset", E, R, "a StatefulSet has a spec", "add the spec", "spec", Some(cross::statefulset)),
     rule("selector", E, R, "the StatefulSet selector is non-empty and matches the pod template labels", "copy the selector's labels onto the pod template", "spec.selector", Some(cross::selector)),
