@@ -352,7 +352,8 @@ fn type_doc(doc: &RenderedDoc) -> Result<Doc, CheckError> {
     }
     // Names end up in file names (--output-dir) and DNS; a template must not invent others.
     let name_rule = match kind {
-        "Service" | "Namespace" => crate::shared::names::dns_label(name, 63),
+        "Service" => crate::shared::names::dns_1035_label(name, 63),
+        "Namespace" => crate::shared::names::dns_label(name, 63),
         _ => crate::shared::names::dns_subdomain(name),
     };
     if let Err(e) = name_rule {
