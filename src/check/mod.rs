@@ -221,7 +221,7 @@ pub(crate) fn check_with_external(
 /// Runs the rules of scope [`rules::Scope::Rendered`]; every finding is an error.
 fn check_all(docs: &[Doc], external: &External) -> Vec<CheckError> {
     let mut errs = Vec::new();
-    let objects = rules::Objects::new(docs, external, &[]);
+    let objects = rules::Objects::own(docs, external);
     rules::run(
         &objects,
         |r| r.scope == rules::Scope::Rendered,

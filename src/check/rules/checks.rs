@@ -71,7 +71,8 @@ fn pod_of(doc: &Doc) -> Option<Pod<'_>> {
 }
 
 /// Whether a label selector selects these labels; an empty selector selects everything
-/// where `empty_selects_all` (a NetworkPolicy's podSelector), nothing otherwise.
+/// where `empty_selects_all` (a NetworkPolicy's podSelector, a policy/v1 budget's
+/// selector), nothing otherwise.
 fn selects(
     sel: &LabelSelector,
     labels: &BTreeMap<String, String>,
@@ -567,7 +568,8 @@ pub(super) fn pdb(doc: &Doc, docs: &Objects, emit: &mut Emit) {
             .spec
             .as_ref()
             .and_then(|s| s.selector.as_ref())
-            .is_some_and(|s| selects(s, &pod.labels, false)),
+            // policy/v1: `selector: {}` covers every pod of the namespace.
+            .is_some_and(|s| selects(s, &pod.labels, true)),
         _ => false,
     });
     if !has_pdb {

@@ -30,6 +30,9 @@ pub(crate) struct Objects<'a> {
     /// The pods of every workload among the objects, typed or not (a Deployment beside
     /// the StatefulSet in hand-written manifests), which Services and budgets may select.
     pods: Vec<Pods>,
+    /// Whether these are sts-gen's own rendered objects (the check stage) rather than
+    /// anyone's manifests: some patterns valid elsewhere are a template bug in its own.
+    own: bool,
 }
 
 impl<'a> Objects<'a> {
@@ -44,6 +47,15 @@ impl<'a> Objects<'a> {
             docs,
             external,
             pods,
+            own: false,
+        }
+    }
+
+    /// sts-gen's own rendered objects, for the check stage.
+    pub(crate) fn own(docs: &'a [Doc], external: &'a External) -> Self {
+        Objects {
+            own: true,
+            ..Objects::new(docs, external, &[])
         }
     }
 }
