@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{is_claim_of, Emit, Objects};
+use super::{is_claim_of, is_listed_claim, Emit, Objects};
 use crate::check::selector::{self, Pods};
 use crate::check::{field, Doc, Object};
 use crate::shared::names::quantity;
@@ -596,9 +596,10 @@ pub(super) fn local_pvs(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             let (cr_ns, cr_name) = (cr.namespace.as_deref(), cr.name.as_deref().unwrap_or(""));
             if cr_ns == ns && is_claim_of(cr_name, &claim_name, &sts_name) {
                 pvs.push(d);
-            } else if users
-                .iter()
-                .any(|(u_ns, u, c)| cr_ns == u_ns.as_deref() && is_claim_of(cr_name, c, u))
+            } else if is_listed_claim(docs, cr_ns, cr_name)
+                || users
+                    .iter()
+                    .any(|(u_ns, u, c)| cr_ns == u_ns.as_deref() && is_claim_of(cr_name, c, u))
             {
                 continue;
             } else {

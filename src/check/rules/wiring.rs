@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::Container;
 
-use super::{is_claim_of, Emit, Objects};
+use super::{is_claim_of, is_listed_claim, Emit, Objects};
 use crate::check::selector::POD_NAME_LABEL;
 use crate::check::{Doc, Object};
 
@@ -336,6 +336,9 @@ fn claim_ref(
     }
     let name = cr.name.as_deref().unwrap_or("");
     let ns = cr.namespace.as_deref();
+    if is_listed_claim(docs, ns, name) {
+        return;
+    }
     let is_claim_of = |s: &Set| s.claims.iter().any(|(c, _)| is_claim_of(name, c, s.name));
     if sets.iter().any(|s| s.in_namespace(ns) && is_claim_of(s)) {
         return;
