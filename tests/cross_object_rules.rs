@@ -530,6 +530,36 @@ fn service_without_selector() {
 }
 
 #[test]
+fn external_name_service_has_no_selector_by_design() {
+    // A DNS alias never selects pods; sts-gen's other Services must (no hand-managed
+    // endpoints in its own output: `service_without_selector`).
+    passes(
+        |d| {
+            get(d, "Service", "app-read")["spec"] =
+                json!({"type": "ExternalName", "externalName": "db.example.com"})
+        },
+        &[],
+    );
+}
+
+#[test]
+fn pdb_with_an_empty_selector_covers_the_namespace() {
+    passes(
+        |d| get(d, "PodDisruptionBudget", "app")["spec"]["selector"] = json!({}),
+        &[],
+    );
+    fails(
+        |d| {
+            get(d, "PodDisruptionBudget", "app")["spec"]
+                .as_object_mut()
+                .unwrap()
+                .remove("selector");
+        },
+        &["template `t.yaml.j2`, PodDisruptionBudget app [selects-pods]: the PodDisruptionBudget has no selector"],
+    );
+}
+
+#[test]
 fn service_selecting_by_pod_name_counts_controller_labels() {
     // The controller adds statefulset.kubernetes.io/pod-name; app-1 exists with 2 replicas.
     passes(
@@ -580,10 +610,7 @@ fn pdb_selecting_nothing() {
         },
         &["template `t.yaml.j2`, PodDisruptionBudget app [selects-pods]: the PodDisruptionBudget selector `app=b` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"],
     );
-    fails(
-        |d| get(d, "PodDisruptionBudget", "app")["spec"]["selector"] = json!({}),
-        &["template `t.yaml.j2`, PodDisruptionBudget app [selects-pods]: the PodDisruptionBudget has no selector"],
-    );
+    // `{}` selects the whole namespace: pdb_with_an_empty_selector_covers_the_namespace.
 }
 
 #[test]

@@ -494,3 +494,356 @@ fn generate_name_stands_for_a_name() {
     );
     assert_eq!(code, 1);
 }
+
+// --- Patterns of others' manifests the cross-object rules once flagged falsely ---
+
+/// Rules on practices (what CI scanners check): left out where a test is about wiring.
+const PRACTICES: &[&str] = &[
+    "resources",
+    "cpu-limit",
+    "probes",
+    "security-context",
+    "read-only-root",
+    "run-as-user",
+    "pdb",
+    "anti-affinity",
+    "network-policy",
+    "namespace-set",
+    "image-tag",
+];
+
+/// Lints `text` alone: every finding as `rule Kind name: message`.
+fn lint_alone(text: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    fs::write(&file, text).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "json"]));
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}: {}",
+                f["rule"].as_str().unwrap(),
+                f["kind"].as_str().unwrap(),
+                f["name"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// The findings of `text` but those of [`PRACTICES`].
+fn wiring_findings(text: &str) -> Vec<String> {
+    lint_alone(text)
+        .into_iter()
+        .filter(|f| !PRACTICES.contains(&f.split(' ').next().unwrap()))
+        .collect()
+}
+
+/// StatefulSet `db` (2 replicas, `#SPEC` and `#POD` to add fields) with its headless Service,
+/// in namespace `app`.
+const DB: &str = "apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: app}
+spec:
+  serviceName: db-hl
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  #SPEC
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      #POD
+      containers:
+      - name: db
+        image: postgres:16.2
+        ports: [{name: pg, containerPort: 5432}]
+        env: [{name: PEERS, value: \"#PEERS\"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db-hl, namespace: app}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{name: pg, port: 5432, targetPort: pg}]
+";
+
+/// [`DB`] with `spec` and `pod` fields added and `peers` as its env value, then `extra`.
+fn db_with(spec: &str, pod: &str, peers: &str, extra: &str) -> String {
+    let db = DB
+        .replace("#SPEC", spec)
+        .replace("#POD", pod)
+        .replace("#PEERS", peers);
+    format!("{db}---\n{extra}")
+}
+
+/// A Service in namespace `app` named `name` with `spec` (flow mapping entries).
+fn service(name: &str, spec: &str) -> String {
+    format!("apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: app}}\nspec: {{{spec}}}\n")
+}
+
+#[test]
+fn services_without_a_selector_by_design_are_not_flagged() {
+    // Endpoints managed by hand (an EndpointSlice names the Service), and a DNS alias.
+    let slice = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: external-db-1\n  namespace: app\n  labels: {kubernetes.io/service-name: external-db}\naddressType: IPv4\nports: [{name: pg, port: 5432}]\nendpoints: [{addresses: [\"10.1.2.3\"]}]\n";
+    let text = db_with(
+        "",
+        "",
+        "",
+        &format!(
+            "{}---\n{slice}---\n{}",
+            service(
+                "external-db",
+                "ports: [{name: pg, port: 5432, targetPort: 5432}]"
+            ),
+            service("ext", "type: ExternalName, externalName: db.example.com"),
+        ),
+    );
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // A selector that selects nothing is still wrong.
+    let text = db_with(
+        "",
+        "",
+        "",
+        &service("other", "selector: {app: nope}, ports: [{port: 80}]"),
+    );
+    assert_eq!(
+        wiring_findings(&text),
+        ["selects-pods Service other: the Service selector `app=nope` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"]
+    );
+}
+
+#[test]
+fn a_budget_with_an_empty_selector_covers_its_namespace() {
+    let pdb = |ns: &str, selector: &str| {
+        format!("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: all, namespace: {ns}}}\nspec: {{maxUnavailable: 1, unhealthyPodEvictionPolicy: AlwaysAllow{selector}}}\n")
+    };
+    let text = db_with("", "", "", &pdb("app", ", selector: {}"));
+    let findings = lint_alone(&text);
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f.starts_with("selects-pods") || f.starts_with("pdb"))
+            .collect::<Vec<_>>(),
+        Vec::<&String>::new()
+    );
+    // No selector selects no pod; `{}` in a namespace without pods selects none either.
+    let text = db_with("", "", "", &pdb("app", ""));
+    assert_eq!(
+        wiring_findings(&text),
+        ["selects-pods PodDisruptionBudget all: the PodDisruptionBudget has no selector"]
+    );
+    assert!(lint_alone(&text).contains(
+        &"pdb StatefulSet db: 2 replicas and no PodDisruptionBudget selects the pods: a node drain may evict several at once".to_string()
+    ));
+    let text = db_with("", "", "", &pdb("empty", ", selector: {}"));
+    assert_eq!(
+        wiring_findings(&text),
+        ["selects-pods PodDisruptionBudget all: the PodDisruptionBudget selector `{}` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"]
+    );
+}
+
+#[test]
+fn pods_are_numbered_from_ordinals_start() {
+    // replicas 2 from ordinal 3: pods db-3 and db-4.
+    let start = "ordinals: {start: 3}";
+    let primary = |pod: &str| {
+        service(
+            "db-primary",
+            &format!("selector: {{app: db, statefulset.kubernetes.io/pod-name: {pod}}}, ports: [{{port: 5432}}]"),
+        )
+    };
+    let last = service(
+        "db-last",
+        "selector: {apps.kubernetes.io/pod-index: \"4\"}, ports: [{port: 5432}]",
+    );
+    let text = db_with(
+        start,
+        "",
+        "db-3.db-hl.app.svc.cluster.local:5432,db-4.db-hl:5432",
+        &format!("{}---\n{last}", primary("db-3")),
+    );
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // Ordinals below start or past the last pod are still named.
+    let text = db_with(
+        start,
+        "",
+        "db-2.db-hl:5432,db-3.db-hl:5432",
+        &primary("db-5"),
+    );
+    assert_eq!(
+        wiring_findings(&text),
+        [
+            "peer-count StatefulSet db: replicas is 2, but the peer list rendered into its pod template or config names 2 pods: db-2, db-3; pods outside the list are not members, and members no pod runs count against the quorum",
+            "pod-references StatefulSet db: `db-2.db-hl` names pod `db-2`, but StatefulSet `db` (serviceName `db-hl`, namespace `app`, 2 replicas, ordinals from 3) has pods `db-3` to `db-4`",
+            "selects-pods Service db-primary: the Service selector `app=db,statefulset.kubernetes.io/pod-name=db-5` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace",
+            "pod-references Service db-primary: selects pod `db-5` in namespace `app`, which StatefulSet `db` (serviceName `db-hl`, namespace `app`, 2 replicas, ordinals from 3) does not create; the Service has no endpoints",
+        ]
+    );
+}
+
+#[test]
+fn a_native_sidecars_named_port_is_a_pod_port() {
+    let init = |restart: &str| {
+        format!("initContainers:\n      - {{name: proxy, image: envoyproxy/envoy:v1.30.1{restart}, ports: [{{name: metrics, containerPort: 9901}}]}}")
+    };
+    let metrics = service(
+        "db-metrics",
+        "selector: {app: db}, ports: [{name: metrics, port: 9901, targetPort: metrics}]",
+    );
+    let text = db_with("", &init(", restartPolicy: Always"), "", &metrics);
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // An init container that runs to completion serves nothing.
+    let text = db_with("", &init(""), "", &metrics);
+    assert_eq!(
+        wiring_findings(&text),
+        ["service-ports Service db-metrics: targetPort `metrics` is not a container port of the selected pods"]
+    );
+}
+
+/// A PersistentVolume of class `class` (a local one on a node when `local`) pre-bound to
+/// claim `app/<claim>`.
+fn bound_pv(name: &str, class: &str, local: bool, claim: &str) -> String {
+    let source = if local {
+        "  local: {path: /mnt/x}\n  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node-x]}]\n"
+    } else {
+        "  hostPath: {path: /mnt/x}\n"
+    };
+    format!("apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: {name}}}\nspec:\n  capacity: {{storage: 5Gi}}\n  accessModes: [ReadWriteOnce]\n  storageClassName: {class}\n  claimRef: {{namespace: app, name: {claim}}}\n{source}")
+}
+
+#[test]
+fn a_volume_pre_bound_to_a_listed_claim_is_that_claims() {
+    let claims = |class: &str| {
+        format!("volumeClaimTemplates:\n  - metadata: {{name: data}}\n    spec: {{accessModes: [ReadWriteOnce], storageClassName: {class}, resources: {{requests: {{storage: 1Gi}}}}}}")
+    };
+    let mount = "volumes: []";
+    let local = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: local}\nprovisioner: kubernetes.io/no-provisioner\nvolumeBindingMode: WaitForFirstConsumer\n";
+    let backup = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: backup, namespace: app}\nspec: {accessModes: [ReadWriteOnce], storageClassName: local, volumeName: backup-pv, resources: {requests: {storage: 5Gi}}}\n";
+    let free = |i: u32| {
+        format!("apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: pv-{i}}}\nspec:\n  capacity: {{storage: 1Gi}}\n  accessModes: [ReadWriteOnce]\n  storageClassName: local\n  local: {{path: /mnt/{i}}}\n  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n      - matchFields: [{{key: metadata.name, operator: In, values: [node-{i}]}}]\n")
+    };
+    let local_set = |claim: &str| {
+        db_with(
+            &claims("local"),
+            mount,
+            "",
+            &format!(
+                "{local}---\n{}---\n{}---\n{}---\n{backup}",
+                free(0),
+                free(1),
+                bound_pv("backup-pv", "local", true, claim)
+            ),
+        )
+    };
+    assert_eq!(wiring_findings(&local_set("backup")), Vec::<String>::new());
+    // A claim neither listed nor the StatefulSet's is still a stray.
+    assert_eq!(
+        wiring_findings(&local_set("nothing")),
+        ["local-pvs PersistentVolume backup-pv: claimRef `app/nothing` is not a claim of StatefulSet db"]
+    );
+    // The same for a volume of a class with a provisioner (`pod-references` judges it).
+    let other = backup.replace("local", "standard");
+    let set = |claim: &str| {
+        db_with(
+            &claims("standard"),
+            mount,
+            "",
+            &format!(
+                "{}---\n{other}",
+                bound_pv("backup-pv", "standard", false, claim)
+            ),
+        )
+    };
+    assert_eq!(wiring_findings(&set("backup")), Vec::<String>::new());
+    assert_eq!(
+        wiring_findings(&set("nothing")),
+        ["pod-references PersistentVolume backup-pv: claimRef `app/nothing` is not a claim StatefulSet `db` (serviceName `db-hl`, namespace `app`, 2 replicas) creates (`data-db-<ordinal>` in namespace `app`); the volume stays unbound and the pod Pending"]
+    );
+}
+
+#[test]
+fn pod_selection_does_not_grow_with_replicas() {
+    // Every ordinal was once tried in turn: 2^31 - 1 replicas took minutes.
+    let sts = format!(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: a, namespace: app}}\nspec: {{replicas: 2147483647, serviceName: a, selector: {{matchLabels: {{app: a}}}}, template: {{metadata: {{labels: {{app: a}}}}, spec: {{containers: [{{name: a, image: a:1}}]}}}}}}\n---\n{}",
+        service("a", "clusterIP: None, selector: {app: a}, ports: [{port: 80}]")
+    );
+    let by_name = |pod: &str| {
+        service(
+            "s",
+            &format!(
+                "selector: {{statefulset.kubernetes.io/pod-name: {pod}}}, ports: [{{port: 80}}]"
+            ),
+        )
+    };
+    let started = std::time::Instant::now();
+    let findings = wiring_findings(&format!("{sts}---\n{}", by_name("zz")));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        findings,
+        [
+            "selects-pods Service s: the Service selector `statefulset.kubernetes.io/pod-name=zz` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace",
+            "pod-references Service s: selects pod `zz` in namespace `app`, which StatefulSet `a` (serviceName `a`, namespace `app`, 2147483647 replicas) does not create; the Service has no endpoints",
+        ]
+    );
+    // The last pod is found at once.
+    let findings = wiring_findings(&format!("{sts}---\n{}", by_name("a-2147483646")));
+    assert_eq!(findings, Vec::<String>::new());
+}
+
+#[test]
+fn a_service_name_starts_with_a_letter() {
+    let text = db_with(
+        "",
+        "",
+        "",
+        &service("1db", "selector: {app: db}, ports: [{port: 5432}]"),
+    );
+    assert_eq!(
+        wiring_findings(&text),
+        ["schema Service 1db: metadata.name `1db` is not a DNS-1035 label (lower-case letters, digits and `-`, starting with a letter and ending with a letter or digit)"]
+    );
+    // A namespace may start with a digit (a DNS-1123 label).
+    let text = db_with(
+        "",
+        "",
+        "",
+        &service("db1", "selector: {app: db}, ports: [{port: 5432}]"),
+    )
+    .replace("namespace: app", "namespace: 1app");
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+}
+
+#[test]
+fn a_custom_workload_with_a_pod_template_has_pods() {
+    let rollout = |labels: &str| {
+        format!("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {{name: web, namespace: app}}\nspec:\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {labels}}}\n    spec:\n      containers: [{{name: web, image: nginx:1.25, ports: [{{name: http, containerPort: 80}}]}}]\n")
+    };
+    let web = service(
+        "web",
+        "selector: {app: web}, ports: [{name: http, port: 80, targetPort: http}]",
+    );
+    let text = db_with("", "", "", &format!("{}---\n{web}", rollout("{app: web}")));
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // Its pods are matched as any workload's: other labels are not selected.
+    let text = db_with(
+        "",
+        "",
+        "",
+        &format!("{}---\n{web}", rollout("{app: other}")),
+    );
+    assert_eq!(
+        wiring_findings(&text),
+        ["selects-pods Service web: the Service selector `app=web` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"]
+    );
+}

@@ -518,7 +518,9 @@ fn check_names(value: &Json, kind: &str, origin: Origin) -> Result<(), String> {
         _ => name.to_string(),
     };
     let name_rule = match kind {
-        "Service" | "Namespace" => names::dns_label(&checked, 63),
+        // The API server takes Service names as DNS-1035 labels: `1db` is refused.
+        "Service" => names::dns_1035_label(&checked, 63),
+        "Namespace" => names::dns_label(&checked, 63),
         // Kubernetes validates RBAC names as path segments (`system:node`).
         "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
             if origin == Origin::Manifests =>

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use k8s_openapi::api::apps::v1::StatefulSetSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::Value as Json;
 
@@ -95,61 +96,131 @@ pub struct Pods {
     pub namespace: Option<String>,
     /// Labels of the pod template.
     pub labels: BTreeMap<String, String>,
-    /// Names of the app containers' ports.
+    /// Names of the ports of the app containers and native sidecars.
     pub port_names: BTreeSet<String>,
-    /// For a StatefulSet, its name and replicas: each pod also carries the pod-name and
-    /// pod-index labels of its ordinal.
-    pub ordinals: Option<(String, i32)>,
+    /// For a StatefulSet, its pods' names and ordinals: each pod also carries the pod-name
+    /// and pod-index labels of its ordinal.
+    pub ordinals: Option<Ordinals>,
+}
+
+/// The pods of a StatefulSet by ordinal: `<sts>-<start>` to `<sts>-<start + replicas - 1>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ordinals {
+    /// The StatefulSet's name, which each pod's name starts with.
+    pub sts: String,
+    /// `spec.ordinals.start`: the first pod's ordinal (0 unless set).
+    pub start: i64,
+    /// `spec.replicas`.
+    pub replicas: i64,
+}
+
+impl Ordinals {
+    /// The ordinals of a StatefulSet named `sts` with `spec` (`None`: no spec, one replica).
+    pub fn of(sts: &str, spec: Option<&StatefulSetSpec>) -> Ordinals {
+        Ordinals {
+            sts: sts.to_string(),
+            start: spec
+                .and_then(|s| s.ordinals.as_ref())
+                .and_then(|o| o.start)
+                .map_or(0, i64::from),
+            replicas: spec.and_then(|s| s.replicas).map_or(1, i64::from),
+        }
+    }
+
+    /// Whether a pod with ordinal `i` runs.
+    pub fn contains(&self, i: i64) -> bool {
+        i >= self.start && i < self.start + self.replicas
+    }
+
+    /// The last pod's ordinal (below `start` when there are no replicas).
+    pub fn last(&self) -> i64 {
+        self.start + self.replicas - 1
+    }
+
+    /// The ordinal a pod-name label value names, if it is one of this StatefulSet's pod
+    /// names as the controller writes them (no sign, no leading zero).
+    pub fn of_pod_name(&self, pod: &str) -> Option<i64> {
+        pod.strip_prefix(self.sts.as_str())
+            .and_then(|r| r.strip_prefix('-'))
+            .and_then(canonical_ordinal)
+    }
+}
+
+/// `digits` as an ordinal, if it is written as the controller writes one.
+fn canonical_ordinal(digits: &str) -> Option<i64> {
+    let i: i64 = digits.parse().ok()?;
+    (i >= 0 && i.to_string() == digits).then_some(i)
 }
 
 impl Pods {
     /// Whether `sel` selects at least one of these pods.
     pub fn selected_by(&self, sel: &LabelSelector) -> bool {
-        let names_ordinal = |k: &String| k == POD_NAME_LABEL || k == POD_INDEX_LABEL;
-        let needs_ordinal = sel
+        let names_ordinal = |k: &str| k == POD_NAME_LABEL || k == POD_INDEX_LABEL;
+        // Every value the selector compares an ordinal label with.
+        let values: Vec<(&str, &str)> = sel
             .match_labels
             .iter()
             .flatten()
-            .any(|(k, _)| names_ordinal(k))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(sel.match_expressions.iter().flatten().flat_map(|e| {
+                let key = e.key.as_str();
+                e.values.iter().flatten().map(move |v| (key, v.as_str()))
+            }))
+            .filter(|(k, _)| names_ordinal(k))
+            .collect();
+        let needs_ordinal = !values.is_empty()
             || sel
                 .match_expressions
                 .iter()
                 .flatten()
                 .any(|e| names_ordinal(&e.key));
-        match &self.ordinals {
-            Some((name, replicas)) if needs_ordinal => {
-                // Only the primary-Service kind of selector names an ordinal; trying each
-                // pod is cheap next to rendering them.
-                let mut labels = self.labels.clone();
-                (0..*replicas).any(|i| {
-                    labels.insert(POD_NAME_LABEL.into(), format!("{name}-{i}"));
-                    labels.insert(POD_INDEX_LABEL.into(), i.to_string());
-                    matches(sel, &labels)
-                })
-            }
-            _ => matches(sel, &self.labels),
-        }
+        let Some(ords) = self.ordinals.as_ref().filter(|_| needs_ordinal) else {
+            return matches(sel, &self.labels);
+        };
+        // The ordinals the selector names, then one it does not: every pod it does not name
+        // compares the same way with every value, so trying one of them stands for all, and
+        // the cost does not grow with replicas.
+        let named: BTreeSet<i64> = values
+            .iter()
+            .filter_map(|(k, v)| match *k {
+                POD_NAME_LABEL => ords.of_pod_name(v),
+                _ => canonical_ordinal(v),
+            })
+            .filter(|i| ords.contains(*i))
+            .collect();
+        let unnamed = (ords.start..=ords.last()).find(|i| !named.contains(i));
+        let mut labels = self.labels.clone();
+        named.into_iter().chain(unnamed).any(|i| {
+            labels.insert(POD_NAME_LABEL.into(), format!("{}-{i}", ords.sts));
+            labels.insert(POD_INDEX_LABEL.into(), i.to_string());
+            matches(sel, &labels)
+        })
     }
 }
 
 /// The pods of a typed document, if it is a workload (a StatefulSet).
 pub fn pods_of(doc: &Doc) -> Option<Pods> {
-    let replicas = match &doc.object {
-        Object::StatefulSet(s) => s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+    let Object::StatefulSet(s) = &doc.object else {
         // Another typed workload (a CronJob): its pods, without ordinals.
-        _ => return pods_of_value(&doc.value),
+        return pods_of_value(&doc.value);
     };
     pods_of_value(&doc.value).map(|mut p| {
-        p.ordinals = Some((doc.name().to_string(), replicas));
+        p.ordinals = Some(Ordinals::of(doc.name(), s.spec.as_ref()));
         p
     })
 }
 
 /// The pods of any manifest with a pod template (kinds sts-gen does not type are read
-/// here only for their pod labels and ports), if it is a workload.
+/// here only for their pod labels and ports), if it is a workload: one of
+/// [`WORKLOAD_KINDS`], or a custom resource with a labelled pod template at `spec.template`
+/// (an Argo Rollout, an OpenKruise CloneSet), whose controller creates pods from it.
 pub fn pods_of_value(value: &Json) -> Option<Pods> {
     let kind = value.get("kind").and_then(Json::as_str).unwrap_or("");
-    if !WORKLOAD_KINDS.contains(&kind) {
+    let api = value.get("apiVersion").and_then(Json::as_str).unwrap_or("");
+    let template_labels = || field(value, &["spec", "template", "metadata", "labels"]);
+    if !WORKLOAD_KINDS.contains(&kind)
+        && !(super::is_custom_api(api) && template_labels().is_some_and(Json::is_object))
+    {
         return None;
     }
     let (template_meta, pod_spec): (&[&str], &[&str]) = match kind {
@@ -172,11 +243,19 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
                 .collect()
         })
         .unwrap_or_default();
-    let port_names = field(value, pod_spec)
-        .and_then(|s| s.get("containers"))
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
+    let list = |name: &str| {
+        field(value, pod_spec)
+            .and_then(|s| s.get(name))
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+    };
+    // A native sidecar (an init container with restartPolicy Always) keeps running, and
+    // Kubernetes resolves a Service's named targetPort against its ports too.
+    let sidecars = list("initContainers")
+        .filter(|c| c.get("restartPolicy").and_then(Json::as_str) == Some("Always"));
+    let port_names = list("containers")
+        .chain(sidecars)
         .flat_map(|c| {
             c.get("ports")
                 .and_then(Json::as_array)
@@ -253,6 +332,43 @@ mod tests {
         assert!(is_empty(&LabelSelector::default()));
         assert!(is_empty(&from_labels(BTreeMap::new())));
         assert_eq!(describe(&sel), "app in (db)");
+    }
+
+    #[test]
+    fn ordinal_labels_are_judged_without_trying_every_pod() {
+        let pods = |start: i64, replicas: i64| Pods {
+            namespace: None,
+            labels: labels(&[("app", "db")]),
+            port_names: BTreeSet::new(),
+            ordinals: Some(Ordinals {
+                sts: "db".into(),
+                start,
+                replicas,
+            }),
+        };
+        let by = |exprs: Vec<LabelSelectorRequirement>| LabelSelector {
+            match_labels: None,
+            match_expressions: Some(exprs),
+        };
+        let big = pods(0, i64::from(i32::MAX));
+        assert!(big.selected_by(&by(vec![expr(POD_NAME_LABEL, "In", &["db-2147483646"])])));
+        assert!(!big.selected_by(&by(vec![expr(POD_NAME_LABEL, "In", &["db-2147483647"])])));
+        // Written as the controller never writes it: no pod has that name.
+        assert!(!big.selected_by(&by(vec![expr(POD_NAME_LABEL, "In", &["db-01"])])));
+        assert!(big.selected_by(&by(vec![expr(POD_NAME_LABEL, "NotIn", &["db-0", "db-1"])])));
+        assert!(big.selected_by(&by(vec![expr(POD_INDEX_LABEL, "Exists", &[])])));
+        assert!(!big.selected_by(&by(vec![expr(POD_INDEX_LABEL, "DoesNotExist", &[])])));
+        // Every pod excluded, or two requirements no one pod meets.
+        let two = pods(3, 2);
+        assert!(!two.selected_by(&by(vec![expr(POD_INDEX_LABEL, "NotIn", &["3", "4"])])));
+        assert!(two.selected_by(&by(vec![expr(POD_INDEX_LABEL, "NotIn", &["3", "5"])])));
+        assert!(!two.selected_by(&by(vec![
+            expr(POD_NAME_LABEL, "In", &["db-3"]),
+            expr(POD_INDEX_LABEL, "In", &["4"]),
+        ])));
+        assert!(two.selected_by(&from_labels(labels(&[(POD_NAME_LABEL, "db-4")]))));
+        assert!(!two.selected_by(&from_labels(labels(&[(POD_NAME_LABEL, "db-1")]))));
+        assert!(!pods(0, 0).selected_by(&by(vec![expr(POD_INDEX_LABEL, "Exists", &[])])));
     }
 
     #[test]

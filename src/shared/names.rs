@@ -46,6 +46,19 @@ pub fn dns_label(s: &str, max: usize) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// RFC 1035 label, the rule for Service names: an RFC 1123 label that starts with a letter
+/// (the name becomes a DNS label, and the API server refuses `1db`).
+pub fn dns_1035_label(s: &str, max: usize) -> Result<(), LoadError> {
+    dns_label(s, max)?;
+    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(invalid(
+            "is not a DNS-1035 label (lower-case letters, digits and `-`, starting with a letter and ending with a letter or digit)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
 pub fn dns_subdomain(s: &str) -> Result<(), LoadError> {
     if s.len() > 253 {
@@ -262,6 +275,8 @@ mod tests {
             assert!(dns_label(bad, 63).is_err(), "{bad}");
         }
         assert!(dns_label(&"a".repeat(53), 52).is_err());
+        assert!(dns_label("1db", 63).is_ok() && dns_1035_label("1db", 63).is_err());
+        assert!(dns_1035_label("db-1", 63).is_ok() && dns_1035_label("db-", 63).is_err());
         assert!(port_name("xtrabackup").is_ok());
         assert!(port_name("a-very-long-port-name").is_err());
         assert!(port_name("80").is_err());

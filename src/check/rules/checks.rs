@@ -71,7 +71,8 @@ fn pod_of(doc: &Doc) -> Option<Pod<'_>> {
 }
 
 /// Whether a label selector selects these labels; an empty selector selects everything
-/// where `empty_selects_all` (a NetworkPolicy's podSelector), nothing otherwise.
+/// where `empty_selects_all` (a NetworkPolicy's podSelector, a policy/v1 budget's
+/// selector), nothing otherwise.
 fn selects(
     sel: &LabelSelector,
     labels: &BTreeMap<String, String>,
@@ -567,7 +568,8 @@ pub(super) fn pdb(doc: &Doc, docs: &Objects, emit: &mut Emit) {
             .spec
             .as_ref()
             .and_then(|s| s.selector.as_ref())
-            .is_some_and(|s| selects(s, &pod.labels, false)),
+            // policy/v1: `selector: {}` covers every pod of the namespace.
+            .is_some_and(|s| selects(s, &pod.labels, true)),
         _ => false,
     });
     if !has_pdb {
@@ -663,6 +665,13 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         return;
     };
     let replicas = u64::try_from(spec.replicas.unwrap_or(1)).unwrap_or(0);
+    // Pods are numbered from `spec.ordinals.start` (0 unless set).
+    let start = spec
+        .ordinals
+        .as_ref()
+        .and_then(|o| o.start)
+        .and_then(|s| u64::try_from(s).ok())
+        .unwrap_or(0);
     let headless = spec.service_name.as_deref().unwrap_or("");
     let mut texts = Vec::new();
     peers::strings(template, &mut texts);
@@ -684,7 +693,7 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         .pointer("/metadata/annotations")
         .and_then(|a| a.get(peers::ANNOTATION))
         .is_some();
-    let matches = ordinals.iter().copied().eq(0..replicas);
+    let matches = ordinals.iter().copied().eq(start..start + replicas);
     if matches || !(marked || ordinals.len() >= 2) {
         return;
     }

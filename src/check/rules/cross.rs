@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{is_claim_of, Emit, Objects};
+use super::{is_claim_of, is_listed_claim, Emit, Objects};
 use crate::check::selector::{self, Pods};
 use crate::check::{field, Doc, Object};
 use crate::shared::names::quantity;
@@ -78,13 +78,15 @@ pub(super) fn schema(doc: &Doc, _: &Objects, emit: &mut Emit) {
 }
 
 /// The selector of a Service or PodDisruptionBudget and what to call the object; `None`
-/// for other objects.
+/// for other objects. A Service's empty selector is none (the API server drops an empty
+/// map), while a policy/v1 budget's `{}` selects every pod of its namespace.
 fn selector_of(doc: &Doc) -> Option<(Option<LabelSelector>, &'static str)> {
     match &doc.object {
         Object::Service(s) => Some((
             s.spec
                 .as_ref()
                 .and_then(|sp| sp.selector.clone())
+                .filter(|m| !m.is_empty())
                 .map(selector::from_labels),
             "Service",
         )),
@@ -105,19 +107,36 @@ fn selected<'a>(doc: &Doc, selector: &LabelSelector, objects: &'a Objects) -> Ve
         .collect()
 }
 
+/// Whether a Service without a selector is meant to have none: an ExternalName Service (a
+/// DNS alias), or in anyone's manifests one whose endpoints are managed by hand (an
+/// EndpointSlice labelled with its name). sts-gen's own Services always select its pods.
+fn selectorless_by_design(doc: &Doc, objects: &Objects) -> bool {
+    let Object::Service(s) = &doc.object else {
+        return false;
+    };
+    let external_name = s
+        .spec
+        .as_ref()
+        .and_then(|sp| sp.type_.as_deref())
+        .is_some_and(|t| t == "ExternalName");
+    external_name || objects.manifests
+}
+
 /// `selects-pods`: a Service or PodDisruptionBudget selects the pods of a workload in its
 /// namespace.
 pub(super) fn selects_pods(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let Some((selector, what)) = selector_of(doc) else {
         return;
     };
-    let Some(selector) = selector.filter(|s| !selector::is_empty(s)) else {
-        push(
-            emit,
-            doc,
-            "selects-pods",
-            format!("the {what} has no selector"),
-        );
+    let Some(selector) = selector else {
+        if !selectorless_by_design(doc, objects) {
+            push(
+                emit,
+                doc,
+                "selects-pods",
+                format!("the {what} has no selector"),
+            );
+        }
         return;
     };
     if selected(doc, &selector, objects).is_empty() {
@@ -586,9 +605,10 @@ pub(super) fn local_pvs(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             let (cr_ns, cr_name) = (cr.namespace.as_deref(), cr.name.as_deref().unwrap_or(""));
             if cr_ns == ns && is_claim_of(cr_name, &claim_name, &sts_name) {
                 pvs.push(d);
-            } else if users
-                .iter()
-                .any(|(u_ns, u, c)| cr_ns == u_ns.as_deref() && is_claim_of(cr_name, c, u))
+            } else if is_listed_claim(docs, cr_ns, cr_name)
+                || users
+                    .iter()
+                    .any(|(u_ns, u, c)| cr_ns == u_ns.as_deref() && is_claim_of(cr_name, c, u))
             {
                 continue;
             } else {

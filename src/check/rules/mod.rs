@@ -160,6 +160,16 @@ pub(super) fn is_claim_of(pvc: &str, template: &str, sts: &str) -> bool {
         .is_some_and(|i| i.bytes().all(|b| b.is_ascii_digit()) && i.parse::<u32>().is_ok())
 }
 
+/// Whether PersistentVolumeClaim `ns/name` is among `docs`: a PersistentVolume pre-bound to
+/// it (a standalone claim, such as a backup's) is that claim's, not a StatefulSet's stray.
+pub(super) fn is_listed_claim(docs: &[Doc], ns: Option<&str>, name: &str) -> bool {
+    docs.iter().any(|d| {
+        matches!(d.object, super::Object::PersistentVolumeClaim(_))
+            && d.name() == name
+            && d.namespace() == ns
+    })
+}
+
 use Scope::{Manifests as M, Rendered as R};
 use Severity::{Error as E, Warning as W};
 

@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::Container;
 
-use super::{is_claim_of, Emit, Objects};
-use crate::check::selector::POD_NAME_LABEL;
+use super::{is_claim_of, is_listed_claim, Emit, Objects};
+use crate::check::selector::{Ordinals, POD_NAME_LABEL};
 use crate::check::{Doc, Object};
 
 const RULE: &str = "pod-references";
@@ -23,7 +23,8 @@ struct Set<'a> {
     name: &'a str,
     namespace: Option<&'a str>,
     service: &'a str,
-    replicas: i32,
+    /// Its pods' ordinals (`spec.ordinals.start` and replicas).
+    ordinals: Ordinals,
     /// Claim template names with their storage class.
     claims: Vec<(String, Option<String>)>,
 }
@@ -37,13 +38,26 @@ impl Set<'_> {
 
     /// Its pods' name and ordinal limits as a message fragment.
     fn describe(&self) -> String {
+        let start = match self.ordinals.start {
+            0 => String::new(),
+            n => format!(", ordinals from {n}"),
+        };
         format!(
-            "StatefulSet `{}` (serviceName `{}`, namespace `{}`, {} replicas)",
+            "StatefulSet `{}` (serviceName `{}`, namespace `{}`, {} replicas{start})",
             self.name,
             self.service,
             self.namespace.unwrap_or(""),
-            self.replicas
+            self.ordinals.replicas
         )
+    }
+
+    /// The pods it runs, as a message fragment: `pods up to `db-1``.
+    fn pods(&self) -> String {
+        let o = &self.ordinals;
+        match o.start {
+            0 => format!("pods up to `{}-{}`", self.name, o.last()),
+            n => format!("pods `{0}-{n}` to `{0}-{1}`", self.name, o.last()),
+        }
     }
 }
 
@@ -58,7 +72,7 @@ fn sets(docs: &[Doc]) -> Vec<Set<'_>> {
                 name: d.name(),
                 namespace: d.namespace(),
                 service: spec.service_name.as_deref().unwrap_or(""),
-                replicas: spec.replicas.unwrap_or(1),
+                ordinals: Ordinals::of(d.name(), Some(spec)),
                 claims: spec
                     .volume_claim_templates
                     .iter()
@@ -81,10 +95,11 @@ fn resembles(actual: &str, written: &str) -> bool {
     written.len() >= 2 && (actual.ends_with(written) || actual.starts_with(written))
 }
 
-/// `name-<ordinal>` split into (name, ordinal).
+/// `name-<ordinal>` split into (name, ordinal). Ordinals reach 2^32 - 2 (`ordinals.start`
+/// plus replicas, each up to 2^31 - 1): ten digits.
 fn pod_ordinal(pod: &str) -> Option<(&str, i64)> {
     let (base, n) = pod.rsplit_once('-')?;
-    if base.is_empty() || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || n.len() > 9 {
+    if base.is_empty() || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || n.len() > 10 {
         return None;
     }
     Some((base, n.parse().ok()?))
@@ -265,14 +280,8 @@ fn pod_problem(pod: &str, service: &str, ns: Option<&str>, sets: &[Set]) -> Opti
         .iter()
         .find(|s| s.name == base && s.service == service && s.in_namespace(ns));
     if let Some(s) = exact {
-        return (ordinal >= i64::from(s.replicas)).then(|| {
-            format!(
-                "names pod `{pod}`, but {} has pods up to `{}-{}`",
-                s.describe(),
-                s.name,
-                s.replicas - 1
-            )
-        });
+        return (!s.ordinals.contains(ordinal))
+            .then(|| format!("names pod `{pod}`, but {} has {}", s.describe(), s.pods()));
     }
     let near = sets
         .iter()
@@ -336,6 +345,9 @@ fn claim_ref(
     }
     let name = cr.name.as_deref().unwrap_or("");
     let ns = cr.namespace.as_deref();
+    if is_listed_claim(docs, ns, name) {
+        return;
+    }
     let is_claim_of = |s: &Set| s.claims.iter().any(|(c, _)| is_claim_of(name, c, s.name));
     if sets.iter().any(|s| s.in_namespace(ns) && is_claim_of(s)) {
         return;
@@ -377,7 +389,7 @@ fn pod_selector(doc: &Doc, pod: &str, sets: &[Set], emit: &mut Emit) {
     let ns = doc.namespace();
     let ok = pod_ordinal(pod).is_some_and(|(base, i)| {
         sets.iter()
-            .any(|s| s.name == base && s.namespace == ns && i < i64::from(s.replicas))
+            .any(|s| s.name == base && s.namespace == ns && s.ordinals.contains(i))
     });
     if ok {
         return;
