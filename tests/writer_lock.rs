@@ -160,3 +160,55 @@ fn a_profile_error_leaves_no_lock_file_or_directory_behind() {
         "the parent created for the lock is removed again"
     );
 }
+
+#[test]
+fn a_huge_lock_timeout_waits_without_limit_and_a_bad_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("p.yaml");
+    fs::write(&profile, PROFILE).unwrap();
+    // Beyond what the clock can add (it once panicked, leaving the parent it created).
+    for (i, wait) in ["1e19", "9.3e18", "1e400", "inf"].iter().enumerate() {
+        let out = tmp.path().join(format!("new{i}")).join("q");
+        for args in [
+            vec!["render", arg(&profile), "--output-dir", arg(&out)],
+            vec!["diff", arg(&profile), "--output-dir", arg(&out)],
+        ] {
+            let o = process(&args)
+                .env("STS_GEN_LOCK_TIMEOUT", wait)
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(0), "{wait}: {}", lossy(&o.stderr));
+        }
+        assert!(out.join("statefulset-db.yaml").is_file(), "{wait}");
+    }
+    // Such a wait has no deadline: the render waits for the holder, then writes.
+    let out = tmp.path().join("held");
+    let lock_path = tmp.path().join(".held.sts-gen.lock");
+    let held = flock(&lock_path, rustix::fs::FlockOperation::LockExclusive);
+    let mut child = process(&["render", arg(&profile), "--output-dir", arg(&out)])
+        .env("STS_GEN_LOCK_TIMEOUT", "1e19")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_waiting(&mut child, &lock_path);
+    drop(held);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
+    assert!(out.join("statefulset-db.yaml").is_file());
+    for bad in ["-1", "nan", "soon", ""] {
+        let out = tmp.path().join("bad").join("q");
+        let o = process(&["render", arg(&profile), "--output-dir", arg(&out)])
+            .env("STS_GEN_LOCK_TIMEOUT", bad)
+            .output()
+            .unwrap();
+        let err = lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(
+            err.contains("STS_GEN_LOCK_TIMEOUT") && err.contains("is not a number of seconds"),
+            "{bad:?}: {err}"
+        );
+        assert!(o.stdout.is_empty());
+        assert!(!tmp.path().join("bad").exists(), "{bad:?}: parent left");
+    }
+}

@@ -69,7 +69,9 @@ pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
     Ok(parent.join(file))
 }
 
-/// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s.
+/// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s. `inf` or a
+/// value too large for a `Duration` is [`Duration::MAX`], which [`acquire`] takes as no
+/// deadline: someone who sets 1e19 means "wait for the holder", not an error.
 pub fn timeout() -> Result<Duration, super::DirError> {
     match std::env::var("STS_GEN_LOCK_TIMEOUT") {
         Err(_) => Ok(DEFAULT_TIMEOUT),
@@ -77,10 +79,13 @@ pub fn timeout() -> Result<Duration, super::DirError> {
             .trim()
             .parse::<f64>()
             .ok()
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .filter(|s| *s >= 0.0)
+            .map(|s| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX))
             .ok_or_else(|| super::DirError {
                 dir: "STS_GEN_LOCK_TIMEOUT".into(),
-                message: format!("`{v}` is not a number of seconds (e.g. 60 or 0.5)"),
+                message: format!(
+                    "`{v}` is not a number of seconds (e.g. 60 or 0.5; `inf` waits without limit)"
+                ),
             }),
     }
 }
@@ -110,7 +115,8 @@ fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError
     } else {
         rustix::fs::FlockOperation::NonBlockingLockExclusive
     };
-    let deadline = Instant::now() + wait;
+    // None: a wait beyond what the clock can count (a huge STS_GEN_LOCK_TIMEOUT) never ends.
+    let deadline = Instant::now().checked_add(wait);
     let mut pause = Duration::from_millis(1);
     loop {
         let (mut file, path) = open(dir, beside.as_deref())?;
@@ -135,7 +141,7 @@ fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError
                 });
             }
             Err(rustix::io::Errno::WOULDBLOCK) => {
-                if Instant::now() >= deadline {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
                     let mut text = String::new();
                     let _ = Read::by_ref(&mut file).take(512).read_to_string(&mut text);
                     // Anyone who can write the parent can write this line: no control
@@ -163,7 +169,8 @@ fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError
                         ),
                     ));
                 }
-                std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                let left = deadline.map_or(pause, |d| d.saturating_duration_since(Instant::now()));
+                std::thread::sleep(pause.min(left));
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
             Err(e) => {
