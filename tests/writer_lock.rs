@@ -212,3 +212,52 @@ fn a_huge_lock_timeout_waits_without_limit_and_a_bad_one_is_refused() {
         assert!(!tmp.path().join("bad").exists(), "{bad:?}: parent left");
     }
 }
+
+#[test]
+fn every_alias_of_a_directory_takes_the_same_locks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("db.yaml");
+    fs::write(&profile, PROFILE).unwrap();
+    let real = tmp.path().join("R");
+    fs::create_dir(&real).unwrap();
+    std::os::unix::fs::symlink("R", tmp.path().join("L")).unwrap();
+    let out = tmp.path().join("L").join("db");
+    // A batch writing `R` holds `.R.sts-gen.lock` exclusively; a render into `L/db` (the
+    // same directory through a link in its parent path) must wait for it, as must a reader.
+    let held = flock(
+        &tmp.path().join(".R.sts-gen.lock"),
+        rustix::fs::FlockOperation::LockExclusive,
+    );
+    for args in [
+        vec!["render", arg(&profile), "--output-dir", arg(&out)],
+        vec!["diff", arg(&profile), "--output-dir", arg(&out)],
+    ] {
+        let o = process(&args)
+            .env("STS_GEN_LOCK_TIMEOUT", "0.3")
+            .output()
+            .unwrap();
+        let err = lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("is writing it") && err.contains(".R.sts-gen.lock"),
+            "{err}"
+        );
+        assert!(o.stdout.is_empty());
+    }
+    assert!(
+        !real.join("db").exists(),
+        "nothing written under the batch's lock"
+    );
+    drop(held);
+    let o = process(&["render", arg(&profile), "--output-dir", arg(&out)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
+    assert!(real.join("db").join("statefulset-db.yaml").is_file());
+    assert_eq!(
+        names(tmp.path()),
+        ["L", "R", "db.yaml"],
+        "no lock file left"
+    );
+    assert_eq!(names(&real), ["db"]);
+}

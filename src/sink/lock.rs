@@ -50,7 +50,9 @@ impl Drop for Lock {
     }
 }
 
-/// `<parent>/.<name>.sts-gen.lock` for a normalized directory path.
+/// `<parent>/.<name>.sts-gen.lock` for a normalized directory path, `<parent>` by its real
+/// path: every alias of the directory (a link in the path above it, `/tmp` -> `/private/tmp`)
+/// then meets at one lock file. A parent that cannot be resolved (missing) is used as given.
 pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
     let name = dir.file_name().ok_or_else(|| {
         error(
@@ -62,6 +64,7 @@ pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    let parent = fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
     // An OsString: a name that is not UTF-8 gets its lock beside it like any other.
     let mut file = std::ffi::OsString::from(".");
     file.push(name);
