@@ -119,15 +119,11 @@ fn is_staging_name(entry: &[u8], name: &[u8]) -> bool {
 /// Removes [`leftovers`]; a failure is a warning (the write itself does not need it).
 pub(super) fn remove_leftovers(dir: &Path, staging: &[(Vec<u8>, PathBuf)]) {
     for path in leftovers(dir, staging) {
-        let removed = if path.is_dir() {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
-        if let Err(e) = removed {
+        if let Err((entry, e)) = super::stage::remove_tree(&path) {
             eprintln!(
-                "warning: {}: cannot remove this leftover of an interrupted run: {}",
+                "warning: {}: cannot remove this leftover of an interrupted run ({}: {})",
                 path.display(),
+                entry.display(),
                 crate::shared::io_reason(&e)
             );
         }
