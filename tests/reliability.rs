@@ -281,3 +281,93 @@ fn base64_of(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+/// Whether the tests run as root (`/proc/self` belongs to the effective user).
+fn is_root() -> bool {
+    fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Runs the binary in `dir` as an unprivileged user (through `setpriv` when the tests run as
+/// root, who may remove entries of a read-only directory anyway); `None` when that is
+/// impossible here.
+fn unprivileged(dir: &Path, args: &[&str]) -> Option<std::process::Output> {
+    let exe = assert_cmd::cargo::cargo_bin("sts-gen");
+    let mut c = if is_root() {
+        let mut c = Std::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&exe);
+        c
+    } else {
+        Std::new(&exe)
+    };
+    c.current_dir(dir)
+        .args(args)
+        .env_remove("STS_GEN_LOCK_TIMEOUT")
+        .output()
+        .ok()
+        .filter(|o| !String::from_utf8_lossy(&o.stderr).contains("setpriv:"))
+}
+
+#[test]
+fn a_read_only_subdirectory_of_the_user_leaves_no_copy_of_the_old_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path();
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/web.yaml"),
+        work.join("web.yaml"),
+    )
+    .unwrap();
+    let prod = work.join("out/overlays/prod");
+    fs::create_dir_all(&prod).unwrap();
+    fs::write(prod.join("k.yaml"), "x\n").unwrap();
+    if is_root() {
+        let ok = Std::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(work)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "chown");
+    }
+    fs::set_permissions(&prod, fs::Permissions::from_mode(0o555)).unwrap();
+    let render = ["render", "web.yaml", "--output-dir", "out", "--force"];
+    let Some(o) = unprivileged(work, &render) else {
+        eprintln!("skipped: cannot run as an unprivileged user here (setpriv), and as root a read-only directory does not stop a removal");
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for r in ["4", "5"] {
+        let set = format!("replicas={r}");
+        let mut args = render.to_vec();
+        args.extend(["--set", &set]);
+        let o = unprivileged(work, &args).unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(!err.contains("warning"), "{err}");
+        let mut left: Vec<String> = fs::read_dir(work)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["out", "web.yaml"],
+            "a copy of the old output is left"
+        );
+    }
+    let o = unprivileged(
+        work,
+        &[&render[..], &["--set", "replicas=5", "--check"]].concat(),
+    )
+    .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The user's directory is carried over as it was.
+    let m = fs::metadata(&prod).unwrap();
+    assert_eq!(m.mode() & 0o777, 0o555);
+    assert_eq!(fs::read_to_string(prod.join("k.yaml")).unwrap(), "x\n");
+    let _ = fs::set_permissions(&prod, fs::Permissions::from_mode(0o755));
+}

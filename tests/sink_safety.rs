@@ -482,6 +482,50 @@ fn pruning_removes_only_regular_files_named_plainly_in_the_manifest() {
 // 4. Leftovers of killed runs ----------------------------------------------------------------
 
 #[test]
+fn leftovers_of_a_directory_whose_name_is_not_utf8_are_reported_and_removed() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join(OsStr::from_bytes(b"out\xff"));
+    let render = |check: bool| {
+        let mut c = cmd(&["render", "profiles/mysql.yaml", "--output-dir"]);
+        c.arg(&out);
+        if check {
+            c.arg("--check");
+        }
+        c.output().unwrap()
+    };
+    assert!(render(false).status.success());
+    let leftover = tmp
+        .path()
+        .join(OsStr::from_bytes(b".out\xff.sts-gen-stage-99999-abcdef"));
+    fs::create_dir(&leftover).unwrap();
+    fs::copy(
+        out.join("secret-mysql-secret.yaml"),
+        leftover.join("secret-mysql-secret.yaml"),
+    )
+    .unwrap();
+    // Another directory's, differing in the byte that is not UTF-8: not ours.
+    let other = tmp
+        .path()
+        .join(OsStr::from_bytes(b".out\xfe.sts-gen-stage-99999-abcdef"));
+    fs::create_dir(&other).unwrap();
+    let o = render(true);
+    let se = lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{se}");
+    assert!(
+        se.contains("left by an interrupted run") && se.contains(".sts-gen-stage-99999-abcdef"),
+        "{se}"
+    );
+    assert_eq!(se.matches("left by an interrupted run").count(), 1, "{se}");
+    let o = render(false);
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
+    assert!(fs::symlink_metadata(&leftover).is_err(), "not removed");
+    assert!(other.is_dir(), "another directory's staging is left alone");
+    assert_eq!(render(true).status.code(), Some(0));
+}
+
+#[test]
 fn leftovers_of_a_killed_run_are_reported_by_check_and_removed_by_the_next_run() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

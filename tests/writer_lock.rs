@@ -160,3 +160,104 @@ fn a_profile_error_leaves_no_lock_file_or_directory_behind() {
         "the parent created for the lock is removed again"
     );
 }
+
+#[test]
+fn a_huge_lock_timeout_waits_without_limit_and_a_bad_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("p.yaml");
+    fs::write(&profile, PROFILE).unwrap();
+    // Beyond what the clock can add (it once panicked, leaving the parent it created).
+    for (i, wait) in ["1e19", "9.3e18", "1e400", "inf"].iter().enumerate() {
+        let out = tmp.path().join(format!("new{i}")).join("q");
+        for args in [
+            vec!["render", arg(&profile), "--output-dir", arg(&out)],
+            vec!["diff", arg(&profile), "--output-dir", arg(&out)],
+        ] {
+            let o = process(&args)
+                .env("STS_GEN_LOCK_TIMEOUT", wait)
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(0), "{wait}: {}", lossy(&o.stderr));
+        }
+        assert!(out.join("statefulset-db.yaml").is_file(), "{wait}");
+    }
+    // Such a wait has no deadline: the render waits for the holder, then writes.
+    let out = tmp.path().join("held");
+    let lock_path = tmp.path().join(".held.sts-gen.lock");
+    let held = flock(&lock_path, rustix::fs::FlockOperation::LockExclusive);
+    let mut child = process(&["render", arg(&profile), "--output-dir", arg(&out)])
+        .env("STS_GEN_LOCK_TIMEOUT", "1e19")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_waiting(&mut child, &lock_path);
+    drop(held);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
+    assert!(out.join("statefulset-db.yaml").is_file());
+    for bad in ["-1", "nan", "soon", ""] {
+        let out = tmp.path().join("bad").join("q");
+        let o = process(&["render", arg(&profile), "--output-dir", arg(&out)])
+            .env("STS_GEN_LOCK_TIMEOUT", bad)
+            .output()
+            .unwrap();
+        let err = lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(
+            err.contains("STS_GEN_LOCK_TIMEOUT") && err.contains("is not a number of seconds"),
+            "{bad:?}: {err}"
+        );
+        assert!(o.stdout.is_empty());
+        assert!(!tmp.path().join("bad").exists(), "{bad:?}: parent left");
+    }
+}
+
+#[test]
+fn every_alias_of_a_directory_takes_the_same_locks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("db.yaml");
+    fs::write(&profile, PROFILE).unwrap();
+    let real = tmp.path().join("R");
+    fs::create_dir(&real).unwrap();
+    std::os::unix::fs::symlink("R", tmp.path().join("L")).unwrap();
+    let out = tmp.path().join("L").join("db");
+    // A batch writing `R` holds `.R.sts-gen.lock` exclusively; a render into `L/db` (the
+    // same directory through a link in its parent path) must wait for it, as must a reader.
+    let held = flock(
+        &tmp.path().join(".R.sts-gen.lock"),
+        rustix::fs::FlockOperation::LockExclusive,
+    );
+    for args in [
+        vec!["render", arg(&profile), "--output-dir", arg(&out)],
+        vec!["diff", arg(&profile), "--output-dir", arg(&out)],
+    ] {
+        let o = process(&args)
+            .env("STS_GEN_LOCK_TIMEOUT", "0.3")
+            .output()
+            .unwrap();
+        let err = lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("is writing it") && err.contains(".R.sts-gen.lock"),
+            "{err}"
+        );
+        assert!(o.stdout.is_empty());
+    }
+    assert!(
+        !real.join("db").exists(),
+        "nothing written under the batch's lock"
+    );
+    drop(held);
+    let o = process(&["render", arg(&profile), "--output-dir", arg(&out)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", lossy(&o.stderr));
+    assert!(real.join("db").join("statefulset-db.yaml").is_file());
+    assert_eq!(
+        names(tmp.path()),
+        ["L", "R", "db.yaml"],
+        "no lock file left"
+    );
+    assert_eq!(names(&real), ["db"]);
+}

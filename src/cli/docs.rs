@@ -71,7 +71,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("STS_GEN_TEMPLATES", "Folder of templates replacing the built-in ones of the same file name (as --templates)."),
     ("STS_GEN_SECRET_SEED", "The seed that {generate: N} secret values derive from, so every machine renders the same values (at least 16 bytes)."),
     ("STS_GEN_SECRET_SEED_FILE", "A file holding that seed (as --secret-seed-file)."),
-    ("STS_GEN_LOCK_TIMEOUT", "Seconds a writer of an output directory waits for another one's lock (default 60; fractions allowed)."),
+    ("STS_GEN_LOCK_TIMEOUT", "Seconds a writer of an output directory waits for another one's lock (default 60; fractions allowed; `inf` or a value too large to count waits without limit)."),
     ("STS_GEN_REQUIRE_SECRETS", "true: validate and lint PROFILE treat a fromEnv secret variable that is not set as an error, as render does (as --require-secrets); by default it is a note."),
     ("STS_GEN_SOURCE_DIR", "Read by the generated role init script in the pod, not by sts-gen: the folder it copies the ConfigMap files from (for running the script outside a pod)."),
     ("ARGOCD_APP_NAMESPACE", "The namespace when neither -n nor the profile names one (Argo CD sets it for config-management plugins)."),

@@ -222,30 +222,44 @@ impl WriteLock {
             .map(|(d, _, _)| d.clone())
             .collect();
         let mut wanted: BTreeMap<PathBuf, bool> = BTreeMap::new();
-        let mut parent_made: Option<PathBuf> = None;
+        // The last parent created, as given and by its real path.
+        let mut parent_made: Option<(PathBuf, PathBuf)> = None;
         for dir in dirs {
             // Missing parents are created first: the lock file and the staging live there
             // (once for a batch's thousand directories in one root).
             let parent = parent_of(&dir);
-            if parent_made.as_deref() != Some(parent) {
-                create_dirs(parent, &mut self.created).map_err(|e| {
-                    vec![dir_error(
-                        &dir,
-                        format!(
-                            "cannot create the parent directory: {}",
-                            crate::shared::io_reason(&e)
-                        ),
-                    )]
-                })?;
-                parent_made = Some(parent.to_path_buf());
-            }
-            if exclusive.contains(&dir)
-                || parent_lock_dir(&dir).is_some_and(|p| exclusive.contains(&p))
-            {
+            let real_parent = match &parent_made {
+                Some((given, real)) if given == parent => real.clone(),
+                _ => {
+                    create_dirs(parent, &mut self.created).map_err(|e| {
+                        vec![dir_error(
+                            &dir,
+                            format!(
+                                "cannot create the parent directory: {}",
+                                crate::shared::io_reason(&e)
+                            ),
+                        )]
+                    })?;
+                    let real = real_dir(parent);
+                    parent_made = Some((parent.to_path_buf(), real.clone()));
+                    real
+                }
+            };
+            // Locks are known by the real parent and the name, so that every alias of a
+            // directory (a link in the path above it) takes, and finds, the same locks.
+            let Some(name) = dir.file_name() else {
+                // `/`: no parent, no alias.
+                if exclusive.insert(dir.clone()) {
+                    wanted.insert(dir, true);
+                }
+                continue;
+            };
+            let key = real_parent.join(name);
+            if exclusive.contains(&key) || exclusive.contains(&real_parent) {
                 continue;
             }
-            exclusive.insert(dir.clone());
-            wanted.insert(dir, true);
+            exclusive.insert(key.clone());
+            wanted.insert(key, true);
         }
         let parents: Vec<PathBuf> = wanted.keys().filter_map(|d| parent_lock_dir(d)).collect();
         for parent in parents {
@@ -349,11 +363,17 @@ fn own_read_lock(dir: &Path, wait: std::time::Duration) -> Result<Option<lock::L
     }
 }
 
-/// The directory whose lock a writer of `dir` (normalized) holds shared: its parent, as
-/// [`safe::normalize`] names it (so `./x` and `x` in `/a` find the lock beside `/a`); none
-/// for `/`.
+/// The directory whose lock a writer of `dir` (normalized) holds shared: its parent, by its
+/// real path (so `./x` and `x` in `/a`, or `L/x` with `L` a link to `R`, find the one lock
+/// beside it); none for `/`.
 pub(crate) fn parent_lock_dir(dir: &Path) -> Option<PathBuf> {
-    dir.parent().map(|_| safe::normalize(parent_of(dir)))
+    dir.parent().map(|_| real_dir(parent_of(dir)))
+}
+
+/// The real path of the existing directory `dir`; as [`safe::normalize`] names it when it
+/// cannot be resolved (missing, or not searchable).
+fn real_dir(dir: &Path) -> PathBuf {
+    fs::canonicalize(dir).unwrap_or_else(|_| safe::normalize(dir))
 }
 
 fn dir_error(dir: &Path, message: String) -> DirError {

@@ -50,7 +50,9 @@ impl Drop for Lock {
     }
 }
 
-/// `<parent>/.<name>.sts-gen.lock` for a normalized directory path.
+/// `<parent>/.<name>.sts-gen.lock` for a normalized directory path, `<parent>` by its real
+/// path: every alias of the directory (a link in the path above it, `/tmp` -> `/private/tmp`)
+/// then meets at one lock file. A parent that cannot be resolved (missing) is used as given.
 pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
     let name = dir.file_name().ok_or_else(|| {
         error(
@@ -62,6 +64,7 @@ pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    let parent = fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
     // An OsString: a name that is not UTF-8 gets its lock beside it like any other.
     let mut file = std::ffi::OsString::from(".");
     file.push(name);
@@ -69,7 +72,9 @@ pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
     Ok(parent.join(file))
 }
 
-/// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s.
+/// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s. `inf` or a
+/// value too large for a `Duration` is [`Duration::MAX`], which [`acquire`] takes as no
+/// deadline: someone who sets 1e19 means "wait for the holder", not an error.
 pub fn timeout() -> Result<Duration, super::DirError> {
     match std::env::var("STS_GEN_LOCK_TIMEOUT") {
         Err(_) => Ok(DEFAULT_TIMEOUT),
@@ -77,10 +82,13 @@ pub fn timeout() -> Result<Duration, super::DirError> {
             .trim()
             .parse::<f64>()
             .ok()
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .filter(|s| *s >= 0.0)
+            .map(|s| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX))
             .ok_or_else(|| super::DirError {
                 dir: "STS_GEN_LOCK_TIMEOUT".into(),
-                message: format!("`{v}` is not a number of seconds (e.g. 60 or 0.5)"),
+                message: format!(
+                    "`{v}` is not a number of seconds (e.g. 60 or 0.5; `inf` waits without limit)"
+                ),
             }),
     }
 }
@@ -110,7 +118,8 @@ fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError
     } else {
         rustix::fs::FlockOperation::NonBlockingLockExclusive
     };
-    let deadline = Instant::now() + wait;
+    // None: a wait beyond what the clock can count (a huge STS_GEN_LOCK_TIMEOUT) never ends.
+    let deadline = Instant::now().checked_add(wait);
     let mut pause = Duration::from_millis(1);
     loop {
         let (mut file, path) = open(dir, beside.as_deref())?;
@@ -135,7 +144,7 @@ fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError
                 });
             }
             Err(rustix::io::Errno::WOULDBLOCK) => {
-                if Instant::now() >= deadline {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
                     let mut text = String::new();
                     let _ = Read::by_ref(&mut file).take(512).read_to_string(&mut text);
                     // Anyone who can write the parent can write this line: no control
@@ -163,7 +172,8 @@ fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError
                         ),
                     ));
                 }
-                std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                let left = deadline.map_or(pause, |d| d.saturating_duration_since(Instant::now()));
+                std::thread::sleep(pause.min(left));
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
             Err(e) => {

@@ -1,5 +1,7 @@
 //! Leftovers of interrupted runs: what `render --check` reports and what a write removes.
 
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
 use super::*;
 
 /// What `render --check` reports besides differences: staging directories and half-written
@@ -42,31 +44,38 @@ pub fn audit(dir: &Path, files: &[OutFile]) -> Vec<String> {
 /// Directories in `parent` that may be stagings (`.<name>.sts-gen-...`), by name. A batch
 /// lists each parent once for all the directories it writes there: listing it once per
 /// directory made a batch of 1,000 profiles quadratic (a fifth of its time).
-pub(super) fn staging_dirs(parent: &Path) -> Vec<(String, PathBuf)> {
+/// Names are bytes: the staging of a directory whose name is not UTF-8 (which may hold
+/// Secret data) is found like any other.
+pub(super) fn staging_dirs(parent: &Path) -> Vec<(Vec<u8>, PathBuf)> {
     let Ok(entries) = fs::read_dir(parent) else {
         return Vec::new();
     };
     entries
         .flatten()
         .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
+            let name = e.file_name().into_vec();
+            let ours = name.starts_with(b".") && contains(&name, b".sts-gen-");
             // Only directories: a link with such a name is not ours to remove.
-            (name.starts_with('.') && name.contains(".sts-gen-") && e.file_type().ok()?.is_dir())
-                .then(|| (name, e.path()))
+            (ours && e.file_type().ok()?.is_dir()).then(|| (name, e.path()))
         })
         .collect()
+}
+
+/// Whether `needle` occurs in `hay`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Staging directories beside `dir` (normalized; `staging` is [`staging_dirs`] of its
 /// parent) and temporary files inside it that a killed run left behind. Only names sts-gen
 /// makes for this very directory, and only directories and regular files.
-fn leftovers(dir: &Path, staging: &[(String, PathBuf)]) -> Vec<PathBuf> {
+fn leftovers(dir: &Path, staging: &[(Vec<u8>, PathBuf)]) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Some(name) = dir.file_name().map(|n| n.to_string_lossy()) else {
+    let Some(name) = dir.file_name().map(|n| n.as_bytes()) else {
         return out;
     };
     for (entry, path) in staging {
-        if is_staging_name(entry, &name) {
+        if is_staging_name(entry, name) {
             out.push(path.clone());
         }
     }
@@ -87,36 +96,34 @@ fn leftovers(dir: &Path, staging: &[(String, PathBuf)]) -> Vec<PathBuf> {
 }
 
 /// `.<name>.sts-gen-stage-<pid>-<hex>`, or `.<name>.sts-gen-new` of earlier versions.
-fn is_staging_name(entry: &str, name: &str) -> bool {
-    let Some(rest) = entry.strip_prefix('.').and_then(|e| e.strip_prefix(name)) else {
+fn is_staging_name(entry: &[u8], name: &[u8]) -> bool {
+    let Some(rest) = entry.strip_prefix(b".").and_then(|e| e.strip_prefix(name)) else {
         return false;
     };
-    if rest == ".sts-gen-new" {
+    if rest == b".sts-gen-new" {
         return true;
     }
-    let Some(rest) = rest.strip_prefix(".sts-gen-stage-") else {
+    let Some(rest) = rest.strip_prefix(b".sts-gen-stage-") else {
         return false;
     };
-    rest.split_once('-').is_some_and(|(pid, random)| {
-        !pid.is_empty()
-            && pid.bytes().all(|b| b.is_ascii_digit())
-            && !random.is_empty()
-            && random.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+    let Some(dash) = rest.iter().position(|b| *b == b'-') else {
+        return false;
+    };
+    let (pid, random) = (&rest[..dash], &rest[dash + 1..]);
+    !pid.is_empty()
+        && pid.iter().all(u8::is_ascii_digit)
+        && !random.is_empty()
+        && random.iter().all(u8::is_ascii_hexdigit)
 }
 
 /// Removes [`leftovers`]; a failure is a warning (the write itself does not need it).
-pub(super) fn remove_leftovers(dir: &Path, staging: &[(String, PathBuf)]) {
+pub(super) fn remove_leftovers(dir: &Path, staging: &[(Vec<u8>, PathBuf)]) {
     for path in leftovers(dir, staging) {
-        let removed = if path.is_dir() {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
-        if let Err(e) = removed {
+        if let Err((entry, e)) = super::stage::remove_tree(&path) {
             eprintln!(
-                "warning: {}: cannot remove this leftover of an interrupted run: {}",
+                "warning: {}: cannot remove this leftover of an interrupted run ({}: {})",
                 path.display(),
+                entry.display(),
                 crate::shared::io_reason(&e)
             );
         }
@@ -131,10 +138,14 @@ mod tests {
     #[test]
     fn staging_names_match_only_this_directory_and_run_pattern() {
         let mine = staging_path(Path::new("deploy/out")).unwrap();
-        let mine = mine.file_name().unwrap().to_str().unwrap();
-        assert!(is_staging_name(mine, "out"), "{mine}");
-        assert!(is_staging_name(".out.sts-gen-new", "out"));
-        assert!(is_staging_name(".out.sts-gen-stage-12-00ff", "out"));
+        let mine = mine.file_name().unwrap().as_bytes();
+        assert!(is_staging_name(mine, b"out"), "{mine:?}");
+        assert!(is_staging_name(b".out.sts-gen-new", b"out"));
+        assert!(is_staging_name(b".out.sts-gen-stage-12-00ff", b"out"));
+        assert!(is_staging_name(
+            b".out\xff.sts-gen-stage-12-00ff",
+            b"out\xff"
+        ));
         for other in [
             ".out.sts-gen-stage-x.sts-gen-stage-1-ab",
             ".out.sts-gen-stage-12-",
@@ -143,7 +154,7 @@ mod tests {
             ".outer.sts-gen-stage-12-ab",
             ".out.sts-gen.lock",
         ] {
-            assert!(!is_staging_name(other, "out"), "{other}");
+            assert!(!is_staging_name(other.as_bytes(), b"out"), "{other}");
         }
         // Two stagings of one directory never share a name.
         assert_ne!(
