@@ -19,7 +19,7 @@ use crate::check::{Doc, Object};
 const RULE: &str = "pod-references";
 
 /// A StatefulSet as the names of its pods, Service and claims depend on it.
-struct Set<'a> {
+pub(super) struct Set<'a> {
     name: &'a str,
     namespace: Option<&'a str>,
     service: &'a str,
@@ -61,7 +61,8 @@ impl Set<'_> {
     }
 }
 
-fn sets(docs: &[Doc]) -> Vec<Set<'_>> {
+/// The StatefulSets among `docs`; see [`super::Objects::sets`].
+pub(super) fn sets(docs: &[Doc]) -> Vec<Set<'_>> {
     docs.iter()
         .filter_map(|d| {
             let Object::StatefulSet(s) = &d.object else {
@@ -123,7 +124,7 @@ pub(super) fn pod_references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     if !holds_reference {
         return;
     }
-    let sets = sets(docs);
+    let sets = objects.sets();
     if sets.is_empty() {
         return;
     }
