@@ -218,9 +218,9 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
     let kind = value.get("kind").and_then(Json::as_str).unwrap_or("");
     let api = value.get("apiVersion").and_then(Json::as_str).unwrap_or("");
     let template_labels = || field(value, &["spec", "template", "metadata", "labels"]);
-    if !WORKLOAD_KINDS.contains(&kind)
-        && !(super::is_custom_api(api) && template_labels().is_some_and(Json::is_object))
-    {
+    let workload = WORKLOAD_KINDS.contains(&kind)
+        || (super::is_custom_api(api) && template_labels().is_some_and(Json::is_object));
+    if !workload {
         return None;
     }
     let (template_meta, pod_spec): (&[&str], &[&str]) = match kind {

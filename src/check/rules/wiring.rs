@@ -144,17 +144,17 @@ pub(super) fn pod_references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
                 for (i, c) in containers.iter().enumerate() {
                     let at = format!("spec.template.spec.{list}[{i}]");
                     for (path, text) in container_texts(&at, c) {
-                        texts(doc, docs, &sets, &path, text, emit);
+                        texts(doc, docs, sets, &path, text, emit);
                     }
                 }
             }
         }
         Object::ConfigMap(cm) => {
             for (k, v) in cm.data.iter().flatten() {
-                texts(doc, docs, &sets, &format!("data.{k}"), v, emit);
+                texts(doc, docs, sets, &format!("data.{k}"), v, emit);
             }
         }
-        Object::PersistentVolume(pv) => claim_ref(doc, pv, docs, &sets, emit),
+        Object::PersistentVolume(pv) => claim_ref(doc, pv, docs, sets, emit),
         Object::Service(svc) => {
             let pod = svc
                 .spec
@@ -162,7 +162,7 @@ pub(super) fn pod_references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
                 .and_then(|s| s.selector.as_ref())
                 .and_then(|s| s.get(POD_NAME_LABEL));
             if let Some(pod) = pod {
-                pod_selector(doc, pod, &sets, emit);
+                pod_selector(doc, pod, sets, emit);
             }
         }
         _ => {}
