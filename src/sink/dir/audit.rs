@@ -119,7 +119,7 @@ fn is_staging_name(entry: &[u8], name: &[u8]) -> bool {
 /// Removes [`leftovers`]; a failure is a warning (the write itself does not need it).
 pub(super) fn remove_leftovers(dir: &Path, staging: &[(Vec<u8>, PathBuf)]) {
     for path in leftovers(dir, staging) {
-        if let Err((entry, e)) = super::stage::remove_tree(&path) {
+        if let Err((entry, e)) = super::remove::remove_tree(&path) {
             eprintln!(
                 "warning: {}: cannot remove this leftover of an interrupted run ({}: {})",
                 path.display(),
