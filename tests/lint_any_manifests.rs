@@ -20,9 +20,14 @@ fn lint_with(extra: &str) -> (i32, Vec<Value>) {
 /// Lints the base plus `extra` documents: (exit code, the whole JSON report).
 fn lint_report(extra: &str) -> (i32, Value) {
     let base = fs::read_to_string(Path::new(ROOT).join("tests/lint/pass.yaml")).unwrap();
+    lint_text(&format!("{base}---\n{extra}"))
+}
+
+/// Lints `text` as one file: (exit code, the whole JSON report).
+fn lint_text(text: &str) -> (i32, Value) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.yaml");
-    fs::write(&file, format!("{base}---\n{extra}")).unwrap();
+    fs::write(&file, text).unwrap();
     let r = run(sts().args([
         "lint",
         file.to_str().unwrap(),
@@ -514,12 +519,7 @@ const PRACTICES: &[&str] = &[
 
 /// Lints `text` alone: every finding as `rule Kind name: message`.
 fn lint_alone(text: &str) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("m.yaml");
-    fs::write(&file, text).unwrap();
-    let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "json"]));
-    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
-    let report: Value = serde_json::from_str(&r.stdout).expect("JSON report");
+    let (_, report) = lint_text(text);
     report["findings"]
         .as_array()
         .unwrap()
