@@ -1,32 +1,52 @@
 //! Embeds templates/ and profiles/ (the presets) in the binary.
 
 use std::fmt::Write;
+use std::path::Path;
 
 fn main() {
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+    let out_dir = std::env::var("OUT_DIR").unwrap();
+
+    // The templates as text, compiled only when a render needs one (`render::Renderer`);
     // `--templates DIR` can still replace any template at run time.
-    minijinja_embed::embed_templates!("templates");
+    println!("cargo:rerun-if-changed=templates");
+    let table = static_table(
+        &Path::new(&root).join("templates"),
+        |file| file.ends_with(".j2").then(|| file.to_string()),
+        "/// Bundled templates: (file name, source), sorted by name.\npub static BUNDLED_TEMPLATES",
+    );
+    std::fs::write(Path::new(&out_dir).join("templates.rs"), table).unwrap();
 
     // Every profile in profiles/ is also a preset of the same name. The table holds static
     // text only: rendering one profile parses only the preset it names.
     println!("cargo:rerun-if-changed=profiles");
-    let dir = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("profiles");
-    let mut presets: Vec<(String, String)> = std::fs::read_dir(&dir)
+    let table = static_table(
+        &Path::new(&root).join("profiles"),
+        |file| file.strip_suffix(".yaml").map(str::to_string),
+        "/// Bundled presets: (name, profile text), sorted by name.\npub static PRESETS",
+    );
+    std::fs::write(Path::new(&out_dir).join("presets.rs"), table).unwrap();
+}
+
+/// `static NAME: &[(&str, &str)]` of (name, file text) for the files of `dir` that `name_of`
+/// names, sorted by name; the text is included, so the table is static data.
+fn static_table(dir: &Path, name_of: fn(&str) -> Option<String>, head: &str) -> String {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .map(|p| {
-            let name = p.file_stem().unwrap().to_string_lossy().to_string();
-            (name, p.display().to_string())
+        .filter(|p| p.is_file())
+        .filter_map(|p| {
+            let name = name_of(p.file_name()?.to_str()?)?;
+            Some((name, p.display().to_string()))
         })
         .collect();
-    presets.sort();
-    let mut out = String::from("/// Bundled presets: (name, profile text), sorted by name.\npub static PRESETS: &[(&str, &str)] = &[\n");
-    for (name, path) in &presets {
+    files.sort();
+    let mut out = format!("{head}: &[(&str, &str)] = &[\n");
+    for (name, path) in &files {
         println!("cargo:rerun-if-changed={path}");
         writeln!(out, "    ({name:?}, include_str!({path:?})),").unwrap();
     }
     out.push_str("];\n");
-    let dst = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("presets.rs");
-    std::fs::write(dst, out).unwrap();
+    out
 }

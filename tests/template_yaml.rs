@@ -11,8 +11,8 @@ use sts_gen::{model, profile, render};
 mod common;
 
 /// Every template's text for every bundled profile (node sets expanded), with the
-/// render-time secret sources replaced by literals.
-fn bundled_texts() -> Vec<(String, String, String)> {
+/// render-time secret sources replaced by literals, and whether a render skips it.
+fn bundled_texts() -> Vec<(String, String, String, bool)> {
     let renderer = render::Renderer::new(None).unwrap();
     let mut out = Vec::new();
     for name in common::bundled_names() {
@@ -23,12 +23,30 @@ fn bundled_texts() -> Vec<(String, String, String)> {
         for set in profile::expand_sets(&loaded).unwrap() {
             let model = model::build(&set, &model::Options::default())
                 .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            for (template, text) in renderer.texts(&model).unwrap() {
-                out.push((name.clone(), template.to_string(), text));
+            for (template, text, skipped) in renderer.texts(&model).unwrap() {
+                out.push((name.clone(), template.to_string(), text, skipped));
             }
         }
     }
     out
+}
+
+#[test]
+fn templates_a_render_skips_write_nothing() {
+    let texts = bundled_texts();
+    let skipped: Vec<_> = texts.iter().filter(|t| t.3).collect();
+    // Every bundled profile leaves some feature off (backup, metrics, TLS, RBAC).
+    assert!(
+        skipped.len() >= common::bundled_names().len(),
+        "{} skipped",
+        skipped.len()
+    );
+    for (profile, template, text, _) in skipped {
+        assert!(
+            text.trim().is_empty(),
+            "{profile}: {template} was skipped but writes:\n{text}"
+        );
+    }
 }
 
 /// `{fromEnv: X}` → `{value: test-X}`, so the test needs no environment.
@@ -50,7 +68,7 @@ fn regex_free_replace_from_env(text: &str) -> String {
 fn bundled_templates_stay_in_the_subset() {
     let texts = bundled_texts();
     assert!(texts.len() > 100, "{} texts", texts.len());
-    for (profile, template, text) in texts {
+    for (profile, template, text, _) in texts {
         let fast = parse_subset(&text)
             .unwrap_or_else(|| panic!("{profile}: {template} left the subset:\n{text}"));
         let full = parse_full(&text).unwrap();

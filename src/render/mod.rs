@@ -7,6 +7,7 @@
 //! the structure of a document. The text is only an intermediate: each document is parsed
 //! and later re-serialized canonically by `emit`.
 
+mod guard;
 pub mod yaml;
 
 use std::path::Path;
@@ -42,8 +43,9 @@ fn template_error(name: &str, message: String) -> RenderError {
 /// A compiled set of templates; build once per process and reuse for every profile.
 pub struct Renderer {
     env: Environment<'static>,
-    /// Object templates in render order.
-    object_templates: Vec<String>,
+    /// Object templates in render order, each with its whole-body guard if it is a bundled
+    /// one (compiled when first rendered).
+    object_templates: Vec<(String, Option<&'static str>)>,
     /// The PersistentVolume template is the bundled one, whose output is one document per
     /// entry of `app.persistentVolumes` and nothing else: its loop may be split.
     bundled_pv_template: bool,
@@ -81,6 +83,16 @@ impl std::io::Write for BoundedOutput {
     }
 }
 
+include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+
+/// The bundled template of this name, as text.
+fn bundled(name: &str) -> Option<&'static str> {
+    BUNDLED_TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, source)| *source)
+}
+
 /// The bundled template that renders one PersistentVolume per `app.persistentVolumes` entry.
 const PV_TEMPLATE: &str = "persistentvolume.yaml.j2";
 
@@ -89,7 +101,9 @@ const PV_TEMPLATE: &str = "persistentvolume.yaml.j2";
 const SPLIT_PVS_FROM: usize = 64;
 
 impl Renderer {
-    /// Loads the embedded templates, then replaces or adds those found in `dir`.
+    /// The bundled templates, replaced or added to by those found in `dir`. A template of
+    /// `dir` is compiled here, so its errors come before any of the profile's; a bundled one
+    /// (which compiles: a test says so) when a render first needs it.
     pub fn new(dir: Option<&Path>) -> Result<Self, RenderError> {
         let mut env = Environment::new();
         // Whitespace control must be set before templates are compiled.
@@ -103,7 +117,7 @@ impl Renderer {
         // No auto-escaping: values are quoted explicitly with `tojson` (enforced by the
         // formatter). Set before loading, as a template's escaping is fixed when compiled.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        minijinja_embed::load_templates!(&mut env);
+        env.set_loader(|name| Ok(bundled(name).map(str::to_string)));
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.set_debug(false);
         env.set_fuel(Some(TEMPLATE_FUEL));
@@ -123,23 +137,23 @@ impl Renderer {
             },
         );
         env.add_function("service_ports", service_ports);
-        let bundled_pv_source = env
-            .get_template(PV_TEMPLATE)
-            .ok()
-            .map(|t| t.source().to_string());
-        if let Some(dir) = dir {
-            load_dir(&mut env, dir)?;
-        }
-        let bundled_pv_template = bundled_pv_source.is_some()
-            && env
+        let replaced = match dir {
+            Some(dir) => load_dir(&mut env, dir)?,
+            None => Vec::new(),
+        };
+        let bundled_pv_template = !replaced.iter().any(|n| n == PV_TEMPLATE)
+            || env
                 .get_template(PV_TEMPLATE)
                 .ok()
                 .map(|t| t.source().to_string())
-                == bundled_pv_source;
-        let mut object_templates: Vec<String> = env
-            .templates()
-            .map(|(name, _)| name.to_string())
-            .filter(|n| n.ends_with(".yaml.j2"))
+                .as_deref()
+                == bundled(PV_TEMPLATE);
+        let mut object_templates: Vec<(String, Option<&'static str>)> = BUNDLED_TEMPLATES
+            .iter()
+            .filter(|(name, _)| !replaced.iter().any(|r| r == name))
+            .map(|(name, source)| (name.to_string(), guard::whole_body_guard(source)))
+            .chain(replaced.iter().map(|name| (name.clone(), None)))
+            .filter(|(name, _)| name.ends_with(".yaml.j2"))
             .collect();
         object_templates.sort();
         Ok(Renderer {
@@ -149,12 +163,28 @@ impl Renderer {
         })
     }
 
-    /// Each object template's text for `model`, in render order (before parsing).
-    pub fn texts(&self, model: &Model) -> Result<Vec<(&str, String)>, RenderError> {
+    /// Whether the guard of a bundled template (see [`guard`]) says it writes nothing for
+    /// `ctx`. A guard that fails to evaluate says nothing: the render then reports the error.
+    fn writes_nothing(&self, guard: Option<&str>, ctx: &Value) -> bool {
+        guard.is_some_and(|expr| {
+            self.env
+                .compile_expression(expr)
+                .and_then(|e| e.eval(ctx))
+                .is_ok_and(|v| !v.is_true())
+        })
+    }
+
+    /// Each object template's text for `model`, in render order (before parsing), and
+    /// whether its guard said it writes nothing (a render then skips it; the text is
+    /// rendered here all the same).
+    pub fn texts(&self, model: &Model) -> Result<Vec<(&str, String, bool)>, RenderError> {
         let ctx = minijinja::context! { app => Value::from(minijinja::value::Serde(model)) };
         self.object_templates
             .iter()
-            .map(|name| Ok((name.as_str(), self.text(name, &ctx)?)))
+            .map(|(name, guard)| {
+                let skipped = self.writes_nothing(*guard, &ctx);
+                Ok((name.as_str(), self.text(name, &ctx)?, skipped))
+            })
             .collect()
     }
 
@@ -229,7 +259,10 @@ impl Renderer {
         let app = Value::from(minijinja::value::Serde(model));
         let ctx = minijinja::context! { app => app.clone() };
         let mut docs = Vec::new();
-        for name in &self.object_templates {
+        for (name, guard) in &self.object_templates {
+            if self.writes_nothing(*guard, &ctx) {
+                continue;
+            }
             if name == PV_TEMPLATE && self.bundled_pv_template {
                 docs.extend(self.pv_documents(name, &app, &ctx)?);
             } else {
@@ -506,7 +539,8 @@ fn merge_labels(a: Value, b: Value) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderError> {
+/// Compiles the `*.j2` templates of `dir` into `env`; returns their names.
+fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<Vec<String>, RenderError> {
     let err = |message: String| template_error(&dir.display().to_string(), message);
     let entries = std::fs::read_dir(dir).map_err(|e| {
         err(format!(
@@ -514,7 +548,7 @@ fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderErro
             crate::shared::io_reason(&e)
         ))
     })?;
-    let mut found = 0;
+    let mut found = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| err(e.to_string()))?;
         let name = entry.file_name().to_string_lossy().to_string();
@@ -531,12 +565,12 @@ fn load_dir(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderErro
                 .map_err(|e| err(format!("{name}: {}", crate::shared::io_reason(&e))))?;
         env.add_template_owned(name.clone(), source)
             .map_err(|e| template_error(&name, describe(&e)))?;
-        found += 1;
+        found.push(name);
     }
-    if found == 0 {
+    if found.is_empty() {
         return Err(err("no `*.j2` templates in this folder".into()));
     }
-    Ok(())
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -556,6 +590,18 @@ mod tests {
             base,
             json!({"a": {"x": 1, "y": 2}, "c": [{"name": "m", "v": 1, "w": 2}, {"name": "n"}], "l": [3]})
         );
+    }
+
+    #[test]
+    fn every_bundled_template_compiles() {
+        // Bundled templates are compiled when first rendered, not up front.
+        let renderer = Renderer::new(None).unwrap();
+        for (name, _) in BUNDLED_TEMPLATES {
+            renderer
+                .env
+                .get_template(name)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
     }
 
     #[test]
