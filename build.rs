@@ -3,17 +3,22 @@
 use std::fmt::Write;
 use std::path::Path;
 
+#[path = "src/render/guard_scan.rs"]
+mod guard_scan;
+
 fn main() {
     let root = std::env::var("CARGO_MANIFEST_DIR").unwrap();
     let out_dir = std::env::var("OUT_DIR").unwrap();
 
-    // The templates as text, compiled only when a render needs one (`render::Renderer`);
-    // `--templates DIR` can still replace any template at run time.
+    // The templates as text, compiled only when a render needs one (`render::Renderer`),
+    // each with its whole-body guard; `--templates DIR` can still replace any template.
     println!("cargo:rerun-if-changed=templates");
+    println!("cargo:rerun-if-changed=src/render/guard_scan.rs");
     let table = static_table(
         &Path::new(&root).join("templates"),
         |file| file.ends_with(".j2").then(|| file.to_string()),
-        "/// Bundled templates: (file name, source), sorted by name.\npub static BUNDLED_TEMPLATES",
+        Some(guard_scan::whole_body_guard),
+        "/// Bundled templates: (file name, source, whole-body guard), sorted by name.\npub static BUNDLED_TEMPLATES: &[(&str, &str, Option<&str>)]",
     );
     std::fs::write(Path::new(&out_dir).join("templates.rs"), table).unwrap();
 
@@ -23,14 +28,21 @@ fn main() {
     let table = static_table(
         &Path::new(&root).join("profiles"),
         |file| file.strip_suffix(".yaml").map(str::to_string),
-        "/// Bundled presets: (name, profile text), sorted by name.\npub static PRESETS",
+        None,
+        "/// Bundled presets: (name, profile text), sorted by name.\npub static PRESETS: &[(&str, &str)]",
     );
     std::fs::write(Path::new(&out_dir).join("presets.rs"), table).unwrap();
 }
 
-/// `static NAME: &[(&str, &str)]` of (name, file text) for the files of `dir` that `name_of`
-/// names, sorted by name; the text is included, so the table is static data.
-fn static_table(dir: &Path, name_of: fn(&str) -> Option<String>, head: &str) -> String {
+/// A static table (`head` declares it) of (name, file text) for the files of `dir` that
+/// `name_of` names, sorted by name, with what `derive` finds in the text as a third column;
+/// the text is included, so the table is static data.
+fn static_table(
+    dir: &Path,
+    name_of: fn(&str) -> Option<String>,
+    derive: Option<fn(&str) -> Option<&str>>,
+    head: &str,
+) -> String {
     let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -42,10 +54,17 @@ fn static_table(dir: &Path, name_of: fn(&str) -> Option<String>, head: &str) -> 
         })
         .collect();
     files.sort();
-    let mut out = format!("{head}: &[(&str, &str)] = &[\n");
+    let mut out = format!("{head} = &[\n");
     for (name, path) in &files {
         println!("cargo:rerun-if-changed={path}");
-        writeln!(out, "    ({name:?}, include_str!({path:?})),").unwrap();
+        let third = match derive {
+            Some(derive) => {
+                let text = std::fs::read_to_string(path).unwrap();
+                format!(", {:?}", derive(&text))
+            }
+            None => String::new(),
+        };
+        writeln!(out, "    ({name:?}, include_str!({path:?}){third}),").unwrap();
     }
     out.push_str("];\n");
     out

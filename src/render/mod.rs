@@ -8,6 +8,8 @@
 //! and later re-serialized canonically by `emit`.
 
 mod guard;
+#[cfg(test)]
+mod guard_scan;
 pub mod yaml;
 
 use std::path::Path;
@@ -43,9 +45,8 @@ fn template_error(name: &str, message: String) -> RenderError {
 /// A compiled set of templates; build once per process and reuse for every profile.
 pub struct Renderer {
     env: Environment<'static>,
-    /// Object templates in render order, each with its whole-body guard if it is a bundled
-    /// one (compiled when first rendered).
-    object_templates: Vec<(String, Option<&'static str>)>,
+    /// Object templates in render order, each bundled one with its whole-body guard.
+    object_templates: Vec<(String, Option<guard::Guard>)>,
     /// The PersistentVolume template is the bundled one, whose output is one document per
     /// entry of `app.persistentVolumes` and nothing else: its loop may be split.
     bundled_pv_template: bool,
@@ -89,8 +90,8 @@ include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 fn bundled(name: &str) -> Option<&'static str> {
     BUNDLED_TEMPLATES
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, source)| *source)
+        .find(|(n, ..)| *n == name)
+        .map(|(_, source, _)| *source)
 }
 
 /// The bundled template that renders one PersistentVolume per `app.persistentVolumes` entry.
@@ -148,14 +149,14 @@ impl Renderer {
                 .map(|t| t.source().to_string())
                 .as_deref()
                 == bundled(PV_TEMPLATE);
-        let mut object_templates: Vec<(String, Option<&'static str>)> = BUNDLED_TEMPLATES
+        let mut object_templates: Vec<(String, Option<guard::Guard>)> = BUNDLED_TEMPLATES
             .iter()
-            .filter(|(name, _)| !replaced.iter().any(|r| r == name))
-            .map(|(name, source)| (name.to_string(), guard::whole_body_guard(source)))
+            .filter(|(name, ..)| !replaced.iter().any(|r| r == name))
+            .map(|(name, _, guard)| (name.to_string(), guard.and_then(guard::Guard::parse)))
             .chain(replaced.iter().map(|name| (name.clone(), None)))
             .filter(|(name, _)| name.ends_with(".yaml.j2"))
             .collect();
-        object_templates.sort();
+        object_templates.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Renderer {
             env,
             object_templates,
@@ -163,15 +164,13 @@ impl Renderer {
         })
     }
 
-    /// Whether the guard of a bundled template (see [`guard`]) says it writes nothing for
-    /// `ctx`. A guard that fails to evaluate says nothing: the render then reports the error.
-    fn writes_nothing(&self, guard: Option<&str>, ctx: &Value) -> bool {
-        guard.is_some_and(|expr| {
-            self.env
-                .compile_expression(expr)
-                .and_then(|e| e.eval(ctx))
-                .is_ok_and(|v| !v.is_true())
-        })
+    /// For each object template, whether its guard (see [`guard`]) says it writes nothing
+    /// for `ctx`.
+    fn skipped(&self, ctx: &Value) -> Vec<bool> {
+        self.object_templates
+            .iter()
+            .map(|(_, guard)| guard.as_ref().is_some_and(|g| g.is_false(ctx)))
+            .collect()
     }
 
     /// Each object template's text for `model`, in render order (before parsing), and
@@ -181,10 +180,8 @@ impl Renderer {
         let ctx = minijinja::context! { app => Value::from(minijinja::value::Serde(model)) };
         self.object_templates
             .iter()
-            .map(|(name, guard)| {
-                let skipped = self.writes_nothing(*guard, &ctx);
-                Ok((name.as_str(), self.text(name, &ctx)?, skipped))
-            })
+            .zip(self.skipped(&ctx))
+            .map(|((name, _), skipped)| Ok((name.as_str(), self.text(name, &ctx)?, skipped)))
             .collect()
     }
 
@@ -259,8 +256,8 @@ impl Renderer {
         let app = Value::from(minijinja::value::Serde(model));
         let ctx = minijinja::context! { app => app.clone() };
         let mut docs = Vec::new();
-        for (name, guard) in &self.object_templates {
-            if self.writes_nothing(*guard, &ctx) {
+        for ((name, _), skipped) in self.object_templates.iter().zip(self.skipped(&ctx)) {
+            if skipped {
                 continue;
             }
             if name == PV_TEMPLATE && self.bundled_pv_template {
@@ -596,7 +593,7 @@ mod tests {
     fn every_bundled_template_compiles() {
         // Bundled templates are compiled when first rendered, not up front.
         let renderer = Renderer::new(None).unwrap();
-        for (name, _) in BUNDLED_TEMPLATES {
+        for (name, ..) in BUNDLED_TEMPLATES {
             renderer
                 .env
                 .get_template(name)
