@@ -91,9 +91,9 @@ impl TemplateVars<'_> {
         let tmpl = env.template_from_str(text).map_err(describe)?;
         // Name unknown variables up front; minijinja's globals (e.g. its own `namespace`
         // function) would otherwise print as text instead of failing.
-        let mut unknown: Vec<String> = tmpl
-            .undeclared_variables(false)
-            .into_iter()
+        let used = tmpl.undeclared_variables(false);
+        let mut unknown: Vec<&String> = used
+            .iter()
             .filter(|v| {
                 !TEXT_VARIABLES.contains(&v.as_str())
                     && !TEXT_FUNCTIONS.contains(&v.as_str())
@@ -119,7 +119,7 @@ impl TemplateVars<'_> {
                 None => template_error(message),
             });
         }
-        if self.namespace.is_none() && tmpl.undeclared_variables(false).contains("namespace") {
+        if self.namespace.is_none() && used.contains("namespace") {
             return Err(template_error("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into()));
         }
         let mut out = BoundedText(Vec::new());

@@ -278,6 +278,10 @@ fn line_col_of_byte(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Keys of a mapping from which duplicates are looked up in an index rather than found by
+/// a scan of the keys before.
+const INDEXED_FROM: usize = 16;
+
 enum Frame {
     Seq {
         items: Vec<Node>,
@@ -287,9 +291,10 @@ enum Frame {
     Map {
         entries: Vec<(Key, Node)>,
         pending_key: Option<Key>,
-        /// Line of each key already in `entries`, so a duplicate is found without a scan
-        /// (a scan per key made a 150,000-key mapping quadratic).
-        seen: HashMap<String, usize>,
+        /// Line of each key already in `entries` once there are [`INDEXED_FROM`], so a
+        /// duplicate is found without a scan (a scan per key made a 150,000-key mapping
+        /// quadratic); below that a scan is cheaper than hashing and copying every key.
+        seen: Option<HashMap<String, usize>>,
         loc: Loc,
         anchor: usize,
     },
@@ -388,7 +393,7 @@ impl Builder {
                 self.open(Frame::Map {
                     entries: Vec::new(),
                     pending_key: None,
-                    seen: HashMap::new(),
+                    seen: None,
                     loc,
                     anchor,
                 })
@@ -533,8 +538,18 @@ impl Builder {
                             "YAML merge keys (`<<`) are not supported in a profile; use a preset or an overlay",
                         ));
                     }
-                    if let Some(first_line) = seen.get(&name) {
-                        let first_line = *first_line;
+                    if seen.is_none() && entries.len() >= INDEXED_FROM {
+                        let index = entries.iter().map(|(k, _)| (k.name.clone(), k.loc.line));
+                        *seen = Some(index.collect());
+                    }
+                    let first_line = match seen {
+                        Some(index) => index.get(&name).copied(),
+                        None => entries
+                            .iter()
+                            .find(|(k, _)| k.name == name)
+                            .map(|(k, _)| k.loc.line),
+                    };
+                    if let Some(first_line) = first_line {
                         // A key inside a secret value may be the value (`{hunter2}`).
                         let shown = if secret.is_some() {
                             String::new()
@@ -547,7 +562,9 @@ impl Builder {
                         )
                         .with_path(secret.unwrap_or_default()));
                     }
-                    seen.insert(name.clone(), node.loc.line);
+                    if let Some(index) = seen {
+                        index.insert(name.clone(), node.loc.line);
+                    }
                     *pending_key = Some(Key {
                         name,
                         loc: node.loc,
@@ -576,5 +593,28 @@ fn count_nodes(node: &Node) -> (usize, usize) {
                 b.saturating_add(b2).saturating_add(k.name.len()),
             )
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_duplicate_key_names_its_first_line_below_and_past_the_index() {
+        for keys in [3, super::INDEXED_FROM, 40] {
+            let mut text: String = (0..keys).map(|i| format!("k{i}: {i}\n")).collect();
+            text.push_str("k1: again\n");
+            let err = super::parse("p.yaml", text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!(
+                    "p.yaml:{}:1: duplicate key `k1` (first defined at line 2)",
+                    keys + 1
+                )),
+                "{keys}: {err}"
+            );
+            let unique: String = (0..keys).map(|i| format!("k{i}: {i}\n")).collect();
+            assert!(super::parse("p.yaml", unique.as_bytes()).is_ok(), "{keys}");
+        }
     }
 }
