@@ -376,7 +376,9 @@ fn build_into(
         );
     }
     // A template error is reported before any error of the profile.
-    let renderer = render::Renderer::new(args.templates.as_deref()).map_err(|e| e.to_string())?;
+    let renderer = render::Renderer::new(args.templates.as_deref())
+        .map_err(|e| e.to_string())?
+        .compile_per_render();
     let loaded = profile::load_file_all(&args.profile, &args.layers())
         .map_err(|e| Failure::Load(e).to_string())?;
     if let Some(dir) = output_dir {
