@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use super::errors::Errors;
-use super::text_limits::{bound_filters, refusal, BoundedText, MAX_TEXT_BYTES, TEXT_FUEL};
+use super::text_limits::{bound_filters, refusal, MAX_TEXT_BYTES, TEXT_FUEL};
 use crate::shared::error::{text_hash, ErrorKind, LoadError, TextPos};
 
 /// Variables profile text may use, and the minijinja functions worth keeping (a peer list
@@ -122,7 +122,7 @@ impl TemplateVars<'_> {
         if self.namespace.is_none() && used.contains("namespace") {
             return Err(template_error("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into()));
         }
-        let mut out = BoundedText(Vec::new());
+        let mut out = crate::shared::BoundedWriter::new(MAX_TEXT_BYTES);
         tmpl.render_captured_to(ctx, &mut out)
             .map_err(|e| match e.kind() {
                 minijinja::ErrorKind::OutOfFuel => template_error(format!(
@@ -136,7 +136,8 @@ impl TemplateVars<'_> {
                     None => describe(e),
                 },
             })?;
-        String::from_utf8(out.0).map_err(|_| template_error("wrote text that is not UTF-8".into()))
+        String::from_utf8(out.bytes)
+            .map_err(|_| template_error("wrote text that is not UTF-8".into()))
     }
 
     /// The environment profile text is expanded in, and the variables it sees.

@@ -19,22 +19,6 @@ pub(super) const TEXT_FUEL: u64 = 5_000_000;
 /// Items a `slice` or `batch` may make: far more than any config needs.
 const MAX_GROUPS: usize = 10_000;
 
-/// A writer that refuses to grow past [`MAX_TEXT_BYTES`].
-pub(super) struct BoundedText(pub(super) Vec<u8>);
-
-impl std::io::Write for BoundedText {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.0.len() + buf.len() > MAX_TEXT_BYTES {
-            return Err(std::io::Error::other(too_long("the text")));
-        }
-        self.0.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn too_long(what: &str) -> String {
     format!("{what} would be longer than {MAX_TEXT_BYTES} bytes")
 }
@@ -172,10 +156,10 @@ mod tests {
         env.set_fuel(Some(TEXT_FUEL));
         bound_filters(&mut env);
         let tmpl = env.template_from_str(text).map_err(|e| e.to_string())?;
-        let mut out = BoundedText(Vec::new());
+        let mut out = crate::shared::BoundedWriter::new(MAX_TEXT_BYTES);
         tmpl.render_captured_to((), &mut out)
             .map_err(|e| format!("{e:#}"))?;
-        Ok(String::from_utf8(out.0).unwrap())
+        Ok(String::from_utf8(out.bytes).unwrap())
     }
 
     #[test]

@@ -71,24 +71,6 @@ pub const MAX_TEMPLATE_OUTPUT_BYTES: usize = 64 << 20;
 /// Documents one template render may produce: one per PV at most 5,000, with room.
 pub const MAX_TEMPLATE_DOCUMENTS: usize = 10_000;
 
-/// An output buffer that refuses to grow past [`MAX_TEMPLATE_OUTPUT_BYTES`].
-struct BoundedOutput(Vec<u8>);
-
-impl std::io::Write for BoundedOutput {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.0.len() + buf.len() > MAX_TEMPLATE_OUTPUT_BYTES {
-            return Err(std::io::Error::other(format!(
-                "template output passes {MAX_TEMPLATE_OUTPUT_BYTES} bytes"
-            )));
-        }
-        self.0.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 
 /// The bundled template of this name, as text.
@@ -218,7 +200,7 @@ impl Renderer {
             None => self.env.get_template(name),
         }
         .map_err(|e| err(describe(&e)))?;
-        let mut out = BoundedOutput(Vec::new());
+        let mut out = crate::shared::BoundedWriter::new(MAX_TEMPLATE_OUTPUT_BYTES);
         let captured = tmpl.render_captured_to(ctx, &mut out).map_err(|e| {
             err(match e.kind() {
                 minijinja::ErrorKind::OutOfFuel => format!(
@@ -231,7 +213,7 @@ impl Renderer {
             })
         })?;
         drop(captured);
-        String::from_utf8(out.0).map_err(|_| err("wrote text that is not UTF-8".into()))
+        String::from_utf8(out.bytes).map_err(|_| err("wrote text that is not UTF-8".into()))
     }
 
     /// The documents one template renders.

@@ -89,6 +89,40 @@ pub fn read_to_limit(reader: impl std::io::Read, limit: u64) -> std::io::Result<
     Ok(bytes)
 }
 
+/// A memory buffer that refuses to grow past a limit: template output is written into it,
+/// so a template that would write gigabytes stops at the limit instead.
+pub struct BoundedWriter {
+    /// What was written.
+    pub bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl BoundedWriter {
+    /// An empty buffer that takes at most `limit` bytes.
+    pub fn new(limit: usize) -> Self {
+        BoundedWriter {
+            bytes: Vec::new(),
+            limit,
+        }
+    }
+}
+
+impl std::io::Write for BoundedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.limit {
+            return Err(std::io::Error::other(format!(
+                "the output would be longer than {} bytes",
+                self.limit
+            )));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Merges `overlay` into `base`: mappings by key, lists of named items by `name`, anything
 /// else replaced (the profile's merge rule).
 pub fn merge(base: &mut Json, overlay: &Json) {

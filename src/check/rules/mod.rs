@@ -214,7 +214,7 @@ pub const RULES: &[Rule] = &[
     rule("name-length", E, M, "a StatefulSet name has at most 52 characters (the controller-revision-hash label adds 11)", "shorten the name", "metadata.name", Some(checks::name_length)),
     rule("peer-count", E, M, "a peer list fixed at render time (pods named one by one in env, args or a ConfigMap, or a StatefulSet marked sts-gen/peers-fixed) names exactly the pods of replicas", "change replicas in the profile and render again, not with kubectl scale or a kustomize replicas patch", "spec.replicas", Some(checks::peer_count)),
     rule("port-names", E, M, "container ports have unique IANA service names; multi-port Services name every port", "name every port (at most 15 lowercase letters, digits and `-`)", "", Some(checks::port_names)),
-    rule("pod-references", E, M, "headless and pod DNS names in env, args, command and ConfigMap data, PV claimRefs and pod-name selectors name a StatefulSet's pods as they are (name, serviceName, namespace, ordinal below replicas); checked when they resemble a linted StatefulSet", "change name, namespace and replicas in the profile and render again", "", Some(wiring::pod_references)),
+    rule("pod-references", E, M, "headless and pod DNS names in env, args, command and ConfigMap data, PV claimRefs and pod-name selectors name a StatefulSet's pods as they are (name, serviceName, namespace, an ordinal the StatefulSet has: from ordinals.start, replicas of them); checked when they resemble a linted StatefulSet", "change name, namespace and replicas in the profile and render again", "", Some(wiring::pod_references)),
     rule("suppression", E, M, "every `sts-gen:ignore` names a rule and gives a reason", "write `RULE reason`", "metadata.annotations", None),
 ];
 
