@@ -31,6 +31,9 @@ use crate::shared::error::{ErrorKind, LoadError};
 
 /// A typed Kubernetes object sts-gen knows how to check. Typing is the schema check; no
 /// rule reads a Namespace, ServiceAccount or ExternalSecret beyond it.
+///
+/// The largest kinds are boxed, so a document is not as large as a PersistentVolume (3.4 KB
+/// inline): documents are moved into lists and sorted.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
 pub(crate) enum Object {
@@ -39,7 +42,7 @@ pub(crate) enum Object {
     /// A typed StorageClass.
     StorageClass(StorageClass),
     /// A typed PersistentVolume.
-    PersistentVolume(PersistentVolume),
+    PersistentVolume(Box<PersistentVolume>),
     /// A typed ServiceAccount.
     ServiceAccount(ServiceAccount),
     /// A typed Secret.
@@ -55,9 +58,9 @@ pub(crate) enum Object {
     /// A typed PodDisruptionBudget.
     PodDisruptionBudget(PodDisruptionBudget),
     /// A typed PersistentVolumeClaim (the backup claim).
-    PersistentVolumeClaim(PersistentVolumeClaim),
+    PersistentVolumeClaim(Box<PersistentVolumeClaim>),
     /// A typed StatefulSet.
-    StatefulSet(StatefulSet),
+    StatefulSet(Box<StatefulSet>),
     /// A typed Role (peer discovery through the API).
     Role(Role),
     /// A typed RoleBinding.
@@ -65,13 +68,13 @@ pub(crate) enum Object {
     /// A typed Ingress.
     Ingress(Ingress),
     /// A typed CronJob (backups).
-    CronJob(CronJob),
+    CronJob(Box<CronJob>),
     /// A Prometheus Operator ServiceMonitor.
     ServiceMonitor(custom::ServiceMonitor),
     /// A Prometheus Operator PodMonitor.
     PodMonitor(custom::PodMonitor),
     /// A cert-manager Certificate.
-    Certificate(custom::Certificate),
+    Certificate(Box<custom::Certificate>),
     /// A custom resource sts-gen has no schema for: kept as the template wrote it, with a
     /// warning (see [`unchecked_warnings`]).
     Unchecked,
@@ -436,7 +439,7 @@ fn type_doc(doc: &RenderedDoc, origin: Origin) -> Result<Doc, CheckError> {
             let value = serde_json::to_value(&typed).map_err(|e| err(e.to_string()))?;
             Doc {
                 template: doc.template.clone(),
-                object: Object::$variant(typed),
+                object: Object::$variant(typed.into()),
                 value,
             }
         }};
