@@ -1,8 +1,10 @@
 //! Render stage: the model → Kubernetes documents, through minijinja templates.
 //!
 //! Templates are embedded at build time (`templates/`) and can be replaced one by one with
-//! `--templates DIR`. Every template whose name ends in `.yaml.j2` renders zero or more YAML
-//! documents. Interpolations must be quoted: the output formatter refuses a string that did
+//! `--templates DIR`. A bundled template is compiled only when a render needs it: one that
+//! is a single `{% if %}` block whose condition is false for the model is skipped
+//! uncompiled (see `guard`). Every template whose name ends in `.yaml.j2` renders zero or
+//! more YAML documents. Interpolations must be quoted: the output formatter refuses a string that did
 //! not pass through `tojson` (or another safe filter), so a profile value can never change
 //! the structure of a document. The text is only an intermediate: each document is parsed
 //! and later re-serialized canonically by `emit`.
