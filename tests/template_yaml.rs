@@ -1,7 +1,9 @@
 //! The subset YAML parser that reads template output (src/render/yaml.rs) against
 //! serde-saphyr: the bundled templates must stay inside the subset (or renders lose their
 //! speed without any test failing), and wherever the subset parser accepts text, it must
-//! give exactly serde-saphyr's values.
+//! give exactly serde-saphyr's values. Also over every bundled template's text: a template
+//! the renderer skips by its guard writes nothing, and compiling templates per render gives
+//! the documents that keeping them compiled gives.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -46,6 +48,32 @@ fn templates_a_render_skips_write_nothing() {
             text.trim().is_empty(),
             "{profile}: {template} was skipped but writes:\n{text}"
         );
+    }
+}
+
+#[test]
+fn compiling_per_render_renders_the_same_documents() {
+    let kept = render::Renderer::new(None).unwrap();
+    let per_render = render::Renderer::new(None).unwrap().compile_per_render();
+    for name in common::bundled_names() {
+        let text = regex_free_replace_from_env(&common::bundled_text(&name));
+        let loaded = common::load(&format!("{name}.yaml"), &text, &common::profiles_dir()).unwrap();
+        for set in profile::expand_sets(&loaded).unwrap() {
+            let model = model::build(&set, &model::Options::default()).unwrap();
+            let values = |r: &render::Renderer| -> Vec<Value> {
+                r.render(&model)
+                    .unwrap()
+                    .into_iter()
+                    .map(|d| d.value)
+                    .collect()
+            };
+            let first = values(&kept);
+            assert!(!first.is_empty(), "{name}");
+            // Twice each: a kept template is compiled once, then reused.
+            assert_eq!(first, values(&kept), "{name}");
+            assert_eq!(first, values(&per_render), "{name}");
+            assert_eq!(first, values(&per_render), "{name}");
+        }
     }
 }
 
