@@ -12,10 +12,9 @@ use sts_gen::{model, profile, render};
 
 mod common;
 
-/// Every template's text for every bundled profile (node sets expanded), with the
-/// render-time secret sources replaced by literals, and whether a render skips it.
-fn bundled_texts() -> Vec<(String, String, String, bool)> {
-    let renderer = render::Renderer::new(None).unwrap();
+/// The model of every bundled profile (node sets expanded), with the render-time secret
+/// sources replaced by literals, by profile name.
+fn bundled_models() -> Vec<(String, model::Model)> {
     let mut out = Vec::new();
     for name in common::bundled_names() {
         let text = common::bundled_text(&name);
@@ -25,9 +24,19 @@ fn bundled_texts() -> Vec<(String, String, String, bool)> {
         for set in profile::expand_sets(&loaded).unwrap() {
             let model = model::build(&set, &model::Options::default())
                 .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            for (template, text, skipped) in renderer.texts(&model).unwrap() {
-                out.push((name.clone(), template.to_string(), text, skipped));
-            }
+            out.push((name.clone(), model.model));
+        }
+    }
+    out
+}
+
+/// Every template's text for every bundled profile's model, and whether a render skips it.
+fn bundled_texts() -> Vec<(String, String, String, bool)> {
+    let renderer = render::Renderer::new(None).unwrap();
+    let mut out = Vec::new();
+    for (name, model) in bundled_models() {
+        for (template, text, skipped) in renderer.texts(&model).unwrap() {
+            out.push((name.clone(), template.to_string(), text, skipped));
         }
     }
     out
@@ -55,25 +64,20 @@ fn templates_a_render_skips_write_nothing() {
 fn compiling_per_render_renders_the_same_documents() {
     let kept = render::Renderer::new(None).unwrap();
     let per_render = render::Renderer::new(None).unwrap().compile_per_render();
-    for name in common::bundled_names() {
-        let text = regex_free_replace_from_env(&common::bundled_text(&name));
-        let loaded = common::load(&format!("{name}.yaml"), &text, &common::profiles_dir()).unwrap();
-        for set in profile::expand_sets(&loaded).unwrap() {
-            let model = model::build(&set, &model::Options::default()).unwrap();
-            let values = |r: &render::Renderer| -> Vec<Value> {
-                r.render(&model)
-                    .unwrap()
-                    .into_iter()
-                    .map(|d| d.value)
-                    .collect()
-            };
-            let first = values(&kept);
-            assert!(!first.is_empty(), "{name}");
-            // Twice each: a kept template is compiled once, then reused.
-            assert_eq!(first, values(&kept), "{name}");
-            assert_eq!(first, values(&per_render), "{name}");
-            assert_eq!(first, values(&per_render), "{name}");
-        }
+    for (name, model) in bundled_models() {
+        let values = |r: &render::Renderer| -> Vec<Value> {
+            r.render(&model)
+                .unwrap()
+                .into_iter()
+                .map(|d| d.value)
+                .collect()
+        };
+        let first = values(&kept);
+        assert!(!first.is_empty(), "{name}");
+        // Twice each: a kept template is compiled once, then reused.
+        assert_eq!(first, values(&kept), "{name}");
+        assert_eq!(first, values(&per_render), "{name}");
+        assert_eq!(first, values(&per_render), "{name}");
     }
 }
 
