@@ -6,8 +6,8 @@
 //! uncompiled (see `guard`). Every template whose name ends in `.yaml.j2` renders zero or
 //! more YAML documents. Interpolations must be quoted: the output formatter refuses a string
 //! that did not pass through `tojson` (or another safe filter), so a profile value can never
-//! change the structure of a document. The text is only an intermediate: each document is parsed
-//! and later re-serialized canonically by `emit`.
+//! change the structure of a document. The text is only an intermediate: each document is
+//! parsed and later re-serialized canonically by `emit`.
 
 mod guard;
 #[cfg(test)]
@@ -133,12 +133,9 @@ impl Renderer {
             None => Vec::new(),
         };
         let bundled_pv_template = !replaced.iter().any(|n| n == PV_TEMPLATE)
-            || env
-                .get_template(PV_TEMPLATE)
-                .ok()
-                .map(|t| t.source().to_string())
-                .as_deref()
-                == bundled(PV_TEMPLATE).map(|(_, source)| source);
+            || env.get_template(PV_TEMPLATE).is_ok_and(|t| {
+                bundled(PV_TEMPLATE).is_some_and(|(_, source)| t.source() == source)
+            });
         let mut object_templates: Vec<(String, Option<guard::Guard>)> = BUNDLED_TEMPLATES
             .iter()
             .filter(|(name, ..)| !replaced.iter().any(|r| r == name))
