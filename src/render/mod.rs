@@ -313,9 +313,7 @@ fn annotate(doc: &mut Json, key: &str, value: &str) {
 /// script's `${ordinal}` would become an empty string. Objects with `${` in their text say
 /// so (see docs/GITOPS.md).
 fn no_flux_substitution(doc: &mut Json) {
-    let mut texts = Vec::new();
-    crate::shared::peers::strings(doc, &mut texts);
-    if texts.iter().any(|t| t.contains("${")) {
+    if crate::shared::peers::any_string(doc, &|t| t.contains("${")) {
         annotate(doc, FLUX_SUBSTITUTE, "disabled");
     }
 }
@@ -324,24 +322,16 @@ fn no_flux_substitution(doc: &mut Json) {
 /// name (a peer list fixed at render time): `kubectl scale` would leave the list stale.
 fn mark_fixed_peers(docs: &mut [RenderedDoc]) {
     use crate::shared::peers;
-    let kind = |d: &RenderedDoc| {
-        d.value
-            .get("kind")
-            .and_then(Json::as_str)
-            .map(str::to_owned)
-    };
+    let is = |d: &RenderedDoc, kind: &str| d.value.get("kind").and_then(Json::as_str) == Some(kind);
     let mut config_texts = Vec::new();
-    for d in docs
-        .iter()
-        .filter(|d| kind(d).as_deref() == Some("ConfigMap"))
-    {
+    for d in docs.iter().filter(|d| is(d, "ConfigMap")) {
         if let Some(data) = d.value.get("data") {
             peers::strings(data, &mut config_texts);
         }
     }
     let mut marked = Vec::new();
     for (i, d) in docs.iter().enumerate() {
-        if kind(d).as_deref() != Some("StatefulSet") {
+        if !is(d, "StatefulSet") {
             continue;
         }
         let text = |p: &str| d.value.pointer(p).and_then(Json::as_str).unwrap_or("");

@@ -26,10 +26,15 @@ pub fn ordinals_in(text: &str, sts: &str, headless: &str, out: &mut BTreeSet<u64
     }
     let label = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
     let bytes = text.as_bytes();
-    let prefix = format!("{sts}-");
     let mut from = 0;
-    while let Some(at) = text[from..].find(&prefix).map(|i| from + i) {
-        from = at + prefix.len();
+    // `<sts>` followed by `-`, searched without building the prefix (called for every
+    // string of every pod template).
+    while let Some(at) = text[from..].find(sts).map(|i| from + i) {
+        from = at + sts.len();
+        if bytes.get(from) != Some(&b'-') {
+            continue;
+        }
+        from += 1;
         if at > 0 && label(bytes[at - 1]) {
             continue;
         }
@@ -56,6 +61,16 @@ pub fn ordinals_in(text: &str, sts: &str, headless: &str, out: &mut BTreeSet<u64
                 out.insert(i);
             }
         }
+    }
+}
+
+/// Whether any string in `value` (keys not included) satisfies `test`.
+pub fn any_string(value: &Json, test: &impl Fn(&str) -> bool) -> bool {
+    match value {
+        Json::String(s) => test(s),
+        Json::Array(items) => items.iter().any(|v| any_string(v, test)),
+        Json::Object(map) => map.values().any(|v| any_string(v, test)),
+        _ => false,
     }
 }
 
