@@ -196,17 +196,17 @@ pub(super) fn expand_strings(value: &mut Json, path: &str, vars: &TemplateVars, 
 }
 
 /// One step below a field path: a mapping key or a list position.
-enum Step {
-    Key(String),
+enum Step<'a> {
+    Key(&'a str),
     Index(usize),
 }
 
 /// Walks `value`; the field path of a string is only spelled out when it has an error
 /// (building every path up front cost more than the expansion itself).
-fn expand_strings_at(
-    value: &mut Json,
+fn expand_strings_at<'a>(
+    value: &'a mut Json,
     base: &str,
-    steps: &mut Vec<Step>,
+    steps: &mut Vec<Step<'a>>,
     vars: &TemplateVars,
     errs: &mut Errors,
 ) {
@@ -232,7 +232,7 @@ fn expand_strings_at(
         Json::Object(map) => {
             for (k, v) in map.iter_mut() {
                 if matches!(v, Json::String(_) | Json::Array(_) | Json::Object(_)) {
-                    steps.push(Step::Key(k.clone()));
+                    steps.push(Step::Key(k));
                     expand_strings_at(v, base, steps, vars, errs);
                     steps.pop();
                 }
