@@ -67,17 +67,27 @@ pub fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u
     );
     let file = opts.open(path)?;
     // The path may have been replaced between the two looks; check what was opened.
-    if !file.metadata()?.is_file() {
+    let opened = file.metadata()?;
+    if !opened.is_file() {
         return Err(refuse_kind());
     }
-    read_to_limit(file, limit)
+    // Sized from the file, so it is read in one call instead of doubling from 32 bytes.
+    let capacity = opened.len().min(limit).saturating_add(1);
+    read_into(file, limit, Vec::with_capacity(capacity as usize))
 }
 
 /// Reads `reader` to its end, refusing more than `limit` bytes (for standard input, whose
 /// size is unknown until read).
 pub fn read_to_limit(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    read_into(reader, limit, Vec::new())
+}
+
+fn read_into(
+    reader: impl std::io::Read,
+    limit: u64,
+    mut bytes: Vec<u8>,
+) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut bytes = Vec::new();
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)?;
