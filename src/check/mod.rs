@@ -435,8 +435,8 @@ fn type_doc(doc: &RenderedDoc, origin: Origin) -> Result<Doc, CheckError> {
                     $api
                 )));
             }
-            let typed: $ty = typed_round_trip(source).map_err(|e| err(e.message))?;
-            let value = serde_json::to_value(&typed).map_err(|e| err(e.to_string()))?;
+            let (typed, value): ($ty, Json) =
+                typed_round_trip(source).map_err(|e| err(e.message))?;
             Doc {
                 template: doc.template.clone(),
                 object: Object::$variant(typed.into()),
@@ -615,8 +615,45 @@ fn json_type(v: &Json) -> &'static str {
     }
 }
 
+/// Deserializes `value` into `T`, failing on any field `T` would drop, and writes it back
+/// from the type (canonical field order, the type's defaults).
+///
+/// When every field of `value` comes back from the type, none was dropped: the common case
+/// skips serde_ignored, whose path bookkeeping (a string per key) cost more than the typing
+/// itself. Anything else, an error included, is decided by serde_ignored as before.
+fn typed_round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
+    value: &Json,
+) -> Result<(T, Json), LoadError> {
+    if let Ok(typed) = T::deserialize(value) {
+        if let Ok(back) = serde_json::to_value(&typed) {
+            if keeps_every_field(value, &back) {
+                return Ok((typed, back));
+            }
+        }
+    }
+    let typed: T = typed_strictly(value)?;
+    let back = serde_json::to_value(&typed).map_err(|e| schema_error(e.to_string()))?;
+    Ok((typed, back))
+}
+
+/// Whether every mapping key of `source` (at any depth) is also in `back`, its value
+/// written back from a type: a field the type dropped would be missing. A `null` the type
+/// read as absent is missing too, and left to [`typed_strictly`].
+fn keeps_every_field(source: &Json, back: &Json) -> bool {
+    match (source, back) {
+        (Json::Object(s), Json::Object(b)) => s
+            .iter()
+            .all(|(k, v)| b.get(k).is_some_and(|w| keeps_every_field(v, w))),
+        (Json::Array(s), Json::Array(b)) => {
+            s.len() == b.len() && s.iter().zip(b).all(|(v, w)| keeps_every_field(v, w))
+        }
+        (Json::Object(_) | Json::Array(_), _) => false,
+        _ => true,
+    }
+}
+
 /// Deserializes `value` into `T`, failing on any field `T` would drop.
-fn typed_round_trip<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, LoadError> {
+fn typed_strictly<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, LoadError> {
     let mut dropped = Vec::new();
     // Deserializing from the reference avoids copying every document first.
     let typed: T = serde_ignored::deserialize(value, |path| {
@@ -665,5 +702,63 @@ mod tests {
         ] {
             assert!(!is_other_apis_kind(kind, api), "{kind} {api}");
         }
+    }
+
+    fn config_map(data: Json) -> Json {
+        serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": data})
+    }
+
+    #[test]
+    fn a_dropped_field_is_refused_also_when_its_value_is_null_or_empty() {
+        let typed = |v: &Json| typed_round_trip::<ConfigMap>(v).map(|(_, back)| back);
+        let kept = typed(&config_map(serde_json::json!({"a": "1"}))).unwrap();
+        assert_eq!(kept["data"]["a"], "1");
+        for dropped in [
+            Json::Null,
+            serde_json::json!({}),
+            serde_json::json!([]),
+            Json::from(1),
+        ] {
+            let mut doc = config_map(serde_json::json!({}));
+            doc["metadata"]["labelz"] = dropped.clone();
+            let e = typed(&doc).unwrap_err();
+            assert!(
+                e.message.contains("unknown field `metadata.labelz`"),
+                "{dropped}: {}",
+                e.message
+            );
+        }
+        // A known field that is null is read as absent, not refused.
+        let mut doc = config_map(serde_json::json!({}));
+        doc["metadata"]["labels"] = Json::Null;
+        let back = typed(&doc).unwrap();
+        assert!(back["metadata"].get("labels").is_none());
+        // Wrong types fail with the schema's message.
+        let e = typed(&config_map(serde_json::json!({"a": 1}))).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("does not match the Kubernetes schema"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn every_field_kept_compares_keys_at_every_depth() {
+        let j = |t: &str| -> Json { serde_json::from_str(t).unwrap() };
+        assert!(keeps_every_field(
+            &j(r#"{"a": {"b": [1, {"c": 2}]}}"#),
+            &j(r#"{"a": {"b": [1, {"c": 2}]}, "d": 3}"#)
+        ));
+        assert!(!keeps_every_field(
+            &j(r#"{"a": {"b": [1, {"c": 2}]}}"#),
+            &j(r#"{"a": {"b": [1, {}]}}"#)
+        ));
+        assert!(!keeps_every_field(
+            &j(r#"{"a": [1, 2]}"#),
+            &j(r#"{"a": [1]}"#)
+        ));
+        assert!(!keeps_every_field(&j(r#"{"a": {}}"#), &j(r#"{"a": "x"}"#)));
+        assert!(keeps_every_field(&j(r#"{"a": "1"}"#), &j(r#"{"a": 1}"#)));
     }
 }
