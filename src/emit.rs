@@ -7,7 +7,7 @@
 use serde_json::{json, Value as Json};
 
 use crate::check::Doc;
-use crate::yaml_scalar::{plain_key, special_word};
+use crate::yaml_scalar::{plain_key, printable_ascii_lines, special_word};
 
 /// Sorts documents into apply order (stable within a kind, so render order is kept).
 pub fn apply_order(mut docs: Vec<Doc>) -> Vec<Doc> {
@@ -169,10 +169,9 @@ fn literal_block(s: &str) -> Option<&'static str> {
     let bytes = lines.as_bytes();
     let plain = match bytes {
         [] | [b' ' | b'\n', ..] | [.., b' ' | b'\n'] => false,
-        // Most texts are ASCII: one pass over the bytes.
-        _ if lines.is_ascii() => bytes
-            .iter()
-            .all(|&b| b == b'\n' || (b' '..=b'~').contains(&b)),
+        // Most texts are printable ASCII: one pass over the bytes.
+        _ if printable_ascii_lines(bytes) => true,
+        _ if lines.is_ascii() => false,
         _ => lines.chars().all(|c| {
             c == '\n' || !(c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
         }),

@@ -26,6 +26,18 @@ pub(crate) fn plain_key(s: &str) -> bool {
         && !special_word(s)
 }
 
+/// Whether every byte is printable ASCII or a line break: text any YAML writer and reader
+/// takes as it is. Checked 32 bytes at a time without an early exit inside, which the
+/// compiler vectorizes (a byte loop that stops at the first miss is not); template output
+/// and config files are scanned whole.
+pub(crate) fn printable_ascii_lines(bytes: &[u8]) -> bool {
+    bytes.chunks(32).all(|chunk| {
+        chunk.iter().fold(true, |ok, &b| {
+            ok & (matches!(b, b' '..=b'~') | (b == b'\n'))
+        })
+    })
+}
+
 /// The plain words YAML 1.2's core schema reads as null (an empty value too).
 pub(crate) fn core_null(s: &str) -> bool {
     matches!(s, "" | "~" | "null" | "Null" | "NULL")
@@ -53,6 +65,20 @@ mod tests {
         }
         for w in ["yess", "nope", "none", "~", "", "tru"] {
             assert!(!special_word(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn printable_ascii_lines_at_any_position() {
+        let long = "a".repeat(100);
+        assert!(printable_ascii_lines(b""));
+        assert!(printable_ascii_lines(format!("{long}\n ~").as_bytes()));
+        for bad in [b'\t', b'\r', 0x7f, 0x80, 0x00, 0x1f] {
+            for at in [0, 31, 32, 33, 99] {
+                let mut text = long.clone().into_bytes();
+                text[at] = bad;
+                assert!(!printable_ascii_lines(&text), "{bad:#x} at {at}");
+            }
         }
     }
 

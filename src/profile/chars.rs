@@ -35,7 +35,9 @@ fn check_text(text: &str) -> Option<String> {
 /// Whether `text` holds a forbidden character; all of them are outside ASCII but DEL, so
 /// most text is ruled out by a byte scan.
 fn has_forbidden(text: &str) -> bool {
-    text.bytes().any(|b| b >= 0x7f) && text.chars().any(|c| forbidden(c).is_some())
+    // `is_ascii` and `contains` scan a word and a vector at a time, not a byte.
+    (!text.is_ascii() || text.as_bytes().contains(&0x7f))
+        && text.chars().any(|c| forbidden(c).is_some())
 }
 
 /// Whether any key or string of the tree, Secret values included, holds a forbidden character.

@@ -85,7 +85,7 @@ fn parse_subset_parallel(text: &str) -> Option<Vec<Json>> {
 /// Parses `text` when it stays inside the subset described in the module documentation;
 /// `None` when it does not (which says nothing about whether it is valid YAML).
 pub fn parse_subset(text: &str) -> Option<Vec<Json>> {
-    let ascii_ok = text.bytes().all(|b| matches!(b, b' '..=b'~' | b'\n'));
+    let ascii_ok = crate::yaml_scalar::printable_ascii_lines(text.as_bytes());
     if !ascii_ok && !text.chars().all(allowed_char) {
         return None;
     }
@@ -299,34 +299,31 @@ fn json_string(s: &str) -> Option<(String, usize)> {
     let bytes = s.as_bytes();
     let mut i = 1;
     let mut escaped = false;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => {
-                // \u escapes of surrogates are read differently by the two parsers.
-                if bytes.get(i + 1) == Some(&b'u')
-                    && matches!(bytes.get(i + 2), Some(b'd' | b'D'))
-                    && matches!(
-                        bytes.get(i + 3),
-                        Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
-                    )
-                {
-                    return None;
-                }
-                escaped = true;
-                i += 2;
-                continue;
-            }
-            b'"' => {
-                let token = &s[..=i];
-                let value = if escaped {
-                    serde_json::from_str::<String>(token).ok()?
-                } else {
-                    token[1..i].to_string()
-                };
-                return Some((value, i + 1));
-            }
-            _ => i += 1,
+    // Only quotes and backslashes matter: skip to the next one (long strings, such as the
+    // scripts and config files, are most of a template's output).
+    while let Some(at) = memchr::memchr2(b'"', b'\\', bytes.get(i..)?) {
+        i += at;
+        if bytes[i] == b'"' {
+            let token = &s[..=i];
+            let value = if escaped {
+                serde_json::from_str::<String>(token).ok()?
+            } else {
+                token[1..i].to_string()
+            };
+            return Some((value, i + 1));
         }
+        // A backslash. \u escapes of surrogates are read differently by the two parsers.
+        if bytes.get(i + 1) == Some(&b'u')
+            && matches!(bytes.get(i + 2), Some(b'd' | b'D'))
+            && matches!(
+                bytes.get(i + 3),
+                Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+            )
+        {
+            return None;
+        }
+        escaped = true;
+        i += 2;
     }
     None
 }
