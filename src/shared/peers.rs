@@ -21,7 +21,9 @@ const MAX_TEXT: usize = 4 << 20;
 /// The ordinals of the pods of StatefulSet `sts` that `text` names as `<sts>-<i>.<headless>`,
 /// a whole DNS name or the start of one (followed by `.`, `:`, a separator or the end).
 pub fn ordinals_in(text: &str, sts: &str, headless: &str, out: &mut BTreeSet<u64>) {
-    if text.len() > MAX_TEXT || sts.is_empty() {
+    // `<sts>-<i>.<headless>` needs at least this many bytes: most strings of a pod template
+    // (names, paths, flags) are shorter, and are ruled out before any search.
+    if text.len() > MAX_TEXT || sts.is_empty() || text.len() < sts.len() + headless.len() + 3 {
         return;
     }
     let label = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
