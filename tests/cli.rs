@@ -681,3 +681,34 @@ fn a_bad_namespace_flag_is_named_as_the_flag_not_a_profile_line() {
         r.stderr
     );
 }
+
+/// Config files of 300 KB of multi-byte text make the template output long enough to be
+/// read in pieces on two cores; a cut inside a character once aborted the render. The
+/// prefixes move the middle of the text across every byte of a character.
+#[test]
+fn long_multi_byte_config_files_render() {
+    let text = "é😀日\u{85}".repeat(14_000);
+    for prefix in 0..8 {
+        let a = format!("{}{text}", "x".repeat(prefix));
+        let profile = format!(
+            "apiVersion: sts-gen/v1\nkind: Profile\nname: cache\nimage: redis:7.4.1\nreplicas: 2\n\
+             ports: [{{name: redis, port: 6379}}]\nstorage: {{size: 1Gi, mountPath: /data}}\n\
+             config:\n  mountPath: /etc/x\n  files:\n    a.conf: \"{a}\"\n    b.conf: \"{text}\"\n"
+        );
+        let out = run_ok(
+            sts()
+                .args(["render", "-", "-o", "json"])
+                .write_stdin(profile),
+        )
+        .stdout;
+        let list: Value = serde_json::from_str(&out).unwrap();
+        let config_map = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "ConfigMap")
+            .expect("a ConfigMap");
+        assert_eq!(config_map["data"]["a.conf"], a.as_str());
+        assert_eq!(config_map["data"]["b.conf"], text.as_str());
+    }
+}

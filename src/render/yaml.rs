@@ -62,10 +62,22 @@ fn parse_subset_parallel(text: &str) -> Option<Vec<Json>> {
         return parse_subset(text);
     }
     let target = text.len().div_ceil(cores).max(PIECE);
+    let pieces = split_at_markers(text, target);
+    let mut docs = Vec::new();
+    for part in crate::par::map_each(&pieces, |piece| parse_subset(piece)) {
+        docs.extend(part?);
+    }
+    Some(docs)
+}
+
+/// `text` cut into pieces of at least `target` bytes, each cut just before a `---` line.
+/// The search starts `target` bytes in, which may be inside a multi-byte character: it runs
+/// on bytes, and a cut is always at a line start, so on a character boundary.
+fn split_at_markers(text: &str, target: usize) -> Vec<&str> {
     let mut pieces = Vec::new();
     let mut start = 0;
     while text.len() - start > target {
-        match text[start + target..].find("\n---") {
+        match memchr::memmem::find(&text.as_bytes()[start + target..], b"\n---") {
             Some(at) => {
                 let end = start + target + at + 1;
                 pieces.push(&text[start..end]);
@@ -75,11 +87,7 @@ fn parse_subset_parallel(text: &str) -> Option<Vec<Json>> {
         }
     }
     pieces.push(&text[start..]);
-    let mut docs = Vec::new();
-    for part in crate::par::map_each(&pieces, |piece| parse_subset(piece)) {
-        docs.extend(part?);
-    }
-    Some(docs)
+    pieces
 }
 
 /// Parses `text` when it stays inside the subset described in the module documentation;
@@ -505,6 +513,23 @@ mod tests {
     /// The subset parser must decline `text`.
     fn declined(text: &str) {
         assert!(parse_subset(text).is_none(), "should be declined:\n{text}");
+    }
+
+    #[test]
+    fn long_text_is_cut_before_markers_even_inside_multi_byte_characters() {
+        let doc = |i: usize| format!("---\nk: \"{}{i}\"\n", "é😀".repeat(10));
+        let text: String = (0..200).map(doc).collect();
+        // Every target, so the search starts inside characters of every width.
+        for target in 1..120 {
+            let pieces = split_at_markers(&text, target);
+            assert_eq!(pieces.concat(), text, "target {target}");
+            assert!(
+                pieces[1..].iter().all(|p| p.starts_with("---\n")),
+                "target {target}"
+            );
+            assert!(pieces.len() > 10, "target {target}");
+        }
+        assert_eq!(split_at_markers(&text, text.len()), [text.as_str()]);
     }
 
     #[test]
