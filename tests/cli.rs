@@ -702,12 +702,7 @@ fn long_multi_byte_config_files_render() {
         )
         .stdout;
         let list: Value = serde_json::from_str(&out).unwrap();
-        let config_map = list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["kind"] == "ConfigMap")
-            .expect("a ConfigMap");
+        let config_map = common::one(list["items"].as_array().unwrap(), "ConfigMap");
         assert_eq!(config_map["data"]["a.conf"], a.as_str());
         assert_eq!(config_map["data"]["b.conf"], text.as_str());
     }
