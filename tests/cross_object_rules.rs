@@ -430,6 +430,38 @@ fn config_map_volume_item_to_missing_key() {
 }
 
 #[test]
+fn projected_volume_sources_resolve_like_volumes() {
+    let projected = |sources: serde_json::Value| {
+        move |d: &mut Vec<RenderedDoc>| {
+            sts(d)["spec"]["template"]["spec"]["volumes"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"name": "bundle", "projected": {"sources": sources.clone()}}))
+        }
+    };
+    fails(
+        projected(json!([
+            {"configMap": {"name": "app", "items": [{"key": "a.conf", "path": "a"}, {"key": "z.conf", "path": "z"}]}},
+            {"secret": {"name": "gone"}},
+            {"downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}}
+        ])),
+        &[
+            &format!("{STS} [references]: volume `bundle` refers to key `z.conf` of ConfigMap `app`, which has no such key"),
+            &format!("{STS} [references]: volume `bundle` refers to Secret `gone`, which is not rendered"),
+        ],
+    );
+    // Optional sources, keys that exist and external Secrets resolve.
+    passes(
+        projected(json!([
+            {"configMap": {"name": "app", "items": [{"key": "a.conf", "path": "a"}]}},
+            {"configMap": {"name": "nope", "optional": true}},
+            {"secret": {"name": "ext-secret"}}
+        ])),
+        &["ext-secret"],
+    );
+}
+
+#[test]
 fn secret_key_ref_to_missing_secret() {
     let edit = |d: &mut Vec<RenderedDoc>| {
         main_container(d)["env"][1]["valueFrom"]["secretKeyRef"]["name"] = json!("ext-secret")

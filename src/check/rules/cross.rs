@@ -498,23 +498,37 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         }
     };
     for v in pod.volumes.iter().flatten() {
-        let sources = [
+        let direct = [
             v.config_map
                 .as_ref()
-                .map(|c| ("ConfigMap", c.name.clone(), c.optional, &c.items)),
+                .map(|c| ("ConfigMap", c.name.as_str(), c.optional, &c.items)),
             v.secret.as_ref().map(|s| {
-                let name = s.secret_name.clone().unwrap_or_default();
+                let name = s.secret_name.as_deref().unwrap_or_default();
                 ("Secret", name, s.optional, &s.items)
             }),
         ];
-        for (kind, name, optional, items) in sources.into_iter().flatten() {
+        // A projected volume's sources fail the pod's start the same way when missing.
+        let projected = v.projected.iter().flat_map(|p| p.sources.iter().flatten());
+        let projected = projected.flat_map(|source| {
+            [
+                source
+                    .config_map
+                    .as_ref()
+                    .map(|c| ("ConfigMap", c.name.as_str(), c.optional, &c.items)),
+                source
+                    .secret
+                    .as_ref()
+                    .map(|s| ("Secret", s.name.as_str(), s.optional, &s.items)),
+            ]
+        });
+        for (kind, name, optional, items) in direct.into_iter().chain(projected).flatten() {
             let optional = optional.unwrap_or(false);
             let at = format!("volume `{}`", v.name);
             if items.as_ref().is_none_or(|i| i.is_empty()) {
-                resolve(kind, &name, None, optional, at.clone());
+                resolve(kind, name, None, optional, at.clone());
             }
             for item in items.iter().flatten() {
-                resolve(kind, &name, Some(&item.key), optional, at.clone());
+                resolve(kind, name, Some(&item.key), optional, at.clone());
             }
         }
     }
