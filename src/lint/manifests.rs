@@ -44,7 +44,7 @@ pub fn parse_manifests(
         let value: Json = if chunk.trim().is_empty() {
             continue;
         } else {
-            serde_saphyr::from_str(&chunk).map_err(|e| {
+            parse_kube_yaml(&chunk).map_err(|e| {
                 LoadError::of(
                     ErrorKind::Syntax,
                     format!("{source}: not YAML: {}", yaml_reason(&e.to_string())),
@@ -84,6 +84,14 @@ pub fn parse_manifests(
         }
     }
     Ok((docs, comments))
+}
+
+/// One YAML document read as kubectl reads it: sigs.k8s.io/yaml follows YAML 1.1, where
+/// `0755` is octal (493). Helm charts render file modes that way (`defaultMode: 0755`); read
+/// as YAML 1.2 it would be a schema error on manifests that apply.
+pub(crate) fn parse_kube_yaml(text: &str) -> Result<Json, serde_saphyr::Error> {
+    let options = serde_saphyr::options! { legacy_octal_numbers: true };
+    serde_saphyr::from_str_with_options(text, options)
 }
 
 /// The parser's reason without its source excerpt or the character it quotes: a document
@@ -178,5 +186,21 @@ mod tests {
             comment_ignores("# sts-gen:ignore probes"),
             vec![("probes".to_string(), String::new())]
         );
+    }
+
+    #[test]
+    fn comment_text_inside_values_is_not_a_suppression() {
+        let ignore = |rule: &str| vec![(rule.to_string(), "why".to_string())];
+        let doc = "data:\n  notes.txt: |\n    # sts-gen:ignore pod-references why\n\n    more\n  script: >-\n    # sts-gen:ignore probes why\n# sts-gen:ignore image-tag why\n";
+        assert_eq!(comment_ignores(doc), ignore("image-tag"));
+        // In a sequence entry, with a header comment, and after the block ends.
+        let doc = "args:\n  - |2+ # sts-gen:ignore resources why\n    # sts-gen:ignore probes why\n  - x # sts-gen:ignore cpu-limit why\n";
+        assert_eq!(
+            comment_ignores(doc),
+            [ignore("resources"), ignore("cpu-limit")].concat()
+        );
+        // In quotes or without a space before `#`: text.
+        let doc = "a: \"# sts-gen:ignore probes why\"\nb: 'x # sts-gen:ignore probes why'\nc: u#sts-gen:ignore probes\n";
+        assert_eq!(comment_ignores(doc), []);
     }
 }

@@ -193,7 +193,7 @@ fn starts(text: &str) -> (Vec<usize>, Vec<String>) {
             .lines()
             .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
             .map(|p| line + p);
-        let items = match serde_saphyr::from_str::<Json>(chunk) {
+        let items = match super::manifests::parse_kube_yaml(chunk) {
             Ok(Json::Object(m)) if m.get("kind").and_then(Json::as_str) == Some("List") => {
                 m.get("items").and_then(Json::as_array).map_or(0, Vec::len)
             }

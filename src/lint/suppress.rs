@@ -57,8 +57,35 @@ pub fn profile_ignore_errors(loaded: &crate::profile::Loaded) -> Vec<crate::prof
 /// `# sts-gen:ignore RULE reason` comments of one document's text: (rule, reason).
 pub fn comment_ignores(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    // The column a block scalar's lines must be indented past, while inside one: its text
+    // (a ConfigMap's file, a script) may hold `# sts-gen:ignore` as content.
+    let mut block_above: Option<usize> = None;
     for line in text.lines() {
-        let Some(pos) = line.find('#') else { continue };
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(column) = block_above {
+            if line.trim().is_empty() || indent > column {
+                continue;
+            }
+            block_above = None;
+        }
+        let comment_at = comment_start(line);
+        let code = line[..comment_at.unwrap_or(line.len())].trim_end();
+        if opens_block_scalar(code) {
+            // The key's column (past the `- ` of sequence entries on the same line), or the
+            // last `-`'s when the block is the entry itself.
+            let mut column = indent;
+            let mut rest = &line[indent..];
+            while let Some(r) = rest.strip_prefix("- ") {
+                let spaces = r.len() - r.trim_start_matches(' ').len();
+                if r[spaces..].starts_with(['|', '>']) {
+                    break;
+                }
+                column += 2 + spaces;
+                rest = &r[spaces..];
+            }
+            block_above = Some(column);
+        }
+        let Some(pos) = comment_at else { continue };
         let comment = line[pos + 1..].trim();
         let Some(rest) = comment.strip_prefix(IGNORE_COMMENT) else {
             continue;
@@ -68,6 +95,38 @@ pub fn comment_ignores(text: &str) -> Vec<(String, String)> {
         out.push((rule.to_string(), reason.trim().to_string()));
     }
     out
+}
+
+/// Where a YAML comment starts in `line`: a `#` at the start or after a space or tab,
+/// outside a one-line quoted string (`url: a#b` and `"# x"` are text).
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote = None;
+    let mut previous = ' ';
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '#') if previous == ' ' || previous == '\t' => return Some(i),
+            (None, '"' | '\'') if matches!(previous, ' ' | '\t' | ':' | '-' | '[' | '{' | ',') => {
+                quote = Some(c)
+            }
+            (Some('"'), '\\') => {}
+            (Some(q), c) if c == q && !(q == '"' && previous == '\\') => quote = None,
+            _ => {}
+        }
+        previous = c;
+    }
+    None
+}
+
+/// Whether a line (its comment removed) ends with a block scalar's header: `key: |`,
+/// `- >-`, `key: |2+`.
+fn opens_block_scalar(code: &str) -> bool {
+    let header = code.trim_end_matches(|c: char| c.is_ascii_digit() || c == '+' || c == '-');
+    let Some(before) = header.strip_suffix(['|', '>']) else {
+        return false;
+    };
+    // `|` or `>` as the whole value: after `key:`, a `- ` or at the start.
+    let before = before.trim_end();
+    before.is_empty() || before.ends_with(':') || before.ends_with('-') || before.ends_with('?')
 }
 
 /// Splits findings (sorted here by object) into those that stand and those a suppression
