@@ -18,6 +18,9 @@ pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
 /// Label the StatefulSet controller sets on each pod to its ordinal.
 pub const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
 
+/// Labels the Job controller sets on each pod to the Job's name.
+const JOB_NAME_LABELS: [&str; 2] = ["job-name", "batch.kubernetes.io/job-name"];
+
 /// Kinds whose objects create pods from a template (or are a pod).
 pub const WORKLOAD_KINDS: &[&str] = &[
     "StatefulSet",
@@ -234,7 +237,7 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
             &["spec", "template", "spec"],
         ),
     };
-    let labels = field(value, template_meta)
+    let mut labels: BTreeMap<String, String> = field(value, template_meta)
         .and_then(|m| m.get("labels"))
         .and_then(Json::as_object)
         .map(|m| {
@@ -243,6 +246,16 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
                 .collect()
         })
         .unwrap_or_default();
+    // The Job controller labels every pod with the Job's name (the Kubernetes docs' headless
+    // Service for indexed Jobs selects `job-name`).
+    let job_name = field(value, &["metadata", "name"]).and_then(Json::as_str);
+    if let (true, Some(job)) = (kind == "Job", job_name) {
+        for key in JOB_NAME_LABELS {
+            labels
+                .entry(key.to_string())
+                .or_insert_with(|| job.to_string());
+        }
+    }
     let list = |name: &str| {
         field(value, pod_spec)
             .and_then(|s| s.get(name))
