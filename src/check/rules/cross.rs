@@ -347,7 +347,12 @@ pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let Some(Sts { spec, .. }) = Sts::of(doc) else {
         return;
     };
+    // Optional in the API schema (CSI controllers leave it out): anyone's StatefulSet may
+    // do without pod DNS names. sts-gen's own pods find their peers by them.
     let name = spec.service_name.as_deref().unwrap_or("");
+    if name.is_empty() && objects.manifests {
+        return;
+    }
     let headless = objects
         .iter()
         .filter(|d| d.namespace() == doc.namespace())
