@@ -653,8 +653,8 @@ pub(super) fn network_policy(doc: &Doc, docs: &Objects, emit: &mut Emit) {
 
 /// `peer-count`: a peer list fixed at render time (pods named one by one in the pod template
 /// or in a ConfigMap it uses) that no longer matches `replicas`, as after `kubectl scale` or
-/// a kustomize replicas patch. Lists of two or more pods count, and any list of a
-/// StatefulSet marked `sts-gen/peers-fixed`.
+/// a kustomize replicas patch. Any list of a StatefulSet marked `sts-gen/peers-fixed`
+/// counts; unmarked, a list of two or more pods that names a pod which does not run.
 pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let docs = objects.docs;
     use crate::shared::peers;
@@ -694,7 +694,13 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         .and_then(|a| a.get(peers::ANNOTATION))
         .is_some();
     let matches = ordinals.iter().copied().eq(start..start + replicas);
-    if matches || !(marked || ordinals.len() >= 2) {
+    // Unmarked, a list of some of the pods may be a seed list (Cassandra's seeds, Bitnami's
+    // `seedCount`), which is a subset by design; one naming a pod that does not run is stale
+    // either way.
+    let names_missing_pod = ordinals
+        .iter()
+        .any(|i| !(start..start + replicas).contains(i));
+    if matches || !(marked || (ordinals.len() >= 2 && names_missing_pod)) {
         return;
     }
     let listed = if ordinals.is_empty() {
