@@ -96,6 +96,28 @@ fn resembles(actual: &str, written: &str) -> bool {
     written.len() >= 2 && (actual.ends_with(written) || actual.starts_with(written))
 }
 
+/// The ways `actual` is `written` with a prefix and a suffix added: (prefix, suffix).
+fn affixes<'a>(actual: &'a str, written: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let ok = written.len() >= 2;
+    actual
+        .match_indices(written)
+        .filter(move |_| ok)
+        .map(move |(i, _)| (&actual[..i], &actual[i + written.len()..]))
+}
+
+/// Whether kustomize's `namePrefix`/`nameSuffix` could have turned the written names into
+/// the actual ones: the same prefix and suffix on both (`redis` for the Service
+/// `redis-headless` would need a suffix `-headless` that the StatefulSet `redis` lacks, so
+/// `redis.cache.svc` is another app's Service, not a stale name of this one).
+fn same_affix(actual: (&str, &str), written: (&str, &str)) -> bool {
+    affixes(actual.0, written.0).any(|(prefix, suffix)| {
+        actual.1.len() == prefix.len() + written.1.len() + suffix.len()
+            && actual.1.starts_with(prefix)
+            && actual.1.ends_with(suffix)
+            && &actual.1[prefix.len()..actual.1.len() - suffix.len()] == written.1
+    })
+}
+
 /// `name-<ordinal>` split into (name, ordinal). Ordinals reach 2^32 - 2 (`ordinals.start`
 /// plus replicas, each up to 2^31 - 1): ten digits.
 fn pod_ordinal(pod: &str) -> Option<(&str, i64)> {
@@ -286,7 +308,7 @@ fn pod_problem(pod: &str, service: &str, ns: Option<&str>, sets: &[Set]) -> Opti
     }
     let near = sets
         .iter()
-        .find(|s| resembles(s.name, base) && resembles(s.service, service))?;
+        .find(|s| same_affix((s.name, s.service), (base, service)))?;
     Some(format!(
         "names pod `{pod}` of Service `{service}` in namespace `{}`, but the nearest is {}",
         ns.unwrap_or(""),
@@ -306,12 +328,19 @@ fn service_problem(service: &str, ns: &str, docs: &[Doc], sets: &[Set]) -> Optio
     if exists {
         return None;
     }
-    // Only Services of a StatefulSet's app: same namespace as one, or named like one.
+    // Only Services of a StatefulSet's app (in its namespace, named like its headless
+    // Service), renamed the way the StatefulSet was: a written name that only resembles one
+    // (`redis` for `redis-headless` beside the StatefulSet `redis`) is another app's.
     let near = services.iter().find(|d| {
-        resembles(d.name(), service)
-            && sets
-                .iter()
-                .any(|s| s.namespace == d.namespace() && resembles(d.name(), s.service))
+        sets.iter().any(|s| {
+            s.namespace == d.namespace()
+                && resembles(d.name(), s.service)
+                && affixes(d.name(), service).any(|(prefix, suffix)| {
+                    s.name.len() > prefix.len() + suffix.len()
+                        && s.name.starts_with(prefix)
+                        && s.name.ends_with(suffix)
+                })
+        })
     })?;
     Some(format!(
         "names Service `{service}` in namespace `{ns}`, which is not among the objects; the nearest is Service `{}` in namespace `{}`",
@@ -452,5 +481,21 @@ mod tests {
         assert_eq!(pod_ordinal("my-db-12"), Some(("my-db", 12)));
         assert_eq!(pod_ordinal("db-x"), None);
         assert!(resembles("prod-db", "db") && resembles("db-blue", "db") && !resembles("x", "db"));
+    }
+
+    #[test]
+    fn one_affix_for_both_names() {
+        // namePrefix, nameSuffix, both, or neither: the same on both names.
+        assert!(same_affix(("prod-db", "prod-db-hl"), ("db", "db-hl")));
+        assert!(same_affix(("db-blue", "db-hl-blue"), ("db", "db-hl")));
+        assert!(same_affix(("p-db-x", "p-db-hl-x"), ("db", "db-hl")));
+        assert!(same_affix(("db", "db-hl"), ("db", "db-hl")));
+        // Different additions to the two names are not one transform.
+        assert!(!same_affix(("prod-db", "db-hl"), ("db", "db-hl")));
+        assert!(!same_affix(("db-blue", "db-hl-green"), ("db", "db-hl")));
+        assert_eq!(
+            affixes("prod-db-db", "db").collect::<Vec<_>>(),
+            [("prod-", "-db"), ("prod-db-", "")]
+        );
     }
 }
