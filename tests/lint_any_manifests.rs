@@ -847,3 +847,132 @@ fn a_custom_workload_with_a_pod_template_has_pods() {
         ["selects-pods Service web: the Service selector `app=web` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"]
     );
 }
+
+#[test]
+fn file_modes_in_yaml_1_1_octal_are_what_kubectl_reads() {
+    // Helm charts render `defaultMode: 0755`; kubectl reads YAML 1.1, where that is 493.
+    let mode = |m: &str| {
+        db_with(
+            "",
+            &format!("volumes: [{{name: s, configMap: {{name: s, defaultMode: {m}}}}}]"),
+            "",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s, namespace: app}\ndata: {a: b}\n",
+        )
+    };
+    assert_eq!(wiring_findings(&mode("0755")), Vec::<String>::new());
+    let (_, report) = lint_text(&mode("0755"));
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] != "schema"),
+        "{report:#}"
+    );
+    // A quoted mode is a string, which the type refuses.
+    let quoted = wiring_findings(&mode("'0755'"));
+    assert!(
+        quoted
+            .iter()
+            .any(|f| f.starts_with("schema StatefulSet db")),
+        "{quoted:#?}"
+    );
+}
+
+#[test]
+fn a_jobs_pods_carry_its_name_label() {
+    // The Kubernetes docs' indexed Job with a headless Service for pod-to-pod traffic.
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: example-job, namespace: app}\nspec:\n  completions: 3\n  completionMode: Indexed\n  template:\n    spec:\n      subdomain: workers\n      restartPolicy: Never\n      containers: [{name: w, image: bash:5.2}]\n";
+    let select = |sel: &str| {
+        db_with(
+            "",
+            "",
+            "",
+            &format!(
+                "{job}---\n{}",
+                service("workers", &format!("clusterIP: None, selector: {{{sel}}}"))
+            ),
+        )
+    };
+    assert_eq!(
+        wiring_findings(&select("job-name: example-job")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        wiring_findings(&select("batch.kubernetes.io/job-name: example-job")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        wiring_findings(&select("job-name: other-job")),
+        ["selects-pods Service workers: the Service selector `job-name=other-job` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"]
+    );
+}
+
+#[test]
+fn service_name_is_optional() {
+    let text = DB.replace("  serviceName: db-hl\n", "");
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    let text = DB.replace("serviceName: db-hl", "serviceName: \"\"");
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // Set, it must name the headless Service.
+    let text = DB.replace("serviceName: db-hl", "serviceName: db-gone");
+    assert!(
+        wiring_findings(&text)
+            .iter()
+            .any(|f| f.starts_with("service-name StatefulSet db")),
+        "{:#?}",
+        wiring_findings(&text)
+    );
+}
+
+#[test]
+fn a_seed_list_may_name_some_of_the_pods() {
+    let peers = |replicas: u32, list: &str| {
+        DB.replace("replicas: 2", &format!("replicas: {replicas}"))
+            .replace("#SPEC", "")
+            .replace("#POD", "")
+            .replace("#PEERS", list)
+    };
+    // Cassandra's seeds: two of three pods.
+    assert_eq!(
+        wiring_findings(&peers(3, "db-0.db-hl,db-1.db-hl")),
+        Vec::<String>::new()
+    );
+    // A list naming a pod that does not run is stale (scaled down after rendering).
+    let stale = wiring_findings(&peers(1, "db-0.db-hl,db-1.db-hl"));
+    assert!(
+        stale
+            .iter()
+            .any(|f| f.starts_with("peer-count StatefulSet db")),
+        "{stale:#?}"
+    );
+}
+
+#[test]
+fn another_apps_service_named_like_a_prefix_is_left_alone() {
+    let cm = |url: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: client, namespace: app}}\ndata: {{URL: \"{url}\"}}\n")
+    };
+    // `db` in another namespace is not the Service `db-hl` of StatefulSet `db` renamed.
+    let text = db_with(
+        "",
+        "",
+        "",
+        &cm("postgres://db.shared.svc.cluster.local:5432"),
+    );
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // The headless Service's own name in another namespace is (a namespace transform).
+    let text = db_with(
+        "",
+        "",
+        "",
+        &cm("postgres://db-hl.old.svc.cluster.local:5432"),
+    );
+    let found = wiring_findings(&text);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("pod-references ConfigMap client")),
+        "{found:#?}"
+    );
+}
