@@ -974,9 +974,9 @@ fn wrong_typed_field_fails() {
         Some("template `t.yaml.j2`, StatefulSet app")
     );
     assert!(
-        errs[0]
-            .message
-            .starts_with("does not match the Kubernetes schema: invalid type: string \"two\""),
+        errs[0].message.starts_with(
+            "does not match the Kubernetes schema at `spec.replicas`: invalid type: string \"two\""
+        ),
         "{}",
         errs[0].message
     );

@@ -976,3 +976,27 @@ fn another_apps_service_named_like_a_prefix_is_left_alone() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_schema_error_names_its_field() {
+    let text = DB.replace("containerPort: 5432", "containerPort: five");
+    let (_, report) = lint_text(&text);
+    let schema: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema")
+        .collect();
+    assert_eq!(schema.len(), 1, "{report:#}");
+    assert_eq!(
+        schema[0]["path"],
+        "spec.template.spec.containers[0].ports[0].containerPort"
+    );
+    assert!(
+        schema[0]["message"].as_str().unwrap().starts_with(
+            "does not match the Kubernetes schema at `spec.template.spec.containers[0].ports[0].containerPort`: invalid type"
+        ),
+        "{}",
+        schema[0]["message"]
+    );
+}

@@ -655,11 +655,32 @@ fn keeps_every_field(source: &Json, back: &Json) -> bool {
 /// Deserializes `value` into `T`, failing on any field `T` would drop.
 fn typed_strictly<T: serde::de::DeserializeOwned>(value: &Json) -> Result<T, LoadError> {
     let mut dropped = Vec::new();
-    // Deserializing from the reference avoids copying every document first.
-    let typed: T = serde_ignored::deserialize(value, |path| {
-        dropped.push(crate::model::ignored_path("", &path.to_string()))
-    })
-    .map_err(|e| schema_error(format!("does not match the Kubernetes schema: {e}")))?;
+    // Deserializing from the reference avoids copying every document first. The outer
+    // wrapper tracks where a type error is, so the message can name the field.
+    let mut note_dropped =
+        |path: serde_ignored::Path| dropped.push(crate::model::ignored_path("", &path.to_string()));
+    let ignoring = serde_ignored::Deserializer::new(value, &mut note_dropped);
+    let typed: T = serde_path_to_error::deserialize(ignoring).map_err(|e| {
+        let path = e.path().iter().fold(String::new(), |path, segment| {
+            use serde_path_to_error::Segment;
+            match segment {
+                Segment::Seq { index } => format!("{path}[{index}]"),
+                Segment::Map { key } | Segment::Enum { variant: key } => {
+                    crate::shared::join_key(&path, key)
+                }
+                Segment::Unknown => path,
+            }
+        });
+        let at = if path.is_empty() {
+            String::new()
+        } else {
+            format!(" at `{path}`")
+        };
+        schema_error(format!(
+            "does not match the Kubernetes schema{at}: {}",
+            e.inner()
+        ))
+    })?;
     if !dropped.is_empty() {
         return Err(schema_error(format!(
             "unknown field{} {} (Kubernetes would drop {})",

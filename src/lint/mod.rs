@@ -129,13 +129,16 @@ fn run(
             kind: text("/kind").unwrap_or_default(),
             name: text("/metadata/name").unwrap_or_default(),
             namespace: text("/metadata/namespace"),
-            // `unknown field `spec.x``: the path is the field.
-            path: e
-                .message
-                .strip_prefix("unknown field `")
-                .and_then(|r| r.split_once('`'))
-                .map(|(f, _)| f.to_string())
-                .unwrap_or_default(),
+            // `unknown field `spec.x``, `... schema at `spec.x`: ...`: the path is the field.
+            path: [
+                "unknown field `",
+                "does not match the Kubernetes schema at `",
+            ]
+            .iter()
+            .find_map(|p| e.message.strip_prefix(p))
+            .and_then(|r| r.split_once('`'))
+            .map(|(f, _)| f.to_string())
+            .unwrap_or_default(),
             message: e.message.clone(),
             fix: find_rule("schema").map(|r| r.fix).unwrap_or("").to_string(),
             source: doc.template.clone(),
