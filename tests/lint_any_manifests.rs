@@ -1000,3 +1000,39 @@ fn a_schema_error_names_its_field() {
         schema[0]["message"]
     );
 }
+
+#[test]
+fn an_operators_pods_may_be_what_a_service_selects() {
+    // kube-prometheus: the Service and budget of pods the Prometheus operator creates.
+    let prometheus = "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata: {name: k8s, namespace: app}\nspec:\n  replicas: 2\n  podMetadata: {labels: {app.kubernetes.io/name: prometheus}}\n";
+    let svc = service(
+        "prometheus-k8s",
+        "selector: {app.kubernetes.io/name: prometheus}, ports: [{name: web, port: 9090, targetPort: web}]",
+    );
+    let pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: prometheus-k8s, namespace: app}\nspec:\n  minAvailable: 1\n  selector: {matchLabels: {app.kubernetes.io/name: prometheus}}\n";
+    let text = db_with("", "", "", &format!("{prometheus}---\n{svc}---\n{pdb}"));
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // A monitoring resource runs no pods: the same Service beside a ServiceMonitor selects none.
+    let monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: k8s, namespace: app}\nspec:\n  selector: {matchLabels: {app: db}}\n  endpoints: [{port: pg}]\n";
+    let text = db_with("", "", "", &format!("{monitor}---\n{svc}"));
+    assert_eq!(
+        wiring_findings(&text),
+        ["selects-pods Service prometheus-k8s: the Service selector `app.kubernetes.io/name=prometheus` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"]
+    );
+    // In another namespace the operator's pods are not the Service's.
+    let text = db_with(
+        "",
+        "",
+        "",
+        &format!(
+            "{}---\n{svc}",
+            prometheus.replace("namespace: app", "namespace: mon")
+        ),
+    );
+    assert_eq!(
+        wiring_findings(&text).len(),
+        1,
+        "{:#?}",
+        wiring_findings(&text)
+    );
+}

@@ -21,6 +21,31 @@ pub const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
 /// Labels the Job controller sets on each pod to the Job's name.
 const JOB_NAME_LABELS: [&str; 2] = ["job-name", "batch.kubernetes.io/job-name"];
 
+/// Custom resources that run no pods: monitoring, certificate, secret-sync and routing
+/// objects, which sts-gen and charts render beside workloads. Any other custom resource may
+/// have an operator that creates pods with labels of its choosing.
+const PODLESS_CUSTOM_KINDS: &[&str] = &[
+    "ServiceMonitor",
+    "PodMonitor",
+    "Probe",
+    "PrometheusRule",
+    "AlertmanagerConfig",
+    "Certificate",
+    "CertificateRequest",
+    "Issuer",
+    "ClusterIssuer",
+    "ExternalSecret",
+    "ClusterExternalSecret",
+    "SecretStore",
+    "ClusterSecretStore",
+    "SealedSecret",
+    "IngressRoute",
+    "Middleware",
+    "VirtualService",
+    "DestinationRule",
+    "ScaledObject",
+];
+
 /// Kinds whose objects create pods from a template (or are a pod).
 pub const WORKLOAD_KINDS: &[&str] = &[
     "StatefulSet",
@@ -104,6 +129,10 @@ pub struct Pods {
     /// For a StatefulSet, its pods' names and ordinals: each pod also carries the pod-name
     /// and pod-index labels of its ordinal.
     pub ordinals: Option<Ordinals>,
+    /// For a custom resource whose operator may create pods (a Prometheus, a CloudNativePG
+    /// Cluster) with labels of its own choosing: the resource as `Kind name`. Any selector
+    /// may select those pods, whose ports are unknown.
+    pub operator: Option<String>,
 }
 
 /// The pods of a StatefulSet by ordinal: `<sts>-<start>` to `<sts>-<start + replicas - 1>`.
@@ -158,6 +187,9 @@ fn canonical_ordinal(digits: &str) -> Option<i64> {
 impl Pods {
     /// Whether `sel` selects at least one of these pods.
     pub fn selected_by(&self, sel: &LabelSelector) -> bool {
+        if self.operator.is_some() {
+            return true;
+        }
         let names_ordinal = |k: &str| k == POD_NAME_LABEL || k == POD_INDEX_LABEL;
         // Every value the selector compares an ordinal label with.
         let values: Vec<(&str, &str)> = sel
@@ -221,8 +253,26 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
     let kind = value.get("kind").and_then(Json::as_str).unwrap_or("");
     let api = value.get("apiVersion").and_then(Json::as_str).unwrap_or("");
     let template_labels = || field(value, &["spec", "template", "metadata", "labels"]);
+    let custom = super::is_custom_api(api);
     let workload = WORKLOAD_KINDS.contains(&kind)
-        || (super::is_custom_api(api) && template_labels().is_some_and(Json::is_object));
+        || (custom && template_labels().is_some_and(Json::is_object));
+    let namespace = || {
+        field(value, &["metadata", "namespace"])
+            .and_then(Json::as_str)
+            .map(str::to_string)
+    };
+    if custom && !workload && !PODLESS_CUSTOM_KINDS.contains(&kind) {
+        let name = field(value, &["metadata", "name"])
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        return Some(Pods {
+            namespace: namespace(),
+            labels: BTreeMap::new(),
+            port_names: BTreeSet::new(),
+            ordinals: None,
+            operator: Some(format!("{kind} {name}")),
+        });
+    }
     if !workload {
         return None;
     }
@@ -278,12 +328,11 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
         .filter_map(|p| p.get("name").and_then(Json::as_str).map(str::to_string))
         .collect();
     Some(Pods {
-        namespace: field(value, &["metadata", "namespace"])
-            .and_then(Json::as_str)
-            .map(str::to_string),
+        namespace: namespace(),
         labels,
         port_names,
         ordinals: None,
+        operator: None,
     })
 }
 
@@ -358,6 +407,7 @@ mod tests {
                 start,
                 replicas,
             }),
+            operator: None,
         };
         let by = |exprs: Vec<LabelSelectorRequirement>| LabelSelector {
             match_labels: None,

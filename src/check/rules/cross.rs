@@ -166,7 +166,8 @@ pub(super) fn service_ports(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         return;
     }
     let matching = selected(doc, &selector, objects);
-    if matching.is_empty() {
+    // An operator's pods: their ports are not in the manifests.
+    if matching.is_empty() || matching.iter().any(|p| p.operator.is_some()) {
         return;
     }
     for port in svc
