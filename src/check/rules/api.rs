@@ -1,0 +1,167 @@
+//! Container fields the API server refuses although they type: port numbers and names,
+//! environment variable names, and requests above their limits. Part of `schema`: an object
+//! that breaks one is never created, whoever wrote it (a sidecar or `podTemplate` from the
+//! profile, a hand-written manifest).
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::Container;
+
+use super::Emit;
+use crate::check::{Doc, Object};
+use crate::shared::names;
+
+/// The API server's container rules on every container of a StatefulSet's pod template.
+pub(super) fn container_fields(doc: &Doc, emit: &mut Emit) {
+    let Object::StatefulSet(sts) = &doc.object else {
+        return;
+    };
+    let Some(pod) = sts.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
+        return;
+    };
+    let base = "spec.template.spec";
+    let init = pod.init_containers.iter().flatten().enumerate();
+    let init = init.map(|(i, c)| (format!("{base}.initContainers[{i}]"), c));
+    let app = pod.containers.iter().enumerate();
+    let app = app.map(|(i, c)| (format!("{base}.containers[{i}]"), c));
+    for (at, c) in init.chain(app) {
+        for (path, message) in problems(c) {
+            // The container and field by name: the trace finds them in the profile.
+            let message = format!("container `{}`, `{path}`: {message}", c.name);
+            emit(doc, "schema", format!("{at}.{path}"), message, None);
+        }
+    }
+}
+
+/// (field path below the container, message) for each field the API server refuses.
+fn problems(c: &Container) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut names_seen = BTreeSet::new();
+    for (j, p) in c.ports.iter().flatten().enumerate() {
+        if !(1..=65535).contains(&p.container_port) {
+            out.push((
+                format!("ports[{j}].containerPort"),
+                format!("container port {} is not in 1..65535", p.container_port),
+            ));
+        }
+        if let Some(host) = p.host_port.filter(|h| *h != 0 && !(1..=65535).contains(h)) {
+            out.push((
+                format!("ports[{j}].hostPort"),
+                format!("host port {host} is not in 1..65535"),
+            ));
+        }
+        if let Some(name) = &p.name {
+            if let Err(e) = names::port_name(name) {
+                out.push((format!("ports[{j}].name"), e.message));
+            } else if !names_seen.insert(name.as_str()) {
+                out.push((
+                    format!("ports[{j}].name"),
+                    format!("port name `{name}` is used twice in container `{}`", c.name),
+                ));
+            }
+        }
+    }
+    for (j, e) in c.env.iter().flatten().enumerate() {
+        if let Err(err) = names::env_name(&e.name) {
+            out.push((format!("env[{j}].name"), err.message));
+        }
+    }
+    out.extend(resource_problems(c));
+    out
+}
+
+/// Requests above their limits, and extended resources (`vendor.com/gpu`), which cannot be
+/// overcommitted: their request needs a limit, and the two must be equal.
+fn resource_problems(c: &Container) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Some(resources) = &c.resources else {
+        return out;
+    };
+    let limits = resources.limits.as_ref();
+    for (name, request) in resources.requests.iter().flatten() {
+        let limit = limits.and_then(|l| l.get(name));
+        let extended = name.contains('/') && !name.starts_with("kubernetes.io/");
+        let path = format!("resources.requests.{name}");
+        let (Ok(req), limit_value) = (
+            names::quantity(&request.0),
+            limit.map(|l| names::quantity(&l.0)),
+        ) else {
+            continue;
+        };
+        match (limit_value, extended) {
+            (Some(Ok(lim)), true) if req != lim => out.push((
+                path,
+                format!("request {} of `{name}` must equal its limit {} (an extended resource is not overcommitted)", request.0, limit.map_or("", |l| l.0.as_str())),
+            )),
+            (None, true) => out.push((
+                path,
+                format!("`{name}` (an extended resource) needs a limit equal to its request"),
+            )),
+            (Some(Ok(lim)), false) if req > lim => out.push((
+                path,
+                format!(
+                    "request {} of `{name}` is above its limit {}",
+                    request.0,
+                    limit.map_or("", |l| l.0.as_str())
+                ),
+            )),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn container(value: serde_json::Value) -> Container {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn what_the_api_server_refuses() {
+        let c = container(json!({
+            "name": "side", "image": "busybox:1.36",
+            "ports": [
+                {"name": "web", "containerPort": 99999},
+                {"name": "Bad_N", "containerPort": 80, "hostPort": 70000},
+                {"name": "web", "containerPort": 81},
+            ],
+            "env": [{"name": "A=B", "value": "x"}, {"name": "OK", "value": "y"}],
+            "resources": {
+                "requests": {"memory": "2Gi", "cpu": "100m", "vendor.com/gpu": "1", "example.com/fpga": "1"},
+                "limits": {"memory": "1Gi", "cpu": "1", "vendor.com/gpu": "2"},
+            },
+        }));
+        let paths: Vec<String> = problems(&c).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            paths,
+            [
+                "ports[0].containerPort",
+                "ports[1].hostPort",
+                "ports[1].name",
+                "ports[2].name",
+                "env[0].name",
+                "resources.requests.example.com/fpga",
+                "resources.requests.memory",
+                "resources.requests.vendor.com/gpu",
+            ]
+        );
+    }
+
+    #[test]
+    fn what_it_accepts() {
+        let c = container(json!({
+            "name": "app", "image": "nginx:1.27",
+            "ports": [{"name": "http", "containerPort": 80, "hostPort": 0}, {"containerPort": 65535}],
+            "env": [{"name": "1A", "value": "x"}],
+            "resources": {
+                "requests": {"memory": "1Gi", "cpu": "1", "vendor.com/gpu": "1"},
+                "limits": {"memory": "1024Mi", "vendor.com/gpu": "1"},
+            },
+        }));
+        assert_eq!(problems(&c), []);
+    }
+}
