@@ -223,16 +223,15 @@ pub(super) fn metrics(
 /// A cron schedule of five fields (or `@daily` and friends) without a time zone in it, and
 /// `timeZone` shaped like an IANA name (the controller manager knows which exist).
 fn check_schedule(schedule: &str, time_zone: Option<&str>, errs: &mut Errors) {
-    if schedule.split_whitespace().count() != 5 && !schedule.starts_with('@') {
-        errs.push(
-            "backup.schedule",
-            format!("`{schedule}` is not a cron schedule (five fields, such as `0 3 * * *`)"),
-        );
-    }
     if schedule.contains("TZ=") {
         errs.push(
             "backup.schedule",
             "a time zone in the schedule is refused by Kubernetes; set `backup.timeZone`",
+        );
+    } else if let Some(why) = super::cron::schedule_problem(schedule) {
+        errs.push(
+            "backup.schedule",
+            format!("`{schedule}` is not a cron schedule: {why}"),
         );
     }
     if let Some(tz) = time_zone {

@@ -13,6 +13,7 @@
 //! - [`raw`]: raw Kubernetes objects in the profile; [`text`]: text variables.
 
 mod config;
+mod cron;
 mod disruption;
 mod env;
 mod errors;
