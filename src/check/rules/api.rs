@@ -1,5 +1,6 @@
 //! Container fields the API server refuses although they type: port numbers and names,
-//! environment variable names, and requests above their limits. Part of `schema`: an object
+//! environment variable names, liveness and startup probes that need more than one
+//! success, negative quantities, and requests above their limits. Part of `schema`: an object
 //! that breaks one is never created, whoever wrote it (a sidecar or `podTemplate` from the
 //! profile, a hand-written manifest).
 
@@ -66,6 +67,18 @@ fn problems(c: &Container) -> Vec<(String, String)> {
             out.push((format!("env[{j}].name"), err.message));
         }
     }
+    for (field, probe) in [
+        ("livenessProbe", &c.liveness_probe),
+        ("startupProbe", &c.startup_probe),
+    ] {
+        let threshold = probe.as_ref().and_then(|p| p.success_threshold);
+        if let Some(n) = threshold.filter(|n| *n != 1) {
+            out.push((
+                format!("{field}.successThreshold"),
+                format!("successThreshold is {n}; a {field} must have 1"),
+            ));
+        }
+    }
     out.extend(resource_problems(c));
     out
 }
@@ -78,10 +91,24 @@ fn resource_problems(c: &Container) -> Vec<(String, String)> {
         return out;
     };
     let limits = resources.limits.as_ref();
+    let all = [
+        ("requests", &resources.requests),
+        ("limits", &resources.limits),
+    ];
+    for (list, quantities) in all {
+        for (name, q) in quantities.iter().flatten() {
+            if names::quantity(&q.0).is_ok_and(|v| v < 0.0) {
+                out.push((
+                    crate::shared::join_key(&format!("resources.{list}"), name),
+                    format!("`{}` of `{name}` is negative", q.0),
+                ));
+            }
+        }
+    }
     for (name, request) in resources.requests.iter().flatten() {
         let limit = limits.and_then(|l| l.get(name));
         let extended = name.contains('/') && !name.starts_with("kubernetes.io/");
-        let path = format!("resources.requests.{name}");
+        let path = crate::shared::join_key("resources.requests", name);
         let (Ok(req), limit_value) = (
             names::quantity(&request.0),
             limit.map(|l| names::quantity(&l.0)),
@@ -97,7 +124,8 @@ fn resource_problems(c: &Container) -> Vec<(String, String)> {
                 path,
                 format!("`{name}` (an extended resource) needs a limit equal to its request"),
             )),
-            (Some(Ok(lim)), false) if req > lim => out.push((
+            // A negative limit is reported as such above.
+            (Some(Ok(lim)), false) if req > lim && lim >= 0.0 => out.push((
                 path,
                 format!(
                     "request {} of `{name}` is above its limit {}",
@@ -130,9 +158,11 @@ mod tests {
                 {"name": "web", "containerPort": 81},
             ],
             "env": [{"name": "A=B", "value": "x"}, {"name": "OK", "value": "y"}],
+            "livenessProbe": {"tcpSocket": {"port": 80}, "successThreshold": 2},
+            "readinessProbe": {"tcpSocket": {"port": 80}, "successThreshold": 2},
             "resources": {
                 "requests": {"memory": "2Gi", "cpu": "100m", "vendor.com/gpu": "1", "example.com/fpga": "1"},
-                "limits": {"memory": "1Gi", "cpu": "1", "vendor.com/gpu": "2"},
+                "limits": {"memory": "1Gi", "cpu": "-1", "vendor.com/gpu": "2"},
             },
         }));
         let paths: Vec<String> = problems(&c).into_iter().map(|(p, _)| p).collect();
@@ -144,9 +174,11 @@ mod tests {
                 "ports[1].name",
                 "ports[2].name",
                 "env[0].name",
-                "resources.requests.example.com/fpga",
+                "livenessProbe.successThreshold",
+                "resources.limits.cpu",
+                "resources.requests[\"example.com/fpga\"]",
                 "resources.requests.memory",
-                "resources.requests.vendor.com/gpu",
+                "resources.requests[\"vendor.com/gpu\"]",
             ]
         );
     }
