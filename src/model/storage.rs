@@ -184,6 +184,13 @@ fn storage_model(s: &Storage, local_class: &str, errs: &mut Errors) -> ModelStor
     if access_modes.is_empty() {
         errs.push("storage.accessModes", "list at least one access mode");
     }
+    // The API server's rule: a single-pod claim excludes sharing it any other way.
+    if access_modes.contains(&AccessMode::ReadWriteOncePod) && access_modes.len() > 1 {
+        errs.push(
+            "storage.accessModes",
+            "ReadWriteOncePod cannot be combined with other access modes",
+        );
+    }
     ModelStorage {
         persistent: true,
         claim_name,
