@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const MANIFEST: &str = "# hand-written\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: x}\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\n  namespace: x\n  annotations: {sts-gen/ignore: \"cpu-limit bursts are fine\"}\nspec:\n  serviceName: web\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n        - name: web\n          image: nginx:latest\n";
 
@@ -79,4 +79,49 @@ fn results_point_at_the_manifest_lines() {
     // The suppressed finding is there, marked, with its reason.
     let cpu = find("cpu-limit");
     assert_eq!(cpu["suppressions"][0]["justification"], "bursts are fine");
+}
+
+/// A finding on an item of a `kind: List` points into that item, in YAML and in the JSON
+/// `kubectl get -o json` writes, not at the first item with the same field.
+#[test]
+fn list_items_are_located_one_by_one() {
+    let service = |name: &str, app: &str| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "x"},
+               "spec": {"selector": {"app": app}, "ports": [{"port": 80}]}})
+    };
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "a", "namespace": "x"},
+        "spec": {"selector": {"matchLabels": {"app": "a"}}, "template": {
+            "metadata": {"labels": {"app": "a"}},
+            "spec": {"containers": [{"name": "a", "image": "nginx:1.27"}]}}}});
+    let list = json!({"apiVersion": "v1", "kind": "List",
+        "items": [deployment, service("a", "a"), service("b", "zzz")]});
+    let dir = tempfile::tempdir().unwrap();
+    let json_file = dir.path().join("l.json");
+    std::fs::write(&json_file, serde_json::to_string_pretty(&list).unwrap()).unwrap();
+    let yaml_file = dir.path().join("l.yaml");
+    std::fs::write(&yaml_file, "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: a, namespace: x}\n  spec:\n    selector: {matchLabels: {app: a}}\n    template:\n      metadata: {labels: {app: a}}\n      spec: {containers: [{name: a, image: \"nginx:1.27\"}]}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n  spec:\n    selector: {app: a}\n    ports: [{port: 80}]\n- apiVersion: v1\n  kind: Service\n  metadata: {name: b, namespace: x}\n  spec:\n    selector: {app: zzz}\n    ports: [{port: 80}]\n").unwrap();
+    for file in [json_file, yaml_file] {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let log = sarif_of(&file);
+        let result = log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ruleId"] == "selects-pods")
+            .unwrap_or_else(|| panic!("{log:#}"))
+            .clone();
+        let line = result["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap() as usize;
+        // The selector line of the third item: the last `selector` line in the file.
+        let expected = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("selector"))
+            .map(|(i, _)| i + 1)
+            .last()
+            .unwrap();
+        assert_eq!(line, expected, "{}: {result:#}", file.display());
+    }
 }

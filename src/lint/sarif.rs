@@ -193,17 +193,53 @@ fn starts(text: &str) -> (Vec<usize>, Vec<String>) {
             .lines()
             .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
             .map(|p| line + p);
-        let items = match super::manifests::parse_kube_yaml(chunk) {
-            Ok(Json::Object(m)) if m.get("kind").and_then(Json::as_str) == Some("List") => {
-                m.get("items").and_then(Json::as_array).map_or(0, Vec::len)
-            }
-            Ok(Json::Object(_)) => 1,
-            _ => 0,
+        let (items, list) = match super::manifests::parse_kube_yaml(chunk) {
+            Ok(Json::Object(m)) if m.get("kind").and_then(Json::as_str) == Some("List") => (
+                m.get("items").and_then(Json::as_array).map_or(0, Vec::len),
+                true,
+            ),
+            Ok(Json::Object(_)) => (1, false),
+            _ => (0, false),
         };
         if let Some(first) = first {
-            out.extend(std::iter::repeat_n(first, items));
+            match list.then(|| list_item_lines(chunk, items)).flatten() {
+                Some(item_lines) => out.extend(item_lines.into_iter().map(|l| line + l)),
+                None => out.extend(std::iter::repeat_n(first, items)),
+            }
         }
         line += chunk.lines().count();
     }
     (out, text.lines().map(String::from).collect())
+}
+
+/// The line (0-based in `chunk`) where each of a List's `count` items starts: the entries
+/// under `items` at one indentation, `- ` in YAML or `{` in JSON as `kubectl get -o json`
+/// writes it. `None` when they cannot be told apart that way.
+fn list_item_lines(chunk: &str, count: usize) -> Option<Vec<usize>> {
+    let lines: Vec<&str> = chunk.lines().collect();
+    // The List's own `items` key: the least indented one (an item's volume has `items` too).
+    let key = (0..lines.len())
+        .filter(|&i| {
+            let t = lines[i].trim_start();
+            t.starts_with("items:") || t.starts_with("\"items\":")
+        })
+        .min_by_key(|&i| lines[i].len() - lines[i].trim_start().len())?;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let opens = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with("- ") || t == "-" || t == "{"
+    };
+    let first = (key + 1..lines.len()).find(|&i| opens(lines[i]))?;
+    let (column, token) = (
+        indent(lines[first]),
+        lines[first].trim_start().starts_with('{'),
+    );
+    let found: Vec<usize> = (first..lines.len())
+        .filter(|&i| {
+            indent(lines[i]) == column
+                && opens(lines[i])
+                && lines[i].trim_start().starts_with('{') == token
+        })
+        .collect();
+    (found.len() == count).then_some(found)
 }
