@@ -1036,3 +1036,33 @@ fn an_operators_pods_may_be_what_a_service_selects() {
         wiring_findings(&text)
     );
 }
+
+#[test]
+fn an_object_without_a_namespace_may_be_in_anyones() {
+    // kubectl puts it in the namespace of the moment: `default` beside an explicit one.
+    let text = DB
+        .replace(
+            "metadata: {name: db, namespace: app}",
+            "metadata: {name: db}",
+        )
+        .replace("#SPEC", "")
+        .replace("#POD", "")
+        .replace("#PEERS", "");
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // Two explicit namespaces still differ.
+    let text = DB
+        .replace(
+            "metadata: {name: db, namespace: app}",
+            "metadata: {name: db, namespace: other}",
+        )
+        .replace("#SPEC", "")
+        .replace("#POD", "")
+        .replace("#PEERS", "");
+    let found = wiring_findings(&text);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("service-name StatefulSet db")),
+        "{found:#?}"
+    );
+}

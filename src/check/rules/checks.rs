@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Emit, Objects};
+use super::{may_share_namespace, Emit, Objects};
 use crate::check::{selector, Doc, Object};
 
 /// The pod of a StatefulSet, as the rules on pods read it.
@@ -87,7 +87,7 @@ fn selects(
 /// The objects in the namespace of `doc`.
 fn same_namespace<'a>(doc: &'a Doc, docs: &'a [Doc]) -> impl Iterator<Item = &'a Doc> {
     docs.iter()
-        .filter(move |d| d.namespace() == doc.namespace())
+        .filter(move |d| may_share_namespace(d.namespace(), doc.namespace()))
 }
 
 /// `namespace-set`.

@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{is_claim_of, is_listed_claim, Emit, Objects};
+use super::{is_claim_of, is_listed_claim, may_share_namespace, Emit, Objects};
 use crate::check::selector::{self, Pods};
 use crate::check::{field, Doc, Object};
 use crate::shared::names::quantity;
@@ -104,7 +104,8 @@ fn selected<'a>(doc: &Doc, selector: &LabelSelector, objects: &'a Objects) -> Ve
     objects
         .pods
         .iter()
-        .filter(|p| p.namespace.as_deref() == doc.namespace() && p.selected_by(selector))
+        .filter(|p| may_share_namespace(p.namespace.as_deref(), doc.namespace()))
+        .filter(|p| p.selected_by(selector))
         .collect()
 }
 
@@ -357,7 +358,7 @@ pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     }
     let headless = objects
         .iter()
-        .filter(|d| d.namespace() == doc.namespace())
+        .filter(|d| may_share_namespace(d.namespace(), doc.namespace()))
         .find_map(|d| match &d.object {
             Object::Service(s) if d.name() == name => Some(s),
             _ => None,
@@ -457,7 +458,10 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
 
     // The keys of each ConfigMap and Secret in the namespace, by kind and name.
     let mut tables: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-    for d in docs.iter().filter(|d| d.namespace() == doc.namespace()) {
+    for d in docs
+        .iter()
+        .filter(|d| may_share_namespace(d.namespace(), doc.namespace()))
+    {
         // cert-manager writes the Secret a Certificate names, with these keys.
         if let Some(secret) = crate::check::certificate_secret(&d.value) {
             tables.insert(("Secret", secret), ["tls.crt", "tls.key", "ca.crt"].into());

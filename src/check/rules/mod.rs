@@ -159,6 +159,14 @@ const fn rule(
     }
 }
 
+/// Whether objects with these `metadata.namespace` values can be in one namespace: one
+/// without it goes to kubectl's namespace of the moment, which may be any (`default`
+/// usually). sts-gen's own objects all have one or all lack it, so only others' mixed
+/// manifests see the difference, where a rule must not claim what it cannot know.
+pub(super) fn may_share_namespace(a: Option<&str>, b: Option<&str>) -> bool {
+    a.is_none() || b.is_none() || a == b
+}
+
 /// Whether `pvc` is a claim StatefulSet `sts` creates from its claim template `template`:
 /// `<template>-<sts>-<ordinal>`. Shared by `local-pvs` and `pod-references`, which once spelt it
 /// twice.
@@ -177,7 +185,7 @@ pub(super) fn is_listed_claim(docs: &[Doc], ns: Option<&str>, name: &str) -> boo
     docs.iter().any(|d| {
         matches!(d.object, super::Object::PersistentVolumeClaim(_))
             && d.name() == name
-            && d.namespace() == ns
+            && may_share_namespace(d.namespace(), ns)
     })
 }
 
