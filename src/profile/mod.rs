@@ -360,6 +360,16 @@ fn set_name(item: &Node, path: &str, done: &[Loaded]) -> Result<String, LoadErro
             )
         }
     };
+    // A set's name is its pods' and Services' component label; `metrics` is the metrics
+    // Services', which ServiceMonitors select by it.
+    if set_name == "metrics" {
+        let name_loc = item.get("name").map_or(item.loc.clone(), |n| n.loc.clone());
+        return Err(LoadError::new(
+            name_loc,
+            "a node set cannot be named `metrics`: that is the component label of the metrics Services, which ServiceMonitors select",
+        )
+        .with_path(format!("{path}.name")));
+    }
     if done
         .iter()
         .any(|l| l.set.as_ref().is_some_and(|s| s.set == set_name))
