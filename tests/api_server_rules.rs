@@ -19,12 +19,12 @@ storage: {size: 1Gi, mountPath: /d}
 
 /// BASE plus `extra`, rendered; the objects or the error text.
 fn try_render(extra: &str) -> Result<Vec<Value>, String> {
-    common::try_render(
-        "t.yaml",
-        &format!("{BASE}{extra}"),
-        Path::new("."),
-        &model::Options::default(),
-    )
+    try_render_text(&format!("{BASE}{extra}"))
+}
+
+/// A whole profile, rendered as `t.yaml`; the objects or the error text.
+fn try_render_text(text: &str) -> Result<Vec<Value>, String> {
+    common::try_render("t.yaml", text, Path::new("."), &model::Options::default())
 }
 
 fn render(extra: &str) -> Vec<Value> {
@@ -81,4 +81,63 @@ fn sidecars_cannot_bind_a_port_another_container_has() {
         e.starts_with("t.yaml:7:49: sidecars[0].ports[0].containerPort: 70000 is not a port"),
         "{e}"
     );
+}
+
+// ------------------------------------------------------------------------ mount paths
+
+#[test]
+fn two_mounts_at_one_path_are_refused_however_the_path_is_written() {
+    let e = refused("config: {mountPath: //d/./, files: {a: x}}\n");
+    assert_eq!(e, "t.yaml:6:21: config.mountPath: `//d/./` is already storage.mountPath; the container cannot mount the config files and the data volume at one path");
+    let e = refused("secret: {data: {p: {value: x}}, mountPath: /d//}\n");
+    assert!(
+        e.starts_with(
+            "t.yaml:6:44: secret.mountPath: `/d//` is already the mount path of storage.mountPath"
+        ),
+        "{e}"
+    );
+    let e = refused("securityContext: {writablePaths: [/tmp, /./d]}\n");
+    assert!(
+        e.starts_with("t.yaml:6:41: securityContext.writablePaths[1]: `/d` is already the storage or config mount path"),
+        "{e}"
+    );
+}
+
+#[test]
+fn no_mount_may_take_the_tls_certificates_path() {
+    let tls = "tls: {secretName: app-tls}\n";
+    for (extra, at) in [
+        (
+            "config: {mountPath: /etc/tls/, files: {a: x}}\n",
+            "t.yaml:7:21: config.mountPath: `/etc/tls/`",
+        ),
+        (
+            "secret: {data: {p: {value: x}}, mountPath: /etc//tls}\n",
+            "t.yaml:7:44: secret.mountPath: `/etc//tls`",
+        ),
+        (
+            "securityContext: {writablePaths: [/etc/tls]}\n",
+            "t.yaml:7:35: securityContext.writablePaths[0]: `/etc/tls`",
+        ),
+    ] {
+        let e = refused(&format!("{tls}{extra}"));
+        assert_eq!(
+            e,
+            format!("{at} is where `tls` mounts the certificate's Secret; choose another path")
+        );
+    }
+    let text = format!(
+        "{}{tls}",
+        BASE.replace("mountPath: /d", "mountPath: /etc/tls")
+    );
+    let e = try_render_text(&text).unwrap_err();
+    assert!(
+        e.starts_with("t.yaml:5:33: storage.mountPath: `/etc/tls` is where `tls`"),
+        "{e}"
+    );
+    // Elsewhere, all mount.
+    let items = render(&format!(
+        "{tls}config: {{mountPath: /etc/tls-x, files: {{a: x}}}}\n"
+    ));
+    assert_eq!(all(&items, "StatefulSet").len(), 1);
 }

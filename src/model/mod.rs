@@ -10,6 +10,7 @@
 //! - [`storage`]: the claim template and local PersistentVolumes;
 //! - [`services`], [`disruption`] (update strategy and PodDisruptionBudget);
 //! - [`security`]: security contexts, writable paths, affinity and the NetworkPolicy;
+//! - [`mounts`]: no two mounts of the main container at one path;
 //! - [`raw`]: raw Kubernetes objects in the profile; [`text`]: text variables.
 
 mod config;
@@ -18,6 +19,7 @@ mod env;
 mod errors;
 mod features;
 mod identity;
+mod mounts;
 mod probes;
 mod raw;
 mod rbac;
@@ -543,6 +545,15 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     );
 
     secret.mount = secret_mount(loaded, &secret, &defaults, &storage, &config, &mut errs);
+    mounts::check(
+        p,
+        storage.as_ref(),
+        &config,
+        secret.mount.as_ref(),
+        &defaults.writable,
+        day2.tls.is_some(),
+        &mut errs,
+    );
     if !errs.list.is_empty() {
         return Err(errs.list);
     }

@@ -254,6 +254,16 @@ pub fn abs_path(s: &str) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// `s` without empty or `.` segments and without a trailing `/`: `/data/`, `/data//` and
+/// `/./data` are one directory to the container runtime, so mounts compare by this.
+pub fn clean_path(s: &str) -> String {
+    let parts: Vec<&str> = s
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    format!("/{}", parts.join("/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +294,19 @@ mod tests {
         assert!(qualified_name("bad key").is_err());
         assert!(label_value("").is_ok());
         assert!(label_value("a b").is_err());
+    }
+
+    #[test]
+    fn clean_paths() {
+        for (raw, clean) in [
+            ("/d", "/d"),
+            ("/d/", "/d"),
+            ("//d//e/", "/d/e"),
+            ("/./d/.", "/d"),
+            ("/", "/"),
+            ("//", "/"),
+        ] {
+            assert_eq!(clean_path(raw), clean, "{raw}");
+        }
     }
 }
