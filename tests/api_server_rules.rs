@@ -141,3 +141,29 @@ fn no_mount_may_take_the_tls_certificates_path() {
     ));
     assert_eq!(all(&items, "StatefulSet").len(), 1);
 }
+
+// ----------------------------------------------------------------- ConfigMap/Secret keys
+
+#[test]
+fn keys_that_start_with_two_dots_are_refused_in_every_key_map() {
+    let rule = "Kubernetes refuses keys that start with `..`";
+    for (extra, at) in [
+        (
+            "config: {files: {\"..data\": x}}\n",
+            "t.yaml:6:28: config.files[\"..data\"]: `..data`",
+        ),
+        (
+            "secret: {data: {\"..p\": {value: x}}}\n",
+            "t.yaml:6:24: secret.data[\"..p\"]: `..p`",
+        ),
+        (
+            "secret: {data: {p: {value: x}}, files: {\"..f\": x}}\n",
+            "t.yaml:6:48: secret.files[\"..f\"]: `..f`",
+        ),
+    ] {
+        let e = refused(extra);
+        assert!(e.starts_with(at) && e.contains(rule), "{e}");
+    }
+    // Dots elsewhere are fine: `.env`, `a..b`.
+    render("config: {files: {.env: x, a..b: y}}\n");
+}

@@ -164,6 +164,13 @@ pub fn config_key(s: &str) -> Result<(), LoadError> {
             "`{s}` is not a valid file/key name (letters, digits, `-`, `_`, `.`; not `.` or `..`)"
         )));
     }
+    // The kubelet mounts keys beside its own `..data` and `..<timestamp>` entries, so
+    // Kubernetes refuses every key that starts with `..`.
+    if s.starts_with("..") {
+        return Err(invalid(format!(
+            "`{s}` is not a valid file/key name: Kubernetes refuses keys that start with `..` (the kubelet's `..data` entries live beside the files)"
+        )));
+    }
     Ok(())
 }
 
@@ -294,6 +301,9 @@ mod tests {
         assert!(qualified_name("bad key").is_err());
         assert!(label_value("").is_ok());
         assert!(label_value("a b").is_err());
+        assert!(config_key("a..b").is_ok() && config_key(".hidden").is_ok());
+        let e = config_key("..data").unwrap_err();
+        assert!(e.message.contains("start with `..`"), "{}", e.message);
     }
 
     #[test]
