@@ -167,3 +167,45 @@ fn keys_that_start_with_two_dots_are_refused_in_every_key_map() {
     // Dots elsewhere are fine: `.env`, `a..b`.
     render("config: {files: {.env: x, a..b: y}}\n");
 }
+
+// ------------------------------------------------------------------------------ names
+
+#[test]
+fn names_follow_the_subdomain_rule_without_a_63_character_part() {
+    // 68 characters in one part: IsDNS1123Subdomain accepts it.
+    let secret = "this-is-a-rather-long-secret-name-for-the-application-credentials-v2";
+    let items = render(&format!(
+        "secret: {{name: {secret}, data: {{password: {{value: x}}}}}}\nenv: {{PW: {{secret: password}}}}\n"
+    ));
+    assert_eq!(named(&items, "Secret", secret)["kind"], "Secret");
+    // PersistentVolume names join namespace, claim and name: 72 characters here.
+    let text = BASE
+        .replace(
+            "storage: {size: 1Gi, mountPath: /d}",
+            "storage: {size: 1Gi, mountPath: /d, local: {path: /data, nodes: [n1]}}",
+        )
+        .replace(
+            "name: app",
+            "name: payments-ledger-postgres-cluster\nnamespace: team-payments-production-eu-west",
+        );
+    let items = try_render_text(&text).unwrap();
+    let pv = "team-payments-production-eu-west-data-payments-ledger-postgres-cluster-0";
+    assert_eq!(
+        named(&items, "PersistentVolume", pv)["spec"]["local"]["path"],
+        "/data/payments-ledger-postgres-cluster-0"
+    );
+    // Bad characters are still refused, at their line.
+    let e = refused("secret: {name: Creds_1, data: {p: {value: x}}}\n");
+    assert_eq!(e, "t.yaml:6:16: secret.name: `Creds_1` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)");
+    // Service names stay DNS-1035 labels of at most 63 characters.
+    let long = "r".repeat(64);
+    let e = refused(&format!(
+        "ports: [{{name: web, port: 80}}]\nservices: {{read: {{name: {long}}}}}\n"
+    ));
+    assert_eq!(
+        e,
+        format!(
+            "t.yaml:7:25: services.read.name: `{long}` is 64 characters; at most 63 are allowed"
+        )
+    );
+}
