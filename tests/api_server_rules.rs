@@ -209,3 +209,32 @@ fn names_follow_the_subdomain_rule_without_a_63_character_part() {
         )
     );
 }
+
+// ---------------------------------------------------------------------- NetworkPolicy
+
+#[test]
+fn a_policy_rule_without_ports_is_left_out_rather_than_opening_every_port() {
+    // `ports: []` would admit every port; with nothing declared, nothing is admitted.
+    let items = render("");
+    let np = named(&items, "NetworkPolicy", "app");
+    assert_eq!(np["spec"]["ingress"], json!([]));
+    assert_eq!(np["spec"]["policyTypes"], json!(["Ingress"]));
+    // A sidecar's port is a peer port; clients still get no rule (no Service ports).
+    let items = render("sidecars: [{name: s, image: x, ports: [{containerPort: 9000}]}]\n");
+    let ingress = &named(&items, "NetworkPolicy", "app")["spec"]["ingress"];
+    assert_eq!(
+        ingress,
+        &json!([{
+            "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "app"}}}],
+            "ports": [{"port": 9000, "protocol": "TCP"}],
+        }])
+    );
+    // No rule anywhere has an empty port list.
+    let items = render("ports: [{name: web, port: 80}]\n");
+    for rule in named(&items, "NetworkPolicy", "app")["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+    {
+        assert!(!rule["ports"].as_array().unwrap().is_empty(), "{rule}");
+    }
+}
