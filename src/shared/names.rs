@@ -87,6 +87,7 @@ pub fn dns_subdomain(s: &str) -> Result<(), LoadError> {
 
 /// A DNS domain such as the cluster domain: a [`dns_subdomain`] whose every part is a DNS
 /// label of at most 63 characters, as resolvers require.
+#[allow(clippy::result_large_err)] // the one error type, as every validator here returns
 pub fn dns_domain(s: &str) -> Result<(), LoadError> {
     dns_subdomain(s)?;
     match s.split('.').find(|p| p.len() > 63) {
