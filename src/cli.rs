@@ -335,7 +335,7 @@ fn options(
     output_dir: Option<&std::path::Path>,
 ) -> Result<model::Options, String> {
     if args.cluster_domain.is_empty()
-        || sts_gen::shared::names::dns_subdomain(&args.cluster_domain).is_err()
+        || sts_gen::shared::names::dns_domain(&args.cluster_domain).is_err()
     {
         return Err(format!(
             "--cluster-domain `{}` is not a DNS domain",

@@ -160,3 +160,36 @@ fn a_user_profile_on_the_preset_keeps_the_wiring_in_every_set() {
         assert_eq!(pod["securityContext"]["fsGroup"], 0);
     }
 }
+
+#[test]
+fn each_sets_service_monitor_selects_only_its_own_metrics_service() {
+    let user = "apiVersion: sts-gen/v1\nkind: Profile\npreset: elasticsearch\nname: es\nmetrics: {enabled: true, serviceMonitor: true}\n";
+    let items = render(user);
+    let services = common::all(&items, "Service");
+    let monitors = common::all(&items, "ServiceMonitor");
+    assert_eq!(monitors.len(), 2);
+    for set in ["masters", "data"] {
+        let monitor = common::named(&items, "ServiceMonitor", &format!("es-{set}-metrics"));
+        let wanted = monitor["spec"]["selector"]["matchLabels"]
+            .as_object()
+            .unwrap();
+        // Services whose labels include every label the monitor selects on.
+        let selected: Vec<&str> = services
+            .iter()
+            .filter(|s| {
+                wanted
+                    .iter()
+                    .all(|(k, v)| &s["metadata"]["labels"][k.as_str()] == v)
+            })
+            .map(|s| s["metadata"]["name"].as_str().unwrap())
+            .collect();
+        let own = format!("es-{set}-metrics");
+        assert_eq!(selected, [own.as_str()], "{set}");
+        // And that Service selects this set's pods only.
+        let svc = common::named(&items, "Service", &own);
+        assert_eq!(
+            svc["spec"]["selector"],
+            json!({"app.kubernetes.io/name": "es", "app.kubernetes.io/component": set})
+        );
+    }
+}

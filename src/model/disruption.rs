@@ -39,10 +39,11 @@ pub(super) fn update_strategy(
                         at.loc, opts.kube_version.1
                     ));
                 }
-                if *mu == IntOrPercent::Int(0) {
+                // The API server refuses `0%` as it refuses 0: no update could proceed.
+                if mu.is_zero() {
                     errs.push(
                         "updateStrategy.maxUnavailable",
-                        "maxUnavailable must be at least 1",
+                        "maxUnavailable must be at least 1 (or a percentage above 0%)",
                     );
                 }
                 ru.insert("maxUnavailable".into(), int_or_percent(mu));
@@ -158,5 +159,16 @@ mod tests {
             json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 2, "maxUnavailable": "25%"}})
         );
         assert!(warnings.is_empty() && errs.list.is_empty());
+        // 0% stops an update as 0 does; the API server refuses both.
+        for zero in ["0", "\"0%\"", "\"00%\""] {
+            let loaded = load(&format!("updateStrategy: {{maxUnavailable: {zero}}}\n"));
+            let mut errs = Errors::new(&loaded);
+            update_strategy(&loaded, &opts, &mut warnings, &mut errs);
+            assert_eq!(
+                messages(&errs),
+                ["updateStrategy.maxUnavailable: maxUnavailable must be at least 1 (or a percentage above 0%)"],
+                "{zero}"
+            );
+        }
     }
 }

@@ -32,7 +32,8 @@ const STORE_SCRIPT: &str = "set -eu\ncd /backup\n[ -n \"$(ls -A .incoming)\" ] |
 pub struct ModelMetrics {
     /// The metrics Service's name (`<name>-metrics`).
     pub service_name: String,
-    /// Labels of the metrics Service (the app's plus a component label the monitors select).
+    /// Labels of the metrics Service that the ServiceMonitor selects: the pod selector with
+    /// component `metrics`, and in a node set [`NODE_SET_LABEL`].
     pub service_labels: IndexMap<String, String>,
     /// The port metrics are served on.
     pub port: u16,
@@ -206,7 +207,13 @@ pub(super) fn metrics(
         |ns| json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}),
     ));
     let mut service_labels = selector.clone();
-    service_labels.insert("app.kubernetes.io/component".into(), "metrics".into());
+    // In a node set the component label names the set; the metrics Service trades it for
+    // `metrics`, so the set moves to its own label: otherwise every set's ServiceMonitor
+    // selects every set's metrics Service and each pod is scraped once per set.
+    let set = service_labels.insert("app.kubernetes.io/component".into(), "metrics".into());
+    if let Some(set) = set {
+        service_labels.insert(NODE_SET_LABEL.into(), set);
+    }
     let model = ModelMetrics {
         service_name: format!("{}-metrics", p.name),
         service_labels,
@@ -388,6 +395,9 @@ pub(super) fn backup(
         ]),
     })
 }
+
+/// The label that names a node set's metrics Service's set (its component label is `metrics`).
+pub const NODE_SET_LABEL: &str = "sts-gen/node-set";
 
 /// Where the TLS Secret is mounted in the main container and the backup job.
 pub const TLS_MOUNT: &str = "/etc/tls";

@@ -10,6 +10,7 @@
 //! - [`storage`]: the claim template and local PersistentVolumes;
 //! - [`services`], [`disruption`] (update strategy and PodDisruptionBudget);
 //! - [`security`]: security contexts, writable paths, affinity and the NetworkPolicy;
+//! - [`mounts`]: no two mounts of the main container at one path;
 //! - [`raw`]: raw Kubernetes objects in the profile; [`text`]: text variables.
 
 mod config;
@@ -19,6 +20,7 @@ mod env;
 mod errors;
 mod features;
 mod identity;
+mod mounts;
 mod probes;
 mod raw;
 mod rbac;
@@ -527,7 +529,6 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     // The app container's command and args are profile text like env values and sidecars'.
     let command = text::expand_list(&vars, "command", &p.command, &mut errs);
     let args = text::expand_list(&vars, "args", &p.args, &mut errs);
-
     let labels = identity::labels(p, cluster, set);
     let (defaults, day2) = production_defaults(
         p,
@@ -542,8 +543,9 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut resources,
         &mut errs,
     );
-
-    secret.mount = secret_mount(loaded, &secret, &defaults, &storage, &config, &mut errs);
+    secret.mount = secret_mount(
+        loaded, &secret, &defaults, &storage, &config, &day2, &mut errs,
+    );
     if !errs.list.is_empty() {
         return Err(errs.list);
     }
@@ -603,13 +605,15 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
 }
 
 /// The Secret's mount (`secret.mountPath`), away from the main container's other mounts;
-/// its files' default mode follows the pod's fsGroup.
+/// its files' default mode follows the pod's fsGroup. Then, with every mount known, the
+/// pairs of mounts no other check compares ([`mounts::check`]).
 fn secret_mount(
     loaded: &Loaded,
     secret: &ModelSecret,
     defaults: &security::Defaults,
     storage: &Option<ModelStorage>,
     config: &config::Config,
+    day2: &Day2,
     errs: &mut Errors,
 ) -> Option<ModelSecretMount> {
     let fs_group = defaults
@@ -627,7 +631,17 @@ fn secret_mount(
     for w in &defaults.writable {
         taken.push((&w.path, "securityContext.writablePaths"));
     }
-    secret::mount(loaded, secret, fs_group, &taken, errs)
+    let mount = secret::mount(loaded, secret, fs_group, &taken, errs);
+    mounts::check(
+        &loaded.profile,
+        storage.as_ref(),
+        config,
+        mount.as_ref(),
+        &defaults.writable,
+        day2.tls.is_some(),
+        errs,
+    );
+    mount
 }
 
 /// Production defaults: security contexts, writable paths, derived limits, affinity,

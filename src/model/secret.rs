@@ -289,7 +289,7 @@ pub(super) fn mount(
     };
     errs.check("secret.mountPath", names::abs_path(mount_path));
     for (other, field) in taken {
-        if mount_path.trim_end_matches('/') == other.trim_end_matches('/') {
+        if names::clean_path(mount_path) == names::clean_path(other) {
             errs.push("secret.mountPath", format!("`{mount_path}` is already the mount path of {field}; mount the Secret elsewhere, such as /run/secrets/{}", loaded.profile.name));
         }
     }

@@ -133,8 +133,8 @@ fn contexts(
                     errs.add(&at, e);
                     continue;
                 }
-                let norm = path.trim_end_matches('/');
-                if norm.is_empty() {
+                let norm = names::clean_path(path);
+                if norm == "/" {
                     errs.push(
                         &at,
                         "`/` cannot be a writable path; set readOnlyRootFilesystem: false instead",
@@ -146,19 +146,16 @@ fn contexts(
                     continue;
                 }
                 let taken = [
-                    storage.as_ref().map(|s| s.mount_path.trim_end_matches('/')),
-                    config_mount.map(|c| c.trim_end_matches('/')),
+                    storage.as_ref().map(|s| names::clean_path(&s.mount_path)),
+                    config_mount.map(names::clean_path),
                 ];
-                if taken.contains(&Some(norm)) {
+                if taken.contains(&Some(norm.clone())) {
                     errs.push(&at, format!("`{norm}` is already the storage or config mount path, which is writable"));
                     continue;
                 }
-                let name = writable_volume_name(norm, &used);
+                let name = writable_volume_name(&norm, &used);
                 used.insert(name.clone());
-                writable.push(ModelWritable {
-                    name,
-                    path: norm.to_string(),
-                });
+                writable.push(ModelWritable { name, path: norm });
             }
             (Some(pod), Some(container), writable)
         }

@@ -15,10 +15,10 @@ use crate::profile::SetInfo;
 use crate::shared::error::LoadError;
 use serde::Serialize;
 
-/// The declared ports, checked, and their names.
+/// The declared ports, checked, and their names; sidecars' ports are checked against them.
 pub(super) fn ports(p: &Profile, errs: &mut Errors) -> (Vec<ModelPort>, BTreeSet<String>) {
     let mut port_names = BTreeSet::new();
-    let mut ports = Vec::new();
+    let mut ports: Vec<ModelPort> = Vec::new();
     for (i, port) in p.ports.iter().enumerate() {
         let path = format!("ports[{i}]");
         errs.check(&format!("{path}.name"), names::port_name(&port.name));
@@ -28,20 +28,77 @@ pub(super) fn ports(p: &Profile, errs: &mut Errors) -> (Vec<ModelPort>, BTreeSet
                 format!("port name `{}` is used twice", port.name),
             );
         }
+        let protocol = match port.protocol.unwrap_or(Protocol::TCP) {
+            Protocol::TCP => "TCP",
+            Protocol::UDP => "UDP",
+            Protocol::SCTP => "SCTP",
+        };
         if port.port == 0 {
             errs.push(&format!("{path}.port"), "port must be in 1..65535");
+        } else if let Some(j) = ports
+            .iter()
+            .position(|x| x.port == port.port && x.protocol == protocol)
+        {
+            // The Services list every port, and the API server refuses a Service that lists
+            // one port/protocol twice ("Duplicate value").
+            errs.push(
+                &format!("{path}.port"),
+                format!(
+                    "port {}/{protocol} is already declared by ports[{j}] (`{}`); a Service cannot list it twice",
+                    port.port, ports[j].name
+                ),
+            );
         }
         ports.push(ModelPort {
             name: port.name.clone(),
             port: port.port,
-            protocol: match port.protocol.unwrap_or(Protocol::TCP) {
-                Protocol::TCP => "TCP",
-                Protocol::UDP => "UDP",
-                Protocol::SCTP => "SCTP",
-            },
+            protocol,
         });
     }
+    sidecar_ports(p, &ports, errs);
     (ports, port_names)
+}
+
+/// Sidecars' `ports`: in range, and none a port/protocol another container of the pod
+/// already has, since the containers share the pod's network and only one can bind it.
+fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
+    // (port, protocol, who declared it) of the main container, then of earlier sidecars.
+    let mut taken: Vec<(i64, String, String)> = ports
+        .iter()
+        .enumerate()
+        .map(|(j, x)| {
+            let owner = format!("ports[{j}] (`{}`) of the app container", x.name);
+            (i64::from(x.port), x.protocol.to_string(), owner)
+        })
+        .collect();
+    for (i, c) in p.sidecars.iter().enumerate() {
+        let list = c.get("ports").and_then(serde_json::Value::as_array);
+        for (j, port) in list.into_iter().flatten().enumerate() {
+            let Some(n) = port
+                .get("containerPort")
+                .and_then(serde_json::Value::as_i64)
+            else {
+                continue;
+            };
+            let at = format!("sidecars[{i}].ports[{j}].containerPort");
+            if !(1..=65535).contains(&n) {
+                errs.push(&at, format!("{n} is not a port: it must be in 1..65535"));
+                continue;
+            }
+            let protocol = port
+                .get("protocol")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("TCP")
+                .to_string();
+            match taken.iter().find(|(m, pr, _)| *m == n && *pr == protocol) {
+                Some((_, _, owner)) => errs.push(
+                    &at,
+                    format!("port {n}/{protocol} is already {owner}; the containers share the pod's network, so only one of them can bind it"),
+                ),
+                None => taken.push((n, protocol, format!("sidecars[{i}].ports[{j}]"))),
+            }
+        }
+    }
 }
 
 /// The headless Service's name: `services.headless.name` (which may use text variables)

@@ -103,10 +103,35 @@ pub(super) fn local_pvs(
                         claim: bind.then(|| format!("{}-{}-{i}", st.claim_name, p.name)),
                     });
                 }
+                pv_name_check(persistent_volumes.last(), namespace, st, p, errs);
             }
         }
     }
     persistent_volumes
+}
+
+/// The longest PersistentVolume name, checked here so a name the API server would refuse is
+/// reported at `storage.local` rather than in the rendered output, where no profile line is
+/// known. Only when its parts are valid: their own errors are reported where they are written.
+fn pv_name_check(
+    pv: Option<&ModelPv>,
+    namespace: &Option<String>,
+    st: &ModelStorage,
+    p: &Profile,
+    errs: &mut Errors,
+) {
+    let parts_ok = namespace
+        .as_deref()
+        .is_none_or(|n| names::dns_label(n, 63).is_ok())
+        && names::dns_label(&st.claim_name, 63).is_ok()
+        && names::dns_label(&p.name, 63).is_ok();
+    if let Some(pv) = pv.filter(|_| parts_ok) {
+        errs.check(
+            "storage.local",
+            names::dns_subdomain(&pv.name)
+                .map_err(|e| e.prefixed(format_args!("PersistentVolume name `{}` ", pv.name))),
+        );
+    }
 }
 
 /// The volume claim template's name as the profile gives it (`storage.claimName`, default
@@ -253,6 +278,34 @@ mod tests {
             "{m:?}"
         );
         assert!(m[1].starts_with("storage.local.bindToClaims:"), "{m:?}");
+    }
+
+    #[test]
+    fn long_pv_names_are_valid_and_a_bad_one_is_reported_at_storage_local() {
+        // Kubernetes caps a name at 253, not each part at 63: this PV name has 72 characters.
+        let ns = "team-payments-production-eu-west";
+        let text = "storage: {size: 1Gi, local: {path: /d, nodes: [n1]}}\n";
+        let loaded = load(text);
+        let mut errs = Errors::new(&loaded);
+        let st = build(&loaded.profile, &Options::default(), Some(ns), &mut errs);
+        let pvs = local_pvs(&loaded.profile, &st, 1, &Some(ns.into()), &mut errs);
+        assert!(errs.list.is_empty(), "{:?}", messages(&errs));
+        assert_eq!(pvs[0].name, format!("{ns}-data-db-0"));
+        // A name over 253 (which valid parts cannot make today) names the field it comes from.
+        let long = ModelPv {
+            name: "a".repeat(254),
+            ..pvs[0].clone()
+        };
+        let (st, ns) = (st.unwrap(), Some(ns.to_string()));
+        pv_name_check(Some(&long), &ns, &st, &loaded.profile, &mut errs);
+        let m = messages(&errs);
+        assert!(
+            m.len() == 1
+                && m[0].starts_with("storage.local: PersistentVolume name `aaa")
+                && m[0].ends_with("` is 254 characters; at most 253 are allowed"),
+            "{m:?}"
+        );
+        assert!(errs.list[0].loc.is_some());
     }
 
     #[test]

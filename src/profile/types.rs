@@ -423,6 +423,16 @@ pub enum IntOrPercent {
     Percent(String),
 }
 
+impl IntOrPercent {
+    /// Whether it is `0` or `0%`: none of the pods.
+    pub fn is_zero(&self) -> bool {
+        match self {
+            IntOrPercent::Int(n) => *n == 0,
+            IntOrPercent::Percent(p) => p.trim_end_matches('%').parse::<u32>() == Ok(0),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for IntOrPercent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -440,16 +450,14 @@ impl<'de> Deserialize<'de> for IntOrPercent {
                 self.visit_i64(i64::try_from(v).unwrap_or(-1))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<IntOrPercent, E> {
-                let ok = v
-                    .strip_suffix('%')
-                    .and_then(|n| n.parse::<u32>().ok())
-                    .is_some_and(|n| n <= 100);
-                if ok {
-                    Ok(IntOrPercent::Percent(v.to_string()))
-                } else {
-                    Err(E::custom(format!(
+                match v.strip_suffix('%').and_then(|n| n.parse::<u32>().ok()) {
+                    Some(n) if n <= 100 => Ok(IntOrPercent::Percent(v.to_string())),
+                    Some(_) => Err(E::custom(format!(
+                        "`{v}` is over 100%: a percentage of the pods is at most `100%`"
+                    ))),
+                    None => Err(E::custom(format!(
                         "`{v}` is neither a whole number nor a percentage like `25%`"
-                    )))
+                    ))),
                 }
             }
         }

@@ -59,7 +59,10 @@ pub fn dns_1035_label(s: &str, max: usize) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+/// RFC 1123 subdomain as Kubernetes checks object names (IsDNS1123Subdomain): at most 253
+/// characters of dot-separated parts, each lower-case letters, digits and `-`, starting and
+/// ending with a letter or digit. Unlike [`dns_domain`], a part may be longer than 63: a
+/// 71-character PersistentVolume name is valid.
 pub fn dns_subdomain(s: &str) -> Result<(), LoadError> {
     if s.len() > 253 {
         return Err(invalid(format!(
@@ -67,12 +70,33 @@ pub fn dns_subdomain(s: &str) -> Result<(), LoadError> {
             s.len()
         )));
     }
-    for part in s.split('.') {
-        dns_label(part, 63).map_err(|_| {
-            invalid("is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)".into())
-        })?;
+    let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let part_ok = |p: &str| {
+        p.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && alnum(p.bytes().next())
+            && alnum(p.bytes().last())
+    };
+    if !s.split('.').all(part_ok) {
+        return Err(invalid(
+            "is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)".into(),
+        ));
     }
     Ok(())
+}
+
+/// A DNS domain such as the cluster domain: a [`dns_subdomain`] whose every part is a DNS
+/// label of at most 63 characters, as resolvers require.
+#[allow(clippy::result_large_err)] // the one error type, as every validator here returns
+pub fn dns_domain(s: &str) -> Result<(), LoadError> {
+    dns_subdomain(s)?;
+    match s.split('.').find(|p| p.len() > 63) {
+        Some(p) => Err(invalid(format!(
+            "has a part of {} characters (`{p}`); DNS allows at most 63",
+            p.len()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// IANA service name, the rule for container and Service port names.
@@ -162,6 +186,13 @@ pub fn config_key(s: &str) -> Result<(), LoadError> {
     if !ok {
         return Err(invalid(format!(
             "`{s}` is not a valid file/key name (letters, digits, `-`, `_`, `.`; not `.` or `..`)"
+        )));
+    }
+    // The kubelet mounts keys beside its own `..data` and `..<timestamp>` entries, so
+    // Kubernetes refuses every key that starts with `..`.
+    if s.starts_with("..") {
+        return Err(invalid(format!(
+            "`{s}` is not a valid file/key name: Kubernetes refuses keys that start with `..` (the kubelet's `..data` entries live beside the files)"
         )));
     }
     Ok(())
@@ -254,6 +285,16 @@ pub fn abs_path(s: &str) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// `s` without empty or `.` segments and without a trailing `/`: `/data/`, `/data//` and
+/// `/./data` are one directory to the container runtime, so mounts compare by this.
+pub fn clean_path(s: &str) -> String {
+    let parts: Vec<&str> = s
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    format!("/{}", parts.join("/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +325,31 @@ mod tests {
         assert!(qualified_name("bad key").is_err());
         assert!(label_value("").is_ok());
         assert!(label_value("a b").is_err());
+        let long_part = "a".repeat(68);
+        assert!(dns_subdomain(&long_part).is_ok() && dns_domain(&long_part).is_err());
+        assert!(dns_subdomain(&format!("{long_part}.b")).is_ok());
+        for bad in ["", "a..b", ".a", "a.", "A", "a_b", "-a.b", "a.b-"] {
+            assert!(dns_subdomain(bad).is_err(), "{bad}");
+        }
+        assert!(
+            dns_subdomain(&"a".repeat(254)).is_err() && dns_subdomain(&"a".repeat(253)).is_ok()
+        );
+        assert!(config_key("a..b").is_ok() && config_key(".hidden").is_ok());
+        let e = config_key("..data").unwrap_err();
+        assert!(e.message.contains("start with `..`"), "{}", e.message);
+    }
+
+    #[test]
+    fn clean_paths() {
+        for (raw, clean) in [
+            ("/d", "/d"),
+            ("/d/", "/d"),
+            ("//d//e/", "/d/e"),
+            ("/./d/.", "/d"),
+            ("/", "/"),
+            ("//", "/"),
+        ] {
+            assert_eq!(clean_path(raw), clean, "{raw}");
+        }
     }
 }
