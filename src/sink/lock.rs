@@ -197,7 +197,10 @@ fn open(dir: &Path, beside: Option<&Path>) -> Result<(fs::File, Option<PathBuf>)
             .mode(0o600)
             .custom_flags(nofollow);
         match opts.open(path) {
-            Ok(file) => return Ok((file, Some(path.to_path_buf()))),
+            Ok(file) => {
+                refuse_foreign(dir, path, &file)?;
+                return Ok((file, Some(path.to_path_buf())));
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -237,6 +240,40 @@ fn open(dir: &Path, beside: Option<&Path>) -> Result<(fs::File, Option<PathBuf>)
                 format!("cannot open it to lock: {}", crate::shared::io_reason(&e)),
             ),
         })
+}
+
+/// Refuses a lock file that is not a regular file of its own: a writer truncates and
+/// writes its lock file, and `O_NOFOLLOW` stops only symbolic links, so a hard link planted
+/// at the lock path would have another file (outside the output directory) overwritten. No
+/// links at all is a file its holder removed as we opened it: the caller starts over.
+fn refuse_foreign(dir: &Path, path: &Path, file: &fs::File) -> Result<(), DirError> {
+    let meta = file.metadata().map_err(|e| {
+        error(
+            dir,
+            format!(
+                "cannot read the lock file {}: {}",
+                path.display(),
+                crate::shared::io_reason(&e)
+            ),
+        )
+    })?;
+    let why = if !meta.is_file() {
+        "is not a regular file".to_string()
+    } else if meta.nlink() > 1 {
+        format!(
+            "is a hard link ({} names for one file); sts-gen would overwrite the other names' contents",
+            meta.nlink()
+        )
+    } else {
+        return Ok(());
+    };
+    Err(error(
+        dir,
+        format!(
+            "cannot use the lock file {}: it {why}; remove it (no sts-gen run is using it)",
+            path.display()
+        ),
+    ))
 }
 
 /// Whether a writer holds `dir`'s lock now (so staging beside it is in use, not a leftover).

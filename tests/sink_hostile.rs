@@ -1,0 +1,55 @@
+//! The output directory against what a hostile user can plant around it: a hard link at the
+//! lock path, broken entries in a batch's profile directory, a bind mount inside it,
+//! foreign owners and extended attributes, names near the file system's limit, and writers
+//! of nested directories. Everything runs through the binary.
+
+mod common;
+use common::*;
+
+use std::fs;
+use std::path::Path;
+
+/// A profile of the bundled web preset with its own name and replica count.
+fn web(name: &str, replicas: u32) -> String {
+    format!(
+        "apiVersion: sts-gen/v1\nkind: Profile\npreset: web\nname: {name}\nreplicas: {replicas}\n"
+    )
+}
+
+/// Renders `profile` into `out` (with `extra` arguments); returns the exit code and stderr.
+fn render(profile: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec!["render", arg(profile), "--output-dir", arg(out)];
+    args.extend(extra);
+    let o = process(&args).output().unwrap();
+    (o.status.code(), lossy(&o.stderr))
+}
+
+#[test]
+fn a_hard_link_at_the_lock_path_is_refused_and_its_file_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("p.yaml");
+    fs::write(&profile, web("web", 2)).unwrap();
+    let precious = tmp.path().join("precious");
+    fs::write(&precious, "important data\n").unwrap();
+    let lock = tmp.path().join(".out.sts-gen.lock");
+    fs::hard_link(&precious, &lock).unwrap();
+    let out = tmp.path().join("out");
+    // A reader locks it too (shared); with no directory to read it has nothing to lock.
+    for (cmd, mkdir) in [("render", false), ("diff", true)] {
+        if mkdir {
+            fs::create_dir(&out).unwrap();
+        }
+        let o = process(&[cmd, arg(&profile), "--output-dir", arg(&out)])
+            .output()
+            .unwrap();
+        let err = lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains(arg(&lock)) && err.contains("hard link"),
+            "{cmd}: {err}"
+        );
+    }
+    assert_eq!(fs::read_to_string(&precious).unwrap(), "important data\n");
+    assert_eq!(fs::read_to_string(&lock).unwrap(), "important data\n");
+    assert!(names(&out).is_empty(), "nothing written");
+}
