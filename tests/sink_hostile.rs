@@ -53,3 +53,44 @@ fn a_hard_link_at_the_lock_path_is_refused_and_its_file_kept() {
     assert_eq!(fs::read_to_string(&lock).unwrap(), "important data\n");
     assert!(names(&out).is_empty(), "nothing written");
 }
+
+#[test]
+fn a_batch_loads_every_yaml_entry_that_is_not_a_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    fs::write(input.join("web.yaml"), web("web", 2)).unwrap();
+    // A directory named `*.yaml` is no profile: skipped, as before.
+    fs::create_dir(input.join("folder.yaml")).unwrap();
+    let out = tmp.path().join("out");
+    let planted: [(&str, &dyn Fn(&Path)); 3] = [
+        ("db.yaml", &|p| {
+            std::os::unix::fs::symlink("/nonexistent/db.yaml", p).unwrap()
+        }),
+        ("q.yaml", &|p| {
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                p,
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o644),
+                0,
+            )
+            .unwrap()
+        }),
+        ("z.yaml", &|p| {
+            std::os::unix::fs::symlink("/dev/zero", p).unwrap()
+        }),
+    ];
+    for (name, plant) in planted {
+        let path = input.join(name);
+        plant(&path);
+        let (code, err) = render(&input, &out, &[]);
+        assert_eq!(code, Some(2), "{name}: {err}");
+        assert!(err.contains(name), "{name}: the error names it: {err}");
+        assert!(!out.exists(), "{name}: nothing written");
+        fs::remove_file(&path).unwrap();
+    }
+    let (code, err) = render(&input, &out, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(names(&out), ["web"]);
+}
