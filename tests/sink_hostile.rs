@@ -94,3 +94,59 @@ fn a_batch_loads_every_yaml_entry_that_is_not_a_directory() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(names(&out), ["web"]);
 }
+
+/// Unmounts on drop, so a failed assertion leaves no mount behind.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// The `replicas:` line of the rendered StatefulSet in `out`.
+fn replicas(out: &Path) -> String {
+    fs::read_to_string(out.join("statefulset-web.yaml"))
+        .unwrap()
+        .lines()
+        .find(|l| l.trim_start().starts_with("replicas:"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn a_bind_mount_inside_the_directory_is_written_around_never_moved_or_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("p.yaml");
+    fs::write(&profile, web("web", 2)).unwrap();
+    let out = tmp.path().join("out");
+    assert_eq!(render(&profile, &out, &[]).0, Some(0));
+    // Data outside the output directory, only directories (which a swap recreates).
+    let src = tmp.path().join("src");
+    fs::create_dir_all(src.join("keep/deep")).unwrap();
+    fs::create_dir(src.join("ro")).unwrap();
+    let m = out.join("m");
+    fs::create_dir(&m).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["--bind", arg(&src), arg(&m)])
+        .output();
+    if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: cannot bind-mount here (not root?): {mounted:?}");
+        return;
+    }
+    let _guard = Mounted(m.clone());
+    fs::write(&profile, web("web", 5)).unwrap();
+    let (code, err) = render(&profile, &out, &["--force"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("not atomic") && err.contains("mount point"),
+        "the file-by-file fallback says why: {err}"
+    );
+    assert_eq!(replicas(&out), "replicas: 5");
+    for kept in ["keep/deep", "ro"] {
+        assert!(src.join(kept).is_dir(), "{kept} outside DIR was removed");
+        assert!(m.join(kept).is_dir(), "out/m is no longer the mount");
+    }
+    assert_eq!(names(tmp.path()), ["out", "p.yaml", "src"], "no leftovers");
+}

@@ -15,6 +15,7 @@ use crate::check::Doc;
 use crate::emit::yaml_document;
 
 mod audit;
+mod keep;
 mod remove;
 mod stage;
 

@@ -1,6 +1,7 @@
 //! Writing: locks, staging beside the directory, flushing, and the swap (or file-by-file writes).
 
 use super::audit::{remove_leftovers, staging_dirs};
+use super::keep::Mount;
 use super::remove::remove_tree;
 use super::*;
 
@@ -344,12 +345,7 @@ impl<'a> Job<'a> {
             return Ok(Ok(()));
         }
         let ours: BTreeSet<&str> = self.all().map(|f| f.name.as_str()).collect();
-        let device = {
-            use std::os::unix::fs::MetadataExt;
-            fs::symlink_metadata(self.dir)
-                .map_err(|e| ("cannot read".to_string(), e))?
-                .dev()
-        };
+        let mount = Mount::of(self.dir).map_err(|e| ("cannot read".to_string(), e))?;
         for entry in fs::read_dir(self.dir).map_err(|e| ("cannot read".to_string(), e))? {
             let entry = entry.map_err(|e| ("cannot read".to_string(), e))?;
             let name = entry.file_name();
@@ -359,7 +355,7 @@ impl<'a> Job<'a> {
             {
                 continue;
             }
-            if let Err(why) = link_tree(&entry.path(), &staging.join(&name), device)? {
+            if let Err(why) = link_tree(&entry.path(), &staging.join(&name), &mount)? {
                 return Ok(Err(why));
             }
         }
@@ -462,13 +458,14 @@ impl<'a> Job<'a> {
     }
 }
 
-/// Recreates `from` at `to` inside a staging directory: a directory anew (same mode, owner
-/// and times) with its contents recreated in turn; anything else (a file, a link, a FIFO)
-/// as a hard link to the same inode, so the user's files are the very same files after the
-/// swap and nothing is copied. `Ok(Err(why))` when an entry cannot be hard-linked (another
-/// file system below, a file the kernel will not let us link): the caller then writes in
-/// place.
-fn link_tree(from: &Path, to: &Path, device: u64) -> Result<Result<(), NotAtomic>, IoFail> {
+/// Recreates `from` at `to` inside a staging directory: a directory anew (same mode, owner,
+/// group and times) with its contents recreated in turn; anything else (a file, a link, a
+/// FIFO) as a hard link to the same inode, so the user's files are the very same files
+/// after the swap and nothing is copied. `Ok(Err(why))` when an entry cannot be hard-linked
+/// (a file the kernel will not let us link) or a directory is on another file system or
+/// mount than `mount` (a bind mount: the swap would move it, and removing the old tree would
+/// delete what it shows): the caller then writes in place.
+fn link_tree(from: &Path, to: &Path, mount: &Mount) -> Result<Result<(), NotAtomic>, IoFail> {
     use std::os::unix::fs::MetadataExt;
     let read = |e| (format!("cannot read {}", from.display()), e);
     let meta = fs::symlink_metadata(from).map_err(read)?;
@@ -482,16 +479,16 @@ fn link_tree(from: &Path, to: &Path, device: u64) -> Result<Result<(), NotAtomic
             ))
         }));
     }
-    if meta.dev() != device {
+    if Mount::of(from).map_err(read)?.differs(mount) {
         return Ok(Err(NotAtomic(format!(
-            "{} is another file system",
+            "{} is another file system or a mount point",
             from.display()
         ))));
     }
     fs::create_dir(to).map_err(|e| (format!("cannot stage {}", from.display()), e))?;
     for entry in fs::read_dir(from).map_err(read)? {
         let entry = entry.map_err(read)?;
-        if let Err(why) = link_tree(&entry.path(), &to.join(entry.file_name()), device)? {
+        if let Err(why) = link_tree(&entry.path(), &to.join(entry.file_name()), mount)? {
             return Ok(Err(why));
         }
     }
