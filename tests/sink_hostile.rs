@@ -7,6 +7,7 @@ mod common;
 use common::*;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// A profile of the bundled web preset with its own name and replica count.
@@ -149,4 +150,60 @@ fn a_bind_mount_inside_the_directory_is_written_around_never_moved_or_removed() 
         assert!(m.join(kept).is_dir(), "out/m is no longer the mount");
     }
     assert_eq!(names(tmp.path()), ["out", "p.yaml", "src"], "no leftovers");
+}
+
+/// Owner, group and permission bits of `path`.
+fn owner(path: &Path) -> (u32, u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::symlink_metadata(path).unwrap();
+    (m.uid(), m.gid(), m.mode() & 0o7777)
+}
+
+#[test]
+fn a_re_render_keeps_the_owner_group_and_xattrs_of_every_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("p.yaml");
+    fs::write(&profile, web("web", 2)).unwrap();
+    let out = tmp.path().join("out");
+    assert_eq!(render(&profile, &out, &[]).0, Some(0));
+    let overlays = out.join("overlays");
+    fs::create_dir(&overlays).unwrap();
+    // A team directory: another owner, setgid group.
+    for dir in [&out, &overlays] {
+        if let Err(e) = std::os::unix::fs::chown(dir, Some(65534), Some(65534)) {
+            eprintln!("skipped: cannot chown here (not root?): {e}");
+            return;
+        }
+    }
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o2775)).unwrap();
+    fs::write(&profile, web("web", 3)).unwrap();
+    let (code, err) = render(&profile, &out, &["--force"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(replicas(&out), "replicas: 3");
+    assert_eq!(owner(&out), (65534, 65534, 0o2775));
+    assert_eq!(owner(&overlays), (65534, 65534, 0o755));
+    // New files take the setgid directory's group, as when written in place.
+    assert_eq!(owner(&out.join("statefulset-web.yaml")).1, 65534);
+
+    // Extended attributes (ACLs, labels) a recreated directory would not get.
+    let xattr = |p: &Path| {
+        rustix::fs::getxattr(p, "user.team", &mut [0u8; 16][..]).map_err(|e| e.to_string())
+    };
+    for dir in [&out, &overlays] {
+        if let Err(e) =
+            rustix::fs::setxattr(dir, "user.team", b"db", rustix::fs::XattrFlags::empty())
+        {
+            eprintln!("skipped the xattr part: {e}");
+            return;
+        }
+    }
+    fs::write(&profile, web("web", 4)).unwrap();
+    let (code, err) = render(&profile, &out, &["--force"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("extended attributes"), "{err}");
+    assert_eq!(replicas(&out), "replicas: 4");
+    for dir in [&out, &overlays] {
+        assert_eq!(xattr(dir), Ok(2), "{}", dir.display());
+    }
+    assert_eq!(owner(&out), (65534, 65534, 0o2775));
 }

@@ -133,7 +133,10 @@ pub fn plan(docs: &[Doc]) -> Vec<OutFile> {
 /// entry that cannot be hard-linked, a file system without exchange, `DIR` holding the
 /// working directory, which the swap would leave deleted under the shell), a warning says
 /// so and each file is replaced by rename instead (each file is then old or new, the
-/// directory may be a mix).
+/// directory may be a mix). Recreated directories get their owner and group (where this
+/// user may give them); a directory whose owner, group or extended attributes (ACLs,
+/// SELinux labels) its copy would not have, or one that is a mount point, makes the whole
+/// directory written file by file, which keeps every directory inode as it is.
 pub fn write(dir: &Path, files: &[OutFile], force: bool) -> Result<(), DirError> {
     write_all([(dir, files)], force).map_err(|errors| {
         errors

@@ -1,7 +1,7 @@
 //! Writing: locks, staging beside the directory, flushing, and the swap (or file-by-file writes).
 
 use super::audit::{remove_leftovers, staging_dirs};
-use super::keep::Mount;
+use super::keep::{carry_identity, Mount};
 use super::remove::remove_tree;
 use super::*;
 
@@ -333,7 +333,11 @@ impl<'a> Job<'a> {
             Err(e) => return Err(("cannot create a staging directory".to_string(), e)),
         }
         if self.exists {
-            if let Ok(m) = fs::metadata(self.dir) {
+            if let Ok(m) = fs::symlink_metadata(self.dir) {
+                // Before any file is made in it: on a setgid directory they take its group.
+                if let Err(why) = carry_identity(self.dir, &m, staging) {
+                    return Ok(Err(NotAtomic(why)));
+                }
                 let _ = fs::set_permissions(staging, m.permissions());
             }
         }
@@ -462,11 +466,11 @@ impl<'a> Job<'a> {
 /// group and times) with its contents recreated in turn; anything else (a file, a link, a
 /// FIFO) as a hard link to the same inode, so the user's files are the very same files
 /// after the swap and nothing is copied. `Ok(Err(why))` when an entry cannot be hard-linked
-/// (a file the kernel will not let us link) or a directory is on another file system or
+/// (a file the kernel will not let us link), a directory is on another file system or
 /// mount than `mount` (a bind mount: the swap would move it, and removing the old tree would
-/// delete what it shows): the caller then writes in place.
+/// delete what it shows), or a directory's owner, group or extended attributes cannot be
+/// given to its copy: the caller then writes in place, keeping every directory as it is.
 fn link_tree(from: &Path, to: &Path, mount: &Mount) -> Result<Result<(), NotAtomic>, IoFail> {
-    use std::os::unix::fs::MetadataExt;
     let read = |e| (format!("cannot read {}", from.display()), e);
     let meta = fs::symlink_metadata(from).map_err(read)?;
     if !meta.is_dir() {
@@ -486,15 +490,17 @@ fn link_tree(from: &Path, to: &Path, mount: &Mount) -> Result<Result<(), NotAtom
         ))));
     }
     fs::create_dir(to).map_err(|e| (format!("cannot stage {}", from.display()), e))?;
+    if let Err(why) = carry_identity(from, &meta, to) {
+        return Ok(Err(NotAtomic(why)));
+    }
     for entry in fs::read_dir(from).map_err(read)? {
         let entry = entry.map_err(read)?;
         if let Err(why) = link_tree(&entry.path(), &to.join(entry.file_name()), mount)? {
             return Ok(Err(why));
         }
     }
-    // After the contents: a read-only directory could not have been filled. Owner and times
-    // are best effort (another user's directory keeps its mode either way).
-    let _ = std::os::unix::fs::chown(to, Some(meta.uid()), Some(meta.gid()));
+    // After the contents: a read-only directory could not have been filled. Times are best
+    // effort.
     if let (Ok(dir), Ok(modified), Ok(accessed)) =
         (fs::File::open(to), meta.modified(), meta.accessed())
     {
