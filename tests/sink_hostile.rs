@@ -207,3 +207,79 @@ fn a_re_render_keeps_the_owner_group_and_xattrs_of_every_directory() {
     }
     assert_eq!(owner(&out), (65534, 65534, 0o2775));
 }
+
+/// Every entry below `dir` whose name sts-gen gives its staging, temporary or lock files.
+fn sts_gen_leftovers(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = [".sts-gen-stage-", ".sts-gen-tmp", ".sts-gen.lock"];
+        if ours.iter().any(|o| name.contains(o)) {
+            out.push(e.path().display().to_string());
+        } else if e.file_type().unwrap().is_dir() {
+            out.extend(sts_gen_leftovers(&e.path()));
+        }
+    }
+    out
+}
+
+#[test]
+fn writers_of_directories_nested_two_levels_apart_take_turns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (web, db) = (
+        profiles_dir().join("web.yaml"),
+        profiles_dir().join("mysql.yaml"),
+    );
+    let out = tmp.path().join("out");
+    let deep = out.join("a").join("b");
+    let run = |profile: &Path, dir: &Path, replicas: u32| {
+        let set = format!("replicas={replicas}");
+        let mut c = process(&["render", arg(profile), "--output-dir", arg(dir)]);
+        c.args(["--force", "--set", &set])
+            .env("MYSQL_ROOT_PASSWORD", "hunter2")
+            .env("STS_GEN_SECRET_SEED", "seed1234567890abcdefXYZ")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    for (profile, dir) in [(&web, &out), (&db, &deep)] {
+        assert!(run(profile, dir, 2).wait().unwrap().success());
+    }
+    // One PersistentVolume file per replica, the same other files.
+    let pvs = |dir: &Path| {
+        let (pv, other): (Vec<String>, Vec<String>) = names(dir)
+            .into_iter()
+            .partition(|n| n.starts_with("persistentvolume-"));
+        (pv.len() as u32, other)
+    };
+    let files = pvs(&deep).1;
+    let secret = fs::read(deep.join("secret-mysql-secret.yaml")).unwrap();
+    for i in 0..30u32 {
+        let (r_in, r_out) = (i % 5 + 2, i % 3 + 2);
+        // Alternate who starts first.
+        let (x, y) = if i % 2 == 0 {
+            (run(&db, &deep, r_in), run(&web, &out, r_out))
+        } else {
+            (run(&web, &out, r_out), run(&db, &deep, r_in))
+        };
+        for child in [x, y] {
+            let o = child.wait_with_output().unwrap();
+            assert!(o.status.success(), "{i}: {}", lossy(&o.stderr));
+        }
+        // The outer run carries the inner directory over whole, whichever ran last: it
+        // holds the inner run's complete output.
+        assert_eq!(pvs(&deep), (r_in, files.clone()), "{i}");
+        assert_eq!(replicas(&out), format!("replicas: {r_out}"), "{i}");
+        let sts = fs::read_to_string(deep.join("statefulset-mysql.yaml")).unwrap();
+        assert!(
+            sts.contains(&format!("\n  replicas: {r_in}\n")),
+            "{i}: {sts}"
+        );
+        assert_eq!(
+            fs::read(deep.join("secret-mysql-secret.yaml")).unwrap(),
+            secret,
+            "{i}"
+        );
+        assert_eq!(sts_gen_leftovers(tmp.path()), Vec::<String>::new(), "{i}");
+    }
+}

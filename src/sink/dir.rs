@@ -16,6 +16,7 @@ use crate::emit::yaml_document;
 
 mod audit;
 mod keep;
+mod nested;
 mod remove;
 mod stage;
 
@@ -272,16 +273,45 @@ impl WriteLock {
                 wanted.entry(parent).or_insert(false);
             }
         }
-        // Path order: a parent sorts before what is in it.
-        for (dir, exclusive) in wanted {
-            let lock = if exclusive {
-                lock::acquire(&dir, wait)
-            } else {
-                lock::acquire_shared(&dir, wait)
+        self.acquire(&wanted, wait).map_err(|e| vec![e])
+    }
+
+    /// Takes `wanted` (path order: a parent sorts before what is in it), then excludes the
+    /// writers of directories nested with the exclusive ones further apart ([`nested`]).
+    fn acquire(
+        &mut self,
+        wanted: &BTreeMap<PathBuf, bool>,
+        wait: std::time::Duration,
+    ) -> Result<(), DirError> {
+        let deadline = std::time::Instant::now().checked_add(wait);
+        let mine: Vec<PathBuf> = wanted
+            .iter()
+            .filter(|(_, exclusive)| **exclusive)
+            .map(|(dir, _)| dir.clone())
+            .collect();
+        let start = self.held.len();
+        loop {
+            for (dir, exclusive) in wanted {
+                let lock = if *exclusive {
+                    lock::acquire(dir, wait)
+                } else {
+                    lock::acquire_shared(dir, wait)
+                }?;
+                self.held.push((dir.clone(), lock, *exclusive));
+            }
+            let ours: Vec<PathBuf> = self
+                .held
+                .iter()
+                .filter_map(|(_, l, _)| l.path().map(Path::to_path_buf))
+                .collect();
+            let Some((ancestor, path)) = nested::busy_ancestor(&mine, &ours) else {
+                return nested::wait_inside(&mine, &ours, deadline);
             };
-            self.held.push((dir, lock.map_err(|e| vec![e])?, exclusive));
+            // An outer writer is at work: let it finish (it may be waiting for these very
+            // locks), then start over.
+            self.held.truncate(start);
+            lock::wait_free(&ancestor, &path, true, deadline)?;
         }
-        Ok(())
     }
 }
 

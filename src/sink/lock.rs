@@ -276,6 +276,86 @@ fn refuse_foreign(dir: &Path, path: &Path, file: &fs::File) -> Result<(), DirErr
     ))
 }
 
+/// Where the lock is held: its lock file, `None` for a directory locked itself.
+impl Lock {
+    /// The lock file's path, `None` when the directory itself is locked.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+}
+
+/// Whether the existing lock file at `path` is held exclusively now (by a writer). Never
+/// creates it: a missing file, or one that is not a regular file, is not held.
+pub fn held_exclusively(path: &Path) -> bool {
+    open_existing(path).is_some_and(|file| {
+        matches!(
+            rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockShared),
+            Err(rustix::io::Errno::WOULDBLOCK)
+        )
+    })
+}
+
+/// Waits until the existing lock file at `path` could be taken (`shared`, or exclusively),
+/// or is gone, then lets it go at once; never creates it, never removes it. Past `deadline`
+/// (`None`: none) an error names the holder.
+pub fn wait_free(
+    dir: &Path,
+    path: &Path,
+    shared: bool,
+    deadline: Option<Instant>,
+) -> Result<(), DirError> {
+    let mode = if shared {
+        rustix::fs::FlockOperation::NonBlockingLockShared
+    } else {
+        rustix::fs::FlockOperation::NonBlockingLockExclusive
+    };
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let Some(mut file) = open_existing(path) else {
+            return Ok(());
+        };
+        match rustix::fs::flock(&file, mode) {
+            // Closing the file drops the lock; a holder that removed it is done too.
+            Ok(()) => return Ok(()),
+            Err(rustix::io::Errno::WOULDBLOCK) => {}
+            Err(_) => return Ok(()),
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            let mut text = String::new();
+            let _ = Read::by_ref(&mut file).take(512).read_to_string(&mut text);
+            let text: String = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect();
+            return Err(error(
+                dir,
+                format!(
+                    "another sts-gen run ({}) is writing a directory nested with it; gave up waiting (lock file {}; set STS_GEN_LOCK_TIMEOUT to wait longer)",
+                    text.trim(),
+                    path.display()
+                ),
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// The existing regular file at `path`, opened to be locked, not written; `None` otherwise.
+fn open_existing(path: &Path) -> Option<fs::File> {
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+        .ok()?;
+    file.metadata().ok()?.is_file().then_some(file)
+}
+
 /// Whether a writer holds `dir`'s lock now (so staging beside it is in use, not a leftover).
 /// Takes nothing: a shared lock taken to ask is dropped at once.
 pub fn is_held(dir: &Path) -> bool {
