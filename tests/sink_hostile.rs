@@ -283,3 +283,44 @@ fn writers_of_directories_nested_two_levels_apart_take_turns() {
         assert_eq!(sts_gen_leftovers(tmp.path()), Vec::<String>::new(), "{i}");
     }
 }
+
+#[test]
+fn directories_with_names_up_to_255_bytes_are_written_diffed_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("p.yaml");
+    for len in [215, 230, 255] {
+        let out = tmp.path().join("x".repeat(len));
+        fs::write(&profile, web("web", 2)).unwrap();
+        let (code, err) = render(&profile, &out, &[]);
+        assert_eq!(code, Some(0), "{len}: {err}");
+        assert!(!err.contains("warning"), "{len}: {err}");
+        // A change is swapped in whole: no warning of a file-by-file fallback.
+        fs::write(&profile, web("web", 3)).unwrap();
+        let (code, err) = render(&profile, &out, &[]);
+        assert_eq!(code, Some(0), "{len}: {err}");
+        assert!(!err.contains("warning"), "{len}: {err}");
+        assert_eq!(replicas(&out), "replicas: 3", "{len}");
+        for cmd in ["diff", "check"] {
+            let args = match cmd {
+                "diff" => vec!["diff", arg(&profile), "--output-dir", arg(&out)],
+                _ => vec![
+                    "render",
+                    arg(&profile),
+                    "--output-dir",
+                    arg(&out),
+                    "--check",
+                ],
+            };
+            let o = process(&args).output().unwrap();
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{len} {cmd}: {}",
+                lossy(&o.stderr)
+            );
+        }
+    }
+    let mut want: Vec<String> = [215, 230, 255].map(|n| "x".repeat(n)).to_vec();
+    want.insert(0, "p.yaml".into());
+    assert_eq!(names(tmp.path()), want, "no lock or staging left");
+}

@@ -10,6 +10,7 @@
 //! `git status`); a waiter that then gets the lock on the removed file notices (the path no
 //! longer names the inode it locked) and starts over.
 
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -65,11 +66,37 @@ pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let parent = fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
-    // An OsString: a name that is not UTF-8 gets its lock beside it like any other.
-    let mut file = std::ffi::OsString::from(".");
-    file.push(name);
+    Ok(parent.join(file_name(name)))
+}
+
+/// `.<name>.sts-gen.lock`, with [`short_name`]. An OsString: a name that is not UTF-8 gets
+/// its lock beside it like any other.
+pub(crate) fn file_name(name: &OsStr) -> OsString {
+    let mut file = OsString::from(".");
+    file.push(short_name(name));
     file.push(".sts-gen.lock");
-    Ok(parent.join(file))
+    file
+}
+
+/// Longest directory name that names its lock file and staging directory as it is.
+const SHORT: usize = 200;
+
+/// `name`, or for a name longer than [`SHORT`] bytes its first bytes, `~` and a hash of all
+/// of it ([`SHORT`] bytes in all): the lock file and the staging directory add up to 40
+/// bytes to the name, and a name of 216 to 255 bytes (valid) made theirs too long to
+/// create. The hash is FNV-1a, fixed here, so every sts-gen version names them alike.
+pub(crate) fn short_name(name: &OsStr) -> OsString {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let bytes = name.as_bytes();
+    if bytes.len() <= SHORT {
+        return name.to_os_string();
+    }
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut out = bytes[..SHORT - 17].to_vec();
+    out.extend(format!("~{hash:016x}").into_bytes());
+    OsString::from_vec(out)
 }
 
 /// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s. `inf` or a
@@ -441,5 +468,27 @@ mod tests {
         );
         drop(lock);
         assert!(!file.exists());
+    }
+
+    #[test]
+    fn long_names_are_shortened_alike_and_apart() {
+        let short = OsStr::new("out");
+        assert_eq!(short_name(short), short);
+        let a = OsString::from("x".repeat(255));
+        let b = OsString::from("x".repeat(254) + "y");
+        let (sa, sb) = (short_name(&a), short_name(&b));
+        assert_eq!(sa.len(), SHORT);
+        assert_ne!(
+            sa, sb,
+            "names that differ only at the end get their own locks"
+        );
+        assert_eq!(sa, short_name(&a));
+        assert!(sa.to_str().unwrap().starts_with(&"x".repeat(183)));
+        // Fixed by FNV-1a, not by the build: other versions name the lock alike.
+        assert_eq!(
+            short_name(&OsString::from("a".repeat(201))),
+            OsString::from("a".repeat(183) + "~9a253eda0ce95884")
+        );
+        assert!(file_name(&a).len() <= 255);
     }
 }

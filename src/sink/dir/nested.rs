@@ -26,11 +26,7 @@ use super::*;
 /// The lock file beside `dir` (a real path), as [`lock::lock_path`] names it, without
 /// resolving anything again; `None` for `/`.
 fn beside(dir: &Path) -> Option<PathBuf> {
-    let name = dir.file_name()?;
-    let mut file = std::ffi::OsString::from(".");
-    file.push(name);
-    file.push(".sts-gen.lock");
-    Some(dir.parent()?.join(file))
+    Some(dir.parent()?.join(lock::file_name(dir.file_name()?)))
 }
 
 /// The lock file of an ancestor of a directory in `mine` (real paths this run locked

@@ -109,7 +109,8 @@ pub(super) fn staging_path(dir: &Path) -> Option<PathBuf> {
         return None;
     }
     let mut staging = std::ffi::OsString::from(".");
-    staging.push(name);
+    // Shortened like the lock file's: the longest valid names would be too long here.
+    staging.push(lock::short_name(name));
     staging.push(format!(
         ".sts-gen-stage-{}-{:016x}",
         std::process::id(),
