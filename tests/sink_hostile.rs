@@ -55,6 +55,9 @@ fn a_hard_link_at_the_lock_path_is_refused_and_its_file_kept() {
     assert!(names(&out).is_empty(), "nothing written");
 }
 
+/// Makes a broken entry at a path.
+type Plant = dyn Fn(&Path);
+
 #[test]
 fn a_batch_loads_every_yaml_entry_that_is_not_a_directory() {
     let tmp = tempfile::tempdir().unwrap();
@@ -64,7 +67,7 @@ fn a_batch_loads_every_yaml_entry_that_is_not_a_directory() {
     // A directory named `*.yaml` is no profile: skipped, as before.
     fs::create_dir(input.join("folder.yaml")).unwrap();
     let out = tmp.path().join("out");
-    let planted: [(&str, &dyn Fn(&Path)); 3] = [
+    let planted: [(&str, &Plant); 3] = [
         ("db.yaml", &|p| {
             std::os::unix::fs::symlink("/nonexistent/db.yaml", p).unwrap()
         }),
