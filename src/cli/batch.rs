@@ -29,7 +29,9 @@ pub(super) fn build_all(
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| format!("{}: {}", path.display(), sts_gen::shared::io_reason(&e)))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        // Every entry but a directory: a dangling link, a FIFO or a device named `*.yaml`
+        // is loaded and refused (failing the batch) like when rendered alone, never skipped.
+        .filter(|p| !p.is_dir() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
         .collect();
     files.sort();
     if files.is_empty() {

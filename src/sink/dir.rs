@@ -15,6 +15,8 @@ use crate::check::Doc;
 use crate::emit::yaml_document;
 
 mod audit;
+mod keep;
+mod nested;
 mod remove;
 mod stage;
 
@@ -132,7 +134,10 @@ pub fn plan(docs: &[Doc]) -> Vec<OutFile> {
 /// entry that cannot be hard-linked, a file system without exchange, `DIR` holding the
 /// working directory, which the swap would leave deleted under the shell), a warning says
 /// so and each file is replaced by rename instead (each file is then old or new, the
-/// directory may be a mix).
+/// directory may be a mix). Recreated directories get their owner and group (where this
+/// user may give them); a directory whose owner, group or extended attributes (ACLs,
+/// SELinux labels) its copy would not have, or one that is a mount point, makes the whole
+/// directory written file by file, which keeps every directory inode as it is.
 pub fn write(dir: &Path, files: &[OutFile], force: bool) -> Result<(), DirError> {
     write_all([(dir, files)], force).map_err(|errors| {
         errors
@@ -268,16 +273,45 @@ impl WriteLock {
                 wanted.entry(parent).or_insert(false);
             }
         }
-        // Path order: a parent sorts before what is in it.
-        for (dir, exclusive) in wanted {
-            let lock = if exclusive {
-                lock::acquire(&dir, wait)
-            } else {
-                lock::acquire_shared(&dir, wait)
+        self.acquire(&wanted, wait).map_err(|e| vec![e])
+    }
+
+    /// Takes `wanted` (path order: a parent sorts before what is in it), then excludes the
+    /// writers of directories nested with the exclusive ones further apart ([`nested`]).
+    fn acquire(
+        &mut self,
+        wanted: &BTreeMap<PathBuf, bool>,
+        wait: std::time::Duration,
+    ) -> Result<(), DirError> {
+        let deadline = std::time::Instant::now().checked_add(wait);
+        let mine: Vec<PathBuf> = wanted
+            .iter()
+            .filter(|(_, exclusive)| **exclusive)
+            .map(|(dir, _)| dir.clone())
+            .collect();
+        let start = self.held.len();
+        loop {
+            for (dir, exclusive) in wanted {
+                let lock = if *exclusive {
+                    lock::acquire(dir, wait)
+                } else {
+                    lock::acquire_shared(dir, wait)
+                }?;
+                self.held.push((dir.clone(), lock, *exclusive));
+            }
+            let ours: Vec<PathBuf> = self
+                .held
+                .iter()
+                .filter_map(|(_, l, _)| l.path().map(Path::to_path_buf))
+                .collect();
+            let Some((ancestor, path)) = nested::busy_ancestor(&mine, &ours) else {
+                return nested::wait_inside(&mine, &ours, deadline);
             };
-            self.held.push((dir, lock.map_err(|e| vec![e])?, exclusive));
+            // An outer writer is at work: let it finish (it may be waiting for these very
+            // locks), then start over.
+            self.held.truncate(start);
+            lock::wait_free(&ancestor, &path, true, deadline)?;
         }
-        Ok(())
     }
 }
 

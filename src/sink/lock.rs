@@ -10,6 +10,7 @@
 //! `git status`); a waiter that then gets the lock on the removed file notices (the path no
 //! longer names the inode it locked) and starts over.
 
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -65,11 +66,37 @@ pub fn lock_path(dir: &Path) -> Result<PathBuf, DirError> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let parent = fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
-    // An OsString: a name that is not UTF-8 gets its lock beside it like any other.
-    let mut file = std::ffi::OsString::from(".");
-    file.push(name);
+    Ok(parent.join(file_name(name)))
+}
+
+/// `.<name>.sts-gen.lock`, with [`short_name`]. An OsString: a name that is not UTF-8 gets
+/// its lock beside it like any other.
+pub(crate) fn file_name(name: &OsStr) -> OsString {
+    let mut file = OsString::from(".");
+    file.push(short_name(name));
     file.push(".sts-gen.lock");
-    Ok(parent.join(file))
+    file
+}
+
+/// Longest directory name that names its lock file and staging directory as it is.
+const SHORT: usize = 200;
+
+/// `name`, or for a name longer than [`SHORT`] bytes its first bytes, `~` and a hash of all
+/// of it ([`SHORT`] bytes in all): the lock file and the staging directory add up to 40
+/// bytes to the name, and a name of 216 to 255 bytes (valid) made theirs too long to
+/// create. The hash is FNV-1a, fixed here, so every sts-gen version names them alike.
+pub(crate) fn short_name(name: &OsStr) -> OsString {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let bytes = name.as_bytes();
+    if bytes.len() <= SHORT {
+        return name.to_os_string();
+    }
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut out = bytes[..SHORT - 17].to_vec();
+    out.extend(format!("~{hash:016x}").into_bytes());
+    OsString::from_vec(out)
 }
 
 /// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s. `inf` or a
@@ -197,7 +224,10 @@ fn open(dir: &Path, beside: Option<&Path>) -> Result<(fs::File, Option<PathBuf>)
             .mode(0o600)
             .custom_flags(nofollow);
         match opts.open(path) {
-            Ok(file) => return Ok((file, Some(path.to_path_buf()))),
+            Ok(file) => {
+                refuse_foreign(dir, path, &file)?;
+                return Ok((file, Some(path.to_path_buf())));
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -237,6 +267,120 @@ fn open(dir: &Path, beside: Option<&Path>) -> Result<(fs::File, Option<PathBuf>)
                 format!("cannot open it to lock: {}", crate::shared::io_reason(&e)),
             ),
         })
+}
+
+/// Refuses a lock file that is not a regular file of its own: a writer truncates and
+/// writes its lock file, and `O_NOFOLLOW` stops only symbolic links, so a hard link planted
+/// at the lock path would have another file (outside the output directory) overwritten. No
+/// links at all is a file its holder removed as we opened it: the caller starts over.
+fn refuse_foreign(dir: &Path, path: &Path, file: &fs::File) -> Result<(), DirError> {
+    let meta = file.metadata().map_err(|e| {
+        error(
+            dir,
+            format!(
+                "cannot read the lock file {}: {}",
+                path.display(),
+                crate::shared::io_reason(&e)
+            ),
+        )
+    })?;
+    let why = if !meta.is_file() {
+        "is not a regular file".to_string()
+    } else if meta.nlink() > 1 {
+        format!(
+            "is a hard link ({} names for one file); sts-gen would overwrite the other names' contents",
+            meta.nlink()
+        )
+    } else {
+        return Ok(());
+    };
+    Err(error(
+        dir,
+        format!(
+            "cannot use the lock file {}: it {why}; remove it (no sts-gen run is using it)",
+            path.display()
+        ),
+    ))
+}
+
+/// Where the lock is held: its lock file, `None` for a directory locked itself.
+impl Lock {
+    /// The lock file's path, `None` when the directory itself is locked.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+}
+
+/// Whether the existing lock file at `path` is held exclusively now (by a writer). Never
+/// creates it: a missing file, or one that is not a regular file, is not held.
+pub fn held_exclusively(path: &Path) -> bool {
+    open_existing(path).is_some_and(|file| {
+        matches!(
+            rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockShared),
+            Err(rustix::io::Errno::WOULDBLOCK)
+        )
+    })
+}
+
+/// Waits until the existing lock file at `path` could be taken (`shared`, or exclusively),
+/// or is gone, then lets it go at once; never creates it, never removes it. Past `deadline`
+/// (`None`: none) an error names the holder.
+pub fn wait_free(
+    dir: &Path,
+    path: &Path,
+    shared: bool,
+    deadline: Option<Instant>,
+) -> Result<(), DirError> {
+    let mode = if shared {
+        rustix::fs::FlockOperation::NonBlockingLockShared
+    } else {
+        rustix::fs::FlockOperation::NonBlockingLockExclusive
+    };
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let Some(mut file) = open_existing(path) else {
+            return Ok(());
+        };
+        match rustix::fs::flock(&file, mode) {
+            // Closing the file drops the lock; a holder that removed it is done too.
+            Ok(()) => return Ok(()),
+            Err(rustix::io::Errno::WOULDBLOCK) => {}
+            Err(_) => return Ok(()),
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            let mut text = String::new();
+            let _ = Read::by_ref(&mut file).take(512).read_to_string(&mut text);
+            let text: String = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect();
+            return Err(error(
+                dir,
+                format!(
+                    "another sts-gen run ({}) is writing a directory nested with it; gave up waiting (lock file {}; set STS_GEN_LOCK_TIMEOUT to wait longer)",
+                    text.trim(),
+                    path.display()
+                ),
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// The existing regular file at `path`, opened to be locked, not written; `None` otherwise.
+fn open_existing(path: &Path) -> Option<fs::File> {
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+        .ok()?;
+    file.metadata().ok()?.is_file().then_some(file)
 }
 
 /// Whether a writer holds `dir`'s lock now (so staging beside it is in use, not a leftover).
@@ -324,5 +468,27 @@ mod tests {
         );
         drop(lock);
         assert!(!file.exists());
+    }
+
+    #[test]
+    fn long_names_are_shortened_alike_and_apart() {
+        let short = OsStr::new("out");
+        assert_eq!(short_name(short), short);
+        let a = OsString::from("x".repeat(255));
+        let b = OsString::from("x".repeat(254) + "y");
+        let (sa, sb) = (short_name(&a), short_name(&b));
+        assert_eq!(sa.len(), SHORT);
+        assert_ne!(
+            sa, sb,
+            "names that differ only at the end get their own locks"
+        );
+        assert_eq!(sa, short_name(&a));
+        assert!(sa.to_str().unwrap().starts_with(&"x".repeat(183)));
+        // Fixed by FNV-1a, not by the build: other versions name the lock alike.
+        assert_eq!(
+            short_name(&OsString::from("a".repeat(201))),
+            OsString::from("a".repeat(183) + "~9a253eda0ce95884")
+        );
+        assert!(file_name(&a).len() <= 255);
     }
 }

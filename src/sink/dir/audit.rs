@@ -71,11 +71,12 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// makes for this very directory, and only directories and regular files.
 fn leftovers(dir: &Path, staging: &[(Vec<u8>, PathBuf)]) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Some(name) = dir.file_name().map(|n| n.as_bytes()) else {
+    // Named as the staging is (shortened when long).
+    let Some(name) = dir.file_name().map(lock::short_name) else {
         return out;
     };
     for (entry, path) in staging {
-        if is_staging_name(entry, name) {
+        if is_staging_name(entry, name.as_bytes()) {
             out.push(path.clone());
         }
     }
@@ -161,5 +162,18 @@ mod tests {
             staging_path(Path::new("out")),
             staging_path(Path::new("out"))
         );
+    }
+
+    #[test]
+    fn the_staging_of_a_directory_with_a_255_byte_name_is_a_leftover_of_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("x".repeat(255));
+        let staging = staging_path(&dir).unwrap();
+        fs::create_dir(&staging).unwrap();
+        let found = leftovers(&dir, &staging_dirs(tmp.path()));
+        assert_eq!(found, [staging]);
+        // Another long name sharing the first 200 bytes is not it.
+        let other = tmp.path().join("x".repeat(254) + "y");
+        assert!(leftovers(&other, &staging_dirs(tmp.path())).is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! Writing: locks, staging beside the directory, flushing, and the swap (or file-by-file writes).
 
 use super::audit::{remove_leftovers, staging_dirs};
+use super::keep::{carry_identity, Mount};
 use super::remove::remove_tree;
 use super::*;
 
@@ -108,7 +109,8 @@ pub(super) fn staging_path(dir: &Path) -> Option<PathBuf> {
         return None;
     }
     let mut staging = std::ffi::OsString::from(".");
-    staging.push(name);
+    // Shortened like the lock file's: the longest valid names would be too long here.
+    staging.push(lock::short_name(name));
     staging.push(format!(
         ".sts-gen-stage-{}-{:016x}",
         std::process::id(),
@@ -332,7 +334,11 @@ impl<'a> Job<'a> {
             Err(e) => return Err(("cannot create a staging directory".to_string(), e)),
         }
         if self.exists {
-            if let Ok(m) = fs::metadata(self.dir) {
+            if let Ok(m) = fs::symlink_metadata(self.dir) {
+                // Before any file is made in it: on a setgid directory they take its group.
+                if let Err(why) = carry_identity(self.dir, &m, staging) {
+                    return Ok(Err(NotAtomic(why)));
+                }
                 let _ = fs::set_permissions(staging, m.permissions());
             }
         }
@@ -344,12 +350,7 @@ impl<'a> Job<'a> {
             return Ok(Ok(()));
         }
         let ours: BTreeSet<&str> = self.all().map(|f| f.name.as_str()).collect();
-        let device = {
-            use std::os::unix::fs::MetadataExt;
-            fs::symlink_metadata(self.dir)
-                .map_err(|e| ("cannot read".to_string(), e))?
-                .dev()
-        };
+        let mount = Mount::of(self.dir).map_err(|e| ("cannot read".to_string(), e))?;
         for entry in fs::read_dir(self.dir).map_err(|e| ("cannot read".to_string(), e))? {
             let entry = entry.map_err(|e| ("cannot read".to_string(), e))?;
             let name = entry.file_name();
@@ -359,7 +360,7 @@ impl<'a> Job<'a> {
             {
                 continue;
             }
-            if let Err(why) = link_tree(&entry.path(), &staging.join(&name), device)? {
+            if let Err(why) = link_tree(&entry.path(), &staging.join(&name), &mount)? {
                 return Ok(Err(why));
             }
         }
@@ -462,14 +463,15 @@ impl<'a> Job<'a> {
     }
 }
 
-/// Recreates `from` at `to` inside a staging directory: a directory anew (same mode, owner
-/// and times) with its contents recreated in turn; anything else (a file, a link, a FIFO)
-/// as a hard link to the same inode, so the user's files are the very same files after the
-/// swap and nothing is copied. `Ok(Err(why))` when an entry cannot be hard-linked (another
-/// file system below, a file the kernel will not let us link): the caller then writes in
-/// place.
-fn link_tree(from: &Path, to: &Path, device: u64) -> Result<Result<(), NotAtomic>, IoFail> {
-    use std::os::unix::fs::MetadataExt;
+/// Recreates `from` at `to` inside a staging directory: a directory anew (same mode, owner,
+/// group and times) with its contents recreated in turn; anything else (a file, a link, a
+/// FIFO) as a hard link to the same inode, so the user's files are the very same files
+/// after the swap and nothing is copied. `Ok(Err(why))` when an entry cannot be hard-linked
+/// (a file the kernel will not let us link), a directory is on another file system or
+/// mount than `mount` (a bind mount: the swap would move it, and removing the old tree would
+/// delete what it shows), or a directory's owner, group or extended attributes cannot be
+/// given to its copy: the caller then writes in place, keeping every directory as it is.
+fn link_tree(from: &Path, to: &Path, mount: &Mount) -> Result<Result<(), NotAtomic>, IoFail> {
     let read = |e| (format!("cannot read {}", from.display()), e);
     let meta = fs::symlink_metadata(from).map_err(read)?;
     if !meta.is_dir() {
@@ -482,22 +484,24 @@ fn link_tree(from: &Path, to: &Path, device: u64) -> Result<Result<(), NotAtomic
             ))
         }));
     }
-    if meta.dev() != device {
+    if Mount::of(from).map_err(read)?.differs(mount) {
         return Ok(Err(NotAtomic(format!(
-            "{} is another file system",
+            "{} is another file system or a mount point",
             from.display()
         ))));
     }
     fs::create_dir(to).map_err(|e| (format!("cannot stage {}", from.display()), e))?;
+    if let Err(why) = carry_identity(from, &meta, to) {
+        return Ok(Err(NotAtomic(why)));
+    }
     for entry in fs::read_dir(from).map_err(read)? {
         let entry = entry.map_err(read)?;
-        if let Err(why) = link_tree(&entry.path(), &to.join(entry.file_name()), device)? {
+        if let Err(why) = link_tree(&entry.path(), &to.join(entry.file_name()), mount)? {
             return Ok(Err(why));
         }
     }
-    // After the contents: a read-only directory could not have been filled. Owner and times
-    // are best effort (another user's directory keeps its mode either way).
-    let _ = std::os::unix::fs::chown(to, Some(meta.uid()), Some(meta.gid()));
+    // After the contents: a read-only directory could not have been filled. Times are best
+    // effort.
     if let (Ok(dir), Ok(modified), Ok(accessed)) =
         (fs::File::open(to), meta.modified(), meta.accessed())
     {
