@@ -99,6 +99,20 @@ pub(crate) fn short_name(name: &OsStr) -> OsString {
     OsString::from_vec(out)
 }
 
+/// The first line the holder wrote into its lock file (its pid and command). Anyone who can
+/// write the parent can write this line: no control characters reach the terminal.
+fn holder_line(file: &mut fs::File) -> String {
+    let mut text = String::new();
+    let _ = Read::by_ref(file).take(512).read_to_string(&mut text);
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect()
+}
+
 /// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s. `inf` or a
 /// value too large for a `Duration` is [`Duration::MAX`], which [`acquire`] takes as no
 /// deadline: someone who sets 1e19 means "wait for the holder", not an error.
@@ -172,18 +186,7 @@ fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError
             }
             Err(rustix::io::Errno::WOULDBLOCK) => {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
-                    let mut text = String::new();
-                    let _ = Read::by_ref(&mut file).take(512).read_to_string(&mut text);
-                    // Anyone who can write the parent can write this line: no control
-                    // characters reach the terminal.
-                    let text: String = text
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .take(200)
-                        .collect();
+                    let text = holder_line(&mut file);
                     let text = text.trim();
                     let who = if text.is_empty() {
                         "another sts-gen run".to_string()
@@ -348,16 +351,7 @@ pub fn wait_free(
             Err(_) => return Ok(()),
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            let mut text = String::new();
-            let _ = Read::by_ref(&mut file).take(512).read_to_string(&mut text);
-            let text: String = text
-                .lines()
-                .next()
-                .unwrap_or("")
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(200)
-                .collect();
+            let text = holder_line(&mut file);
             return Err(error(
                 dir,
                 format!(
