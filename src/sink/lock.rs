@@ -84,18 +84,20 @@ const SHORT: usize = 200;
 /// `name`, or for a name longer than [`SHORT`] bytes its first bytes, `~` and a hash of all
 /// of it ([`SHORT`] bytes in all): the lock file and the staging directory add up to 40
 /// bytes to the name, and a name of 216 to 255 bytes (valid) made theirs too long to
-/// create. The hash is FNV-1a, fixed here, so every sts-gen version names them alike.
+/// create. The hash is SHA-256's first 8 bytes, so every sts-gen version names them alike.
 pub(crate) fn short_name(name: &OsStr) -> OsString {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     let bytes = name.as_bytes();
     if bytes.len() <= SHORT {
         return name.to_os_string();
     }
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
     let mut out = bytes[..SHORT - 17].to_vec();
-    out.extend(format!("~{hash:016x}").into_bytes());
+    out.push(b'~');
+    for b in &digest[..8] {
+        out.extend(format!("{b:02x}").into_bytes());
+    }
     OsString::from_vec(out)
 }
 
@@ -478,10 +480,10 @@ mod tests {
         );
         assert_eq!(sa, short_name(&a));
         assert!(sa.to_str().unwrap().starts_with(&"x".repeat(183)));
-        // Fixed by FNV-1a, not by the build: other versions name the lock alike.
+        // Fixed by SHA-256, not by the build: other versions name the lock alike.
         assert_eq!(
             short_name(&OsString::from("a".repeat(201))),
-            OsString::from("a".repeat(183) + "~9a253eda0ce95884")
+            OsString::from("a".repeat(183) + "~a92efd82109373e5")
         );
         assert!(file_name(&a).len() <= 255);
     }
