@@ -109,14 +109,13 @@ fn resource_problems(c: &Container) -> Vec<(String, String)> {
         let limit = limits.and_then(|l| l.get(name));
         let extended = name.contains('/') && !name.starts_with("kubernetes.io/");
         let path = crate::shared::join_key("resources.requests", name);
-        let (Ok(req), limit_value) = (
-            names::quantity(&request.0),
-            limit.map(|l| names::quantity(&l.0)),
-        ) else {
+        let Ok(req) = names::quantity(&request.0) else {
             continue;
         };
+        // None: no limit; Some(None): one that is not a quantity (the type check's finding).
+        let limit_value = limit.map(|l| names::quantity(&l.0).ok());
         match (limit_value, extended) {
-            (Some(Ok(lim)), true) if req != lim => out.push((
+            (Some(Some(lim)), true) if req != lim => out.push((
                 path,
                 format!("request {} of `{name}` must equal its limit {} (an extended resource is not overcommitted)", request.0, limit.map_or("", |l| l.0.as_str())),
             )),
@@ -125,7 +124,7 @@ fn resource_problems(c: &Container) -> Vec<(String, String)> {
                 format!("`{name}` (an extended resource) needs a limit equal to its request"),
             )),
             // A negative limit is reported as such above.
-            (Some(Ok(lim)), false) if req > lim && lim >= 0.0 => out.push((
+            (Some(Some(lim)), false) if req > lim && lim >= 0.0 => out.push((
                 path,
                 format!(
                     "request {} of `{name}` is above its limit {}",
