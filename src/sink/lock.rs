@@ -101,18 +101,40 @@ pub(crate) fn short_name(name: &OsStr) -> OsString {
     OsString::from_vec(out)
 }
 
-/// The first line the holder wrote into its lock file (its pid and command). Anyone who can
-/// write the parent can write this line: no control characters reach the terminal.
-fn holder_line(file: &mut fs::File) -> String {
+/// The holder as a message names it: `another sts-gen run (pid 12: sts-gen render ...)`,
+/// from the first line it wrote into its lock file. Anyone who can write the parent can
+/// write this line: no control characters reach the terminal.
+fn holder_of(file: &mut fs::File) -> String {
     let mut text = String::new();
     let _ = Read::by_ref(file).take(512).read_to_string(&mut text);
-    text.lines()
+    let line: String = text
+        .lines()
         .next()
         .unwrap_or("")
         .chars()
         .filter(|c| !c.is_control())
         .take(200)
-        .collect()
+        .collect();
+    match line.trim() {
+        "" => "another sts-gen run".to_string(),
+        line => format!("another sts-gen run ({line})"),
+    }
+}
+
+/// The non-blocking lock a reader (`shared`) or a writer tries.
+fn lock_mode(shared: bool) -> rustix::fs::FlockOperation {
+    if shared {
+        rustix::fs::FlockOperation::NonBlockingLockShared
+    } else {
+        rustix::fs::FlockOperation::NonBlockingLockExclusive
+    }
+}
+
+/// Sleeps before the next try, never past `deadline`: 1 ms at first, doubling up to 20 ms.
+fn back_off(pause: &mut Duration, deadline: Option<Instant>) {
+    let left = deadline.map_or(*pause, |d| d.saturating_duration_since(Instant::now()));
+    std::thread::sleep((*pause).min(left));
+    *pause = (*pause * 2).min(Duration::from_millis(20));
 }
 
 /// The wait from `STS_GEN_LOCK_TIMEOUT` (seconds, fractions allowed), else 60 s. `inf` or a
@@ -156,11 +178,7 @@ pub fn acquire_shared(dir: &Path, wait: Duration) -> Result<Lock, DirError> {
 
 fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError> {
     let beside = lock_path(dir).ok();
-    let mode = if shared {
-        rustix::fs::FlockOperation::NonBlockingLockShared
-    } else {
-        rustix::fs::FlockOperation::NonBlockingLockExclusive
-    };
+    let mode = lock_mode(shared);
     // None: a wait beyond what the clock can count (a huge STS_GEN_LOCK_TIMEOUT) never ends.
     let deadline = Instant::now().checked_add(wait);
     let mut pause = Duration::from_millis(1);
@@ -188,13 +206,7 @@ fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError
             }
             Err(rustix::io::Errno::WOULDBLOCK) => {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
-                    let text = holder_line(&mut file);
-                    let text = text.trim();
-                    let who = if text.is_empty() {
-                        "another sts-gen run".to_string()
-                    } else {
-                        format!("another sts-gen run ({text})")
-                    };
+                    let who = holder_of(&mut file);
                     return Err(error(
                         dir,
                         format!(
@@ -204,9 +216,7 @@ fn acquire_as(dir: &Path, wait: Duration, shared: bool) -> Result<Lock, DirError
                         ),
                     ));
                 }
-                let left = deadline.map_or(pause, |d| d.saturating_duration_since(Instant::now()));
-                std::thread::sleep(pause.min(left));
-                pause = (pause * 2).min(Duration::from_millis(20));
+                back_off(&mut pause, deadline);
             }
             Err(e) => {
                 let what = path.as_deref().unwrap_or(dir).display().to_string();
@@ -336,11 +346,7 @@ pub fn wait_free(
     shared: bool,
     deadline: Option<Instant>,
 ) -> Result<(), DirError> {
-    let mode = if shared {
-        rustix::fs::FlockOperation::NonBlockingLockShared
-    } else {
-        rustix::fs::FlockOperation::NonBlockingLockExclusive
-    };
+    let mode = lock_mode(shared);
     let mut pause = Duration::from_millis(1);
     loop {
         let Some(mut file) = open_existing(path) else {
@@ -353,18 +359,16 @@ pub fn wait_free(
             Err(_) => return Ok(()),
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            let text = holder_line(&mut file);
             return Err(error(
                 dir,
                 format!(
-                    "another sts-gen run ({}) is writing a directory nested with it; gave up waiting (lock file {}; set STS_GEN_LOCK_TIMEOUT to wait longer)",
-                    text.trim(),
+                    "{} is writing a directory nested with it; gave up waiting (lock file {}; set STS_GEN_LOCK_TIMEOUT to wait longer)",
+                    holder_of(&mut file),
                     path.display()
                 ),
             ));
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+        back_off(&mut pause, deadline);
     }
 }
 
@@ -382,19 +386,7 @@ fn open_existing(path: &Path) -> Option<fs::File> {
 /// Whether a writer holds `dir`'s lock now (so staging beside it is in use, not a leftover).
 /// Takes nothing: a shared lock taken to ask is dropped at once.
 pub fn is_held(dir: &Path) -> bool {
-    let Ok(path) = lock_path(dir) else {
-        return false;
-    };
-    let mut opts = fs::OpenOptions::new();
-    opts.read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
-    let Ok(file) = opts.open(path) else {
-        return false;
-    };
-    matches!(
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockShared),
-        Err(rustix::io::Errno::WOULDBLOCK)
-    )
+    lock_path(dir).is_ok_and(|path| held_exclusively(&path))
 }
 
 /// Whether `path` still names the open `file`.
