@@ -19,11 +19,15 @@ pub(super) struct Mount {
 impl Mount {
     /// The mount of `path` itself (a link is not followed).
     pub(super) fn of(path: &Path) -> std::io::Result<Mount> {
-        let dev = fs::symlink_metadata(path)?.dev();
-        Ok(Mount {
-            dev,
+        Ok(Mount::with(path, &fs::symlink_metadata(path)?))
+    }
+
+    /// [`Mount::of`] for a caller that has read `path`'s metadata already.
+    pub(super) fn with(path: &Path, meta: &fs::Metadata) -> Mount {
+        Mount {
+            dev: meta.dev(),
             id: mount_id(path),
-        })
+        }
     }
 
     /// Whether `other` is another file system or another mount (a bind mount) than `self`.

@@ -484,7 +484,7 @@ fn link_tree(from: &Path, to: &Path, mount: &Mount) -> Result<Result<(), NotAtom
             ))
         }));
     }
-    if Mount::of(from).map_err(read)?.differs(mount) {
+    if Mount::with(from, &meta).differs(mount) {
         return Ok(Err(NotAtomic(format!(
             "{} is another file system or a mount point",
             from.display()
