@@ -70,14 +70,8 @@ pub fn dns_subdomain(s: &str) -> Result<(), LoadError> {
             s.len()
         )));
     }
-    let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    let part_ok = |p: &str| {
-        p.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && alnum(p.bytes().next())
-            && alnum(p.bytes().last())
-    };
-    if !s.split('.').all(part_ok) {
+    // Each part is a DNS-1123 label of any length the whole allows.
+    if !s.split('.').all(|part| dns_label(part, 253).is_ok()) {
         return Err(invalid(
             "is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)".into(),
         ));
