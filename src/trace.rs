@@ -153,40 +153,8 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
         }
         // A field of a profile container the API server refuses (`api::container_fields`).
         "schema" if e.message.starts_with("container `") && quoted.len() >= 2 => {
-            CONTAINER_LISTS
-                .iter()
-                .find_map(|list| {
-                    let at = container_field(&set.tree, quoted[0], list)?;
-                    // A podTemplate container extends a rendered one, whose lists start with
-                    // sts-gen's own entries: the rendered index is not the profile's.
-                    let field = match list.starts_with("podTemplate") {
-                        true => quoted[1].split(['[', '.']).next().unwrap_or(""),
-                        false => quoted[1],
-                    };
-                    Some((
-                        format!("{at}.{field}"),
-                        "the API server refuses it".to_string(),
-                    ))
-                })
-                .or_else(|| {
-                    // The app container's fields come from the profile's top level.
-                    (quoted[0] == set.profile.name).then(|| {
-                        let field = quoted[1];
-                        let path = [
-                            ("livenessProbe", "probes.liveness"),
-                            ("readinessProbe", "probes.readiness"),
-                            ("startupProbe", "probes.startup"),
-                        ]
-                        .iter()
-                        .find_map(|(k8s, profile)| {
-                            field
-                                .strip_prefix(k8s)
-                                .map(|rest| format!("{profile}{rest}"))
-                        })
-                        .unwrap_or_else(|| field.split('[').next().unwrap_or("").to_string());
-                        (path, "the API server refuses it".to_string())
-                    })
-                })
+            refused_container_field(&set.tree, &set.profile.name, quoted[0], quoted[1])
+                .map(|path| (path, "the API server refuses it".to_string()))
         }
         "schema" if e.message.contains("has no image") => quoted
             .first()
@@ -208,6 +176,39 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
         });
     }
     e
+}
+
+/// The profile path of field `field` (below the container) of container `container`, which
+/// the API server refuses (`api::container_fields`): in a container list, or for the app
+/// container `app` at the profile's top level.
+fn refused_container_field(tree: &Node, app: &str, container: &str, field: &str) -> Option<String> {
+    let listed = CONTAINER_LISTS.iter().find_map(|list| {
+        let at = container_field(tree, container, list)?;
+        // A podTemplate container extends a rendered one, whose lists start with sts-gen's
+        // own entries: the rendered index is not the profile's.
+        let field = match list.starts_with("podTemplate") {
+            true => field.split(['[', '.']).next().unwrap_or(""),
+            false => field,
+        };
+        Some(format!("{at}.{field}"))
+    });
+    listed.or_else(|| {
+        // The app container's fields come from the profile's top level.
+        (container == app).then(|| {
+            [
+                ("livenessProbe", "probes.liveness"),
+                ("readinessProbe", "probes.readiness"),
+                ("startupProbe", "probes.startup"),
+            ]
+            .iter()
+            .find_map(|(k8s, profile)| {
+                field
+                    .strip_prefix(k8s)
+                    .map(|rest| format!("{profile}{rest}"))
+            })
+            .unwrap_or_else(|| field.split('[').next().unwrap_or("").to_string())
+        })
+    })
 }
 
 /// The `` `quoted` `` words of a message, in order.

@@ -261,10 +261,9 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
             .and_then(Json::as_str)
             .map(str::to_string)
     };
+    let name = field(value, &["metadata", "name"]).and_then(Json::as_str);
     if custom && !workload && !PODLESS_CUSTOM_KINDS.contains(&kind) {
-        let name = field(value, &["metadata", "name"])
-            .and_then(Json::as_str)
-            .unwrap_or("");
+        let name = name.unwrap_or("");
         return Some(Pods {
             namespace: namespace(),
             labels: BTreeMap::new(),
@@ -298,8 +297,7 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
         .unwrap_or_default();
     // The Job controller labels every pod with the Job's name (the Kubernetes docs' headless
     // Service for indexed Jobs selects `job-name`).
-    let job_name = field(value, &["metadata", "name"]).and_then(Json::as_str);
-    if let (true, Some(job)) = (kind == "Job", job_name) {
+    if let (true, Some(job)) = (kind == "Job", name) {
         for key in JOB_NAME_LABELS {
             labels
                 .entry(key.to_string())
