@@ -127,9 +127,9 @@ const CASES: &[Case] = &[
     },
     Case {
         file: "fail/probe-port.yaml",
-        header: "# Breaks `probe-port`: the readiness probe checks a port the pod does not declare.",
+        header: "# Breaks `probe-port`: the readiness probe names a port the container does not have.",
         edits: &[
-            ("\n          tcpSocket:\n            port: db\n        resources:\n", "\n          tcpSocket:\n            port: 5433\n        resources:\n"),
+            ("\n          tcpSocket:\n            port: db\n        resources:\n", "\n          tcpSocket:\n            port: dbx\n        resources:\n"),
         ],
     },
     Case {
@@ -276,6 +276,13 @@ const CASES: &[Case] = &[
             ("\n  name: shop\n  namespace: shop\nspec:\n  podManagementPolicy: OrderedReady\n", "\n  name: shop\n  namespace: shop\n  annotations:\n    sts-gen/peers-fixed: change replicas through sts-gen\nspec:\n  podManagementPolicy: OrderedReady\n"),
             ("\n      - emptyDir: {}\n        name: writable-tmp\n", "\n      - emptyDir: {}\n        name: writable-tmp\n      - configMap:\n          name: shop-peers\n        name: peers\n"),
             ("\n---\napiVersion: apps/v1\n", "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-peers\n  namespace: shop\ndata:\n  peers.conf: |\n    server.1=shop-0.shop:2888\n    server.2=shop-1.shop:2888\n---\napiVersion: apps/v1\n"),
+        ],
+    },
+    Case {
+        file: "pass/probe-port-number.yaml",
+        header: "# Passes `probe-port`: the readiness probe checks a number no container declares, which the kubelet probes all the same.",
+        edits: &[
+            ("\n          tcpSocket:\n            port: db\n        resources:\n", "\n          tcpSocket:\n            port: 5433\n        resources:\n"),
         ],
     },
     Case {
@@ -455,7 +462,7 @@ fn precise_findings() {
     );
     assert_eq!(
         r["findings"][0]["message"],
-        "port 5433 is not a declared container port"
+        "port `dbx` is not a port of container `shop`"
     );
     let (_, r) = lint_json(&[fixture("fail/schema.yaml").as_str()]);
     assert_eq!(r["findings"][0]["kind"], "ConfigMap");

@@ -278,12 +278,6 @@ pub(super) fn probes(doc: &Doc, _: &Objects, emit: &mut Emit) {
 /// `probe-port`: a named port must be one of the container's own, a number any of the pod's.
 pub(super) fn probe_port(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
-    let pod_numbers: BTreeSet<i32> = pod
-        .slots
-        .iter()
-        .flat_map(|s| s.container.ports.iter().flatten())
-        .map(|p| p.container_port)
-        .collect();
     for s in &pod.slots {
         let c = s.container;
         let own: BTreeSet<&str> = c
@@ -299,14 +293,14 @@ pub(super) fn probe_port(doc: &Doc, _: &Objects, emit: &mut Emit) {
         ] {
             let Some(probe) = probe else { continue };
             for (field, port) in probe_ports(probe) {
+                // A number is probed as it is, declared or not (a metrics or admin port
+                // the image opens without a `ports` entry); only a name must resolve, and
+                // the kubelet resolves it against this container's own ports.
                 let bad = match &port {
                     IntOrString::String(n) if !own.contains(n.as_str()) => Some(format!(
                         "port `{n}` is not a port of container `{}`",
                         c.name
                     )),
-                    IntOrString::Int(n) if !pod_numbers.contains(n) => {
-                        Some(format!("port {n} is not a declared container port"))
-                    }
                     _ => None,
                 };
                 if let Some(m) = bad {

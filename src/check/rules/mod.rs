@@ -212,7 +212,7 @@ pub const RULES: &[Rule] = &[
     rule("resources", E, M, "every container requests CPU and memory and has a memory limit", "set resources.requests.cpu, resources.requests.memory and resources.limits.memory", "", Some(checks::resources)),
     rule("cpu-limit", W, M, "every container has a CPU limit", "set resources.limits.cpu", "", Some(checks::cpu_limit)),
     rule("probes", W, M, "every app container has readiness and liveness probes, and they differ", "add the probe; make liveness more tolerant than readiness (a busy pod is not dead)", "", Some(checks::probes)),
-    rule("probe-port", E, M, "probes use ports the pod declares", "probe a declared container port (by name or number)", "", Some(checks::probe_port)),
+    rule("probe-port", E, M, "a probe's named port is a port of its container (the kubelet cannot resolve another name; a number is probed whether declared or not)", "name a port of the container, or probe its number", "", Some(checks::probe_port)),
     rule("security-context", E, M, "the restricted Pod Security Standard: non-root, no privilege escalation, capabilities drop ALL, seccomp RuntimeDefault, no host namespaces", "set the field as the message says (sts-gen renders it by default)", "", Some(checks::security_context)),
     rule("read-only-root", W, M, "containers have readOnlyRootFilesystem: true", "set readOnlyRootFilesystem: true and mount emptyDirs where the image writes", "", Some(checks::read_only_root)),
     rule("run-as-user", W, M, "containers run as a uid of 10000 or more (no clash with host users)", "set runAsUser (and runAsGroup, fsGroup) to 10000 or more", "", Some(checks::run_as_user_rule)),
