@@ -76,13 +76,6 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
-        file: "fail/namespace.yaml",
-        header: "# Breaks `namespace`: an object outside the Namespace the manifests create.",
-        edits: &[
-            ("\n      storageClassName: local-storage\n", "\n      storageClassName: local-storage\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-extra\n  namespace: other\ndata:\n  a: b\n"),
-        ],
-    },
-    Case {
         file: "fail/network-policy.yaml",
         header: "# Breaks `network-policy`: no NetworkPolicy selects the pods.",
         edits: &[
@@ -263,6 +256,13 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        file: "pass/namespace.yaml",
+        header: "# Passes `namespace`: an object outside the Namespace the manifests create, in a namespace the cluster may have.",
+        edits: &[
+            ("\n      storageClassName: local-storage\n", "\n      storageClassName: local-storage\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-extra\n  namespace: other\ndata:\n  a: b\n"),
+        ],
+    },
+    Case {
         file: "pass/network-policy.yaml",
         header: "# Passes `network-policy` with a policy for every pod of the namespace (empty podSelector).",
         edits: &[
@@ -392,6 +392,11 @@ fn size_limits_fixture(dir: &Path) -> String {
 fn every_rule_is_flagged_by_its_failing_fixture_and_only_that_rule() {
     let dir = tempfile::tempdir().unwrap();
     for rule in RULES {
+        // `namespace` judges sts-gen's own objects only (tests/cross_object_rules.rs): a
+        // namespace others' manifests do not create may exist in the cluster.
+        if rule.id == "namespace" {
+            continue;
+        }
         let file = if rule.id == "size-limits" {
             size_limits_fixture(dir.path())
         } else {

@@ -367,23 +367,21 @@ fn rbac_names_are_path_segments() {
 }
 
 #[test]
-fn the_built_in_namespaces_always_exist() {
-    // The base has `Namespace shop`; kube-system and the others exist in every cluster.
-    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+fn a_namespace_the_manifests_do_not_create_may_exist() {
+    // The base has `Namespace shop`; kube-system exists in every cluster, and `monitoring` or
+    // `elsewhere` may exist already: only sts-gen's own objects must all be in its Namespace.
+    for ns in [
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "monitoring",
+        "elsewhere",
+    ] {
         let (code, findings) = lint_with(&role("shop-leader", ns));
         assert_eq!(brief(&findings), [], "{ns}");
         assert_eq!(code, 0, "{ns}");
     }
-    let (code, findings) = lint_with(&role("shop-leader", "elsewhere"));
-    let message = "namespace `elsewhere` is not the rendered Namespace";
-    assert_eq!(
-        brief(&findings),
-        [
-            finding("namespace", "Role", "shop-leader", message),
-            finding("namespace", "RoleBinding", "shop-leader", message),
-        ]
-    );
-    assert_eq!(code, 1);
 }
 
 #[test]
@@ -679,7 +677,7 @@ fn pods_are_numbered_from_ordinals_start() {
     assert_eq!(
         wiring_findings(&text),
         [
-            "peer-count StatefulSet db: replicas is 2, but the peer list rendered into its pod template or config names 2 pods: db-2, db-3; pods outside the list are not members, and members no pod runs count against the quorum",
+            "peer-count StatefulSet db: replicas is 2, but the peer list written into its pod template or config names 2 pods: db-2, db-3; pods outside the list are not members, and members no pod runs count against the quorum",
             "pod-references StatefulSet db: `db-2.db-hl` names pod `db-2`, but StatefulSet `db` (serviceName `db-hl`, namespace `app`, 2 replicas, ordinals from 3) has pods `db-3` to `db-4`",
             "selects-pods Service db-primary: the Service selector `app=db,statefulset.kubernetes.io/pod-name=db-5` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace",
             "pod-references Service db-primary: selects pod `db-5` in namespace `app`, which StatefulSet `db` (serviceName `db-hl`, namespace `app`, 2 replicas, ordinals from 3) does not create; the Service has no endpoints",
@@ -1065,4 +1063,36 @@ fn an_object_without_a_namespace_may_be_in_anyones() {
             .any(|f| f.starts_with("service-name StatefulSet db")),
         "{found:#?}"
     );
+}
+
+/// A StatefulSet of someone else's whose headless Service and Secret are not in the file.
+const LONE_STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: data}\nspec:\n  serviceName: db-hl\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n      containers:\n      - name: db\n        image: db:1.2\n        env:\n        - name: PASSWORD\n          valueFrom: {secretKeyRef: {name: db-auth, key: password}}\n";
+
+#[test]
+fn findings_on_others_manifests_speak_of_the_manifests_not_of_a_render() {
+    let (code, report) = lint_text(LONE_STS);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        brief(&of_rule(findings, "service-name").into_iter().cloned().collect::<Vec<_>>()),
+        [finding(
+            "service-name",
+            "StatefulSet",
+            "db",
+            "serviceName `db-hl` is not a Service among the manifests"
+        )]
+    );
+    assert_eq!(
+        brief(&of_rule(findings, "references").into_iter().cloned().collect::<Vec<_>>()),
+        [finding(
+            "references",
+            "StatefulSet",
+            "db",
+            "env `PASSWORD` of container `db` refers to Secret `db-auth`, which is not among the manifests"
+        )]
+    );
+    for f in findings {
+        let text = format!("{} {}", f["message"], f["fix"]);
+        assert!(!text.contains("rendered"), "{f}");
+    }
+    assert_eq!(code, 1);
 }

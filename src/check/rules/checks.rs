@@ -698,7 +698,7 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         return;
     }
     let listed = if ordinals.is_empty() {
-        "none of its pods (renamed after rendering?)".to_string()
+        "none of its pods (renamed since the list was written?)".to_string()
     } else {
         let names: Vec<String> = ordinals
             .iter()
@@ -710,8 +710,8 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         doc,
         "peer-count",
         "spec.replicas".into(),
-        format!("replicas is {replicas}, but the peer list rendered into its pod template or config names {listed}; pods outside the list are not members, and members no pod runs count against the quorum"),
-        Some("change replicas in the profile and render again (not kubectl scale or a kustomize replicas patch)".into()),
+        format!("replicas is {replicas}, but the peer list written into its pod template or config names {listed}; pods outside the list are not members, and members no pod runs count against the quorum"),
+        Some("change replicas and the peer list together (sts-gen's output: in the profile, then render again), not with kubectl scale or a kustomize replicas patch".into()),
     );
 }
 

@@ -260,18 +260,16 @@ pub(super) fn size_limits(doc: &Doc, _: &Objects, emit: &mut Emit) {
     }
 }
 
-/// Namespaces every cluster has: objects in them need no Namespace object.
-const BUILT_IN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
-
-/// `namespace`: with a Namespace among the objects, every namespaced object is in one. In
-/// anyone's manifests it may also be in a namespace every cluster has (cert-manager's
-/// leader-election Role in kube-system); sts-gen renders all into the profile's namespace,
-/// so there one elsewhere is a template's mistake.
+/// `namespace`: with a Namespace among sts-gen's own objects, every namespaced object is in
+/// it (sts-gen renders all into the profile's namespace, so one elsewhere is a template's
+/// mistake). Anyone's manifests are not judged: an object may go to a namespace that exists
+/// in the cluster already (cert-manager's leader-election Role in kube-system, an app's
+/// RoleBinding in `monitoring`), which the manifests cannot show; `schema` checks the name.
 pub(super) fn namespace(doc: &Doc, objects: &Objects, emit: &mut Emit) {
-    let Some(ns) = doc.namespace() else { return };
-    if objects.manifests && BUILT_IN_NAMESPACES.contains(&ns) {
+    if objects.manifests {
         return;
     }
+    let Some(ns) = doc.namespace() else { return };
     let mut declared = objects
         .iter()
         .filter(|d| matches!(d.object, Object::Namespace(_)))
@@ -368,7 +366,11 @@ pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             emit,
             doc,
             "service-name",
-            format!("serviceName `{name}` is not a rendered Service"),
+            if objects.manifests {
+                format!("serviceName `{name}` is not a Service among the manifests")
+            } else {
+                format!("serviceName `{name}` is not a rendered Service")
+            },
         ),
         Some(s) if s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) != Some("None") => push(
             emit,
@@ -492,7 +494,7 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
                 emit,
                 doc,
                 "references",
-                format!("{at} refers to {kind} `{name}`, which is not rendered"),
+                format!("{at} refers to {kind} `{name}`, which is not {}", objects.absent()),
             ),
             Some(keys) => {
                 if let Some(k) = key.filter(|k| !keys.contains(k)) {
