@@ -1096,3 +1096,63 @@ fn findings_on_others_manifests_speak_of_the_manifests_not_of_a_render() {
     }
     assert_eq!(code, 1);
 }
+
+/// `lint FILE -n NS -o json` on `text`: (exit code, report).
+fn lint_text_in(text: &str, namespace: &str) -> (i32, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    fs::write(&file, text).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-n", namespace, "-o", "json"]));
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    (r.code, serde_json::from_str(&r.stdout).expect("JSON report"))
+}
+
+#[test]
+fn dash_n_puts_objects_without_a_namespace_where_kubectl_apply_n_would() {
+    // The Service sets no namespace; the Deployment it selects is in `shop`.
+    let deployment = workload(
+        "Deployment",
+        "apps/v1",
+        &format!("  selector: {{matchLabels: {{app: web}}}}\n  template:\n{POD_TEMPLATE}"),
+    );
+    let service = WEB_SERVICE.replace("name: web, namespace: shop", "name: web");
+    let text = format!("{deployment}---\n{service}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: web-read}}\nrules: []\n");
+    // Without -n the Service may be in `shop`: no finding but the missing namespace.
+    let (code, report) = lint_text(&text);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        brief(findings),
+        [finding(
+            "namespace-set",
+            "Service",
+            "web",
+            "the Service has no namespace; it lands in whatever namespace kubectl's context has"
+        )]
+    );
+    assert_eq!(code, 0);
+    // `-n shop`: it is in `shop`, beside its pods.
+    let (code, report) = lint_text_in(&text, "shop");
+    assert_eq!(brief(report["findings"].as_array().unwrap()), []);
+    assert_eq!(code, 0);
+    // `-n other`: it lands in `other`, where no pods are.
+    let (code, report) = lint_text_in(&text, "other");
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        brief(findings),
+        [finding(
+            "selects-pods",
+            "Service",
+            "web",
+            "the Service selector `app=web` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"
+        )]
+    );
+    assert_eq!(findings[0]["namespace"], "other");
+    assert_eq!(code, 1);
+    // A bad namespace is bad input.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    fs::write(&file, &text).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-n", "Not_A_Label"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--namespace `Not_A_Label`"), "{}", r.stderr);
+}

@@ -164,6 +164,12 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
             docs.extend(d);
             ignores.by_source.extend(comments);
         }
+        // `-n`: where objects without a namespace land, as with `kubectl apply -n`.
+        if let Some(ns) = &args.common.namespace {
+            sts_gen::shared::names::dns_label(ns, 63)
+                .map_err(|e| format!("--namespace `{ns}` {}", e.message))?;
+            lint::default_namespace(&mut docs, ns);
+        }
         report.extend(lint::lint_manifests(
             sts_gen::check::type_documents(docs),
             &ignores,
