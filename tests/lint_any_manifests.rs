@@ -1073,7 +1073,12 @@ fn findings_on_others_manifests_speak_of_the_manifests_not_of_a_render() {
     let (code, report) = lint_text(LONE_STS);
     let findings = report["findings"].as_array().unwrap();
     assert_eq!(
-        brief(&of_rule(findings, "service-name").into_iter().cloned().collect::<Vec<_>>()),
+        brief(
+            &of_rule(findings, "service-name")
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        ),
         [finding(
             "service-name",
             "StatefulSet",
@@ -1102,9 +1107,19 @@ fn lint_text_in(text: &str, namespace: &str) -> (i32, Value) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.yaml");
     fs::write(&file, text).unwrap();
-    let r = run(sts().args(["lint", file.to_str().unwrap(), "-n", namespace, "-o", "json"]));
+    let r = run(sts().args([
+        "lint",
+        file.to_str().unwrap(),
+        "-n",
+        namespace,
+        "-o",
+        "json",
+    ]));
     assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
-    (r.code, serde_json::from_str(&r.stdout).expect("JSON report"))
+    (
+        r.code,
+        serde_json::from_str(&r.stdout).expect("JSON report"),
+    )
 }
 
 #[test]
@@ -1154,5 +1169,64 @@ fn dash_n_puts_objects_without_a_namespace_where_kubectl_apply_n_would() {
     fs::write(&file, &text).unwrap();
     let r = run(sts().args(["lint", file.to_str().unwrap(), "-n", "Not_A_Label"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("--namespace `Not_A_Label`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--namespace `Not_A_Label`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn config_map_and_secret_keys_are_what_the_api_server_accepts() {
+    let long = "k".repeat(254);
+    let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm, namespace: shop}}\ndata:\n  \"bad key\": a\n  ..data: b\n  ok.conf: c\n  dup: d\n  {long}: e\nbinaryData:\n  dup: YQ==\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: s, namespace: shop}}\ndata:\n  .hidden: YQ==\nstringData:\n  \"a/b\": x\n  .hidden: yy\n");
+    let (code, report) = lint_text(&text);
+    let findings = report["findings"].as_array().unwrap();
+    let got: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = |p: &str| (p.to_string(), "schema".to_string());
+    assert_eq!(
+        got,
+        [
+            want("data[\"..data\"]"),
+            want("data[\"bad key\"]"),
+            want(&format!("data[\"{long}\"]")),
+            want("binaryData[\"dup\"]"),
+            want("stringData[\"a/b\"]"),
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(
+        findings[3]["message"],
+        "key `dup` is in both data and binaryData; the API server refuses a ConfigMap with a key twice"
+    );
+    assert_eq!(
+        findings[1]["message"],
+        "data key `bad key` is not a valid file/key name (letters, digits, `-`, `_`, `.`; not `.` or `..`)"
+    );
+    assert_eq!(code, 1);
+    // SARIF points at each key's own line.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.yaml");
+    fs::write(&file, &text).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "sarif"]));
+    let log: Value = serde_json::from_str(&r.stdout).unwrap();
+    let lines: Vec<i64> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(lines, [6, 5, 9, 11, 19]);
 }

@@ -163,13 +163,16 @@ impl Lines<'_> {
             .unwrap_or(lines.len() + 1);
         // The deepest key of the path that appears in the document, searched in order.
         let mut at = start;
-        for key in path.split('.').map(|k| k.split('[').next().unwrap_or(k)) {
-            if key.is_empty() {
-                continue;
-            }
+        for key in path_keys(path) {
             let found = (at..end).find(|&l| {
                 let t = lines[l - 1].trim_start().trim_start_matches("- ");
-                t.starts_with(&format!("{key}:")) || t.starts_with(&format!("\"{key}\":"))
+                [
+                    format!("{key}:"),
+                    format!("\"{key}\":"),
+                    format!("'{key}':"),
+                ]
+                .iter()
+                .any(|k| t.starts_with(k.as_str()))
             });
             match found {
                 Some(l) => at = l,
@@ -178,6 +181,29 @@ impl Lines<'_> {
         }
         at
     }
+}
+
+/// The keys of a finding's field path: `spec.ports[0].name` is `spec`, `ports`, `name`; a key
+/// with dots or other characters is quoted in brackets, `data["app.conf"]` (`data`, `app.conf`).
+fn path_keys(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix("[\"") {
+            let Some(end) = quoted.find("\"]") else { break };
+            out.push(&quoted[..end]);
+            rest = &quoted[end + 2..];
+        } else if let Some(index) = rest.strip_prefix('[') {
+            rest = index.split_once(']').map_or("", |(_, r)| r);
+        } else if let Some(r) = rest.strip_prefix('.') {
+            rest = r;
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            out.push(&rest[..end]);
+            rest = &rest[end..];
+        }
+    }
+    out
 }
 
 /// The first line (1-based) of every object in a manifest file, and its lines.
@@ -242,4 +268,23 @@ fn list_item_lines(chunk: &str, count: usize) -> Option<Vec<usize>> {
         })
         .collect();
     (found.len() == count).then_some(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_keys;
+
+    #[test]
+    fn path_keys_read_quoted_keys_whole() {
+        assert_eq!(
+            path_keys("spec.template.spec.containers[0].ports[1].name"),
+            ["spec", "template", "spec", "containers", "ports", "name"]
+        );
+        assert_eq!(path_keys("data[\"..data\"]"), ["data", "..data"]);
+        assert_eq!(
+            path_keys("binaryData[\"app.conf\"]"),
+            ["binaryData", "app.conf"]
+        );
+        assert_eq!(path_keys(""), Vec::<&str>::new());
+    }
 }

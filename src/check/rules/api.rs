@@ -34,6 +34,61 @@ pub(super) fn container_fields(doc: &Doc, emit: &mut Emit) {
     }
 }
 
+/// The API server's rules on ConfigMap and Secret keys: each a valid key name (letters,
+/// digits, `-`, `_`, `.`; at most 253; not `.`, `..` or starting with `..`: the same
+/// [`names::config_key`] the model holds a profile's files and keys to), and no ConfigMap key
+/// in both `data` and `binaryData`.
+pub(super) fn data_keys(doc: &Doc, emit: &mut Emit) {
+    let (fields, config_map): (Vec<(&str, Vec<&String>)>, bool) = match &doc.object {
+        Object::ConfigMap(cm) => (
+            vec![
+                ("data", cm.data.iter().flatten().map(|(k, _)| k).collect()),
+                (
+                    "binaryData",
+                    cm.binary_data.iter().flatten().map(|(k, _)| k).collect(),
+                ),
+            ],
+            true,
+        ),
+        Object::Secret(s) => (
+            vec![
+                ("data", s.data.iter().flatten().map(|(k, _)| k).collect()),
+                (
+                    "stringData",
+                    s.string_data.iter().flatten().map(|(k, _)| k).collect(),
+                ),
+            ],
+            false,
+        ),
+        _ => return,
+    };
+    for (field, keys) in &fields {
+        for key in keys {
+            if let Err(e) = names::config_key(key) {
+                emit(
+                    doc,
+                    "schema",
+                    format!("{field}[{key:?}]"),
+                    format!("{field} key {}", e.message),
+                    None,
+                );
+            }
+        }
+    }
+    if config_map {
+        let data: BTreeSet<&String> = fields[0].1.iter().copied().collect();
+        for key in fields[1].1.iter().filter(|k| data.contains(*k)) {
+            emit(
+                doc,
+                "schema",
+                format!("binaryData[{key:?}]"),
+                format!("key `{key}` is in both data and binaryData; the API server refuses a ConfigMap with a key twice"),
+                None,
+            );
+        }
+    }
+}
+
 /// (field path below the container, message) for each field the API server refuses.
 fn problems(c: &Container) -> Vec<(String, String)> {
     let mut out = Vec::new();

@@ -59,6 +59,7 @@ fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
 /// podTemplate entry whose name matches no container adds a new, incomplete one).
 pub(super) fn schema(doc: &Doc, _: &Objects, emit: &mut Emit) {
     super::api::container_fields(doc, emit);
+    super::api::data_keys(doc, emit);
     let Some(sts) = Sts::of(doc) else { return };
     let mut names = BTreeSet::new();
     for c in sts.containers() {
@@ -494,7 +495,10 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
                 emit,
                 doc,
                 "references",
-                format!("{at} refers to {kind} `{name}`, which is not {}", objects.absent()),
+                format!(
+                    "{at} refers to {kind} `{name}`, which is not {}",
+                    objects.absent()
+                ),
             ),
             Some(keys) => {
                 if let Some(k) = key.filter(|k| !keys.contains(k)) {
