@@ -192,9 +192,9 @@ const CASES: &[Case] = &[
     },
     Case {
         file: "fail/service-name.yaml",
-        header: "# Breaks `service-name`: serviceName names no Service.",
+        header: "# Breaks `service-name`: serviceName names a Service that is not headless.",
         edits: &[
-            ("\n  serviceName: shop\n", "\n  serviceName: shop-peers\n"),
+            ("\n  serviceName: shop\n", "\n  serviceName: shop-read\n"),
         ],
     },
     Case {

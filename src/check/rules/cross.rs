@@ -355,6 +355,9 @@ pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     if name.is_empty() && objects.manifests {
         return;
     }
+    // Nor need it be among anyone's manifests: it may be created apart (another chart, an
+    // operator), and a CSI controller names one that never exists, as the API allows.
+    // One that is among them and not headless is wrong either way.
     let headless = objects
         .iter()
         .filter(|d| may_share_namespace(d.namespace(), doc.namespace()))
@@ -363,15 +366,12 @@ pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             _ => None,
         });
     match headless {
+        None if objects.manifests => {}
         None => push(
             emit,
             doc,
             "service-name",
-            if objects.manifests {
-                format!("serviceName `{name}` is not a Service among the manifests")
-            } else {
-                format!("serviceName `{name}` is not a rendered Service")
-            },
+            format!("serviceName `{name}` is not a rendered Service"),
         ),
         Some(s) if s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) != Some("None") => push(
             emit,
