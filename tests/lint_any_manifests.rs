@@ -1238,3 +1238,23 @@ fn a_csi_controller_may_name_a_service_that_is_not_there() {
         .replace("#PEERS", "");
     assert_eq!(wiring_findings(&text), Vec::<String>::new());
 }
+
+#[test]
+fn services_in_kube_system_may_select_the_clusters_own_pods() {
+    // kube-prometheus-stack renders these by default: the pods are static control-plane pods
+    // and CoreDNS, which no manifest holds.
+    let text = "apiVersion: v1\nkind: Service\nmetadata: {name: kps-kube-controller-manager, namespace: kube-system}\nspec:\n  clusterIP: None\n  ports: [{name: http-metrics, port: 10257, targetPort: 10257}]\n  selector: {component: kube-controller-manager}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: kps-coredns, namespace: kube-system}\nspec:\n  clusterIP: None\n  ports: [{name: http-metrics, port: 9153, targetPort: 9153}]\n  selector: {k8s-app: kube-dns}\n";
+    let (code, report) = lint_text(text);
+    assert_eq!(brief(report["findings"].as_array().unwrap()), []);
+    assert_eq!(code, 0);
+    // Elsewhere a selector that matches nothing is still one.
+    let (code, report) = lint_text(&text.replace("kube-system", "monitoring"));
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["selects-pods", "selects-pods"]);
+    assert_eq!(code, 1);
+}

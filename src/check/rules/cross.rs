@@ -142,6 +142,11 @@ pub(super) fn selects_pods(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         }
         return;
     };
+    // The cluster's own pods live in kube-system and in no manifest: static control-plane
+    // pods, CoreDNS, kube-proxy (kube-prometheus-stack's Services select them by default).
+    if objects.manifests && doc.namespace() == Some("kube-system") {
+        return;
+    }
     if selected(doc, &selector, objects).is_empty() {
         push(
             emit,
