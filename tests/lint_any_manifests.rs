@@ -1258,3 +1258,32 @@ fn services_in_kube_system_may_select_the_clusters_own_pods() {
     assert_eq!(rules, ["selects-pods", "selects-pods"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn local_volumes_made_by_the_static_provisioner_are_not_counted() {
+    // sig-storage-local-static-provisioner makes the PersistentVolumes of `fast-disks` from
+    // the nodes' disks: none is among the manifests.
+    let class = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast-disks}\nprovisioner: kubernetes.io/no-provisioner\nvolumeBindingMode: WaitForFirstConsumer\n";
+    let sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: db}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n      containers:\n      - {name: db, image: postgres:16.2, volumeMounts: [{name: data, mountPath: /data}]}\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec:\n      accessModes: [ReadWriteOnce]\n      storageClassName: fast-disks\n      resources: {requests: {storage: 100Gi}}\n";
+    let (_, report) = lint_text(&format!("{class}---\n{sts}"));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(of_rule(findings, "local-pvs").len(), 0, "{findings:#?}");
+    // With some of the class's volumes among them, they are the set: one is not three.
+    let pv = "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv-0}\nspec:\n  capacity: {storage: 100Gi}\n  accessModes: [ReadWriteOnce]\n  storageClassName: fast-disks\n  local: {path: /mnt/fast-disks/a}\n  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node-a]}]\n";
+    let (_, report) = lint_text(&format!("{class}---\n{sts}---\n{pv}"));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        brief(
+            &of_rule(findings, "local-pvs")
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        ),
+        [finding(
+            "local-pvs",
+            "StatefulSet",
+            "db",
+            "1 local PersistentVolumes in class `fast-disks` for 3 replicas"
+        )]
+    );
+}
