@@ -1287,3 +1287,29 @@ fn local_volumes_made_by_the_static_provisioner_are_not_counted() {
         )]
     );
 }
+
+#[test]
+fn a_peer_list_counts_only_this_statefulsets_pods() {
+    // Both pods listed; beside them a web address that starts like a pod's name but is
+    // outside the cluster.
+    let text = DB
+        .replace("#SPEC", "")
+        .replace("#POD", "")
+        .replace(
+            "#PEERS",
+            "db-0.db-hl.app.svc:5432,db-1.db-hl.app.svc:5432 https://db-7.db-hl.example.com/",
+        );
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // A pod named past replicas in this namespace is still stale.
+    let text = DB
+        .replace("#SPEC", "")
+        .replace("#POD", "")
+        .replace("#PEERS", "db-0.db-hl.app.svc,db-1.db-hl,db-2.db-hl.app");
+    assert!(
+        wiring_findings(&text)
+            .iter()
+            .any(|f| f.starts_with("peer-count StatefulSet db")),
+        "{:#?}",
+        wiring_findings(&text)
+    );
+}

@@ -680,7 +680,7 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     }
     let mut ordinals = BTreeSet::new();
     for t in texts.iter().chain(&config_texts) {
-        peers::ordinals_in(t, doc.name(), headless, &mut ordinals);
+        peers::ordinals_in(t, doc.name(), headless, doc.namespace(), &mut ordinals);
     }
     let marked = doc
         .value
