@@ -1292,13 +1292,10 @@ fn local_volumes_made_by_the_static_provisioner_are_not_counted() {
 fn a_peer_list_counts_only_this_statefulsets_pods() {
     // Both pods listed; beside them a web address that starts like a pod's name but is
     // outside the cluster.
-    let text = DB
-        .replace("#SPEC", "")
-        .replace("#POD", "")
-        .replace(
-            "#PEERS",
-            "db-0.db-hl.app.svc:5432,db-1.db-hl.app.svc:5432 https://db-7.db-hl.example.com/",
-        );
+    let text = DB.replace("#SPEC", "").replace("#POD", "").replace(
+        "#PEERS",
+        "db-0.db-hl.app.svc:5432,db-1.db-hl.app.svc:5432 https://db-7.db-hl.example.com/",
+    );
     assert_eq!(wiring_findings(&text), Vec::<String>::new());
     // A pod named past replicas in this namespace is still stale.
     let text = DB
@@ -1312,4 +1309,47 @@ fn a_peer_list_counts_only_this_statefulsets_pods() {
         "{:#?}",
         wiring_findings(&text)
     );
+}
+
+#[test]
+fn service_ports_and_budget_numbers_the_api_server_refuses() {
+    let text = "apiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: shop}\nspec:\n  selector: {app: web}\n  ports:\n  - {name: a, port: 80}\n  - {name: a, port: 81}\n  - {name: c, port: 80, protocol: TCP}\n  - {name: d, port: 80, protocol: UDP}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: hl, namespace: shop}\nspec:\n  clusterIP: None\n  selector: {app: web}\n  ports: [{name: a, port: 80, nodePort: 30080}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: np, namespace: shop}\nspec:\n  type: NodePort\n  selector: {app: web}\n  ports: [{name: a, port: 80, nodePort: 30080}]\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: both, namespace: shop}\nspec:\n  minAvailable: 1\n  maxUnavailable: 1\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: AlwaysAllow\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: odd, namespace: shop}\nspec:\n  maxUnavailable: 150%\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: Sometimes\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: fine, namespace: shop}\nspec:\n  minAvailable: 50%\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: IfHealthyBudget\n";
+    let deployment = workload(
+        "Deployment",
+        "apps/v1",
+        &format!("  selector: {{matchLabels: {{app: web}}}}\n  template:\n{POD_TEMPLATE}"),
+    );
+    let (code, report) = lint_text(&format!("{text}---\n{deployment}"));
+    let findings = report["findings"].as_array().unwrap();
+    let got: Vec<(&str, &str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["name"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("schema", "svc", "spec.ports[1].name"),
+            ("schema", "svc", "spec.ports[2].port"),
+            ("schema", "hl", "spec.ports[0].nodePort"),
+            ("schema", "both", "spec.maxUnavailable"),
+            ("schema", "odd", "spec.maxUnavailable"),
+            ("schema", "odd", "spec.unhealthyPodEvictionPolicy"),
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(
+        findings[1]["message"],
+        "port 80/TCP is listed twice; the API server refuses a Service with a port and protocol twice"
+    );
+    assert_eq!(
+        findings[4]["message"],
+        "maxUnavailable `150%` is more than 100%"
+    );
+    assert_eq!(code, 1);
 }

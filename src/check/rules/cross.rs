@@ -60,6 +60,7 @@ fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
 pub(super) fn schema(doc: &Doc, _: &Objects, emit: &mut Emit) {
     super::api::container_fields(doc, emit);
     super::api::data_keys(doc, emit);
+    super::api::service_and_budget_fields(doc, emit);
     let Some(sts) = Sts::of(doc) else { return };
     let mut names = BTreeSet::new();
     for c in sts.containers() {
