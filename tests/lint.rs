@@ -227,9 +227,9 @@ const CASES: &[Case] = &[
     },
     Case {
         file: "fail/volumes.yaml",
-        header: "# Breaks `volumes`: a volume with the volume claim's name.",
+        header: "# Breaks `volumes`: two pod volumes of one name.",
         edits: &[
-            ("\n        name: writable-tmp\n", "\n        name: writable-tmp\n      - name: data\n        emptyDir: {}\n"),
+            ("\n        name: writable-tmp\n", "\n        name: writable-tmp\n      - name: writable-tmp\n        emptyDir: {}\n"),
         ],
     },
     Case {

@@ -1353,3 +1353,20 @@ fn service_ports_and_budget_numbers_the_api_server_refuses() {
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_pod_volume_named_like_a_claim_template_is_replaced_by_the_claim() {
+    // The StatefulSet controller puts the claim in place of a volume of the same name.
+    let sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: db}\nspec:\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n      containers:\n      - {name: db, image: postgres:16.2, volumeMounts: [{name: data, mountPath: /data}]}\n      volumes:\n      - {name: data, emptyDir: {}}\n      - {name: cfg, emptyDir: {}}\n#MORE\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources: {requests: {storage: 1Gi}}\n";
+    let (_, report) = lint_text(&sts.replace("#MORE\n", ""));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(of_rule(findings, "volumes").len(), 0, "{findings:#?}");
+    // Two pod volumes of one name are refused by the API server.
+    let (code, report) = lint_text(&sts.replace("#MORE", "      - {name: cfg, emptyDir: {}}"));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        brief(&of_rule(findings, "volumes").into_iter().cloned().collect::<Vec<_>>()),
+        [finding("volumes", "StatefulSet", "db", "volume name `cfg` is defined twice")]
+    );
+    assert_eq!(code, 1);
+}

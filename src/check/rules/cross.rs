@@ -415,13 +415,24 @@ fn volume_names(sts: &Sts) -> (Vec<String>, Vec<String>) {
 }
 
 /// `volumes`: volume and claim names are unique.
-pub(super) fn volumes(doc: &Doc, _: &Objects, emit: &mut Emit) {
+pub(super) fn volumes(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let Some(sts) = Sts::of(doc).filter(|s| s.pod.is_some()) else {
         return;
     };
     let (claims, volumes) = volume_names(&sts);
     let mut seen = BTreeSet::new();
-    for v in claims.iter().chain(volumes.iter()) {
+    for (i, v) in claims.iter().chain(volumes.iter()).enumerate() {
+        // The StatefulSet controller replaces a pod volume named like a claim template with
+        // the claim (a chart's `emptyDir` fallback beside its claim works): in anyone's
+        // manifests only names repeated among the volumes, or among the claims, are wrong.
+        let volume = i >= claims.len();
+        if objects.manifests
+            && volume
+            && claims.contains(v)
+            && !volumes[..i - claims.len()].contains(v)
+        {
+            continue;
+        }
         if !seen.insert(v) {
             push(
                 emit,
