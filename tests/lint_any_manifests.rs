@@ -1365,8 +1365,41 @@ fn a_pod_volume_named_like_a_claim_template_is_replaced_by_the_claim() {
     let (code, report) = lint_text(&sts.replace("#MORE", "      - {name: cfg, emptyDir: {}}"));
     let findings = report["findings"].as_array().unwrap();
     assert_eq!(
-        brief(&of_rule(findings, "volumes").into_iter().cloned().collect::<Vec<_>>()),
-        [finding("volumes", "StatefulSet", "db", "volume name `cfg` is defined twice")]
+        brief(
+            &of_rule(findings, "volumes")
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        ),
+        [finding(
+            "volumes",
+            "StatefulSet",
+            "db",
+            "volume name `cfg` is defined twice"
+        )]
     );
     assert_eq!(code, 1);
+}
+
+#[test]
+fn an_external_secret_of_any_shape_is_skipped_and_its_secret_counts() {
+    // v1beta1 (still served), and v1 with fields sts-gen does not render: the operator's
+    // own schema, not sts-gen's subset, decides.
+    let text = "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {name: db-creds, namespace: app}\nspec:\n  refreshInterval: 1h\n  secretStoreRef: {name: vault, kind: ClusterSecretStore}\n  target:\n    template:\n      engineVersion: v2\n      data: {DSN: \"postgres://db:5432/app\"}\n  dataFrom:\n  - extract: {key: secret/data/db}\n---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: api-key, namespace: app}\nspec:\n  refreshPolicy: Periodic\n  secretStoreRef: {name: aws, kind: SecretStore}\n  target: {name: api-token, deletionPolicy: Retain}\n  data:\n  - secretKey: key\n    remoteRef: {key: prod/api, property: key, conversionStrategy: Default}\n";
+    let (_, report) = lint_text(&format!("{text}---\n{LONE_STS}").replace(
+        "valueFrom: {secretKeyRef: {name: db-auth, key: password}}",
+        "valueFrom: {secretKeyRef: {name: api-token, key: key}}\n        - name: DSN\n          valueFrom: {secretKeyRef: {name: db-creds, key: DSN}}",
+    ).replace("namespace: data}", "namespace: app}"));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(of_rule(findings, "schema").len(), 0, "{findings:#?}");
+    assert_eq!(of_rule(findings, "references").len(), 0, "{findings:#?}");
+    let notes = report["notes"].as_array().unwrap();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|n| n.as_str().unwrap().contains("ExternalSecret"))
+            .count(),
+        2,
+        "{notes:#?}"
+    );
 }

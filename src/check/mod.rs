@@ -106,7 +106,12 @@ pub(crate) const APPLY_ORDER: &[&str] = &[
 
 /// Kinds typed with only the fields sts-gen's templates use: `sts-gen lint` skips them in
 /// others' manifests, where a field the type leaves out would be a false finding.
-pub const PARTIAL_SCHEMAS: &[&str] = &["ServiceMonitor", "PodMonitor", "Certificate"];
+pub const PARTIAL_SCHEMAS: &[&str] = &[
+    "ServiceMonitor",
+    "PodMonitor",
+    "Certificate",
+    "ExternalSecret",
+];
 
 /// Whether an apiVersion is of a custom resource: a group with a dot that is not one of
 /// Kubernetes' own (`*.k8s.io`).
@@ -310,9 +315,12 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
             && (!APPLY_ORDER.contains(&kind) || PARTIAL_SCHEMAS.contains(&kind) || other_apis)
         {
             // Not checked, but its pods count when a Service or budget selects them, and
-            // the Secret a cert-manager Certificate has written counts as present.
+            // the Secret a cert-manager Certificate or an ExternalSecret has written counts
+            // as present.
             other_pods.extend(selector::pods_of_value(&doc.value));
-            if let Some(secret) = certificate_secret(&doc.value) {
+            if let Some(secret) =
+                certificate_secret(&doc.value).or_else(|| external_secret_target(&doc.value))
+            {
                 produced_secrets.push(secret.to_string());
             }
             let name = field(&doc.value, &["metadata", "name"])
@@ -377,6 +385,20 @@ pub(crate) fn certificate_secret(value: &Json) -> Option<&str> {
         return None;
     }
     field(value, &["spec", "secretName"]).and_then(Json::as_str)
+}
+
+/// The Secret an External Secrets Operator ExternalSecret (`external-secrets.io/*`, any
+/// version) writes: `spec.target.name`, or its own name when the target has none.
+fn external_secret_target(value: &Json) -> Option<&str> {
+    let api = value.get("apiVersion").and_then(Json::as_str)?;
+    if value.get("kind").and_then(Json::as_str) != Some("ExternalSecret")
+        || !api.starts_with("external-secrets.io/")
+    {
+        return None;
+    }
+    field(value, &["spec", "target", "name"])
+        .or_else(|| field(value, &["metadata", "name"]))
+        .and_then(Json::as_str)
 }
 
 /// Documents from any source, typed as far as sts-gen can ([`type_documents`]).
