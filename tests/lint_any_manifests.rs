@@ -437,6 +437,9 @@ fn a_document_without_kind_is_skipped_or_named_as_such() {
         "foo: bar\n",
         "resources: [a.yaml]\nnamePrefix: prod-\n",
         "apiVersion: kustomize.config.k8s.io/v1beta1\nresources: [a.yaml]\n",
+        // A Helm chart's Chart.yaml, of Helm 3 and of Helm 2.
+        "apiVersion: v2\nname: shop\nversion: 1.2.3\nappVersion: \"16.4\"\ndependencies:\n- {name: common, version: 2.x.x, repository: oci://registry-1.docker.io/bitnamicharts}\n",
+        "apiVersion: v1\nname: shop\nversion: 0.1.0\n",
     ] {
         let (code, report) = lint_report(text);
         assert_eq!(brief(report["findings"].as_array().unwrap()), [], "{text}");

@@ -370,8 +370,14 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
 /// apiVersion and kind are optional, or any other configuration.
 fn meant_as_object(value: &Json) -> bool {
     let api = value.get("apiVersion").and_then(Json::as_str);
+    // A Helm Chart.yaml (`apiVersion: v2`, or `v1` in Helm 2's) names its chart at the top.
+    let chart = ["name", "version"]
+        .iter()
+        .all(|k| value.get(*k).is_some_and(Json::is_string));
     value.get("metadata").is_some()
-        || api.is_some_and(|a| !a.starts_with("kustomize.config.k8s.io/"))
+        || api.is_some_and(|a| {
+            !a.starts_with("kustomize.config.k8s.io/") && (a == "v1" || a.contains('/')) && !chart
+        })
 }
 
 /// The Secret a cert-manager Certificate (`cert-manager.io/*`) writes: its `spec.secretName`.
