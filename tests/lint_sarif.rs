@@ -161,3 +161,28 @@ fn fields_are_located_under_their_parent_and_index() {
         line("image: busybox")
     );
 }
+
+/// Manifests on standard input are located too (they were all at line 1).
+#[test]
+fn results_from_standard_input_point_at_their_lines() {
+    let r = run(sts_gen()
+        .args(["lint", "-", "-o", "sarif"])
+        .write_stdin(MANIFEST));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let log: Value = serde_json::from_str(&r.stdout).unwrap();
+    let image = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "image-tag")
+        .unwrap()
+        .clone();
+    let loc = &image["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "stdin");
+    let line = MANIFEST
+        .lines()
+        .position(|l| l.contains("image: nginx:latest"))
+        .unwrap()
+        + 1;
+    assert_eq!(loc["region"]["startLine"], line);
+}
