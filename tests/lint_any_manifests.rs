@@ -1406,3 +1406,33 @@ fn an_external_secret_of_any_shape_is_skipped_and_its_secret_counts() {
         "{notes:#?}"
     );
 }
+
+#[test]
+fn an_autoscaled_statefulset_may_run_its_most_replicas() {
+    // Pod db-4 runs once the HorizontalPodAutoscaler scales db up to 5.
+    let text = DB
+        .replace("#SPEC", "")
+        .replace("#POD", "")
+        .replace("#PEERS", "db-4.db-hl.app.svc:5432");
+    let found = wiring_findings(&text);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("pod-references StatefulSet db")),
+        "{found:#?}"
+    );
+    let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: db, namespace: app}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: db}\n  minReplicas: 2\n  maxReplicas: 5\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}}]\n";
+    assert_eq!(
+        wiring_findings(&format!("{text}---\n{hpa}")),
+        Vec::<String>::new()
+    );
+    // Past the autoscaler's most, the pod never runs.
+    let past = text.replace("db-4.db-hl", "db-5.db-hl");
+    let found = wiring_findings(&format!("{past}---\n{hpa}"));
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("pod-references StatefulSet db")),
+        "{found:#?}"
+    );
+}

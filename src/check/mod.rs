@@ -303,7 +303,9 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     let mut notes = Vec::new();
     let mut other_pods = Vec::new();
     let mut produced_secrets = Vec::new();
-    for doc in docs {
+    let scaled = autoscaled(&docs);
+    for mut doc in docs {
+        scale_to_most(&mut doc, &scaled);
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
         let api = doc
             .value
@@ -362,6 +364,71 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
         notes,
         other_pods,
         produced_secrets,
+    }
+}
+
+/// The StatefulSets an autoscaler among `docs` scales, as (namespace, name, most replicas): a
+/// HorizontalPodAutoscaler's `maxReplicas`, a KEDA ScaledObject's `maxReplicaCount` (100 unless
+/// set).
+fn autoscaled(docs: &[RenderedDoc]) -> Vec<(Option<String>, String, i64)> {
+    let mut out = Vec::new();
+    for d in docs {
+        let v = &d.value;
+        let text = |p: &str| v.pointer(p).and_then(Json::as_str);
+        let api = text("/apiVersion").unwrap_or("");
+        let most = match text("/kind") {
+            Some("HorizontalPodAutoscaler") if api.starts_with("autoscaling/") => {
+                v.pointer("/spec/maxReplicas").and_then(Json::as_i64)
+            }
+            Some("ScaledObject") if api.starts_with("keda.sh/") => Some(
+                v.pointer("/spec/maxReplicaCount")
+                    .and_then(Json::as_i64)
+                    .unwrap_or(100),
+            ),
+            _ => None,
+        };
+        let (Some(most), Some("StatefulSet"), Some(name)) = (
+            most,
+            text("/spec/scaleTargetRef/kind"),
+            text("/spec/scaleTargetRef/name"),
+        ) else {
+            continue;
+        };
+        out.push((
+            text("/metadata/namespace").map(str::to_string),
+            name.to_string(),
+            most,
+        ));
+    }
+    out
+}
+
+/// A StatefulSet an autoscaler scales may run its most replicas: the rules that count its
+/// pods (a pod name past `replicas`, a peer list, a budget) count those.
+fn scale_to_most(doc: &mut RenderedDoc, scaled: &[(Option<String>, String, i64)]) {
+    let v = &doc.value;
+    if v.get("kind").and_then(Json::as_str) != Some("StatefulSet") {
+        return;
+    }
+    let name = field(v, &["metadata", "name"]).and_then(Json::as_str);
+    let ns = field(v, &["metadata", "namespace"]).and_then(Json::as_str);
+    let most = scaled
+        .iter()
+        .filter(|(s_ns, s_name, _)| {
+            Some(s_name.as_str()) == name
+                && (s_ns.is_none() || ns.is_none() || s_ns.as_deref() == ns)
+        })
+        .map(|(_, _, m)| *m)
+        .max();
+    let replicas = v
+        .pointer("/spec/replicas")
+        .and_then(Json::as_i64)
+        .unwrap_or(1);
+    if let (Some(most), Some(spec)) = (
+        most.filter(|m| *m > replicas && *m <= i64::from(i32::MAX)),
+        doc.value.get_mut("spec").and_then(Json::as_object_mut),
+    ) {
+        spec.insert("replicas".into(), Json::from(most));
     }
 }
 
