@@ -184,7 +184,8 @@ pub struct CommonArgs {
     /// The profile file; `-` (the default) reads standard input.
     #[arg(value_name = "PROFILE", default_value = "-", value_hint = clap::ValueHint::FilePath)]
     pub profile: String,
-    /// Namespace for every namespaced object, replacing the profile's `namespace`.
+    /// Namespace for every namespaced object, replacing the profile's `namespace`; in
+    /// `lint` of manifests, the namespace of objects that set none (as `kubectl apply -n`).
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// Folder of templates replacing the built-in ones of the same file name.

@@ -367,23 +367,21 @@ fn rbac_names_are_path_segments() {
 }
 
 #[test]
-fn the_built_in_namespaces_always_exist() {
-    // The base has `Namespace shop`; kube-system and the others exist in every cluster.
-    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+fn a_namespace_the_manifests_do_not_create_may_exist() {
+    // The base has `Namespace shop`; kube-system exists in every cluster, and `monitoring` or
+    // `elsewhere` may exist already: only sts-gen's own objects must all be in its Namespace.
+    for ns in [
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "monitoring",
+        "elsewhere",
+    ] {
         let (code, findings) = lint_with(&role("shop-leader", ns));
         assert_eq!(brief(&findings), [], "{ns}");
         assert_eq!(code, 0, "{ns}");
     }
-    let (code, findings) = lint_with(&role("shop-leader", "elsewhere"));
-    let message = "namespace `elsewhere` is not the rendered Namespace";
-    assert_eq!(
-        brief(&findings),
-        [
-            finding("namespace", "Role", "shop-leader", message),
-            finding("namespace", "RoleBinding", "shop-leader", message),
-        ]
-    );
-    assert_eq!(code, 1);
 }
 
 #[test]
@@ -439,6 +437,9 @@ fn a_document_without_kind_is_skipped_or_named_as_such() {
         "foo: bar\n",
         "resources: [a.yaml]\nnamePrefix: prod-\n",
         "apiVersion: kustomize.config.k8s.io/v1beta1\nresources: [a.yaml]\n",
+        // A Helm chart's Chart.yaml, of Helm 3 and of Helm 2.
+        "apiVersion: v2\nname: shop\nversion: 1.2.3\nappVersion: \"16.4\"\ndependencies:\n- {name: common, version: 2.x.x, repository: oci://registry-1.docker.io/bitnamicharts}\n",
+        "apiVersion: v1\nname: shop\nversion: 0.1.0\n",
     ] {
         let (code, report) = lint_report(text);
         assert_eq!(brief(report["findings"].as_array().unwrap()), [], "{text}");
@@ -679,7 +680,7 @@ fn pods_are_numbered_from_ordinals_start() {
     assert_eq!(
         wiring_findings(&text),
         [
-            "peer-count StatefulSet db: replicas is 2, but the peer list rendered into its pod template or config names 2 pods: db-2, db-3; pods outside the list are not members, and members no pod runs count against the quorum",
+            "peer-count StatefulSet db: replicas is 2, but the peer list written into its pod template or config names 2 pods: db-2, db-3; pods outside the list are not members, and members no pod runs count against the quorum",
             "pod-references StatefulSet db: `db-2.db-hl` names pod `db-2`, but StatefulSet `db` (serviceName `db-hl`, namespace `app`, 2 replicas, ordinals from 3) has pods `db-3` to `db-4`",
             "selects-pods Service db-primary: the Service selector `app=db,statefulset.kubernetes.io/pod-name=db-5` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace",
             "pod-references Service db-primary: selects pod `db-5` in namespace `app`, which StatefulSet `db` (serviceName `db-hl`, namespace `app`, 2 replicas, ordinals from 3) does not create; the Service has no endpoints",
@@ -914,8 +915,16 @@ fn service_name_is_optional() {
     assert_eq!(wiring_findings(&text), Vec::<String>::new());
     let text = DB.replace("serviceName: db-hl", "serviceName: \"\"");
     assert_eq!(wiring_findings(&text), Vec::<String>::new());
-    // Set, it must name the headless Service.
+    // Set, it may name a Service the manifests do not hold (made apart, or never: a CSI
+    // controller's, as csi-driver-host-path's `csi-hostpathplugin`).
     let text = DB.replace("serviceName: db-hl", "serviceName: db-gone");
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // One among them must be headless.
+    let text = format!(
+        "{}---\n{}",
+        DB.replace("serviceName: db-hl", "serviceName: db"),
+        service("db", "selector: {app: db}, ports: [{name: pg, port: 5432}]")
+    );
     assert!(
         wiring_findings(&text)
             .iter()
@@ -1062,7 +1071,368 @@ fn an_object_without_a_namespace_may_be_in_anyones() {
     assert!(
         found
             .iter()
-            .any(|f| f.starts_with("service-name StatefulSet db")),
+            .any(|f| f.starts_with("selects-pods Service db-hl")),
+        "{found:#?}"
+    );
+}
+
+/// A StatefulSet of someone else's whose headless Service and Secret are not in the file.
+/// (csi-driver-host-path's controller names a Service it never creates.)
+const LONE_STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: data}\nspec:\n  serviceName: db-hl\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n      containers:\n      - name: db\n        image: db:1.2\n        env:\n        - name: PASSWORD\n          valueFrom: {secretKeyRef: {name: db-auth, key: password}}\n";
+
+#[test]
+fn findings_on_others_manifests_speak_of_the_manifests_not_of_a_render() {
+    let (code, report) = lint_text(LONE_STS);
+    let findings = report["findings"].as_array().unwrap();
+    // The headless Service may be made apart: not judged.
+    assert_eq!(of_rule(findings, "service-name").len(), 0);
+    assert_eq!(
+        brief(&of_rule(findings, "references").into_iter().cloned().collect::<Vec<_>>()),
+        [finding(
+            "references",
+            "StatefulSet",
+            "db",
+            "env `PASSWORD` of container `db` refers to Secret `db-auth`, which is not among the manifests"
+        )]
+    );
+    for f in findings {
+        let text = format!("{} {}", f["message"], f["fix"]);
+        assert!(!text.contains("rendered"), "{f}");
+    }
+    assert_eq!(code, 1);
+}
+
+/// `lint FILE -n NS -o json` on `text`: (exit code, report).
+fn lint_text_in(text: &str, namespace: &str) -> (i32, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    fs::write(&file, text).unwrap();
+    let r = run(sts().args([
+        "lint",
+        file.to_str().unwrap(),
+        "-n",
+        namespace,
+        "-o",
+        "json",
+    ]));
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    (
+        r.code,
+        serde_json::from_str(&r.stdout).expect("JSON report"),
+    )
+}
+
+#[test]
+fn dash_n_puts_objects_without_a_namespace_where_kubectl_apply_n_would() {
+    // The Service sets no namespace; the Deployment it selects is in `shop`.
+    let deployment = workload(
+        "Deployment",
+        "apps/v1",
+        &format!("  selector: {{matchLabels: {{app: web}}}}\n  template:\n{POD_TEMPLATE}"),
+    );
+    let service = WEB_SERVICE.replace("name: web, namespace: shop", "name: web");
+    let text = format!("{deployment}---\n{service}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: web-read}}\nrules: []\n");
+    // Without -n the Service may be in `shop`: no finding but the missing namespace.
+    let (code, report) = lint_text(&text);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        brief(findings),
+        [finding(
+            "namespace-set",
+            "Service",
+            "web",
+            "the Service has no namespace; it lands in whatever namespace kubectl's context has"
+        )]
+    );
+    assert_eq!(code, 0);
+    // `-n shop`: it is in `shop`, beside its pods.
+    let (code, report) = lint_text_in(&text, "shop");
+    assert_eq!(brief(report["findings"].as_array().unwrap()), []);
+    assert_eq!(code, 0);
+    // `-n other`: it lands in `other`, where no pods are.
+    let (code, report) = lint_text_in(&text, "other");
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        brief(findings),
+        [finding(
+            "selects-pods",
+            "Service",
+            "web",
+            "the Service selector `app=web` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace"
+        )]
+    );
+    assert_eq!(findings[0]["namespace"], "other");
+    assert_eq!(code, 1);
+    // A bad namespace is bad input.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    fs::write(&file, &text).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-n", "Not_A_Label"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--namespace `Not_A_Label`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn config_map_and_secret_keys_are_what_the_api_server_accepts() {
+    let long = "k".repeat(254);
+    let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm, namespace: shop}}\ndata:\n  \"bad key\": a\n  ..data: b\n  ok.conf: c\n  dup: d\n  {long}: e\nbinaryData:\n  dup: YQ==\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: s, namespace: shop}}\ndata:\n  .hidden: YQ==\nstringData:\n  \"a/b\": x\n  .hidden: yy\n");
+    let (code, report) = lint_text(&text);
+    let findings = report["findings"].as_array().unwrap();
+    let got: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = |p: &str| (p.to_string(), "schema".to_string());
+    assert_eq!(
+        got,
+        [
+            want("data[\"..data\"]"),
+            want("data[\"bad key\"]"),
+            want(&format!("data[\"{long}\"]")),
+            want("binaryData[\"dup\"]"),
+            want("stringData[\"a/b\"]"),
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(
+        findings[3]["message"],
+        "key `dup` is in both data and binaryData; the API server refuses a ConfigMap with a key twice"
+    );
+    assert_eq!(
+        findings[1]["message"],
+        "data key `bad key` is not a valid file/key name (letters, digits, `-`, `_`, `.`; not `.` or `..`)"
+    );
+    assert_eq!(code, 1);
+    // SARIF points at each key's own line.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.yaml");
+    fs::write(&file, &text).unwrap();
+    let r = run(sts().args(["lint", file.to_str().unwrap(), "-o", "sarif"]));
+    let log: Value = serde_json::from_str(&r.stdout).unwrap();
+    let lines: Vec<i64> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(lines, [6, 5, 9, 11, 19]);
+}
+
+#[test]
+fn a_csi_controller_may_name_a_service_that_is_not_there() {
+    // kubernetes-csi/csi-driver-host-path: `serviceName: csi-hostpathplugin`, no such Service.
+    let text = DB
+        .replace("serviceName: db-hl", "serviceName: csi-hostpathplugin")
+        .replace("#SPEC", "")
+        .replace("#POD", "")
+        .replace("#PEERS", "");
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+}
+
+#[test]
+fn services_in_kube_system_may_select_the_clusters_own_pods() {
+    // kube-prometheus-stack renders these by default: the pods are static control-plane pods
+    // and CoreDNS, which no manifest holds.
+    let text = "apiVersion: v1\nkind: Service\nmetadata: {name: kps-kube-controller-manager, namespace: kube-system}\nspec:\n  clusterIP: None\n  ports: [{name: http-metrics, port: 10257, targetPort: 10257}]\n  selector: {component: kube-controller-manager}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: kps-coredns, namespace: kube-system}\nspec:\n  clusterIP: None\n  ports: [{name: http-metrics, port: 9153, targetPort: 9153}]\n  selector: {k8s-app: kube-dns}\n";
+    let (code, report) = lint_text(text);
+    assert_eq!(brief(report["findings"].as_array().unwrap()), []);
+    assert_eq!(code, 0);
+    // Elsewhere a selector that matches nothing is still one.
+    let (code, report) = lint_text(&text.replace("kube-system", "monitoring"));
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["selects-pods", "selects-pods"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn local_volumes_made_by_the_static_provisioner_are_not_counted() {
+    // sig-storage-local-static-provisioner makes the PersistentVolumes of `fast-disks` from
+    // the nodes' disks: none is among the manifests.
+    let class = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast-disks}\nprovisioner: kubernetes.io/no-provisioner\nvolumeBindingMode: WaitForFirstConsumer\n";
+    let sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: db}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n      containers:\n      - {name: db, image: postgres:16.2, volumeMounts: [{name: data, mountPath: /data}]}\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec:\n      accessModes: [ReadWriteOnce]\n      storageClassName: fast-disks\n      resources: {requests: {storage: 100Gi}}\n";
+    let (_, report) = lint_text(&format!("{class}---\n{sts}"));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(of_rule(findings, "local-pvs").len(), 0, "{findings:#?}");
+    // With some of the class's volumes among them, they are the set: one is not three.
+    let pv = "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv-0}\nspec:\n  capacity: {storage: 100Gi}\n  accessModes: [ReadWriteOnce]\n  storageClassName: fast-disks\n  local: {path: /mnt/fast-disks/a}\n  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node-a]}]\n";
+    let (_, report) = lint_text(&format!("{class}---\n{sts}---\n{pv}"));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        brief(
+            &of_rule(findings, "local-pvs")
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        ),
+        [finding(
+            "local-pvs",
+            "StatefulSet",
+            "db",
+            "1 local PersistentVolumes in class `fast-disks` for 3 replicas"
+        )]
+    );
+}
+
+#[test]
+fn a_peer_list_counts_only_this_statefulsets_pods() {
+    // Both pods listed; beside them a web address that starts like a pod's name but is
+    // outside the cluster.
+    let text = DB.replace("#SPEC", "").replace("#POD", "").replace(
+        "#PEERS",
+        "db-0.db-hl.app.svc:5432,db-1.db-hl.app.svc:5432 https://db-7.db-hl.example.com/",
+    );
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // A pod named past replicas in this namespace is still stale.
+    let text = DB
+        .replace("#SPEC", "")
+        .replace("#POD", "")
+        .replace("#PEERS", "db-0.db-hl.app.svc,db-1.db-hl,db-2.db-hl.app");
+    assert!(
+        wiring_findings(&text)
+            .iter()
+            .any(|f| f.starts_with("peer-count StatefulSet db")),
+        "{:#?}",
+        wiring_findings(&text)
+    );
+}
+
+#[test]
+fn service_ports_and_budget_numbers_the_api_server_refuses() {
+    let text = "apiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: shop}\nspec:\n  selector: {app: web}\n  ports:\n  - {name: a, port: 80}\n  - {name: a, port: 81}\n  - {name: c, port: 80, protocol: TCP}\n  - {name: d, port: 80, protocol: UDP}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: hl, namespace: shop}\nspec:\n  clusterIP: None\n  selector: {app: web}\n  ports: [{name: a, port: 80, nodePort: 30080}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: np, namespace: shop}\nspec:\n  type: NodePort\n  selector: {app: web}\n  ports: [{name: a, port: 80, nodePort: 30080}]\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: both, namespace: shop}\nspec:\n  minAvailable: 1\n  maxUnavailable: 1\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: AlwaysAllow\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: odd, namespace: shop}\nspec:\n  maxUnavailable: 150%\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: Sometimes\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: fine, namespace: shop}\nspec:\n  minAvailable: 50%\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: IfHealthyBudget\n";
+    let deployment = workload(
+        "Deployment",
+        "apps/v1",
+        &format!("  selector: {{matchLabels: {{app: web}}}}\n  template:\n{POD_TEMPLATE}"),
+    );
+    let (code, report) = lint_text(&format!("{text}---\n{deployment}"));
+    let findings = report["findings"].as_array().unwrap();
+    let got: Vec<(&str, &str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["name"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("schema", "svc", "spec.ports[1].name"),
+            ("schema", "svc", "spec.ports[2].port"),
+            ("schema", "hl", "spec.ports[0].nodePort"),
+            ("schema", "both", "spec.maxUnavailable"),
+            ("schema", "odd", "spec.maxUnavailable"),
+            ("schema", "odd", "spec.unhealthyPodEvictionPolicy"),
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(
+        findings[1]["message"],
+        "port 80/TCP is listed twice; the API server refuses a Service with a port and protocol twice"
+    );
+    assert_eq!(
+        findings[4]["message"],
+        "maxUnavailable `150%` is more than 100%"
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_pod_volume_named_like_a_claim_template_is_replaced_by_the_claim() {
+    // The StatefulSet controller puts the claim in place of a volume of the same name.
+    let sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: db}\nspec:\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n      containers:\n      - {name: db, image: postgres:16.2, volumeMounts: [{name: data, mountPath: /data}]}\n      volumes:\n      - {name: data, emptyDir: {}}\n      - {name: cfg, emptyDir: {}}\n#MORE\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources: {requests: {storage: 1Gi}}\n";
+    let (_, report) = lint_text(&sts.replace("#MORE\n", ""));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(of_rule(findings, "volumes").len(), 0, "{findings:#?}");
+    // Two pod volumes of one name are refused by the API server.
+    let (code, report) = lint_text(&sts.replace("#MORE", "      - {name: cfg, emptyDir: {}}"));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        brief(
+            &of_rule(findings, "volumes")
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        ),
+        [finding(
+            "volumes",
+            "StatefulSet",
+            "db",
+            "volume name `cfg` is defined twice"
+        )]
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn an_external_secret_of_any_shape_is_skipped_and_its_secret_counts() {
+    // v1beta1 (still served), and v1 with fields sts-gen does not render: the operator's
+    // own schema, not sts-gen's subset, decides.
+    let text = "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {name: db-creds, namespace: app}\nspec:\n  refreshInterval: 1h\n  secretStoreRef: {name: vault, kind: ClusterSecretStore}\n  target:\n    template:\n      engineVersion: v2\n      data: {DSN: \"postgres://db:5432/app\"}\n  dataFrom:\n  - extract: {key: secret/data/db}\n---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: api-key, namespace: app}\nspec:\n  refreshPolicy: Periodic\n  secretStoreRef: {name: aws, kind: SecretStore}\n  target: {name: api-token, deletionPolicy: Retain}\n  data:\n  - secretKey: key\n    remoteRef: {key: prod/api, property: key, conversionStrategy: Default}\n";
+    let (_, report) = lint_text(&format!("{text}---\n{LONE_STS}").replace(
+        "valueFrom: {secretKeyRef: {name: db-auth, key: password}}",
+        "valueFrom: {secretKeyRef: {name: api-token, key: key}}\n        - name: DSN\n          valueFrom: {secretKeyRef: {name: db-creds, key: DSN}}",
+    ).replace("namespace: data}", "namespace: app}"));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(of_rule(findings, "schema").len(), 0, "{findings:#?}");
+    assert_eq!(of_rule(findings, "references").len(), 0, "{findings:#?}");
+    let notes = report["notes"].as_array().unwrap();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|n| n.as_str().unwrap().contains("ExternalSecret"))
+            .count(),
+        2,
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn an_autoscaled_statefulset_may_run_its_most_replicas() {
+    // Pod db-4 runs once the HorizontalPodAutoscaler scales db up to 5.
+    let text = DB
+        .replace("#SPEC", "")
+        .replace("#POD", "")
+        .replace("#PEERS", "db-4.db-hl.app.svc:5432");
+    let found = wiring_findings(&text);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("pod-references StatefulSet db")),
+        "{found:#?}"
+    );
+    let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: db, namespace: app}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: db}\n  minReplicas: 2\n  maxReplicas: 5\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}}]\n";
+    assert_eq!(
+        wiring_findings(&format!("{text}---\n{hpa}")),
+        Vec::<String>::new()
+    );
+    // Past the autoscaler's most, the pod never runs.
+    let past = text.replace("db-4.db-hl", "db-5.db-hl");
+    let found = wiring_findings(&format!("{past}---\n{hpa}"));
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("pod-references StatefulSet db")),
         "{found:#?}"
     );
 }

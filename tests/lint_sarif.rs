@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-const MANIFEST: &str = "# hand-written\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: x}\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\n  namespace: x\n  annotations: {sts-gen/ignore: \"cpu-limit bursts are fine\"}\nspec:\n  serviceName: web\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n        - name: web\n          image: nginx:latest\n";
+const MANIFEST: &str = "# hand-written\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: x}\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\n  namespace: x\n  annotations: {sts-gen/ignore: \"cpu-limit bursts are fine\"}\nspec:\n  serviceName: web\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n        - name: web\n          image: nginx:latest\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: x}\nspec:\n  selector: {app: web}\n  ports: [{name: http, port: 80}]\n";
 
 fn sarif_of(path: &std::path::Path) -> Value {
     let r = run(sts_gen().arg("lint").arg(path).args(["-o", "sarif"]));
@@ -124,4 +124,65 @@ fn list_items_are_located_one_by_one() {
             .unwrap();
         assert_eq!(line, expected, "{}: {result:#}", file.display());
     }
+}
+
+/// A finding's field is looked for under its parent and at its list index: a port without a
+/// name points at that port, not at the next `name:` of the file (a volumeMount's), and the
+/// second container's image at that container's.
+#[test]
+fn fields_are_located_under_their_parent_and_index() {
+    let manifest = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web, namespace: x}\nspec:\n  serviceName: web\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        ports:\n        - containerPort: 8082\n        volumeMounts:\n        - name: home\n          mountPath: /home\n      - name: tools\n        image: busybox\n      volumes:\n      - {name: home, emptyDir: {}}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sts.yaml");
+    std::fs::write(&file, manifest).unwrap();
+    let log = sarif_of(&file);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let line_of = |rule: &str, path: &str| {
+        results
+            .iter()
+            .find(|r| {
+                r["ruleId"] == rule && r["locations"][0]["logicalLocations"][0]["name"] == path
+            })
+            .unwrap_or_else(|| panic!("{rule} {path}: {results:#?}"))["locations"][0]
+            ["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap()
+    };
+    let line = |text: &str| manifest.lines().position(|l| l.contains(text)).unwrap() as u64 + 1;
+    assert_eq!(
+        line_of(
+            "port-names",
+            "spec.template.spec.containers[0].ports[0].name"
+        ),
+        line("- containerPort: 8082")
+    );
+    assert_eq!(
+        line_of("image-tag", "spec.template.spec.containers[1].image"),
+        line("image: busybox")
+    );
+}
+
+/// Manifests on standard input are located too (they were all at line 1).
+#[test]
+fn results_from_standard_input_point_at_their_lines() {
+    let r = run(sts_gen()
+        .args(["lint", "-", "-o", "sarif"])
+        .write_stdin(MANIFEST));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let log: Value = serde_json::from_str(&r.stdout).unwrap();
+    let image = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "image-tag")
+        .unwrap()
+        .clone();
+    let loc = &image["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "stdin");
+    let line = MANIFEST
+        .lines()
+        .position(|l| l.contains("image: nginx:latest"))
+        .unwrap()
+        + 1;
+    assert_eq!(loc["region"]["startLine"], line);
 }

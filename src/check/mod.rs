@@ -106,7 +106,12 @@ pub(crate) const APPLY_ORDER: &[&str] = &[
 
 /// Kinds typed with only the fields sts-gen's templates use: `sts-gen lint` skips them in
 /// others' manifests, where a field the type leaves out would be a false finding.
-pub const PARTIAL_SCHEMAS: &[&str] = &["ServiceMonitor", "PodMonitor", "Certificate"];
+pub const PARTIAL_SCHEMAS: &[&str] = &[
+    "ServiceMonitor",
+    "PodMonitor",
+    "Certificate",
+    "ExternalSecret",
+];
 
 /// Whether an apiVersion is of a custom resource: a group with a dot that is not one of
 /// Kubernetes' own (`*.k8s.io`).
@@ -298,7 +303,9 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     let mut notes = Vec::new();
     let mut other_pods = Vec::new();
     let mut produced_secrets = Vec::new();
-    for doc in docs {
+    let scaled = autoscaled(&docs);
+    for mut doc in docs {
+        scale_to_most(&mut doc, &scaled);
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
         let api = doc
             .value
@@ -310,9 +317,12 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
             && (!APPLY_ORDER.contains(&kind) || PARTIAL_SCHEMAS.contains(&kind) || other_apis)
         {
             // Not checked, but its pods count when a Service or budget selects them, and
-            // the Secret a cert-manager Certificate has written counts as present.
+            // the Secret a cert-manager Certificate or an ExternalSecret has written counts
+            // as present.
             other_pods.extend(selector::pods_of_value(&doc.value));
-            if let Some(secret) = certificate_secret(&doc.value) {
+            if let Some(secret) =
+                certificate_secret(&doc.value).or_else(|| external_secret_target(&doc.value))
+            {
                 produced_secrets.push(secret.to_string());
             }
             let name = field(&doc.value, &["metadata", "name"])
@@ -357,13 +367,84 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     }
 }
 
+/// The StatefulSets an autoscaler among `docs` scales, as (namespace, name, most replicas): a
+/// HorizontalPodAutoscaler's `maxReplicas`, a KEDA ScaledObject's `maxReplicaCount` (100 unless
+/// set).
+fn autoscaled(docs: &[RenderedDoc]) -> Vec<(Option<String>, String, i64)> {
+    let mut out = Vec::new();
+    for d in docs {
+        let v = &d.value;
+        let text = |p: &str| v.pointer(p).and_then(Json::as_str);
+        let api = text("/apiVersion").unwrap_or("");
+        let most = match text("/kind") {
+            Some("HorizontalPodAutoscaler") if api.starts_with("autoscaling/") => {
+                v.pointer("/spec/maxReplicas").and_then(Json::as_i64)
+            }
+            Some("ScaledObject") if api.starts_with("keda.sh/") => Some(
+                v.pointer("/spec/maxReplicaCount")
+                    .and_then(Json::as_i64)
+                    .unwrap_or(100),
+            ),
+            _ => None,
+        };
+        let (Some(most), Some("StatefulSet"), Some(name)) = (
+            most,
+            text("/spec/scaleTargetRef/kind"),
+            text("/spec/scaleTargetRef/name"),
+        ) else {
+            continue;
+        };
+        out.push((
+            text("/metadata/namespace").map(str::to_string),
+            name.to_string(),
+            most,
+        ));
+    }
+    out
+}
+
+/// A StatefulSet an autoscaler scales may run its most replicas: the rules that count its
+/// pods (a pod name past `replicas`, a peer list, a budget) count those.
+fn scale_to_most(doc: &mut RenderedDoc, scaled: &[(Option<String>, String, i64)]) {
+    let v = &doc.value;
+    if v.get("kind").and_then(Json::as_str) != Some("StatefulSet") {
+        return;
+    }
+    let name = field(v, &["metadata", "name"]).and_then(Json::as_str);
+    let ns = field(v, &["metadata", "namespace"]).and_then(Json::as_str);
+    let most = scaled
+        .iter()
+        .filter(|(s_ns, s_name, _)| {
+            Some(s_name.as_str()) == name
+                && (s_ns.is_none() || ns.is_none() || s_ns.as_deref() == ns)
+        })
+        .map(|(_, _, m)| *m)
+        .max();
+    let replicas = v
+        .pointer("/spec/replicas")
+        .and_then(Json::as_i64)
+        .unwrap_or(1);
+    if let (Some(most), Some(spec)) = (
+        most.filter(|m| *m > replicas && *m <= i64::from(i32::MAX)),
+        doc.value.get_mut("spec").and_then(Json::as_object_mut),
+    ) {
+        spec.insert("replicas".into(), Json::from(most));
+    }
+}
+
 /// Whether a document without `kind` was meant as a Kubernetes object (its missing kind is
 /// an error), rather than another YAML file among the manifests: a kustomization.yaml, whose
 /// apiVersion and kind are optional, or any other configuration.
 fn meant_as_object(value: &Json) -> bool {
     let api = value.get("apiVersion").and_then(Json::as_str);
+    // A Helm Chart.yaml (`apiVersion: v2`, or `v1` in Helm 2's) names its chart at the top.
+    let chart = ["name", "version"]
+        .iter()
+        .all(|k| value.get(*k).is_some_and(Json::is_string));
     value.get("metadata").is_some()
-        || api.is_some_and(|a| !a.starts_with("kustomize.config.k8s.io/"))
+        || api.is_some_and(|a| {
+            !a.starts_with("kustomize.config.k8s.io/") && (a == "v1" || a.contains('/')) && !chart
+        })
 }
 
 /// The Secret a cert-manager Certificate (`cert-manager.io/*`) writes: its `spec.secretName`.
@@ -377,6 +458,20 @@ pub(crate) fn certificate_secret(value: &Json) -> Option<&str> {
         return None;
     }
     field(value, &["spec", "secretName"]).and_then(Json::as_str)
+}
+
+/// The Secret an External Secrets Operator ExternalSecret (`external-secrets.io/*`, any
+/// version) writes: `spec.target.name`, or its own name when the target has none.
+fn external_secret_target(value: &Json) -> Option<&str> {
+    let api = value.get("apiVersion").and_then(Json::as_str)?;
+    if value.get("kind").and_then(Json::as_str) != Some("ExternalSecret")
+        || !api.starts_with("external-secrets.io/")
+    {
+        return None;
+    }
+    field(value, &["spec", "target", "name"])
+        .or_else(|| field(value, &["metadata", "name"]))
+        .and_then(Json::as_str)
 }
 
 /// Documents from any source, typed as far as sts-gen can ([`type_documents`]).

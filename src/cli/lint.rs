@@ -60,7 +60,7 @@ pub(super) fn lint_cmd(args: &LintArgs) -> ExitCode {
             Err(_) => ExitCode::from(EXIT_BAD_INPUT),
         };
     }
-    let report = match lint_input(args) {
+    let (report, stdin_text) = match lint_input(args) {
         Ok(r) => r,
         Err(message) => {
             for line in message.lines() {
@@ -77,6 +77,10 @@ pub(super) fn lint_cmd(args: &LintArgs) -> ExitCode {
             &args.common.profile,
             env!("CARGO_PKG_VERSION"),
             &|file: &str| {
+                // Manifests read from standard input cannot be read again: the text kept.
+                if file == "<stdin>" {
+                    return stdin_text.clone();
+                }
                 sts_gen::shared::read_limited(
                     std::path::Path::new(file),
                     sts_gen::shared::MAX_MANIFEST_FILE_BYTES,
@@ -97,8 +101,9 @@ pub(super) fn lint_cmd(args: &LintArgs) -> ExitCode {
     }
 }
 
-/// Lints the input: a profile (rendered first), manifests, or a folder of either.
-fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
+/// Lints the input: a profile (rendered first), manifests, or a folder of either. Returns
+/// the report and the manifests read from standard input, if any (SARIF finds lines in them).
+fn lint_input(args: &LintArgs) -> Result<(sts_gen::lint::Report, Option<String>), String> {
     use sts_gen::lint;
     let input = args.common.profile.as_str();
     let path = std::path::Path::new(input);
@@ -164,6 +169,12 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
             docs.extend(d);
             ignores.by_source.extend(comments);
         }
+        // `-n`: where objects without a namespace land, as with `kubectl apply -n`.
+        if let Some(ns) = &args.common.namespace {
+            sts_gen::shared::names::dns_label(ns, 63)
+                .map_err(|e| format!("--namespace `{ns}` {}", e.message))?;
+            lint::default_namespace(&mut docs, ns);
+        }
         report.extend(lint::lint_manifests(
             sts_gen::check::type_documents(docs),
             &ignores,
@@ -172,7 +183,11 @@ fn lint_input(args: &LintArgs) -> Result<sts_gen::lint::Report, String> {
     if report.objects == 0 && report.notes.is_empty() {
         return Err(format!("{input}: nothing to lint (no Kubernetes object)"));
     }
-    Ok(report)
+    let stdin_text = manifests
+        .into_iter()
+        .find(|(source, _)| source == "<stdin>")
+        .map(|(_, text)| text);
+    Ok((report, stdin_text))
 }
 
 /// Renders a loaded profile and lints its objects, with the profile's `lintIgnore`.

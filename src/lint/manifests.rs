@@ -86,6 +86,57 @@ pub fn parse_manifests(
     Ok((docs, comments))
 }
 
+/// Kinds of Kubernetes' own (and of common operators) that are cluster-scoped: no namespace
+/// is given to them by `-n`, as kubectl gives none.
+const CLUSTER_SCOPED: &[&str] = &[
+    "APIService",
+    "CertificateSigningRequest",
+    "ClusterIssuer",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ComponentStatus",
+    "CSIDriver",
+    "CSINode",
+    "CustomResourceDefinition",
+    "FlowSchema",
+    "GatewayClass",
+    "IngressClass",
+    "MutatingWebhookConfiguration",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "PodSecurityPolicy",
+    "PriorityClass",
+    "PriorityLevelConfiguration",
+    "RuntimeClass",
+    "StorageClass",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ValidatingWebhookConfiguration",
+    "VolumeAttachment",
+];
+
+/// Puts every namespaced object without `metadata.namespace` into `namespace`, as
+/// `kubectl apply -n` does, so the cross-object rules see where it lands.
+pub fn default_namespace(docs: &mut [RenderedDoc], namespace: &str) {
+    for doc in docs {
+        let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
+        if CLUSTER_SCOPED.contains(&kind) {
+            continue;
+        }
+        let Some(meta) = doc.value.get_mut("metadata").and_then(Json::as_object_mut) else {
+            continue;
+        };
+        let set = meta
+            .get("namespace")
+            .and_then(Json::as_str)
+            .is_some_and(|n| !n.is_empty());
+        if !set {
+            meta.insert("namespace".into(), Json::String(namespace.to_string()));
+        }
+    }
+}
+
 /// One YAML document read as kubectl reads it: sigs.k8s.io/yaml follows YAML 1.1, where
 /// `0755` is octal (493). Helm charts render file modes that way (`defaultMode: 0755`); read
 /// as YAML 1.2 it would be a schema error on manifests that apply.

@@ -22,7 +22,9 @@ use crate::render::RenderedDoc;
 
 pub use crate::check::rules::{find_rule, rules_text, Rule, Scope, Severity, RULES};
 pub use equivalents::{equivalents, EQUIVALENTS};
-pub use manifests::{is_profile, manifest_files, parse_manifests, split_documents, CommentIgnores};
+pub use manifests::{
+    default_namespace, is_profile, manifest_files, parse_manifests, split_documents, CommentIgnores,
+};
 pub use report::{Finding, Report, Suppressed};
 pub use sarif::to_sarif;
 pub use suppress::{

@@ -161,23 +161,156 @@ impl Lines<'_> {
             .copied()
             .find(|&s| s > start)
             .unwrap_or(lines.len() + 1);
-        // The deepest key of the path that appears in the document, searched in order.
+        // The deepest field of the path found in the document, each key looked for among the
+        // children of the one before (by indentation) and each index among its items.
+        let text = |l: usize| lines[l - 1].as_str();
         let mut at = start;
-        for key in path.split('.').map(|k| k.split('[').next().unwrap_or(k)) {
-            if key.is_empty() {
-                continue;
-            }
-            let found = (at..end).find(|&l| {
-                let t = lines[l - 1].trim_start().trim_start_matches("- ");
-                t.starts_with(&format!("{key}:")) || t.starts_with(&format!("\"{key}\":"))
-            });
+        // The lines (1-based, end excluded) of the object, then of each field found. An item
+        // of a List (`- ` in YAML, `{` in JSON) ends where its indentation does.
+        let first = text(start).trim_start();
+        let object_end = if first.starts_with('{') || first.starts_with("- ") {
+            let indent = |l: &str| l.len() - l.trim_start().len();
+            (start + 1..end)
+                .find(|&l| {
+                    let t = text(l).trim_start();
+                    !t.is_empty() && !t.starts_with('#') && indent(text(l)) <= indent(text(start))
+                })
+                .unwrap_or(end)
+        } else {
+            end
+        };
+        let (mut from, mut until) = (start, object_end);
+        for step in path_steps(path) {
+            let found = match step {
+                Step::Key(key) => {
+                    let keys =
+                        || (from..until).filter_map(|l| key_line(text(l)).map(|(c, k)| (l, c, k)));
+                    let Some(column) = keys().map(|(_, c, _)| c).min() else {
+                        break;
+                    };
+                    keys()
+                        .find(|&(_, c, k)| c == column && k == key)
+                        .map(|(l, c, _)| (l, l + 1, block_end(lines, l, until, c)))
+                }
+                // JSON's `"containers": [{` opens the first item on the key's line.
+                Step::Index(0) if text(at).trim_end().ends_with("[{") => Some((at, from, until)),
+                Step::Index(i) => items(lines, from, until).and_then(|starts| {
+                    let first = *starts.get(i)?;
+                    let next = starts.get(i + 1).copied().unwrap_or(until);
+                    Some((first, first, next))
+                }),
+            };
             match found {
-                Some(l) => at = l,
+                Some((line, inner_from, inner_until)) => {
+                    at = line;
+                    (from, until) = (inner_from, inner_until);
+                }
                 None => break,
             }
         }
         at
     }
+}
+
+/// A step of a finding's field path: a key, or an index into a list.
+#[derive(Debug, PartialEq)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The steps of a finding's field path: `spec.ports[0].name` is `spec`, `ports`, 0, `name`;
+/// a key with dots or other characters is quoted in brackets, `data["app.conf"]`.
+fn path_steps(path: &str) -> Vec<Step<'_>> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix("[\"") {
+            let Some(end) = quoted.find("\"]") else { break };
+            out.push(Step::Key(&quoted[..end]));
+            rest = &quoted[end + 2..];
+        } else if let Some(index) = rest.strip_prefix('[') {
+            let (n, r) = index.split_once(']').unwrap_or((index, ""));
+            match n.parse() {
+                Ok(i) => out.push(Step::Index(i)),
+                Err(_) => break,
+            }
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix('.') {
+            rest = r;
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            out.push(Step::Key(&rest[..end]));
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+/// The column and key of a line that starts a mapping entry (`key:`, `"key":`, `- key:`;
+/// a list item's key is at the column after its `- `).
+fn key_line(line: &str) -> Option<(usize, &str)> {
+    let trimmed = line.trim_start();
+    let mut column = line.len() - trimmed.len();
+    let mut t = trimmed;
+    while let Some(r) = t.strip_prefix("- ") {
+        let r2 = r.trim_start();
+        column += t.len() - r2.len();
+        t = r2;
+    }
+    for quote in ['"', '\''] {
+        if let Some(r) = t.strip_prefix(quote) {
+            let end = r.find(quote)?;
+            return r[end + 1..].starts_with(':').then_some((column, &r[..end]));
+        }
+    }
+    let end = t.find(':')?;
+    let key = &t[..end];
+    let rest = &t[end + 1..];
+    let plain = !key.is_empty() && !key.contains([' ', '{', '[', ',', '#']);
+    (plain && (rest.is_empty() || rest.starts_with([' ', '\t']))).then_some((column, key))
+}
+
+/// The column a line's content starts at, a list item's at the column after its `- `;
+/// `None` for a blank or comment line.
+fn content_column(line: &str) -> Option<usize> {
+    let trimmed = line.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return None;
+    }
+    let indent = line.len() - trimmed.len();
+    Some(match trimmed.strip_prefix('-') {
+        Some(r) if r.is_empty() || r.starts_with(' ') => indent + 2,
+        _ => indent,
+    })
+}
+
+/// The line (1-based) after the field at line `at` (its key at `column`): the first later
+/// line before `until` that is not deeper.
+fn block_end(lines: &[String], at: usize, until: usize, column: usize) -> usize {
+    (at + 1..until)
+        .find(|&l| content_column(&lines[l - 1]).is_some_and(|c| c <= column))
+        .unwrap_or(until)
+}
+
+/// The first line of each item of the list in lines `from..until`: YAML's `- ` entries at
+/// the list's column, or JSON's `{` at one indentation; `None` when there are none.
+fn items(lines: &[String], from: usize, until: usize) -> Option<Vec<usize>> {
+    let opens = |l: &str| {
+        let t = l.trim_start();
+        t == "-" || t.starts_with("- ") || t.starts_with('{')
+    };
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let column = (from..until)
+        .map(|l| lines[l - 1].as_str())
+        .filter(|l| opens(l))
+        .map(indent)
+        .min()?;
+    Some(
+        (from..until)
+            .filter(|&l| opens(&lines[l - 1]) && indent(&lines[l - 1]) == column)
+            .collect(),
+    )
 }
 
 /// The first line (1-based) of every object in a manifest file, and its lines.
@@ -242,4 +375,43 @@ fn list_item_lines(chunk: &str, count: usize) -> Option<Vec<usize>> {
         })
         .collect();
     (found.len() == count).then_some(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key_line, path_steps, Step};
+
+    #[test]
+    fn path_steps_read_indexes_and_quoted_keys() {
+        use Step::{Index as I, Key as K};
+        assert_eq!(
+            path_steps("spec.template.spec.containers[0].ports[1].name"),
+            [
+                K("spec"),
+                K("template"),
+                K("spec"),
+                K("containers"),
+                I(0),
+                K("ports"),
+                I(1),
+                K("name")
+            ]
+        );
+        assert_eq!(path_steps("data[\"..data\"]"), [K("data"), K("..data")]);
+        assert_eq!(
+            path_steps("binaryData[\"app.conf\"]"),
+            [K("binaryData"), K("app.conf")]
+        );
+        assert_eq!(path_steps(""), []);
+    }
+
+    #[test]
+    fn key_lines() {
+        assert_eq!(key_line("  name: x"), Some((2, "name")));
+        assert_eq!(key_line("  - name: x"), Some((4, "name")));
+        assert_eq!(key_line("    \"spec\": {"), Some((4, "spec")));
+        assert_eq!(key_line("  'a b': c"), Some((2, "a b")));
+        assert_eq!(key_line("  - http://x:80"), None);
+        assert_eq!(key_line("  image: a:1"), Some((2, "image")));
+    }
 }

@@ -336,6 +336,10 @@ fn mark_fixed_peers(docs: &mut [RenderedDoc]) {
         }
         let text = |p: &str| d.value.pointer(p).and_then(Json::as_str).unwrap_or("");
         let (name, headless) = (text("/metadata/name"), text("/spec/serviceName"));
+        let namespace = d
+            .value
+            .pointer("/metadata/namespace")
+            .and_then(Json::as_str);
         let replicas = d.value.pointer("/spec/replicas").and_then(Json::as_u64);
         let (Some(replicas), Some(template)) = (replicas, d.value.pointer("/spec/template")) else {
             continue;
@@ -344,7 +348,7 @@ fn mark_fixed_peers(docs: &mut [RenderedDoc]) {
         peers::strings(template, &mut texts);
         let mut ordinals = std::collections::BTreeSet::new();
         for t in texts {
-            peers::ordinals_in(t, name, headless, &mut ordinals);
+            peers::ordinals_in(t, name, headless, namespace, &mut ordinals);
         }
         if peers::is_full_list(&ordinals, replicas) {
             marked.push(i);

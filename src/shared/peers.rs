@@ -18,9 +18,18 @@ pub const ANNOTATION_VALUE: &str = "change replicas through sts-gen";
 /// longer than this is not searched (a pathological input must not cost seconds).
 const MAX_TEXT: usize = 4 << 20;
 
-/// The ordinals of the pods of StatefulSet `sts` that `text` names as `<sts>-<i>.<headless>`,
-/// a whole DNS name or the start of one (followed by `.`, `:`, a separator or the end).
-pub fn ordinals_in(text: &str, sts: &str, headless: &str, out: &mut BTreeSet<u64>) {
+/// The ordinals of the pods of StatefulSet `sts` in `namespace` (`None`: any) that `text`
+/// names as `<sts>-<i>.<headless>`, a whole DNS name or the start of one (followed by `.`,
+/// `:`, a separator or the end). A name of another namespace (`<sts>-0.<headless>.other.svc`)
+/// is another StatefulSet's pod, and one that goes on outside the cluster's names
+/// (`<sts>-0.<headless>.example.com`) is no pod's.
+pub fn ordinals_in(
+    text: &str,
+    sts: &str,
+    headless: &str,
+    namespace: Option<&str>,
+    out: &mut BTreeSet<u64>,
+) {
     // `<sts>-<i>.<headless>` needs at least this many bytes: most strings of a pod template
     // (names, paths, flags) are shorter, and are ruled out before any search.
     if text.len() > MAX_TEXT || sts.is_empty() || text.len() < sts.len() + headless.len() + 3 {
@@ -58,11 +67,44 @@ pub fn ordinals_in(text: &str, sts: &str, headless: &str, out: &mut BTreeSet<u64
             .bytes()
             .next()
             .is_none_or(|b| !(b.is_ascii_alphanumeric() || b == b'-'));
-        if ends_label {
+        if !ends_label {
+            continue;
+        }
+        let in_namespace = match named_namespace(after) {
+            None => false,
+            Some(Some(ns)) => namespace.is_none_or(|n| n == ns),
+            Some(None) => true,
+        };
+        if in_namespace {
             if let Ok(i) = text[from..from + digits].parse() {
                 out.insert(i);
             }
         }
+    }
+}
+
+/// The namespace a pod name's remainder (after `<pod>.<headless>`) names: `Some(None)` for
+/// none (`:2380`, the end), `Some(Some(ns))` for `.ns` or `.ns.svc...`, and `None` when it
+/// goes on with another domain (`.example.com`), which is not the cluster's.
+fn named_namespace(after: &str) -> Option<Option<&str>> {
+    let Some(rest) = after.strip_prefix('.') else {
+        return Some(None);
+    };
+    let label_len = |t: &str| {
+        t.bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            .count()
+    };
+    let n = label_len(rest);
+    if n == 0 {
+        return Some(None);
+    }
+    let (ns, rest) = rest.split_at(n);
+    match rest.strip_prefix('.') {
+        Some(next) if label_len(next) > 0 => {
+            (&next[..label_len(next)] == "svc").then_some(Some(ns))
+        }
+        _ => Some(Some(ns)),
     }
 }
 
@@ -99,8 +141,27 @@ mod tests {
 
     fn found(text: &str) -> Vec<u64> {
         let mut out = BTreeSet::new();
-        ordinals_in(text, "etcd", "etcd-hl", &mut out);
+        ordinals_in(text, "etcd", "etcd-hl", Some("ns"), &mut out);
         out.into_iter().collect()
+    }
+
+    #[test]
+    fn a_pod_of_another_namespace_or_domain_is_not_listed() {
+        assert_eq!(found("etcd-0.etcd-hl.ns.svc,etcd-1.etcd-hl.ns"), [0, 1]);
+        assert!(found("etcd-4.etcd-hl.other.svc.cluster.local:2380").is_empty());
+        assert!(found("etcd-5.etcd-hl.other").is_empty());
+        assert!(found("https://etcd-2.etcd-hl.example.com/").is_empty());
+        // The end of a sentence is not a namespace.
+        assert_eq!(found("see etcd-3.etcd-hl. Then"), [3]);
+        let mut any = BTreeSet::new();
+        ordinals_in(
+            "etcd-6.etcd-hl.other.svc",
+            "etcd",
+            "etcd-hl",
+            None,
+            &mut any,
+        );
+        assert_eq!(any.into_iter().collect::<Vec<_>>(), [6]);
     }
 
     #[test]

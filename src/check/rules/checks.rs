@@ -278,12 +278,6 @@ pub(super) fn probes(doc: &Doc, _: &Objects, emit: &mut Emit) {
 /// `probe-port`: a named port must be one of the container's own, a number any of the pod's.
 pub(super) fn probe_port(doc: &Doc, _: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
-    let pod_numbers: BTreeSet<i32> = pod
-        .slots
-        .iter()
-        .flat_map(|s| s.container.ports.iter().flatten())
-        .map(|p| p.container_port)
-        .collect();
     for s in &pod.slots {
         let c = s.container;
         let own: BTreeSet<&str> = c
@@ -299,14 +293,14 @@ pub(super) fn probe_port(doc: &Doc, _: &Objects, emit: &mut Emit) {
         ] {
             let Some(probe) = probe else { continue };
             for (field, port) in probe_ports(probe) {
+                // A number is probed as it is, declared or not (a metrics or admin port
+                // the image opens without a `ports` entry); only a name must resolve, and
+                // the kubelet resolves it against this container's own ports.
                 let bad = match &port {
                     IntOrString::String(n) if !own.contains(n.as_str()) => Some(format!(
                         "port `{n}` is not a port of container `{}`",
                         c.name
                     )),
-                    IntOrString::Int(n) if !pod_numbers.contains(n) => {
-                        Some(format!("port {n} is not a declared container port"))
-                    }
                     _ => None,
                 };
                 if let Some(m) = bad {
@@ -686,7 +680,7 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     }
     let mut ordinals = BTreeSet::new();
     for t in texts.iter().chain(&config_texts) {
-        peers::ordinals_in(t, doc.name(), headless, &mut ordinals);
+        peers::ordinals_in(t, doc.name(), headless, doc.namespace(), &mut ordinals);
     }
     let marked = doc
         .value
@@ -704,7 +698,7 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         return;
     }
     let listed = if ordinals.is_empty() {
-        "none of its pods (renamed after rendering?)".to_string()
+        "none of its pods (renamed since the list was written?)".to_string()
     } else {
         let names: Vec<String> = ordinals
             .iter()
@@ -716,8 +710,8 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         doc,
         "peer-count",
         "spec.replicas".into(),
-        format!("replicas is {replicas}, but the peer list rendered into its pod template or config names {listed}; pods outside the list are not members, and members no pod runs count against the quorum"),
-        Some("change replicas in the profile and render again (not kubectl scale or a kustomize replicas patch)".into()),
+        format!("replicas is {replicas}, but the peer list written into its pod template or config names {listed}; pods outside the list are not members, and members no pod runs count against the quorum"),
+        Some("change replicas and the peer list together (sts-gen's output: in the profile, then render again), not with kubectl scale or a kustomize replicas patch".into()),
     );
 }
 

@@ -59,6 +59,8 @@ fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
 /// podTemplate entry whose name matches no container adds a new, incomplete one).
 pub(super) fn schema(doc: &Doc, _: &Objects, emit: &mut Emit) {
     super::api::container_fields(doc, emit);
+    super::api::data_keys(doc, emit);
+    super::api::service_and_budget_fields(doc, emit);
     let Some(sts) = Sts::of(doc) else { return };
     let mut names = BTreeSet::new();
     for c in sts.containers() {
@@ -141,6 +143,11 @@ pub(super) fn selects_pods(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         }
         return;
     };
+    // The cluster's own pods live in kube-system and in no manifest: static control-plane
+    // pods, CoreDNS, kube-proxy (kube-prometheus-stack's Services select them by default).
+    if objects.manifests && doc.namespace() == Some("kube-system") {
+        return;
+    }
     if selected(doc, &selector, objects).is_empty() {
         push(
             emit,
@@ -260,18 +267,16 @@ pub(super) fn size_limits(doc: &Doc, _: &Objects, emit: &mut Emit) {
     }
 }
 
-/// Namespaces every cluster has: objects in them need no Namespace object.
-const BUILT_IN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
-
-/// `namespace`: with a Namespace among the objects, every namespaced object is in one. In
-/// anyone's manifests it may also be in a namespace every cluster has (cert-manager's
-/// leader-election Role in kube-system); sts-gen renders all into the profile's namespace,
-/// so there one elsewhere is a template's mistake.
+/// `namespace`: with a Namespace among sts-gen's own objects, every namespaced object is in
+/// it (sts-gen renders all into the profile's namespace, so one elsewhere is a template's
+/// mistake). Anyone's manifests are not judged: an object may go to a namespace that exists
+/// in the cluster already (cert-manager's leader-election Role in kube-system, an app's
+/// RoleBinding in `monitoring`), which the manifests cannot show; `schema` checks the name.
 pub(super) fn namespace(doc: &Doc, objects: &Objects, emit: &mut Emit) {
-    let Some(ns) = doc.namespace() else { return };
-    if objects.manifests && BUILT_IN_NAMESPACES.contains(&ns) {
+    if objects.manifests {
         return;
     }
+    let Some(ns) = doc.namespace() else { return };
     let mut declared = objects
         .iter()
         .filter(|d| matches!(d.object, Object::Namespace(_)))
@@ -356,6 +361,9 @@ pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     if name.is_empty() && objects.manifests {
         return;
     }
+    // Nor need it be among anyone's manifests: it may be created apart (another chart, an
+    // operator), and a CSI controller names one that never exists, as the API allows.
+    // One that is among them and not headless is wrong either way.
     let headless = objects
         .iter()
         .filter(|d| may_share_namespace(d.namespace(), doc.namespace()))
@@ -364,6 +372,7 @@ pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             _ => None,
         });
     match headless {
+        None if objects.manifests => {}
         None => push(
             emit,
             doc,
@@ -406,13 +415,24 @@ fn volume_names(sts: &Sts) -> (Vec<String>, Vec<String>) {
 }
 
 /// `volumes`: volume and claim names are unique.
-pub(super) fn volumes(doc: &Doc, _: &Objects, emit: &mut Emit) {
+pub(super) fn volumes(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let Some(sts) = Sts::of(doc).filter(|s| s.pod.is_some()) else {
         return;
     };
     let (claims, volumes) = volume_names(&sts);
     let mut seen = BTreeSet::new();
-    for v in claims.iter().chain(volumes.iter()) {
+    for (i, v) in claims.iter().chain(volumes.iter()).enumerate() {
+        // The StatefulSet controller replaces a pod volume named like a claim template with
+        // the claim (a chart's `emptyDir` fallback beside its claim works): in anyone's
+        // manifests only names repeated among the volumes, or among the claims, are wrong.
+        let volume = i >= claims.len();
+        if objects.manifests
+            && volume
+            && claims.contains(v)
+            && !volumes[..i - claims.len()].contains(v)
+        {
+            continue;
+        }
         if !seen.insert(v) {
             push(
                 emit,
@@ -492,7 +512,10 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
                 emit,
                 doc,
                 "references",
-                format!("{at} refers to {kind} `{name}`, which is not rendered"),
+                format!(
+                    "{at} refers to {kind} `{name}`, which is not {}",
+                    objects.absent()
+                ),
             ),
             Some(keys) => {
                 if let Some(k) = key.filter(|k| !keys.contains(k)) {
@@ -599,6 +622,15 @@ pub(super) fn local_pvs(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         };
         let no_provisioner = docs.iter().any(|d| matches!(&d.object, Object::StorageClass(sc) if d.name() == class && sc.provisioner == "kubernetes.io/no-provisioner"));
         if !no_provisioner {
+            continue;
+        }
+        // Anyone's manifests without a PersistentVolume of the class leave them to be made
+        // apart, by sig-storage-local-static-provisioner from the node's disks or by hand:
+        // lint cannot count them. With some among the manifests, they are the set.
+        let listed_pvs = docs.iter().any(|d| {
+            matches!(&d.object, Object::PersistentVolume(pv) if pv.spec.as_ref().and_then(|s| s.storage_class_name.as_deref()) == Some(class.as_str()))
+        });
+        if objects.manifests && !listed_pvs {
             continue;
         }
         let claim_name = claim.metadata.name.clone().unwrap_or_default();

@@ -64,6 +64,16 @@ impl<'a> Objects<'a> {
         }
     }
 
+    /// What an object missing from the objects is: sts-gen's own were rendered, anyone's
+    /// manifests were written (`... which is not rendered`, `... not among the manifests`).
+    pub(crate) fn absent(&self) -> &'static str {
+        if self.manifests {
+            "among the manifests"
+        } else {
+            "rendered"
+        }
+    }
+
     /// The StatefulSets among the objects.
     fn sets(&self) -> &[wiring::Set<'a>] {
         self.sets.get_or_init(|| wiring::sets(self.docs))
@@ -194,12 +204,12 @@ use Severity::{Error as E, Warning as W};
 
 /// Every rule, the check stage's (scope [`Scope::Rendered`]) first.
 pub const RULES: &[Rule] = &[
-    rule("schema", E, R, "every object matches its Kubernetes type (no unknown field, valid names) and what the API server checks of a StatefulSet's containers (ports in 1..65535 with valid unique names, env names, requests within limits)", "correct the field the message names", "", Some(cross::schema)),
-    rule("namespace", E, R, "with a Namespace object, every namespaced object is in it (in linted manifests, or in default, kube-system, kube-public or kube-node-lease, which every cluster has)", "use the rendered Namespace", "metadata.namespace", Some(cross::namespace)),
+    rule("schema", E, R, "every object matches its Kubernetes type (no unknown field, valid names) and what the API server checks of a StatefulSet's containers (ports in 1..65535 with valid unique names, env names, requests within limits), ConfigMap/Secret keys the API server accepts, none in both data and binaryData, Service ports used once (no nodePort on ClusterIP), and budget numbers the API server accepts", "correct the field the message names", "", Some(cross::schema)),
+    rule("namespace", E, R, "with a Namespace object, every object sts-gen renders is in it (anyone's manifests are not judged: a namespace they do not create may exist in the cluster)", "use the rendered Namespace", "metadata.namespace", Some(cross::namespace)),
     rule("size-limits", E, R, "ConfigMap/Secret data at most 1 MiB, annotations at most 256 KiB", "move large data out of the object", "data", Some(cross::size_limits)),
     rule("statefulset", E, R, "a StatefulSet has a spec", "add the spec", "spec", Some(cross::statefulset)),
     rule("selector", E, R, "the StatefulSet selector is non-empty and matches the pod template labels", "copy the selector's labels onto the pod template", "spec.selector", Some(cross::selector)),
-    rule("service-name", E, R, "serviceName is a headless Service (clusterIP: None) among the objects", "add the headless Service or fix serviceName", "spec.serviceName", Some(cross::service_name)),
+    rule("service-name", E, R, "serviceName is a headless Service (clusterIP: None) among the objects (in others' manifests: one they hold is headless)", "add the headless Service or fix serviceName", "spec.serviceName", Some(cross::service_name)),
     rule("pod", E, R, "the pod template has a spec", "add spec.template.spec", "spec.template.spec", Some(cross::pod)),
     rule("volumes", E, R, "volume and claim names are unique", "rename one of the volumes", "spec.template.spec.volumes", Some(cross::volumes)),
     rule("volume-mounts", E, R, "every volumeMount has a volume or volume claim", "add the volume or fix the mount's name", "spec.template.spec", Some(cross::volume_mounts)),
@@ -212,7 +222,7 @@ pub const RULES: &[Rule] = &[
     rule("resources", E, M, "every container requests CPU and memory and has a memory limit", "set resources.requests.cpu, resources.requests.memory and resources.limits.memory", "", Some(checks::resources)),
     rule("cpu-limit", W, M, "every container has a CPU limit", "set resources.limits.cpu", "", Some(checks::cpu_limit)),
     rule("probes", W, M, "every app container has readiness and liveness probes, and they differ", "add the probe; make liveness more tolerant than readiness (a busy pod is not dead)", "", Some(checks::probes)),
-    rule("probe-port", E, M, "probes use ports the pod declares", "probe a declared container port (by name or number)", "", Some(checks::probe_port)),
+    rule("probe-port", E, M, "a probe's named port is a port of its container (the kubelet cannot resolve another name; a number is probed whether declared or not)", "name a port of the container, or probe its number", "", Some(checks::probe_port)),
     rule("security-context", E, M, "the restricted Pod Security Standard: non-root, no privilege escalation, capabilities drop ALL, seccomp RuntimeDefault, no host namespaces", "set the field as the message says (sts-gen renders it by default)", "", Some(checks::security_context)),
     rule("read-only-root", W, M, "containers have readOnlyRootFilesystem: true", "set readOnlyRootFilesystem: true and mount emptyDirs where the image writes", "", Some(checks::read_only_root)),
     rule("run-as-user", W, M, "containers run as a uid of 10000 or more (no clash with host users)", "set runAsUser (and runAsGroup, fsGroup) to 10000 or more", "", Some(checks::run_as_user_rule)),
@@ -221,9 +231,9 @@ pub const RULES: &[Rule] = &[
     rule("network-policy", W, M, "a NetworkPolicy selects the StatefulSet's pods", "add a NetworkPolicy whose podSelector matches the pod labels", "", Some(checks::network_policy)),
     rule("namespace-set", W, M, "namespaced objects set metadata.namespace", "set metadata.namespace (profile `namespace` or `-n`)", "metadata.namespace", Some(checks::namespace_set)),
     rule("name-length", E, M, "a StatefulSet name has at most 52 characters (the controller-revision-hash label adds 11)", "shorten the name", "metadata.name", Some(checks::name_length)),
-    rule("peer-count", E, M, "a peer list fixed at render time (pods named one by one in env, args or a ConfigMap, or a StatefulSet marked sts-gen/peers-fixed) names exactly the pods of replicas (unmarked, a list of some of the pods may be seeds: it fails when it names a pod that does not run)", "change replicas in the profile and render again, not with kubectl scale or a kustomize replicas patch", "spec.replicas", Some(checks::peer_count)),
+    rule("peer-count", E, M, "a peer list fixed at render time (pods named one by one in env, args or a ConfigMap, or a StatefulSet marked sts-gen/peers-fixed) names exactly the pods of replicas (unmarked, a list of some of the pods may be seeds: it fails when it names a pod that does not run)", "change replicas and the peer list together (sts-gen's output: in the profile, then render again), not with kubectl scale or a kustomize replicas patch", "spec.replicas", Some(checks::peer_count)),
     rule("port-names", E, M, "container ports have unique IANA service names; multi-port Services name every port", "name every port (at most 15 lowercase letters, digits and `-`)", "", Some(checks::port_names)),
-    rule("pod-references", E, M, "headless and pod DNS names in env, args, command and ConfigMap data, PV claimRefs and pod-name selectors name a StatefulSet's pods as they are (name, serviceName, namespace, an ordinal the StatefulSet has: from ordinals.start, replicas of them); checked when they resemble a linted StatefulSet", "change name, namespace and replicas in the profile and render again", "", Some(wiring::pod_references)),
+    rule("pod-references", E, M, "headless and pod DNS names in env, args, command and ConfigMap data, PV claimRefs and pod-name selectors name a StatefulSet's pods as they are (name, serviceName, namespace, an ordinal the StatefulSet has: from ordinals.start, replicas of them); checked when they resemble a linted StatefulSet", "name the StatefulSet's pods as they are, or change name, namespace and replicas where the manifests are made (sts-gen's output: in the profile, then render again)", "", Some(wiring::pod_references)),
     rule("suppression", E, M, "every `sts-gen:ignore` names a rule and gives a reason", "write `RULE reason`", "metadata.annotations", None),
 ];
 

@@ -293,7 +293,7 @@ fn texts(doc: &Doc, docs: &[Doc], sets: &[Set], path: &str, text: &str, emit: &m
     }
 }
 
-const FIX: &str = "change name, namespace and replicas in the profile and render again (kustomize cannot rewrite names inside text); see docs/GITOPS.md";
+const FIX: &str = "name the StatefulSet's pods as they are, or change name, namespace and replicas where the manifests are made (sts-gen's output: in the profile, then render again; kustomize cannot rewrite names inside text); see docs/GITOPS.md";
 
 /// Why `pod.service.namespace` names no pod of a linted StatefulSet it resembles; `None`
 /// when it names one, or resembles none (another app's).
