@@ -419,7 +419,12 @@ fn open_existing(path: &Path, directory: bool) -> Option<fs::File> {
         .open(path)
         .ok()?;
     let meta = file.metadata().ok()?;
-    (if directory { meta.is_dir() } else { meta.is_file() }).then_some(file)
+    (if directory {
+        meta.is_dir()
+    } else {
+        meta.is_file()
+    })
+    .then_some(file)
 }
 
 /// Whether a writer holds `dir`'s lock now (so staging beside it is in use, not a leftover).

@@ -30,6 +30,15 @@ impl Mount {
         }
     }
 
+    /// The mount of the open directory (or file) `fd`.
+    pub(super) fn of_fd(fd: impl std::os::fd::AsFd) -> std::io::Result<Mount> {
+        let st = rustix::fs::fstat(&fd)?;
+        Ok(Mount {
+            dev: st.st_dev as u64,
+            id: mount_id_fd(&fd),
+        })
+    }
+
     /// Whether `other` is another file system or another mount (a bind mount) than `self`.
     /// Mount ids are compared only when both are known.
     pub(super) fn differs(&self, other: &Mount) -> bool {
@@ -46,6 +55,18 @@ fn mount_id(path: &Path) -> Option<u64> {
 
 #[cfg(not(target_os = "linux"))]
 fn mount_id(_: &Path) -> Option<u64> {
+    None
+}
+
+#[cfg(target_os = "linux")]
+fn mount_id_fd(fd: impl std::os::fd::AsFd) -> Option<u64> {
+    use rustix::fs::{statx, AtFlags, StatxFlags};
+    let st = statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MNT_ID).ok()?;
+    (st.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(st.stx_mnt_id)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn mount_id_fd(_: impl std::os::fd::AsFd) -> Option<u64> {
     None
 }
 
