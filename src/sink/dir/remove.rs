@@ -39,7 +39,7 @@ pub(super) fn remove_tree(path: &Path) -> Result<(), (PathBuf, std::io::Error)> 
 }
 
 /// Opens the directory `name` in `at`, never following a link.
-fn open_dir(at: impl AsFd, name: impl rustix::path::Arg) -> rustix::io::Result<OwnedFd> {
+pub(super) fn open_dir(at: impl AsFd, name: impl rustix::path::Arg) -> rustix::io::Result<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::DIRECTORY | OFlags::CLOEXEC;
     rustix::fs::openat(at, name, flags, Mode::empty())
 }
@@ -53,14 +53,7 @@ fn empty(dir: &OwnedFd, path: &Path, root: &Mount) -> Result<(), (PathBuf, std::
         // On the open handle: nothing swapped in meanwhile is changed.
         rustix::fs::fchmod(dir, Mode::from_raw_mode(mode | 0o700)).map_err(fail)?;
     }
-    let mut names: Vec<CString> = Vec::new();
-    for entry in rustix::fs::Dir::read_from(dir).map_err(fail)? {
-        let entry = entry.map_err(fail)?;
-        let name = entry.file_name();
-        if name != c"." && name != c".." {
-            names.push(name.to_owned());
-        }
-    }
+    let names = entry_names(dir).map_err(fail)?;
     let mut first = None;
     for name in names {
         let child = path.join(OsStr::from_bytes(name.to_bytes()));
@@ -69,6 +62,19 @@ fn empty(dir: &OwnedFd, path: &Path, root: &Mount) -> Result<(), (PathBuf, std::
         }
     }
     first.map_or(Ok(()), Err)
+}
+
+/// The names in the open directory `dir`, without `.` and `..`.
+pub(super) fn entry_names(dir: impl AsFd) -> rustix::io::Result<Vec<CString>> {
+    let mut names = Vec::new();
+    for entry in rustix::fs::Dir::read_from(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name != c"." && name != c".." {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
 }
 
 /// Removes the entry `name` of the open directory `parent` (at `path`, for messages).

@@ -2,8 +2,14 @@
 
 use super::audit::{remove_leftovers, staging_dirs};
 use super::keep::{carry_identity, Mount};
-use super::remove::remove_tree;
+use super::remove::{entry_names, open_dir, remove_tree};
 use super::*;
+
+use std::ffi::{CStr, OsStr};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+
+use rustix::fs::{AtFlags, FileType};
 
 /// [`write_held`] once the directories are normalized and locked.
 pub(super) fn write_locked(
@@ -350,17 +356,20 @@ impl<'a> Job<'a> {
             return Ok(Ok(()));
         }
         let ours: BTreeSet<&str> = self.all().map(|f| f.name.as_str()).collect();
-        let mount = Mount::of(self.dir).map_err(|e| ("cannot read".to_string(), e))?;
-        for entry in fs::read_dir(self.dir).map_err(|e| ("cannot read".to_string(), e))? {
-            let entry = entry.map_err(|e| ("cannot read".to_string(), e))?;
-            let name = entry.file_name();
-            if name
+        let read = |e: rustix::io::Errno| ("cannot read".to_string(), std::io::Error::from(e));
+        // Through the open directory: see [`link_tree`].
+        let top = open_dir(rustix::fs::CWD, self.dir).map_err(read)?;
+        let mount = Mount::of_fd(&top).map_err(|e| ("cannot read".to_string(), e))?;
+        for name in entry_names(&top).map_err(read)? {
+            let name_os = OsStr::from_bytes(name.to_bytes());
+            if name_os
                 .to_str()
                 .is_some_and(|n| ours.contains(n) || self.previous.contains(n))
             {
                 continue;
             }
-            if let Err(why) = link_tree(&entry.path(), &staging.join(&name), &mount)? {
+            let (from, to) = (self.dir.join(name_os), staging.join(name_os));
+            if let Err(why) = link_tree(&top, &name, &from, &to, &mount)? {
                 return Ok(Err(why));
             }
         }
@@ -471,20 +480,37 @@ impl<'a> Job<'a> {
 /// mount than `mount` (a bind mount: the swap would move it, and removing the old tree would
 /// delete what it shows), or a directory's owner, group or extended attributes cannot be
 /// given to its copy: the caller then writes in place, keeping every directory as it is.
-fn link_tree(from: &Path, to: &Path, mount: &Mount) -> Result<Result<(), NotAtomic>, IoFail> {
-    let read = |e| (format!("cannot read {}", from.display()), e);
-    let meta = fs::symlink_metadata(from).map_err(read)?;
-    if !meta.is_dir() {
+///
+/// `from` is the entry `name` of the open directory `parent`, and it is read only through
+/// that handle (looked at, opened with `O_NOFOLLOW`, linked with `linkat`): a directory in
+/// DIR swapped for a link to another place meanwhile is not entered, so nothing outside DIR
+/// is ever linked into the new directory. `from` names it in messages.
+fn link_tree(
+    parent: &OwnedFd,
+    name: &CStr,
+    from: &Path,
+    to: &Path,
+    mount: &Mount,
+) -> Result<Result<(), NotAtomic>, IoFail> {
+    let read = |e: std::io::Error| (format!("cannot read {}", from.display()), e);
+    let st =
+        rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW).map_err(|e| read(e.into()))?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
         // linkat without AT_SYMLINK_FOLLOW: a link is linked as the link itself.
-        return Ok(fs::hard_link(from, to).map_err(|e| {
-            NotAtomic(format!(
-                "{} cannot be hard-linked ({})",
-                from.display(),
-                crate::shared::io_reason(&e)
-            ))
-        }));
+        return Ok(
+            rustix::fs::linkat(parent, name, rustix::fs::CWD, to, AtFlags::empty()).map_err(|e| {
+                NotAtomic(format!(
+                    "{} cannot be hard-linked ({})",
+                    from.display(),
+                    crate::shared::io_reason(&e.into())
+                ))
+            }),
+        );
     }
-    if Mount::with(from, &meta).differs(mount) {
+    // A link swapped in since the look fails to open: it is never entered.
+    let dir = fs::File::from(open_dir(parent, name).map_err(|e| read(e.into()))?);
+    let meta = dir.metadata().map_err(read)?;
+    if Mount::of_fd(&dir).map_err(read)?.differs(mount) {
         return Ok(Err(NotAtomic(format!(
             "{} is another file system or a mount point",
             from.display()
@@ -494,9 +520,11 @@ fn link_tree(from: &Path, to: &Path, mount: &Mount) -> Result<Result<(), NotAtom
     if let Err(why) = carry_identity(from, &meta, to) {
         return Ok(Err(NotAtomic(why)));
     }
-    for entry in fs::read_dir(from).map_err(read)? {
-        let entry = entry.map_err(read)?;
-        if let Err(why) = link_tree(&entry.path(), &to.join(entry.file_name()), mount)? {
+    let dir = OwnedFd::from(dir);
+    for child in entry_names(&dir).map_err(|e| read(e.into()))? {
+        let child_os = OsStr::from_bytes(child.to_bytes());
+        let (f, t) = (from.join(child_os), to.join(child_os));
+        if let Err(why) = link_tree(&dir, &child, &f, &t, mount)? {
             return Ok(Err(why));
         }
     }
