@@ -276,3 +276,54 @@ fn diff_and_check_of_a_nested_directory_wait_for_a_writer_further_up() {
     assert_eq!(o.status.code(), Some(2), "{}", lossy(&o.stderr));
     drop(reader);
 }
+
+/// `diff` and `--check` read DIR's files through DIR opened without following a link: DIR
+/// swapped for a link to another place (again and again, racing the readers) is refused,
+/// and what that place holds under the rendered names is never shown.
+#[test]
+fn a_directory_swapped_for_a_link_while_read_is_never_read_through() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, _) = rendered(tmp.path());
+    let outside = tmp.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    for name in fs::read_dir(&out).unwrap() {
+        let name = name.unwrap().file_name();
+        let text = if name == ".sts-gen-manifest" {
+            fs::read_to_string(out.join(&name)).unwrap()
+        } else {
+            "LEAKED: kind: Secret\n".to_string()
+        };
+        fs::write(outside.join(&name), text).unwrap();
+    }
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = rustix::fs::renameat_with(
+                    rustix::fs::CWD,
+                    &out,
+                    rustix::fs::CWD,
+                    &link,
+                    rustix::fs::RenameFlags::EXCHANGE,
+                );
+            }
+        });
+        let result = std::panic::catch_unwind(|| {
+            for i in 0..120 {
+                for args in readers(&out) {
+                    let (o, _) = run_reader(&args, "30");
+                    let text = lossy(&o.stdout) + &lossy(&o.stderr);
+                    assert!(!text.contains("LEAKED"), "{i} {args:?}: {text}");
+                    assert!(matches!(o.status.code(), Some(0..=2)), "{i}: {text}");
+                }
+            }
+        });
+        stop.store(true, Ordering::Relaxed);
+        if let Err(e) = result {
+            std::panic::resume_unwind(e);
+        }
+    });
+}
