@@ -299,15 +299,24 @@ impl WriteLock {
                 }?;
                 self.held.push((dir.clone(), lock, *exclusive));
             }
+            // A run of another user may hold the other kind of lock of these directories.
+            let mut busy = None;
+            for (dir, lock, exclusive) in &self.held[start..] {
+                busy = nested::other_kind(dir, lock.path().is_some(), *exclusive, deadline)?;
+                if busy.is_some() {
+                    break;
+                }
+            }
             let ours: Vec<PathBuf> = self
                 .held
                 .iter()
                 .map(|(dir, l, _)| l.path().unwrap_or(dir).to_path_buf())
                 .collect();
-            let Some((ancestor, path)) = nested::busy_ancestor(&mine, &ours) else {
+            let Some((ancestor, path)) = busy.or_else(|| nested::busy_ancestor(&mine, &ours))
+            else {
                 return nested::wait_inside(&mine, &ours, deadline);
             };
-            // An outer writer is at work: let it finish (it may be waiting for these very
+            // Another writer is at work: let it finish (it may be waiting for these very
             // locks), then start over.
             self.held.truncate(start);
             lock::wait_free(&ancestor, path.as_deref(), true, deadline)?;
@@ -382,17 +391,22 @@ pub fn read_lock(dir: &Path) -> Result<Vec<lock::Lock>, DirError> {
         // Path order, as writers take them.
         let mut locks = Vec::new();
         let mut ours = Vec::new();
+        let mut busy = None;
         if let Some(parent) = &parent {
             let lock = lock::acquire_shared(parent, wait)?;
+            busy = nested::other_kind(parent, lock.path().is_some(), false, deadline)?;
             ours.push(lock.path().unwrap_or(parent).to_path_buf());
             locks.push(lock);
         }
         if let Some(lock) = own_read_lock(&dir, wait)? {
+            if busy.is_none() {
+                busy = nested::other_kind(&key, lock.path().is_some(), false, deadline)?;
+            }
             ours.push(lock.path().unwrap_or(&key).to_path_buf());
             locks.push(lock);
         }
-        let Some((ancestor, path)) = nested::busy_ancestor(std::slice::from_ref(&key), &ours)
-        else {
+        let busy = busy.or_else(|| nested::busy_ancestor(std::slice::from_ref(&key), &ours));
+        let Some((ancestor, path)) = busy else {
             return Ok(locks);
         };
         drop(locks);

@@ -332,6 +332,14 @@ pub fn held_exclusively(path: &Path) -> bool {
     open_existing(path, false).is_some_and(|file| exclusive_now(&file))
 }
 
+/// Whether the existing lock file at `path` could be locked exclusively now (no reader or
+/// writer holds it), or is gone. Takes nothing.
+pub fn free_now(path: &Path) -> bool {
+    open_existing(path, false).is_none_or(|file| {
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_ok()
+    })
+}
+
 /// Whether the directory `dir` itself is locked exclusively now: by a writer that could make
 /// no lock file beside it ([`acquire`]). Never follows a link.
 pub fn dir_held_exclusively(dir: &Path) -> bool {
@@ -387,19 +395,16 @@ pub fn wait_free(
             Err(_) => return Ok(()),
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            let who = match path {
-                Some(_) => holder_of(&mut file),
-                None => "another sts-gen run".to_string(),
-            };
-            let what = match path {
-                Some(path) => format!("lock file {}", path.display()),
-                None => "the directory itself is locked".to_string(),
-            };
             return Err(error(
                 dir,
-                format!(
-                    "{who} is writing a directory nested with it; gave up waiting ({what}; set STS_GEN_LOCK_TIMEOUT to wait longer)",
-                ),
+                match path {
+                    Some(path) => format!(
+                        "{} is writing a directory nested with it; gave up waiting (lock file {}; set STS_GEN_LOCK_TIMEOUT to wait longer)",
+                        holder_of(&mut file),
+                        path.display()
+                    ),
+                    None => "another sts-gen run holds the lock of this directory itself (one that could make no lock file beside it); gave up waiting (set STS_GEN_LOCK_TIMEOUT to wait longer)".to_string(),
+                },
             ));
         }
         back_off(&mut pause, deadline);

@@ -17,6 +17,12 @@
 //! waits for the other while holding what the other waits for: I backs off before waiting,
 //! so the two never deadlock. A lock file removed on release is one whose holder is done
 //! ([`lock::wait_free`] ends then too).
+//!
+//! A directory has two locks: the lock file beside it, and, for a run that can make no lock
+//! file there (its parent not writable by that user), the directory itself. Two users can
+//! thus lock one directory differently; [`other_kind`] makes them exclude each other, with
+//! the same rule: the run holding the lock file waits, the one holding the directory backs
+//! off (a reader with the lock file backs off from a writer holding the directory).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -108,6 +114,50 @@ fn lock_files(dir: &Path, out: &mut Vec<(PathBuf, bool)>) {
             lock_files(&path, out);
         } else if kind.is_file() && ours && name.ends_with(b".sts-gen.lock") {
             out.push((entry.path(), false));
+        }
+    }
+}
+
+/// After a run locked `dir` (a real path) by its lock file (`by_file`) or `dir` itself, and
+/// `exclusive`ly or not: the lock of the other kind, which a run of another user takes (see
+/// the module's docs). A writer holding the lock file waits here for the runs holding the
+/// directory itself; a writer holding the directory waits for the readers holding the lock
+/// file. `Some` is a holder to back off from (let every lock go, wait for it, start over):
+/// a writer, for a run holding the directory, or for a reader holding the lock file, a
+/// writer holding the directory.
+pub(super) fn other_kind(
+    dir: &Path,
+    by_file: bool,
+    exclusive: bool,
+    deadline: Option<Instant>,
+) -> Result<Option<(PathBuf, Option<PathBuf>)>, DirError> {
+    let file = beside(dir);
+    match (by_file, exclusive) {
+        (true, true) => lock::wait_free(dir, None, false, deadline).map(|()| None),
+        (true, false) => Ok(lock::dir_held_exclusively(dir).then(|| (dir.to_path_buf(), None))),
+        (false, false) => Ok(file
+            .filter(|f| lock::held_exclusively(f))
+            .map(|f| (dir.to_path_buf(), Some(f)))),
+        (false, true) => {
+            let Some(file) = file else {
+                return Ok(None);
+            };
+            let mut pause = std::time::Duration::from_millis(1);
+            loop {
+                if lock::held_exclusively(&file) {
+                    return Ok(Some((dir.to_path_buf(), Some(file))));
+                }
+                if lock::free_now(&file) {
+                    return Ok(None);
+                }
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    // Names the readers' file.
+                    return lock::wait_free(dir, Some(&file), false, Some(Instant::now()))
+                        .map(|()| None);
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(20));
+            }
         }
     }
 }
