@@ -133,8 +133,12 @@ pub(super) fn other_kind(
 ) -> Result<Option<(PathBuf, Option<PathBuf>)>, DirError> {
     let file = beside(dir);
     match (by_file, exclusive) {
-        (true, true) => lock::wait_free(dir, None, false, deadline).map(|()| None),
-        (true, false) => Ok(lock::dir_held_exclusively(dir).then(|| (dir.to_path_buf(), None))),
+        (true, true) if owned_apart(dir) => {
+            lock::wait_free(dir, None, false, deadline).map(|()| None)
+        }
+        (true, true) => Ok(None),
+        (true, false) => Ok((owned_apart(dir) && lock::dir_held_exclusively(dir))
+            .then(|| (dir.to_path_buf(), None))),
         (false, false) => Ok(file
             .filter(|f| lock::held_exclusively(f))
             .map(|f| (dir.to_path_buf(), Some(f)))),
@@ -159,5 +163,20 @@ pub(super) fn other_kind(
                 pause = (pause * 2).min(std::time::Duration::from_millis(20));
             }
         }
+    }
+}
+
+/// Whether `dir` and its parent have different owners: only then is there, as a rule, a user
+/// who may write `dir` (its owner) but not its parent, whose runs lock `dir` itself. A
+/// directory owned like its parent is not asked, so `flock out sts-gen render --output-dir
+/// out` (a lock of the user's own on the directory) does not wait for itself.
+fn owned_apart(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Some(parent) = dir.parent() else {
+        return false;
+    };
+    match (fs::symlink_metadata(dir), fs::metadata(parent)) {
+        (Ok(d), Ok(p)) => d.is_dir() && d.uid() != p.uid(),
+        _ => false,
     }
 }
