@@ -9,7 +9,7 @@ use std::ffi::{CStr, OsStr};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 
-use rustix::fs::{AtFlags, FileType};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 /// [`write_held`] once the directories are normalized and locked.
 pub(super) fn write_locked(
@@ -170,6 +170,10 @@ struct Job<'a> {
     staging: Option<PathBuf>,
     /// Why the directory is written file by file from the start.
     in_place: Option<&'static str>,
+    /// The directory, opened without following a link, once it is written file by file:
+    /// every file is then written, renamed and removed in it through this handle, so the
+    /// directory swapped for a link meanwhile is never written through.
+    at: Option<OwnedFd>,
 }
 
 impl<'a> Job<'a> {
@@ -240,6 +244,7 @@ impl<'a> Job<'a> {
             in_place: in_place.then_some(
                 "it holds the working directory, which a swap would leave deleted under the shell",
             ),
+            at: None,
         })
     }
 
@@ -278,17 +283,27 @@ impl<'a> Job<'a> {
         } else if let Some(why) = self.in_place {
             warn_not_atomic(self.dir, why);
         }
+        let at = open_dir(rustix::fs::CWD, self.dir)
+            .map_err(|e| ("cannot open it".to_string(), std::io::Error::from(e)))?;
+        let mut failed = None;
         for f in self.all() {
-            let tmp = self.dir.join(tmp_name(&f.name));
+            let tmp = tmp_name(&f.name);
             // A leftover from an interrupted run is ours to replace; removing it first
             // (rather than truncating) never follows a link planted under that name.
-            let _ = fs::remove_file(&tmp);
-            if let Err(e) = write_file(&tmp, &f.content, f.private) {
-                self.discard();
-                return Err((format!("cannot write {}", f.name), e));
+            let _ = rustix::fs::unlinkat(&at, &tmp, AtFlags::empty());
+            if let Err(e) = write_file_at(&at, &tmp, &f.content, f.private) {
+                failed = Some((format!("cannot write {}", f.name), e));
+                break;
             }
         }
-        Ok(())
+        self.at = Some(at);
+        match failed {
+            Some(e) => {
+                self.discard();
+                Err(e)
+            }
+            None => Ok(()),
+        }
     }
 
     /// Whether the directory already holds every file with the same content and mode, and
@@ -381,8 +396,10 @@ impl<'a> Job<'a> {
         match &self.staging {
             Some(staging) => remove_or_warn(staging),
             None => {
-                for f in self.all() {
-                    let _ = fs::remove_file(self.dir.join(tmp_name(&f.name)));
+                if let Some(at) = &self.at {
+                    for f in self.all() {
+                        let _ = rustix::fs::unlinkat(at, tmp_name(&f.name), AtFlags::empty());
+                    }
                 }
             }
         }
@@ -394,12 +411,16 @@ impl<'a> Job<'a> {
         let fail = |name: &str, e: std::io::Error| self.io(&format!("cannot flush {name}"), e);
         let folder = self.staging.as_deref().unwrap_or(self.dir);
         for f in self.all() {
-            let path = match self.staging {
-                Some(_) => folder.join(&f.name),
-                None => folder.join(tmp_name(&f.name)),
+            let file = match (&self.staging, &self.at) {
+                (None, Some(at)) => {
+                    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                    rustix::fs::openat(at, tmp_name(&f.name), flags, Mode::empty())
+                        .map(fs::File::from)
+                        .map_err(std::io::Error::from)
+                }
+                _ => fs::File::open(folder.join(&f.name)),
             };
-            fs::File::open(&path)
-                .and_then(|file| file.sync_all())
+            file.and_then(|file| file.sync_all())
                 .map_err(|e| fail(&f.name, e))?;
         }
         if self.staging.is_some() {
@@ -448,11 +469,16 @@ impl<'a> Job<'a> {
     /// Renames every file written in place over its target, then removes the files the
     /// previous run wrote that this one does not.
     fn rename_in_place(&self) -> Result<(), DirError> {
+        let Some(at) = &self.at else {
+            return Err(self.io(
+                "cannot rename into place",
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        };
         for f in self.all() {
-            let tmp = self.dir.join(tmp_name(&f.name));
-            if let Err(e) = fs::rename(&tmp, self.dir.join(&f.name)) {
+            if let Err(e) = rustix::fs::renameat(at, tmp_name(&f.name), at, &f.name) {
                 self.discard();
-                return Err(self.io("cannot rename into place", e));
+                return Err(self.io("cannot rename into place", e.into()));
             }
         }
         let current: BTreeSet<&str> = self.all().map(|f| f.name.as_str()).collect();
@@ -463,9 +489,10 @@ impl<'a> Job<'a> {
         {
             // Plain names from our own manifest, checked when it was read; still a regular
             // file (never a link or a directory) when removed.
-            let path = self.dir.join(stale);
-            if safe::plain_name(stale) && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-                let _ = fs::remove_file(path);
+            let file = rustix::fs::statat(at, stale, AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile);
+            if safe::plain_name(stale) && file {
+                let _ = rustix::fs::unlinkat(at, stale, AtFlags::empty());
             }
         }
         Ok(())
@@ -651,6 +678,14 @@ fn parallel<T: Send, E: Send>(
 
 /// Creates `path` (never an existing file or link) with `content`; mode 0600 when `private`.
 /// Not flushed: the caller's barrier ([`flush`]) does that before anything is renamed.
+/// [`write_file`] for the entry `name` of the open directory `at`; never follows a link.
+fn write_file_at(at: &OwnedFd, name: &str, content: &str, private: bool) -> std::io::Result<()> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mode = Mode::from_raw_mode(if private { 0o600 } else { 0o644 });
+    let mut f = fs::File::from(rustix::fs::openat(at, name, flags, mode)?);
+    f.write_all(content.as_bytes())
+}
+
 fn write_file(path: &Path, content: &str, private: bool) -> std::io::Result<()> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
