@@ -230,3 +230,100 @@ fn diff_and_check_of_one_directory_wait_for_a_batch_writing_its_parent() {
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", lossy(&o.stderr));
     }
 }
+
+/// A reader of `out/a/b` follows the nested writers' protocol: a writer of `out` (two levels
+/// up, no lock of `out/a/b` or `out/a` held) is waited for, not read under; and a writer of
+/// `out` waits for a reader inside it.
+#[test]
+fn diff_and_check_of_a_nested_directory_wait_for_a_writer_further_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("out").join("a");
+    fs::create_dir_all(&a).unwrap();
+    let (deep, _) = rendered(&a);
+    fs::write(deep.join("statefulset-web.yaml"), "kind: StatefulSet\n").unwrap();
+    let outer = tmp.path().join(".out.sts-gen.lock");
+    let writer = flock(&outer, rustix::fs::FlockOperation::LockExclusive);
+    fs::write(&outer, "pid 616161: sts-gen render outer.yaml\n").unwrap();
+    for args in readers(&deep) {
+        let (o, waited) = run_reader(&args, "0.5");
+        let err = lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("616161"), "the writer is named: {err}");
+        assert!(err.contains("STS_GEN_LOCK_TIMEOUT"), "{err}");
+        assert!(waited >= Duration::from_millis(450), "{args:?}: {waited:?}");
+        assert_eq!(lossy(&o.stdout), "", "nothing compared under a writer");
+    }
+    drop(writer);
+    for args in readers(&deep) {
+        let (o, _) = run_reader(&args, "0.5");
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", lossy(&o.stderr));
+    }
+    // The other way round: a reader of `out/a/b` holds the writer of `out` off.
+    let reader = flock(
+        &a.join(".out.sts-gen.lock"),
+        rustix::fs::FlockOperation::LockShared,
+    );
+    let o = process(&[
+        "render",
+        "profiles/web.yaml",
+        "--output-dir",
+        arg(&tmp.path().join("out")),
+        "--force",
+    ])
+    .env("STS_GEN_LOCK_TIMEOUT", "0.3")
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", lossy(&o.stderr));
+    drop(reader);
+}
+
+/// `diff` and `--check` read DIR's files through DIR opened without following a link: DIR
+/// swapped for a link to another place (again and again, racing the readers) is refused,
+/// and what that place holds under the rendered names is never shown.
+#[test]
+fn a_directory_swapped_for_a_link_while_read_is_never_read_through() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, _) = rendered(tmp.path());
+    let outside = tmp.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    for name in fs::read_dir(&out).unwrap() {
+        let name = name.unwrap().file_name();
+        let text = if name == ".sts-gen-manifest" {
+            fs::read_to_string(out.join(&name)).unwrap()
+        } else {
+            "LEAKED: kind: Secret\n".to_string()
+        };
+        fs::write(outside.join(&name), text).unwrap();
+    }
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = rustix::fs::renameat_with(
+                    rustix::fs::CWD,
+                    &out,
+                    rustix::fs::CWD,
+                    &link,
+                    rustix::fs::RenameFlags::EXCHANGE,
+                );
+            }
+        });
+        let result = std::panic::catch_unwind(|| {
+            for i in 0..120 {
+                for args in readers(&out) {
+                    let (o, _) = run_reader(&args, "30");
+                    let text = lossy(&o.stdout) + &lossy(&o.stderr);
+                    assert!(!text.contains("LEAKED"), "{i} {args:?}: {text}");
+                    assert!(matches!(o.status.code(), Some(0..=2)), "{i}: {text}");
+                }
+            }
+        });
+        stop.store(true, Ordering::Relaxed);
+        if let Err(e) = result {
+            std::panic::resume_unwind(e);
+        }
+    });
+}

@@ -327,3 +327,123 @@ fn directories_with_names_up_to_255_bytes_are_written_diffed_and_checked() {
     want.insert(0, "p.yaml".into());
     assert_eq!(names(tmp.path()), want, "no lock or staging left");
 }
+
+/// Another process swapping a directory the user keeps in DIR for a link to another place,
+/// again and again while renders run: a render reads DIR only through open directory
+/// handles, so it never hard-links a file from that other place into the new directory,
+/// nor removes anything there (it may fail, exit 2, when it meets the swap).
+#[test]
+fn a_directory_swapped_for_a_link_during_renders_never_lets_anything_outside_in() {
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("web.yaml");
+    let out = tmp.path().join("out");
+    let secret = tmp.path().join("secretdir");
+    fs::create_dir(&secret).unwrap();
+    fs::write(secret.join("shadow"), "TOPSECRET\n").unwrap();
+    fs::write(&profile, web("web", 2)).unwrap();
+    assert_eq!(render(&profile, &out, &[]).0, Some(0));
+    // Many pairs, so each render meets many swaps.
+    let pairs: Vec<_> = (0..20)
+        .map(|i| (out.join(format!("overlay{i}")), out.join(format!("lnk{i}"))))
+        .collect();
+    for (dir, link) in &pairs {
+        fs::create_dir(dir).unwrap();
+        fs::write(dir.join("k.yaml"), "x\n").unwrap();
+        std::os::unix::fs::symlink(&secret, link).unwrap();
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                for (dir, link) in &pairs {
+                    let _ = rustix::fs::renameat_with(
+                        rustix::fs::CWD,
+                        dir,
+                        rustix::fs::CWD,
+                        link,
+                        rustix::fs::RenameFlags::EXCHANGE,
+                    );
+                }
+            }
+        });
+        let result = std::panic::catch_unwind(|| {
+            for i in 0..100u32 {
+                fs::write(&profile, web("web", i % 3 + 2)).unwrap();
+                let (code, err) = render(&profile, &out, &["--force"]);
+                assert!(matches!(code, Some(0) | Some(2)), "{i}: {err}");
+                let meta = fs::metadata(secret.join("shadow")).unwrap();
+                assert_eq!(
+                    meta.nlink(),
+                    1,
+                    "{i}: a file outside DIR was linked into it"
+                );
+                assert_eq!(names(&secret), ["shadow"], "{i}");
+            }
+        });
+        stop.store(true, Ordering::Relaxed);
+        if let Err(e) = result {
+            std::panic::resume_unwind(e);
+        }
+    });
+}
+
+/// A directory written file by file (it holds the working directory) is written through
+/// the directory opened once without following a link: swapped for a link to another place
+/// again and again while renders run, that place never gets a file.
+#[test]
+fn a_directory_written_in_place_and_swapped_for_a_link_is_never_written_through() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("web.yaml");
+    fs::write(&profile, web("web", 2)).unwrap();
+    let out = tmp.path().join("out");
+    assert_eq!(render(&profile, &out, &[]).0, Some(0));
+    let cwd = out.join("sub");
+    fs::create_dir(&cwd).unwrap();
+    let outside = tmp.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = rustix::fs::renameat_with(
+                    rustix::fs::CWD,
+                    &out,
+                    rustix::fs::CWD,
+                    &link,
+                    rustix::fs::RenameFlags::EXCHANGE,
+                );
+                // Long enough for a run to pass its checks between two swaps.
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        });
+        let result = std::panic::catch_unwind(|| {
+            for i in 0..400u32 {
+                let namespace = format!("n{i}");
+                let args = ["render", arg(&profile), "--output-dir", arg(&out)];
+                let mut c = process(&args);
+                c.args(["-n", &namespace, "--force"]).current_dir(&cwd);
+                // Started while `out` was the link: no such working directory.
+                let Ok(o) = c.output() else { continue };
+                assert!(
+                    matches!(o.status.code(), Some(0 | 2)),
+                    "{i}: {}",
+                    lossy(&o.stderr)
+                );
+                assert_eq!(
+                    names(&outside),
+                    Vec::<String>::new(),
+                    "{i}: written through the link"
+                );
+            }
+        });
+        stop.store(true, Ordering::Relaxed);
+        if let Err(e) = result {
+            std::panic::resume_unwind(e);
+        }
+    });
+}

@@ -877,3 +877,152 @@ fn a_directory_name_that_is_not_utf8_is_locked_and_swapped() {
     assert!(!out.join("namespace-first.yaml").exists());
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
+
+/// A run that locks its directory itself (its parent is not writable by the user: no lock
+/// file fits beside it) is part of the nested writers' protocol: a writer or reader of a
+/// directory inside it waits for it, as for a writer holding a lock file. Needs root to act
+/// as another user.
+#[test]
+fn a_directory_locked_itself_holds_off_writers_and_readers_inside_it() {
+    let root = Command::new("id").arg("-u").output().unwrap();
+    if lossy(&root.stdout).trim() != "0" || !Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("skipped: needs root and setpriv to run as another user");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let profile = tmp.path().join("web.yaml");
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/web.yaml"),
+        &profile,
+    )
+    .unwrap();
+    fs::set_permissions(&profile, fs::Permissions::from_mode(0o644)).unwrap();
+    let parent = tmp.path().join("ro");
+    let out = parent.join("out");
+    fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::chown(&out, Some(65534), Some(65534)).unwrap();
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o555)).unwrap();
+    let deep = out.join("a").join("b");
+    let as_nobody = |args: &[&str], timeout: &str| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(exe())
+            .args(args)
+            .current_dir("/")
+            .env("STS_GEN_LOCK_TIMEOUT", timeout)
+            .output()
+            .unwrap()
+    };
+    let render = ["render", arg(&profile), "--output-dir", arg(&deep)];
+    let check = [&render[..], &["--check"]].concat();
+    let diff = ["diff", arg(&profile), "--output-dir", arg(&deep)];
+    let o = as_nobody(&render, "5");
+    assert_eq!(o.status.code(), Some(0), "{}", lossy(&o.stderr));
+    // A writer of `out` (as the user would run it) locks `out` itself.
+    let held = fs::File::open(&out).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    for args in [&render[..], &check, &diff] {
+        let o = as_nobody(args, "0.5");
+        let err = lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("STS_GEN_LOCK_TIMEOUT"), "{args:?}: {err}");
+        assert_eq!(lossy(&o.stdout), "", "{args:?}");
+    }
+    drop(held);
+    for args in [&render[..], &check, &diff] {
+        let o = as_nobody(args, "5");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", lossy(&o.stderr));
+    }
+    assert_eq!(names(&parent), ["out"]);
+    assert_eq!(names(&out), ["a"]);
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// One directory, locked two ways: a user who may write its parent locks the file beside
+/// it, one who may not locks the directory itself. Neither writes while the other's writer
+/// (or, for a writer, reader) holds its lock: root's runs wait for the directory's own
+/// lock, the other user's runs wait or cannot open root's lock file. Needs root to act as
+/// another user.
+#[test]
+fn runs_locking_a_directory_by_its_lock_file_and_by_itself_exclude_each_other() {
+    let root = Command::new("id").arg("-u").output().unwrap();
+    if lossy(&root.stdout).trim() != "0" || !Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("skipped: needs root and setpriv to run as another user");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let profile = tmp.path().join("web.yaml");
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/web.yaml"),
+        &profile,
+    )
+    .unwrap();
+    fs::set_permissions(&profile, fs::Permissions::from_mode(0o644)).unwrap();
+    let parent = tmp.path().join("ro");
+    let out = parent.join("out");
+    fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::chown(&out, Some(65534), Some(65534)).unwrap();
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o555)).unwrap();
+    let run = |nobody: bool, args: &[&str], timeout: &str| {
+        let mut c = if nobody {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(exe());
+            c
+        } else {
+            Command::new(exe())
+        };
+        c.args(args)
+            .current_dir("/")
+            .env("STS_GEN_LOCK_TIMEOUT", timeout)
+            .output()
+            .unwrap()
+    };
+    let render = ["render", arg(&profile), "--output-dir", arg(&out)];
+    let check = [&render[..], &["--check"]].concat();
+    let diff = ["diff", arg(&profile), "--output-dir", arg(&out)];
+    let o = run(true, &render, "5");
+    assert_eq!(o.status.code(), Some(0), "{}", lossy(&o.stderr));
+    let refused = |nobody: bool, args: &[&str]| {
+        let o = run(nobody, args, "0.5");
+        let err = lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{nobody} {args:?}: {err}");
+        // The other user cannot open root's lock file (mode 0600) at all.
+        let why = ["STS_GEN_LOCK_TIMEOUT", "permission denied"];
+        assert!(why.iter().any(|w| err.contains(w)), "{args:?}: {err}");
+        assert_eq!(lossy(&o.stdout), "", "{args:?}");
+    };
+    // The other user's writer holds the directory itself: root's runs wait.
+    let held = fs::File::open(&out).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    for args in [&render[..], &check, &diff] {
+        refused(false, args);
+    }
+    drop(held);
+    // Root's writer holds the lock file: the other user's runs wait.
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o755)).unwrap();
+    let lock_path = parent.join(".out.sts-gen.lock");
+    let writer = flock(&lock_path, rustix::fs::FlockOperation::LockExclusive);
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o555)).unwrap();
+    for args in [&render[..], &check, &diff] {
+        refused(true, args);
+    }
+    drop(writer);
+    // Root's reader holds it shared: the other user's writer does not write meanwhile.
+    let reader = flock(&lock_path, rustix::fs::FlockOperation::LockShared);
+    refused(true, &render);
+    drop(reader);
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::remove_file(&lock_path).unwrap();
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o555)).unwrap();
+    for nobody in [true, false] {
+        for args in [&render[..], &check, &diff] {
+            let o = run(nobody, args, "5");
+            assert_eq!(o.status.code(), Some(0), "{args:?}: {}", lossy(&o.stderr));
+        }
+    }
+    assert_eq!(names(&parent), ["out"]);
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o755)).unwrap();
+}

@@ -261,3 +261,28 @@ fn every_alias_of_a_directory_takes_the_same_locks() {
     );
     assert_eq!(names(&real), ["db"]);
 }
+
+/// `flock out sts-gen render --output-dir out`: a lock the user takes on the directory
+/// itself (owned like its parent, so no run of another user locks it that way) is not
+/// waited for.
+#[test]
+fn a_lock_of_the_users_own_on_the_directory_is_not_waited_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let render = |extra: &[&str]| {
+        let mut args = vec!["render", "profiles/web.yaml", "--output-dir", arg(&out)];
+        args.extend(extra);
+        process(&args)
+            .env("STS_GEN_LOCK_TIMEOUT", "0.5")
+            .output()
+            .unwrap()
+    };
+    assert!(render(&[]).status.success());
+    let held = fs::File::open(&out).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    for extra in [&["-n", "other"][..], &["-n", "other", "--check"]] {
+        let o = render(extra);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", lossy(&o.stderr));
+    }
+    drop(held);
+}

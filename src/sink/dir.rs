@@ -299,18 +299,27 @@ impl WriteLock {
                 }?;
                 self.held.push((dir.clone(), lock, *exclusive));
             }
+            // A run of another user may hold the other kind of lock of these directories.
+            let mut busy = None;
+            for (dir, lock, exclusive) in &self.held[start..] {
+                busy = nested::other_kind(dir, lock.path().is_some(), *exclusive, deadline)?;
+                if busy.is_some() {
+                    break;
+                }
+            }
             let ours: Vec<PathBuf> = self
                 .held
                 .iter()
-                .filter_map(|(_, l, _)| l.path().map(Path::to_path_buf))
+                .map(|(dir, l, _)| l.path().unwrap_or(dir).to_path_buf())
                 .collect();
-            let Some((ancestor, path)) = nested::busy_ancestor(&mine, &ours) else {
+            let Some((ancestor, path)) = busy.or_else(|| nested::busy_ancestor(&mine, &ours))
+            else {
                 return nested::wait_inside(&mine, &ours, deadline);
             };
-            // An outer writer is at work: let it finish (it may be waiting for these very
+            // Another writer is at work: let it finish (it may be waiting for these very
             // locks), then start over.
             self.held.truncate(start);
-            lock::wait_free(&ancestor, &path, true, deadline)?;
+            lock::wait_free(&ancestor, path.as_deref(), true, deadline)?;
         }
     }
 }
@@ -358,22 +367,51 @@ pub fn write_held<'a>(
 
 /// Shared locks on `dir` and on its parent for a run that only reads it (`diff`, `--check`),
 /// held while it reads: a writer swapping the directory in meanwhile (a batch writing the
-/// parent among them) would otherwise show it a mix of old and new files. Waits like a
-/// writer (`STS_GEN_LOCK_TIMEOUT`). Empty when there is nothing to lock: the directory and
-/// its parent do not exist (nothing to read either).
+/// parent among them) would otherwise show it a mix of old and new files. A writer of a
+/// directory further up (`out` for a reader of `out/a/b`) is waited for as a nested writer
+/// waits for it ([`nested`]): once it holds its locks, the reader lets them go while such a
+/// writer is at work, waits for it and starts over; the writer, for its part, waits for the
+/// readers it finds inside its tree. Waits like a writer (`STS_GEN_LOCK_TIMEOUT`). Empty
+/// when there is nothing to lock: the directory and its parent do not exist (nothing to
+/// read either).
 pub fn read_lock(dir: &Path) -> Result<Vec<lock::Lock>, DirError> {
     let wait = lock::timeout()?;
+    let deadline = std::time::Instant::now().checked_add(wait);
     let dir = safe::normalize(dir);
     if !parent_of(&dir).is_dir() {
         return Ok(Vec::new());
     }
-    // Path order, as writers take them.
-    let mut locks = Vec::new();
-    if let Some(parent) = parent_lock_dir(&dir) {
-        locks.push(lock::acquire_shared(&parent, wait)?);
+    let parent = parent_lock_dir(&dir);
+    // The directory by its real parent, as writers know it.
+    let key = match (&parent, dir.file_name()) {
+        (Some(parent), Some(name)) => parent.join(name),
+        _ => dir.clone(),
+    };
+    loop {
+        // Path order, as writers take them.
+        let mut locks = Vec::new();
+        let mut ours = Vec::new();
+        let mut busy = None;
+        if let Some(parent) = &parent {
+            let lock = lock::acquire_shared(parent, wait)?;
+            busy = nested::other_kind(parent, lock.path().is_some(), false, deadline)?;
+            ours.push(lock.path().unwrap_or(parent).to_path_buf());
+            locks.push(lock);
+        }
+        if let Some(lock) = own_read_lock(&dir, wait)? {
+            if busy.is_none() {
+                busy = nested::other_kind(&key, lock.path().is_some(), false, deadline)?;
+            }
+            ours.push(lock.path().unwrap_or(&key).to_path_buf());
+            locks.push(lock);
+        }
+        let busy = busy.or_else(|| nested::busy_ancestor(std::slice::from_ref(&key), &ours));
+        let Some((ancestor, path)) = busy else {
+            return Ok(locks);
+        };
+        drop(locks);
+        lock::wait_free(&ancestor, path.as_deref(), true, deadline)?;
     }
-    locks.extend(own_read_lock(&dir, wait)?);
-    Ok(locks)
 }
 
 /// [`read_lock`] for a directory whose parent's lock the caller holds already (a batch's

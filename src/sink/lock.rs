@@ -329,27 +329,63 @@ impl Lock {
 /// Whether the existing lock file at `path` is held exclusively now (by a writer). Never
 /// creates it: a missing file, or one that is not a regular file, is not held.
 pub fn held_exclusively(path: &Path) -> bool {
-    open_existing(path).is_some_and(|file| {
-        matches!(
-            rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockShared),
-            Err(rustix::io::Errno::WOULDBLOCK)
-        )
+    open_existing(path, false).is_some_and(|file| exclusive_now(&file))
+}
+
+/// Whether the existing lock file at `path` could be locked exclusively now (no reader or
+/// writer holds it), or is gone. Takes nothing.
+pub fn free_now(path: &Path) -> bool {
+    open_existing(path, false).is_none_or(|file| {
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_ok()
     })
 }
 
+/// Whether the directory `dir` itself is locked exclusively now: by a writer that could make
+/// no lock file beside it ([`acquire`]). Never follows a link.
+pub fn dir_held_exclusively(dir: &Path) -> bool {
+    open_existing(dir, true).is_some_and(|file| exclusive_now(&file))
+}
+
+/// Whether another open file holds an exclusive `flock` on `file`'s inode; asks with a
+/// shared lock, dropped at once.
+fn exclusive_now(file: &fs::File) -> bool {
+    matches!(
+        rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockShared),
+        Err(rustix::io::Errno::WOULDBLOCK)
+    )
+}
+
+/// Whether this user's run would lock `dir` itself rather than a lock file beside it (see
+/// [`acquire`]): `dir` has no parent, or its parent is one this user may not write (or is on
+/// a read-only file system). Creates nothing.
+pub fn locks_itself(dir: &Path) -> bool {
+    match dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        None => true,
+        Some(parent) => {
+            let want = rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK;
+            rustix::fs::access(parent, want).is_err()
+        }
+    }
+}
+
 /// Waits until the existing lock file at `path` could be taken (`shared`, or exclusively),
-/// or is gone, then lets it go at once; never creates it, never removes it. Past `deadline`
-/// (`None`: none) an error names the holder.
+/// or is gone, then lets it go at once; never creates it, never removes it. `path` `None` is
+/// the directory `dir` locked itself. Past `deadline` (`None`: none) an error names the
+/// holder.
 pub fn wait_free(
     dir: &Path,
-    path: &Path,
+    path: Option<&Path>,
     shared: bool,
     deadline: Option<Instant>,
 ) -> Result<(), DirError> {
     let mode = lock_mode(shared);
     let mut pause = Duration::from_millis(1);
     loop {
-        let Some(mut file) = open_existing(path) else {
+        let opened = match path {
+            Some(path) => open_existing(path, false),
+            None => open_existing(dir, true),
+        };
+        let Some(mut file) = opened else {
             return Ok(());
         };
         match rustix::fs::flock(&file, mode) {
@@ -361,26 +397,39 @@ pub fn wait_free(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(error(
                 dir,
-                format!(
-                    "{} is writing a directory nested with it; gave up waiting (lock file {}; set STS_GEN_LOCK_TIMEOUT to wait longer)",
-                    holder_of(&mut file),
-                    path.display()
-                ),
+                match path {
+                    Some(path) => format!(
+                        "{} is writing a directory nested with it; gave up waiting (lock file {}; set STS_GEN_LOCK_TIMEOUT to wait longer)",
+                        holder_of(&mut file),
+                        path.display()
+                    ),
+                    None => "another sts-gen run holds the lock of this directory itself (one that could make no lock file beside it); gave up waiting (set STS_GEN_LOCK_TIMEOUT to wait longer)".to_string(),
+                },
             ));
         }
         back_off(&mut pause, deadline);
     }
 }
 
-/// The existing regular file at `path`, opened to be locked, not written; `None` otherwise.
-fn open_existing(path: &Path) -> Option<fs::File> {
-    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+/// The existing regular file (or, with `directory`, the directory) at `path`, opened to be
+/// locked, not written; `None` otherwise. Never follows a link.
+fn open_existing(path: &Path, directory: bool) -> Option<fs::File> {
+    let mut flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    if directory {
+        flags |= rustix::fs::OFlags::DIRECTORY;
+    }
     let file = fs::OpenOptions::new()
         .read(true)
         .custom_flags(flags.bits() as i32)
         .open(path)
         .ok()?;
-    file.metadata().ok()?.is_file().then_some(file)
+    let meta = file.metadata().ok()?;
+    (if directory {
+        meta.is_dir()
+    } else {
+        meta.is_file()
+    })
+    .then_some(file)
 }
 
 /// Whether a writer holds `dir`'s lock now (so staging beside it is in use, not a leftover).

@@ -8,8 +8,10 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::OFlags;
 
 use super::DirError;
 
@@ -46,9 +48,27 @@ pub fn existing_dir(dir: &Path) -> Result<bool, DirError> {
 
 /// The contents of `dir/name`, `None` when there is no such entry. A link, a directory or
 /// any other non-regular file is an error naming the entry (never its contents).
+///
+/// The entry is opened in `dir` opened first (`O_NOFOLLOW`), not by its path: `dir`
+/// swapped for a link to another place after the caller checked it is refused, never read
+/// through.
 pub fn read_entry(dir: &Path, name: &str) -> Result<Option<String>, DirError> {
     let path = dir.join(name);
-    let bytes = match read_nofollow(&path) {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let at = match rustix::fs::openat(rustix::fs::CWD, dir, flags, rustix::fs::Mode::empty()) {
+        Ok(at) => at,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => {
+            return Err(match existing_dir(dir) {
+                Err(refused) => refused,
+                Ok(_) => error(
+                    dir,
+                    format!("cannot read: {}", crate::shared::io_reason(&e.into())),
+                ),
+            })
+        }
+    };
+    let bytes = match read_nofollow(&at, name) {
         Ok(bytes) => bytes,
         Err(Refused::Missing) => return Ok(None),
         Err(Refused::Why(why)) => return Err(error(&path, why)),
@@ -68,22 +88,23 @@ enum Refused {
     Why(String),
 }
 
-fn read_nofollow(path: &Path) -> Result<Vec<u8>, Refused> {
-    let mut opts = fs::OpenOptions::new();
-    opts.read(true);
+fn read_nofollow(at: &OwnedFd, name: &str) -> Result<Vec<u8>, Refused> {
     // NOFOLLOW: a link fails the open. NONBLOCK: a FIFO planted under a file's name cannot
     // hang the run (it is then refused below as not a regular file).
-    opts.custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32);
-    let mut file = match opts.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Refused::Missing),
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let mut file = match rustix::fs::openat(at, name, flags, rustix::fs::Mode::empty()) {
+        Ok(f) => fs::File::from(f),
+        Err(rustix::io::Errno::NOENT) => return Err(Refused::Missing),
         Err(e) => {
-            return Err(Refused::Why(match fs::symlink_metadata(path) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    "is a symbolic link; sts-gen never follows links in its output directory".into()
-                }
-                _ => format!("cannot read: {}", crate::shared::io_reason(&e)),
-            }))
+            let link = rustix::fs::statat(at, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| {
+                    rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Symlink
+                });
+            return Err(Refused::Why(if link {
+                "is a symbolic link; sts-gen never follows links in its output directory".into()
+            } else {
+                format!("cannot read: {}", crate::shared::io_reason(&e.into()))
+            }));
         }
     };
     let meta = file

@@ -17,17 +17,13 @@ pub(super) struct Mount {
 }
 
 impl Mount {
-    /// The mount of `path` itself (a link is not followed).
-    pub(super) fn of(path: &Path) -> std::io::Result<Mount> {
-        Ok(Mount::with(path, &fs::symlink_metadata(path)?))
-    }
-
-    /// [`Mount::of`] for a caller that has read `path`'s metadata already.
-    pub(super) fn with(path: &Path, meta: &fs::Metadata) -> Mount {
-        Mount {
-            dev: meta.dev(),
-            id: mount_id(path),
-        }
+    /// The mount of the open directory (or file) `fd`.
+    pub(super) fn of_fd(fd: impl std::os::fd::AsFd) -> std::io::Result<Mount> {
+        let st = rustix::fs::fstat(&fd)?;
+        Ok(Mount {
+            dev: st.st_dev as u64,
+            id: mount_id_fd(&fd),
+        })
     }
 
     /// Whether `other` is another file system or another mount (a bind mount) than `self`.
@@ -38,14 +34,14 @@ impl Mount {
 }
 
 #[cfg(target_os = "linux")]
-fn mount_id(path: &Path) -> Option<u64> {
-    use rustix::fs::{statx, AtFlags, StatxFlags, CWD};
-    let st = statx(CWD, path, AtFlags::SYMLINK_NOFOLLOW, StatxFlags::MNT_ID).ok()?;
+fn mount_id_fd(fd: impl std::os::fd::AsFd) -> Option<u64> {
+    use rustix::fs::{statx, AtFlags, StatxFlags};
+    let st = statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MNT_ID).ok()?;
     (st.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(st.stx_mnt_id)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn mount_id(_: &Path) -> Option<u64> {
+fn mount_id_fd(_: impl std::os::fd::AsFd) -> Option<u64> {
     None
 }
 

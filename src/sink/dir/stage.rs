@@ -2,8 +2,14 @@
 
 use super::audit::{remove_leftovers, staging_dirs};
 use super::keep::{carry_identity, Mount};
-use super::remove::remove_tree;
+use super::remove::{entry_names, open_dir, remove_tree};
 use super::*;
+
+use std::ffi::{CStr, OsStr};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 /// [`write_held`] once the directories are normalized and locked.
 pub(super) fn write_locked(
@@ -164,6 +170,10 @@ struct Job<'a> {
     staging: Option<PathBuf>,
     /// Why the directory is written file by file from the start.
     in_place: Option<&'static str>,
+    /// The directory, opened without following a link, once it is written file by file:
+    /// every file is then written, renamed and removed in it through this handle, so the
+    /// directory swapped for a link meanwhile is never written through.
+    at: Option<OwnedFd>,
 }
 
 impl<'a> Job<'a> {
@@ -234,6 +244,7 @@ impl<'a> Job<'a> {
             in_place: in_place.then_some(
                 "it holds the working directory, which a swap would leave deleted under the shell",
             ),
+            at: None,
         })
     }
 
@@ -272,17 +283,27 @@ impl<'a> Job<'a> {
         } else if let Some(why) = self.in_place {
             warn_not_atomic(self.dir, why);
         }
+        let at = open_dir(rustix::fs::CWD, self.dir)
+            .map_err(|e| ("cannot open it".to_string(), std::io::Error::from(e)))?;
+        let mut failed = None;
         for f in self.all() {
-            let tmp = self.dir.join(tmp_name(&f.name));
+            let tmp = tmp_name(&f.name);
             // A leftover from an interrupted run is ours to replace; removing it first
             // (rather than truncating) never follows a link planted under that name.
-            let _ = fs::remove_file(&tmp);
-            if let Err(e) = write_file(&tmp, &f.content, f.private) {
-                self.discard();
-                return Err((format!("cannot write {}", f.name), e));
+            let _ = rustix::fs::unlinkat(&at, &tmp, AtFlags::empty());
+            if let Err(e) = write_file_at(&at, &tmp, &f.content, f.private) {
+                failed = Some((format!("cannot write {}", f.name), e));
+                break;
             }
         }
-        Ok(())
+        self.at = Some(at);
+        match failed {
+            Some(e) => {
+                self.discard();
+                Err(e)
+            }
+            None => Ok(()),
+        }
     }
 
     /// Whether the directory already holds every file with the same content and mode, and
@@ -350,17 +371,20 @@ impl<'a> Job<'a> {
             return Ok(Ok(()));
         }
         let ours: BTreeSet<&str> = self.all().map(|f| f.name.as_str()).collect();
-        let mount = Mount::of(self.dir).map_err(|e| ("cannot read".to_string(), e))?;
-        for entry in fs::read_dir(self.dir).map_err(|e| ("cannot read".to_string(), e))? {
-            let entry = entry.map_err(|e| ("cannot read".to_string(), e))?;
-            let name = entry.file_name();
-            if name
+        let read = |e: rustix::io::Errno| ("cannot read".to_string(), std::io::Error::from(e));
+        // Through the open directory: see [`link_tree`].
+        let top = open_dir(rustix::fs::CWD, self.dir).map_err(read)?;
+        let mount = Mount::of_fd(&top).map_err(|e| ("cannot read".to_string(), e))?;
+        for name in entry_names(&top).map_err(read)? {
+            let name_os = OsStr::from_bytes(name.to_bytes());
+            if name_os
                 .to_str()
                 .is_some_and(|n| ours.contains(n) || self.previous.contains(n))
             {
                 continue;
             }
-            if let Err(why) = link_tree(&entry.path(), &staging.join(&name), &mount)? {
+            let (from, to) = (self.dir.join(name_os), staging.join(name_os));
+            if let Err(why) = link_tree(&top, &name, &from, &to, &mount)? {
                 return Ok(Err(why));
             }
         }
@@ -372,8 +396,10 @@ impl<'a> Job<'a> {
         match &self.staging {
             Some(staging) => remove_or_warn(staging),
             None => {
-                for f in self.all() {
-                    let _ = fs::remove_file(self.dir.join(tmp_name(&f.name)));
+                if let Some(at) = &self.at {
+                    for f in self.all() {
+                        let _ = rustix::fs::unlinkat(at, tmp_name(&f.name), AtFlags::empty());
+                    }
                 }
             }
         }
@@ -385,12 +411,16 @@ impl<'a> Job<'a> {
         let fail = |name: &str, e: std::io::Error| self.io(&format!("cannot flush {name}"), e);
         let folder = self.staging.as_deref().unwrap_or(self.dir);
         for f in self.all() {
-            let path = match self.staging {
-                Some(_) => folder.join(&f.name),
-                None => folder.join(tmp_name(&f.name)),
+            let file = match (&self.staging, &self.at) {
+                (None, Some(at)) => {
+                    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                    rustix::fs::openat(at, tmp_name(&f.name), flags, Mode::empty())
+                        .map(fs::File::from)
+                        .map_err(std::io::Error::from)
+                }
+                _ => fs::File::open(folder.join(&f.name)),
             };
-            fs::File::open(&path)
-                .and_then(|file| file.sync_all())
+            file.and_then(|file| file.sync_all())
                 .map_err(|e| fail(&f.name, e))?;
         }
         if self.staging.is_some() {
@@ -439,11 +469,16 @@ impl<'a> Job<'a> {
     /// Renames every file written in place over its target, then removes the files the
     /// previous run wrote that this one does not.
     fn rename_in_place(&self) -> Result<(), DirError> {
+        let Some(at) = &self.at else {
+            return Err(self.io(
+                "cannot rename into place",
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        };
         for f in self.all() {
-            let tmp = self.dir.join(tmp_name(&f.name));
-            if let Err(e) = fs::rename(&tmp, self.dir.join(&f.name)) {
+            if let Err(e) = rustix::fs::renameat(at, tmp_name(&f.name), at, &f.name) {
                 self.discard();
-                return Err(self.io("cannot rename into place", e));
+                return Err(self.io("cannot rename into place", e.into()));
             }
         }
         let current: BTreeSet<&str> = self.all().map(|f| f.name.as_str()).collect();
@@ -454,9 +489,10 @@ impl<'a> Job<'a> {
         {
             // Plain names from our own manifest, checked when it was read; still a regular
             // file (never a link or a directory) when removed.
-            let path = self.dir.join(stale);
-            if safe::plain_name(stale) && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-                let _ = fs::remove_file(path);
+            let file = rustix::fs::statat(at, stale, AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile);
+            if safe::plain_name(stale) && file {
+                let _ = rustix::fs::unlinkat(at, stale, AtFlags::empty());
             }
         }
         Ok(())
@@ -471,20 +507,37 @@ impl<'a> Job<'a> {
 /// mount than `mount` (a bind mount: the swap would move it, and removing the old tree would
 /// delete what it shows), or a directory's owner, group or extended attributes cannot be
 /// given to its copy: the caller then writes in place, keeping every directory as it is.
-fn link_tree(from: &Path, to: &Path, mount: &Mount) -> Result<Result<(), NotAtomic>, IoFail> {
-    let read = |e| (format!("cannot read {}", from.display()), e);
-    let meta = fs::symlink_metadata(from).map_err(read)?;
-    if !meta.is_dir() {
+///
+/// `from` is the entry `name` of the open directory `parent`, and it is read only through
+/// that handle (looked at, opened with `O_NOFOLLOW`, linked with `linkat`): a directory in
+/// DIR swapped for a link to another place meanwhile is not entered, so nothing outside DIR
+/// is ever linked into the new directory. `from` names it in messages.
+fn link_tree(
+    parent: &OwnedFd,
+    name: &CStr,
+    from: &Path,
+    to: &Path,
+    mount: &Mount,
+) -> Result<Result<(), NotAtomic>, IoFail> {
+    let read = |e: std::io::Error| (format!("cannot read {}", from.display()), e);
+    let st =
+        rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW).map_err(|e| read(e.into()))?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
         // linkat without AT_SYMLINK_FOLLOW: a link is linked as the link itself.
-        return Ok(fs::hard_link(from, to).map_err(|e| {
-            NotAtomic(format!(
-                "{} cannot be hard-linked ({})",
-                from.display(),
-                crate::shared::io_reason(&e)
-            ))
-        }));
+        return Ok(
+            rustix::fs::linkat(parent, name, rustix::fs::CWD, to, AtFlags::empty()).map_err(|e| {
+                NotAtomic(format!(
+                    "{} cannot be hard-linked ({})",
+                    from.display(),
+                    crate::shared::io_reason(&e.into())
+                ))
+            }),
+        );
     }
-    if Mount::with(from, &meta).differs(mount) {
+    // A link swapped in since the look fails to open: it is never entered.
+    let dir = fs::File::from(open_dir(parent, name).map_err(|e| read(e.into()))?);
+    let meta = dir.metadata().map_err(read)?;
+    if Mount::of_fd(&dir).map_err(read)?.differs(mount) {
         return Ok(Err(NotAtomic(format!(
             "{} is another file system or a mount point",
             from.display()
@@ -494,9 +547,11 @@ fn link_tree(from: &Path, to: &Path, mount: &Mount) -> Result<Result<(), NotAtom
     if let Err(why) = carry_identity(from, &meta, to) {
         return Ok(Err(NotAtomic(why)));
     }
-    for entry in fs::read_dir(from).map_err(read)? {
-        let entry = entry.map_err(read)?;
-        if let Err(why) = link_tree(&entry.path(), &to.join(entry.file_name()), mount)? {
+    let dir = OwnedFd::from(dir);
+    for child in entry_names(&dir).map_err(|e| read(e.into()))? {
+        let child_os = OsStr::from_bytes(child.to_bytes());
+        let (f, t) = (from.join(child_os), to.join(child_os));
+        if let Err(why) = link_tree(&dir, &child, &f, &t, mount)? {
             return Ok(Err(why));
         }
     }
@@ -623,6 +678,14 @@ fn parallel<T: Send, E: Send>(
 
 /// Creates `path` (never an existing file or link) with `content`; mode 0600 when `private`.
 /// Not flushed: the caller's barrier ([`flush`]) does that before anything is renamed.
+/// [`write_file`] for the entry `name` of the open directory `at`; never follows a link.
+fn write_file_at(at: &OwnedFd, name: &str, content: &str, private: bool) -> std::io::Result<()> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mode = Mode::from_raw_mode(if private { 0o600 } else { 0o644 });
+    let mut f = fs::File::from(rustix::fs::openat(at, name, flags, mode)?);
+    f.write_all(content.as_bytes())
+}
+
 fn write_file(path: &Path, content: &str, private: bool) -> std::io::Result<()> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
