@@ -156,6 +156,11 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
             refused_container_field(&set.tree, &set.profile.name, quoted[0], quoted[1])
                 .map(|path| (path, "the API server refuses it".to_string()))
         }
+        // A pod template field the API server refuses (`api::container_fields`).
+        "schema" if e.message.starts_with("pod template `") && !quoted.is_empty() => {
+            refused_pod_field(&set.tree, quoted[0])
+                .map(|path| (path, "the API server refuses it".to_string()))
+        }
         "schema" if e.message.contains("has no image") => quoted
             .first()
             .and_then(|c| container_field(&set.tree, c, "podTemplate.containers"))
@@ -209,6 +214,17 @@ fn refused_container_field(tree: &Node, app: &str, container: &str, field: &str)
             .unwrap_or_else(|| field.split('[').next().unwrap_or("").to_string())
         })
     })
+}
+
+/// The profile path of pod template field `field` (below the pod spec) the API server
+/// refuses: under `podTemplate` as deep as the profile spells it, or a top-level field of
+/// the same name (`terminationGracePeriodSeconds`).
+fn refused_pod_field(tree: &Node, field: &str) -> Option<String> {
+    let root = field.split(['[', '.']).next().unwrap_or("");
+    if tree.get("podTemplate").and_then(|t| t.get(root)).is_some() {
+        return Some(format!("podTemplate.{field}"));
+    }
+    tree.get(root).map(|_| field.to_string())
 }
 
 /// The `` `quoted` `` words of a message, in order.

@@ -78,7 +78,154 @@ fn sidecars_cannot_bind_a_port_another_container_has() {
     assert_eq!(all(&items, "StatefulSet").len(), 1);
     let e = refused("sidecars:\n  - {name: a, image: x, ports: [{containerPort: 70000}]}\n");
     assert!(
-        e.starts_with("t.yaml:7:49: sidecars[0].ports[0].containerPort: 70000 is not a port"),
+        e.starts_with("t.yaml:7:49: sidecars[0].ports[0].containerPort: container port 70000 is not in 1..65535"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_port_out_of_range_reads_alike_at_its_line() {
+    // The profile's ports, the metrics port, sidecars and podTemplate containers: one
+    // wording for 0 and for 65536 (the integer type's "0 to 65535" said 0 was fine).
+    for (extra, want) in [
+        (
+            "ports: [{name: a, port: 0}]\n",
+            "t.yaml:6:25: ports[0].port: port 0 is not in 1..65535",
+        ),
+        (
+            "ports: [{name: a, port: 65536}]\n",
+            "t.yaml:6:25: ports[0].port: port 65536 is not in 1..65535",
+        ),
+        (
+            "ports: [{name: a, port: -1}]\n",
+            "t.yaml:6:25: ports[0].port: port -1 is not in 1..65535",
+        ),
+        (
+            "metrics: {enabled: true, image: e:1, port: 0, exporter: {}}\n",
+            "t.yaml:6:44: metrics.port: port 0 is not in 1..65535",
+        ),
+        (
+            "metrics: {enabled: true, image: e:1, port: 65536, exporter: {}}\n",
+            "t.yaml:6:44: metrics.port: port 65536 is not in 1..65535",
+        ),
+        (
+            "sidecars: [{name: s, image: x:1, ports: [{containerPort: 0}]}]\n",
+            "t.yaml:6:58: sidecars[0].ports[0].containerPort: container port 0 is not in 1..65535",
+        ),
+    ] {
+        assert_eq!(refused(extra), want, "{extra}");
+    }
+    let e = refused("podTemplate: {containers: [{name: app, ports: [{containerPort: 65536}]}]}\n");
+    assert!(
+        e.starts_with("t.yaml:6:47: podTemplate.containers[0].ports: container `app`, `ports[0].containerPort`: container port 65536 is not in 1..65535"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_metrics_exporter_cannot_take_a_sidecars_port() {
+    let e = refused("ports: [{name: web, port: 80}]\nsidecars: [{name: s, image: x:1, ports: [{containerPort: 9000}]}]\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {}}\n");
+    assert_eq!(
+        e,
+        "t.yaml:8:44: metrics.port: port 9000/TCP is already sidecars[0].ports[0] (sidecar `s`); the exporter shares the pod's network, so it needs a port of its own"
+    );
+    let e = refused("ports: [{name: web, port: 9000}]\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {}}\n");
+    assert!(
+        e.starts_with("t.yaml:7:44: metrics.port: port 9000 is the app container's"),
+        "{e}"
+    );
+    // Another protocol is another socket; another port is fine.
+    for sidecar_port in [
+        "{containerPort: 9000, protocol: UDP}",
+        "{containerPort: 9001}",
+    ] {
+        let items = render(&format!("ports: [{{name: web, port: 80}}]\nsidecars: [{{name: s, image: x:1, ports: [{sidecar_port}]}}]\nmetrics: {{enabled: true, image: e:1, port: 9000, exporter: {{}}}}\n"));
+        assert_eq!(all(&items, "StatefulSet").len(), 1);
+    }
+}
+
+// ----------------------------------------------------------------- env names by version
+
+/// BASE plus `extra` rendered for Kubernetes 1.`minor`.
+fn try_render_for(minor: u32, extra: &str) -> Result<Vec<Value>, String> {
+    let opts = model::Options {
+        kube_version: (1, minor),
+        ..model::Options::default()
+    };
+    common::try_render("t.yaml", &format!("{BASE}{extra}"), Path::new("."), &opts)
+}
+
+#[test]
+fn env_names_follow_the_target_versions_rule() {
+    // Before 1.32 the API server wants `[-._a-zA-Z][-._a-zA-Z0-9]*`; from 1.32 (relaxed
+    // validation on by default) any printable ASCII but `=`.
+    let e = try_render_for(31, "env: {1A: x}\n").unwrap_err();
+    assert_eq!(
+        e,
+        "t.yaml:6:11: env.1A: `1A` is not a valid environment variable name for Kubernetes 1.31 (--kube-version): before 1.32 a name is letters, digits, `_`, `-` and `.`, not starting with a digit"
+    );
+    let e = try_render_for(
+        25,
+        "sidecars: [{name: s, image: x:1, env: [{name: \"a b\", value: x}]}]\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("t.yaml:6:47: sidecars[0].env[0].name: container `s`, `env[0].name`: `a b` is not a valid environment variable name for Kubernetes 1.25"),
+        "{e}"
+    );
+    for ok in [
+        "env: {_a.b-C9: x}\n",
+        "sidecars: [{name: s, image: x:1, env: [{name: my.var-1, value: x}]}]\n",
+    ] {
+        try_render_for(31, ok).unwrap();
+    }
+    for minor in [32, 33] {
+        try_render_for(minor, "env: {1A: x, \"a b:c\": y}\n").unwrap();
+    }
+    assert!(try_render_for(33, "env: {\"A=B\": x}\n").is_err());
+}
+
+// ------------------------------------------------------------------ pod template fields
+
+#[test]
+fn pod_template_fields_a_statefulset_cannot_have_are_refused_at_their_line() {
+    for (extra, want) in [
+        ("podTemplate: {restartPolicy: Never}\n", "t.yaml:6:30: podTemplate.restartPolicy: pod template `restartPolicy`: restartPolicy `Never` is refused"),
+        ("podTemplate: {restartPolicy: OnFailure}\n", "t.yaml:6:30: podTemplate.restartPolicy: pod template `restartPolicy`: restartPolicy `OnFailure` is refused"),
+        ("podTemplate: {activeDeadlineSeconds: 60}\n", "t.yaml:6:38: podTemplate.activeDeadlineSeconds: pod template `activeDeadlineSeconds`: activeDeadlineSeconds (60) is refused in a StatefulSet"),
+        ("podTemplate:\n  dnsPolicy: None\n", "t.yaml:7:14: podTemplate.dnsPolicy: pod template `dnsPolicy`: dnsPolicy `None` needs `dnsConfig` with at least one nameserver"),
+        ("podTemplate: {dnsPolicy: ClusterFirstt}\n", "t.yaml:6:26: podTemplate.dnsPolicy: pod template `dnsPolicy`: dnsPolicy `ClusterFirstt` is not one of"),
+        ("podTemplate: {dnsConfig: {nameservers: [1.1.1.1, 2.2.2.2, 3.3.3.3, 4.4.4.4]}}\n", "t.yaml:6:40: podTemplate.dnsConfig.nameservers: pod template `dnsConfig.nameservers`: dnsConfig has 4 nameservers; at most 3"),
+        ("podTemplate: {dnsConfig: {nameservers: [dns.local]}}\n", "t.yaml:6:41: podTemplate.dnsConfig.nameservers[0]: pod template `dnsConfig.nameservers[0]`: nameserver `dns.local` is not an IP address"),
+        ("podTemplate: {terminationGracePeriodSeconds: -1}\n", "t.yaml:6:46: podTemplate.terminationGracePeriodSeconds: pod template `terminationGracePeriodSeconds`: terminationGracePeriodSeconds is -1"),
+        ("podTemplate: {priority: 1000}\n", "t.yaml:6:25: podTemplate.priority: pod template `priority`: priority (1000) is computed from priorityClassName"),
+        ("podTemplate: {preemptionPolicy: Always}\n", "t.yaml:6:33: podTemplate.preemptionPolicy: pod template `preemptionPolicy`: preemptionPolicy `Always` is not"),
+        ("podTemplate: {shareProcessNamespace: true, hostPID: true}\n", "t.yaml:6:38: podTemplate.shareProcessNamespace: pod template `shareProcessNamespace`: shareProcessNamespace and hostPID"),
+        ("sidecars: [{name: s, image: x:1, restartPolicy: Always}]\n", "t.yaml:6:49: sidecars[0].restartPolicy: container `s`, `restartPolicy`: restartPolicy `Always` is refused on a container that is not an init container"),
+        ("initContainers: [{name: i, image: x:1, restartPolicy: Never}]\n", "t.yaml:6:55: initContainers[0].restartPolicy: container `i`, `restartPolicy`: restartPolicy `Never` is refused on an init container"),
+        ("podTemplate: {hostNetwork: true}\nsidecars: [{name: s, image: x:1, ports: [{containerPort: 90, hostPort: 91}]}]\n", "t.yaml:7:72: sidecars[0].ports[0].hostPort: container `s`, `ports[0].hostPort`: hostPort 91 must equal containerPort 90 under hostNetwork"),
+    ] {
+        let e = refused(extra);
+        assert!(e.starts_with(want), "{extra}\n{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    // What the API server accepts renders.
+    for extra in [
+        "podTemplate: {restartPolicy: Always, dnsPolicy: ClusterFirstWithHostNet, terminationGracePeriodSeconds: 0, preemptionPolicy: Never, priorityClassName: high}\n",
+        "podTemplate: {dnsPolicy: None, dnsConfig: {nameservers: [10.0.0.10, \"fd00::a\"], searches: [svc.cluster.local]}}\n",
+        "podTemplate: {hostNetwork: true}\nsidecars: [{name: s, image: x:1, ports: [{containerPort: 90, hostPort: 90}, {containerPort: 91}]}]\n",
+        "initContainers: [{name: i, image: x:1, restartPolicy: Always}]\n",
+    ] {
+        render(extra);
+    }
+    // A native sidecar (an init container restarted `Always`) needs 1.29.
+    let e = try_render_for(
+        28,
+        "initContainers: [{name: i, image: x:1, restartPolicy: Always}]\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("needs Kubernetes 1.29 or later; the target is 1.28"),
         "{e}"
     );
 }

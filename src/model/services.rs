@@ -34,7 +34,7 @@ pub(super) fn ports(p: &Profile, errs: &mut Errors) -> (Vec<ModelPort>, BTreeSet
             Protocol::SCTP => "SCTP",
         };
         if port.port == 0 {
-            errs.push(&format!("{path}.port"), "port must be in 1..65535");
+            errs.check(&format!("{path}.port"), names::port_number("port", 0));
         } else if let Some(j) = ports
             .iter()
             .position(|x| x.port == port.port && x.protocol == protocol)
@@ -81,8 +81,8 @@ fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
                 continue;
             };
             let at = format!("sidecars[{i}].ports[{j}].containerPort");
-            if !(1..=65535).contains(&n) {
-                errs.push(&at, format!("{n} is not a port: it must be in 1..65535"));
+            if let Err(e) = names::port_number("container port", n) {
+                errs.check(&at, Err(e));
                 continue;
             }
             let protocol = port

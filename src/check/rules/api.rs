@@ -1,55 +1,193 @@
-//! Container fields the API server refuses although they type: port numbers and names,
-//! environment variable names, liveness and startup probes that need more than one
-//! success, negative quantities, and requests above their limits. Part of `schema`: an object
+//! Container and pod template fields the API server refuses although they type: port numbers
+//! and names, environment variable names (by the target Kubernetes version), liveness and
+//! startup probes that need more than one success, negative quantities, requests above their
+//! limits, and a StatefulSet's pod template fields (restart policy, DNS policy, deadlines,
+//! priority, host network ports, container restart policies). Part of `schema`: an object
 //! that breaks one is never created, whoever wrote it (a sidecar or `podTemplate` from the
 //! profile, a hand-written manifest).
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::Container;
+use k8s_openapi::api::core::v1::{Container, PodSpec};
 
-use super::Emit;
+use super::{Emit, Objects};
 use crate::check::{Doc, Object};
 use crate::shared::names;
 
-/// The API server's container rules on every container of a StatefulSet's pod template.
-pub(super) fn container_fields(doc: &Doc, emit: &mut Emit) {
+/// The Kubernetes version whose rules apply when the target is unknown (lint of any
+/// manifests): the newest `--kube-version` accepts.
+const NEWEST: (u32, u32) = (1, *crate::model::KUBE_VERSIONS.end());
+
+/// The first version that runs an init container with `restartPolicy: Always` as a sidecar
+/// (SidecarContainers, on by default from 1.29).
+const SIDECAR_CONTAINERS: (u32, u32) = (1, 29);
+
+/// The API server's container and pod template rules on a StatefulSet's pod template.
+pub(super) fn container_fields(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let Object::StatefulSet(sts) = &doc.object else {
         return;
     };
     let Some(pod) = sts.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
         return;
     };
+    let version = objects.external.kube_version.unwrap_or(NEWEST);
     let base = "spec.template.spec";
     let init = pod.init_containers.iter().flatten().enumerate();
-    let init = init.map(|(i, c)| (format!("{base}.initContainers[{i}]"), c));
+    let init = init.map(|(i, c)| (format!("{base}.initContainers[{i}]"), c, true));
     let app = pod.containers.iter().enumerate();
-    let app = app.map(|(i, c)| (format!("{base}.containers[{i}]"), c));
-    for (at, c) in init.chain(app) {
-        for (path, message) in problems(c) {
+    let app = app.map(|(i, c)| (format!("{base}.containers[{i}]"), c, false));
+    let host_network = pod.host_network == Some(true);
+    for (at, c, init) in init.chain(app) {
+        let mut found = problems(c, version);
+        found.extend(pod_container_problems(c, init, host_network, version));
+        for (path, message) in found {
             // The container and field by name: the trace finds them in the profile.
             let message = format!("container `{}`, `{path}`: {message}", c.name);
             emit(doc, "schema", format!("{at}.{path}"), message, None);
         }
     }
+    for (path, message) in pod_problems(pod) {
+        // The field by name: the trace finds it under the profile's `podTemplate`.
+        let message = format!("pod template `{path}`: {message}");
+        emit(doc, "schema", format!("{base}.{path}"), message, None);
+    }
+}
+
+/// (field path below the pod spec, message) for each pod template field the API server
+/// refuses in a StatefulSet (or that stops every pod from being created).
+fn pod_problems(pod: &PodSpec) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut push = |path: &str, message: String| out.push((path.to_string(), message));
+    if let Some(policy) = pod.restart_policy.as_deref().filter(|p| *p != "Always") {
+        push(
+            "restartPolicy",
+            format!("restartPolicy `{policy}` is refused: a StatefulSet's pods must restart `Always` (remove the field)"),
+        );
+    }
+    if let Some(s) = pod.active_deadline_seconds {
+        push(
+            "activeDeadlineSeconds",
+            format!("activeDeadlineSeconds ({s}) is refused in a StatefulSet: its pods run until deleted (remove the field)"),
+        );
+    }
+    if let Some(s) = pod.termination_grace_period_seconds.filter(|s| *s < 0) {
+        push(
+            "terminationGracePeriodSeconds",
+            format!("terminationGracePeriodSeconds is {s}; it must be 0 or more"),
+        );
+    }
+    if let Some(p) = pod.priority {
+        push(
+            "priority",
+            format!("priority ({p}) is computed from priorityClassName by the API server, which refuses a pod that sets it; set `priorityClassName` instead"),
+        );
+    }
+    const DNS_POLICIES: [&str; 4] = ["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"];
+    match pod.dns_policy.as_deref() {
+        Some(p) if !DNS_POLICIES.contains(&p) => push(
+            "dnsPolicy",
+            format!("dnsPolicy `{p}` is not one of {}", DNS_POLICIES.join(", ")),
+        ),
+        Some("None") => {
+            let servers = pod.dns_config.as_ref().and_then(|c| c.nameservers.as_ref());
+            if servers.is_none_or(Vec::is_empty) {
+                push(
+                    "dnsPolicy",
+                    "dnsPolicy `None` needs `dnsConfig` with at least one nameserver".to_string(),
+                );
+            }
+        }
+        _ => {}
+    }
+    let servers = pod.dns_config.as_ref().and_then(|c| c.nameservers.as_ref());
+    if let Some(n) = servers.map(Vec::len).filter(|n| *n > 3) {
+        push(
+            "dnsConfig.nameservers",
+            format!("dnsConfig has {n} nameservers; at most 3 are allowed"),
+        );
+    }
+    for (j, ip) in servers.into_iter().flatten().enumerate() {
+        if ip.parse::<std::net::IpAddr>().is_err() {
+            push(
+                &format!("dnsConfig.nameservers[{j}]"),
+                format!("nameserver `{ip}` is not an IP address"),
+            );
+        }
+    }
+    if let Some(p) = pod
+        .preemption_policy
+        .as_deref()
+        .filter(|p| !["PreemptLowerPriority", "Never"].contains(p))
+    {
+        push(
+            "preemptionPolicy",
+            format!("preemptionPolicy `{p}` is not PreemptLowerPriority or Never"),
+        );
+    }
+    if pod.share_process_namespace == Some(true) && pod.host_pid == Some(true) {
+        push(
+            "shareProcessNamespace",
+            "shareProcessNamespace and hostPID cannot both be true".to_string(),
+        );
+    }
+    out
+}
+
+/// (field path below the container, message) for what the API server refuses of a
+/// container in its place in the pod: a restart policy (only an init container takes one,
+/// `Always`, which makes it a sidecar), and under hostNetwork a hostPort other than the
+/// containerPort.
+fn pod_container_problems(
+    c: &Container,
+    init: bool,
+    host_network: bool,
+    version: (u32, u32),
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    match (c.restart_policy.as_deref(), init) {
+        (None, _) => {}
+        (Some(p), false) => out.push((
+            "restartPolicy".to_string(),
+            format!("restartPolicy `{p}` is refused on a container that is not an init container (an init container with `Always` runs as a sidecar)"),
+        )),
+        (Some("Always"), true) if version < SIDECAR_CONTAINERS => out.push((
+            "restartPolicy".to_string(),
+            format!("an init container with restartPolicy `Always` (a sidecar) needs Kubernetes 1.{} or later; the target is 1.{} (--kube-version)", SIDECAR_CONTAINERS.1, version.1),
+        )),
+        (Some("Always"), true) => {}
+        (Some(p), true) => out.push((
+            "restartPolicy".to_string(),
+            format!("restartPolicy `{p}` is refused on an init container: only `Always` (a sidecar) is allowed"),
+        )),
+    }
+    if host_network {
+        for (j, p) in c.ports.iter().flatten().enumerate() {
+            if let Some(h) = p.host_port.filter(|h| *h != 0 && *h != p.container_port) {
+                out.push((
+                    format!("ports[{j}].hostPort"),
+                    format!(
+                        "hostPort {h} must equal containerPort {} under hostNetwork",
+                        p.container_port
+                    ),
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// (field path below the container, message) for each field the API server refuses.
-fn problems(c: &Container) -> Vec<(String, String)> {
+fn problems(c: &Container, version: (u32, u32)) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut names_seen = BTreeSet::new();
     for (j, p) in c.ports.iter().flatten().enumerate() {
-        if !(1..=65535).contains(&p.container_port) {
-            out.push((
-                format!("ports[{j}].containerPort"),
-                format!("container port {} is not in 1..65535", p.container_port),
-            ));
+        if let Err(e) = names::port_number("container port", p.container_port.into()) {
+            out.push((format!("ports[{j}].containerPort"), e.message));
         }
-        if let Some(host) = p.host_port.filter(|h| *h != 0 && !(1..=65535).contains(h)) {
-            out.push((
-                format!("ports[{j}].hostPort"),
-                format!("host port {host} is not in 1..65535"),
-            ));
+        if let Some(host) = p.host_port.filter(|h| *h != 0) {
+            if let Err(e) = names::port_number("host port", host.into()) {
+                out.push((format!("ports[{j}].hostPort"), e.message));
+            }
         }
         if let Some(name) = &p.name {
             if let Err(e) = names::port_name(name) {
@@ -63,7 +201,7 @@ fn problems(c: &Container) -> Vec<(String, String)> {
         }
     }
     for (j, e) in c.env.iter().flatten().enumerate() {
-        if let Err(err) = names::env_name(&e.name) {
+        if let Err(err) = names::env_name(&e.name, version) {
             out.push((format!("env[{j}].name"), err.message));
         }
     }
@@ -164,7 +302,7 @@ mod tests {
                 "limits": {"memory": "1Gi", "cpu": "-1", "vendor.com/gpu": "2"},
             },
         }));
-        let paths: Vec<String> = problems(&c).into_iter().map(|(p, _)| p).collect();
+        let paths: Vec<String> = problems(&c, NEWEST).into_iter().map(|(p, _)| p).collect();
         assert_eq!(
             paths,
             [
@@ -193,6 +331,76 @@ mod tests {
                 "limits": {"memory": "1024Mi", "vendor.com/gpu": "1"},
             },
         }));
-        assert_eq!(problems(&c), []);
+        assert_eq!(problems(&c, NEWEST), []);
+    }
+
+    fn pod(value: serde_json::Value) -> PodSpec {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn what_the_api_server_refuses_of_a_statefulsets_pod_template() {
+        let p = pod(json!({
+            "containers": [],
+            "restartPolicy": "Never",
+            "activeDeadlineSeconds": 5,
+            "terminationGracePeriodSeconds": -1,
+            "priority": 7,
+            "dnsPolicy": "None",
+            "dnsConfig": {"nameservers": ["1.1.1.1", "x", "3.3.3.3", "4.4.4.4"]},
+            "preemptionPolicy": "Sometimes",
+            "shareProcessNamespace": true,
+            "hostPID": true,
+        }));
+        let paths: Vec<String> = pod_problems(&p).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            paths,
+            [
+                "restartPolicy",
+                "activeDeadlineSeconds",
+                "terminationGracePeriodSeconds",
+                "priority",
+                "dnsConfig.nameservers",
+                "dnsConfig.nameservers[1]",
+                "preemptionPolicy",
+                "shareProcessNamespace",
+            ]
+        );
+        let p = pod(json!({"containers": [], "dnsPolicy": "None"}));
+        assert_eq!(pod_problems(&p).len(), 1);
+        let p = pod(json!({
+            "containers": [], "restartPolicy": "Always", "dnsPolicy": "ClusterFirst",
+            "terminationGracePeriodSeconds": 0, "preemptionPolicy": "Never",
+        }));
+        assert_eq!(pod_problems(&p), []);
+    }
+
+    #[test]
+    fn a_containers_restart_policy_and_host_ports_by_its_place() {
+        let c = container(json!({
+            "name": "s", "image": "x", "restartPolicy": "Always",
+            "ports": [{"containerPort": 80, "hostPort": 81}, {"containerPort": 82, "hostPort": 82}],
+        }));
+        let paths = |init, host, v| -> Vec<String> {
+            pod_container_problems(&c, init, host, v)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect()
+        };
+        assert_eq!(
+            paths(false, true, NEWEST),
+            ["restartPolicy", "ports[0].hostPort"]
+        );
+        assert_eq!(paths(true, false, NEWEST), Vec::<String>::new());
+        assert_eq!(paths(true, false, (1, 28)), ["restartPolicy"]);
+    }
+
+    #[test]
+    fn env_names_by_version() {
+        let c = container(
+            json!({"name": "s", "image": "x", "env": [{"name": "1A"}, {"name": "a.b-C_9"}]}),
+        );
+        assert_eq!(problems(&c, (1, 31)).len(), 1);
+        assert_eq!(problems(&c, (1, 32)), []);
     }
 }

@@ -57,8 +57,8 @@ fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
 
 /// `schema`, the part types cannot check: containers have unique names and an image (a
 /// podTemplate entry whose name matches no container adds a new, incomplete one).
-pub(super) fn schema(doc: &Doc, _: &Objects, emit: &mut Emit) {
-    super::api::container_fields(doc, emit);
+pub(super) fn schema(doc: &Doc, objects: &Objects, emit: &mut Emit) {
+    super::api::container_fields(doc, objects, emit);
     let Some(sts) = Sts::of(doc) else { return };
     let mut names = BTreeSet::new();
     for c in sts.containers() {
