@@ -385,3 +385,83 @@ fn a_policy_rule_without_ports_is_left_out_rather_than_opening_every_port() {
         assert!(!rule["ports"].as_array().unwrap().is_empty(), "{rule}");
     }
 }
+
+// ------------------------------------------------------------- found by a hostile round
+
+#[test]
+fn a_raw_value_that_renders_as_a_number_where_kubernetes_wants_a_string_is_refused_at_its_line() {
+    // YAML typing read `1.5` as text; the rendered JSON number was refused by the check
+    // stage without a line (and by the API server: "cannot unmarshal number").
+    let e = refused("podTemplate:\n  volumes:\n    - name: s\n      secret: {secretName: 1.5}\n");
+    assert_eq!(
+        e,
+        "t.yaml:9:28: podTemplate.volumes[0].secret.secretName: invalid type: floating point `1.5`, expected a string (quote the value to make it a string)"
+    );
+    let e = refused("volumes: [{name: v, configMap: {name: c, items: [{key: k, path: 10}]}}]\n");
+    assert!(
+        e.starts_with("t.yaml:6:65: volumes[0].configMap.items[0].path: invalid type: integer `10`, expected a string"),
+        "{e}"
+    );
+    let e = refused("sidecars: [{name: s, image: 1.5}]\n");
+    assert!(e.starts_with("t.yaml:6:29: sidecars[0].image: invalid type: floating point"), "{e}");
+    render("podTemplate:\n  volumes:\n    - name: s\n      secret: {secretName: \"1.5\", optional: true}\n");
+}
+
+#[test]
+fn pod_template_lists_merge_by_name_so_an_item_needs_one() {
+    for (extra, want) in [
+        ("podTemplate: {containers: []}\n", "t.yaml:6:27: podTemplate.containers: an empty list would replace every item"),
+        ("podTemplate: {volumes: []}\n", "t.yaml:6:24: podTemplate.volumes: an empty list would replace every item"),
+        ("podTemplate: {volumes: [{emptyDir: {}}]}\n", "t.yaml:6:25: podTemplate.volumes[0]: missing required key `name`"),
+        ("podTemplate: {containers: [{image: x:1}]}\n", "t.yaml:6:28: podTemplate.containers[0]: missing required key `name`"),
+    ] {
+        let e = refused(extra);
+        assert!(e.starts_with(want), "{extra}\n{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    render("podTemplate: {tolerations: [], volumes: [{name: extra, emptyDir: {}}]}\n");
+}
+
+#[test]
+fn tolerations_the_api_server_refuses() {
+    for (toleration, want) in [
+        ("{key: a, operator: Exists, value: b}", "tolerations[0].value"),
+        ("{operator: Equal, value: b}", "tolerations[0].operator"),
+        ("{key: a, operator: Maybe}", "tolerations[0].operator"),
+        ("{key: a, effect: NoEvict}", "tolerations[0].effect"),
+        ("{key: a, effect: NoSchedule, tolerationSeconds: 5}", "tolerations[0].tolerationSeconds"),
+    ] {
+        let e = refused(&format!("podTemplate: {{tolerations: [{toleration}]}}\n"));
+        assert!(e.starts_with(&format!("t.yaml:6:")), "{e}");
+        assert!(e.contains(&format!(": podTemplate.{want}: ")), "{toleration}\n{e}");
+    }
+    render("podTemplate: {tolerations: [{operator: Exists}, {key: a, operator: Equal, value: b, effect: NoExecute, tolerationSeconds: 30}]}\n");
+}
+
+#[test]
+fn a_name_that_starts_with_a_digit_cannot_name_the_services() {
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: 0db\nimage: nginx:1\nstorage: {size: 1Gi, mountPath: /d}\nports: [{name: web, port: 80}]\n";
+    let e = try_render_text(text).unwrap_err();
+    assert!(
+        e.starts_with("t.yaml:3:7: name: `0db` starts with a digit, but the Services named after it"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+    // Named Services: the StatefulSet may start with a digit.
+    try_render_text(&format!(
+        "{text}services: {{headless: {{name: db}}, read: {{name: db-read}}}}\n"
+    ))
+    .unwrap();
+    let e = refused("services: {extra: [{name: 1x}]}\n");
+    assert!(e.starts_with("t.yaml:6:27: services.extra[0].name: `1x` is not a DNS-1035 label"), "{e}");
+}
+
+#[test]
+fn a_primary_service_needs_its_pod_to_run() {
+    let e = refused("replicas: 0\nports: [{name: web, port: 80}]\nroles: [{name: p, ordinals: \"0\"}, {name: r, ordinals: \"1-\"}]\nservices: {primary: {}}\n");
+    assert!(
+        e.starts_with("t.yaml:6:11: replicas: 0 replicas do not run pod `app-0`, which the primary Service selects"),
+        "{e}"
+    );
+    render("replicas: 0\nports: [{name: web, port: 80}]\n");
+}

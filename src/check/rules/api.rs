@@ -124,6 +124,40 @@ fn pod_problems(pod: &PodSpec) -> Vec<(String, String)> {
             format!("preemptionPolicy `{p}` is not PreemptLowerPriority or Never"),
         );
     }
+    for (j, t) in pod.tolerations.iter().flatten().enumerate() {
+        let at = format!("tolerations[{j}]");
+        let operator = t.operator.as_deref().unwrap_or("Equal");
+        let key = t.key.as_deref().unwrap_or("");
+        let value = t.value.as_deref().unwrap_or("");
+        match operator {
+            "Exists" if !value.is_empty() => push(
+                &format!("{at}.value"),
+                format!("value `{value}` must be empty when operator is `Exists`"),
+            ),
+            "Equal" if key.is_empty() => push(
+                &format!("{at}.operator"),
+                "a toleration without `key` needs operator `Exists` (it tolerates every taint)"
+                    .to_string(),
+            ),
+            "Exists" | "Equal" => {}
+            other => push(
+                &format!("{at}.operator"),
+                format!("operator `{other}` is not Exists or Equal"),
+            ),
+        }
+        let effect = t.effect.as_deref().unwrap_or("");
+        if !["", "NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect) {
+            push(
+                &format!("{at}.effect"),
+                format!("effect `{effect}` is not NoSchedule, PreferNoSchedule or NoExecute"),
+            );
+        } else if t.toleration_seconds.is_some() && effect != "NoExecute" {
+            push(
+                &format!("{at}.tolerationSeconds"),
+                "tolerationSeconds needs effect `NoExecute`".to_string(),
+            );
+        }
+    }
     if pod.share_process_namespace == Some(true) && pod.host_pid == Some(true) {
         push(
             "shareProcessNamespace",
