@@ -110,7 +110,7 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
     let quoted = backticked(&e.message);
     let found = match rule.as_str() {
         "volume-mounts" => match quoted.as_slice() {
-            [container, mount, ..] => mount_field(&set.tree, container, mount).map(|path| {
+            [container, mount, ..] => mount_field(&set.tree, &set.profile.name, container, mount).map(|path| {
                 let vols: Vec<&str> = inv
                     .volumes
                     .iter()
@@ -161,15 +161,23 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
             refused_pod_field(&set.tree, quoted[0])
                 .map(|path| (path, "the API server refuses it".to_string()))
         }
-        "schema" if e.message.contains("has no image") => quoted
-            .first()
-            .and_then(|c| container_field(&set.tree, c, "podTemplate.containers"))
-            .map(|path| {
-                (
-                    format!("{path}.name"),
-                    format!("the app container is named `{}`", set.profile.name),
-                )
-            }),
+        "schema" if e.message.contains("has no image") => quoted.first().and_then(|c| {
+            // A sidecar or init container written without one (`image: null`), or a
+            // podTemplate container that extends none.
+            let app = &set.profile.name;
+            ["sidecars", "initContainers"]
+                .iter()
+                .find_map(|list| container_field(&set.tree, app, c, list))
+                .map(|path| (format!("{path}.image"), "a container needs an image".to_string()))
+                .or_else(|| {
+                    container_field(&set.tree, app, c, "podTemplate.containers").map(|path| {
+                        (
+                            format!("{path}.name"),
+                            format!("a podTemplate container must be named like the one it extends: the app container is named `{app}`"),
+                        )
+                    })
+                })
+        }),
         _ => None,
     };
     if let Some((path, hint)) = found {
@@ -188,7 +196,7 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
 /// container `app` at the profile's top level.
 fn refused_container_field(tree: &Node, app: &str, container: &str, field: &str) -> Option<String> {
     let listed = CONTAINER_LISTS.iter().find_map(|list| {
-        let at = container_field(tree, container, list)?;
+        let at = container_field(tree, app, container, list)?;
         // A podTemplate container extends a rendered one, whose lists start with sts-gen's
         // own entries: the rendered index is not the profile's.
         let field = match list.starts_with("podTemplate") {
@@ -232,8 +240,9 @@ fn backticked(message: &str) -> Vec<&str> {
     message.split('`').skip(1).step_by(2).collect()
 }
 
-/// The path of the item of `list` (dotted) named `name`.
-fn container_field(tree: &Node, name: &str, list: &str) -> Option<String> {
+/// The path of the item of `list` (dotted) named `name`, where a name may be written as a
+/// text variable (a preset's app container is `"{{ name }}"`, `app` once rendered).
+fn container_field(tree: &Node, app: &str, name: &str, list: &str) -> Option<String> {
     let mut node = tree;
     for key in list.split('.') {
         node = node.get(key)?;
@@ -243,21 +252,21 @@ fn container_field(tree: &Node, name: &str, list: &str) -> Option<String> {
     };
     items
         .iter()
-        .position(|c| scalar(c.get("name")) == Some(name))
+        .position(|c| scalar(c.get("name")).is_some_and(|n| names_alike(n, app, name)))
         .map(|i| format!("{list}[{i}]"))
 }
 
 /// The path of the `name` of container `container`'s mount of `mount`.
-fn mount_field(tree: &Node, container: &str, mount: &str) -> Option<String> {
+fn mount_field(tree: &Node, app: &str, container: &str, mount: &str) -> Option<String> {
     CONTAINER_LISTS.iter().find_map(|list| {
-        let at = container_field(tree, container, list)?;
+        let at = container_field(tree, app, container, list)?;
         let mounts = locate(tree, &format!("{at}.volumeMounts"));
         let Value::Seq(items) = &mounts.value else {
             return None;
         };
         items
             .iter()
-            .position(|m| scalar(m.get("name")) == Some(mount))
+            .position(|m| scalar(m.get("name")).is_some_and(|n| names_alike(n, app, mount)))
             .map(|j| format!("{at}.volumeMounts[{j}].name"))
     })
 }
@@ -302,6 +311,13 @@ fn find(node: &Node, path: &str, hit: &dyn Fn(&str, &str, &Node) -> bool) -> Opt
             .find_map(|(i, v)| find(v, &format!("{path}[{i}]"), hit)),
         Value::Scalar { .. } => None,
     }
+}
+
+/// Whether profile text `written` names `name` once `{{ name }}` is `app`.
+fn names_alike(written: &str, app: &str, name: &str) -> bool {
+    written == name
+        || (written.contains("{{")
+            && written.replace("{{ name }}", app).replace("{{name}}", app) == name)
 }
 
 fn scalar(node: Option<&Node>) -> Option<&str> {

@@ -403,17 +403,32 @@ fn a_raw_value_that_renders_as_a_number_where_kubernetes_wants_a_string_is_refus
         "{e}"
     );
     let e = refused("sidecars: [{name: s, image: 1.5}]\n");
-    assert!(e.starts_with("t.yaml:6:29: sidecars[0].image: invalid type: floating point"), "{e}");
+    assert!(
+        e.starts_with("t.yaml:6:29: sidecars[0].image: invalid type: floating point"),
+        "{e}"
+    );
     render("podTemplate:\n  volumes:\n    - name: s\n      secret: {secretName: \"1.5\", optional: true}\n");
 }
 
 #[test]
 fn pod_template_lists_merge_by_name_so_an_item_needs_one() {
     for (extra, want) in [
-        ("podTemplate: {containers: []}\n", "t.yaml:6:27: podTemplate.containers: an empty list would replace every item"),
-        ("podTemplate: {volumes: []}\n", "t.yaml:6:24: podTemplate.volumes: an empty list would replace every item"),
-        ("podTemplate: {volumes: [{emptyDir: {}}]}\n", "t.yaml:6:25: podTemplate.volumes[0]: missing required key `name`"),
-        ("podTemplate: {containers: [{image: x:1}]}\n", "t.yaml:6:28: podTemplate.containers[0]: missing required key `name`"),
+        (
+            "podTemplate: {containers: []}\n",
+            "t.yaml:6:27: podTemplate.containers: an empty list would replace every item",
+        ),
+        (
+            "podTemplate: {volumes: []}\n",
+            "t.yaml:6:24: podTemplate.volumes: an empty list would replace every item",
+        ),
+        (
+            "podTemplate: {volumes: [{emptyDir: {}}]}\n",
+            "t.yaml:6:25: podTemplate.volumes[0]: missing required key `name`",
+        ),
+        (
+            "podTemplate: {containers: [{image: x:1}]}\n",
+            "t.yaml:6:28: podTemplate.containers[0]: missing required key `name`",
+        ),
     ] {
         let e = refused(extra);
         assert!(e.starts_with(want), "{extra}\n{e}");
@@ -425,15 +440,24 @@ fn pod_template_lists_merge_by_name_so_an_item_needs_one() {
 #[test]
 fn tolerations_the_api_server_refuses() {
     for (toleration, want) in [
-        ("{key: a, operator: Exists, value: b}", "tolerations[0].value"),
+        (
+            "{key: a, operator: Exists, value: b}",
+            "tolerations[0].value",
+        ),
         ("{operator: Equal, value: b}", "tolerations[0].operator"),
         ("{key: a, operator: Maybe}", "tolerations[0].operator"),
         ("{key: a, effect: NoEvict}", "tolerations[0].effect"),
-        ("{key: a, effect: NoSchedule, tolerationSeconds: 5}", "tolerations[0].tolerationSeconds"),
+        (
+            "{key: a, effect: NoSchedule, tolerationSeconds: 5}",
+            "tolerations[0].tolerationSeconds",
+        ),
     ] {
         let e = refused(&format!("podTemplate: {{tolerations: [{toleration}]}}\n"));
         assert!(e.starts_with(&format!("t.yaml:6:")), "{e}");
-        assert!(e.contains(&format!(": podTemplate.{want}: ")), "{toleration}\n{e}");
+        assert!(
+            e.contains(&format!(": podTemplate.{want}: ")),
+            "{toleration}\n{e}"
+        );
     }
     render("podTemplate: {tolerations: [{operator: Exists}, {key: a, operator: Equal, value: b, effect: NoExecute, tolerationSeconds: 30}]}\n");
 }
@@ -443,7 +467,9 @@ fn a_name_that_starts_with_a_digit_cannot_name_the_services() {
     let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: 0db\nimage: nginx:1\nstorage: {size: 1Gi, mountPath: /d}\nports: [{name: web, port: 80}]\n";
     let e = try_render_text(text).unwrap_err();
     assert!(
-        e.starts_with("t.yaml:3:7: name: `0db` starts with a digit, but the Services named after it"),
+        e.starts_with(
+            "t.yaml:3:7: name: `0db` starts with a digit, but the Services named after it"
+        ),
         "{e}"
     );
     assert_eq!(e.lines().count(), 1, "{e}");
@@ -453,7 +479,10 @@ fn a_name_that_starts_with_a_digit_cannot_name_the_services() {
     ))
     .unwrap();
     let e = refused("services: {extra: [{name: 1x}]}\n");
-    assert!(e.starts_with("t.yaml:6:27: services.extra[0].name: `1x` is not a DNS-1035 label"), "{e}");
+    assert!(
+        e.starts_with("t.yaml:6:27: services.extra[0].name: `1x` is not a DNS-1035 label"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -464,4 +493,36 @@ fn a_primary_service_needs_its_pod_to_run() {
         "{e}"
     );
     render("replicas: 0\nports: [{name: web, port: 80}]\n");
+}
+
+#[test]
+fn findings_about_containers_written_as_text_variables_or_without_an_image_have_their_line() {
+    // A preset writes its app container as `{{ name }}`: a mount of it that names no volume
+    // is located at the mount.
+    let e = refused("podTemplate:\n  containers:\n    - name: \"{{ name }}\"\n      volumeMounts: [{name: nope, mountPath: /x}]\n");
+    assert!(
+        e.starts_with("t.yaml:9:29: podTemplate.containers[0].volumeMounts[0].name: container `app` mounts `nope`"),
+        "{e}"
+    );
+    let e = refused("initContainers: [{name: i, image: null}]\n");
+    assert!(
+        e.starts_with("t.yaml:6:35: initContainers[0].image: container `i` has no image (a container needs an image)"),
+        "{e}"
+    );
+    let e = refused("podTemplate: {containers: null}\n");
+    assert!(
+        e.starts_with(
+            "t.yaml:6:27: podTemplate.containers: `null` would remove the rendered `containers`"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_negative_count_says_so() {
+    let e = refused("replicas: -1\n");
+    assert_eq!(
+        e,
+        "t.yaml:6:11: replicas: -1 is negative; it must be 0 or more"
+    );
 }

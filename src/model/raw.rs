@@ -102,10 +102,15 @@ pub(super) fn check(
 /// app container, role-init or the config volumes vanished with an error far from the line.
 fn named_pod_lists(template: Option<&serde_json::Map<String, Json>>, errs: &mut Errors) {
     for key in ["containers", "initContainers", "volumes"] {
-        let Some(Json::Array(items)) = template.and_then(|t| t.get(key)) else {
-            continue;
-        };
         let path = format!("podTemplate.{key}");
+        let items = match template.and_then(|t| t.get(key)) {
+            Some(Json::Array(items)) => items,
+            Some(Json::Null) => {
+                errs.push(&path, format!("`null` would remove the rendered `{key}`; podTemplate's lists merge by name: list only the items to change, or remove the key"));
+                continue;
+            }
+            _ => continue,
+        };
         if items.is_empty() {
             errs.push(&path, format!("an empty list would replace every item of the rendered `{key}`; podTemplate's lists merge by name: list only the items to change, or remove the key"));
         }

@@ -200,7 +200,12 @@ macro_rules! int_method {
                 Ok(v) => visitor.$visit(v),
                 Err(_) => Err(LoadError::new(
                     self.node.loc.clone(),
-                    format!("{i} is out of range ({} to {})", <$ty>::MIN, <$ty>::MAX),
+                    // `-1 is out of range (0 to 4294967295)` read as if 4294967295 were fine.
+                    if i < 0 && <$ty>::MIN == 0 {
+                        format!("{i} is negative; it must be 0 or more")
+                    } else {
+                        format!("{i} is out of range ({} to {})", <$ty>::MIN, <$ty>::MAX)
+                    },
                 )
                 .with_kind(ErrorKind::Value)
                 .with_path(self.path.clone())),

@@ -73,7 +73,12 @@ pub(super) fn schema(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             );
         }
         if c.image.as_deref().is_none_or(str::is_empty) {
-            push(emit, doc, "schema", format!("container `{}` has no image (a podTemplate container must be named like the one it extends)", c.name));
+            push(
+                emit,
+                doc,
+                "schema",
+                format!("container `{}` has no image", c.name),
+            );
         }
     }
 }
