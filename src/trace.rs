@@ -156,6 +156,14 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
             refused_container_field(&set.tree, &set.profile.name, quoted[0], quoted[1])
                 .map(|path| (path, "the API server refuses it".to_string()))
         }
+        // A field of a profile volume the API server refuses (`api::container_fields`).
+        "schema" if e.message.starts_with("volume `") && quoted.len() >= 2 => {
+            let app = &set.profile.name;
+            ["volumes", "podTemplate.volumes"]
+                .iter()
+                .find_map(|list| container_field(&set.tree, app, quoted[0], list))
+                .map(|at| (format!("{at}.{}", quoted[1]), "the API server refuses it".to_string()))
+        }
         // A pod template field the API server refuses (`api::container_fields`).
         "schema" if e.message.starts_with("pod template `") && !quoted.is_empty() => {
             refused_pod_field(&set.tree, quoted[0])

@@ -526,3 +526,26 @@ fn a_negative_count_says_so() {
         "t.yaml:6:11: replicas: -1 is negative; it must be 0 or more"
     );
 }
+
+#[test]
+fn container_and_volume_fields_the_api_server_refuses_are_located() {
+    for (extra, want) in [
+        ("sidecars: [{name: s, image: x:1, volumeMounts: [{name: data, mountPath: /x, subPath: /abs}]}]\n", "t.yaml:6:86: sidecars[0].volumeMounts[0].subPath: container `s`, `volumeMounts[0].subPath`: subPath `/abs` must be a relative path without `..`"),
+        ("sidecars: [{name: s, image: x:1, volumeMounts: [{name: data, mountPath: /x}, {name: data, mountPath: /x/}]}]\n", "t.yaml:6:102: sidecars[0].volumeMounts[1].mountPath: container `s`, `volumeMounts[1].mountPath`: mountPath `/x/` is used twice"),
+        ("sidecars: [{name: s, image: x:1, readinessProbe: {tcpSocket: {port: 80}, periodSeconds: -5}}]\n", "t.yaml:6:89: sidecars[0].readinessProbe.periodSeconds: container `s`, `readinessProbe.periodSeconds`: periodSeconds is -5; it must be 0 or more"),
+        ("sidecars: [{name: s, image: x:1, readinessProbe: {}}]\n", "t.yaml:6:50: sidecars[0].readinessProbe: container `s`, `readinessProbe`: readinessProbe has no handler"),
+        ("sidecars: [{name: s, image: x:1, livenessProbe: {tcpSocket: {port: 80}, exec: {command: [a]}}}]\n", "t.yaml:6:49: sidecars[0].livenessProbe: container `s`, `livenessProbe`: livenessProbe has 2 handlers"),
+        ("sidecars: [{name: s, image: x:1, livenessProbe: {tcpSocket: {port: 80}, terminationGracePeriodSeconds: 0}}]\n", "t.yaml:6:104: sidecars[0].livenessProbe.terminationGracePeriodSeconds: container `s`, `livenessProbe.terminationGracePeriodSeconds`: terminationGracePeriodSeconds is 0; it must be 1 or more"),
+        ("sidecars: [{name: s, image: x:1, imagePullPolicy: always}]\n", "t.yaml:6:51: sidecars[0].imagePullPolicy: container `s`, `imagePullPolicy`: imagePullPolicy `always` is not one of Always, IfNotPresent, Never"),
+        ("sidecars: [{name: s, image: x:1, terminationMessagePolicy: Sometimes}]\n", "t.yaml:6:60: sidecars[0].terminationMessagePolicy: container `s`, `terminationMessagePolicy`: terminationMessagePolicy `Sometimes` is not one of"),
+        ("sidecars: [{name: s, image: x:1, ports: [{containerPort: 81, protocol: tcp}]}]\n", "t.yaml:6:72: sidecars[0].ports[0].protocol: container `s`, `ports[0].protocol`: protocol `tcp` is not TCP, UDP or SCTP"),
+        ("volumes: [{name: v, emptyDir: {}, hostPath: {path: /x}}]\n", "t.yaml:6:45: volumes[0].hostPath: volume `v`, `hostPath`: a volume has one source; this one has 2: emptyDir, hostPath"),
+        ("volumes: [{name: V_1, emptyDir: {}}]\n", "t.yaml:6:18: volumes[0].name: volume `V_1`, `name`: volume name `V_1` is not a DNS-1123 label"),
+        ("podTemplate: {volumes: [{name: x, emptyDir: {}, configMap: {name: c, optional: true}}]}\n", "t.yaml:6:45: podTemplate.volumes[0].emptyDir: volume `x`, `emptyDir`: a volume has one source"),
+    ] {
+        let e = refused(extra);
+        assert!(e.starts_with(want), "{extra}\n{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    render("sidecars: [{name: s, image: x:1, imagePullPolicy: Always, terminationMessagePolicy: FallbackToLogsOnError, ports: [{containerPort: 81, protocol: UDP}], readinessProbe: {grpc: {port: 81}}, livenessProbe: {tcpSocket: {port: 81}, terminationGracePeriodSeconds: 5}, volumeMounts: [{name: data, mountPath: /x, subPath: a/b}]}]\n");
+}

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::{Container, PodSpec, Probe, Volume};
 
 use super::{Emit, Objects};
 use crate::check::{Doc, Object};
@@ -46,11 +46,54 @@ pub(super) fn container_fields(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             emit(doc, "schema", format!("{at}.{path}"), message, None);
         }
     }
+    for (i, v) in pod.volumes.iter().flatten().enumerate() {
+        for (path, message) in volume_problems(v) {
+            // The volume and field by name: the trace finds them in the profile.
+            let message = format!("volume `{}`, `{path}`: {message}", v.name);
+            emit(
+                doc,
+                "schema",
+                format!("{base}.volumes[{i}].{path}"),
+                message,
+                None,
+            );
+        }
+    }
     for (path, message) in pod_problems(pod) {
         // The field by name: the trace finds it under the profile's `podTemplate`.
         let message = format!("pod template `{path}`: {message}");
         emit(doc, "schema", format!("{base}.{path}"), message, None);
     }
+}
+
+/// (field path below the volume, message) for what the API server refuses of a pod volume:
+/// a name that is not a DNS-1123 label, more than one source.
+fn volume_problems(v: &Volume) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Err(e) = names::dns_label(&v.name, 63) {
+        out.push((
+            "name".to_string(),
+            format!("volume name `{}` {}", v.name, e.message),
+        ));
+    }
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(v) {
+        let sources: Vec<&str> = fields
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "name")
+            .collect();
+        if sources.len() > 1 {
+            out.push((
+                sources[1].to_string(),
+                format!(
+                    "a volume has one source; this one has {}: {}",
+                    sources.len(),
+                    sources.join(", ")
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// (field path below the pod spec, message) for each pod template field the API server
@@ -239,6 +282,67 @@ fn problems(c: &Container, version: (u32, u32)) -> Vec<(String, String)> {
             out.push((format!("env[{j}].name"), err.message));
         }
     }
+    let enums: [(&str, Option<&str>, &[&str]); 2] = [
+        (
+            "imagePullPolicy",
+            c.image_pull_policy.as_deref(),
+            &["Always", "IfNotPresent", "Never"],
+        ),
+        (
+            "terminationMessagePolicy",
+            c.termination_message_policy.as_deref(),
+            &["File", "FallbackToLogsOnError"],
+        ),
+    ];
+    for (field, value, allowed) in enums {
+        if let Some(v) = value.filter(|v| !allowed.contains(v)) {
+            out.push((
+                field.to_string(),
+                format!("{field} `{v}` is not one of {}", allowed.join(", ")),
+            ));
+        }
+    }
+    for (j, p) in c.ports.iter().flatten().enumerate() {
+        if let Some(v) = p
+            .protocol
+            .as_deref()
+            .filter(|v| !["TCP", "UDP", "SCTP"].contains(v))
+        {
+            out.push((
+                format!("ports[{j}].protocol"),
+                format!("protocol `{v}` is not TCP, UDP or SCTP (upper case)"),
+            ));
+        }
+    }
+    let mut mount_paths = BTreeSet::new();
+    for (j, m) in c.volume_mounts.iter().flatten().enumerate() {
+        if let Some(sub) = m.sub_path.as_deref() {
+            if sub.starts_with('/') || sub.split('/').any(|part| part == "..") {
+                out.push((
+                    format!("volumeMounts[{j}].subPath"),
+                    format!("subPath `{sub}` must be a relative path without `..`"),
+                ));
+            }
+        }
+        if !mount_paths.insert(m.mount_path.trim_end_matches('/')) {
+            out.push((
+                format!("volumeMounts[{j}].mountPath"),
+                format!(
+                    "mountPath `{}` is used twice in container `{}`",
+                    m.mount_path, c.name
+                ),
+            ));
+        }
+    }
+    for (field, probe) in [
+        ("livenessProbe", &c.liveness_probe),
+        ("readinessProbe", &c.readiness_probe),
+        ("startupProbe", &c.startup_probe),
+    ] {
+        if let Some(p) = probe {
+            out.extend(probe_problems(field, p));
+        }
+    }
     for (field, probe) in [
         ("livenessProbe", &c.liveness_probe),
         ("startupProbe", &c.startup_probe),
@@ -252,6 +356,55 @@ fn problems(c: &Container, version: (u32, u32)) -> Vec<(String, String)> {
         }
     }
     out.extend(resource_problems(c));
+    out
+}
+
+/// What the API server refuses of a probe: not exactly one handler, a negative number, a
+/// terminationGracePeriodSeconds that is not positive (or on a readiness probe).
+fn probe_problems(field: &str, p: &Probe) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let handlers = [
+        p.exec.is_some(),
+        p.http_get.is_some(),
+        p.tcp_socket.is_some(),
+        p.grpc.is_some(),
+    ];
+    match handlers.iter().filter(|h| **h).count() {
+        0 => out.push((
+            field.to_string(),
+            format!("{field} has no handler: give one of exec, httpGet, tcpSocket, grpc"),
+        )),
+        1 => {}
+        n => out.push((
+            field.to_string(),
+            format!("{field} has {n} handlers; it takes one of exec, httpGet, tcpSocket, grpc"),
+        )),
+    }
+    for (name, value) in [
+        ("initialDelaySeconds", p.initial_delay_seconds),
+        ("periodSeconds", p.period_seconds),
+        ("timeoutSeconds", p.timeout_seconds),
+        ("successThreshold", p.success_threshold),
+        ("failureThreshold", p.failure_threshold),
+    ] {
+        if let Some(v) = value.filter(|v| *v < 0) {
+            out.push((
+                format!("{field}.{name}"),
+                format!("{name} is {v}; it must be 0 or more"),
+            ));
+        }
+    }
+    match p.termination_grace_period_seconds {
+        Some(_) if field == "readinessProbe" => out.push((
+            format!("{field}.terminationGracePeriodSeconds"),
+            "a readinessProbe takes no terminationGracePeriodSeconds".to_string(),
+        )),
+        Some(v) if v < 1 => out.push((
+            format!("{field}.terminationGracePeriodSeconds"),
+            format!("terminationGracePeriodSeconds is {v}; it must be 1 or more"),
+        )),
+        _ => {}
+    }
     out
 }
 

@@ -194,7 +194,7 @@ use Severity::{Error as E, Warning as W};
 
 /// Every rule, the check stage's (scope [`Scope::Rendered`]) first.
 pub const RULES: &[Rule] = &[
-    rule("schema", E, R, "every object matches its Kubernetes type (no unknown field, valid names) and what the API server checks of a StatefulSet's containers and pod template (ports in 1..65535 with valid unique names, env names, requests within limits, restartPolicy Always, no activeDeadlineSeconds or priority, DNS policy, container restart policies, host ports)", "correct the field the message names", "", Some(cross::schema)),
+    rule("schema", E, R, "every object matches its Kubernetes type (no unknown field, valid names) and what the API server checks of a StatefulSet's containers and pod template (ports in 1..65535 with valid unique names, env names, requests within limits, restartPolicy Always, no activeDeadlineSeconds or priority, DNS policy, container restart policies, host ports, tolerations, probe handlers, enum values, subPaths, volume names and sources)", "correct the field the message names", "", Some(cross::schema)),
     rule("namespace", E, R, "with a Namespace object, every namespaced object is in it (in linted manifests, or in default, kube-system, kube-public or kube-node-lease, which every cluster has)", "use the rendered Namespace", "metadata.namespace", Some(cross::namespace)),
     rule("size-limits", E, R, "ConfigMap/Secret data at most 1 MiB, annotations at most 256 KiB", "move large data out of the object", "data", Some(cross::size_limits)),
     rule("statefulset", E, R, "a StatefulSet has a spec", "add the spec", "spec", Some(cross::statefulset)),
