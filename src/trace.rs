@@ -156,6 +156,23 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
             refused_container_field(&set.tree, &set.profile.name, quoted[0], quoted[1])
                 .map(|path| (path, "the API server refuses it".to_string()))
         }
+        // An object over Kubernetes' size limits: the profile's annotations, config files or
+        // Secret made it so.
+        "size-limits" => {
+            let kind = object.rsplit_once("`, ").map_or("", |(_, rest)| rest.split(' ').next().unwrap_or(""));
+            let path = if e.message.starts_with("metadata.annotations") {
+                "annotations"
+            } else if kind == "ConfigMap" {
+                "config.files"
+            } else if kind == "Secret" {
+                "secret"
+            } else {
+                ""
+            };
+            (!path.is_empty() && set.tree.get(path.split('.').next().unwrap_or("")).is_some()).then(|| {
+                (path.to_string(), "move large data out of the profile, into a volume or the image".to_string())
+            })
+        }
         // A field of a profile volume the API server refuses (`api::container_fields`).
         "schema" if e.message.starts_with("volume `") && quoted.len() >= 2 => {
             let app = &set.profile.name;

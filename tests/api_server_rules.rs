@@ -549,3 +549,51 @@ fn container_and_volume_fields_the_api_server_refuses_are_located() {
     }
     render("sidecars: [{name: s, image: x:1, imagePullPolicy: Always, terminationMessagePolicy: FallbackToLogsOnError, ports: [{containerPort: 81, protocol: UDP}], readinessProbe: {grpc: {port: 81}}, livenessProbe: {tcpSocket: {port: 81}, terminationGracePeriodSeconds: 5}, volumeMounts: [{name: data, mountPath: /x, subPath: a/b}]}]\n");
 }
+
+#[test]
+fn the_config_files_cannot_mount_where_the_app_container_mounts_already() {
+    // cassandra's preset mounts an emptyDir at /etc/cassandra; the default config mount of an
+    // app named cassandra is /etc/cassandra too, and the API server refused the two mounts.
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: app\nimage: nginx:1\nstorage: {size: 1Gi, mountPath: /d}\npodTemplate:\n  volumes: [{name: etc, emptyDir: {}}]\n  containers:\n    - name: \"{{ name }}\"\n      volumeMounts: [{name: etc, mountPath: /etc/app}]\n";
+    let e = try_render_text(&format!("{text}config: {{files: {{a.conf: x}}}}\n")).unwrap_err();
+    assert!(
+        e.starts_with("t.yaml:11:9: config: the config files would mount at `/etc/app`, where `podTemplate.containers[0].volumeMounts[0]` mounts already"),
+        "{e}"
+    );
+    let e = try_render_text(&format!(
+        "{text}config: {{mountPath: /etc/app/, files: {{a.conf: x}}}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.starts_with("t.yaml:11:21: config.mountPath: the config files would mount at"),
+        "{e}"
+    );
+    try_render_text(&format!(
+        "{text}config: {{mountPath: /etc/files, files: {{a.conf: x}}}}\n"
+    ))
+    .unwrap();
+    // The bundled preset moves its config mount out of the way.
+    common::render_bundled(
+        "cassandra",
+        "apiVersion: sts-gen/v1\nkind: Profile\nname: cassandra\npreset: cassandra\nconfig: {files: {extra.conf: x}}\n",
+        &model::Options::default(),
+    );
+}
+
+#[test]
+fn objects_over_the_size_limits_point_at_the_profile_field() {
+    let big = "x".repeat(1_100_000);
+    let e = refused(&format!("config: {{files: {{a: \"{big}\"}}}}\n"));
+    assert!(
+        e.starts_with("t.yaml:6:17: config.files: data is 1100001 bytes"),
+        "{}",
+        &e[..200]
+    );
+    let big = "x".repeat(300_000);
+    let e = refused(&format!("annotations: {{a: \"{big}\"}}\n"));
+    assert!(
+        e.starts_with("t.yaml:6:14: annotations: metadata.annotations total"),
+        "{}",
+        &e[..200]
+    );
+}
