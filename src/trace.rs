@@ -128,6 +128,11 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
             }),
             _ => None,
         },
+        "references" if e.message.ends_with("which has no such key") && quoted.len() >= 2 => {
+            key_field(&set.tree, quoted[quoted.len() - 2]).map(|path| {
+                (path, "use a key the Secret or ConfigMap has".to_string())
+            })
+        }
         "references" if e.message.ends_with("which is not rendered") => {
             let kind = if e.message.contains("refers to Secret") {
                 "Secret"
@@ -195,7 +200,10 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
                 .find_map(|list| container_field(&set.tree, app, c, list))
                 .map(|path| (format!("{path}.image"), "a container needs an image".to_string()))
                 .or_else(|| {
-                    container_field(&set.tree, app, c, "podTemplate.containers").map(|path| {
+                    ["podTemplate.containers", "podTemplate.initContainers"]
+                        .iter()
+                        .find_map(|list| container_field(&set.tree, app, c, list))
+                        .map(|path| {
                         (
                             format!("{path}.name"),
                             format!("a podTemplate container must be named like the one it extends: the app container is named `{app}`"),
@@ -283,17 +291,57 @@ fn container_field(tree: &Node, app: &str, name: &str, list: &str) -> Option<Str
 
 /// The path of the `name` of container `container`'s mount of `mount`.
 fn mount_field(tree: &Node, app: &str, container: &str, mount: &str) -> Option<String> {
-    CONTAINER_LISTS.iter().find_map(|list| {
-        let at = container_field(tree, app, container, list)?;
+    let listed = CONTAINER_LISTS
+        .iter()
+        .filter_map(|list| container_field(tree, app, container, list));
+    // The metrics exporter's fields come from `metrics.exporter`.
+    let exporter = (container == "metrics"
+        && tree
+            .get("metrics")
+            .and_then(|m| m.get("exporter"))
+            .is_some())
+    .then(|| "metrics.exporter".to_string());
+    listed.chain(exporter).find_map(|at| {
         let mounts = locate(tree, &format!("{at}.volumeMounts"));
         let Value::Seq(items) = &mounts.value else {
             return None;
         };
         items
             .iter()
-            .position(|m| scalar(m.get("name")).is_some_and(|n| names_alike(n, app, mount)))
-            .map(|j| format!("{at}.volumeMounts[{j}].name"))
+            .enumerate()
+            .find_map(|(j, m)| match m.get("name") {
+                Some(n) if scalar(Some(n)).is_some_and(|n| names_alike(n, app, mount)) => {
+                    Some(format!("{at}.volumeMounts[{j}].name"))
+                }
+                // A mount without a name renders as the name ``.
+                None if mount.is_empty() => Some(format!("{at}.volumeMounts[{j}]")),
+                _ => None,
+            })
     })
+}
+
+/// The path of the first `key: <key>` (a `secretKeyRef`'s, a volume item's) in the profile's
+/// raw objects.
+fn key_field(tree: &Node, key: &str) -> Option<String> {
+    fn walk(node: &Node, path: &str, key: &str) -> Option<String> {
+        match &node.value {
+            Value::Map(entries) => entries.iter().find_map(|(k, v)| {
+                let here = join_key(path, &k.name);
+                if k.name == "key" && scalar(Some(v)) == Some(key) {
+                    return Some(here);
+                }
+                walk(v, &here, key)
+            }),
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| walk(v, &format!("{path}[{i}]"), key)),
+            Value::Scalar { .. } => None,
+        }
+    }
+    ["podTemplate", "volumes", "sidecars", "initContainers"]
+        .iter()
+        .find_map(|section| tree.get(section).and_then(|n| walk(n, section, key)))
 }
 
 /// The path of a reference to `kind` `name` anywhere in the profile's raw objects: a

@@ -597,3 +597,24 @@ fn objects_over_the_size_limits_point_at_the_profile_field() {
         &e[..200]
     );
 }
+
+#[test]
+fn reference_and_mount_findings_in_more_places_have_their_line() {
+    let e = refused("secret: {data: {a: {value: x}}}\npodTemplate:\n  volumes:\n    - name: s\n      secret: {secretName: app, items: [{key: nope, path: x}]}\n");
+    assert!(
+        e.starts_with("t.yaml:10:47: podTemplate.volumes[0].secret.items[0].key: volume `s` refers to key `nope` of Secret `app`, which has no such key"),
+        "{e}"
+    );
+    let e = refused("podTemplate: {initContainers: [{name: nope}]}\n");
+    assert!(
+        e.starts_with("t.yaml:6:39: podTemplate.initContainers[0].name: container `nope` has no image"),
+        "{e}"
+    );
+    let e = refused("sidecars: [{name: s, image: x:1, volumeMounts: [{mountPath: /x}]}]\n");
+    assert!(e.starts_with("t.yaml:6:49: sidecars[0].volumeMounts[0]: container `s` mounts ``"), "{e}");
+    let e = refused("ports: [{name: web, port: 80}]\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {volumeMounts: [{name: cfg, mountPath: /c}]}}\n");
+    assert!(
+        e.starts_with("t.yaml:7:83: metrics.exporter.volumeMounts[0].name: container `metrics` mounts `cfg`"),
+        "{e}"
+    );
+}
