@@ -607,14 +607,30 @@ fn reference_and_mount_findings_in_more_places_have_their_line() {
     );
     let e = refused("podTemplate: {initContainers: [{name: nope}]}\n");
     assert!(
-        e.starts_with("t.yaml:6:39: podTemplate.initContainers[0].name: container `nope` has no image"),
+        e.starts_with(
+            "t.yaml:6:39: podTemplate.initContainers[0].name: container `nope` has no image"
+        ),
         "{e}"
     );
     let e = refused("sidecars: [{name: s, image: x:1, volumeMounts: [{mountPath: /x}]}]\n");
-    assert!(e.starts_with("t.yaml:6:49: sidecars[0].volumeMounts[0]: container `s` mounts ``"), "{e}");
+    assert!(
+        e.starts_with("t.yaml:6:49: sidecars[0].volumeMounts[0]: container `s` mounts ``"),
+        "{e}"
+    );
     let e = refused("ports: [{name: web, port: 80}]\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {volumeMounts: [{name: cfg, mountPath: /c}]}}\n");
     assert!(
-        e.starts_with("t.yaml:7:83: metrics.exporter.volumeMounts[0].name: container `metrics` mounts `cfg`"),
+        e.starts_with(
+            "t.yaml:7:83: metrics.exporter.volumeMounts[0].name: container `metrics` mounts `cfg`"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_item_twice_in_a_pod_template_list_is_refused() {
+    let e = refused("podTemplate:\n  volumes:\n    - {name: x, emptyDir: {}}\n    - {name: x, emptyDir: {medium: Memory}}\n");
+    assert!(
+        e.starts_with("t.yaml:9:14: podTemplate.volumes[1].name: `x` is listed twice in podTemplate's `volumes`"),
         "{e}"
     );
 }

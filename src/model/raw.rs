@@ -114,7 +114,16 @@ fn named_pod_lists(template: Option<&serde_json::Map<String, Json>>, errs: &mut 
         if items.is_empty() {
             errs.push(&path, format!("an empty list would replace every item of the rendered `{key}`; podTemplate's lists merge by name: list only the items to change, or remove the key"));
         }
+        let mut seen = BTreeSet::new();
         for (i, item) in items.iter().enumerate() {
+            let name = item.get("name").and_then(Json::as_str).unwrap_or("");
+            if !name.is_empty() && !seen.insert(name) {
+                // The second merged into the first without a word.
+                errs.push(
+                    &format!("{path}[{i}].name"),
+                    format!("`{name}` is listed twice in podTemplate's `{key}`; merge the two items into one"),
+                );
+            }
             if item
                 .get("name")
                 .and_then(Json::as_str)
