@@ -634,3 +634,13 @@ fn an_item_twice_in_a_pod_template_list_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn a_host_port_is_taken_once_per_pod() {
+    let e = refused("sidecars:\n  - {name: a, image: x:1, ports: [{containerPort: 90, hostPort: 9090}]}\n  - {name: b, image: x:1, ports: [{containerPort: 91, hostPort: 9090}]}\n");
+    assert!(
+        e.starts_with("t.yaml:8:65: sidecars[1].ports[0].hostPort: container `b`, `ports[0].hostPort`: hostPort 9090/TCP is already taken"),
+        "{e}"
+    );
+    render("sidecars:\n  - {name: a, image: x:1, ports: [{containerPort: 90, hostPort: 9090}]}\n  - {name: b, image: x:1, ports: [{containerPort: 91, hostPort: 9090, protocol: UDP}]}\n");
+}

@@ -37,9 +37,23 @@ pub(super) fn container_fields(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let app = pod.containers.iter().enumerate();
     let app = app.map(|(i, c)| (format!("{base}.containers[{i}]"), c, false));
     let host_network = pod.host_network == Some(true);
+    // (hostPort, protocol, hostIP) of the regular containers: the node has each once.
+    let mut host_ports = BTreeSet::new();
     for (at, c, init) in init.chain(app) {
         let mut found = problems(c, version);
         found.extend(pod_container_problems(c, init, host_network, version));
+        for (j, p) in c.ports.iter().flatten().enumerate() {
+            let Some(h) = p.host_port.filter(|h| *h != 0 && !init) else {
+                continue;
+            };
+            let protocol = p.protocol.as_deref().unwrap_or("TCP");
+            if !host_ports.insert((h, protocol, p.host_ip.as_deref().unwrap_or(""))) {
+                found.push((
+                    format!("ports[{j}].hostPort"),
+                    format!("hostPort {h}/{protocol} is already taken by another port of the pod"),
+                ));
+            }
+        }
         for (path, message) in found {
             // The container and field by name: the trace finds them in the profile.
             let message = format!("container `{}`, `{path}`: {message}", c.name);
