@@ -644,3 +644,21 @@ fn a_host_port_is_taken_once_per_pod() {
     );
     render("sidecars:\n  - {name: a, image: x:1, ports: [{containerPort: 90, hostPort: 9090}]}\n  - {name: b, image: x:1, ports: [{containerPort: 91, hostPort: 9090, protocol: UDP}]}\n");
 }
+
+#[test]
+fn raw_env_sources_the_api_server_refuses_are_located() {
+    for (env, want) in [
+        ("{name: A, valueFrom: {fieldRef: {fieldPath: status.bogus}}}", "sidecars[0].env[0].valueFrom.fieldRef.fieldPath: container `s`, `env[0].valueFrom.fieldRef.fieldPath`: `status.bogus` is not a downward-API field"),
+        ("{name: A, value: x, valueFrom: {fieldRef: {fieldPath: status.podIP}}}", "sidecars[0].env[0].valueFrom: container `s`, `env[0].valueFrom`: env `A` has both `value` and `valueFrom`"),
+        ("{name: A, valueFrom: {fieldRef: {fieldPath: status.podIP}, resourceFieldRef: {resource: limits.cpu}}}", "it has 2"),
+        ("{name: A, valueFrom: {}}", "it has 0"),
+        ("{name: A, valueFrom: {resourceFieldRef: {resource: limits.gpu}}}", "sidecars[0].env[0].valueFrom.resourceFieldRef.resource: container `s`, `env[0].valueFrom.resourceFieldRef.resource`: `limits.gpu` is not"),
+    ] {
+        let e = refused(&format!("sidecars: [{{name: s, image: x:1, env: [{env}]}}]\n"));
+        assert!(e.starts_with("t.yaml:6:") && e.contains(want), "{env}\n{e}");
+    }
+    render("sidecars: [{name: s, image: x:1, env: [{name: A, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['a']\"}}}, {name: B, value: \"\", valueFrom: {resourceFieldRef: {resource: requests.memory}}}]}]\n");
+    let e = try_render_for(30, "sidecars: [{name: s, image: x:1, envFrom: [{prefix: 1x, configMapRef: {name: c, optional: true}}]}]\n").unwrap_err();
+    assert!(e.starts_with("t.yaml:6:53: sidecars[0].envFrom[0].prefix:"), "{e}");
+    try_render_for(33, "sidecars: [{name: s, image: x:1, envFrom: [{prefix: 1x, configMapRef: {name: c, optional: true}}]}]\n").unwrap();
+}
