@@ -659,6 +659,29 @@ fn raw_env_sources_the_api_server_refuses_are_located() {
     }
     render("sidecars: [{name: s, image: x:1, env: [{name: A, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['a']\"}}}, {name: B, value: \"\", valueFrom: {resourceFieldRef: {resource: requests.memory}}}]}]\n");
     let e = try_render_for(30, "sidecars: [{name: s, image: x:1, envFrom: [{prefix: 1x, configMapRef: {name: c, optional: true}}]}]\n").unwrap_err();
-    assert!(e.starts_with("t.yaml:6:53: sidecars[0].envFrom[0].prefix:"), "{e}");
+    assert!(
+        e.starts_with("t.yaml:6:53: sidecars[0].envFrom[0].prefix:"),
+        "{e}"
+    );
     try_render_for(33, "sidecars: [{name: s, image: x:1, envFrom: [{prefix: 1x, configMapRef: {name: c, optional: true}}]}]\n").unwrap();
+}
+
+#[test]
+fn a_raw_integer_with_a_leading_zero_is_refused_rather_than_read_as_decimal() {
+    // kubectl reads `defaultMode: 0644` as octal (420); YAML 1.2 as decimal 644, which
+    // rendered a mode the API server refuses (or, for 0440, a different valid one).
+    let e =
+        refused("volumes: [{name: v, configMap: {name: c, optional: true, defaultMode: 0440}}]\n");
+    assert_eq!(
+        e,
+        "t.yaml:6:71: volumes[0].configMap.defaultMode: `0440` reads as decimal 440 here (YAML 1.2), but as octal in kubectl's YAML: write `0o440` (octal) or `288` (the same in decimal)"
+    );
+    let items =
+        render("volumes: [{name: v, configMap: {name: c, optional: true, defaultMode: 0o440}}]\n");
+    let sts = named(&items, "StatefulSet", "app");
+    let volumes = sts["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap();
+    let v = volumes.iter().find(|v| v["name"] == "v").unwrap();
+    assert_eq!(v["configMap"]["defaultMode"], json!(288));
 }

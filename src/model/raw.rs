@@ -73,6 +73,11 @@ pub(super) fn check(
             }
         }
     }
+    for section in ["initContainers", "sidecars", "volumes", "podTemplate"] {
+        if let Some(node) = loaded.tree.get(section) {
+            leading_zero_integers(node, section, errs);
+        }
+    }
     if p.pod_template.is_some() {
         // PodSpec requires `containers`; the partial spec merged last may omit it.
         let mut node = locate(&loaded.tree, "podTemplate").clone();
@@ -95,6 +100,45 @@ pub(super) fn check(
         named_pod_lists(p.pod_template.as_ref(), errs);
     }
     volume_names
+}
+
+/// Plain integers written with a leading zero (`defaultMode: 0644`) in a raw object: YAML 1.2
+/// reads `0644` as decimal 644 and renders it so, while kubectl's YAML reads it as octal 420,
+/// so a mode meant as rw-r--r-- became an invalid or a different one without a word.
+fn leading_zero_integers(node: &crate::profile::Node, path: &str, errs: &mut Errors) {
+    use crate::profile::node::Value;
+    match &node.value {
+        Value::Scalar {
+            text, plain: true, ..
+        } if text.len() > 1
+            && text.starts_with('0')
+            && text.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            let octal = i64::from_str_radix(text, 8).ok();
+            let hint = match octal {
+                Some(v) => format!(
+                    "write `0o{}` (octal) or `{v}` (the same in decimal)",
+                    &text[1..],
+                ),
+                None => format!("write `{}`", text.trim_start_matches('0')),
+            };
+            errs.push(
+                path,
+                format!("`{text}` reads as decimal {} here (YAML 1.2), but as octal in kubectl's YAML: {hint}", text.trim_start_matches('0').parse::<u64>().unwrap_or(0)),
+            );
+        }
+        Value::Scalar { .. } => {}
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                leading_zero_integers(item, &format!("{path}[{i}]"), errs);
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                leading_zero_integers(v, &join_key(path, &k.name), errs);
+            }
+        }
+    }
 }
 
 /// `podTemplate`'s containers, init containers and volumes merge into the rendered ones by
