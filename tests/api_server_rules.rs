@@ -453,7 +453,7 @@ fn tolerations_the_api_server_refuses() {
         ),
     ] {
         let e = refused(&format!("podTemplate: {{tolerations: [{toleration}]}}\n"));
-        assert!(e.starts_with(&format!("t.yaml:6:")), "{e}");
+        assert!(e.starts_with("t.yaml:6:"), "{e}");
         assert!(
             e.contains(&format!(": podTemplate.{want}: ")),
             "{toleration}\n{e}"
