@@ -87,7 +87,10 @@ fn build_sets(
     renderer: &render::Renderer,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
-    let mut external = check::External::default();
+    let mut external = check::External {
+        kube_version: Some(opts.kube_version),
+        ..check::External::default()
+    };
     let mut load_errors = Vec::new();
     let mut models = Vec::with_capacity(sets.len());
     for set in sets {

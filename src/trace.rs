@@ -110,7 +110,7 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
     let quoted = backticked(&e.message);
     let found = match rule.as_str() {
         "volume-mounts" => match quoted.as_slice() {
-            [container, mount, ..] => mount_field(&set.tree, container, mount).map(|path| {
+            [container, mount, ..] => mount_field(&set.tree, &set.profile.name, container, mount).map(|path| {
                 let vols: Vec<&str> = inv
                     .volumes
                     .iter()
@@ -128,6 +128,11 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
             }),
             _ => None,
         },
+        "references" if e.message.ends_with("which has no such key") && quoted.len() >= 2 => {
+            key_field(&set.tree, quoted[quoted.len() - 2]).map(|path| {
+                (path, "use a key the Secret or ConfigMap has".to_string())
+            })
+        }
         "references" if e.message.ends_with("which is not rendered") => {
             let kind = if e.message.contains("refers to Secret") {
                 "Secret"
@@ -156,15 +161,56 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
             refused_container_field(&set.tree, &set.profile.name, quoted[0], quoted[1])
                 .map(|path| (path, "the API server refuses it".to_string()))
         }
-        "schema" if e.message.contains("has no image") => quoted
-            .first()
-            .and_then(|c| container_field(&set.tree, c, "podTemplate.containers"))
-            .map(|path| {
-                (
-                    format!("{path}.name"),
-                    format!("the app container is named `{}`", set.profile.name),
-                )
-            }),
+        // An object over Kubernetes' size limits: the profile's annotations, config files or
+        // Secret made it so.
+        "size-limits" => {
+            let kind = object.rsplit_once("`, ").map_or("", |(_, rest)| rest.split(' ').next().unwrap_or(""));
+            let path = if e.message.starts_with("metadata.annotations") {
+                "annotations"
+            } else if kind == "ConfigMap" {
+                "config.files"
+            } else if kind == "Secret" {
+                "secret"
+            } else {
+                ""
+            };
+            (!path.is_empty() && set.tree.get(path.split('.').next().unwrap_or("")).is_some()).then(|| {
+                (path.to_string(), "move large data out of the profile, into a volume or the image".to_string())
+            })
+        }
+        // A field of a profile volume the API server refuses (`api::container_fields`).
+        "schema" if e.message.starts_with("volume `") && quoted.len() >= 2 => {
+            let app = &set.profile.name;
+            ["volumes", "podTemplate.volumes"]
+                .iter()
+                .find_map(|list| container_field(&set.tree, app, quoted[0], list))
+                .map(|at| (format!("{at}.{}", quoted[1]), "the API server refuses it".to_string()))
+        }
+        // A pod template field the API server refuses (`api::container_fields`).
+        "schema" if e.message.starts_with("pod template `") && !quoted.is_empty() => {
+            refused_pod_field(&set.tree, quoted[0])
+                .map(|path| (path, "the API server refuses it".to_string()))
+        }
+        "schema" if e.message.contains("has no image") => quoted.first().and_then(|c| {
+            // A sidecar or init container written without one (`image: null`), or a
+            // podTemplate container that extends none.
+            let app = &set.profile.name;
+            ["sidecars", "initContainers"]
+                .iter()
+                .find_map(|list| container_field(&set.tree, app, c, list))
+                .map(|path| (format!("{path}.image"), "a container needs an image".to_string()))
+                .or_else(|| {
+                    ["podTemplate.containers", "podTemplate.initContainers"]
+                        .iter()
+                        .find_map(|list| container_field(&set.tree, app, c, list))
+                        .map(|path| {
+                        (
+                            format!("{path}.name"),
+                            format!("a podTemplate container must be named like the one it extends: the app container is named `{app}`"),
+                        )
+                    })
+                })
+        }),
         _ => None,
     };
     if let Some((path, hint)) = found {
@@ -183,7 +229,7 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
 /// container `app` at the profile's top level.
 fn refused_container_field(tree: &Node, app: &str, container: &str, field: &str) -> Option<String> {
     let listed = CONTAINER_LISTS.iter().find_map(|list| {
-        let at = container_field(tree, container, list)?;
+        let at = container_field(tree, app, container, list)?;
         // A podTemplate container extends a rendered one, whose lists start with sts-gen's
         // own entries: the rendered index is not the profile's.
         let field = match list.starts_with("podTemplate") {
@@ -211,13 +257,25 @@ fn refused_container_field(tree: &Node, app: &str, container: &str, field: &str)
     })
 }
 
+/// The profile path of pod template field `field` (below the pod spec) the API server
+/// refuses: under `podTemplate` as deep as the profile spells it, or a top-level field of
+/// the same name (`terminationGracePeriodSeconds`).
+fn refused_pod_field(tree: &Node, field: &str) -> Option<String> {
+    let root = field.split(['[', '.']).next().unwrap_or("");
+    if tree.get("podTemplate").and_then(|t| t.get(root)).is_some() {
+        return Some(format!("podTemplate.{field}"));
+    }
+    tree.get(root).map(|_| field.to_string())
+}
+
 /// The `` `quoted` `` words of a message, in order.
 fn backticked(message: &str) -> Vec<&str> {
     message.split('`').skip(1).step_by(2).collect()
 }
 
-/// The path of the item of `list` (dotted) named `name`.
-fn container_field(tree: &Node, name: &str, list: &str) -> Option<String> {
+/// The path of the item of `list` (dotted) named `name`, where a name may be written as a
+/// text variable (a preset's app container is `"{{ name }}"`, `app` once rendered).
+fn container_field(tree: &Node, app: &str, name: &str, list: &str) -> Option<String> {
     let mut node = tree;
     for key in list.split('.') {
         node = node.get(key)?;
@@ -227,23 +285,63 @@ fn container_field(tree: &Node, name: &str, list: &str) -> Option<String> {
     };
     items
         .iter()
-        .position(|c| scalar(c.get("name")) == Some(name))
+        .position(|c| scalar(c.get("name")).is_some_and(|n| names_alike(n, app, name)))
         .map(|i| format!("{list}[{i}]"))
 }
 
 /// The path of the `name` of container `container`'s mount of `mount`.
-fn mount_field(tree: &Node, container: &str, mount: &str) -> Option<String> {
-    CONTAINER_LISTS.iter().find_map(|list| {
-        let at = container_field(tree, container, list)?;
+fn mount_field(tree: &Node, app: &str, container: &str, mount: &str) -> Option<String> {
+    let listed = CONTAINER_LISTS
+        .iter()
+        .filter_map(|list| container_field(tree, app, container, list));
+    // The metrics exporter's fields come from `metrics.exporter`.
+    let exporter = (container == "metrics"
+        && tree
+            .get("metrics")
+            .and_then(|m| m.get("exporter"))
+            .is_some())
+    .then(|| "metrics.exporter".to_string());
+    listed.chain(exporter).find_map(|at| {
         let mounts = locate(tree, &format!("{at}.volumeMounts"));
         let Value::Seq(items) = &mounts.value else {
             return None;
         };
         items
             .iter()
-            .position(|m| scalar(m.get("name")) == Some(mount))
-            .map(|j| format!("{at}.volumeMounts[{j}].name"))
+            .enumerate()
+            .find_map(|(j, m)| match m.get("name") {
+                Some(n) if scalar(Some(n)).is_some_and(|n| names_alike(n, app, mount)) => {
+                    Some(format!("{at}.volumeMounts[{j}].name"))
+                }
+                // A mount without a name renders as the name ``.
+                None if mount.is_empty() => Some(format!("{at}.volumeMounts[{j}]")),
+                _ => None,
+            })
     })
+}
+
+/// The path of the first `key: <key>` (a `secretKeyRef`'s, a volume item's) in the profile's
+/// raw objects.
+fn key_field(tree: &Node, key: &str) -> Option<String> {
+    fn walk(node: &Node, path: &str, key: &str) -> Option<String> {
+        match &node.value {
+            Value::Map(entries) => entries.iter().find_map(|(k, v)| {
+                let here = join_key(path, &k.name);
+                if k.name == "key" && scalar(Some(v)) == Some(key) {
+                    return Some(here);
+                }
+                walk(v, &here, key)
+            }),
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| walk(v, &format!("{path}[{i}]"), key)),
+            Value::Scalar { .. } => None,
+        }
+    }
+    ["podTemplate", "volumes", "sidecars", "initContainers"]
+        .iter()
+        .find_map(|section| tree.get(section).and_then(|n| walk(n, section, key)))
 }
 
 /// The path of a reference to `kind` `name` anywhere in the profile's raw objects: a
@@ -286,6 +384,13 @@ fn find(node: &Node, path: &str, hit: &dyn Fn(&str, &str, &Node) -> bool) -> Opt
             .find_map(|(i, v)| find(v, &format!("{path}[{i}]"), hit)),
         Value::Scalar { .. } => None,
     }
+}
+
+/// Whether profile text `written` names `name` once `{{ name }}` is `app`.
+fn names_alike(written: &str, app: &str, name: &str) -> bool {
+    written == name
+        || (written.contains("{{")
+            && written.replace("{{ name }}", app).replace("{{name}}", app) == name)
 }
 
 fn scalar(node: Option<&Node>) -> Option<&str> {

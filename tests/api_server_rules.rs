@@ -78,7 +78,154 @@ fn sidecars_cannot_bind_a_port_another_container_has() {
     assert_eq!(all(&items, "StatefulSet").len(), 1);
     let e = refused("sidecars:\n  - {name: a, image: x, ports: [{containerPort: 70000}]}\n");
     assert!(
-        e.starts_with("t.yaml:7:49: sidecars[0].ports[0].containerPort: 70000 is not a port"),
+        e.starts_with("t.yaml:7:49: sidecars[0].ports[0].containerPort: container port 70000 is not in 1..65535"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_port_out_of_range_reads_alike_at_its_line() {
+    // The profile's ports, the metrics port, sidecars and podTemplate containers: one
+    // wording for 0 and for 65536 (the integer type's "0 to 65535" said 0 was fine).
+    for (extra, want) in [
+        (
+            "ports: [{name: a, port: 0}]\n",
+            "t.yaml:6:25: ports[0].port: port 0 is not in 1..65535",
+        ),
+        (
+            "ports: [{name: a, port: 65536}]\n",
+            "t.yaml:6:25: ports[0].port: port 65536 is not in 1..65535",
+        ),
+        (
+            "ports: [{name: a, port: -1}]\n",
+            "t.yaml:6:25: ports[0].port: port -1 is not in 1..65535",
+        ),
+        (
+            "metrics: {enabled: true, image: e:1, port: 0, exporter: {}}\n",
+            "t.yaml:6:44: metrics.port: port 0 is not in 1..65535",
+        ),
+        (
+            "metrics: {enabled: true, image: e:1, port: 65536, exporter: {}}\n",
+            "t.yaml:6:44: metrics.port: port 65536 is not in 1..65535",
+        ),
+        (
+            "sidecars: [{name: s, image: x:1, ports: [{containerPort: 0}]}]\n",
+            "t.yaml:6:58: sidecars[0].ports[0].containerPort: container port 0 is not in 1..65535",
+        ),
+    ] {
+        assert_eq!(refused(extra), want, "{extra}");
+    }
+    let e = refused("podTemplate: {containers: [{name: app, ports: [{containerPort: 65536}]}]}\n");
+    assert!(
+        e.starts_with("t.yaml:6:47: podTemplate.containers[0].ports: container `app`, `ports[0].containerPort`: container port 65536 is not in 1..65535"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_metrics_exporter_cannot_take_a_sidecars_port() {
+    let e = refused("ports: [{name: web, port: 80}]\nsidecars: [{name: s, image: x:1, ports: [{containerPort: 9000}]}]\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {}}\n");
+    assert_eq!(
+        e,
+        "t.yaml:8:44: metrics.port: port 9000/TCP is already sidecars[0].ports[0] (sidecar `s`); the exporter shares the pod's network, so it needs a port of its own"
+    );
+    let e = refused("ports: [{name: web, port: 9000}]\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {}}\n");
+    assert!(
+        e.starts_with("t.yaml:7:44: metrics.port: port 9000 is the app container's"),
+        "{e}"
+    );
+    // Another protocol is another socket; another port is fine.
+    for sidecar_port in [
+        "{containerPort: 9000, protocol: UDP}",
+        "{containerPort: 9001}",
+    ] {
+        let items = render(&format!("ports: [{{name: web, port: 80}}]\nsidecars: [{{name: s, image: x:1, ports: [{sidecar_port}]}}]\nmetrics: {{enabled: true, image: e:1, port: 9000, exporter: {{}}}}\n"));
+        assert_eq!(all(&items, "StatefulSet").len(), 1);
+    }
+}
+
+// ----------------------------------------------------------------- env names by version
+
+/// BASE plus `extra` rendered for Kubernetes 1.`minor`.
+fn try_render_for(minor: u32, extra: &str) -> Result<Vec<Value>, String> {
+    let opts = model::Options {
+        kube_version: (1, minor),
+        ..model::Options::default()
+    };
+    common::try_render("t.yaml", &format!("{BASE}{extra}"), Path::new("."), &opts)
+}
+
+#[test]
+fn env_names_follow_the_target_versions_rule() {
+    // Before 1.32 the API server wants `[-._a-zA-Z][-._a-zA-Z0-9]*`; from 1.32 (relaxed
+    // validation on by default) any printable ASCII but `=`.
+    let e = try_render_for(31, "env: {1A: x}\n").unwrap_err();
+    assert_eq!(
+        e,
+        "t.yaml:6:11: env.1A: `1A` is not a valid environment variable name for Kubernetes 1.31 (--kube-version): before 1.32 a name is letters, digits, `_`, `-` and `.`, not starting with a digit"
+    );
+    let e = try_render_for(
+        25,
+        "sidecars: [{name: s, image: x:1, env: [{name: \"a b\", value: x}]}]\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("t.yaml:6:47: sidecars[0].env[0].name: container `s`, `env[0].name`: `a b` is not a valid environment variable name for Kubernetes 1.25"),
+        "{e}"
+    );
+    for ok in [
+        "env: {_a.b-C9: x}\n",
+        "sidecars: [{name: s, image: x:1, env: [{name: my.var-1, value: x}]}]\n",
+    ] {
+        try_render_for(31, ok).unwrap();
+    }
+    for minor in [32, 33] {
+        try_render_for(minor, "env: {1A: x, \"a b:c\": y}\n").unwrap();
+    }
+    assert!(try_render_for(33, "env: {\"A=B\": x}\n").is_err());
+}
+
+// ------------------------------------------------------------------ pod template fields
+
+#[test]
+fn pod_template_fields_a_statefulset_cannot_have_are_refused_at_their_line() {
+    for (extra, want) in [
+        ("podTemplate: {restartPolicy: Never}\n", "t.yaml:6:30: podTemplate.restartPolicy: pod template `restartPolicy`: restartPolicy `Never` is refused"),
+        ("podTemplate: {restartPolicy: OnFailure}\n", "t.yaml:6:30: podTemplate.restartPolicy: pod template `restartPolicy`: restartPolicy `OnFailure` is refused"),
+        ("podTemplate: {activeDeadlineSeconds: 60}\n", "t.yaml:6:38: podTemplate.activeDeadlineSeconds: pod template `activeDeadlineSeconds`: activeDeadlineSeconds (60) is refused in a StatefulSet"),
+        ("podTemplate:\n  dnsPolicy: None\n", "t.yaml:7:14: podTemplate.dnsPolicy: pod template `dnsPolicy`: dnsPolicy `None` needs `dnsConfig` with at least one nameserver"),
+        ("podTemplate: {dnsPolicy: ClusterFirstt}\n", "t.yaml:6:26: podTemplate.dnsPolicy: pod template `dnsPolicy`: dnsPolicy `ClusterFirstt` is not one of"),
+        ("podTemplate: {dnsConfig: {nameservers: [1.1.1.1, 2.2.2.2, 3.3.3.3, 4.4.4.4]}}\n", "t.yaml:6:40: podTemplate.dnsConfig.nameservers: pod template `dnsConfig.nameservers`: dnsConfig has 4 nameservers; at most 3"),
+        ("podTemplate: {dnsConfig: {nameservers: [dns.local]}}\n", "t.yaml:6:41: podTemplate.dnsConfig.nameservers[0]: pod template `dnsConfig.nameservers[0]`: nameserver `dns.local` is not an IP address"),
+        ("podTemplate: {terminationGracePeriodSeconds: -1}\n", "t.yaml:6:46: podTemplate.terminationGracePeriodSeconds: pod template `terminationGracePeriodSeconds`: terminationGracePeriodSeconds is -1"),
+        ("podTemplate: {priority: 1000}\n", "t.yaml:6:25: podTemplate.priority: pod template `priority`: priority (1000) is computed from priorityClassName"),
+        ("podTemplate: {preemptionPolicy: Always}\n", "t.yaml:6:33: podTemplate.preemptionPolicy: pod template `preemptionPolicy`: preemptionPolicy `Always` is not"),
+        ("podTemplate: {shareProcessNamespace: true, hostPID: true}\n", "t.yaml:6:38: podTemplate.shareProcessNamespace: pod template `shareProcessNamespace`: shareProcessNamespace and hostPID"),
+        ("sidecars: [{name: s, image: x:1, restartPolicy: Always}]\n", "t.yaml:6:49: sidecars[0].restartPolicy: container `s`, `restartPolicy`: restartPolicy `Always` is refused on a container that is not an init container"),
+        ("initContainers: [{name: i, image: x:1, restartPolicy: Never}]\n", "t.yaml:6:55: initContainers[0].restartPolicy: container `i`, `restartPolicy`: restartPolicy `Never` is refused on an init container"),
+        ("podTemplate: {hostNetwork: true}\nsidecars: [{name: s, image: x:1, ports: [{containerPort: 90, hostPort: 91}]}]\n", "t.yaml:7:72: sidecars[0].ports[0].hostPort: container `s`, `ports[0].hostPort`: hostPort 91 must equal containerPort 90 under hostNetwork"),
+    ] {
+        let e = refused(extra);
+        assert!(e.starts_with(want), "{extra}\n{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    // What the API server accepts renders.
+    for extra in [
+        "podTemplate: {restartPolicy: Always, dnsPolicy: ClusterFirstWithHostNet, terminationGracePeriodSeconds: 0, preemptionPolicy: Never, priorityClassName: high}\n",
+        "podTemplate: {dnsPolicy: None, dnsConfig: {nameservers: [10.0.0.10, \"fd00::a\"], searches: [svc.cluster.local]}}\n",
+        "podTemplate: {hostNetwork: true}\nsidecars: [{name: s, image: x:1, ports: [{containerPort: 90, hostPort: 90}, {containerPort: 91}]}]\n",
+        "initContainers: [{name: i, image: x:1, restartPolicy: Always}]\n",
+    ] {
+        render(extra);
+    }
+    // A native sidecar (an init container restarted `Always`) needs 1.29.
+    let e = try_render_for(
+        28,
+        "initContainers: [{name: i, image: x:1, restartPolicy: Always}]\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("needs Kubernetes 1.29 or later; the target is 1.28"),
         "{e}"
     );
 }
@@ -237,4 +384,304 @@ fn a_policy_rule_without_ports_is_left_out_rather_than_opening_every_port() {
     {
         assert!(!rule["ports"].as_array().unwrap().is_empty(), "{rule}");
     }
+}
+
+// ------------------------------------------------------------- found by a hostile round
+
+#[test]
+fn a_raw_value_that_renders_as_a_number_where_kubernetes_wants_a_string_is_refused_at_its_line() {
+    // YAML typing read `1.5` as text; the rendered JSON number was refused by the check
+    // stage without a line (and by the API server: "cannot unmarshal number").
+    let e = refused("podTemplate:\n  volumes:\n    - name: s\n      secret: {secretName: 1.5}\n");
+    assert_eq!(
+        e,
+        "t.yaml:9:28: podTemplate.volumes[0].secret.secretName: invalid type: floating point `1.5`, expected a string (quote the value to make it a string)"
+    );
+    let e = refused("volumes: [{name: v, configMap: {name: c, items: [{key: k, path: 10}]}}]\n");
+    assert!(
+        e.starts_with("t.yaml:6:65: volumes[0].configMap.items[0].path: invalid type: integer `10`, expected a string"),
+        "{e}"
+    );
+    let e = refused("sidecars: [{name: s, image: 1.5}]\n");
+    assert!(
+        e.starts_with("t.yaml:6:29: sidecars[0].image: invalid type: floating point"),
+        "{e}"
+    );
+    render("podTemplate:\n  volumes:\n    - name: s\n      secret: {secretName: \"1.5\", optional: true}\n");
+}
+
+#[test]
+fn pod_template_lists_merge_by_name_so_an_item_needs_one() {
+    for (extra, want) in [
+        (
+            "podTemplate: {containers: []}\n",
+            "t.yaml:6:27: podTemplate.containers: an empty list would replace every item",
+        ),
+        (
+            "podTemplate: {volumes: []}\n",
+            "t.yaml:6:24: podTemplate.volumes: an empty list would replace every item",
+        ),
+        (
+            "podTemplate: {volumes: [{emptyDir: {}}]}\n",
+            "t.yaml:6:25: podTemplate.volumes[0]: missing required key `name`",
+        ),
+        (
+            "podTemplate: {containers: [{image: x:1}]}\n",
+            "t.yaml:6:28: podTemplate.containers[0]: missing required key `name`",
+        ),
+    ] {
+        let e = refused(extra);
+        assert!(e.starts_with(want), "{extra}\n{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    render("podTemplate: {tolerations: [], volumes: [{name: extra, emptyDir: {}}]}\n");
+}
+
+#[test]
+fn tolerations_the_api_server_refuses() {
+    for (toleration, want) in [
+        (
+            "{key: a, operator: Exists, value: b}",
+            "tolerations[0].value",
+        ),
+        ("{operator: Equal, value: b}", "tolerations[0].operator"),
+        ("{key: a, operator: Maybe}", "tolerations[0].operator"),
+        ("{key: a, effect: NoEvict}", "tolerations[0].effect"),
+        (
+            "{key: a, effect: NoSchedule, tolerationSeconds: 5}",
+            "tolerations[0].tolerationSeconds",
+        ),
+    ] {
+        let e = refused(&format!("podTemplate: {{tolerations: [{toleration}]}}\n"));
+        assert!(e.starts_with("t.yaml:6:"), "{e}");
+        assert!(
+            e.contains(&format!(": podTemplate.{want}: ")),
+            "{toleration}\n{e}"
+        );
+    }
+    render("podTemplate: {tolerations: [{operator: Exists}, {key: a, operator: Equal, value: b, effect: NoExecute, tolerationSeconds: 30}]}\n");
+}
+
+#[test]
+fn a_name_that_starts_with_a_digit_cannot_name_the_services() {
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: 0db\nimage: nginx:1\nstorage: {size: 1Gi, mountPath: /d}\nports: [{name: web, port: 80}]\n";
+    let e = try_render_text(text).unwrap_err();
+    assert!(
+        e.starts_with(
+            "t.yaml:3:7: name: `0db` starts with a digit, but the Services named after it"
+        ),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+    // Named Services: the StatefulSet may start with a digit.
+    try_render_text(&format!(
+        "{text}services: {{headless: {{name: db}}, read: {{name: db-read}}}}\n"
+    ))
+    .unwrap();
+    let e = refused("services: {extra: [{name: 1x}]}\n");
+    assert!(
+        e.starts_with("t.yaml:6:27: services.extra[0].name: `1x` is not a DNS-1035 label"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_primary_service_needs_its_pod_to_run() {
+    let e = refused("replicas: 0\nports: [{name: web, port: 80}]\nroles: [{name: p, ordinals: \"0\"}, {name: r, ordinals: \"1-\"}]\nservices: {primary: {}}\n");
+    assert!(
+        e.starts_with("t.yaml:6:11: replicas: 0 replicas do not run pod `app-0`, which the primary Service selects"),
+        "{e}"
+    );
+    render("replicas: 0\nports: [{name: web, port: 80}]\n");
+}
+
+#[test]
+fn findings_about_containers_written_as_text_variables_or_without_an_image_have_their_line() {
+    // A preset writes its app container as `{{ name }}`: a mount of it that names no volume
+    // is located at the mount.
+    let e = refused("podTemplate:\n  containers:\n    - name: \"{{ name }}\"\n      volumeMounts: [{name: nope, mountPath: /x}]\n");
+    assert!(
+        e.starts_with("t.yaml:9:29: podTemplate.containers[0].volumeMounts[0].name: container `app` mounts `nope`"),
+        "{e}"
+    );
+    let e = refused("initContainers: [{name: i, image: null}]\n");
+    assert!(
+        e.starts_with("t.yaml:6:35: initContainers[0].image: container `i` has no image (a container needs an image)"),
+        "{e}"
+    );
+    let e = refused("podTemplate: {containers: null}\n");
+    assert!(
+        e.starts_with(
+            "t.yaml:6:27: podTemplate.containers: `null` would remove the rendered `containers`"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_negative_count_says_so() {
+    let e = refused("replicas: -1\n");
+    assert_eq!(
+        e,
+        "t.yaml:6:11: replicas: -1 is negative; it must be 0 or more"
+    );
+}
+
+#[test]
+fn container_and_volume_fields_the_api_server_refuses_are_located() {
+    for (extra, want) in [
+        ("sidecars: [{name: s, image: x:1, volumeMounts: [{name: data, mountPath: /x, subPath: /abs}]}]\n", "t.yaml:6:86: sidecars[0].volumeMounts[0].subPath: container `s`, `volumeMounts[0].subPath`: subPath `/abs` must be a relative path without `..`"),
+        ("sidecars: [{name: s, image: x:1, volumeMounts: [{name: data, mountPath: /x}, {name: data, mountPath: /x/}]}]\n", "t.yaml:6:102: sidecars[0].volumeMounts[1].mountPath: container `s`, `volumeMounts[1].mountPath`: mountPath `/x/` is used twice"),
+        ("sidecars: [{name: s, image: x:1, readinessProbe: {tcpSocket: {port: 80}, periodSeconds: -5}}]\n", "t.yaml:6:89: sidecars[0].readinessProbe.periodSeconds: container `s`, `readinessProbe.periodSeconds`: periodSeconds is -5; it must be 0 or more"),
+        ("sidecars: [{name: s, image: x:1, readinessProbe: {}}]\n", "t.yaml:6:50: sidecars[0].readinessProbe: container `s`, `readinessProbe`: readinessProbe has no handler"),
+        ("sidecars: [{name: s, image: x:1, livenessProbe: {tcpSocket: {port: 80}, exec: {command: [a]}}}]\n", "t.yaml:6:49: sidecars[0].livenessProbe: container `s`, `livenessProbe`: livenessProbe has 2 handlers"),
+        ("sidecars: [{name: s, image: x:1, livenessProbe: {tcpSocket: {port: 80}, terminationGracePeriodSeconds: 0}}]\n", "t.yaml:6:104: sidecars[0].livenessProbe.terminationGracePeriodSeconds: container `s`, `livenessProbe.terminationGracePeriodSeconds`: terminationGracePeriodSeconds is 0; it must be 1 or more"),
+        ("sidecars: [{name: s, image: x:1, imagePullPolicy: always}]\n", "t.yaml:6:51: sidecars[0].imagePullPolicy: container `s`, `imagePullPolicy`: imagePullPolicy `always` is not one of Always, IfNotPresent, Never"),
+        ("sidecars: [{name: s, image: x:1, terminationMessagePolicy: Sometimes}]\n", "t.yaml:6:60: sidecars[0].terminationMessagePolicy: container `s`, `terminationMessagePolicy`: terminationMessagePolicy `Sometimes` is not one of"),
+        ("sidecars: [{name: s, image: x:1, ports: [{containerPort: 81, protocol: tcp}]}]\n", "t.yaml:6:72: sidecars[0].ports[0].protocol: container `s`, `ports[0].protocol`: protocol `tcp` is not TCP, UDP or SCTP"),
+        ("volumes: [{name: v, emptyDir: {}, hostPath: {path: /x}}]\n", "t.yaml:6:45: volumes[0].hostPath: volume `v`, `hostPath`: a volume has one source; this one has 2: emptyDir, hostPath"),
+        ("volumes: [{name: V_1, emptyDir: {}}]\n", "t.yaml:6:18: volumes[0].name: volume `V_1`, `name`: volume name `V_1` is not a DNS-1123 label"),
+        ("podTemplate: {volumes: [{name: x, emptyDir: {}, configMap: {name: c, optional: true}}]}\n", "t.yaml:6:45: podTemplate.volumes[0].emptyDir: volume `x`, `emptyDir`: a volume has one source"),
+    ] {
+        let e = refused(extra);
+        assert!(e.starts_with(want), "{extra}\n{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    render("sidecars: [{name: s, image: x:1, imagePullPolicy: Always, terminationMessagePolicy: FallbackToLogsOnError, ports: [{containerPort: 81, protocol: UDP}], readinessProbe: {grpc: {port: 81}}, livenessProbe: {tcpSocket: {port: 81}, terminationGracePeriodSeconds: 5}, volumeMounts: [{name: data, mountPath: /x, subPath: a/b}]}]\n");
+}
+
+#[test]
+fn the_config_files_cannot_mount_where_the_app_container_mounts_already() {
+    // cassandra's preset mounts an emptyDir at /etc/cassandra; the default config mount of an
+    // app named cassandra is /etc/cassandra too, and the API server refused the two mounts.
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: app\nimage: nginx:1\nstorage: {size: 1Gi, mountPath: /d}\npodTemplate:\n  volumes: [{name: etc, emptyDir: {}}]\n  containers:\n    - name: \"{{ name }}\"\n      volumeMounts: [{name: etc, mountPath: /etc/app}]\n";
+    let e = try_render_text(&format!("{text}config: {{files: {{a.conf: x}}}}\n")).unwrap_err();
+    assert!(
+        e.starts_with("t.yaml:11:9: config: the config files would mount at `/etc/app`, where `podTemplate.containers[0].volumeMounts[0]` mounts already"),
+        "{e}"
+    );
+    let e = try_render_text(&format!(
+        "{text}config: {{mountPath: /etc/app/, files: {{a.conf: x}}}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.starts_with("t.yaml:11:21: config.mountPath: the config files would mount at"),
+        "{e}"
+    );
+    try_render_text(&format!(
+        "{text}config: {{mountPath: /etc/files, files: {{a.conf: x}}}}\n"
+    ))
+    .unwrap();
+    // The bundled preset moves its config mount out of the way.
+    common::render_bundled(
+        "cassandra",
+        "apiVersion: sts-gen/v1\nkind: Profile\nname: cassandra\npreset: cassandra\nconfig: {files: {extra.conf: x}}\n",
+        &model::Options::default(),
+    );
+}
+
+#[test]
+fn objects_over_the_size_limits_point_at_the_profile_field() {
+    let big = "x".repeat(1_100_000);
+    let e = refused(&format!("config: {{files: {{a: \"{big}\"}}}}\n"));
+    assert!(
+        e.starts_with("t.yaml:6:17: config.files: data is 1100001 bytes"),
+        "{}",
+        &e[..200]
+    );
+    let big = "x".repeat(300_000);
+    let e = refused(&format!("annotations: {{a: \"{big}\"}}\n"));
+    assert!(
+        e.starts_with("t.yaml:6:14: annotations: metadata.annotations total"),
+        "{}",
+        &e[..200]
+    );
+}
+
+#[test]
+fn reference_and_mount_findings_in_more_places_have_their_line() {
+    let e = refused("secret: {data: {a: {value: x}}}\npodTemplate:\n  volumes:\n    - name: s\n      secret: {secretName: app, items: [{key: nope, path: x}]}\n");
+    assert!(
+        e.starts_with("t.yaml:10:47: podTemplate.volumes[0].secret.items[0].key: volume `s` refers to key `nope` of Secret `app`, which has no such key"),
+        "{e}"
+    );
+    let e = refused("podTemplate: {initContainers: [{name: nope}]}\n");
+    assert!(
+        e.starts_with(
+            "t.yaml:6:39: podTemplate.initContainers[0].name: container `nope` has no image"
+        ),
+        "{e}"
+    );
+    let e = refused("sidecars: [{name: s, image: x:1, volumeMounts: [{mountPath: /x}]}]\n");
+    assert!(
+        e.starts_with("t.yaml:6:49: sidecars[0].volumeMounts[0]: container `s` mounts ``"),
+        "{e}"
+    );
+    let e = refused("ports: [{name: web, port: 80}]\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {volumeMounts: [{name: cfg, mountPath: /c}]}}\n");
+    assert!(
+        e.starts_with(
+            "t.yaml:7:83: metrics.exporter.volumeMounts[0].name: container `metrics` mounts `cfg`"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_item_twice_in_a_pod_template_list_is_refused() {
+    let e = refused("podTemplate:\n  volumes:\n    - {name: x, emptyDir: {}}\n    - {name: x, emptyDir: {medium: Memory}}\n");
+    assert!(
+        e.starts_with("t.yaml:9:14: podTemplate.volumes[1].name: `x` is listed twice in podTemplate's `volumes`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_host_port_is_taken_once_per_pod() {
+    let e = refused("sidecars:\n  - {name: a, image: x:1, ports: [{containerPort: 90, hostPort: 9090}]}\n  - {name: b, image: x:1, ports: [{containerPort: 91, hostPort: 9090}]}\n");
+    assert!(
+        e.starts_with("t.yaml:8:65: sidecars[1].ports[0].hostPort: container `b`, `ports[0].hostPort`: hostPort 9090/TCP is already taken"),
+        "{e}"
+    );
+    render("sidecars:\n  - {name: a, image: x:1, ports: [{containerPort: 90, hostPort: 9090}]}\n  - {name: b, image: x:1, ports: [{containerPort: 91, hostPort: 9090, protocol: UDP}]}\n");
+}
+
+#[test]
+fn raw_env_sources_the_api_server_refuses_are_located() {
+    for (env, want) in [
+        ("{name: A, valueFrom: {fieldRef: {fieldPath: status.bogus}}}", "sidecars[0].env[0].valueFrom.fieldRef.fieldPath: container `s`, `env[0].valueFrom.fieldRef.fieldPath`: `status.bogus` is not a downward-API field"),
+        ("{name: A, value: x, valueFrom: {fieldRef: {fieldPath: status.podIP}}}", "sidecars[0].env[0].valueFrom: container `s`, `env[0].valueFrom`: env `A` has both `value` and `valueFrom`"),
+        ("{name: A, valueFrom: {fieldRef: {fieldPath: status.podIP}, resourceFieldRef: {resource: limits.cpu}}}", "it has 2"),
+        ("{name: A, valueFrom: {}}", "it has 0"),
+        ("{name: A, valueFrom: {resourceFieldRef: {resource: limits.gpu}}}", "sidecars[0].env[0].valueFrom.resourceFieldRef.resource: container `s`, `env[0].valueFrom.resourceFieldRef.resource`: `limits.gpu` is not"),
+    ] {
+        let e = refused(&format!("sidecars: [{{name: s, image: x:1, env: [{env}]}}]\n"));
+        assert!(e.starts_with("t.yaml:6:") && e.contains(want), "{env}\n{e}");
+    }
+    render("sidecars: [{name: s, image: x:1, env: [{name: A, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['a']\"}}}, {name: B, value: \"\", valueFrom: {resourceFieldRef: {resource: requests.memory}}}]}]\n");
+    let e = try_render_for(30, "sidecars: [{name: s, image: x:1, envFrom: [{prefix: 1x, configMapRef: {name: c, optional: true}}]}]\n").unwrap_err();
+    assert!(
+        e.starts_with("t.yaml:6:53: sidecars[0].envFrom[0].prefix:"),
+        "{e}"
+    );
+    try_render_for(33, "sidecars: [{name: s, image: x:1, envFrom: [{prefix: 1x, configMapRef: {name: c, optional: true}}]}]\n").unwrap();
+}
+
+#[test]
+fn a_raw_integer_with_a_leading_zero_is_refused_rather_than_read_as_decimal() {
+    // kubectl reads `defaultMode: 0644` as octal (420); YAML 1.2 as decimal 644, which
+    // rendered a mode the API server refuses (or, for 0440, a different valid one).
+    let e =
+        refused("volumes: [{name: v, configMap: {name: c, optional: true, defaultMode: 0440}}]\n");
+    assert_eq!(
+        e,
+        "t.yaml:6:71: volumes[0].configMap.defaultMode: `0440` reads as decimal 440 here (YAML 1.2), but as octal in kubectl's YAML: write `0o440` (octal) or `288` (the same in decimal)"
+    );
+    let items =
+        render("volumes: [{name: v, configMap: {name: c, optional: true, defaultMode: 0o440}}]\n");
+    let sts = named(&items, "StatefulSet", "app");
+    let volumes = sts["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap();
+    let v = volumes.iter().find(|v| v["name"] == "v").unwrap();
+    assert_eq!(v["configMap"]["defaultMode"], json!(288));
 }

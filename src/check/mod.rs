@@ -240,7 +240,7 @@ pub fn check(
 ) -> Result<Vec<Doc>, Vec<CheckError>> {
     let external = External {
         secrets: external_secrets.to_vec(),
-        config_maps: Vec::new(),
+        ..External::default()
     };
     check_with_external(docs, &external)
 }

@@ -16,6 +16,7 @@ pub(super) fn build(
     p: &Profile,
     vars: &TemplateVars,
     secret_data: &IndexMap<String, String>,
+    kube_version: (u32, u32),
     errs: &mut Errors,
 ) -> Vec<ModelEnv> {
     let secret_spec = p.secret.clone().unwrap_or_default();
@@ -23,7 +24,7 @@ pub(super) fn build(
     let mut env = Vec::new();
     for (name, value) in &p.env {
         let path = join_key("env", name);
-        errs.check(&path, names::env_name(name));
+        errs.check(&path, names::env_name(name, kube_version));
         let mut e = ModelEnv {
             name: name.clone(),
             value: None,
@@ -114,7 +115,13 @@ mod tests {
         let vars = vars(&sets, None, 1);
         let data = IndexMap::from([("password".to_string(), "eA==".to_string())]);
         let mut errs = Errors::new(&loaded);
-        let env = build(&loaded.profile, &vars, &data, &mut errs);
+        let env = build(
+            &loaded.profile,
+            &vars,
+            &data,
+            crate::model::DEFAULT_KUBE_VERSION,
+            &mut errs,
+        );
         assert_eq!(env[0].value.as_deref(), Some("db-x"));
         assert_eq!(env[1].secret_key.as_deref(), Some("pasword"));
         assert_eq!(env[2].config_map_key.as_deref(), Some("a.conf"));

@@ -152,8 +152,25 @@ pub(super) fn metrics(
         if ports.iter().any(|x| x.port == port) {
             errs.push(
                 "metrics.port",
-                format!("port {port} is the app container's; the exporter needs its own"),
+                format!("port {port} is the app container's; the exporter shares the pod's network, so it needs a port of its own"),
             );
+        }
+        // The exporter shares the pod's network with the sidecars: one of them binding the
+        // port leaves the other crash-looping on `address already in use`.
+        for (i, c) in p.sidecars.iter().enumerate() {
+            let list = c.get("ports").and_then(Json::as_array);
+            for (j, x) in list.into_iter().flatten().enumerate() {
+                let protocol = x.get("protocol").and_then(Json::as_str).unwrap_or("TCP");
+                if x.get("containerPort").and_then(Json::as_i64) == Some(i64::from(port))
+                    && protocol == "TCP"
+                {
+                    let name = c.get("name").and_then(Json::as_str).unwrap_or("");
+                    errs.push(
+                        "metrics.port",
+                        format!("port {port}/TCP is already sidecars[{i}].ports[{j}] (sidecar `{name}`); the exporter shares the pod's network, so it needs a port of its own"),
+                    );
+                }
+            }
         }
         if p.sidecars
             .iter()

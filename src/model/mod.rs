@@ -439,6 +439,9 @@ pub struct External {
     pub secrets: Vec<String>,
     /// Names of ConfigMaps.
     pub config_maps: Vec<String>,
+    /// The Kubernetes version the objects target (`--kube-version`), for the API server's
+    /// version-dependent rules; `None` (lint of any manifests): the newest rules.
+    pub kube_version: Option<(u32, u32)>,
 }
 
 /// A build result reads as its model (`&built` renders), so callers that only render need
@@ -508,7 +511,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut errs,
     );
     secret::files(loaded, &vars, &mut secret, &mut errs);
-    let env = env::build(p, &vars, &secret.data, &mut errs);
+    let env = env::build(p, &vars, &secret.data, opts.kube_version, &mut errs);
     let mut resources = resources::build(p, &mut errs);
     let probes = probes::build(p, &ports, &port_names, &mut errs);
     let update_strategy = disruption::update_strategy(loaded, opts, &mut warnings, &mut errs);
@@ -757,10 +760,12 @@ mod tests {
 
     #[test]
     fn errors_of_every_concern_come_together() {
-        let loaded = load("ports: [{name: db, port: 0}]\nenv: {A: {secret: nope}}\n");
+        // Port 0 is refused while loading now (one wording for every port out of range); a
+        // bad port name is the ports concern's own.
+        let loaded = load("ports: [{name: Db_1, port: 1}]\nenv: {A: {secret: nope}}\n");
         let errs = build(&loaded, &Options::default()).unwrap_err();
         let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
-        assert_eq!(paths, ["ports[0].port", "env.A.secret", ""]);
+        assert_eq!(paths, ["ports[0].name", "env.A.secret", ""]);
         assert!(errs[2]
             .message
             .starts_with("missing required key `storage`"));

@@ -29,6 +29,25 @@ pub(super) fn check(
             errs.push("config.mountPath", format!("`{c}` is already storage.mountPath; the container cannot mount the config files and the data volume at one path"));
         }
     }
+    // The app container's own mounts in `podTemplate` (a preset's emptyDir over the image's
+    // config folder): the default config mount `/etc/<name>` landed on cassandra's
+    // `/etc/cassandra` once a profile added a config file, and the API server refused it.
+    if let Some(c) = config_mount {
+        for (at, path) in app_template_mounts(p) {
+            if clean(c) == clean(&path) {
+                let (field, how) = match p.config.as_ref().and_then(|c| c.mount_path.as_ref()) {
+                    Some(_) => ("config.mountPath", "choose another path"),
+                    None => ("config", "it is the default config.mountPath (`/etc/<name>`): set `config.mountPath` to another path"),
+                };
+                errs.push(
+                    field,
+                    format!(
+                        "the config files would mount at `{c}`, where {at} mounts already; {how}"
+                    ),
+                );
+            }
+        }
+    }
     if let Some(c) = config_mount.filter(|_| config.role_init.is_some()) {
         if clean(c) == SOURCE_DIR {
             errs.push("config.mountPath", format!("`{c}` is where the role init container reads the ConfigMap; choose another path"));
@@ -65,4 +84,35 @@ pub(super) fn check(
             );
         }
     }
+}
+
+/// (field path, mountPath) of each volumeMount of the app container in `podTemplate`
+/// (the item named like the app, or `{{ name }}`).
+fn app_template_mounts(p: &Profile) -> Vec<(String, String)> {
+    let containers = p
+        .pod_template
+        .as_ref()
+        .and_then(|t| t.get("containers"))
+        .and_then(serde_json::Value::as_array);
+    let mut out = Vec::new();
+    for (i, c) in containers.into_iter().flatten().enumerate() {
+        let name = c
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        let app = name == p.name || name.replace(' ', "") == "{{name}}";
+        if !app {
+            continue;
+        }
+        let mounts = c.get("volumeMounts").and_then(serde_json::Value::as_array);
+        for (j, m) in mounts.into_iter().flatten().enumerate() {
+            if let Some(path) = m.get("mountPath").and_then(serde_json::Value::as_str) {
+                out.push((
+                    format!("`podTemplate.containers[{i}].volumeMounts[{j}]`"),
+                    path.to_string(),
+                ));
+            }
+        }
+    }
+    out
 }

@@ -73,6 +73,11 @@ pub(super) fn check(
             }
         }
     }
+    for section in ["initContainers", "sidecars", "volumes", "podTemplate"] {
+        if let Some(node) = loaded.tree.get(section) {
+            leading_zero_integers(node, section, errs);
+        }
+    }
     if p.pod_template.is_some() {
         // PodSpec requires `containers`; the partial spec merged last may omit it.
         let mut node = locate(&loaded.tree, "podTemplate").clone();
@@ -92,8 +97,90 @@ pub(super) fn check(
             }
         }
         check_k8s::<k8s_openapi::api::core::v1::PodSpec>(&node, "podTemplate", errs);
+        named_pod_lists(p.pod_template.as_ref(), errs);
     }
     volume_names
+}
+
+/// Plain integers written with a leading zero (`defaultMode: 0644`) in a raw object: YAML 1.2
+/// reads `0644` as decimal 644 and renders it so, while kubectl's YAML reads it as octal 420,
+/// so a mode meant as rw-r--r-- became an invalid or a different one without a word.
+fn leading_zero_integers(node: &crate::profile::Node, path: &str, errs: &mut Errors) {
+    use crate::profile::node::Value;
+    match &node.value {
+        Value::Scalar {
+            text, plain: true, ..
+        } if text.len() > 1
+            && text.starts_with('0')
+            && text.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            let octal = i64::from_str_radix(text, 8).ok();
+            let hint = match octal {
+                Some(v) => format!(
+                    "write `0o{}` (octal) or `{v}` (the same in decimal)",
+                    &text[1..],
+                ),
+                None => format!("write `{}`", text.trim_start_matches('0')),
+            };
+            errs.push(
+                path,
+                format!("`{text}` reads as decimal {} here (YAML 1.2), but as octal in kubectl's YAML: {hint}", text.trim_start_matches('0').parse::<u64>().unwrap_or(0)),
+            );
+        }
+        Value::Scalar { .. } => {}
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                leading_zero_integers(item, &format!("{path}[{i}]"), errs);
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                leading_zero_integers(v, &join_key(path, &k.name), errs);
+            }
+        }
+    }
+}
+
+/// `podTemplate`'s containers, init containers and volumes merge into the rendered ones by
+/// `name`: an item without one (or an empty list) replaced the whole rendered list, and the
+/// app container, role-init or the config volumes vanished with an error far from the line.
+fn named_pod_lists(template: Option<&serde_json::Map<String, Json>>, errs: &mut Errors) {
+    for key in ["containers", "initContainers", "volumes"] {
+        let path = format!("podTemplate.{key}");
+        let items = match template.and_then(|t| t.get(key)) {
+            Some(Json::Array(items)) => items,
+            Some(Json::Null) => {
+                errs.push(&path, format!("`null` would remove the rendered `{key}`; podTemplate's lists merge by name: list only the items to change, or remove the key"));
+                continue;
+            }
+            _ => continue,
+        };
+        if items.is_empty() {
+            errs.push(&path, format!("an empty list would replace every item of the rendered `{key}`; podTemplate's lists merge by name: list only the items to change, or remove the key"));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, item) in items.iter().enumerate() {
+            let name = item.get("name").and_then(Json::as_str).unwrap_or("");
+            if !name.is_empty() && !seen.insert(name) {
+                // The second merged into the first without a word.
+                errs.push(
+                    &format!("{path}[{i}].name"),
+                    format!("`{name}` is listed twice in podTemplate's `{key}`; merge the two items into one"),
+                );
+            }
+            if item
+                .get("name")
+                .and_then(Json::as_str)
+                .is_none_or(str::is_empty)
+            {
+                let app = match key {
+                    "volumes" => "",
+                    _ => " (the app container is `{{ name }}`)",
+                };
+                errs.push(&format!("{path}[{i}]"), format!("missing required key `name`: podTemplate's `{key}` merge into the rendered ones by name{app}"));
+            }
+        }
+    }
 }
 
 /// The raw objects with their text variables expanded.
@@ -170,6 +257,11 @@ pub(super) fn check_k8s<T: serde::de::DeserializeOwned>(
             }
             errs.list.push(e);
         }
+        Ok(_) if unknown.is_empty() => {
+            if let Some(e) = json_type_error::<T>(node, path, errs) {
+                errs.list.push(e);
+            }
+        }
         Ok(_) => {
             for field in unknown {
                 let key = field
@@ -188,6 +280,43 @@ pub(super) fn check_k8s<T: serde::de::DeserializeOwned>(
             }
         }
     }
+}
+
+/// The error of typing the object as it is rendered (JSON), where typing the profile's YAML
+/// passed: YAML reading takes `secretName: 1.5` or `path: 10` as text, but they render as
+/// numbers, which the API server refuses ("cannot unmarshal number into ... string").
+fn json_type_error<T: serde::de::DeserializeOwned>(
+    node: &crate::profile::Node,
+    path: &str,
+    errs: &Errors,
+) -> Option<LoadError> {
+    use serde::Deserialize;
+    let de = crate::profile::de::NodeDe {
+        node,
+        path: path.to_string(),
+    };
+    let json = Json::deserialize(de).ok()?;
+    let e = serde_path_to_error::deserialize::<_, T>(&json).err()?;
+    let below = e.path().iter().fold(String::new(), |p, segment| {
+        use serde_path_to_error::Segment;
+        match segment {
+            Segment::Seq { index } => format!("{p}[{index}]"),
+            Segment::Map { key } | Segment::Enum { variant: key } => join_key(&p, key),
+            Segment::Unknown => p,
+        }
+    });
+    let field = match below.strip_prefix('[') {
+        Some(_) => format!("{path}{below}"),
+        None if below.is_empty() => path.to_string(),
+        None => format!("{path}.{below}"),
+    };
+    let loc = locate(&errs.loaded.tree, &field).loc.clone();
+    let message = e.inner().to_string();
+    let mut err = LoadError::new(loc, message.clone()).with_path(field);
+    if message.ends_with("expected a string") {
+        err.hint = Some("quote the value to make it a string".into());
+    }
+    Some(err)
 }
 
 /// Expands text variables in every string of a raw Kubernetes object.

@@ -34,7 +34,7 @@ pub(super) fn ports(p: &Profile, errs: &mut Errors) -> (Vec<ModelPort>, BTreeSet
             Protocol::SCTP => "SCTP",
         };
         if port.port == 0 {
-            errs.push(&format!("{path}.port"), "port must be in 1..65535");
+            errs.check(&format!("{path}.port"), names::port_number("port", 0));
         } else if let Some(j) = ports
             .iter()
             .position(|x| x.port == port.port && x.protocol == protocol)
@@ -81,8 +81,8 @@ fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
                 continue;
             };
             let at = format!("sidecars[{i}].ports[{j}].containerPort");
-            if !(1..=65535).contains(&n) {
-                errs.push(&at, format!("{n} is not a port: it must be in 1..65535"));
+            if let Err(e) = names::port_number("container port", n) {
+                errs.check(&at, Err(e));
                 continue;
             }
             let protocol = port
@@ -131,18 +131,39 @@ pub(super) fn build(
     // Names derived from an invalid `name` would repeat its error at places the user never
     // wrote; check them only once `name` is valid.
     let name_ok = names::dns_label(&p.name, 52).is_ok();
+    // A Service name is a DNS-1035 label (it starts with a letter), so a `name` that starts
+    // with a digit (valid for the StatefulSet) cannot name the Services after it: one error
+    // at `name`, not one per Service at a key the user never wrote (the check stage's were
+    // not located at all).
+    let written = |name: Option<&String>| name.is_some();
+    let headless_spec = services_spec.headless.clone().unwrap_or_default();
+    let read_named = match &services_spec.read {
+        Some(Toggle::Off) => true,
+        Some(Toggle::On(r)) => written(r.name.as_ref()),
+        None => p.ports.is_empty(),
+    };
+    let primary_named = services_spec
+        .primary
+        .as_ref()
+        .is_none_or(|pr| written(pr.name.as_ref()));
+    let metrics_on = p.metrics.as_ref().is_some_and(|m| m.enabled == Some(true));
+    let derived =
+        !written(headless_spec.name.as_ref()) || !read_named || !primary_named || metrics_on;
+    let digit_first = name_ok && p.name.starts_with(|c: char| c.is_ascii_digit());
+    if digit_first && derived {
+        errs.push(
+            "name",
+            format!("`{}` starts with a digit, but the Services named after it (`{0}`, `{0}-read`, ...) must start with a letter (DNS-1035 labels); rename the app, or name each Service under `services`", p.name),
+        );
+    }
     let errs_names = |errs: &mut Errors, path: &str, r: Result<(), LoadError>| {
-        if name_ok {
+        if name_ok && !(digit_first && derived) {
             errs.check(path, r);
         }
     };
-    errs_names(
-        errs,
-        "services.headless.name",
-        names::dns_label(&headless_name, 63)
-            .map_err(|e| e.prefixed(format_args!("`{headless_name}` "))),
-    );
-    let headless_spec = services_spec.headless.clone().unwrap_or_default();
+    let service_name =
+        |n: &str| names::dns_1035_label(n, 63).map_err(|e| e.prefixed(format_args!("`{n}` ")));
+    errs_names(errs, "services.headless.name", service_name(&headless_name));
     let read = match &services_spec.read {
         Some(Toggle::Off) => None,
         Some(Toggle::On(r)) => Some(ModelReadService {
@@ -163,22 +184,14 @@ pub(super) fn build(
         }),
     };
     if let Some(r) = &read {
-        errs_names(
-            errs,
-            "services.read.name",
-            names::dns_label(&r.name, 63).map_err(|e| e.prefixed(format_args!("`{}` ", r.name))),
-        );
+        errs_names(errs, "services.read.name", service_name(&r.name));
     }
     let primary = services_spec
         .primary
         .as_ref()
         .and_then(|pr| primary(p, pr, ports, parsed_roles, &expand_name, errs));
     if let Some(pr) = &primary {
-        errs_names(
-            errs,
-            "services.primary.name",
-            names::dns_label(&pr.name, 63).map_err(|e| e.prefixed(format_args!("`{}` ", pr.name))),
-        );
+        errs_names(errs, "services.primary.name", service_name(&pr.name));
     }
     let extra = extra(p, &services_spec.extra, ports, &expand_name, errs);
     // Without ports only the headless Service (which needs none) is rendered.
@@ -226,6 +239,15 @@ fn primary(
         .unwrap_or_else(|| format!("{}-primary", p.name));
     match parsed_roles.first() {
         Some((_, ranges)) if ranges.len() == 1 && ranges[0].end == Some(ranges[0].start) => {
+            let replicas = p.replicas.unwrap_or(1);
+            if ranges[0].start >= replicas {
+                // The check stage refused the Service's selector, without a line.
+                errs.push(
+                    "replicas",
+                    format!("{replicas} replicas do not run pod `{}-{}`, which the primary Service selects (the first role's ordinal); scale to at least {} or remove `services.primary`", p.name, ranges[0].start, ranges[0].start + 1),
+                );
+                return None;
+            }
             Some(ModelPrimaryService {
                 name,
                 pod_name: format!("{}-{}", p.name, ranges[0].start),
@@ -263,7 +285,7 @@ fn extra(
         let name = expand_name(&format!("{at}.name"), &x.name, errs);
         errs.check(
             &format!("{at}.name"),
-            names::dns_label(&name, 63).map_err(|e| e.prefixed(format_args!("`{name}` "))),
+            names::dns_1035_label(&name, 63).map_err(|e| e.prefixed(format_args!("`{name}` "))),
         );
         if ports.is_empty() {
             errs.push(

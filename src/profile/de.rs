@@ -149,9 +149,21 @@ impl<'a> NodeDe<'a> {
             format!("expected {expected}, found {found}"),
         )
         .with_path(self.path.clone());
-        if found == "a boolean" || found == "null" {
-            err.hint = Some("quote the value to make it a string".into());
-        }
+        // Quoting makes a string, which only a string field wants; `key: null` (or a bare
+        // `key:`) elsewhere is usually a value left out.
+        err.hint = match (expected, found) {
+            ("a string" | "a name or a mapping with one key", "a boolean" | "null") => {
+                Some("quote the value to make it a string".into())
+            }
+            ("a list", "null") => Some(
+                "write the items as `[a, b]` or `- item` lines (`[]` is an empty list), or remove the key to keep the default".into(),
+            ),
+            ("a mapping", "null") => Some(
+                "write the entries as `{key: value}` or `key: value` lines (`{}` is an empty mapping), or remove the key to keep the default".into(),
+            ),
+            (_, "null") => Some("write a value, or remove the key to keep the default".into()),
+            _ => None,
+        };
         err
     }
 
@@ -188,7 +200,12 @@ macro_rules! int_method {
                 Ok(v) => visitor.$visit(v),
                 Err(_) => Err(LoadError::new(
                     self.node.loc.clone(),
-                    format!("{i} is out of range ({} to {})", <$ty>::MIN, <$ty>::MAX),
+                    // `-1 is out of range (0 to 4294967295)` read as if 4294967295 were fine.
+                    if i < 0 && <$ty>::MIN == 0 {
+                        format!("{i} is negative; it must be 0 or more")
+                    } else {
+                        format!("{i} is out of range ({} to {})", <$ty>::MIN, <$ty>::MAX)
+                    },
                 )
                 .with_kind(ErrorKind::Value)
                 .with_path(self.path.clone())),

@@ -301,10 +301,29 @@ pub struct Port {
     /// The port's name (at most 15 characters); Services and probes refer to it.
     pub name: String,
     /// The container port number, 1 to 65535.
+    #[serde(deserialize_with = "port_number")]
     pub port: u16,
     /// TCP (default), UDP or SCTP.
     #[serde(default)]
     pub protocol: Option<Protocol>,
+}
+
+/// A port number, 1 to 65535, refused with the wording every other port check uses
+/// ([`crate::shared::names::port_number`]) rather than the integer type's range (0 to 65535).
+pub(crate) fn port_number<'de, D: Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+    checked_port(i64::deserialize(d)?)
+}
+
+/// [`port_number`] of an optional field (`null` is no port).
+pub(crate) fn optional_port_number<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<u16>, D::Error> {
+    Option::<i64>::deserialize(d)?.map(checked_port).transpose()
+}
+
+fn checked_port<E: de::Error>(n: i64) -> Result<u16, E> {
+    crate::shared::names::port_number("port", n).map_err(|e| E::custom(e.message))?;
+    u16::try_from(n).map_err(|_| E::custom(format!("port {n} is not in 1..65535")))
 }
 
 /// An environment value: a literal string or a reference.

@@ -179,6 +179,25 @@ impl Error {
     }
 }
 
+/// Writes `text` with its control characters escaped (`\n`, `\t`, `\u{1b}`): a message
+/// quotes profile values, and a newline in one (`name: "y\nz"`) split the error into a
+/// second `error:` line without a location, and an escape sequence could drive the terminal.
+fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    if !text.chars().any(char::is_control) {
+        return f.write_str(text);
+    }
+    for c in text.chars() {
+        match c {
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            c if c.is_control() => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.loc, &self.object) {
@@ -189,9 +208,11 @@ impl fmt::Display for Error {
         if !self.path.is_empty() {
             write!(f, "{}: ", self.path)?;
         }
-        f.write_str(&self.message)?;
+        write_escaped(f, &self.message)?;
         if let Some(hint) = &self.hint {
-            write!(f, " ({hint})")?;
+            f.write_str(" (")?;
+            write_escaped(f, hint)?;
+            f.write_str(")")?;
         }
         if let (Some(_), Some(object)) = (&self.loc, &self.object) {
             write!(f, "; found in {object}")?;

@@ -192,13 +192,40 @@ pub fn config_key(s: &str) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// An environment variable name: Kubernetes accepts any printable ASCII except `=`.
-pub fn env_name(s: &str) -> Result<(), LoadError> {
+/// A port number of `what` (`port`, `container port`, `host port`): 1 to 65535, one wording
+/// wherever a port is refused (the profile's ports, sidecars, metrics, the check stage).
+pub fn port_number(what: &str, n: i64) -> Result<(), LoadError> {
+    if (1..=65535).contains(&n) {
+        return Ok(());
+    }
+    Err(invalid(format!("{what} {n} is not in 1..65535")))
+}
+
+/// The first Kubernetes version whose API server accepts any printable ASCII but `=` in an
+/// environment variable name (RelaxedEnvironmentVariableValidation, on by default from 1.32);
+/// before, a name had to be a C identifier that may also hold `-` and `.`.
+pub const RELAXED_ENV_NAMES: (u32, u32) = (1, 32);
+
+/// An environment variable name as the API server of `kube_version` accepts it: from
+/// [`RELAXED_ENV_NAMES`] any printable ASCII except `=`; before, `[-._a-zA-Z][-._a-zA-Z0-9]*`
+/// (a name starting with a digit, or holding a space or `:`, is refused).
+pub fn env_name(s: &str, kube_version: (u32, u32)) -> Result<(), LoadError> {
     let ok = !s.is_empty() && s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'=');
     if !ok {
         return Err(invalid(format!(
             "`{s}` is not a valid environment variable name (printable ASCII without `=`)"
         )));
+    }
+    if kube_version < RELAXED_ENV_NAMES {
+        let word = |b: u8| b.is_ascii_alphabetic() || matches!(b, b'-' | b'.' | b'_');
+        let strict =
+            s.bytes().next().is_some_and(word) && s.bytes().all(|b| word(b) || b.is_ascii_digit());
+        if !strict {
+            return Err(invalid(format!(
+                "`{s}` is not a valid environment variable name for Kubernetes 1.{} (--kube-version): before 1.{} a name is letters, digits, `_`, `-` and `.`, not starting with a digit",
+                kube_version.1, RELAXED_ENV_NAMES.1
+            )));
+        }
     }
     Ok(())
 }

@@ -57,8 +57,8 @@ fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
 
 /// `schema`, the part types cannot check: containers have unique names and an image (a
 /// podTemplate entry whose name matches no container adds a new, incomplete one).
-pub(super) fn schema(doc: &Doc, _: &Objects, emit: &mut Emit) {
-    super::api::container_fields(doc, emit);
+pub(super) fn schema(doc: &Doc, objects: &Objects, emit: &mut Emit) {
+    super::api::container_fields(doc, objects, emit);
     super::api::data_keys(doc, emit);
     super::api::service_and_budget_fields(doc, emit);
     let Some(sts) = Sts::of(doc) else { return };
@@ -75,7 +75,12 @@ pub(super) fn schema(doc: &Doc, _: &Objects, emit: &mut Emit) {
             );
         }
         if c.image.as_deref().is_none_or(str::is_empty) {
-            push(emit, doc, "schema", format!("container `{}` has no image (a podTemplate container must be named like the one it extends)", c.name));
+            push(
+                emit,
+                doc,
+                "schema",
+                format!("container `{}` has no image", c.name),
+            );
         }
     }
 }

@@ -14,7 +14,7 @@ pub struct MetricsSpec {
     pub image: Option<String>,
     /// The port metrics are served on: the exporter's, or the engine's own when there is no
     /// `exporter`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_port_number")]
     pub port: Option<u16>,
     /// The HTTP path of the metrics (default `/metrics`).
     #[serde(default)]
