@@ -4,6 +4,7 @@
 //! on any finding); `sts-gen lint` runs every rule on any manifests.
 
 mod api;
+mod api_objects;
 mod checks;
 mod cross;
 mod wiring;

@@ -1,0 +1,150 @@
+//! What the API server checks of the objects beside a StatefulSet, although they type:
+//! ConfigMap and Secret keys, a Service's ports, a PodDisruptionBudget's numbers. Part of
+//! `schema`, like the container and pod template rules of [`super::api`].
+
+use std::collections::BTreeSet;
+
+use super::Emit;
+use crate::check::{Doc, Object};
+use crate::shared::names;
+
+/// The API server's rules on ConfigMap and Secret keys: each a valid key name (letters,
+/// digits, `-`, `_`, `.`; at most 253; not `.`, `..` or starting with `..`: the same
+/// [`names::config_key`] the model holds a profile's files and keys to), and no ConfigMap key
+/// in both `data` and `binaryData`.
+pub(super) fn data_keys(doc: &Doc, emit: &mut Emit) {
+    let (fields, config_map): (Vec<(&str, Vec<&String>)>, bool) = match &doc.object {
+        Object::ConfigMap(cm) => (
+            vec![
+                ("data", cm.data.iter().flatten().map(|(k, _)| k).collect()),
+                (
+                    "binaryData",
+                    cm.binary_data.iter().flatten().map(|(k, _)| k).collect(),
+                ),
+            ],
+            true,
+        ),
+        Object::Secret(s) => (
+            vec![
+                ("data", s.data.iter().flatten().map(|(k, _)| k).collect()),
+                (
+                    "stringData",
+                    s.string_data.iter().flatten().map(|(k, _)| k).collect(),
+                ),
+            ],
+            false,
+        ),
+        _ => return,
+    };
+    for (field, keys) in &fields {
+        for key in keys {
+            if let Err(e) = names::config_key(key) {
+                emit(
+                    doc,
+                    "schema",
+                    format!("{field}[{key:?}]"),
+                    format!("{field} key {}", e.message),
+                    None,
+                );
+            }
+        }
+    }
+    if config_map {
+        let data: BTreeSet<&String> = fields[0].1.iter().copied().collect();
+        for key in fields[1].1.iter().filter(|k| data.contains(*k)) {
+            emit(
+                doc,
+                "schema",
+                format!("binaryData[{key:?}]"),
+                format!("key `{key}` is in both data and binaryData; the API server refuses a ConfigMap with a key twice"),
+                None,
+            );
+        }
+    }
+}
+
+/// The API server's rules on a Service's ports and a PodDisruptionBudget's numbers, which
+/// types cannot hold: Service port names and (port, protocol) pairs used once, no nodePort
+/// on a ClusterIP Service; a budget sets minAvailable or maxUnavailable (not both), each a
+/// number of at least 0 or a percentage up to 100%, and a known unhealthyPodEvictionPolicy.
+pub(super) fn service_and_budget_fields(doc: &Doc, emit: &mut Emit) {
+    let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
+    match &doc.object {
+        Object::Service(svc) => {
+            let Some(spec) = &svc.spec else { return };
+            let cluster_ip = spec.type_.as_deref().is_none_or(|t| t == "ClusterIP");
+            let mut names = BTreeSet::new();
+            let mut pairs = BTreeSet::new();
+            for (i, p) in spec.ports.iter().flatten().enumerate() {
+                if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
+                    if !names.insert(name) {
+                        refuse(
+                            format!("spec.ports[{i}].name"),
+                            format!("port name `{name}` is used twice; the API server refuses a Service whose port names repeat"),
+                        );
+                    }
+                }
+                let protocol = p.protocol.as_deref().unwrap_or("TCP");
+                if !pairs.insert((p.port, protocol)) {
+                    refuse(
+                        format!("spec.ports[{i}].port"),
+                        format!("port {}/{protocol} is listed twice; the API server refuses a Service with a port and protocol twice", p.port),
+                    );
+                }
+                if cluster_ip && p.node_port.is_some_and(|n| n != 0) {
+                    refuse(
+                        format!("spec.ports[{i}].nodePort"),
+                        "a nodePort is refused on a Service of type ClusterIP; use NodePort or LoadBalancer, or drop it".into(),
+                    );
+                }
+            }
+        }
+        Object::PodDisruptionBudget(pdb) => {
+            use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+            let Some(spec) = &pdb.spec else { return };
+            if spec.min_available.is_some() && spec.max_unavailable.is_some() {
+                refuse(
+                    "spec.maxUnavailable".into(),
+                    "minAvailable and maxUnavailable are both set; the API server takes one".into(),
+                );
+            }
+            for (field, value) in [
+                ("minAvailable", &spec.min_available),
+                ("maxUnavailable", &spec.max_unavailable),
+            ] {
+                let bad = match value {
+                    Some(IntOrString::Int(n)) if *n < 0 => {
+                        Some(format!("{field} is {n}; it must be 0 or more"))
+                    }
+                    Some(IntOrString::String(s)) => match s
+                        .strip_suffix('%')
+                        .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+                    {
+                        None => Some(format!(
+                            "{field} `{s}` is neither a number nor a percentage such as `50%`"
+                        )),
+                        Some(d) if d.parse::<u64>().map_or(true, |n| n > 100) => {
+                            Some(format!("{field} `{s}` is more than 100%"))
+                        }
+                        Some(_) => None,
+                    },
+                    _ => None,
+                };
+                if let Some(m) = bad {
+                    refuse(format!("spec.{field}"), m);
+                }
+            }
+            if let Some(policy) = spec
+                .unhealthy_pod_eviction_policy
+                .as_deref()
+                .filter(|p| !["IfHealthyBudget", "AlwaysAllow"].contains(p))
+            {
+                refuse(
+                    "spec.unhealthyPodEvictionPolicy".into(),
+                    format!("unhealthyPodEvictionPolicy `{policy}` is not IfHealthyBudget or AlwaysAllow"),
+                );
+            }
+        }
+        _ => {}
+    }
+}
