@@ -300,17 +300,7 @@ fn a_directory_swapped_for_a_link_while_read_is_never_read_through() {
     std::os::unix::fs::symlink(&outside, &link).unwrap();
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
-        s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                let _ = rustix::fs::renameat_with(
-                    rustix::fs::CWD,
-                    &out,
-                    rustix::fs::CWD,
-                    &link,
-                    rustix::fs::RenameFlags::EXCHANGE,
-                );
-            }
-        });
+        s.spawn(|| keep_swapping(&out, &link, None, &stop));
         let result = std::panic::catch_unwind(|| {
             for i in 0..120 {
                 for args in readers(&out) {

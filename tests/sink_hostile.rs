@@ -408,18 +408,10 @@ fn a_directory_written_in_place_and_swapped_for_a_link_is_never_written_through(
     std::os::unix::fs::symlink(&outside, &link).unwrap();
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
+        // A pause long enough for a run to pass its checks between two swaps.
         s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                let _ = rustix::fs::renameat_with(
-                    rustix::fs::CWD,
-                    &out,
-                    rustix::fs::CWD,
-                    &link,
-                    rustix::fs::RenameFlags::EXCHANGE,
-                );
-                // Long enough for a run to pass its checks between two swaps.
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
+            let pause = std::time::Duration::from_millis(1);
+            keep_swapping(&out, &link, Some(pause), &stop)
         });
         let result = std::panic::catch_unwind(|| {
             for i in 0..400u32 {

@@ -736,3 +736,23 @@ pub fn output_ok(cmd: &mut std::process::Command) -> Output {
 pub fn shell_ok(shell: &str, script: &str) -> Output {
     output_ok(std::process::Command::new(shell).arg("-c").arg(script))
 }
+
+// ------------------------------------------------------------------ races
+
+/// Exchanges `a` and `b` (`renameat2` with `RENAME_EXCHANGE`) over and over, pausing `pause`
+/// after each swap, until `stop` is set: another process swapping a directory for a link
+/// while a run reads or writes it.
+pub fn keep_swapping(
+    a: &Path,
+    b: &Path,
+    pause: Option<std::time::Duration>,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE);
+        if let Some(pause) = pause {
+            std::thread::sleep(pause);
+        }
+    }
+}
