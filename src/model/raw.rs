@@ -32,6 +32,7 @@ pub(super) fn check(
             let path = format!("{field}[{i}]");
             check_k8s::<k8s_openapi::api::core::v1::Container>(
                 locate(&loaded.tree, &path),
+                c,
                 &path,
                 errs,
             );
@@ -60,7 +61,12 @@ pub(super) fn check(
     }
     for (i, v) in p.volumes.iter().enumerate() {
         let path = format!("volumes[{i}]");
-        check_k8s::<k8s_openapi::api::core::v1::Volume>(locate(&loaded.tree, &path), &path, errs);
+        check_k8s::<k8s_openapi::api::core::v1::Volume>(
+            locate(&loaded.tree, &path),
+            v,
+            &path,
+            errs,
+        );
         if v.get("name")
             .and_then(Json::as_str)
             .is_none_or(str::is_empty)
@@ -98,7 +104,12 @@ pub(super) fn check(
                 ));
             }
         }
-        check_k8s::<k8s_openapi::api::core::v1::PodSpec>(&node, "podTemplate", errs);
+        let mut rendered = p.pod_template.clone().unwrap_or_default();
+        rendered
+            .entry("containers")
+            .or_insert_with(|| Json::Array(Vec::new()));
+        let rendered = Json::Object(rendered);
+        check_k8s::<k8s_openapi::api::core::v1::PodSpec>(&node, &rendered, "podTemplate", errs);
         named_pod_lists(p.pod_template.as_ref(), errs);
     }
     volume_names
@@ -254,9 +265,11 @@ pub(super) fn expand(p: &Profile, vars: &TemplateVars, errs: &mut Errors) -> Raw
 /// reports any field the type does not know (it would be silently dropped otherwise).
 ///
 /// The object is typed straight from the located profile tree, so a wrong type is reported
-/// at its own line and field path.
+/// at its own line and field path; then as it renders (`rendered`, the profile's JSON form
+/// of the same node), where a plain scalar is a number or a boolean whatever the field.
 pub(super) fn check_k8s<T: serde::de::DeserializeOwned>(
     node: &crate::profile::Node,
+    rendered: &Json,
     path: &str,
     errs: &mut Errors,
 ) {
@@ -278,7 +291,7 @@ pub(super) fn check_k8s<T: serde::de::DeserializeOwned>(
             errs.list.push(e);
         }
         Ok(_) if unknown.is_empty() => {
-            if let Some(e) = json_type_error::<T>(node, path, errs) {
+            if let Some(e) = json_type_error::<T>(rendered, path, errs) {
                 errs.list.push(e);
             }
         }
@@ -306,17 +319,11 @@ pub(super) fn check_k8s<T: serde::de::DeserializeOwned>(
 /// passed: YAML reading takes `secretName: 1.5` or `path: 10` as text, but they render as
 /// numbers, which the API server refuses ("cannot unmarshal number into ... string").
 fn json_type_error<T: serde::de::DeserializeOwned>(
-    node: &crate::profile::Node,
+    rendered: &Json,
     path: &str,
     errs: &Errors,
 ) -> Option<LoadError> {
-    use serde::Deserialize;
-    let de = crate::profile::de::NodeDe {
-        node,
-        path: path.to_string(),
-    };
-    let json = Json::deserialize(de).ok()?;
-    let e = serde_path_to_error::deserialize::<_, T>(&json).err()?;
+    let e = serde_path_to_error::deserialize::<_, T>(rendered).err()?;
     let below = e.path().iter().fold(String::new(), |p, segment| {
         use serde_path_to_error::Segment;
         match segment {

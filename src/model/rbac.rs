@@ -33,6 +33,7 @@ pub(super) fn build(loaded: &Loaded, vars: &TemplateVars, errs: &mut Errors) -> 
         let path = format!("rbac.rules[{i}]");
         check_k8s::<k8s_openapi::api::rbac::v1::PolicyRule>(
             locate(&loaded.tree, &path),
+            rule,
             &path,
             errs,
         );
