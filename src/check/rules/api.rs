@@ -291,73 +291,7 @@ fn problems(c: &Container, version: (u32, u32)) -> Vec<(String, String)> {
             }
         }
     }
-    for (j, e) in c.env.iter().flatten().enumerate() {
-        if let Err(err) = names::env_name(&e.name, version) {
-            out.push((format!("env[{j}].name"), err.message));
-        }
-        if let Some(from) = &e.value_from {
-            if e.value.as_deref().is_some_and(|v| !v.is_empty()) {
-                out.push((
-                    format!("env[{j}].valueFrom"),
-                    format!(
-                        "env `{}` has both `value` and `valueFrom`; give one",
-                        e.name
-                    ),
-                ));
-            }
-            let sources = [
-                from.field_ref.is_some(),
-                from.resource_field_ref.is_some(),
-                from.config_map_key_ref.is_some(),
-                from.secret_key_ref.is_some(),
-            ];
-            let n = sources.iter().filter(|s| **s).count();
-            if n != 1 {
-                out.push((
-                    format!("env[{j}].valueFrom"),
-                    format!("env `{}`: valueFrom takes exactly one of fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef; it has {n}", e.name),
-                ));
-            }
-            if let Some(f) = &from.field_ref {
-                let path = f.field_path.as_str();
-                let ok = names::FIELD_PATHS.contains(&path)
-                    || ["metadata.labels['", "metadata.annotations['"]
-                        .iter()
-                        .any(|pre| path.starts_with(pre) && path.ends_with("']"));
-                if !ok {
-                    out.push((
-                        format!("env[{j}].valueFrom.fieldRef.fieldPath"),
-                        format!("`{path}` is not a downward-API field; use one of {}, metadata.labels['KEY'], metadata.annotations['KEY']", names::FIELD_PATHS.join(", ")),
-                    ));
-                }
-            }
-            if let Some(r) = &from.resource_field_ref {
-                let resource = r.resource.as_str();
-                let ok = ["limits.", "requests."].iter().any(|pre| {
-                    resource.strip_prefix(pre).is_some_and(|name| {
-                        ["cpu", "memory", "ephemeral-storage"].contains(&name)
-                            || name.starts_with("hugepages-")
-                    })
-                });
-                if !ok {
-                    out.push((
-                        format!("env[{j}].valueFrom.resourceFieldRef.resource"),
-                        format!("`{resource}` is not limits.cpu, limits.memory, limits.ephemeral-storage or requests.* of them"),
-                    ));
-                }
-            }
-        }
-    }
-    for (j, e) in c.env_from.iter().flatten().enumerate() {
-        if let Some(prefix) = e.prefix.as_deref().filter(|p| !p.is_empty()) {
-            if let Err(err) = names::env_name(prefix, version) {
-                out.push((
-                    format!("envFrom[{j}].prefix"),
-                    format!("prefix: {}", err.message),
-                ));
-            }
-        }
-    }
+    out.extend(env_problems(c, version));
     let enums: [(&str, Option<&str>, &[&str]); 2] = [
         (
             "imagePullPolicy",
@@ -432,6 +366,81 @@ fn problems(c: &Container, version: (u32, u32)) -> Vec<(String, String)> {
         }
     }
     out.extend(resource_problems(c));
+    out
+}
+
+/// What the API server refuses of a container's `env` and `envFrom`: names (by `version`),
+/// `value` beside `valueFrom`, not exactly one source, an unknown downward-API field or
+/// resource.
+fn env_problems(c: &Container, version: (u32, u32)) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (j, e) in c.env.iter().flatten().enumerate() {
+        if let Err(err) = names::env_name(&e.name, version) {
+            out.push((format!("env[{j}].name"), err.message));
+        }
+        if let Some(from) = &e.value_from {
+            if e.value.as_deref().is_some_and(|v| !v.is_empty()) {
+                out.push((
+                    format!("env[{j}].valueFrom"),
+                    format!(
+                        "env `{}` has both `value` and `valueFrom`; give one",
+                        e.name
+                    ),
+                ));
+            }
+            let sources = [
+                from.field_ref.is_some(),
+                from.resource_field_ref.is_some(),
+                from.config_map_key_ref.is_some(),
+                from.secret_key_ref.is_some(),
+            ];
+            let n = sources.iter().filter(|s| **s).count();
+            if n != 1 {
+                out.push((
+                    format!("env[{j}].valueFrom"),
+                    format!("env `{}`: valueFrom takes exactly one of fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef; it has {n}", e.name),
+                ));
+            }
+            if let Some(f) = &from.field_ref {
+                let path = f.field_path.as_str();
+                let ok = names::FIELD_PATHS.contains(&path)
+                    || ["metadata.labels['", "metadata.annotations['"]
+                        .iter()
+                        .any(|pre| path.starts_with(pre) && path.ends_with("']"));
+                if !ok {
+                    out.push((
+                        format!("env[{j}].valueFrom.fieldRef.fieldPath"),
+                        format!("`{path}` is not a downward-API field; use one of {}, metadata.labels['KEY'], metadata.annotations['KEY']", names::FIELD_PATHS.join(", ")),
+                    ));
+                }
+            }
+            if let Some(r) = &from.resource_field_ref {
+                let resource = r.resource.as_str();
+                let ok = ["limits.", "requests."].iter().any(|pre| {
+                    resource.strip_prefix(pre).is_some_and(|name| {
+                        ["cpu", "memory", "ephemeral-storage"].contains(&name)
+                            || name.starts_with("hugepages-")
+                    })
+                });
+                if !ok {
+                    out.push((
+                        format!("env[{j}].valueFrom.resourceFieldRef.resource"),
+                        format!("`{resource}` is not limits.cpu, limits.memory, limits.ephemeral-storage or requests.* of them"),
+                    ));
+                }
+            }
+        }
+    }
+    for (j, e) in c.env_from.iter().flatten().enumerate() {
+        if let Some(prefix) = e.prefix.as_deref().filter(|p| !p.is_empty()) {
+            if let Err(err) = names::env_name(prefix, version) {
+                out.push((
+                    format!("envFrom[{j}].prefix"),
+                    format!("prefix: {}", err.message),
+                ));
+            }
+        }
+    }
     out
 }
 
