@@ -684,4 +684,12 @@ fn a_raw_integer_with_a_leading_zero_is_refused_rather_than_read_as_decimal() {
         .unwrap();
     let v = volumes.iter().find(|v| v["name"] == "v").unwrap();
     assert_eq!(v["configMap"]["defaultMode"], json!(288));
+    // In a string field the same spelling is a number where text belongs: one error, whose
+    // advice is to quote it (not the octal spellings, which would not be text either).
+    let e = refused("sidecars: [{name: s, image: x:1, env: [{name: MODE, value: 0755}]}]\n");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains("sidecars[0].env[0].value: invalid type: integer `755`, expected a string (quote the value to make it a string)"),
+        "{e}"
+    );
 }

@@ -79,13 +79,6 @@ pub(super) fn check(
             }
         }
     }
-    for section in ["initContainers", "sidecars", "volumes", "podTemplate"] {
-        // Paths are built only for a section that has one: a string per node made this walk
-        // cost 2% of a render.
-        if let Some(node) = loaded.tree.get(section).filter(|n| has_leading_zero(n)) {
-            leading_zero_integers(node, section, errs);
-        }
-    }
     if p.pod_template.is_some() {
         // PodSpec requires `containers`; the partial spec merged last may omit it.
         let mut node = locate(&loaded.tree, "podTemplate").clone();
@@ -111,6 +104,15 @@ pub(super) fn check(
         let rendered = Json::Object(rendered);
         check_k8s::<k8s_openapi::api::core::v1::PodSpec>(&node, &rendered, "podTemplate", errs);
         named_pod_lists(p.pod_template.as_ref(), errs);
+    }
+    // After the typing: a string field's `0755` is already an error there (quote it), and
+    // the octal advice is for number fields only.
+    for section in ["initContainers", "sidecars", "volumes", "podTemplate"] {
+        // Paths are built only for a section that has one: a string per node made this walk
+        // cost 2% of a render.
+        if let Some(node) = loaded.tree.get(section).filter(|n| has_leading_zero(n)) {
+            leading_zero_integers(node, section, errs);
+        }
     }
     volume_names
 }
@@ -140,7 +142,7 @@ fn leading_zero_integers(node: &crate::profile::Node, path: &str, errs: &mut Err
     match &node.value {
         Value::Scalar {
             text, plain: true, ..
-        } if is_leading_zero(text) => {
+        } if is_leading_zero(text) && !errs.list.iter().any(|e| e.path == path) => {
             let octal = i64::from_str_radix(text, 8).ok();
             let hint = match octal {
                 Some(v) => format!(
