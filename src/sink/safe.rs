@@ -46,6 +46,15 @@ pub fn existing_dir(dir: &Path) -> Result<bool, DirError> {
     }
 }
 
+/// Opens the directory `name` in `at`, never following a link.
+pub(super) fn open_dir(
+    at: impl std::os::fd::AsFd,
+    name: impl rustix::path::Arg,
+) -> rustix::io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    rustix::fs::openat(at, name, flags, rustix::fs::Mode::empty())
+}
+
 /// The contents of `dir/name`, `None` when there is no such entry. A link, a directory or
 /// any other non-regular file is an error naming the entry (never its contents).
 ///
@@ -54,8 +63,7 @@ pub fn existing_dir(dir: &Path) -> Result<bool, DirError> {
 /// through.
 pub fn read_entry(dir: &Path, name: &str) -> Result<Option<String>, DirError> {
     let path = dir.join(name);
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let at = match rustix::fs::openat(rustix::fs::CWD, dir, flags, rustix::fs::Mode::empty()) {
+    let at = match open_dir(rustix::fs::CWD, dir) {
         Ok(at) => at,
         Err(rustix::io::Errno::NOENT) => return Ok(None),
         Err(e) => {

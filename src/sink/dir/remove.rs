@@ -7,9 +7,10 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
+use rustix::fs::{AtFlags, FileType, Mode, CWD};
 
 use super::keep::Mount;
+use super::safe::open_dir;
 
 /// Removes a tree that is sts-gen's to delete (a staging directory, or the old contents a
 /// swap moved to one), never following a link. A directory lacking its owner's permission
@@ -36,12 +37,6 @@ pub(super) fn remove_tree(path: &Path) -> Result<(), (PathBuf, std::io::Error)> 
     empty(&dir, path, &root)?;
     drop(dir);
     fs::remove_dir(path).map_err(fail)
-}
-
-/// Opens the directory `name` in `at`, never following a link.
-pub(super) fn open_dir(at: impl AsFd, name: impl rustix::path::Arg) -> rustix::io::Result<OwnedFd> {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    rustix::fs::openat(at, name, flags, Mode::empty())
 }
 
 /// Removes everything in the open directory `dir` (at `path`, for messages). Every entry is

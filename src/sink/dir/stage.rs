@@ -2,7 +2,8 @@
 
 use super::audit::{remove_leftovers, staging_dirs};
 use super::keep::{carry_identity, Mount};
-use super::remove::{entry_names, open_dir, remove_tree};
+use super::remove::{entry_names, remove_tree};
+use super::safe::open_dir;
 use super::*;
 
 use std::ffi::{CStr, OsStr};
