@@ -131,7 +131,7 @@ fn lock_mode(shared: bool) -> rustix::fs::FlockOperation {
 }
 
 /// Sleeps before the next try, never past `deadline`: 1 ms at first, doubling up to 20 ms.
-fn back_off(pause: &mut Duration, deadline: Option<Instant>) {
+pub(super) fn back_off(pause: &mut Duration, deadline: Option<Instant>) {
     let left = deadline.map_or(*pause, |d| d.saturating_duration_since(Instant::now()));
     std::thread::sleep((*pause).min(left));
     *pause = (*pause * 2).min(Duration::from_millis(20));

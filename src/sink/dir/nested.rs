@@ -159,8 +159,7 @@ pub(super) fn other_kind(
                     return lock::wait_free(dir, Some(&file), false, Some(Instant::now()))
                         .map(|()| None);
                 }
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(std::time::Duration::from_millis(20));
+                lock::back_off(&mut pause, deadline);
             }
         }
     }
