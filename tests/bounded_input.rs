@@ -206,10 +206,12 @@ fn a_set_path_is_bounded_in_depth_and_bytes() {
 fn profile_text_is_bounded_in_instructions_length_and_filter_results() {
     let d = scratch("text");
     for (text, needle) in [
-        // Ran for hours: profile text had no instruction budget.
+        // Ran for hours: profile text had no instruction budget. Now refused before it runs
+        // (10,000,000,000 passes); the fuel stays as a second bound (the unit tests of
+        // `model::text_limits`).
         (
             "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-            "ran more than 5000000 template instructions",
+            "it may run this part 10000000000 times",
         ),
         (
             "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}",
@@ -283,5 +285,75 @@ fn node_sets_together_are_bounded_like_one_set() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.matches("kind: StatefulSet").count(), 2);
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn profile_text_cannot_grow_a_value_past_the_bound_nor_run_long() {
+    let d = scratch("grow");
+    for (text, needle) in [
+        // A macro doubling a string 31 times took 24 GB before the OOM killer.
+        (
+            "{% macro f(s, n) %}{% if n %}{{ f(s ~ s, n - 1) }}{% else %}{{ s | length }}{% endif %}{% endmacro %}{{ f(name, 31) }}",
+            "`{% macro %}` is not available in profile text",
+        ),
+        // Ran for 44 s: one instruction copied half a megabyte, 100,000 times.
+        (
+            "{% for i in range(100000) %}{% set y = name * 100000 %}{% endfor %}",
+            "this text could take too long to expand",
+        ),
+        (
+            "{% set y = name * 1000000 %}",
+            "may make a value longer than 1048576 bytes",
+        ),
+        // 2.3 GB, and 11 s for each of the next two.
+        (
+            "{{ ([1] * 100000000) | list | length }}",
+            "may make a value longer than 1048576 bytes",
+        ),
+        (
+            "{{ 2 in [1] * 100000000 }}",
+            "may make a value longer than 1048576 bytes",
+        ),
+        (
+            "{{ [1] * 100000000 }}",
+            "may make a value longer than 1048576 bytes",
+        ),
+        (
+            "{% for x in [name] recursive %}{{ loop([x ~ x]) }}{% endfor %}",
+            "a recursive loop is not available in profile text",
+        ),
+    ] {
+        let profile = format!("{PROFILE}env:\n  X: {}\n", serde_json::to_string(text).unwrap());
+        fs::write(d.join("p.yaml"), profile).unwrap();
+        for cmd in ["render", "validate"] {
+            let stderr = refused(bin().args([cmd, "p.yaml"]).current_dir(&d), needle);
+            assert!(
+                stderr.contains("p.yaml:8:") && stderr.contains("env.X") && stderr.contains("of the text"),
+                "{stderr}"
+            );
+        }
+    }
+    // Each text within bounds, but all together past the work one render may do: 500 KB
+    // copied 1,000 times per text.
+    let big = "x".repeat(500_000);
+    let mut profile = format!("{PROFILE}env:\n");
+    for i in 0..4 {
+        let text =
+            format!("{{% for i in range(1000) %}}{{% set y = '{big}' ~ name %}}{{% endfor %}}{i}");
+        profile.push_str(&format!(
+            "  X{i}: {}\n",
+            serde_json::to_string(&text).unwrap()
+        ));
+    }
+    fs::write(d.join("p.yaml"), &profile).unwrap();
+    let stderr = refused(
+        bin().args(["render", "p.yaml"]).current_dir(&d),
+        "this text could take too long to expand",
+    );
+    assert!(
+        stderr.contains("env.X2") && stderr.contains("p.yaml:10:"),
+        "{stderr}"
+    );
     let _ = fs::remove_dir_all(&d);
 }

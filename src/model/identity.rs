@@ -240,40 +240,15 @@ pub(super) struct Names {
 impl Names {
     /// Names may use {{ name }} and {{ cluster }}, so a preset's Services and Secret follow
     /// the user's name (`{{ name }}-rw`); they cannot use the namespace.
-    pub(super) fn resolve(
-        p: &Profile,
-        opts: &Options,
-        cluster: &str,
-        sets: &IndexMap<String, crate::profile::SetSummary>,
-        replicas: u32,
-        image: &str,
-        errs: &mut Errors,
-    ) -> Names {
-        let first = TemplateVars {
-            name: &p.name,
-            namespace: None,
-            headless: &p.name,
-            replicas,
-            cluster_domain: &opts.cluster_domain,
-            cluster,
-            sets,
-            secret_name: cluster,
-            image,
-            claim_name: super::storage::template_name(p),
-            compiled: Default::default(),
-        };
-        let secret = secret::expanded_name(p, &first, errs);
+    pub(super) fn resolve(p: &Profile, first: &TemplateVars, errs: &mut Errors) -> Names {
+        let secret = secret::expanded_name(p, first, errs);
         let secret_ref = p
             .secret
             .as_ref()
             .and_then(|s| s.existing.clone())
             .or_else(|| secret.clone())
-            .unwrap_or_else(|| cluster.to_string());
-        let name_vars = TemplateVars {
-            secret_name: &secret_ref,
-            compiled: Default::default(),
-            ..first
-        };
+            .unwrap_or_else(|| first.cluster.to_string());
+        let name_vars = first.with(None, first.headless, &secret_ref);
         let headless = services::headless_name(p, &name_vars, errs);
         Names {
             secret,

@@ -34,6 +34,7 @@ mod security;
 mod services;
 mod storage;
 mod text;
+mod text_budget;
 mod text_limits;
 
 use indexmap::IndexMap;
@@ -477,28 +478,26 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     let cluster = set.map_or(p.name.as_str(), |s| s.cluster.as_str());
     let sets = identity::set_summaries(set);
     let claim_template = storage::template_name(p);
-    let names = identity::Names::resolve(p, opts, cluster, &sets, replicas, &image, &mut errs);
-    // Values profile text may use as {{ name }}, {{ namespace }}, ...
-    let vars = TemplateVars {
+    // Values profile text may use as {{ name }}, {{ namespace }}, ...; names of objects
+    // cannot use the namespace, nor the Secret's name before it is known.
+    let text_budget = text_budget::TextBudget::shared_by(set.map_or(1, |s| s.sets.len()));
+    let base = TemplateVars {
         name: &p.name,
-        namespace: namespace.as_deref(),
-        headless: &names.headless,
+        namespace: None,
+        headless: &p.name,
         replicas,
         cluster_domain: &opts.cluster_domain,
         cluster,
         sets: &sets,
-        secret_name: &names.secret_ref,
+        secret_name: cluster,
         image: &image,
         claim_name: claim_template,
+        budget: &text_budget,
         compiled: Default::default(),
     };
-    // Names of objects cannot use the namespace.
-    let name_vars = TemplateVars {
-        namespace: None,
-        headless: &p.name,
-        compiled: Default::default(),
-        ..vars
-    };
+    let names = identity::Names::resolve(p, &base, &mut errs);
+    let vars = base.with(namespace.as_deref(), &names.headless, &names.secret_ref);
+    let name_vars = base.with(None, &p.name, &names.secret_ref);
     let (secret_name, headless_name) = (names.secret, names.headless.clone());
 
     let config = config::build(p, &vars, &image, &mut errs);
@@ -723,6 +722,7 @@ mod testing {
             secret_name: "db",
             image: "db:1",
             claim_name: "data",
+            budget: Box::leak(Box::default()),
             compiled: Default::default(),
         }
     }

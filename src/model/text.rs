@@ -41,12 +41,34 @@ pub(super) struct TemplateVars<'a> {
     /// The volume claim template's name (`storage.claimName`, default `data`), so a backup
     /// job that mounts a member's claim follows a user's `claimName`.
     pub(super) claim_name: &'a str,
+    /// Work left to all the texts of this render (see `text_budget`).
+    pub(super) budget: &'a super::text_budget::TextBudget,
     /// The environment and variables, made on first use: a fresh minijinja Environment per
     /// text cost more than expanding it.
     pub(super) compiled: std::cell::OnceCell<(minijinja::Environment<'static>, minijinja::Value)>,
 }
 
-impl TemplateVars<'_> {
+impl<'a> TemplateVars<'a> {
+    /// These variables with another namespace, headless Service and Secret name, and the
+    /// same work budget.
+    pub(super) fn with<'b>(
+        &self,
+        namespace: Option<&'b str>,
+        headless: &'b str,
+        secret_name: &'b str,
+    ) -> TemplateVars<'b>
+    where
+        'a: 'b,
+    {
+        TemplateVars {
+            namespace,
+            headless,
+            secret_name,
+            compiled: Default::default(),
+            ..*self
+        }
+    }
+
     /// Expands `{{ name }}` and friends in profile text; the result stays plain data.
     /// [`Self::expand`], or `None` (no copy) when `text` has no template markers.
     pub(super) fn expand_templated(&self, text: &str) -> Result<Option<String>, LoadError> {
@@ -88,6 +110,13 @@ impl TemplateVars<'_> {
         };
         let extra_name = extra.as_ref().map(|(n, _)| *n);
         let describe = |e: minijinja::Error| syntax_error(text, &e);
+        // Before compiling: the compiler folds constant expressions, `2 in [1] * 100000000`
+        // among them.
+        super::text_budget::check(text, ctx, self.budget).map_err(|r| {
+            let (line, col) = r.at;
+            let message = format!("{} (line {line}, column {col} of the text)", r.message);
+            at_in_text(text, r.at, message, r.message).with_hint(super::text_budget::HINT)
+        })?;
         let tmpl = env.template_from_str(text).map_err(describe)?;
         // Name unknown variables up front; minijinja's globals (e.g. its own `namespace`
         // function) would otherwise print as text instead of failing.
