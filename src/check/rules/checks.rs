@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{may_share_namespace, Emit, Objects};
+use super::{Emit, Objects};
 use crate::check::{selector, Doc, Object};
 
 /// The pod of a StatefulSet, as the rules on pods read it.
@@ -82,12 +82,6 @@ fn selects(
         return empty_selects_all;
     }
     selector::matches(sel, labels)
-}
-
-/// The objects in the namespace of `doc`.
-fn same_namespace<'a>(doc: &'a Doc, docs: &'a [Doc]) -> impl Iterator<Item = &'a Doc> {
-    docs.iter()
-        .filter(move |d| may_share_namespace(d.namespace(), doc.namespace()))
 }
 
 /// `namespace-set`.
@@ -557,15 +551,17 @@ pub(super) fn pdb(doc: &Doc, docs: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc).filter(|p| p.replicas > 1) else {
         return;
     };
-    let has_pdb = same_namespace(doc, docs).any(|d| match &d.object {
-        Object::PodDisruptionBudget(p) => p
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.as_ref())
-            // policy/v1: `selector: {}` covers every pod of the namespace.
-            .is_some_and(|s| selects(s, &pod.labels, true)),
-        _ => false,
-    });
+    let has_pdb = docs
+        .selecting_near(doc, "PodDisruptionBudget", &pod.labels)
+        .any(|d| match &d.object {
+            Object::PodDisruptionBudget(p) => p
+                .spec
+                .as_ref()
+                .and_then(|s| s.selector.as_ref())
+                // policy/v1: `selector: {}` covers every pod of the namespace.
+                .is_some_and(|s| selects(s, &pod.labels, true)),
+            _ => false,
+        });
     if !has_pdb {
         emit(
             doc,
@@ -623,16 +619,18 @@ pub(super) fn anti_affinity(doc: &Doc, _: &Objects, emit: &mut Emit) {
 /// `network-policy`: a NetworkPolicy selects the StatefulSet's pods.
 pub(super) fn network_policy(doc: &Doc, docs: &Objects, emit: &mut Emit) {
     let Some(pod) = pod_of(doc) else { return };
-    let has_policy = same_namespace(doc, docs).any(|d| match &d.object {
-        Object::NetworkPolicy(np) => np.spec.as_ref().is_some_and(|s| {
-            selects(
-                &s.pod_selector.clone().unwrap_or_default(),
-                &pod.labels,
-                true,
-            )
-        }),
-        _ => false,
-    });
+    let has_policy = docs
+        .selecting_near(doc, "NetworkPolicy", &pod.labels)
+        .any(|d| match &d.object {
+            Object::NetworkPolicy(np) => np.spec.as_ref().is_some_and(|s| {
+                selects(
+                    &s.pod_selector.clone().unwrap_or_default(),
+                    &pod.labels,
+                    true,
+                )
+            }),
+            _ => false,
+        });
     if !has_policy {
         emit(
             doc,
@@ -650,7 +648,6 @@ pub(super) fn network_policy(doc: &Doc, docs: &Objects, emit: &mut Emit) {
 /// a kustomize replicas patch. Any list of a StatefulSet marked `sts-gen/peers-fixed`
 /// counts; unmarked, a list of two or more pods that names a pod which does not run.
 pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
-    let docs = objects.docs;
     use crate::shared::peers;
     let Object::StatefulSet(sts) = &doc.object else {
         return;
@@ -671,11 +668,15 @@ pub(super) fn peer_count(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     peers::strings(template, &mut texts);
     // ConfigMaps the pod names (volume, env or envFrom reference) hold config files.
     let mut config_texts = Vec::new();
-    for cm in same_namespace(doc, docs).filter(|d| d.kind() == "ConfigMap") {
-        if texts.contains(&cm.name()) {
-            if let Some(data) = cm.value.get("data") {
-                peers::strings(data, &mut config_texts);
-            }
+    let mut named: Vec<&str> = texts.clone();
+    named.sort_unstable();
+    named.dedup();
+    for cm in named
+        .into_iter()
+        .flat_map(|t| objects.named_near(doc, "ConfigMap", t))
+    {
+        if let Some(data) = cm.value.get("data") {
+            peers::strings(data, &mut config_texts);
         }
     }
     let mut ordinals = BTreeSet::new();

@@ -1,7 +1,7 @@
 //! One function per rule of scope `rendered`, each declared in [`super::RULES`]: the
 //! objects must work together once applied.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{Container, PersistentVolume, PodSpec};
@@ -109,8 +109,8 @@ fn selector_of(doc: &Doc) -> Option<(Option<LabelSelector>, &'static str)> {
 /// The pods in the namespace of `doc` that `selector` selects.
 fn selected<'a>(doc: &Doc, selector: &LabelSelector, objects: &'a Objects) -> Vec<&'a Pods> {
     objects
-        .pods
-        .iter()
+        .pods_for(selector)
+        .into_iter()
         .filter(|p| may_share_namespace(p.namespace.as_deref(), doc.namespace()))
         .filter(|p| p.selected_by(selector))
         .collect()
@@ -370,10 +370,9 @@ pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     // operator), and a CSI controller names one that never exists, as the API allows.
     // One that is among them and not headless is wrong either way.
     let headless = objects
-        .iter()
-        .filter(|d| may_share_namespace(d.namespace(), doc.namespace()))
+        .named_near(doc, "Service", name)
         .find_map(|d| match &d.object {
-            Object::Service(s) if d.name() == name => Some(s),
+            Object::Service(s) => Some(s),
             _ => None,
         });
     match headless {
@@ -472,6 +471,46 @@ pub(super) fn volume_mounts(doc: &Doc, _: &Objects, emit: &mut Emit) {
     }
 }
 
+/// The keys of the ConfigMap or Secret `name` (`kind`) in `doc`'s namespace, or `None` when
+/// it is not among the objects. A cert-manager Certificate writes the Secret it names, with
+/// the keys below; of several objects that give the same one, the last counts.
+fn object_keys<'a>(
+    doc: &'a Doc,
+    objects: &'a Objects,
+    kind: &str,
+    name: &str,
+) -> Option<BTreeSet<&'a str>> {
+    let written = (kind == "Secret")
+        .then(|| {
+            objects
+                .of_kind_near(doc, "Certificate")
+                .filter(|d| crate::check::certificate_secret(&d.value) == Some(name))
+                .last()
+        })
+        .flatten();
+    let given = objects.named_near(doc, kind, name).last();
+    // Both are items of the same slice, so their addresses give their order.
+    let position = |d: &Doc| std::ptr::from_ref(d) as usize;
+    let last = match (written, given) {
+        (Some(w), Some(g)) if position(w) > position(g) => w,
+        (_, Some(g)) => g,
+        (Some(w), None) => w,
+        (None, None) => return None,
+    };
+    if crate::check::certificate_secret(&last.value).is_some() {
+        return Some(["tls.crt", "tls.key", "ca.crt"].into());
+    }
+    Some(match &last.object {
+        Object::ConfigMap(cm) => (cm.data.iter().flatten().map(|(k, _)| k.as_str()))
+            .chain(cm.binary_data.iter().flatten().map(|(k, _)| k.as_str()))
+            .collect(),
+        Object::Secret(s) => (s.data.iter().flatten().map(|(k, _)| k.as_str()))
+            .chain(s.string_data.iter().flatten().map(|(k, _)| k.as_str()))
+            .collect(),
+        _ => return None,
+    })
+}
+
 /// `references`: the ConfigMaps and Secrets (and keys) the pod uses are rendered or
 /// external.
 pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
@@ -479,30 +518,6 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     let Some(pod) = sts.pod else { return };
     let containers = sts.containers();
     let external = objects.external;
-    let docs: &[Doc] = objects;
-
-    // The keys of each ConfigMap and Secret in the namespace, by kind and name.
-    let mut tables: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-    for d in docs
-        .iter()
-        .filter(|d| may_share_namespace(d.namespace(), doc.namespace()))
-    {
-        // cert-manager writes the Secret a Certificate names, with these keys.
-        if let Some(secret) = crate::check::certificate_secret(&d.value) {
-            tables.insert(("Secret", secret), ["tls.crt", "tls.key", "ca.crt"].into());
-            continue;
-        }
-        let keys: BTreeSet<&str> = match &d.object {
-            Object::ConfigMap(cm) => (cm.data.iter().flatten().map(|(k, _)| k.as_str()))
-                .chain(cm.binary_data.iter().flatten().map(|(k, _)| k.as_str()))
-                .collect(),
-            Object::Secret(s) => (s.data.iter().flatten().map(|(k, _)| k.as_str()))
-                .chain(s.string_data.iter().flatten().map(|(k, _)| k.as_str()))
-                .collect(),
-            _ => continue,
-        };
-        tables.insert((d.kind(), d.name()), keys);
-    }
     let mut resolve = |kind: &str, name: &str, key: Option<&str>, optional: bool, at: String| {
         if optional {
             return;
@@ -511,7 +526,7 @@ pub(super) fn references(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             "Secret" => &external.secrets,
             _ => &external.config_maps,
         };
-        match tables.get(&(kind, name)) {
+        match object_keys(doc, objects, kind, name).as_ref() {
             None if existing.iter().any(|e| e == name) => {}
             None => push(
                 emit,
