@@ -1436,3 +1436,66 @@ fn an_autoscaled_statefulset_may_run_its_most_replicas() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn pods_that_may_label_themselves_may_carry_a_label_their_template_lacks() {
+    // Vault, Patroni, Bitnami Redis: the leader labels its own pod (`vault-active: "true"`),
+    // which its ServiceAccount may do by RBAC, and a Service selects it by that label.
+    let active = service(
+        "db-primary",
+        "selector: {app: db, role: primary}, ports: [{name: pg, port: 5432, targetPort: pg}]",
+    );
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: label-pods, namespace: app}\nrules:\n- apiGroups: ['']\n  resources: [pods]\n  verbs: [get, list, patch]\n";
+    let binding = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: db, namespace: app}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: label-pods}\nsubjects: [{kind: ServiceAccount, name: db, namespace: app}]\n";
+    let rbac = format!("{role}---\n{binding}---\n{active}");
+    let text = db_with("", "serviceAccountName: db", "", &rbac);
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // A budget's expression on the label is met the same way.
+    let pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: db-primary, namespace: app}\nspec:\n  maxUnavailable: 0\n  selector:\n    matchLabels: {app: db}\n    matchExpressions: [{key: role, operator: In, values: [primary]}]\n";
+    let text = db_with(
+        "",
+        "serviceAccountName: db",
+        "",
+        &format!("{rbac}---\n{pdb}"),
+    );
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    let no_pods = |name: &str, sel: &str| {
+        format!("selects-pods Service {name}: the Service selector `{sel}` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace")
+    };
+    // Without the right to patch pods (another account, read-only verbs) the label is never
+    // set: nothing is selected.
+    let text = db_with("", "", "", &rbac);
+    assert_eq!(
+        wiring_findings(&text),
+        [no_pods("db-primary", "app=db,role=primary")]
+    );
+    let read_only = rbac.replace("get, list, patch", "get, list");
+    let text = db_with("", "serviceAccountName: db", "", &read_only);
+    assert_eq!(
+        wiring_findings(&text),
+        [no_pods("db-primary", "app=db,role=primary")]
+    );
+    // A label the template sets keeps its value, and a selector must still match the pods on
+    // one of the template's labels.
+    let other = service(
+        "other",
+        "selector: {app: web, role: primary}, ports: [{name: pg, port: 5432}]",
+    );
+    let only_run_time = service(
+        "leader",
+        "selector: {role: primary}, ports: [{name: pg, port: 5432}]",
+    );
+    let text = db_with(
+        "",
+        "serviceAccountName: db",
+        "",
+        &format!("{rbac}---\n{other}---\n{only_run_time}"),
+    );
+    assert_eq!(
+        wiring_findings(&text),
+        [
+            no_pods("other", "app=web,role=primary"),
+            no_pods("leader", "role=primary")
+        ]
+    );
+}

@@ -55,6 +55,14 @@ impl<'a> Objects<'a> {
             .iter()
             .filter_map(selector::pods_of)
             .chain(others.iter().cloned())
+            .map(|mut p| {
+                p.labels_itself = crate::check::pod_labellers::may_label(
+                    &external.pod_labellers,
+                    p.namespace.as_deref(),
+                    &p.service_account,
+                );
+                p
+            })
             .collect();
         Objects {
             docs,
