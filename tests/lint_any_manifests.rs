@@ -932,6 +932,17 @@ fn service_name_is_optional() {
         "{:#?}",
         wiring_findings(&text)
     );
+    // But for one without a selector, whose endpoints the app writes: Patroni's example and
+    // Zalando's Spilo name the primary's ClusterIP Service and reach peers by pod IP.
+    let text = format!(
+        "{}---\n{}",
+        DB.replace("serviceName: db-hl", "serviceName: db"),
+        service(
+            "db",
+            "type: ClusterIP, ports: [{port: 5432, targetPort: 5432}]"
+        )
+    );
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
 }
 
 #[test]

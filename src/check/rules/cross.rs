@@ -368,12 +368,14 @@ pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     }
     // Nor need it be among anyone's manifests: it may be created apart (another chart, an
     // operator), and a CSI controller names one that never exists, as the API allows.
-    // One that is among them and not headless is wrong either way.
+    // One that is among them and not headless is wrong either way, but in anyone's manifests
+    // one without a selector: Patroni (and Zalando's Spilo) name the primary's Service,
+    // whose endpoints Patroni writes, and find their peers by pod IP, not by DNS name.
     let headless = objects
         .iter()
         .filter(|d| may_share_namespace(d.namespace(), doc.namespace()))
         .find_map(|d| match &d.object {
-            Object::Service(s) if d.name() == name => Some(s),
+            Object::Service(s) if d.name() == name => Some((s, d)),
             _ => None,
         });
     match headless {
@@ -384,12 +386,17 @@ pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
             "service-name",
             format!("serviceName `{name}` is not a rendered Service"),
         ),
-        Some(s) if s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) != Some("None") => push(
-            emit,
-            doc,
-            "service-name",
-            format!("serviceName `{name}` must be a headless Service (clusterIP: None)"),
-        ),
+        Some((s, d))
+            if s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) != Some("None")
+                && !(objects.manifests && selector_of(d).is_some_and(|(sel, _)| sel.is_none())) =>
+        {
+            push(
+                emit,
+                doc,
+                "service-name",
+                format!("serviceName `{name}` must be a headless Service (clusterIP: None)"),
+            )
+        }
         _ => {}
     }
 }
