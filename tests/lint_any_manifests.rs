@@ -1326,6 +1326,63 @@ fn a_peer_list_counts_only_this_statefulsets_pods() {
 }
 
 #[test]
+fn service_types_and_port_numbers_the_api_server_refuses() {
+    let svc = |name: &str, spec: &str| {
+        format!("apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  selector: {{app: web}}\n{spec}")
+    };
+    let text = [
+        svc("range", "  ports:\n  - {name: a, port: 0}\n  - {name: b, port: 70000, targetPort: 70000}\n  - {name: c, port: 82, targetPort: -1}\n  - {name: d, port: 83, targetPort: Http}\n"),
+        svc("typo", "  type: Loadbalancer\n  ports: [{port: 80}]\n"),
+        svc("lb", "  type: LoadBalancer\n  clusterIP: None\n  ports: [{port: 80, nodePort: 70000}]\n"),
+        svc("none", ""),
+        // Valid: a headless Service or an ExternalName needs no ports; a targetPort of 0 or
+        // "" is defaulted to the port, not a name to resolve.
+        svc("hl", "  clusterIP: None\n"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: alias, namespace: shop}\nspec: {type: ExternalName, externalName: db.example.com}\n".to_string(),
+        svc("defaulted", "  ports:\n  - {name: a, port: 80, targetPort: 0}\n  - {name: b, port: 81, targetPort: \"\"}\n"),
+        workload(
+            "Deployment",
+            "apps/v1",
+            &format!("  selector: {{matchLabels: {{app: web}}}}\n  template:\n{POD_TEMPLATE}"),
+        ),
+    ]
+    .join("---\n");
+    let (_, report) = lint_text(&text);
+    let got: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema" || f["rule"] == "service-ports")
+        .map(|f| {
+            format!(
+                "{} {} {}: {}",
+                f["rule"].as_str().unwrap(),
+                f["name"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "schema range spec.ports[0].port: port 0 is not in 1..65535",
+            "schema range spec.ports[1].port: port 70000 is not in 1..65535",
+            "schema range spec.ports[1].targetPort: targetPort 70000 is not in 1..65535",
+            "schema range spec.ports[2].targetPort: targetPort -1 is not in 1..65535",
+            "schema range spec.ports[3].targetPort: targetPort: port name `Http` must be lower-case letters, digits and single `-`, with at least one letter",
+            "service-ports range spec.ports: targetPort `Http` is not a container port of the selected pods",
+            "schema typo spec.type: type `Loadbalancer` is not ClusterIP, NodePort, LoadBalancer or ExternalName",
+            "schema lb spec.clusterIP: clusterIP: None (headless) is refused on a Service of type LoadBalancer",
+            "schema lb spec.ports[0].nodePort: nodePort 70000 is not in 1..65535",
+            "schema none spec.ports: the Service has no ports; the API server requires them unless it is headless (clusterIP: None) or an ExternalName",
+        ],
+        "{:#?}",
+        report["findings"]
+    );
+}
+
+#[test]
 fn service_ports_and_budget_numbers_the_api_server_refuses() {
     let text = "apiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: shop}\nspec:\n  selector: {app: web}\n  ports:\n  - {name: a, port: 80}\n  - {name: a, port: 81}\n  - {name: c, port: 80, protocol: TCP}\n  - {name: d, port: 80, protocol: UDP}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: hl, namespace: shop}\nspec:\n  clusterIP: None\n  selector: {app: web}\n  ports: [{name: a, port: 80, nodePort: 30080}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: np, namespace: shop}\nspec:\n  type: NodePort\n  selector: {app: web}\n  ports: [{name: a, port: 80, nodePort: 30080}]\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: both, namespace: shop}\nspec:\n  minAvailable: 1\n  maxUnavailable: 1\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: AlwaysAllow\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: odd, namespace: shop}\nspec:\n  maxUnavailable: 150%\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: Sometimes\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: fine, namespace: shop}\nspec:\n  minAvailable: 50%\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: IfHealthyBudget\n";
     let deployment = workload(

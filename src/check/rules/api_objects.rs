@@ -63,42 +63,13 @@ pub(super) fn data_keys(doc: &Doc, emit: &mut Emit) {
     }
 }
 
-/// The API server's rules on a Service's ports and a PodDisruptionBudget's numbers, which
-/// types cannot hold: Service port names and (port, protocol) pairs used once, no nodePort
-/// on a ClusterIP Service; a budget sets minAvailable or maxUnavailable (not both), each a
+/// The API server's rules on a Service's ports (see [`service_fields`]) and a
+/// PodDisruptionBudget's numbers, which types cannot hold: a budget sets minAvailable or maxUnavailable (not both), each a
 /// number of at least 0 or a percentage up to 100%, and a known unhealthyPodEvictionPolicy.
 pub(super) fn service_and_budget_fields(doc: &Doc, emit: &mut Emit) {
     let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
     match &doc.object {
-        Object::Service(svc) => {
-            let Some(spec) = &svc.spec else { return };
-            let cluster_ip = spec.type_.as_deref().is_none_or(|t| t == "ClusterIP");
-            let mut names = BTreeSet::new();
-            let mut pairs = BTreeSet::new();
-            for (i, p) in spec.ports.iter().flatten().enumerate() {
-                if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
-                    if !names.insert(name) {
-                        refuse(
-                            format!("spec.ports[{i}].name"),
-                            format!("port name `{name}` is used twice; the API server refuses a Service whose port names repeat"),
-                        );
-                    }
-                }
-                let protocol = p.protocol.as_deref().unwrap_or("TCP");
-                if !pairs.insert((p.port, protocol)) {
-                    refuse(
-                        format!("spec.ports[{i}].port"),
-                        format!("port {}/{protocol} is listed twice; the API server refuses a Service with a port and protocol twice", p.port),
-                    );
-                }
-                if cluster_ip && p.node_port.is_some_and(|n| n != 0) {
-                    refuse(
-                        format!("spec.ports[{i}].nodePort"),
-                        "a nodePort is refused on a Service of type ClusterIP; use NodePort or LoadBalancer, or drop it".into(),
-                    );
-                }
-            }
-        }
+        Object::Service(svc) => service_fields(svc, &mut refuse),
         Object::PodDisruptionBudget(pdb) => {
             use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
             let Some(spec) = &pdb.spec else { return };
@@ -146,5 +117,91 @@ pub(super) fn service_and_budget_fields(doc: &Doc, emit: &mut Emit) {
             }
         }
         _ => {}
+    }
+}
+
+/// A Service as the API server validates it: a known type; ports (unless headless or an
+/// ExternalName) whose numbers are ports (a targetPort of 0 or "" is defaulted to the port)
+/// and whose target names are IANA service names; port names and (port, protocol) pairs
+/// used once; no nodePort on a ClusterIP Service, no `clusterIP: None` on a NodePort or
+/// LoadBalancer one.
+fn service_fields(
+    svc: &k8s_openapi::api::core::v1::Service,
+    refuse: &mut impl FnMut(String, String),
+) {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let Some(spec) = &svc.spec else { return };
+    let kind = spec.type_.as_deref().unwrap_or("ClusterIP");
+    let headless = spec.cluster_ip.as_deref() == Some("None");
+    if !["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].contains(&kind) {
+        refuse(
+            "spec.type".into(),
+            format!("type `{kind}` is not ClusterIP, NodePort, LoadBalancer or ExternalName"),
+        );
+    } else if headless && (kind == "NodePort" || kind == "LoadBalancer") {
+        refuse(
+            "spec.clusterIP".into(),
+            format!("clusterIP: None (headless) is refused on a Service of type {kind}"),
+        );
+    }
+    let ports = spec.ports.as_deref().unwrap_or_default();
+    if ports.is_empty() && !headless && kind != "ExternalName" {
+        refuse(
+            "spec.ports".into(),
+            "the Service has no ports; the API server requires them unless it is headless (clusterIP: None) or an ExternalName".into(),
+        );
+    }
+    let valid = |n: i32| (1..=65535).contains(&n);
+    let mut names = BTreeSet::new();
+    let mut pairs = BTreeSet::new();
+    for (i, p) in ports.iter().enumerate() {
+        if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
+            if !names.insert(name) {
+                refuse(
+                    format!("spec.ports[{i}].name"),
+                    format!("port name `{name}` is used twice; the API server refuses a Service whose port names repeat"),
+                );
+            }
+        }
+        if !valid(p.port) {
+            refuse(
+                format!("spec.ports[{i}].port"),
+                format!("port {} is not in 1..65535", p.port),
+            );
+        }
+        match &p.target_port {
+            Some(IntOrString::Int(n)) if *n != 0 && !valid(*n) => refuse(
+                format!("spec.ports[{i}].targetPort"),
+                format!("targetPort {n} is not in 1..65535"),
+            ),
+            Some(IntOrString::String(name)) if !name.is_empty() => {
+                if let Err(e) = names::port_name(name) {
+                    refuse(
+                        format!("spec.ports[{i}].targetPort"),
+                        format!("targetPort: {}", e.message),
+                    );
+                }
+            }
+            _ => {}
+        }
+        if p.node_port.is_some_and(|n| n != 0 && !valid(n)) {
+            refuse(
+                format!("spec.ports[{i}].nodePort"),
+                format!("nodePort {} is not in 1..65535", p.node_port.unwrap_or(0)),
+            );
+        }
+        let protocol = p.protocol.as_deref().unwrap_or("TCP");
+        if !pairs.insert((p.port, protocol)) {
+            refuse(
+                format!("spec.ports[{i}].port"),
+                format!("port {}/{protocol} is listed twice; the API server refuses a Service with a port and protocol twice", p.port),
+            );
+        }
+        if kind == "ClusterIP" && p.node_port.is_some_and(|n| n != 0) {
+            refuse(
+                format!("spec.ports[{i}].nodePort"),
+                "a nodePort is refused on a Service of type ClusterIP; use NodePort or LoadBalancer, or drop it".into(),
+            );
+        }
     }
 }

@@ -191,8 +191,9 @@ pub(super) fn service_ports(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         .into_iter()
         .flatten()
     {
+        // An empty name is unset: the API server defaults it to the port's number.
         if let Some(IntOrString::String(name)) = &port.target_port {
-            if !matching.iter().any(|p| p.port_names.contains(name)) {
+            if !name.is_empty() && !matching.iter().any(|p| p.port_names.contains(name)) {
                 push(
                     emit,
                     doc,
