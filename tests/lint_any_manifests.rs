@@ -1567,3 +1567,54 @@ fn pods_that_may_label_themselves_may_carry_a_label_their_template_lacks() {
         ]
     );
 }
+
+#[test]
+fn labels_annotations_and_selectors_the_api_server_refuses() {
+    let long = "a".repeat(64);
+    let text = db_with(
+        "",
+        "",
+        "",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: app\n  labels: {{helm.sh/chart: \"db-1.2.3+build.4\", release: {long}, empty: \"\", app.kubernetes.io/name: db}}\n  annotations: {{\"not valid/key/twice\": x, example.com/free-text: \"any text: at all!\"}}\n---\n{}---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: db, namespace: app}}\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {{app: db}}\n    matchExpressions: [{{key: tier, operator: in, values: [a]}}, {{key: role, operator: Exists, values: [x]}}, {{key: zone, operator: NotIn}}]\n",
+            service("bad-sel", "selector: {app: \"db!\"}, ports: [{port: 80}]"),
+        ),
+    );
+    // The pod template's labels are checked too (where a chart's label lands on every pod).
+    let text = text.replace(
+        "metadata: {labels: {app: db}}",
+        "metadata: {labels: {app: db, \"-bad\": x}}",
+    );
+    let (_, report) = lint_text(&text);
+    let got: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema")
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["name"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let value = "is not a valid label value (at most 63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric)";
+    let key = "is not a valid key (name part: 1-63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric)";
+    assert_eq!(
+        got,
+        [
+            format!("db spec.template.metadata.labels[\"-bad\"] label key `-bad` {key}"),
+            format!("cm metadata.labels[\"helm.sh/chart\"] label `helm.sh/chart` value `db-1.2.3+build.4` {value}"),
+            format!("cm metadata.labels[\"release\"] label `release` value `{long}` {value}"),
+            "cm metadata.annotations[\"not valid/key/twice\"] annotation key prefix `not valid/key` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)".to_string(),
+            format!("bad-sel spec.selector[\"app\"] label `app` value `db!` {value}"),
+            "db spec.selector.matchExpressions[0].operator operator `in` is not In, NotIn, Exists or DoesNotExist".to_string(),
+            "db spec.selector.matchExpressions[1].operator operator Exists takes no values".to_string(),
+            "db spec.selector.matchExpressions[2].operator operator NotIn needs values".to_string(),
+        ],
+        "{:#?}",
+        report["findings"]
+    );
+}

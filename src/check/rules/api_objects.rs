@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use serde_json::Value as Json;
+
 use super::Emit;
 use crate::check::{Doc, Object};
 use crate::shared::names;
@@ -201,6 +203,111 @@ fn service_fields(
             refuse(
                 format!("spec.ports[{i}].nodePort"),
                 "a nodePort is refused on a Service of type ClusterIP; use NodePort or LoadBalancer, or drop it".into(),
+            );
+        }
+    }
+}
+
+/// The API server's rules on labels, annotations and label selectors: label and annotation
+/// keys are qualified names (`prefix/name`), label values at most 63 characters of
+/// `[A-Za-z0-9-_.]` (a Helm chart version with `+` in `helm.sh/chart` is refused), on the
+/// object and on the pod and claim templates it holds; a selector's labels likewise, and its
+/// expressions use In, NotIn (with values), Exists or DoesNotExist (without).
+pub(super) fn labels_and_selectors(doc: &Doc, emit: &mut Emit) {
+    let v = &doc.value;
+    let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
+    let mut places: Vec<(String, &Json)> = [
+        "metadata",
+        "spec.template.metadata",
+        "spec.jobTemplate.metadata",
+        "spec.jobTemplate.spec.template.metadata",
+    ]
+    .iter()
+    .filter_map(|p| Some((p.to_string(), v.pointer(&pointer(p))?)))
+    .collect();
+    let claims = v
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(Json::as_array);
+    for (i, c) in claims.into_iter().flatten().enumerate() {
+        if let Some(m) = c.get("metadata") {
+            places.push((format!("spec.volumeClaimTemplates[{i}].metadata"), m));
+        }
+    }
+    for (place, meta) in places {
+        label_map(meta.get("labels"), &format!("{place}.labels"), &mut refuse);
+        let annotations = meta.get("annotations").and_then(Json::as_object);
+        for key in annotations.into_iter().flatten().map(|(k, _)| k) {
+            if let Err(e) = names::qualified_name(key) {
+                refuse(
+                    format!("{place}.annotations[{key:?}]"),
+                    format!("annotation key {}", e.message),
+                );
+            }
+        }
+    }
+    let selector = match doc.kind() {
+        "Service" => {
+            label_map(v.pointer("/spec/selector"), "spec.selector", &mut refuse);
+            return;
+        }
+        "StatefulSet" | "PodDisruptionBudget" => "spec.selector",
+        "NetworkPolicy" => "spec.podSelector",
+        _ => return,
+    };
+    let Some(sel) = v.pointer(&pointer(selector)) else {
+        return;
+    };
+    label_map(
+        sel.get("matchLabels"),
+        &format!("{selector}.matchLabels"),
+        &mut refuse,
+    );
+    let expressions = sel.get("matchExpressions").and_then(Json::as_array);
+    for (i, e) in expressions.into_iter().flatten().enumerate() {
+        let at = format!("{selector}.matchExpressions[{i}]");
+        let key = e.get("key").and_then(Json::as_str).unwrap_or("");
+        if let Err(err) = names::qualified_name(key) {
+            refuse(format!("{at}.key"), format!("key {}", err.message));
+        }
+        let values = e.get("values").and_then(Json::as_array).map_or(0, Vec::len);
+        let operator = e.get("operator").and_then(Json::as_str).unwrap_or("");
+        let problem = match operator {
+            "In" | "NotIn" if values == 0 => Some(format!("operator {operator} needs values")),
+            "Exists" | "DoesNotExist" if values > 0 => {
+                Some(format!("operator {operator} takes no values"))
+            }
+            "In" | "NotIn" | "Exists" | "DoesNotExist" => None,
+            other => Some(format!(
+                "operator `{other}` is not In, NotIn, Exists or DoesNotExist"
+            )),
+        };
+        if let Some(p) = problem {
+            refuse(format!("{at}.operator"), p);
+        }
+    }
+}
+
+/// `spec.template.metadata` as a JSON pointer.
+fn pointer(path: &str) -> String {
+    format!("/{}", path.replace('.', "/"))
+}
+
+/// A map of labels (or of a selector's labels) at `path`: keys and values as labels take.
+fn label_map(map: Option<&Json>, path: &str, refuse: &mut impl FnMut(String, String)) {
+    for (key, value) in map.and_then(Json::as_object).into_iter().flatten() {
+        if let Err(e) = names::qualified_name(key) {
+            refuse(
+                format!("{path}[{key:?}]"),
+                format!("label key {}", e.message),
+            );
+        } else if let Some(Err(e)) = value.as_str().map(names::label_value) {
+            refuse(
+                format!("{path}[{key:?}]"),
+                format!(
+                    "label `{key}` value `{}` {}",
+                    value.as_str().unwrap_or(""),
+                    e.message
+                ),
             );
         }
     }
