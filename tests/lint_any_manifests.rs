@@ -1618,3 +1618,43 @@ fn labels_annotations_and_selectors_the_api_server_refuses() {
         report["findings"]
     );
 }
+
+#[test]
+fn a_cronjob_schedule_the_api_server_cannot_parse_is_refused() {
+    let cron = |schedule: &str| {
+        format!("apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: backup, namespace: app}}\nspec:\n  schedule: \"{schedule}\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers: [{{name: b, image: \"pg:16.2\"}}]\n")
+    };
+    let schema = |schedule: &str| {
+        let (_, report) = lint_text(&cron(schedule));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "schema")
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    f["path"].as_str().unwrap(),
+                    f["message"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    for fine in [
+        "@daily",
+        "@every 1h30m",
+        "*/5 * * * *",
+        "0 3 * * mon-fri",
+        "0 0 ? * *",
+    ] {
+        assert_eq!(schema(fine), Vec::<String>::new(), "{fine}");
+    }
+    assert_eq!(
+        schema("H 3 * * *"),
+        ["spec.schedule: schedule `H 3 * * *` does not parse: the minute field `H`: `H` is not a number"]
+    );
+    assert_eq!(
+        schema("TZ=UTC 0 3 * * *"),
+        ["spec.schedule: schedule `TZ=UTC 0 3 * * *` does not parse: five fields are needed, such as `0 3 * * *`"]
+    );
+}

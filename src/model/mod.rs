@@ -14,7 +14,7 @@
 //! - [`raw`]: raw Kubernetes objects in the profile; [`text`]: text variables.
 
 mod config;
-mod cron;
+pub(crate) mod cron;
 mod disruption;
 mod env;
 mod errors;

@@ -312,3 +312,24 @@ fn label_map(map: Option<&Json>, path: &str, refuse: &mut impl FnMut(String, Str
         }
     }
 }
+
+/// A CronJob's schedule as the API server parses it (robfig/cron's standard parser, the
+/// one a profile's schedule is held to): `H 3 * * *`, `60 * * * *` or a `TZ=` prefix are
+/// refused.
+pub(super) fn cron_schedule(doc: &Doc, emit: &mut Emit) {
+    let Object::CronJob(cj) = &doc.object else {
+        return;
+    };
+    let Some(schedule) = cj.spec.as_ref().map(|s| s.schedule.as_str()) else {
+        return;
+    };
+    if let Some(why) = crate::model::cron::schedule_problem(schedule) {
+        emit(
+            doc,
+            "schema",
+            "spec.schedule".into(),
+            format!("schedule `{schedule}` does not parse: {why}"),
+            None,
+        );
+    }
+}

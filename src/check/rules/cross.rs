@@ -62,6 +62,7 @@ pub(super) fn schema(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     super::api_objects::data_keys(doc, emit);
     super::api_objects::service_and_budget_fields(doc, emit);
     super::api_objects::labels_and_selectors(doc, emit);
+    super::api_objects::cron_schedule(doc, emit);
     let Some(sts) = Sts::of(doc) else { return };
     let mut names = BTreeSet::new();
     for c in sts.containers() {
