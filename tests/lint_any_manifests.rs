@@ -1658,3 +1658,40 @@ fn a_cronjob_schedule_the_api_server_cannot_parse_is_refused() {
         ["spec.schedule: schedule `TZ=UTC 0 3 * * *` does not parse: five fields are needed, such as `0 3 * * *`"]
     );
 }
+
+#[test]
+fn ingress_and_network_policy_fields_the_api_server_refuses() {
+    let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: app}\nspec:\n  rules:\n  - host: \"*.example.com\"\n    http:\n      paths:\n      - path: /\n        backend: {service: {name: web, port: {number: 80}}}\n      - path: /x\n        pathType: prefix\n        backend: {service: {name: web, port: {name: Http}}}\n      - path: api\n        pathType: Prefix\n        backend: {service: {name: web, port: {number: 70000}}}\n      - pathType: ImplementationSpecific\n        backend: {service: {name: web, port: {name: http}}}\n  - host: Example.com\n    http:\n      paths:\n      - {path: /, pathType: Exact, backend: {service: {name: Web_1, port: {number: 80}}}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: app}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, ingress]\n  ingress: [{ports: [{port: 70000}, {port: http-x, protocol: tcp}, {port: 8000, endPort: 7000}, {port: 8000, endPort: 9000, protocol: UDP}]}]\n";
+    let (_, report) = lint_text(text);
+    let got: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["path"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "spec.rules[0].http.paths[0].pathType pathType is required (Exact, Prefix or ImplementationSpecific)",
+            "spec.rules[0].http.paths[1].pathType pathType `prefix` is not Exact, Prefix or ImplementationSpecific",
+            "spec.rules[0].http.paths[1].backend.service.port port name `Http` must be lower-case letters, digits and single `-`, with at least one letter",
+            "spec.rules[0].http.paths[2].path path `api` is not absolute (start it with `/`)",
+            "spec.rules[0].http.paths[2].backend.service.port port 70000 is not in 1..65535",
+            "spec.rules[1].host host `Example.com` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)",
+            "spec.rules[1].http.paths[0].backend.service.name Service name `Web_1` is not a DNS-1123 label (lower-case letters, digits and `-`, starting and ending with a letter or digit)",
+            "spec.policyTypes[1] policy type `ingress` is not Ingress or Egress",
+            "spec.ingress[0].ports[0].port port 70000 is not in 1..65535",
+            "spec.ingress[0].ports[1].protocol protocol `tcp` is not TCP, UDP or SCTP",
+            "spec.ingress[0].ports[2].endPort endPort 7000 is not between port 8000 and 65535",
+        ],
+        "{:#?}",
+        report["findings"]
+    );
+}

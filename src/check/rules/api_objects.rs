@@ -1,5 +1,6 @@
 //! What the API server checks of the objects beside a StatefulSet, although they type:
-//! ConfigMap and Secret keys, a Service's ports, a PodDisruptionBudget's numbers. Part of
+//! ConfigMap and Secret keys, a Service's ports, a PodDisruptionBudget's numbers, labels and
+//! selectors, a CronJob's schedule, an Ingress's rules, a NetworkPolicy's ports. Part of
 //! `schema`, like the container and pod template rules of [`super::api`].
 
 use std::collections::BTreeSet;
@@ -10,11 +11,21 @@ use super::Emit;
 use crate::check::{Doc, Object};
 use crate::shared::names;
 
+/// Every rule of this module on one object.
+pub(super) fn fields(doc: &Doc, emit: &mut Emit) {
+    data_keys(doc, emit);
+    service_and_budget_fields(doc, emit);
+    labels_and_selectors(doc, emit);
+    cron_schedule(doc, emit);
+    ingress_fields(doc, emit);
+    network_policy_fields(doc, emit);
+}
+
 /// The API server's rules on ConfigMap and Secret keys: each a valid key name (letters,
 /// digits, `-`, `_`, `.`; at most 253; not `.`, `..` or starting with `..`: the same
 /// [`names::config_key`] the model holds a profile's files and keys to), and no ConfigMap key
 /// in both `data` and `binaryData`.
-pub(super) fn data_keys(doc: &Doc, emit: &mut Emit) {
+fn data_keys(doc: &Doc, emit: &mut Emit) {
     let (fields, config_map): (Vec<(&str, Vec<&String>)>, bool) = match &doc.object {
         Object::ConfigMap(cm) => (
             vec![
@@ -68,7 +79,7 @@ pub(super) fn data_keys(doc: &Doc, emit: &mut Emit) {
 /// The API server's rules on a Service's ports (see [`service_fields`]) and a
 /// PodDisruptionBudget's numbers, which types cannot hold: a budget sets minAvailable or maxUnavailable (not both), each a
 /// number of at least 0 or a percentage up to 100%, and a known unhealthyPodEvictionPolicy.
-pub(super) fn service_and_budget_fields(doc: &Doc, emit: &mut Emit) {
+fn service_and_budget_fields(doc: &Doc, emit: &mut Emit) {
     let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
     match &doc.object {
         Object::Service(svc) => service_fields(svc, &mut refuse),
@@ -213,7 +224,7 @@ fn service_fields(
 /// `[A-Za-z0-9-_.]` (a Helm chart version with `+` in `helm.sh/chart` is refused), on the
 /// object and on the pod and claim templates it holds; a selector's labels likewise, and its
 /// expressions use In, NotIn (with values), Exists or DoesNotExist (without).
-pub(super) fn labels_and_selectors(doc: &Doc, emit: &mut Emit) {
+fn labels_and_selectors(doc: &Doc, emit: &mut Emit) {
     let v = &doc.value;
     let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
     let mut places: Vec<(String, &Json)> = [
@@ -316,7 +327,7 @@ fn label_map(map: Option<&Json>, path: &str, refuse: &mut impl FnMut(String, Str
 /// A CronJob's schedule as the API server parses it (robfig/cron's standard parser, the
 /// one a profile's schedule is held to): `H 3 * * *`, `60 * * * *` or a `TZ=` prefix are
 /// refused.
-pub(super) fn cron_schedule(doc: &Doc, emit: &mut Emit) {
+fn cron_schedule(doc: &Doc, emit: &mut Emit) {
     let Object::CronJob(cj) = &doc.object else {
         return;
     };
@@ -331,5 +342,157 @@ pub(super) fn cron_schedule(doc: &Doc, emit: &mut Emit) {
             format!("schedule `{schedule}` does not parse: {why}"),
             None,
         );
+    }
+}
+
+/// An Ingress's rules as the API server validates them: hosts are DNS names (a leading
+/// `*.` allowed), every path has a known pathType and an absolute path, and a backend
+/// Service has a DNS-1035 name and one port, a number in 1..65535 or an IANA name.
+fn ingress_fields(doc: &Doc, emit: &mut Emit) {
+    if doc.kind() != "Ingress" {
+        return;
+    }
+    let v = &doc.value;
+    let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
+    if let Some(b) = v.pointer("/spec/defaultBackend") {
+        backend(b, "spec.defaultBackend", &mut refuse);
+    }
+    let rules = v.pointer("/spec/rules").and_then(Json::as_array);
+    for (i, rule) in rules.into_iter().flatten().enumerate() {
+        let host = rule.get("host").and_then(Json::as_str).unwrap_or("");
+        let bare = host.strip_prefix("*.").unwrap_or(host);
+        if !host.is_empty() {
+            if let Err(e) = names::dns_subdomain(bare) {
+                refuse(
+                    format!("spec.rules[{i}].host"),
+                    format!("host `{host}` {}", e.message),
+                );
+            }
+        }
+        let paths = rule.pointer("/http/paths").and_then(Json::as_array);
+        for (j, p) in paths.into_iter().flatten().enumerate() {
+            let at = format!("spec.rules[{i}].http.paths[{j}]");
+            let path = p.get("path").and_then(Json::as_str).unwrap_or("");
+            // The type round trip writes a missing pathType as "".
+            match p
+                .get("pathType")
+                .and_then(Json::as_str)
+                .filter(|t| !t.is_empty())
+            {
+                None => refuse(
+                    format!("{at}.pathType"),
+                    "pathType is required (Exact, Prefix or ImplementationSpecific)".into(),
+                ),
+                Some(t) if !["Exact", "Prefix", "ImplementationSpecific"].contains(&t) => refuse(
+                    format!("{at}.pathType"),
+                    format!("pathType `{t}` is not Exact, Prefix or ImplementationSpecific"),
+                ),
+                Some(t)
+                    if !path.starts_with('/')
+                        && (t != "ImplementationSpecific" || !path.is_empty()) =>
+                {
+                    refuse(
+                        format!("{at}.path"),
+                        format!("path `{path}` is not absolute (start it with `/`)"),
+                    )
+                }
+                _ => {}
+            }
+            if let Some(b) = p.get("backend") {
+                backend(b, &format!("{at}.backend"), &mut refuse);
+            }
+        }
+    }
+}
+
+/// An Ingress backend's Service: a DNS-1035 name and one port, a number or an IANA name.
+fn backend(b: &Json, at: &str, refuse: &mut impl FnMut(String, String)) {
+    let Some(svc) = b.get("service") else { return };
+    let name = svc.get("name").and_then(Json::as_str).unwrap_or("");
+    if let Err(e) = names::dns_1035_label(name, 63) {
+        refuse(
+            format!("{at}.service.name"),
+            format!("Service name `{name}` {}", e.message),
+        );
+    }
+    let port = svc.get("port");
+    let number = port.and_then(|p| p.get("number")).and_then(Json::as_i64);
+    let port_name = port.and_then(|p| p.get("name")).and_then(Json::as_str);
+    let problem = match (number, port_name) {
+        (Some(_), Some(_)) => Some("sets both a port number and a port name".to_string()),
+        (None, None) => Some("needs a port number or a port name".to_string()),
+        (Some(n), None) if !(1..=65535).contains(&n) => {
+            Some(format!("port {n} is not in 1..65535"))
+        }
+        (None, Some(n)) => names::port_name(n).err().map(|e| e.message),
+        _ => None,
+    };
+    if let Some(p) = problem {
+        refuse(format!("{at}.service.port"), p);
+    }
+}
+
+/// A NetworkPolicy as the API server validates it: policyTypes are `Ingress` or `Egress`,
+/// and each rule's ports have a known protocol, a port number in 1..65535 or an IANA name,
+/// and an endPort only after a number, not below it.
+fn network_policy_fields(doc: &Doc, emit: &mut Emit) {
+    if doc.kind() != "NetworkPolicy" {
+        return;
+    }
+    let v = &doc.value;
+    let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
+    let types = v.pointer("/spec/policyTypes").and_then(Json::as_array);
+    for (i, t) in types.into_iter().flatten().enumerate() {
+        let t = t.as_str().unwrap_or("");
+        if t != "Ingress" && t != "Egress" {
+            refuse(
+                format!("spec.policyTypes[{i}]"),
+                format!("policy type `{t}` is not Ingress or Egress"),
+            );
+        }
+    }
+    for direction in ["ingress", "egress"] {
+        let rules = v
+            .pointer(&format!("/spec/{direction}"))
+            .and_then(Json::as_array);
+        for (i, rule) in rules.into_iter().flatten().enumerate() {
+            let ports = rule.get("ports").and_then(Json::as_array);
+            for (j, p) in ports.into_iter().flatten().enumerate() {
+                let at = format!("spec.{direction}[{i}].ports[{j}]");
+                let protocol = p.get("protocol").and_then(Json::as_str).unwrap_or("TCP");
+                if !["TCP", "UDP", "SCTP"].contains(&protocol) {
+                    refuse(
+                        format!("{at}.protocol"),
+                        format!("protocol `{protocol}` is not TCP, UDP or SCTP"),
+                    );
+                }
+                let number = p.get("port").and_then(Json::as_i64);
+                match (p.get("port"), number) {
+                    (_, Some(n)) if !(1..=65535).contains(&n) => {
+                        refuse(format!("{at}.port"), format!("port {n} is not in 1..65535"))
+                    }
+                    (Some(Json::String(name)), _) => {
+                        if let Err(e) = names::port_name(name) {
+                            refuse(format!("{at}.port"), e.message);
+                        }
+                    }
+                    _ => {}
+                }
+                let Some(end) = p.get("endPort").and_then(Json::as_i64) else {
+                    continue;
+                };
+                match number {
+                    None => refuse(
+                        format!("{at}.endPort"),
+                        "endPort needs a numeric port".into(),
+                    ),
+                    Some(n) if end < n || end > 65535 => refuse(
+                        format!("{at}.endPort"),
+                        format!("endPort {end} is not between port {n} and 65535"),
+                    ),
+                    _ => {}
+                }
+            }
+        }
     }
 }
