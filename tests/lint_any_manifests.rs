@@ -1695,3 +1695,20 @@ fn ingress_and_network_policy_fields_the_api_server_refuses() {
         report["findings"]
     );
 }
+
+#[test]
+fn a_typed_list_from_the_api_is_unpacked_like_kind_list() {
+    // `kubectl get --raw` and client libraries write `ServiceList`; kubectl applies its items.
+    let text = "apiVersion: v1\nkind: ServiceList\nmetadata: {resourceVersion: \"1\"}\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: web, namespace: shop}\n  spec:\n    selector: {app: nope}\n    ports: [{port: 80}]\n---\napiVersion: example.com/v1\nkind: AllowList\nmetadata: {name: a, namespace: other}\nspec: {items: [x]}\n";
+    let (code, report) = lint_text(text);
+    assert_eq!(code, 1);
+    assert_eq!(report["objects"], 1);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(of_rule(findings, "selects-pods").len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["name"], "web");
+    // A custom kind named `...List` without items is an object, skipped with a note.
+    assert!(report["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("AllowList a skipped"));
+}

@@ -61,7 +61,7 @@ pub fn parse_manifests(
         let ignores = comment_ignores(&chunk);
         let items = match value {
             Json::Null => continue,
-            Json::Object(ref m) if m.get("kind").and_then(Json::as_str) == Some("List") => m
+            Json::Object(ref m) if is_list(m) => m
                 .get("items")
                 .and_then(Json::as_array)
                 .cloned()
@@ -91,6 +91,13 @@ pub fn parse_manifests(
         }
     }
     Ok((docs, comments))
+}
+
+/// Whether a document is a list of objects: `kind: List`, or a typed list such as
+/// `ServiceList` (what the API returns) with `items`, which kubectl unpacks alike.
+pub(super) fn is_list(m: &serde_json::Map<String, Json>) -> bool {
+    let kind = m.get("kind").and_then(Json::as_str).unwrap_or("");
+    kind == "List" || (kind.ends_with("List") && m.get("items").is_some_and(Json::is_array))
 }
 
 /// Kinds of Kubernetes' own (and of common operators) that are cluster-scoped: no namespace

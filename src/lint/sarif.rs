@@ -323,7 +323,7 @@ fn starts(text: &str) -> (Vec<usize>, Vec<String>) {
             .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
             .map(|p| line + p);
         let (items, list) = match super::manifests::parse_kube_yaml(chunk) {
-            Ok(Json::Object(m)) if m.get("kind").and_then(Json::as_str) == Some("List") => (
+            Ok(Json::Object(m)) if super::manifests::is_list(&m) => (
                 m.get("items").and_then(Json::as_array).map_or(0, Vec::len),
                 true,
             ),
