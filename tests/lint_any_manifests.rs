@@ -1712,3 +1712,63 @@ fn a_typed_list_from_the_api_is_unpacked_like_kind_list() {
         .unwrap()
         .contains("AllowList a skipped"));
 }
+
+#[test]
+fn a_secret_of_a_built_in_type_needs_its_keys() {
+    let secret = |name: &str, kind: &str, body: &str| {
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: app}}\ntype: {kind}\n{body}")
+    };
+    let text = [
+        secret(
+            "tls",
+            "kubernetes.io/tls",
+            "stringData: {cert: a, tls.key: b}\n",
+        ),
+        secret(
+            "pull",
+            "kubernetes.io/dockerconfigjson",
+            "data: {config.json: e30=}\n",
+        ),
+        secret(
+            "basic",
+            "kubernetes.io/basic-auth",
+            "stringData: {user: a}\n",
+        ),
+        // Valid: keys in data or stringData (even empty), one of username and password.
+        secret(
+            "tls-ok",
+            "kubernetes.io/tls",
+            "data: {tls.crt: \"\"}\nstringData: {tls.key: k}\n",
+        ),
+        secret(
+            "basic-ok",
+            "kubernetes.io/basic-auth",
+            "stringData: {password: p}\n",
+        ),
+        secret("opaque", "Opaque", ""),
+    ]
+    .join("---\n");
+    let (_, report) = lint_text(&text);
+    let got: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema")
+        .map(|f| {
+            format!(
+                "{} {}: {}",
+                f["name"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "tls type: a Secret of type kubernetes.io/tls needs key `tls.crt`; the API server refuses it without",
+            "pull type: a Secret of type kubernetes.io/dockerconfigjson needs key `.dockerconfigjson`; the API server refuses it without",
+            "basic type: a Secret of type kubernetes.io/basic-auth needs key `username` or `password`; the API server refuses it without",
+        ]
+    );
+}

@@ -19,6 +19,7 @@ pub(super) fn fields(doc: &Doc, emit: &mut Emit) {
     cron_schedule(doc, emit);
     ingress_fields(doc, emit);
     network_policy_fields(doc, emit);
+    secret_type_keys(doc, emit);
 }
 
 /// The API server's rules on ConfigMap and Secret keys: each a valid key name (letters,
@@ -494,5 +495,61 @@ fn network_policy_fields(doc: &Doc, emit: &mut Emit) {
                 }
             }
         }
+    }
+}
+
+/// The keys the API server requires of a Secret of a built-in type (in `data` or
+/// `stringData`): a TLS Secret's `tls.crt` and `tls.key`, a registry Secret's config,
+/// a basic-auth Secret's `username` or `password`, an SSH one's `ssh-privatekey`, a
+/// service account token's account annotation. Only key names are named, never values.
+fn secret_type_keys(doc: &Doc, emit: &mut Emit) {
+    let Object::Secret(secret) = &doc.object else {
+        return;
+    };
+    let Some(kind) = secret.type_.as_deref() else {
+        return;
+    };
+    let has = |key: &str| {
+        secret.data.as_ref().is_some_and(|d| d.contains_key(key))
+            || secret
+                .string_data
+                .as_ref()
+                .is_some_and(|d| d.contains_key(key))
+    };
+    let missing = match kind {
+        "kubernetes.io/tls" => ["tls.crt", "tls.key"]
+            .into_iter()
+            .filter(|k| !has(k))
+            .map(|k| format!("key `{k}`"))
+            .collect(),
+        "kubernetes.io/dockerconfigjson" if !has(".dockerconfigjson") => {
+            vec!["key `.dockerconfigjson`".to_string()]
+        }
+        "kubernetes.io/dockercfg" if !has(".dockercfg") => vec!["key `.dockercfg`".to_string()],
+        "kubernetes.io/basic-auth" if !has("username") && !has("password") => {
+            vec!["key `username` or `password`".to_string()]
+        }
+        "kubernetes.io/ssh-auth" if !has("ssh-privatekey") => {
+            vec!["key `ssh-privatekey`".to_string()]
+        }
+        "kubernetes.io/service-account-token"
+            if !secret
+                .metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key("kubernetes.io/service-account.name")) =>
+        {
+            vec!["annotation `kubernetes.io/service-account.name`".to_string()]
+        }
+        _ => vec![],
+    };
+    for what in missing {
+        emit(
+            doc,
+            "schema",
+            "type".into(),
+            format!("a Secret of type {kind} needs {what}; the API server refuses it without"),
+            None,
+        );
     }
 }
