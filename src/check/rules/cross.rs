@@ -15,16 +15,16 @@ use crate::check::{field, Doc, Object};
 use crate::shared::names::quantity;
 
 /// A StatefulSet's parts, as the rules on StatefulSets read them.
-struct Sts<'a> {
+pub(super) struct Sts<'a> {
     sts: &'a StatefulSet,
-    spec: &'a StatefulSetSpec,
+    pub(super) spec: &'a StatefulSetSpec,
     /// The pod spec, when the template has one.
     pod: Option<&'a PodSpec>,
 }
 
 impl<'a> Sts<'a> {
     /// A StatefulSet with a spec; `None` for other objects.
-    fn of(doc: &'a Doc) -> Option<Sts<'a>> {
+    pub(super) fn of(doc: &'a Doc) -> Option<Sts<'a>> {
         let Object::StatefulSet(sts) = &doc.object else {
             return None;
         };
@@ -51,7 +51,7 @@ impl<'a> Sts<'a> {
 }
 
 /// Reports `rule` on `doc` with the rule's own field path and fix.
-fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
+pub(super) fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
     emit(doc, rule, String::new(), message, None);
 }
 
@@ -87,7 +87,7 @@ pub(super) fn schema(doc: &Doc, objects: &Objects, emit: &mut Emit) {
 /// The selector of a Service or PodDisruptionBudget and what to call the object; `None`
 /// for other objects. A Service's empty selector is none (the API server drops an empty
 /// map), while a policy/v1 budget's `{}` selects every pod of its namespace.
-fn selector_of(doc: &Doc) -> Option<(Option<LabelSelector>, &'static str)> {
+pub(super) fn selector_of(doc: &Doc) -> Option<(Option<LabelSelector>, &'static str)> {
     match &doc.object {
         Object::Service(s) => Some((
             s.spec
@@ -352,52 +352,6 @@ pub(super) fn selector(doc: &Doc, _: &Objects, emit: &mut Emit) {
                 selector::describe(&spec.selector)
             ),
         );
-    }
-}
-
-/// `service-name`: serviceName is a headless Service in the StatefulSet's namespace.
-pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
-    let Some(Sts { spec, .. }) = Sts::of(doc) else {
-        return;
-    };
-    // Optional in the API schema (CSI controllers leave it out): anyone's StatefulSet may
-    // do without pod DNS names. sts-gen's own pods find their peers by them.
-    let name = spec.service_name.as_deref().unwrap_or("");
-    if name.is_empty() && objects.manifests {
-        return;
-    }
-    // Nor need it be among anyone's manifests: it may be created apart (another chart, an
-    // operator), and a CSI controller names one that never exists, as the API allows.
-    // One that is among them and not headless is wrong either way, but in anyone's manifests
-    // one without a selector: Patroni (and Zalando's Spilo) name the primary's Service,
-    // whose endpoints Patroni writes, and find their peers by pod IP, not by DNS name.
-    let headless = objects
-        .iter()
-        .filter(|d| may_share_namespace(d.namespace(), doc.namespace()))
-        .find_map(|d| match &d.object {
-            Object::Service(s) if d.name() == name => Some((s, d)),
-            _ => None,
-        });
-    match headless {
-        None if objects.manifests => {}
-        None => push(
-            emit,
-            doc,
-            "service-name",
-            format!("serviceName `{name}` is not a rendered Service"),
-        ),
-        Some((s, d))
-            if s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) != Some("None")
-                && !(objects.manifests && selector_of(d).is_some_and(|(sel, _)| sel.is_none())) =>
-        {
-            push(
-                emit,
-                doc,
-                "service-name",
-                format!("serviceName `{name}` must be a headless Service (clusterIP: None)"),
-            )
-        }
-        _ => {}
     }
 }
 

@@ -7,6 +7,7 @@ mod api;
 mod api_objects;
 mod checks;
 mod cross;
+mod service_name;
 mod wiring;
 
 use std::cell::OnceCell;
@@ -218,7 +219,7 @@ pub const RULES: &[Rule] = &[
     rule("size-limits", E, R, "ConfigMap/Secret data at most 1 MiB, annotations at most 256 KiB", "move large data out of the object", "data", Some(cross::size_limits)),
     rule("statefulset", E, R, "a StatefulSet has a spec", "add the spec", "spec", Some(cross::statefulset)),
     rule("selector", E, R, "the StatefulSet selector is non-empty and matches the pod template labels", "copy the selector's labels onto the pod template", "spec.selector", Some(cross::selector)),
-    rule("service-name", E, R, "serviceName is a headless Service (clusterIP: None) among the objects (in others' manifests: one they hold is headless)", "add the headless Service or fix serviceName", "spec.serviceName", Some(cross::service_name)),
+    rule("service-name", E, R, "serviceName is a headless Service (clusterIP: None) among the objects (in others' manifests: one they hold is headless)", "add the headless Service or fix serviceName", "spec.serviceName", Some(service_name::service_name)),
     rule("pod", E, R, "the pod template has a spec", "add spec.template.spec", "spec.template.spec", Some(cross::pod)),
     rule("volumes", E, R, "volume and claim names are unique", "rename one of the volumes", "spec.template.spec.volumes", Some(cross::volumes)),
     rule("volume-mounts", E, R, "every volumeMount has a volume or volume claim", "add the volume or fix the mount's name", "spec.template.spec", Some(cross::volume_mounts)),
