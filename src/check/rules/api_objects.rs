@@ -11,14 +11,18 @@ use super::Emit;
 use crate::check::{Doc, Object};
 use crate::shared::names;
 
-/// Every rule of this module on one object.
-pub(super) fn fields(doc: &Doc, emit: &mut Emit) {
+/// Every rule of this module on one object; `manifests`: anyone's, not sts-gen's render.
+pub(super) fn fields(doc: &Doc, manifests: bool, emit: &mut Emit) {
     data_keys(doc, emit);
     service_and_budget_fields(doc, emit);
     labels_and_selectors(doc, emit);
     cron_schedule(doc, emit);
     ingress_fields(doc, emit);
-    network_policy_fields(doc, emit);
+    // sts-gen's NetworkPolicy copies container ports, which are judged (at their profile
+    // line) on the StatefulSet.
+    if manifests {
+        network_policy_fields(doc, emit);
+    }
     secret_type_keys(doc, emit);
 }
 

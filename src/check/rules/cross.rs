@@ -59,7 +59,7 @@ pub(super) fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
 /// podTemplate entry whose name matches no container adds a new, incomplete one).
 pub(super) fn schema(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     super::api::container_fields(doc, objects, emit);
-    super::api_objects::fields(doc, emit);
+    super::api_objects::fields(doc, objects.manifests, emit);
     let Some(sts) = Sts::of(doc) else { return };
     let mut names = BTreeSet::new();
     for c in sts.containers() {
