@@ -1772,3 +1772,39 @@ fn a_secret_of_a_built_in_type_needs_its_keys() {
         ]
     );
 }
+
+#[test]
+fn an_image_reference_the_kubelet_cannot_pull_or_the_api_server_refuses() {
+    let image = |image: &str| {
+        let text = DB.replace("image: postgres:16.2", &format!("image: \"{image}\""));
+        lint_alone(&text)
+            .into_iter()
+            .filter(|f| f.starts_with("image-tag") || f.starts_with("schema"))
+            .collect::<Vec<_>>()
+    };
+    for fine in [
+        "localhost:5000/team/app:1.2",
+        "[::1]:5000/app:1",
+        "Registry.Example.com/team/app_x:v1.2.3-rc.1",
+        "a/b__c/d-e--f:1_2",
+        "registry.k8s.io/ingress-nginx/controller:v1.11.2@sha256:d5f8217feeac4887cb1ed21f27c2674e58be06bd8f5184cacea2a69abaf78dce",
+    ] {
+        assert_eq!(image(fine), Vec::<String>::new(), "{fine}");
+    }
+    let invalid = |i: &str| {
+        format!("image-tag StatefulSet db: container `db`: image `{i}` is not a valid image reference (an optional registry, a lower-case repository, then `:tag` or `@sha256:...`); the kubelet cannot pull it (InvalidImageName)")
+    };
+    for bad in [
+        "Postgres:16.2",
+        "postgres:16.2:1",
+        "postgres:-1",
+        "postgres@sha256:xyz",
+        "team//app:1",
+    ] {
+        assert_eq!(image(bad), [invalid(bad)], "{bad}");
+    }
+    assert_eq!(
+        image("postgres:16.2 "),
+        ["schema StatefulSet db: container `db`, `image`: image `postgres:16.2 ` has leading or trailing whitespace"]
+    );
+}
