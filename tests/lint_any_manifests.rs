@@ -1808,3 +1808,36 @@ fn an_image_reference_the_kubelet_cannot_pull_or_the_api_server_refuses() {
         ["schema StatefulSet db: container `db`, `image`: image `postgres:16.2 ` has leading or trailing whitespace"]
     );
 }
+
+#[test]
+fn claims_and_claim_templates_the_api_server_refuses() {
+    let template = |claim: &str| {
+        DB.replace("#SPEC", &format!("volumeClaimTemplates: [{claim}]"))
+            .replace("#POD", "")
+            .replace("#PEERS", "")
+    };
+    let schema = |text: &str| {
+        lint_alone(text)
+            .into_iter()
+            .filter(|f| f.starts_with("schema"))
+            .collect::<Vec<_>>()
+    };
+    let fine = "{metadata: {name: data}, spec: {accessModes: [ReadWriteOncePod], volumeMode: Block, resources: {requests: {storage: 1Gi}}}}";
+    assert_eq!(schema(&template(fine)), Vec::<String>::new());
+    for (claim, expect) in [
+        ("{metadata: {name: data}, spec: {accessModes: [ReadWriteOnly], resources: {requests: {storage: 1Gi}}}}", "access mode `ReadWriteOnly` is not ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod"),
+        ("{metadata: {name: data}, spec: {resources: {requests: {storage: 1Gi}}}}", "a claim needs at least one access mode"),
+        ("{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce]}}", "a claim needs a storage request (resources.requests.storage)"),
+        ("{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 0}}}}", "the storage request must be more than zero"),
+        ("{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], volumeMode: block, resources: {requests: {storage: 1Gi}}}}", "volumeMode `block` is not Filesystem or Block"),
+        ("{metadata: {name: Data_1}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}", "claim template name `Data_1` makes claim names that are not valid: `Data_1-db-0` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)"),
+    ] {
+        assert_eq!(schema(&template(claim)), [format!("schema StatefulSet db: {expect}")], "{claim}");
+    }
+    // A claim of its own is held to the same.
+    let pvc = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: scratch, namespace: app}\nspec: {accessModes: [ReadWriteMany], resources: {requests: {storage: 0Gi}}}\n";
+    assert_eq!(
+        schema(pvc),
+        ["schema PersistentVolumeClaim scratch: the storage request must be more than zero"]
+    );
+}

@@ -24,6 +24,7 @@ pub(super) fn fields(doc: &Doc, manifests: bool, emit: &mut Emit) {
         network_policy_fields(doc, emit);
     }
     secret_type_keys(doc, emit);
+    claim_fields(doc, emit);
 }
 
 /// The API server's rules on ConfigMap and Secret keys: each a valid key name (letters,
@@ -555,5 +556,77 @@ fn secret_type_keys(doc: &Doc, emit: &mut Emit) {
             format!("a Secret of type {kind} needs {what}; the API server refuses it without"),
             None,
         );
+    }
+}
+
+/// A PersistentVolumeClaim, or a StatefulSet's claim template (from which the controller
+/// creates one claim per pod, failing there and leaving the pod pending), as the API server
+/// validates a claim: a name that makes DNS subdomain claim names, at least one known access
+/// mode, a known volumeMode and a storage request above zero.
+fn claim_fields(doc: &Doc, emit: &mut Emit) {
+    let v = &doc.value;
+    let claims: Vec<(String, &Json)> = match doc.kind() {
+        "PersistentVolumeClaim" => vec![(String::new(), v)],
+        "StatefulSet" => v
+            .pointer("/spec/volumeClaimTemplates")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, c)| (format!("spec.volumeClaimTemplates[{i}]."), c))
+            .collect(),
+        _ => return,
+    };
+    let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
+    for (at, claim) in claims {
+        if !at.is_empty() {
+            let name = claim
+                .pointer("/metadata/name")
+                .and_then(Json::as_str)
+                .unwrap_or("");
+            // The claims are `<name>-<statefulset>-<ordinal>`.
+            if let Err(e) = names::dns_subdomain(&format!("{name}-{}-0", doc.name())) {
+                refuse(format!("{at}metadata.name"), format!("claim template name `{name}` makes claim names that are not valid: `{name}-{}-0` {}", doc.name(), e.message));
+            }
+        }
+        let text = |p: &str| claim.pointer(p).and_then(Json::as_str);
+        let modes = claim.pointer("/spec/accessModes").and_then(Json::as_array);
+        if modes.is_none_or(Vec::is_empty) {
+            refuse(
+                format!("{at}spec.accessModes"),
+                "a claim needs at least one access mode".into(),
+            );
+        }
+        for (j, m) in modes.into_iter().flatten().enumerate() {
+            let m = m.as_str().unwrap_or("");
+            if ![
+                "ReadWriteOnce",
+                "ReadOnlyMany",
+                "ReadWriteMany",
+                "ReadWriteOncePod",
+            ]
+            .contains(&m)
+            {
+                refuse(format!("{at}spec.accessModes[{j}]"), format!("access mode `{m}` is not ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod"));
+            }
+        }
+        if let Some(mode) = text("/spec/volumeMode").filter(|m| *m != "Filesystem" && *m != "Block")
+        {
+            refuse(
+                format!("{at}spec.volumeMode"),
+                format!("volumeMode `{mode}` is not Filesystem or Block"),
+            );
+        }
+        match text("/spec/resources/requests/storage").map(names::quantity) {
+            None => refuse(
+                format!("{at}spec.resources.requests"),
+                "a claim needs a storage request (resources.requests.storage)".into(),
+            ),
+            Some(Ok(q)) if q <= 0.0 => refuse(
+                format!("{at}spec.resources.requests.storage"),
+                "the storage request must be more than zero".into(),
+            ),
+            _ => {}
+        }
     }
 }
