@@ -1841,3 +1841,29 @@ fn claims_and_claim_templates_the_api_server_refuses() {
         ["schema PersistentVolumeClaim scratch: the storage request must be more than zero"]
     );
 }
+
+#[test]
+fn persistent_volumes_the_api_server_refuses() {
+    let pv = |name: &str, spec: &str| {
+        format!("apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: {name}}}\nspec:\n  storageClassName: manual\n  hostPath: {{path: /data/{name}}}\n{spec}")
+    };
+    let text = [
+        pv("fine", "  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteOnce]\n  persistentVolumeReclaimPolicy: Retain\n  nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [n1]}]}]}}\n"),
+        pv("modes", "  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteOnly]\n  persistentVolumeReclaimPolicy: retain\n"),
+        pv("size", "  accessModes: [ReadWriteOnce]\n  nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: in, values: [n1]}]}]}}\n"),
+    ]
+    .join("---\n");
+    let got: Vec<String> = lint_alone(&text)
+        .into_iter()
+        .filter(|f| f.starts_with("schema"))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "schema PersistentVolume modes: access mode `ReadWriteOnly` is not ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod",
+            "schema PersistentVolume modes: persistentVolumeReclaimPolicy `retain` is not Retain, Delete or Recycle",
+            "schema PersistentVolume size: a PersistentVolume needs a storage capacity (capacity.storage)",
+            "schema PersistentVolume size: operator `in` is not In, NotIn, Exists, DoesNotExist, Gt or Lt",
+        ]
+    );
+}

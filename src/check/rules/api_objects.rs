@@ -25,6 +25,7 @@ pub(super) fn fields(doc: &Doc, manifests: bool, emit: &mut Emit) {
     }
     secret_type_keys(doc, emit);
     claim_fields(doc, emit);
+    volume_fields(doc, emit);
 }
 
 /// The API server's rules on ConfigMap and Secret keys: each a valid key name (letters,
@@ -590,33 +591,7 @@ fn claim_fields(doc: &Doc, emit: &mut Emit) {
             }
         }
         let text = |p: &str| claim.pointer(p).and_then(Json::as_str);
-        let modes = claim.pointer("/spec/accessModes").and_then(Json::as_array);
-        if modes.is_none_or(Vec::is_empty) {
-            refuse(
-                format!("{at}spec.accessModes"),
-                "a claim needs at least one access mode".into(),
-            );
-        }
-        for (j, m) in modes.into_iter().flatten().enumerate() {
-            let m = m.as_str().unwrap_or("");
-            if ![
-                "ReadWriteOnce",
-                "ReadOnlyMany",
-                "ReadWriteMany",
-                "ReadWriteOncePod",
-            ]
-            .contains(&m)
-            {
-                refuse(format!("{at}spec.accessModes[{j}]"), format!("access mode `{m}` is not ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod"));
-            }
-        }
-        if let Some(mode) = text("/spec/volumeMode").filter(|m| *m != "Filesystem" && *m != "Block")
-        {
-            refuse(
-                format!("{at}spec.volumeMode"),
-                format!("volumeMode `{mode}` is not Filesystem or Block"),
-            );
-        }
+        modes_and_volume_mode(claim, &at, "claim", &mut refuse);
         match text("/spec/resources/requests/storage").map(names::quantity) {
             None => refuse(
                 format!("{at}spec.resources.requests"),
@@ -627,6 +602,95 @@ fn claim_fields(doc: &Doc, emit: &mut Emit) {
                 "the storage request must be more than zero".into(),
             ),
             _ => {}
+        }
+    }
+}
+
+/// A claim's or volume's access modes (at least one, each known) and volumeMode.
+fn modes_and_volume_mode(
+    object: &Json,
+    at: &str,
+    what: &str,
+    refuse: &mut impl FnMut(String, String),
+) {
+    let modes = object.pointer("/spec/accessModes").and_then(Json::as_array);
+    if modes.is_none_or(Vec::is_empty) {
+        refuse(
+            format!("{at}spec.accessModes"),
+            format!("a {what} needs at least one access mode"),
+        );
+    }
+    for (j, m) in modes.into_iter().flatten().enumerate() {
+        let m = m.as_str().unwrap_or("");
+        if ![
+            "ReadWriteOnce",
+            "ReadOnlyMany",
+            "ReadWriteMany",
+            "ReadWriteOncePod",
+        ]
+        .contains(&m)
+        {
+            refuse(format!("{at}spec.accessModes[{j}]"), format!("access mode `{m}` is not ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod"));
+        }
+    }
+    let mode = object.pointer("/spec/volumeMode").and_then(Json::as_str);
+    if let Some(mode) = mode.filter(|m| *m != "Filesystem" && *m != "Block") {
+        refuse(
+            format!("{at}spec.volumeMode"),
+            format!("volumeMode `{mode}` is not Filesystem or Block"),
+        );
+    }
+}
+
+/// A PersistentVolume as the API server validates it: access modes and volumeMode as a
+/// claim's, a storage capacity above zero, a known reclaim policy, and node affinity
+/// requirements with a known operator.
+fn volume_fields(doc: &Doc, emit: &mut Emit) {
+    if doc.kind() != "PersistentVolume" {
+        return;
+    }
+    let v = &doc.value;
+    let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
+    modes_and_volume_mode(v, "", "PersistentVolume", &mut refuse);
+    match v
+        .pointer("/spec/capacity/storage")
+        .and_then(Json::as_str)
+        .map(names::quantity)
+    {
+        None => refuse(
+            "spec.capacity".into(),
+            "a PersistentVolume needs a storage capacity (capacity.storage)".into(),
+        ),
+        Some(Ok(q)) if q <= 0.0 => refuse(
+            "spec.capacity.storage".into(),
+            "the storage capacity must be more than zero".into(),
+        ),
+        _ => {}
+    }
+    let policy = v
+        .pointer("/spec/persistentVolumeReclaimPolicy")
+        .and_then(Json::as_str);
+    if let Some(p) = policy.filter(|p| !["Retain", "Delete", "Recycle"].contains(p)) {
+        refuse(
+            "spec.persistentVolumeReclaimPolicy".into(),
+            format!("persistentVolumeReclaimPolicy `{p}` is not Retain, Delete or Recycle"),
+        );
+    }
+    let terms = v
+        .pointer("/spec/nodeAffinity/required/nodeSelectorTerms")
+        .and_then(Json::as_array);
+    for (i, term) in terms.into_iter().flatten().enumerate() {
+        for field in ["matchExpressions", "matchFields"] {
+            let reqs = term.get(field).and_then(Json::as_array);
+            for (j, r) in reqs.into_iter().flatten().enumerate() {
+                let op = r.get("operator").and_then(Json::as_str).unwrap_or("");
+                if !["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"].contains(&op) {
+                    refuse(
+                        format!("spec.nodeAffinity.required.nodeSelectorTerms[{i}].{field}[{j}].operator"),
+                        format!("operator `{op}` is not In, NotIn, Exists, DoesNotExist, Gt or Lt"),
+                    );
+                }
+            }
         }
     }
 }
