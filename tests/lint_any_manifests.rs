@@ -1867,3 +1867,21 @@ fn persistent_volumes_the_api_server_refuses() {
         ]
     );
 }
+
+#[test]
+fn bindings_and_storage_classes_the_api_server_refuses() {
+    let text = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast}\nprovisioner: ebs.csi.aws.com\nvolumeBindingMode: waitForFirstConsumer\nreclaimPolicy: retain\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb, namespace: app}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: role, name: r}\nsubjects: [{kind: serviceaccount, name: sa}, {kind: User, name: bob}, {kind: ServiceAccount, name: db}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: fine, namespace: app}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]\n";
+    let got: Vec<String> = lint_alone(text)
+        .into_iter()
+        .filter(|f| f.starts_with("schema"))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "schema StorageClass fast: reclaimPolicy `retain` is not Retain or Delete",
+            "schema StorageClass fast: volumeBindingMode `waitForFirstConsumer` is not Immediate or WaitForFirstConsumer",
+            "schema RoleBinding rb: roleRef kind `role` is not Role or ClusterRole",
+            "schema RoleBinding rb: subject kind `serviceaccount` is not ServiceAccount, User or Group",
+        ]
+    );
+}

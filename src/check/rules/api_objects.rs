@@ -26,6 +26,7 @@ pub(super) fn fields(doc: &Doc, manifests: bool, emit: &mut Emit) {
     secret_type_keys(doc, emit);
     claim_fields(doc, emit);
     volume_fields(doc, emit);
+    binding_and_class_fields(doc, emit);
 }
 
 /// The API server's rules on ConfigMap and Secret keys: each a valid key name (letters,
@@ -691,6 +692,77 @@ fn volume_fields(doc: &Doc, emit: &mut Emit) {
                     );
                 }
             }
+        }
+    }
+}
+
+/// A RoleBinding's or ClusterRoleBinding's role and subjects, and a StorageClass's
+/// policies, as the API server validates them: roleRef a Role (RoleBinding only) or
+/// ClusterRole of `rbac.authorization.k8s.io`; subjects a ServiceAccount (with a namespace
+/// in a ClusterRoleBinding), User or Group; a class's reclaimPolicy Retain or Delete and
+/// volumeBindingMode Immediate or WaitForFirstConsumer.
+fn binding_and_class_fields(doc: &Doc, emit: &mut Emit) {
+    let v = &doc.value;
+    let text = |p: &str| v.pointer(p).and_then(Json::as_str).unwrap_or("");
+    let mut refuse = |path: &str, message: String| emit(doc, "schema", path.into(), message, None);
+    let kind = doc.kind();
+    if kind == "StorageClass" {
+        for (field, allowed) in [
+            ("reclaimPolicy", ["Retain", "Delete"]),
+            ("volumeBindingMode", ["Immediate", "WaitForFirstConsumer"]),
+        ] {
+            let value = text(&format!("/{field}"));
+            if !value.is_empty() && !allowed.contains(&value) {
+                refuse(
+                    field,
+                    format!("{field} `{value}` is not {}", allowed.join(" or ")),
+                );
+            }
+        }
+        return;
+    }
+    if kind != "RoleBinding" && kind != "ClusterRoleBinding" {
+        return;
+    }
+    let roles: &[&str] = if kind == "RoleBinding" {
+        &["Role", "ClusterRole"]
+    } else {
+        &["ClusterRole"]
+    };
+    if !roles.contains(&text("/roleRef/kind")) {
+        refuse(
+            "roleRef.kind",
+            format!(
+                "roleRef kind `{}` is not {}",
+                text("/roleRef/kind"),
+                roles.join(" or ")
+            ),
+        );
+    }
+    if text("/roleRef/apiGroup") != "rbac.authorization.k8s.io" {
+        refuse(
+            "roleRef.apiGroup",
+            format!(
+                "roleRef apiGroup `{}` is not rbac.authorization.k8s.io",
+                text("/roleRef/apiGroup")
+            ),
+        );
+    }
+    let subjects = v.get("subjects").and_then(Json::as_array);
+    for (i, s) in subjects.into_iter().flatten().enumerate() {
+        let field = |k: &str| s.get(k).and_then(Json::as_str).unwrap_or("");
+        match field("kind") {
+            "ServiceAccount" if kind == "ClusterRoleBinding" && field("namespace").is_empty() => {
+                refuse(
+                    &format!("subjects[{i}].namespace"),
+                    "a ServiceAccount subject of a ClusterRoleBinding needs its namespace".into(),
+                )
+            }
+            "ServiceAccount" | "User" | "Group" => {}
+            other => refuse(
+                &format!("subjects[{i}].kind"),
+                format!("subject kind `{other}` is not ServiceAccount, User or Group"),
+            ),
         }
     }
 }
