@@ -19,15 +19,18 @@ pub type Labeller = (Option<String>, String);
 pub fn pod_labellers(docs: &[RenderedDoc]) -> Vec<Labeller> {
     let text = |v: &'_ Json, p: &str| v.pointer(p).and_then(Json::as_str).map(str::to_string);
     let role_grants = |kind: &str, name: &str, namespace: Option<&str>| {
-        docs.iter().map(|d| &d.value).any(|v| {
-            text(v, "/kind").as_deref() == Some(kind)
-                && text(v, "/metadata/name").as_deref() == Some(name)
-                && (kind == "ClusterRole"
-                    || same_namespace(text(v, "/metadata/namespace").as_deref(), namespace))
-                && v.get("rules")
-                    .and_then(Json::as_array)
-                    .is_some_and(|rules| rules.iter().any(patches_pods))
-        })
+        // Every cluster has these, and each may update pods.
+        let built_in = kind == "ClusterRole" && ["cluster-admin", "admin", "edit"].contains(&name);
+        built_in
+            || docs.iter().map(|d| &d.value).any(|v| {
+                text(v, "/kind").as_deref() == Some(kind)
+                    && text(v, "/metadata/name").as_deref() == Some(name)
+                    && (kind == "ClusterRole"
+                        || same_namespace(text(v, "/metadata/namespace").as_deref(), namespace))
+                    && v.get("rules")
+                        .and_then(Json::as_array)
+                        .is_some_and(|rules| rules.iter().any(patches_pods))
+            })
     };
     let mut out = Vec::new();
     for v in docs.iter().map(|d| &d.value) {
@@ -124,5 +127,10 @@ mod tests {
         assert!(pod_labellers(&docs(&format!("{read_only}---\n{binding}"))).is_empty());
         let elsewhere = role.replace("namespace: v", "namespace: x");
         assert!(pod_labellers(&docs(&format!("{elsewhere}---\n{binding}"))).is_empty());
+        // Kubernetes' own `edit` role, which no manifest holds, may update pods; `view' not.
+        let edit = binding.replace("kind: Role, name: r", "kind: ClusterRole, name: edit");
+        assert!(may_label(&pod_labellers(&docs(&edit)), Some("v"), "vault"));
+        let view = binding.replace("kind: Role, name: r", "kind: ClusterRole, name: view");
+        assert!(pod_labellers(&docs(&view)).is_empty());
     }
 }
