@@ -729,6 +729,9 @@ mod tests {
         assert!(image_problem("reg:5000/redis").is_some());
         assert!(image_problem("redis").is_some());
         assert!(image_problem("redis:latest").is_some());
-        assert_eq!(image_problem("redis@sha256:abc"), None);
+        let digest = format!("redis@sha256:{}", "ab".repeat(32));
+        assert_eq!(image_problem(&digest), None);
+        // A digest cut short is no digest: the kubelet refuses the reference.
+        assert!(image_problem("redis@sha256:abc").is_some());
     }
 }
