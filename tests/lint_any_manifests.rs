@@ -1885,3 +1885,22 @@ fn bindings_and_storage_classes_the_api_server_refuses() {
         ]
     );
 }
+
+#[test]
+fn a_workload_with_a_schema_error_still_has_pods_for_its_services() {
+    // One problem, one finding: the bad field, not also "the Service selects no pods".
+    let text = DB
+        .replace("#SPEC", "")
+        .replace("#POD", "")
+        .replace("#PEERS", "")
+        .replace(
+            "image: postgres:16.2",
+            "image: postgres:16.2\n        tty: yes-please",
+        );
+    let rules: Vec<String> = lint_alone(&text)
+        .into_iter()
+        .filter(|f| !PRACTICES.contains(&f.split(' ').next().unwrap()))
+        .map(|f| f.split(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(rules, ["schema StatefulSet db"], "{:#?}", lint_alone(&text));
+}

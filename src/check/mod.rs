@@ -362,7 +362,12 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
         }
         match type_doc(&doc, Origin::Manifests) {
             Ok(d) => out.push(d),
-            Err(e) => errors.push((doc, e)),
+            Err(e) => {
+                // Its pods still run once the field is fixed: a Service selecting them is
+                // not told, beside the schema error, that it selects none.
+                other_pods.extend(selector::pods_of_value(&doc.value));
+                errors.push((doc, e))
+            }
         }
     }
     Typed {
