@@ -585,6 +585,44 @@ fn bad_input_exits_2() {
 }
 
 #[test]
+fn unreadable_documents_are_located_by_their_line_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+    let cases = [
+        // The bracket is on line 10 of the file, line 6 of its document.
+        (
+            format!("{cm}---\n{cm}data:\n  b: c\n  x: [\n"),
+            "line 10 column 6: unclosed bracket",
+        ),
+        (
+            format!("{cm}--- # second\n\n{cm}data:\n\tk: v\n"),
+            "line 10 column 2: tabs",
+        ),
+        // kubectl splits at `---` only: the object after `...` would be dropped unseen.
+        (
+            format!("{cm}---\n{cm}data:\n  k: v\n  k: w\n"),
+            "line 10 column 3: duplicate key `k` (kubectl refuses",
+        ),
+        (
+            format!("{cm}...\n{cm}"),
+            "line 5: a document follows `...` without a `---` line",
+        ),
+        (
+            format!("{cm}---\n# only a list\n- a\n"),
+            "line 6: a document is not a mapping",
+        ),
+    ];
+    for (text, expect) in cases {
+        let file = dir.path().join("m.yaml");
+        fs::write(&file, &text).unwrap();
+        let r = run(sts().arg("lint").arg(&file));
+        assert_eq!(r.code, 2, "{text}: {}", r.stderr);
+        assert_eq!(r.stdout, "");
+        assert!(r.stderr.contains(expect), "{text}: {}", r.stderr);
+    }
+}
+
+#[test]
 fn suppression_by_annotation_and_comment_needs_a_reason() {
     // With a reason: suppressed, listed with the reason.
     let (code, r) = lint_json(&[

@@ -932,6 +932,17 @@ fn service_name_is_optional() {
         "{:#?}",
         wiring_findings(&text)
     );
+    // But for one without a selector, whose endpoints the app writes: Patroni's example and
+    // Zalando's Spilo name the primary's ClusterIP Service and reach peers by pod IP.
+    let text = format!(
+        "{}---\n{}",
+        DB.replace("serviceName: db-hl", "serviceName: db"),
+        service(
+            "db",
+            "type: ClusterIP, ports: [{port: 5432, targetPort: 5432}]"
+        )
+    );
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
 }
 
 #[test]
@@ -1315,6 +1326,63 @@ fn a_peer_list_counts_only_this_statefulsets_pods() {
 }
 
 #[test]
+fn service_types_and_port_numbers_the_api_server_refuses() {
+    let svc = |name: &str, spec: &str| {
+        format!("apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  selector: {{app: web}}\n{spec}")
+    };
+    let text = [
+        svc("range", "  ports:\n  - {name: a, port: 0}\n  - {name: b, port: 70000, targetPort: 70000}\n  - {name: c, port: 82, targetPort: -1}\n  - {name: d, port: 83, targetPort: Http}\n"),
+        svc("typo", "  type: Loadbalancer\n  ports: [{port: 80}]\n"),
+        svc("lb", "  type: LoadBalancer\n  clusterIP: None\n  ports: [{port: 80, nodePort: 70000}]\n"),
+        svc("none", ""),
+        // Valid: a headless Service or an ExternalName needs no ports; a targetPort of 0 or
+        // "" is defaulted to the port, not a name to resolve.
+        svc("hl", "  clusterIP: None\n"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: alias, namespace: shop}\nspec: {type: ExternalName, externalName: db.example.com}\n".to_string(),
+        svc("defaulted", "  ports:\n  - {name: a, port: 80, targetPort: 0}\n  - {name: b, port: 81, targetPort: \"\"}\n"),
+        workload(
+            "Deployment",
+            "apps/v1",
+            &format!("  selector: {{matchLabels: {{app: web}}}}\n  template:\n{POD_TEMPLATE}"),
+        ),
+    ]
+    .join("---\n");
+    let (_, report) = lint_text(&text);
+    let got: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema" || f["rule"] == "service-ports")
+        .map(|f| {
+            format!(
+                "{} {} {}: {}",
+                f["rule"].as_str().unwrap(),
+                f["name"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "schema range spec.ports[0].port: port 0 is not in 1..65535",
+            "schema range spec.ports[1].port: port 70000 is not in 1..65535",
+            "schema range spec.ports[1].targetPort: targetPort 70000 is not in 1..65535",
+            "schema range spec.ports[2].targetPort: targetPort -1 is not in 1..65535",
+            "schema range spec.ports[3].targetPort: targetPort: port name `Http` must be lower-case letters, digits and single `-`, with at least one letter",
+            "service-ports range spec.ports: targetPort `Http` is not a container port of the selected pods",
+            "schema typo spec.type: type `Loadbalancer` is not ClusterIP, NodePort, LoadBalancer or ExternalName",
+            "schema lb spec.clusterIP: clusterIP: None (headless) is refused on a Service of type LoadBalancer",
+            "schema lb spec.ports[0].nodePort: nodePort 70000 is not in 1..65535",
+            "schema none spec.ports: the Service has no ports; the API server requires them unless it is headless (clusterIP: None) or an ExternalName",
+        ],
+        "{:#?}",
+        report["findings"]
+    );
+}
+
+#[test]
 fn service_ports_and_budget_numbers_the_api_server_refuses() {
     let text = "apiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: shop}\nspec:\n  selector: {app: web}\n  ports:\n  - {name: a, port: 80}\n  - {name: a, port: 81}\n  - {name: c, port: 80, protocol: TCP}\n  - {name: d, port: 80, protocol: UDP}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: hl, namespace: shop}\nspec:\n  clusterIP: None\n  selector: {app: web}\n  ports: [{name: a, port: 80, nodePort: 30080}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: np, namespace: shop}\nspec:\n  type: NodePort\n  selector: {app: web}\n  ports: [{name: a, port: 80, nodePort: 30080}]\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: both, namespace: shop}\nspec:\n  minAvailable: 1\n  maxUnavailable: 1\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: AlwaysAllow\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: odd, namespace: shop}\nspec:\n  maxUnavailable: 150%\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: Sometimes\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: fine, namespace: shop}\nspec:\n  minAvailable: 50%\n  selector: {matchLabels: {app: web}}\n  unhealthyPodEvictionPolicy: IfHealthyBudget\n";
     let deployment = workload(
@@ -1435,4 +1503,417 @@ fn an_autoscaled_statefulset_may_run_its_most_replicas() {
             .any(|f| f.starts_with("pod-references StatefulSet db")),
         "{found:#?}"
     );
+}
+
+#[test]
+fn pods_that_may_label_themselves_may_carry_a_label_their_template_lacks() {
+    // Vault, Patroni, Bitnami Redis: the leader labels its own pod (`vault-active: "true"`),
+    // which its ServiceAccount may do by RBAC, and a Service selects it by that label.
+    let active = service(
+        "db-primary",
+        "selector: {app: db, role: primary}, ports: [{name: pg, port: 5432, targetPort: pg}]",
+    );
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: label-pods, namespace: app}\nrules:\n- apiGroups: ['']\n  resources: [pods]\n  verbs: [get, list, patch]\n";
+    let binding = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: db, namespace: app}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: label-pods}\nsubjects: [{kind: ServiceAccount, name: db, namespace: app}]\n";
+    let rbac = format!("{role}---\n{binding}---\n{active}");
+    let text = db_with("", "serviceAccountName: db", "", &rbac);
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // Also when the run-time label sorts first (lint finds a selector's pods by its first
+    // label).
+    let leader = service(
+        "db-leader",
+        "selector: {active: 'true', app: db}, ports: [{name: pg, port: 5432, targetPort: pg}]",
+    );
+    let text = db_with(
+        "",
+        "serviceAccountName: db",
+        "",
+        &format!("{role}---\n{binding}---\n{leader}"),
+    );
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    // A budget's expression on the label is met the same way.
+    let pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: db-primary, namespace: app}\nspec:\n  maxUnavailable: 0\n  selector:\n    matchLabels: {app: db}\n    matchExpressions: [{key: role, operator: In, values: [primary]}]\n";
+    let text = db_with(
+        "",
+        "serviceAccountName: db",
+        "",
+        &format!("{rbac}---\n{pdb}"),
+    );
+    assert_eq!(wiring_findings(&text), Vec::<String>::new());
+    let no_pods = |name: &str, sel: &str| {
+        format!("selects-pods Service {name}: the Service selector `{sel}` matches no pods of a workload (StatefulSet, Deployment, DaemonSet, ReplicaSet, Job, CronJob, Pod) in its namespace")
+    };
+    // Without the right to patch pods (another account, read-only verbs) the label is never
+    // set: nothing is selected.
+    let text = db_with("", "", "", &rbac);
+    assert_eq!(
+        wiring_findings(&text),
+        [no_pods("db-primary", "app=db,role=primary")]
+    );
+    let read_only = rbac.replace("get, list, patch", "get, list");
+    let text = db_with("", "serviceAccountName: db", "", &read_only);
+    assert_eq!(
+        wiring_findings(&text),
+        [no_pods("db-primary", "app=db,role=primary")]
+    );
+    // A label the template sets keeps its value, and a selector must still match the pods on
+    // one of the template's labels.
+    let other = service(
+        "other",
+        "selector: {app: web, role: primary}, ports: [{name: pg, port: 5432}]",
+    );
+    let only_run_time = service(
+        "leader",
+        "selector: {role: primary}, ports: [{name: pg, port: 5432}]",
+    );
+    let text = db_with(
+        "",
+        "serviceAccountName: db",
+        "",
+        &format!("{rbac}---\n{other}---\n{only_run_time}"),
+    );
+    assert_eq!(
+        wiring_findings(&text),
+        [
+            no_pods("other", "app=web,role=primary"),
+            no_pods("leader", "role=primary")
+        ]
+    );
+}
+
+#[test]
+fn labels_annotations_and_selectors_the_api_server_refuses() {
+    let long = "a".repeat(64);
+    let text = db_with(
+        "",
+        "",
+        "",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: app\n  labels: {{helm.sh/chart: \"db-1.2.3+build.4\", release: {long}, empty: \"\", app.kubernetes.io/name: db}}\n  annotations: {{\"not valid/key/twice\": x, example.com/free-text: \"any text: at all!\"}}\n---\n{}---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: db, namespace: app}}\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {{app: db}}\n    matchExpressions: [{{key: tier, operator: in, values: [a]}}, {{key: role, operator: Exists, values: [x]}}, {{key: zone, operator: NotIn}}]\n",
+            service("bad-sel", "selector: {app: \"db!\"}, ports: [{port: 80}]"),
+        ),
+    );
+    // The pod template's labels are checked too (where a chart's label lands on every pod).
+    let text = text.replace(
+        "metadata: {labels: {app: db}}",
+        "metadata: {labels: {app: db, \"-bad\": x}}",
+    );
+    let (_, report) = lint_text(&text);
+    let got: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema")
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["name"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let value = "is not a valid label value (at most 63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric)";
+    let key = "is not a valid key (name part: 1-63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric)";
+    assert_eq!(
+        got,
+        [
+            format!("db spec.template.metadata.labels[\"-bad\"] label key `-bad` {key}"),
+            format!("cm metadata.labels[\"helm.sh/chart\"] label `helm.sh/chart` value `db-1.2.3+build.4` {value}"),
+            format!("cm metadata.labels[\"release\"] label `release` value `{long}` {value}"),
+            "cm metadata.annotations[\"not valid/key/twice\"] annotation key prefix `not valid/key` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)".to_string(),
+            format!("bad-sel spec.selector[\"app\"] label `app` value `db!` {value}"),
+            "db spec.selector.matchExpressions[0].operator operator `in` is not In, NotIn, Exists or DoesNotExist".to_string(),
+            "db spec.selector.matchExpressions[1].operator operator Exists takes no values".to_string(),
+            "db spec.selector.matchExpressions[2].operator operator NotIn needs values".to_string(),
+        ],
+        "{:#?}",
+        report["findings"]
+    );
+}
+
+#[test]
+fn a_cronjob_schedule_the_api_server_cannot_parse_is_refused() {
+    let cron = |schedule: &str| {
+        format!("apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: backup, namespace: app}}\nspec:\n  schedule: \"{schedule}\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers: [{{name: b, image: \"pg:16.2\"}}]\n")
+    };
+    let schema = |schedule: &str| {
+        let (_, report) = lint_text(&cron(schedule));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "schema")
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    f["path"].as_str().unwrap(),
+                    f["message"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    for fine in [
+        "@daily",
+        "@every 1h30m",
+        "*/5 * * * *",
+        "0 3 * * mon-fri",
+        "0 0 ? * *",
+    ] {
+        assert_eq!(schema(fine), Vec::<String>::new(), "{fine}");
+    }
+    assert_eq!(
+        schema("H 3 * * *"),
+        ["spec.schedule: schedule `H 3 * * *` does not parse: the minute field `H`: `H` is not a number"]
+    );
+    assert_eq!(
+        schema("TZ=UTC 0 3 * * *"),
+        ["spec.schedule: schedule `TZ=UTC 0 3 * * *` does not parse: five fields are needed, such as `0 3 * * *`"]
+    );
+}
+
+#[test]
+fn ingress_and_network_policy_fields_the_api_server_refuses() {
+    let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: app}\nspec:\n  rules:\n  - host: \"*.example.com\"\n    http:\n      paths:\n      - path: /\n        backend: {service: {name: web, port: {number: 80}}}\n      - path: /x\n        pathType: prefix\n        backend: {service: {name: web, port: {name: Http}}}\n      - path: api\n        pathType: Prefix\n        backend: {service: {name: web, port: {number: 70000}}}\n      - pathType: ImplementationSpecific\n        backend: {service: {name: web, port: {name: http}}}\n  - host: Example.com\n    http:\n      paths:\n      - {path: /, pathType: Exact, backend: {service: {name: Web_1, port: {number: 80}}}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: app}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, ingress]\n  ingress: [{ports: [{port: 70000}, {port: http-x, protocol: tcp}, {port: 8000, endPort: 7000}, {port: 8000, endPort: 9000, protocol: UDP}]}]\n";
+    let (_, report) = lint_text(text);
+    let got: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["path"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "spec.rules[0].http.paths[0].pathType pathType is required (Exact, Prefix or ImplementationSpecific)",
+            "spec.rules[0].http.paths[1].pathType pathType `prefix` is not Exact, Prefix or ImplementationSpecific",
+            "spec.rules[0].http.paths[1].backend.service.port port name `Http` must be lower-case letters, digits and single `-`, with at least one letter",
+            "spec.rules[0].http.paths[2].path path `api` is not absolute (start it with `/`)",
+            "spec.rules[0].http.paths[2].backend.service.port port 70000 is not in 1..65535",
+            "spec.rules[1].host host `Example.com` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)",
+            "spec.rules[1].http.paths[0].backend.service.name Service name `Web_1` is not a DNS-1123 label (lower-case letters, digits and `-`, starting and ending with a letter or digit)",
+            "spec.policyTypes[1] policy type `ingress` is not Ingress or Egress",
+            "spec.ingress[0].ports[0].port port 70000 is not in 1..65535",
+            "spec.ingress[0].ports[1].protocol protocol `tcp` is not TCP, UDP or SCTP",
+            "spec.ingress[0].ports[2].endPort endPort 7000 is not between port 8000 and 65535",
+        ],
+        "{:#?}",
+        report["findings"]
+    );
+}
+
+#[test]
+fn a_typed_list_from_the_api_is_unpacked_like_kind_list() {
+    // `kubectl get --raw` and client libraries write `ServiceList`; kubectl applies its items.
+    let text = "apiVersion: v1\nkind: ServiceList\nmetadata: {resourceVersion: \"1\"}\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: web, namespace: shop}\n  spec:\n    selector: {app: nope}\n    ports: [{port: 80}]\n---\napiVersion: example.com/v1\nkind: AllowList\nmetadata: {name: a, namespace: other}\nspec: {items: [x]}\n";
+    let (code, report) = lint_text(text);
+    assert_eq!(code, 1);
+    assert_eq!(report["objects"], 1);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(of_rule(findings, "selects-pods").len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["name"], "web");
+    // A custom kind named `...List` without items is an object, skipped with a note.
+    assert!(report["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("AllowList a skipped"));
+}
+
+#[test]
+fn a_secret_of_a_built_in_type_needs_its_keys() {
+    let secret = |name: &str, kind: &str, body: &str| {
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: app}}\ntype: {kind}\n{body}")
+    };
+    let text = [
+        secret(
+            "tls",
+            "kubernetes.io/tls",
+            "stringData: {cert: a, tls.key: b}\n",
+        ),
+        secret(
+            "pull",
+            "kubernetes.io/dockerconfigjson",
+            "data: {config.json: e30=}\n",
+        ),
+        secret(
+            "basic",
+            "kubernetes.io/basic-auth",
+            "stringData: {user: a}\n",
+        ),
+        // Valid: keys in data or stringData (even empty), one of username and password.
+        secret(
+            "tls-ok",
+            "kubernetes.io/tls",
+            "data: {tls.crt: \"\"}\nstringData: {tls.key: k}\n",
+        ),
+        secret(
+            "basic-ok",
+            "kubernetes.io/basic-auth",
+            "stringData: {password: p}\n",
+        ),
+        secret("opaque", "Opaque", ""),
+    ]
+    .join("---\n");
+    let (_, report) = lint_text(&text);
+    let got: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema")
+        .map(|f| {
+            format!(
+                "{} {}: {}",
+                f["name"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "tls type: a Secret of type kubernetes.io/tls needs key `tls.crt`; the API server refuses it without",
+            "pull type: a Secret of type kubernetes.io/dockerconfigjson needs key `.dockerconfigjson`; the API server refuses it without",
+            "basic type: a Secret of type kubernetes.io/basic-auth needs key `username` or `password`; the API server refuses it without",
+        ]
+    );
+}
+
+#[test]
+fn an_image_reference_the_kubelet_cannot_pull_or_the_api_server_refuses() {
+    let image = |image: &str| {
+        let text = DB.replace("image: postgres:16.2", &format!("image: \"{image}\""));
+        lint_alone(&text)
+            .into_iter()
+            .filter(|f| f.starts_with("image-tag") || f.starts_with("schema"))
+            .collect::<Vec<_>>()
+    };
+    for fine in [
+        "localhost:5000/team/app:1.2",
+        "[::1]:5000/app:1",
+        "Registry.Example.com/team/app_x:v1.2.3-rc.1",
+        "a/b__c/d-e--f:1_2",
+        "registry.k8s.io/ingress-nginx/controller:v1.11.2@sha256:d5f8217feeac4887cb1ed21f27c2674e58be06bd8f5184cacea2a69abaf78dce",
+    ] {
+        assert_eq!(image(fine), Vec::<String>::new(), "{fine}");
+    }
+    let invalid = |i: &str| {
+        format!("image-tag StatefulSet db: container `db`: image `{i}` is not a valid image reference (an optional registry, a lower-case repository, then `:tag` or `@sha256:...`); the kubelet cannot pull it (InvalidImageName)")
+    };
+    for bad in [
+        "Postgres:16.2",
+        "postgres:16.2:1",
+        "postgres:-1",
+        "postgres@sha256:xyz",
+        "team//app:1",
+    ] {
+        assert_eq!(image(bad), [invalid(bad)], "{bad}");
+    }
+    assert_eq!(
+        image("postgres:16.2 "),
+        ["schema StatefulSet db: container `db`, `image`: image `postgres:16.2 ` has leading or trailing whitespace"]
+    );
+}
+
+#[test]
+fn claims_and_claim_templates_the_api_server_refuses() {
+    let template = |claim: &str| {
+        DB.replace("#SPEC", &format!("volumeClaimTemplates: [{claim}]"))
+            .replace("#POD", "")
+            .replace("#PEERS", "")
+    };
+    let schema = |text: &str| {
+        lint_alone(text)
+            .into_iter()
+            .filter(|f| f.starts_with("schema"))
+            .collect::<Vec<_>>()
+    };
+    let fine = "{metadata: {name: data}, spec: {accessModes: [ReadWriteOncePod], volumeMode: Block, resources: {requests: {storage: 1Gi}}}}";
+    assert_eq!(schema(&template(fine)), Vec::<String>::new());
+    for (claim, expect) in [
+        ("{metadata: {name: data}, spec: {accessModes: [ReadWriteOnly], resources: {requests: {storage: 1Gi}}}}", "access mode `ReadWriteOnly` is not ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod"),
+        ("{metadata: {name: data}, spec: {resources: {requests: {storage: 1Gi}}}}", "a claim needs at least one access mode"),
+        ("{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce]}}", "a claim needs a storage request (resources.requests.storage)"),
+        ("{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 0}}}}", "the storage request must be more than zero"),
+        ("{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], volumeMode: block, resources: {requests: {storage: 1Gi}}}}", "volumeMode `block` is not Filesystem or Block"),
+        ("{metadata: {name: Data_1}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}", "claim template name `Data_1` makes claim names that are not valid: `Data_1-db-0` is not a DNS-1123 subdomain (lower-case letters, digits, `-` and `.`)"),
+    ] {
+        assert_eq!(schema(&template(claim)), [format!("schema StatefulSet db: {expect}")], "{claim}");
+    }
+    // A claim of its own is held to the same.
+    let pvc = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: scratch, namespace: app}\nspec: {accessModes: [ReadWriteMany], resources: {requests: {storage: 0Gi}}}\n";
+    assert_eq!(
+        schema(pvc),
+        ["schema PersistentVolumeClaim scratch: the storage request must be more than zero"]
+    );
+}
+
+#[test]
+fn persistent_volumes_the_api_server_refuses() {
+    let pv = |name: &str, spec: &str| {
+        format!("apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: {name}}}\nspec:\n  storageClassName: manual\n  hostPath: {{path: /data/{name}}}\n{spec}")
+    };
+    let text = [
+        pv("fine", "  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteOnce]\n  persistentVolumeReclaimPolicy: Retain\n  nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [n1]}]}]}}\n"),
+        pv("modes", "  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteOnly]\n  persistentVolumeReclaimPolicy: retain\n"),
+        pv("size", "  accessModes: [ReadWriteOnce]\n  nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: in, values: [n1]}]}]}}\n"),
+    ]
+    .join("---\n");
+    let got: Vec<String> = lint_alone(&text)
+        .into_iter()
+        .filter(|f| f.starts_with("schema"))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "schema PersistentVolume modes: access mode `ReadWriteOnly` is not ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod",
+            "schema PersistentVolume modes: persistentVolumeReclaimPolicy `retain` is not Retain, Delete or Recycle",
+            "schema PersistentVolume size: a PersistentVolume needs a storage capacity (capacity.storage)",
+            "schema PersistentVolume size: operator `in` is not In, NotIn, Exists, DoesNotExist, Gt or Lt",
+        ]
+    );
+}
+
+#[test]
+fn bindings_and_storage_classes_the_api_server_refuses() {
+    let text = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast}\nprovisioner: ebs.csi.aws.com\nvolumeBindingMode: waitForFirstConsumer\nreclaimPolicy: retain\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb, namespace: app}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: role, name: r}\nsubjects: [{kind: serviceaccount, name: sa}, {kind: User, name: bob}, {kind: ServiceAccount, name: db}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: fine, namespace: app}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]\n";
+    let got: Vec<String> = lint_alone(text)
+        .into_iter()
+        .filter(|f| f.starts_with("schema"))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "schema StorageClass fast: reclaimPolicy `retain` is not Retain or Delete",
+            "schema StorageClass fast: volumeBindingMode `waitForFirstConsumer` is not Immediate or WaitForFirstConsumer",
+            "schema RoleBinding rb: roleRef kind `role` is not Role or ClusterRole",
+            "schema RoleBinding rb: subject kind `serviceaccount` is not ServiceAccount, User or Group",
+        ]
+    );
+}
+
+#[test]
+fn a_workload_with_a_schema_error_still_has_pods_for_its_services() {
+    // One problem, one finding: the bad field, not also "the Service selects no pods".
+    let text = DB
+        .replace("#SPEC", "")
+        .replace("#POD", "")
+        .replace("#PEERS", "")
+        .replace(
+            "image: postgres:16.2",
+            "image: postgres:16.2\n        tty: yes-please",
+        );
+    let rules: Vec<String> = lint_alone(&text)
+        .into_iter()
+        .filter(|f| !PRACTICES.contains(&f.split(' ').next().unwrap()))
+        .map(|f| f.split(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(rules, ["schema StatefulSet db"], "{:#?}", lint_alone(&text));
 }

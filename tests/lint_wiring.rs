@@ -383,3 +383,40 @@ fn kubectl_kustomize_transforms_are_flagged() {
     fs::write(&file, &out.stdout).unwrap();
     assert_eq!(lint_file(&file), []);
 }
+
+/// A patch that renames (or drops) the headless Service sts-gen renders leaves serviceName
+/// naming nothing: the pods' DNS names, by which they find their peers, do not resolve.
+/// Anyone else's StatefulSet may name a Service made apart; sts-gen's output may not.
+#[test]
+fn a_patch_renaming_the_headless_service_breaks_service_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut items = rendered(dir.path());
+    let sts_name = items.iter().find(|i| i["kind"] == "StatefulSet").unwrap()["spec"]
+        ["serviceName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for item in items.iter_mut() {
+        if item["kind"] == "Service" && item["metadata"]["name"] == json!(sts_name) {
+            item["metadata"]["name"] = json!(format!("{sts_name}-hl"));
+        }
+    }
+    let found = rule_findings(dir.path(), &items, "service-name");
+    assert_eq!(
+        found,
+        [(
+            "StatefulSet".to_string(),
+            "db".to_string(),
+            "spec.serviceName".to_string(),
+            "serviceName `db` is not a Service among the manifests, and sts-gen renders it with the StatefulSet (renamed or dropped by a patch?)".to_string()
+        )]
+    );
+    // Without sts-gen's label it is anyone's StatefulSet, whose Service may be made apart.
+    for item in items.iter_mut().filter(|i| i["kind"] == "StatefulSet") {
+        item["metadata"]["labels"]
+            .as_object_mut()
+            .unwrap()
+            .remove("app.kubernetes.io/managed-by");
+    }
+    assert_eq!(rule_findings(dir.path(), &items, "service-name"), []);
+}

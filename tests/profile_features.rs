@@ -104,6 +104,27 @@ fn local_pvs_bound_to_claims_round_robin_over_nodes() {
 }
 
 #[test]
+fn node_sets_without_ports_get_no_client_service() {
+    // The client Service of node sets carries the ports they share; without any it would be
+    // a ClusterIP Service with no ports, which the API server refuses.
+    let text = BASE.replace("ports:\n  - {name: http, port: 8080}\n", "")
+        + "storage: {size: 1Gi}\nnodeSets:\n  - {name: hot, replicas: 1}\n  - {name: cold, replicas: 1}\n";
+    let items = build(&text, &model::Options::default()).expect("renders");
+    for svc in all(&items, "Service") {
+        let headless = svc["spec"]["clusterIP"] == "None";
+        let ports = svc["spec"]["ports"].as_array().map_or(0, Vec::len);
+        assert!(headless || ports > 0, "{svc:#}");
+    }
+    // With ports it is there.
+    let items = render(
+        "storage: {size: 1Gi}\nnodeSets:\n  - {name: hot, replicas: 1}\n  - {name: cold, replicas: 1}\n",
+    );
+    assert!(all(&items, "Service")
+        .iter()
+        .any(|s| s["metadata"]["name"] == "app"));
+}
+
+#[test]
 fn node_sets_sharing_one_local_class_each_get_their_pre_bound_volumes() {
     // Two StatefulSets in one class: each one's pre-bound PVs are its own, not strays of the
     // other (the check once rejected every PV of the other set).

@@ -9,6 +9,8 @@
 pub mod custom;
 /// The ExternalSecret type (k8s-openapi has none).
 mod external_secret;
+/// Which ServiceAccounts may label pods (RBAC among linted manifests).
+pub(crate) mod pod_labellers;
 /// The rule engine: every rule of check and lint, declared once.
 pub(crate) mod rules;
 /// Label selectors and the pods they select.
@@ -308,6 +310,7 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
     let mut other_pods = Vec::new();
     let mut produced_secrets = Vec::new();
     let scaled = autoscaled(&docs);
+    let pod_labellers = pod_labellers::pod_labellers(&docs);
     for mut doc in docs {
         scale_to_most(&mut doc, &scaled);
         let kind = doc.value.get("kind").and_then(Json::as_str).unwrap_or("");
@@ -359,7 +362,12 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
         }
         match type_doc(&doc, Origin::Manifests) {
             Ok(d) => out.push(d),
-            Err(e) => errors.push((doc, e)),
+            Err(e) => {
+                // Its pods still run once the field is fixed: a Service selecting them is
+                // not told, beside the schema error, that it selects none.
+                other_pods.extend(selector::pods_of_value(&doc.value));
+                errors.push((doc, e))
+            }
         }
     }
     Typed {
@@ -368,6 +376,7 @@ pub fn type_documents(docs: Vec<RenderedDoc>) -> Typed {
         notes,
         other_pods,
         produced_secrets,
+        pod_labellers,
     }
 }
 
@@ -493,6 +502,9 @@ pub struct Typed {
     /// Secrets that skipped documents make (a cert-manager Certificate's `secretName`), which
     /// pods may mount though no Secret object is among the manifests.
     pub(crate) produced_secrets: Vec<String>,
+    /// ServiceAccounts that RBAC among the manifests lets patch pods, whose pods may carry
+    /// labels their template does not set.
+    pub(crate) pod_labellers: Vec<pod_labellers::Labeller>,
 }
 
 fn type_doc(doc: &RenderedDoc, origin: Origin) -> Result<Doc, CheckError> {

@@ -133,6 +133,12 @@ pub struct Pods {
     /// Cluster) with labels of its own choosing: the resource as `Kind name`. Any selector
     /// may select those pods, whose ports are unknown.
     pub operator: Option<String>,
+    /// The pod template's ServiceAccount (`default` when it names none).
+    pub service_account: String,
+    /// Whether the pods may label themselves: their ServiceAccount may patch pods, as Vault
+    /// (`vault-active`), Patroni (`role`) and Bitnami's Redis (`isMaster`) do to mark the
+    /// leader. A label their template does not set may then be on them at run time.
+    pub labels_itself: bool,
 }
 
 /// The pods of a StatefulSet by ordinal: `<sts>-<start>` to `<sts>-<start + replicas - 1>`.
@@ -190,6 +196,14 @@ impl Pods {
         if self.operator.is_some() {
             return true;
         }
+        let run_time;
+        let sel = match self.without_run_time_labels(sel) {
+            Some(s) => {
+                run_time = s;
+                &run_time
+            }
+            None => sel,
+        };
         let names_ordinal = |k: &str| k == POD_NAME_LABEL || k == POD_INDEX_LABEL;
         // Every value the selector compares an ordinal label with.
         let values: Vec<(&str, &str)> = sel
@@ -233,6 +247,42 @@ impl Pods {
     }
 }
 
+impl Pods {
+    /// For pods that label themselves, `sel` without what a label set at run time can meet:
+    /// a label or an `In`/`Exists` requirement on a key the template leaves unset. `None`
+    /// when nothing is dropped, or when nothing would be left (a selector must still match
+    /// the pods on a label their template sets).
+    fn without_run_time_labels(&self, sel: &LabelSelector) -> Option<LabelSelector> {
+        if !self.labels_itself {
+            return None;
+        }
+        // The controller's labels are judged by ordinal, not dropped.
+        let set_later =
+            |k: &str| !self.labels.contains_key(k) && k != POD_NAME_LABEL && k != POD_INDEX_LABEL;
+        let labels: BTreeMap<String, String> = sel
+            .match_labels
+            .iter()
+            .flatten()
+            .filter(|(k, _)| !set_later(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let expressions: Vec<_> = sel
+            .match_expressions
+            .iter()
+            .flatten()
+            .filter(|e| !(set_later(&e.key) && ["In", "Exists"].contains(&e.operator.as_str())))
+            .cloned()
+            .collect();
+        let before = sel.match_labels.as_ref().map_or(0, BTreeMap::len)
+            + sel.match_expressions.as_ref().map_or(0, Vec::len);
+        let after = labels.len() + expressions.len();
+        (after < before && after > 0).then_some(LabelSelector {
+            match_labels: Some(labels),
+            match_expressions: Some(expressions),
+        })
+    }
+}
+
 /// The pods of a typed document, if it is a workload (a StatefulSet).
 pub fn pods_of(doc: &Doc) -> Option<Pods> {
     let Object::StatefulSet(s) = &doc.object else {
@@ -270,6 +320,8 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
             port_names: BTreeSet::new(),
             ordinals: None,
             operator: Some(format!("{kind} {name}")),
+            service_account: String::new(),
+            labels_itself: false,
         });
     }
     if !workload {
@@ -325,12 +377,21 @@ pub fn pods_of_value(value: &Json) -> Option<Pods> {
         })
         .filter_map(|p| p.get("name").and_then(Json::as_str).map(str::to_string))
         .collect();
+    // `serviceAccount` is the field's deprecated spelling, still honoured.
+    let service_account = ["serviceAccountName", "serviceAccount"]
+        .iter()
+        .find_map(|k| field(value, pod_spec)?.get(*k)?.as_str())
+        .filter(|a| !a.is_empty())
+        .unwrap_or("default")
+        .to_string();
     Some(Pods {
         namespace: namespace(),
         labels,
         port_names,
         ordinals: None,
         operator: None,
+        service_account,
+        labels_itself: false,
     })
 }
 
@@ -406,6 +467,8 @@ mod tests {
                 replicas,
             }),
             operator: None,
+            service_account: "default".into(),
+            labels_itself: false,
         };
         let by = |exprs: Vec<LabelSelectorRequirement>| LabelSelector {
             match_labels: None,

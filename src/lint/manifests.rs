@@ -9,21 +9,23 @@ use super::comment_ignores;
 use crate::render::RenderedDoc;
 use crate::shared::error::{ErrorKind, LoadError};
 
-/// Splits a YAML stream into its documents' texts (at `---` lines).
-pub fn split_documents(text: &str) -> Vec<String> {
-    let mut docs = vec![String::new()];
-    for line in text.split_inclusive('\n') {
+/// Splits a YAML stream into its documents (at `---` lines): each one's text and the line
+/// (1-based) of the stream its text starts at, so errors and SARIF lines count in the file.
+pub fn split_documents(text: &str) -> Vec<(usize, String)> {
+    let mut docs = vec![(1, String::new())];
+    for (i, line) in text.split_inclusive('\n').enumerate() {
         let bare = line.trim_end();
         if bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t") {
-            docs.push(String::new());
             let rest = bare[3..].trim_start();
-            if !rest.is_empty() {
-                docs.last_mut().expect("non-empty").push_str(rest);
-                docs.last_mut().expect("non-empty").push('\n');
+            // Text after the marker (`--- !!map`) is the document's first line.
+            if rest.is_empty() {
+                docs.push((i + 2, String::new()));
+            } else {
+                docs.push((i + 1, format!("{rest}\n")));
             }
             continue;
         }
-        docs.last_mut().expect("non-empty").push_str(line);
+        docs.last_mut().expect("non-empty").1.push_str(line);
     }
     docs
 }
@@ -40,21 +42,26 @@ pub fn parse_manifests(
     let mut docs = Vec::new();
     let mut comments = BTreeMap::new();
     let mut n = 0;
-    for chunk in split_documents(text) {
+    for (start, chunk) in split_documents(text) {
         let value: Json = if chunk.trim().is_empty() {
             continue;
         } else {
             parse_kube_yaml(&chunk).map_err(|e| {
                 LoadError::of(
                     ErrorKind::Syntax,
-                    format!("{source}: not YAML: {}", yaml_reason(&e.to_string())),
+                    format!("{source}: not YAML: {}", yaml_reason(&e, start - 1)),
                 )
             })?
         };
+        // The document's first line that is not blank or a comment, for errors about it.
+        let line = chunk
+            .lines()
+            .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .map_or(start, |p| start + p);
         let ignores = comment_ignores(&chunk);
         let items = match value {
             Json::Null => continue,
-            Json::Object(ref m) if m.get("kind").and_then(Json::as_str) == Some("List") => m
+            Json::Object(ref m) if is_list(m) => m
                 .get("items")
                 .and_then(Json::as_array)
                 .cloned()
@@ -62,14 +69,14 @@ pub fn parse_manifests(
             Json::Object(_) => vec![value],
             _ => {
                 return Err(not_a_mapping(format!(
-                    "{source}: a document is not a mapping"
+                    "{source}: line {line}: a document is not a mapping (an object starts with `apiVersion:` and `kind:`)"
                 )))
             }
         };
         for item in items {
             if !item.is_object() {
                 return Err(not_a_mapping(format!(
-                    "{source}: a List item is not a mapping"
+                    "{source}: line {line}: an item of the List is not a mapping"
                 )));
             }
             n += 1;
@@ -84,6 +91,13 @@ pub fn parse_manifests(
         }
     }
     Ok((docs, comments))
+}
+
+/// Whether a document is a list of objects: `kind: List`, or a typed list such as
+/// `ServiceList` (what the API returns) with `items`, which kubectl unpacks alike.
+pub(super) fn is_list(m: &serde_json::Map<String, Json>) -> bool {
+    let kind = m.get("kind").and_then(Json::as_str).unwrap_or("");
+    kind == "List" || (kind.ends_with("List") && m.get("items").is_some_and(Json::is_array))
 }
 
 /// Kinds of Kubernetes' own (and of common operators) that are cluster-scoped: no namespace
@@ -147,15 +161,46 @@ pub(crate) fn parse_kube_yaml(text: &str) -> Result<Json, serde_saphyr::Error> {
 
 /// The parser's reason without its source excerpt or the character it quotes: a document
 /// that does not parse cannot be told to be a Secret, and the excerpt (or the character)
-/// could be part of a secret value. Line and column stay.
-fn yaml_reason(message: &str) -> String {
+/// could be part of a secret value. Line and column stay, the line counted in the file:
+/// `offset` is the number of lines before the document.
+fn yaml_reason(e: &serde_saphyr::Error, offset: usize) -> String {
+    let line = |l: &serde_saphyr::Location| l.line() as usize + offset;
+    match e.without_snippet() {
+        // After `...` a second document may start without `---`; kubectl splits only at
+        // `---` lines and would read the first document alone, dropping the rest unseen.
+        serde_saphyr::Error::MultipleDocuments { location, .. } => {
+            return format!(
+                "line {}: a document follows `...` without a `---` line; kubectl would read only the one before (put `---` before it)",
+                line(location)
+            )
+        }
+        // The parser's own wording tells a developer to change its options.
+        serde_saphyr::Error::DuplicateMappingKey { key, location } => {
+            let key = key.as_deref().map_or(String::new(), |k| {
+                format!(" `{}`", k.chars().flat_map(char::escape_debug).collect::<String>())
+            });
+            return format!(
+                "line {} column {}: duplicate key{key} (kubectl refuses a field given twice)",
+                line(location),
+                location.column()
+            );
+        }
+        _ => {}
+    }
+    let message = e.to_string();
     let first = message.lines().next().unwrap_or("");
     let first = first.strip_prefix("error: ").unwrap_or(first);
     // `unexpected character: `\u{1}'`: the quoted character goes.
-    match first.find(": `") {
-        Some(i) if first.ends_with('\'') => first[..i].to_string(),
-        _ => first.to_string(),
-    }
+    let reason = match first.find(": `") {
+        Some(i) if first.ends_with('\'') => &first[..i],
+        _ => first,
+    };
+    // `line 5 column 6: ...` counts lines in the document.
+    let located = reason.strip_prefix("line ").and_then(|r| {
+        let (n, rest) = r.split_at(r.find(' ')?);
+        Some(format!("line {}{rest}", n.parse::<usize>().ok()? + offset))
+    });
+    located.unwrap_or_else(|| reason.to_string())
 }
 
 /// A document that is YAML but not an object.
@@ -229,8 +274,9 @@ mod tests {
         let docs =
             split_documents("a: 1\n---\n# sts-gen:ignore probes sidecar idles\nb: 2\n--- \nc: 3\n");
         assert_eq!(docs.len(), 3);
+        assert_eq!((docs[1].0, docs[2].0), (3, 6));
         assert_eq!(
-            comment_ignores(&docs[1]),
+            comment_ignores(&docs[1].1),
             vec![("probes".to_string(), "sidecar idles".to_string())]
         );
         assert_eq!(

@@ -56,6 +56,7 @@ pub fn lint(
 pub fn lint_manifests(typed: check::Typed, ignores: &Ignores) -> Report {
     let external = check::External {
         secrets: typed.produced_secrets.clone(),
+        pod_labellers: typed.pod_labellers.clone(),
         ..check::External::default()
     };
     let mut report = run(

@@ -316,18 +316,14 @@ fn items(lines: &[String], from: usize, until: usize) -> Option<Vec<usize>> {
 /// The first line (1-based) of every object in a manifest file, and its lines.
 fn starts(text: &str) -> (Vec<usize>, Vec<String>) {
     let mut out = Vec::new();
-    let mut line = 1;
-    for (i, chunk) in split_documents(text).iter().enumerate() {
-        // A separator line precedes every chunk but the first.
-        if i > 0 {
-            line += 1;
-        }
+    for (line, chunk) in split_documents(text) {
+        let chunk = chunk.as_str();
         let first = chunk
             .lines()
             .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
             .map(|p| line + p);
         let (items, list) = match super::manifests::parse_kube_yaml(chunk) {
-            Ok(Json::Object(m)) if m.get("kind").and_then(Json::as_str) == Some("List") => (
+            Ok(Json::Object(m)) if super::manifests::is_list(&m) => (
                 m.get("items").and_then(Json::as_array).map_or(0, Vec::len),
                 true,
             ),
@@ -340,7 +336,6 @@ fn starts(text: &str) -> (Vec<usize>, Vec<String>) {
                 None => out.extend(std::iter::repeat_n(first, items)),
             }
         }
-        line += chunk.lines().count();
     }
     (out, text.lines().map(String::from).collect())
 }

@@ -34,7 +34,7 @@ const DESCRIPTORS: &[&str] = &[
 ];
 
 /// Why the controller would reject `schedule`; `None` when it parses.
-pub(super) fn schedule_problem(schedule: &str) -> Option<String> {
+pub(crate) fn schedule_problem(schedule: &str) -> Option<String> {
     let schedule = schedule.trim();
     if let Some(every) = schedule.strip_prefix("@every ") {
         return (!go_duration(every.trim()))

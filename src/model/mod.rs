@@ -14,7 +14,7 @@
 //! - [`raw`]: raw Kubernetes objects in the profile; [`text`]: text variables.
 
 mod config;
-mod cron;
+pub(crate) mod cron;
 mod disruption;
 mod env;
 mod errors;
@@ -443,6 +443,9 @@ pub struct External {
     /// The Kubernetes version the objects target (`--kube-version`), for the API server's
     /// version-dependent rules; `None` (lint of any manifests): the newest rules.
     pub kube_version: Option<(u32, u32)>,
+    /// ServiceAccounts (namespace, name; `*` for all) that may patch pods: the pods that run
+    /// as one may label themselves (lint of any manifests reads them from their RBAC).
+    pub pod_labellers: Vec<(Option<String>, String)>,
 }
 
 /// A build result reads as its model (`&built` renders), so callers that only render need

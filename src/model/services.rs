@@ -504,22 +504,25 @@ pub struct ModelExtraService {
 }
 
 /// The client Service of a profile with node sets: every pod of every set, on the ports
-/// every set declares.
+/// every set declares; none without such ports (the API server refuses a ClusterIP
+/// Service without ports).
 pub(super) fn client_service(
     set: Option<&SetInfo>,
     ports: &[ModelPort],
 ) -> Option<ModelClientService> {
-    set.map(|s| ModelClientService {
+    let s = set?;
+    let ports: Vec<ModelPort> = ports
+        .iter()
+        .filter(|port| s.client_ports.contains(&port.name))
+        .cloned()
+        .collect();
+    (!ports.is_empty()).then(|| ModelClientService {
         name: s.cluster.clone(),
         selector_labels: IndexMap::from([(
             "app.kubernetes.io/name".to_string(),
             s.cluster.clone(),
         )]),
-        ports: ports
-            .iter()
-            .filter(|port| s.client_ports.contains(&port.name))
-            .cloned()
-            .collect(),
+        ports,
     })
 }
 

@@ -116,6 +116,73 @@ pub fn port_name(s: &str) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// Whether `image` parses as the kubelet parses a reference (the distribution grammar):
+/// `[registry[:port]/]path[:tag][@algorithm:hex]`, path components lower-case.
+pub fn image_reference(image: &str) -> bool {
+    let (name, digest) = match image.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (image, None),
+    };
+    let digest_ok = digest.is_none_or(|d| {
+        d.split_once(':').is_some_and(|(algo, hex)| {
+            !algo.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+    });
+    let after_slash = name.rfind('/').map_or(0, |i| i + 1);
+    let (path, tag) = match name[after_slash..].rfind(':') {
+        Some(i) => (&name[..after_slash + i], Some(&name[after_slash + i + 1..])),
+        None => (name, None),
+    };
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let tag_ok = tag.is_none_or(|t| {
+        t.len() <= 128
+            && t.bytes().next().is_some_and(word)
+            && t.bytes().all(|b| word(b) || b == b'.' || b == b'-')
+    });
+    let mut parts: Vec<&str> = path.split('/').collect();
+    // The first part is a registry when it looks like a host (docker's own rule).
+    let first = parts[0];
+    let registry = parts.len() > 1
+        && (first.contains(['.', ':'])
+            || first == "localhost"
+            || first.bytes().any(|b| b.is_ascii_uppercase()));
+    let registry_ok = !registry || {
+        // An IPv6 address is bracketed: `[::1]:5000`.
+        let (host, port) = match first.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            Some((ip, rest)) if ip.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') => {
+                let port = rest.strip_prefix(':');
+                ("ip", port.unwrap_or(if rest.is_empty() { "1" } else { "" }))
+            }
+            _ => first.split_once(':').unwrap_or((first, "1")),
+        };
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            && !port.is_empty()
+            && port.bytes().all(|b| b.is_ascii_digit())
+    };
+    if registry {
+        parts.remove(0);
+    }
+    // Components: lower-case alphanumerics joined by `.`, `_`, `__` or dashes.
+    let component_ok = |c: &str| {
+        let lower = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        let bytes = c.as_bytes();
+        !c.is_empty()
+            && lower(bytes[0])
+            && lower(bytes[bytes.len() - 1])
+            && bytes
+                .iter()
+                .all(|&b| lower(b) || matches!(b, b'.' | b'_' | b'-'))
+            && !c.contains("..")
+            && !c.contains("___")
+            && !c.contains("._")
+            && !c.contains("_.")
+    };
+    digest_ok && tag_ok && registry_ok && parts.iter().all(|c| component_ok(c))
+}
+
 /// A label or annotation key: optional DNS-subdomain prefix, `/`, name of at most 63.
 pub fn qualified_name(s: &str) -> Result<(), LoadError> {
     let (prefix, name) = match s.rsplit_once('/') {

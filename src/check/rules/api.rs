@@ -292,6 +292,15 @@ fn problems(c: &Container, version: (u32, u32)) -> Vec<(String, String)> {
         }
     }
     out.extend(env_problems(c, version));
+    if let Some(image) = c.image.as_deref().filter(|i| i.trim() != *i) {
+        out.push((
+            "image".into(),
+            format!(
+                "image `{}` has leading or trailing whitespace",
+                image.escape_debug()
+            ),
+        ));
+    }
     let enums: [(&str, Option<&str>, &[&str]); 2] = [
         (
             "imagePullPolicy",

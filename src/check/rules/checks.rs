@@ -171,18 +171,21 @@ pub(super) fn image_tag(doc: &Doc, _: &Objects, emit: &mut Emit) {
     }
 }
 
-/// Why an image reference is not pinned, if it is not.
+/// Why an image reference is not pinned, or cannot be pulled at all, if so.
 fn image_problem(image: &str) -> Option<&'static str> {
-    if image.contains("@sha256:") || image.contains('@') {
-        return None;
+    if !image.contains('@') {
+        let last = image.rsplit('/').next().unwrap_or(image);
+        match last.split_once(':') {
+            None => return Some("has no tag, so it means `latest`"),
+            Some((_, "latest")) => return Some("uses the moving tag `latest`"),
+            Some((_, "")) => return Some("has an empty tag"),
+            _ => {}
+        }
     }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        None => Some("has no tag, so it means `latest`"),
-        Some((_, "latest")) => Some("uses the moving tag `latest`"),
-        Some((_, "")) => Some("has an empty tag"),
-        _ => None,
-    }
+    // Whitespace around it is the schema rule's (the API server refuses it).
+    (!crate::shared::names::image_reference(image.trim())).then_some(
+        "is not a valid image reference (an optional registry, a lower-case repository, then `:tag` or `@sha256:...`); the kubelet cannot pull it (InvalidImageName)",
+    )
 }
 
 /// Whether the container sets `resources.<section>.<key>`.
@@ -727,6 +730,9 @@ mod tests {
         assert!(image_problem("reg:5000/redis").is_some());
         assert!(image_problem("redis").is_some());
         assert!(image_problem("redis:latest").is_some());
-        assert_eq!(image_problem("redis@sha256:abc"), None);
+        let digest = format!("redis@sha256:{}", "ab".repeat(32));
+        assert_eq!(image_problem(&digest), None);
+        // A digest cut short is no digest: the kubelet refuses the reference.
+        assert!(image_problem("redis@sha256:abc").is_some());
     }
 }

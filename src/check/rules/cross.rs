@@ -15,16 +15,16 @@ use crate::check::{field, Doc, Object};
 use crate::shared::names::quantity;
 
 /// A StatefulSet's parts, as the rules on StatefulSets read them.
-struct Sts<'a> {
+pub(super) struct Sts<'a> {
     sts: &'a StatefulSet,
-    spec: &'a StatefulSetSpec,
+    pub(super) spec: &'a StatefulSetSpec,
     /// The pod spec, when the template has one.
     pod: Option<&'a PodSpec>,
 }
 
 impl<'a> Sts<'a> {
     /// A StatefulSet with a spec; `None` for other objects.
-    fn of(doc: &'a Doc) -> Option<Sts<'a>> {
+    pub(super) fn of(doc: &'a Doc) -> Option<Sts<'a>> {
         let Object::StatefulSet(sts) = &doc.object else {
             return None;
         };
@@ -51,7 +51,7 @@ impl<'a> Sts<'a> {
 }
 
 /// Reports `rule` on `doc` with the rule's own field path and fix.
-fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
+pub(super) fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
     emit(doc, rule, String::new(), message, None);
 }
 
@@ -59,8 +59,7 @@ fn push(emit: &mut Emit, doc: &Doc, rule: &str, message: String) {
 /// podTemplate entry whose name matches no container adds a new, incomplete one).
 pub(super) fn schema(doc: &Doc, objects: &Objects, emit: &mut Emit) {
     super::api::container_fields(doc, objects, emit);
-    super::api_objects::data_keys(doc, emit);
-    super::api_objects::service_and_budget_fields(doc, emit);
+    super::api_objects::fields(doc, objects.manifests, emit);
     let Some(sts) = Sts::of(doc) else { return };
     let mut names = BTreeSet::new();
     for c in sts.containers() {
@@ -88,7 +87,7 @@ pub(super) fn schema(doc: &Doc, objects: &Objects, emit: &mut Emit) {
 /// The selector of a Service or PodDisruptionBudget and what to call the object; `None`
 /// for other objects. A Service's empty selector is none (the API server drops an empty
 /// map), while a policy/v1 budget's `{}` selects every pod of its namespace.
-fn selector_of(doc: &Doc) -> Option<(Option<LabelSelector>, &'static str)> {
+pub(super) fn selector_of(doc: &Doc) -> Option<(Option<LabelSelector>, &'static str)> {
     match &doc.object {
         Object::Service(s) => Some((
             s.spec
@@ -191,8 +190,9 @@ pub(super) fn service_ports(doc: &Doc, objects: &Objects, emit: &mut Emit) {
         .into_iter()
         .flatten()
     {
+        // An empty name is unset: the API server defaults it to the port's number.
         if let Some(IntOrString::String(name)) = &port.target_port {
-            if !matching.iter().any(|p| p.port_names.contains(name)) {
+            if !name.is_empty() && !matching.iter().any(|p| p.port_names.contains(name)) {
                 push(
                     emit,
                     doc,
@@ -352,44 +352,6 @@ pub(super) fn selector(doc: &Doc, _: &Objects, emit: &mut Emit) {
                 selector::describe(&spec.selector)
             ),
         );
-    }
-}
-
-/// `service-name`: serviceName is a headless Service in the StatefulSet's namespace.
-pub(super) fn service_name(doc: &Doc, objects: &Objects, emit: &mut Emit) {
-    let Some(Sts { spec, .. }) = Sts::of(doc) else {
-        return;
-    };
-    // Optional in the API schema (CSI controllers leave it out): anyone's StatefulSet may
-    // do without pod DNS names. sts-gen's own pods find their peers by them.
-    let name = spec.service_name.as_deref().unwrap_or("");
-    if name.is_empty() && objects.manifests {
-        return;
-    }
-    // Nor need it be among anyone's manifests: it may be created apart (another chart, an
-    // operator), and a CSI controller names one that never exists, as the API allows.
-    // One that is among them and not headless is wrong either way.
-    let headless = objects
-        .named_near(doc, "Service", name)
-        .find_map(|d| match &d.object {
-            Object::Service(s) => Some(s),
-            _ => None,
-        });
-    match headless {
-        None if objects.manifests => {}
-        None => push(
-            emit,
-            doc,
-            "service-name",
-            format!("serviceName `{name}` is not a rendered Service"),
-        ),
-        Some(s) if s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) != Some("None") => push(
-            emit,
-            doc,
-            "service-name",
-            format!("serviceName `{name}` must be a headless Service (clusterIP: None)"),
-        ),
-        _ => {}
     }
 }
 

@@ -7,6 +7,7 @@ mod api;
 mod api_objects;
 mod checks;
 mod cross;
+mod service_name;
 mod wiring;
 
 use std::cell::OnceCell;
@@ -72,7 +73,7 @@ const POD_SELECTORS: &[(&str, &str)] = &[
 #[derive(Default)]
 struct PodsByLabel {
     by_pair: HashMap<(String, String), Vec<usize>>,
-    /// Pods of a custom resource's operator, which any selector may select.
+    /// Pods whose labels are not all in their template, which any selector may select.
     any: Vec<usize>,
 }
 
@@ -89,6 +90,14 @@ impl<'a> Objects<'a> {
             .iter()
             .filter_map(selector::pods_of)
             .chain(others.iter().cloned())
+            .map(|mut p| {
+                p.labels_itself = crate::check::pod_labellers::may_label(
+                    &external.pod_labellers,
+                    p.namespace.as_deref(),
+                    &p.service_account,
+                );
+                p
+            })
             .collect();
         Objects {
             docs,
@@ -204,7 +213,9 @@ impl<'a> Objects<'a> {
         let index = self.pods_by_label.get_or_init(|| {
             let mut index = PodsByLabel::default();
             for (i, p) in self.pods.iter().enumerate() {
-                if p.operator.is_some() {
+                // An operator's pods, and pods that label themselves, may carry labels
+                // their template lacks.
+                if p.operator.is_some() || p.labels_itself {
                     index.any.push(i);
                 }
                 for (k, v) in &p.labels {
@@ -375,7 +386,7 @@ pub const RULES: &[Rule] = &[
     rule("size-limits", E, R, "ConfigMap/Secret data at most 1 MiB, annotations at most 256 KiB", "move large data out of the object", "data", Some(cross::size_limits)),
     rule("statefulset", E, R, "a StatefulSet has a spec", "add the spec", "spec", Some(cross::statefulset)),
     rule("selector", E, R, "the StatefulSet selector is non-empty and matches the pod template labels", "copy the selector's labels onto the pod template", "spec.selector", Some(cross::selector)),
-    rule("service-name", E, R, "serviceName is a headless Service (clusterIP: None) among the objects (in others' manifests: one they hold is headless)", "add the headless Service or fix serviceName", "spec.serviceName", Some(cross::service_name)),
+    rule("service-name", E, R, "serviceName is a headless Service (clusterIP: None) among the objects (in others' manifests: one they hold is headless, or selects nothing; sts-gen's output keeps its own)", "add the headless Service or fix serviceName", "spec.serviceName", Some(service_name::service_name)),
     rule("pod", E, R, "the pod template has a spec", "add spec.template.spec", "spec.template.spec", Some(cross::pod)),
     rule("volumes", E, R, "volume and claim names are unique", "rename one of the volumes", "spec.template.spec.volumes", Some(cross::volumes)),
     rule("volume-mounts", E, R, "every volumeMount has a volume or volume claim", "add the volume or fix the mount's name", "spec.template.spec", Some(cross::volume_mounts)),
@@ -384,7 +395,7 @@ pub const RULES: &[Rule] = &[
     rule("selects-pods", E, R, "every Service and PodDisruptionBudget selects the pods of a workload in its namespace (selectors evaluated in full; beside a custom resource whose operator may create pods, such as a Prometheus or a database Cluster, any selector may be its pods')", "make the selector a subset of the pod template labels", "spec.selector", Some(cross::selects_pods)),
     rule("service-ports", E, R, "a Service's named targetPort is a container port of the pods it selects", "name the targetPort after a container port", "spec.ports", Some(cross::service_ports)),
     rule("local-storage-class", E, M, "a kubernetes.io/no-provisioner StorageClass binds WaitForFirstConsumer", "set volumeBindingMode: WaitForFirstConsumer", "volumeBindingMode", Some(checks::local_storage_class)),
-    rule("image-tag", E, M, "every container image is pinned to a tag other than latest (or a digest)", "pin a version tag such as `redis:7.4.3`, or a digest", "", Some(checks::image_tag)),
+    rule("image-tag", E, M, "every container image is pinned to a tag other than latest (or a digest) and is a reference the kubelet can pull", "pin a version tag such as `redis:7.4.3`, or a digest", "", Some(checks::image_tag)),
     rule("resources", E, M, "every container requests CPU and memory and has a memory limit", "set resources.requests.cpu, resources.requests.memory and resources.limits.memory", "", Some(checks::resources)),
     rule("cpu-limit", W, M, "every container has a CPU limit", "set resources.limits.cpu", "", Some(checks::cpu_limit)),
     rule("probes", W, M, "every app container has readiness and liveness probes, and they differ", "add the probe; make liveness more tolerant than readiness (a busy pod is not dead)", "", Some(checks::probes)),
