@@ -78,7 +78,12 @@ pub fn build_reporting(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
     let sets = profile::expand_sets(loaded).map_err(Failure::Load)?;
-    build_sets(&sets, opts, renderer, warnings)
+    build_sets(&sets, opts, renderer, warnings).map_err(|mut f| {
+        if let Failure::Load(errs) | Failure::Check(errs) = &mut f {
+            profile::in_set_paths(&sets, errs);
+        }
+        f
+    })
 }
 
 fn build_sets(

@@ -307,6 +307,52 @@ fn node_set_errors_are_located() {
     );
 }
 
+/// A set is checked as a whole profile; its errors still name the path the user wrote under
+/// `nodeSets[i]`, also where a list merged by name moved the item (model, check and text
+/// errors alike); a field written at the top level keeps its top-level path.
+#[test]
+fn node_set_field_errors_name_the_set() {
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: c\nimage: x:1\n\
+        ports: [{name: p, port: 1}]\nstorage: {size: 1Gi}\n\
+        sidecars: [{name: a, image: 'b:1'}]\nnodeSets:\n  - name: m\n  - name: d\n\
+        \x20   probes: {readiness: {tcp: nope}}\n\
+        \x20   resources: {requests: {cpu: \"-1\"}}\n\
+        \x20   config:\n      files:\n        a.conf: |\n          one\n          {{ nam }}\n\
+        \x20   sidecars:\n      - {name: s, image: 'b:1', volumeMounts: [{name: nothere, mountPath: /x}]}\n";
+    let e = render_text(text).unwrap_err();
+    assert!(
+        e.contains("p.yaml:11:31: nodeSets[1].probes.readiness.tcp: `nope` is not one"),
+        "{e}"
+    );
+    assert!(
+        e.contains("p.yaml:17:14: nodeSets[1].config.files[\"a.conf\"]: unknown variable `nam`"),
+        "{e}"
+    );
+    // Check-stage findings, once the load errors are gone.
+    let text = common::edit(text, "tcp: nope", "tcp: p");
+    let text = common::edit(&text, "{{ nam }}", "{{ name }}");
+    let e = render_text(&text).unwrap_err();
+    assert!(
+        e.contains("p.yaml:12:33: nodeSets[1].resources.requests.cpu: "),
+        "{e}"
+    );
+    assert!(
+        e.contains("p.yaml:19:55: nodeSets[1].sidecars[0].volumeMounts[0].name: container `s` mounts `nothere`"),
+        "{e}"
+    );
+    // The same mistake at the top level is not moved into a set.
+    let text = common::edit(
+        &text,
+        "name: a, image: 'b:1'",
+        "name: a, image: 'b:1', volumeMounts: [{name: gone, mountPath: /y}]",
+    );
+    let e = render_text(&text).unwrap_err();
+    assert!(
+        e.contains(": sidecars[0].volumeMounts[0].name: container `a` mounts `gone`"),
+        "{e}"
+    );
+}
+
 #[test]
 fn helper_containers_follow_the_users_image() {
     for (preset, helper) in [
