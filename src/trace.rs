@@ -283,9 +283,13 @@ fn container_field(tree: &Node, app: &str, name: &str, list: &str) -> Option<Str
     let Value::Seq(items) = &node.value else {
         return None;
     };
-    items
-        .iter()
-        .position(|c| scalar(c.get("name")).is_some_and(|n| names_alike(n, app, name)))
+    let named = |alike: &dyn Fn(&str) -> bool| {
+        items
+            .iter()
+            .position(|c| scalar(c.get("name")).is_some_and(alike))
+    };
+    named(&|n| names_alike(n, app, name))
+        .or_else(|| named(&|n| may_expand_to(n, name).is_some()))
         .map(|i| format!("{list}[{i}]"))
 }
 
@@ -360,29 +364,79 @@ fn reference_field(tree: &Node, kind: &str, name: &str) -> Option<String> {
             ("configMap", "name"),
         ]
     };
-    find(tree, "", &|parent: &str, key: &str, value: &Node| {
-        parents.iter().any(|(p, k)| *p == parent && *k == key) && scalar(Some(value)) == Some(name)
-    })
+    // A name may be written with text variables (`"{{ secretName }}-tls"`): a literal match
+    // wins, then the templated name with the most literal text (the most specific).
+    let mut best: Option<(usize, String)> = None;
+    find(tree, "", &mut |parent: &str,
+                         key: &str,
+                         value: &Node,
+                         at: String| {
+        if !parents.iter().any(|(p, k)| *p == parent && *k == key) {
+            return;
+        }
+        let score = match scalar(Some(value)) {
+            Some(n) if n == name => usize::MAX,
+            Some(n) => match may_expand_to(n, name) {
+                Some(literal) => literal,
+                None => return,
+            },
+            None => return,
+        };
+        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+            best = Some((score, at));
+        }
+    });
+    best.map(|(_, at)| at)
 }
 
-/// The first path (depth first) of a mapping entry `key: value` under a key `parent` that
-/// `hit` accepts.
-fn find(node: &Node, path: &str, hit: &dyn Fn(&str, &str, &Node) -> bool) -> Option<String> {
+/// Whether profile text `written`, with each `{{ ... }}` standing for any text, can be
+/// `name` (the trace sees rendered names, not the variables' values); if so, how many of
+/// its bytes are literal.
+fn may_expand_to(written: &str, name: &str) -> Option<usize> {
+    let mut parts = Vec::new();
+    let mut rest = written;
+    while let Some(open) = rest.find("{{") {
+        let close = rest[open..].find("}}")?;
+        parts.push(&rest[..open]);
+        rest = &rest[open + close + 2..];
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    parts.push(rest);
+    // Glob match: the first part is a prefix, the last a suffix, the others in order between.
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if name.len() < first.len() + last.len() || !name.starts_with(first) || !name.ends_with(last) {
+        return None;
+    }
+    let mut middle = &name[first.len()..name.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        let at = middle.find(part)?;
+        middle = &middle[at + part.len()..];
+    }
+    Some(parts.iter().map(|p| p.len()).sum())
+}
+
+/// Calls `visit` with every mapping entry `key: value` under a key `parent`, and its path.
+fn find(node: &Node, path: &str, visit: &mut dyn FnMut(&str, &str, &Node, String)) {
     match &node.value {
-        Value::Map(entries) => entries.iter().find_map(|(k, v)| {
-            let here = join_key(path, &k.name);
-            if let Value::Map(inner) = &v.value {
-                if let Some((ik, _)) = inner.iter().find(|(ik, iv)| hit(&k.name, &ik.name, iv)) {
-                    return Some(join_key(&here, &ik.name));
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                let here = join_key(path, &k.name);
+                if let Value::Map(inner) = &v.value {
+                    for (ik, iv) in inner {
+                        visit(&k.name, &ik.name, iv, join_key(&here, &ik.name));
+                    }
                 }
+                find(v, &here, visit);
             }
-            find(v, &here, hit)
-        }),
-        Value::Seq(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| find(v, &format!("{path}[{i}]"), hit)),
-        Value::Scalar { .. } => None,
+        }
+        Value::Seq(items) => {
+            for (i, v) in items.iter().enumerate() {
+                find(v, &format!("{path}[{i}]"), visit);
+            }
+        }
+        Value::Scalar { .. } => {}
     }
 }
 
