@@ -83,6 +83,28 @@ fn sidecars_cannot_bind_a_port_another_container_has() {
     );
 }
 
+/// Native sidecars (init containers with `restartPolicy: Always`) and the containers
+/// `podTemplate` adds run beside the app too: a port one of them binds is taken for the
+/// others and for the metrics exporter. A `podTemplate` container named like a rendered
+/// one extends it, so its ports are that container's, not a second binding.
+#[test]
+fn every_running_container_shares_the_pods_ports() {
+    let e = refused("ports: [{name: web, port: 80}]\ninitContainers:\n  - {name: i, image: x, restartPolicy: Always, ports: [{containerPort: 9000}]}\npodTemplate:\n  containers:\n    - {name: extra, image: x, ports: [{containerPort: 80}, {containerPort: 9000}]}\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {}}\n");
+    let want = [
+        "t.yaml:11:55: podTemplate.containers[0].ports[0].containerPort: port 80/TCP is already ports[0] (`web`) of the app container; the containers share the pod's network, so only one of them can bind it",
+        "t.yaml:11:76: podTemplate.containers[0].ports[1].containerPort: port 9000/TCP is already initContainers[0].ports[0]; the containers share the pod's network, so only one of them can bind it",
+        "t.yaml:12:44: metrics.port: port 9000/TCP is already initContainers[0].ports[0] (init container `i`); the exporter shares the pod's network, so it needs a port of its own",
+        "t.yaml:12:44: metrics.port: port 9000/TCP is already podTemplate.containers[0].ports[1] (container `extra`); the exporter shares the pod's network, so it needs a port of its own",
+    ];
+    for line in want {
+        assert!(e.lines().any(|l| l == line), "missing {line} in\n{e}");
+    }
+    // A run-to-completion init container frees its port before the others start; a
+    // podTemplate container extending the app restates the app's own port.
+    let items = render("ports: [{name: web, port: 80}]\ninitContainers:\n  - {name: i, image: x, ports: [{containerPort: 9000}]}\npodTemplate:\n  containers:\n    - {name: app, ports: [{name: web, containerPort: 80}]}\n  initContainers:\n    - {name: j, image: x, ports: [{containerPort: 80}]}\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {}}\n");
+    assert_eq!(all(&items, "StatefulSet").len(), 1);
+}
+
 #[test]
 fn every_port_out_of_range_reads_alike_at_its_line() {
     // The profile's ports, the metrics port, sidecars and podTemplate containers: one

@@ -157,7 +157,7 @@ pub(super) fn metrics(
         }
         // The exporter shares the pod's network with the sidecars: one of them binding the
         // port leaves the other crash-looping on `address already in use`.
-        for (i, c) in p.sidecars.iter().enumerate() {
+        for (at, what, c) in super::services::running_containers(p) {
             let list = c.get("ports").and_then(Json::as_array);
             for (j, x) in list.into_iter().flatten().enumerate() {
                 let protocol = x.get("protocol").and_then(Json::as_str).unwrap_or("TCP");
@@ -167,7 +167,7 @@ pub(super) fn metrics(
                     let name = c.get("name").and_then(Json::as_str).unwrap_or("");
                     errs.push(
                         "metrics.port",
-                        format!("port {port}/TCP is already sidecars[{i}].ports[{j}] (sidecar `{name}`); the exporter shares the pod's network, so it needs a port of its own"),
+                        format!("port {port}/TCP is already {at}.ports[{j}] ({what} `{name}`); the exporter shares the pod's network, so it needs a port of its own"),
                     );
                 }
             }

@@ -59,10 +59,62 @@ pub(super) fn ports(p: &Profile, errs: &mut Errors) -> (Vec<ModelPort>, BTreeSet
     (ports, port_names)
 }
 
-/// Sidecars' `ports`: in range, and none a port/protocol another container of the pod
-/// already has, since the containers share the pod's network and only one can bind it.
+/// The containers a profile adds that run beside the app container and so share the pod's
+/// network: sidecars, init containers with `restartPolicy: Always` (native sidecars) and
+/// the containers `podTemplate` adds, as (profile path, what it is, container). A
+/// `podTemplate` container named like another one extends it (its ports replace that
+/// one's by name), so it is not a container of its own here.
+pub(super) fn running_containers(p: &Profile) -> Vec<(String, &'static str, &serde_json::Value)> {
+    fn name(c: &serde_json::Value) -> Option<&str> {
+        c.get("name").and_then(serde_json::Value::as_str)
+    }
+    let restartable = |c: &&serde_json::Value| {
+        c.get("restartPolicy").and_then(serde_json::Value::as_str) == Some("Always")
+    };
+    let mut out: Vec<(String, &'static str, &serde_json::Value)> = Vec::new();
+    out.extend(
+        p.sidecars
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("sidecars[{i}]"), "sidecar", c)),
+    );
+    out.extend(
+        p.init_containers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| restartable(c))
+            .map(|(i, c)| (format!("initContainers[{i}]"), "init container", c)),
+    );
+    let template = p.pod_template.as_ref();
+    for (list, restartable_only) in [("containers", false), ("initContainers", true)] {
+        let items = template
+            .and_then(|t| t.get(list))
+            .and_then(serde_json::Value::as_array);
+        for (i, c) in items.into_iter().flatten().enumerate() {
+            let own = name(c).is_some_and(|n| {
+                // `{{ name }}` and friends: a rendered container's name, whichever it is.
+                n == p.name
+                    || n.contains("{{")
+                    || (n == super::features::METRICS_CONTAINER
+                        && p.metrics.as_ref().is_some_and(|m| m.enabled == Some(true)))
+                    || p.sidecars
+                        .iter()
+                        .chain(&p.init_containers)
+                        .any(|o| name(o) == Some(n))
+            });
+            if !own && (!restartable_only || restartable(&c)) {
+                out.push((format!("podTemplate.{list}[{i}]"), "container", c));
+            }
+        }
+    }
+    out
+}
+
+/// Ports of the containers of [`running_containers`]: in range, and none a port/protocol
+/// another container of the pod already has, since the containers share the pod's network
+/// and only one can bind it.
 fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
-    // (port, protocol, who declared it) of the main container, then of earlier sidecars.
+    // (port, protocol, who declared it) of the main container, then of earlier containers.
     let mut taken: Vec<(i64, String, String)> = ports
         .iter()
         .enumerate()
@@ -71,7 +123,7 @@ fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
             (i64::from(x.port), x.protocol.to_string(), owner)
         })
         .collect();
-    for (i, c) in p.sidecars.iter().enumerate() {
+    for (at, _, c) in running_containers(p) {
         let list = c.get("ports").and_then(serde_json::Value::as_array);
         for (j, port) in list.into_iter().flatten().enumerate() {
             let Some(n) = port
@@ -80,9 +132,9 @@ fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
             else {
                 continue;
             };
-            let at = format!("sidecars[{i}].ports[{j}].containerPort");
+            let field = format!("{at}.ports[{j}].containerPort");
             if let Err(e) = names::port_number("container port", n) {
-                errs.check(&at, Err(e));
+                errs.check(&field, Err(e));
                 continue;
             }
             let protocol = port
@@ -92,10 +144,10 @@ fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
                 .to_string();
             match taken.iter().find(|(m, pr, _)| *m == n && *pr == protocol) {
                 Some((_, _, owner)) => errs.push(
-                    &at,
+                    &field,
                     format!("port {n}/{protocol} is already {owner}; the containers share the pod's network, so only one of them can bind it"),
                 ),
-                None => taken.push((n, protocol, format!("sidecars[{i}].ports[{j}]"))),
+                None => taken.push((n, protocol, format!("{at}.ports[{j}]"))),
             }
         }
     }
