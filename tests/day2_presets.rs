@@ -941,3 +941,23 @@ fn each_feature_alone_lints_clean_and_off_changes_nothing() {
         }
     }
 }
+
+/// A preset's `tls.with` adds keys to `backup` (the TLS job command): an error about the
+/// user's own `backup` still points at the user's line, not into the preset's `with`.
+#[test]
+fn an_error_in_a_backup_extended_by_tls_is_at_the_users_line() {
+    for p in ["redis", "mysql", "postgresql", "etcd", "zookeeper"] {
+        let text = format!(
+            "{}tls: {{issuer: ca}}\nbackup: {{schedule: \"0 3 * * *\"}}\n",
+            preset(p, "x")
+        );
+        let r = run(cmd().args(["render", "-"]).write_stdin(text.into_bytes()));
+        assert_eq!(r.code, 2, "{p}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("<stdin>:7:9: backup: missing `claim: {size}` or `existingClaim`"),
+            "{p}: {}",
+            r.stderr
+        );
+    }
+}

@@ -260,7 +260,7 @@ fn apply_feature_overlays(mut tree: Node) -> Node {
         merge::remove_path(&mut tree, &[feature, "with"]);
         if let (true, Some(with)) = (on, with) {
             if matches!(with.value, node::Value::Map(_)) {
-                tree = merge::merge(tree, with);
+                tree = merge::merge_additions(tree, with);
             }
         }
     }
