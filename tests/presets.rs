@@ -307,6 +307,19 @@ fn node_set_errors_are_located() {
     );
 }
 
+/// A set's StatefulSet is named `<name>-<set>`: too long, the error says which two names
+/// make it, since neither alone is over the limit.
+#[test]
+fn a_node_set_name_too_long_names_both_parts() {
+    let name = "c".repeat(45);
+    let text = format!("apiVersion: sts-gen/v1\nkind: Profile\nname: {name}\nimage: x:1\nports: [{{name: p, port: 1}}]\nstorage: {{size: 1Gi}}\nnodeSets:\n  - name: masters\n");
+    let e = render_text(&text).unwrap_err();
+    assert!(
+        e.contains(&format!("p.yaml:8:5: nodeSets[0].name: the StatefulSet name `{name}-masters` (`{name}` and node set `masters`) is 53 characters; at most 52 are allowed (shorten the profile's `name` or the node set's)")),
+        "{e}"
+    );
+}
+
 /// A set is checked as a whole profile; its errors still name the path the user wrote under
 /// `nodeSets[i]`, also where a list merged by name moved the item (model, check and text
 /// errors alike); a field written at the top level keeps its top-level path.

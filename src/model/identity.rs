@@ -30,9 +30,24 @@ pub(super) struct Basics {
 
 /// Checks name, namespace, labels, annotations, image and replicas.
 pub(super) fn check(p: &Profile, opts: &Options, errs: &mut Errors) -> Basics {
+    // In a node set the name is the profile's and the set's together: say so, since neither
+    // alone is too long.
+    let set = errs
+        .loaded
+        .set
+        .as_ref()
+        .map(|s| (s.cluster.clone(), s.set.clone()));
     errs.check(
         "name",
-        names::dns_label(&p.name, 52).map_err(|e| e.prefixed(format_args!("`{}` ", p.name))),
+        names::dns_label(&p.name, 52).map_err(|e| match &set {
+            Some((cluster, set)) => e
+                .prefixed(format_args!(
+                    "the StatefulSet name `{}` (`{cluster}` and node set `{set}`) ",
+                    p.name
+                ))
+                .with_hint("shorten the profile's `name` or the node set's"),
+            None => e.prefixed(format_args!("`{}` ", p.name)),
+        }),
     );
     let namespace = opts
         .namespace
