@@ -199,7 +199,9 @@ fn render_check(
     let mut index = DocIndex::new();
     for model in models {
         for doc in renderer.render(model).map_err(Failure::Render)? {
-            add_unique(&mut rendered, &mut index, doc).map_err(|e| Failure::Check(vec![e]))?;
+            add_unique(&mut rendered, &mut index, doc).map_err(|(e, name)| {
+                Failure::Check(vec![trace::locate_fixed_name(e, sets, &name)])
+            })?;
         }
     }
     // Names only, so a failing check can suggest what exists; the check consumes the docs.
@@ -273,7 +275,7 @@ fn add_unique(
     docs: &mut Vec<render::RenderedDoc>,
     index: &mut DocIndex,
     doc: render::RenderedDoc,
-) -> Result<(), check::CheckError> {
+) -> Result<(), (check::CheckError, String)> {
     // The identity is borrowed, not cloned, and the new document's is computed once: cloning
     // both sides (and `pointer`, which allocates per segment) for every pair made a profile
     // with ~1000 local PersistentVolumes take seconds (see docs/FUZZING.md, "Findings").
@@ -293,7 +295,7 @@ fn add_unique(
         .find(|d| id(&d.value) == new_id)
     {
         Some(existing) if existing.value == doc.value => Ok(()),
-        Some(_) => Err(check::CheckError::in_object(
+        Some(_) => Err((check::CheckError::in_object(
             shared::error::ErrorKind::Check,
             format!(
                 "template `{}`, {} {}",
@@ -307,7 +309,7 @@ fn add_unique(
                     .unwrap_or("?")
             ),
             "two node sets render different objects under this name; a name fixed in the profile (such as services.headless.name) must differ per set: leave it to the default or write it with {{ name }}",
-        )),
+        ), check::field(&doc.value, &["metadata", "name"]).and_then(|k| k.as_str()).unwrap_or("").to_string())),
         None => {
             bucket.push(docs.len());
             docs.push(doc);

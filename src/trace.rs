@@ -224,6 +224,47 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
     e
 }
 
+/// Gives a clash of two node sets' objects named `name` (a name fixed in the profile, not
+/// per set) the profile field that names it: a Service's `name` under `services`, in the
+/// first set that writes it.
+pub fn locate_fixed_name(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], name: &str) -> Error {
+    let found = sets.iter().find_map(|set| {
+        let services = set.tree.get("services")?;
+        let mut fields: Vec<(String, Option<&Node>)> = ["headless", "read", "primary"]
+            .iter()
+            .map(|s| {
+                (
+                    format!("services.{s}.name"),
+                    services.get(s).and_then(|x| x.get("name")),
+                )
+            })
+            .collect();
+        if let Some(Value::Seq(extra)) = services.get("extra").map(|x| &x.value) {
+            let named = extra.iter().enumerate();
+            fields.extend(named.map(|(i, x)| (format!("services.extra[{i}].name"), x.get("name"))));
+        }
+        // A literal name wins, then the templated one with the most literal text.
+        fields
+            .into_iter()
+            .filter_map(|(path, node)| {
+                let written = scalar(node)?;
+                let score = match written == name {
+                    true => usize::MAX,
+                    false => may_expand_to(written, name)?,
+                };
+                Some((score, path))
+            })
+            .rev()
+            .max_by_key(|(score, _)| *score)
+            .map(|(_, path)| (set, path))
+    });
+    if let Some((set, path)) = found {
+        e.loc = Some(locate(&set.tree, &path).loc.clone());
+        e.path = path;
+    }
+    e
+}
+
 /// The profile path of field `field` (below the container) of container `container`, which
 /// the API server refuses (`api::container_fields`): in a container list, or for the app
 /// container `app` at the profile's top level.

@@ -307,6 +307,29 @@ fn node_set_errors_are_located() {
     );
 }
 
+/// A Service name fixed in the profile renders once per set, selecting different pods: the
+/// error names the field that fixes it, also when a set writes it.
+#[test]
+fn a_service_name_two_sets_share_is_located() {
+    let base = "apiVersion: sts-gen/v1\nkind: Profile\nname: c\nimage: x:1\nports: [{name: p, port: 1}]\nstorage: {size: 1Gi}\n";
+    let e = render_text(&format!(
+        "{base}services:\n  extra: [{{name: lb, type: LoadBalancer}}]\nnodeSets:\n  - name: a\n  - name: b\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.starts_with("p.yaml:8:18: services.extra[0].name: two node sets render different objects under this name"),
+        "{e}"
+    );
+    let e = render_text(&format!(
+        "{base}nodeSets:\n  - name: a\n  - name: b\n    services:\n      headless: {{name: \"{{{{ cluster }}}}-a\"}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.starts_with("p.yaml:11:24: nodeSets[1].services.headless.name: two node sets render"),
+        "{e}"
+    );
+}
+
 /// A set's StatefulSet is named `<name>-<set>`: too long, the error says which two names
 /// make it, since neither alone is over the limit.
 #[test]
