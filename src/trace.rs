@@ -156,6 +156,26 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
                 })
             })
         }
+        // A profile volume named like another volume or a volume claim template.
+        "volumes" if e.message.ends_with("is defined twice") && !quoted.is_empty() => {
+            let app = &set.profile.name;
+            ["volumes", "podTemplate.volumes"]
+                .iter()
+                .find_map(|list| container_field(&set.tree, app, quoted[0], list))
+                .map(|at| {
+                    let mut names: Vec<&str> = Vec::new();
+                    let vols = inv.volumes.iter().find(|(n, _)| n == name);
+                    for v in vols.into_iter().flat_map(|(_, v)| v) {
+                        if !names.contains(&v.as_str()) {
+                            names.push(v);
+                        }
+                    }
+                    (
+                        format!("{at}.name"),
+                        format!("a pod's volumes and volume claim templates need names of their own; taken: {}", names.join(", ")),
+                    )
+                })
+        }
         // A field of a profile container the API server refuses (`api::container_fields`).
         "schema" if e.message.starts_with("container `") && quoted.len() >= 2 => {
             refused_container_field(&set.tree, &set.profile.name, quoted[0], quoted[1])

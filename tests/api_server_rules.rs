@@ -715,3 +715,14 @@ fn a_raw_integer_with_a_leading_zero_is_refused_rather_than_read_as_decimal() {
         "{e}"
     );
 }
+
+/// A `podTemplate` volume named like the volume claim template (the model reserves the
+/// name under `volumes` only) is refused at its line, with the names taken.
+#[test]
+fn a_pod_template_volume_named_like_a_claim_is_located() {
+    let e = refused("podTemplate:\n  volumes: [{name: data, emptyDir: {}}]\n");
+    assert!(
+        e.starts_with("t.yaml:7:20: podTemplate.volumes[0].name: volume name `data` is defined twice (a pod's volumes and volume claim templates need names of their own; taken: writable-tmp, data)"),
+        "{e}"
+    );
+}
