@@ -215,6 +215,7 @@ fn pod_template_fields_a_statefulset_cannot_have_are_refused_at_their_line() {
         ("podTemplate: {restartPolicy: Never}\n", "t.yaml:6:30: podTemplate.restartPolicy: pod template `restartPolicy`: restartPolicy `Never` is refused"),
         ("podTemplate: {restartPolicy: OnFailure}\n", "t.yaml:6:30: podTemplate.restartPolicy: pod template `restartPolicy`: restartPolicy `OnFailure` is refused"),
         ("podTemplate: {activeDeadlineSeconds: 60}\n", "t.yaml:6:38: podTemplate.activeDeadlineSeconds: pod template `activeDeadlineSeconds`: activeDeadlineSeconds (60) is refused in a StatefulSet"),
+        ("podTemplate: {ephemeralContainers: [{name: dbg, image: x:1}]}\n", "t.yaml:6:36: podTemplate.ephemeralContainers: pod template `ephemeralContainers`: ephemeral containers are refused in a pod template"),
         ("podTemplate:\n  dnsPolicy: None\n", "t.yaml:7:14: podTemplate.dnsPolicy: pod template `dnsPolicy`: dnsPolicy `None` needs `dnsConfig` with at least one nameserver"),
         ("podTemplate: {dnsPolicy: ClusterFirstt}\n", "t.yaml:6:26: podTemplate.dnsPolicy: pod template `dnsPolicy`: dnsPolicy `ClusterFirstt` is not one of"),
         ("podTemplate: {dnsConfig: {nameservers: [1.1.1.1, 2.2.2.2, 3.3.3.3, 4.4.4.4]}}\n", "t.yaml:6:40: podTemplate.dnsConfig.nameservers: pod template `dnsConfig.nameservers`: dnsConfig has 4 nameservers; at most 3"),

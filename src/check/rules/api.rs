@@ -121,6 +121,16 @@ fn pod_problems(pod: &PodSpec) -> Vec<(String, String)> {
             format!("restartPolicy `{policy}` is refused: a StatefulSet's pods must restart `Always` (remove the field)"),
         );
     }
+    if pod
+        .ephemeral_containers
+        .as_ref()
+        .is_some_and(|c| !c.is_empty())
+    {
+        push(
+            "ephemeralContainers",
+            "ephemeral containers are refused in a pod template: they are added to a running pod for debugging (`kubectl debug`); use `sidecars` for a container that runs beside the app".to_string(),
+        );
+    }
     if let Some(s) = pod.active_deadline_seconds {
         push(
             "activeDeadlineSeconds",
