@@ -281,6 +281,35 @@ fn backup_time_zone_is_the_cronjobs_and_checked() {
     }
 }
 
+/// Clients connect through the extra Services (a LoadBalancer's often) and, with node sets,
+/// through the client Service over every set's pods: each certificate a pod behind one
+/// presents names it, or the client's hostname check fails.
+#[test]
+fn tls_certificate_names_extra_and_client_services() {
+    let text = format!(
+        "{}services:\n  extra: [{{name: \"{{{{ name }}}}-lb\", type: LoadBalancer}}]\n",
+        preset("etcd", "kv")
+    );
+    let items = render(&text, &["tls.issuer=ca"]);
+    let dns = one(&items, "Certificate")["spec"]["dnsNames"].clone();
+    for name in ["kv-lb", "kv-lb.ns.svc", "kv-lb.ns.svc.cluster.local"] {
+        assert!(
+            dns.as_array().unwrap().contains(&Value::from(name)),
+            "{name}: {dns}"
+        );
+    }
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\npreset: elasticsearch\nname: logs\nnamespace: ns\ntls: {issuer: ca}\n";
+    let items = render(text, &[]);
+    let certs = all(&items, "Certificate");
+    assert_eq!(certs.len(), 2);
+    for cert in certs {
+        let dns = cert["spec"]["dnsNames"].as_array().unwrap();
+        for name in ["logs", "logs.ns.svc", "logs.ns.svc.cluster.local"] {
+            assert!(dns.contains(&Value::from(name)), "{name}: {dns:?}");
+        }
+    }
+}
+
 #[test]
 fn tls_certificate_names_every_pod_and_service() {
     let items = render(

@@ -546,9 +546,13 @@ pub(super) fn build(
         );
         raw.sidecars.push(c);
     }
+    // Every name a client may connect by: the extra Services (a LoadBalancer's is often
+    // the main one) and, with node sets, the client Service over every set's pods.
     let service_names: Vec<String> = std::iter::once(services.headless.name.clone())
         .chain(services.read.iter().map(|r| r.name.clone()))
         .chain(services.primary.iter().map(|r| r.name.clone()))
+        .chain(services.extra.iter().map(|r| r.name.clone()))
+        .chain(errs.loaded.set.as_ref().map(|s| s.cluster.clone()))
         .collect();
     let tls = tls(
         p,
