@@ -19,6 +19,8 @@ const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/name",
     "app.kubernetes.io/component",
     "app.kubernetes.io/managed-by",
+    // A node set's metrics Service carries its set here; each set's ServiceMonitor selects it.
+    super::features::NODE_SET_LABEL,
 ];
 
 /// The namespace, image and replicas, checked.
@@ -325,6 +327,18 @@ mod tests {
         );
         assert_eq!(basics.image, "db:1");
         assert_eq!(basics.replicas, 6000);
+    }
+
+    #[test]
+    fn the_node_set_label_is_reserved() {
+        // Each set's ServiceMonitor selects its metrics Service by it.
+        let loaded = load("labels: {sts-gen/node-set: x}\n");
+        let mut errs = Errors::new(&loaded);
+        check(&loaded.profile, &Options::default(), &mut errs);
+        assert_eq!(
+            messages(&errs),
+            ["labels[\"sts-gen/node-set\"]: label `sts-gen/node-set` is set by sts-gen (selectors rely on it); choose another key"]
+        );
     }
 
     #[test]
