@@ -334,3 +334,20 @@ fn model_errors_are_all_listed_up_to_the_limit() {
     );
     assert!(lines[20].starts_with("stopped after 20 errors"), "{e}");
 }
+
+/// The list of variables an unknown one is told with is the whole list: `claimName` works,
+/// so it is offered.
+#[test]
+fn an_unknown_variable_lists_every_variable() {
+    let r = common::run(
+        common::sts_gen()
+            .args(["render", "-"])
+            .write_stdin("apiVersion: sts-gen/v1\nkind: Profile\nname: a\nimage: x:1\nstorage: {size: 1Gi}\nargs: [\"{{ claim }}\"]\n"),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown variable `claim`") && r.stderr.contains("{{ claimName }}"),
+        "{}",
+        r.stderr
+    );
+}

@@ -103,7 +103,7 @@ impl TemplateVars<'_> {
         unknown.sort();
         if let Some(v) = unknown.first() {
             let message = format!(
-                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}}, {{{{ secretName }}}} and {{{{ image }}}}"
+                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}}, {{{{ secretName }}}}, {{{{ image }}}} and {{{{ claimName }}}}"
             );
             return Err(match variable_in_tags(text, v) {
                 Some(pos) => {
