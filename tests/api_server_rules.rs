@@ -717,6 +717,20 @@ fn a_raw_integer_with_a_leading_zero_is_refused_rather_than_read_as_decimal() {
     );
 }
 
+/// The StatefulSet controller sets each pod's `hostname` and `subdomain` (its stable DNS
+/// name) over the template's: a value there would be silently ignored.
+#[test]
+fn pod_template_identity_fields_are_refused_at_their_line() {
+    let e = refused("podTemplate:\n  hostname: db\n  subdomain: other\n");
+    assert_eq!(
+        e.lines().collect::<Vec<_>>(),
+        [
+            "t.yaml:7:13: podTemplate.hostname: the StatefulSet controller sets `hostname` to each pod's name whatever the template says; remove it",
+            "t.yaml:8:14: podTemplate.subdomain: the StatefulSet controller sets `subdomain` to the headless Service (`services.headless.name`) whatever the template says; remove it",
+        ]
+    );
+}
+
 /// A `podTemplate` volume named like the volume claim template (the model reserves the
 /// name under `volumes` only) is refused at its line, with the names taken.
 #[test]
