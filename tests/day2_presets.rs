@@ -961,3 +961,29 @@ fn an_error_in_a_backup_extended_by_tls_is_at_the_users_line() {
         );
     }
 }
+
+/// The zookeeper backup reads the last member's claim: without persistent storage, or with
+/// no member, that claim does not exist and the job's pod would wait for it forever.
+#[test]
+fn a_backup_reading_a_member_claim_needs_that_claim() {
+    let backup = "backup: {schedule: \"0 3 * * *\", claim: {size: 1Gi}}\n";
+    for (extra, want) in [
+        (
+            "storage: none\n",
+            "<stdin>:6:10: storage: the backup job reads the member claim `data-zk-2`, but without persistent storage no claim is rendered",
+        ),
+        (
+            "replicas: 0\n",
+            "<stdin>:6:11: replicas: the backup job reads the member claim `data-zk--1`, which 0 replicas do not have: scale to at least 1",
+        ),
+    ] {
+        let text = format!("{}{extra}{backup}", preset("zookeeper", "zk"));
+        let r = run(cmd().args(["render", "-"]).write_stdin(text.into_bytes()));
+        assert_eq!(r.code, 2, "{extra}: {}", r.stderr);
+        assert!(r.stdout.is_empty());
+        assert!(r.stderr.contains(want), "{extra}: {}", r.stderr);
+    }
+    // With the claim there, it renders and mounts it.
+    let items = render(&format!("{}{backup}", preset("zookeeper", "zk")), &[]);
+    assert_eq!(all(&items, "CronJob").len(), 1);
+}

@@ -385,6 +385,7 @@ pub(super) fn backup(
     for (i, v) in b.volumes.iter().enumerate() {
         let mut v = v.clone();
         raw::expand_strings(&mut v, &format!("backup.volumes[{i}]"), vars, errs);
+        member_claim(p, &v, vars, errs);
         volumes.push(v);
     }
     let affinity = b.affinity.as_ref().map(|a| {
@@ -411,6 +412,36 @@ pub(super) fn backup(
             ),
         ]),
     })
+}
+
+/// A backup volume of a member's claim (`{{ claimName }}-{{ name }}-N`, as the zookeeper
+/// preset reads the last member's data) needs that claim to exist: with `storage: none`, or
+/// an ordinal the replicas do not reach, the job's pod would wait for it forever.
+fn member_claim(p: &Profile, volume: &Json, vars: &TemplateVars, errs: &mut Errors) {
+    let prefix = format!("{}-{}-", vars.claim_name, p.name);
+    let Some(ordinal) = volume
+        .pointer("/persistentVolumeClaim/claimName")
+        .and_then(Json::as_str)
+        .and_then(|c| c.strip_prefix(&prefix))
+    else {
+        return;
+    };
+    let claim = format!("{prefix}{ordinal}");
+    if !matches!(p.storage, Some(StorageSpec::Persistent(_))) {
+        errs.push(
+            "storage",
+            format!("the backup job reads the member claim `{claim}`, but without persistent storage no claim is rendered: set `storage.size` or turn the backup off"),
+        );
+        return;
+    }
+    // `{{ replicas - 1 }}` with 0 replicas is `-1`: no member at all.
+    let needed = ordinal.parse::<u32>().map_or(1, |n| n.saturating_add(1));
+    if vars.replicas < needed {
+        errs.push(
+            "replicas",
+            format!("the backup job reads the member claim `{claim}`, which {} replicas do not have: scale to at least {needed} or turn the backup off", vars.replicas),
+        );
+    }
 }
 
 /// The label that names a node set's metrics Service's set (its component label is `metrics`).
