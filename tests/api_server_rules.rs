@@ -741,3 +741,28 @@ fn a_pod_template_volume_named_like_a_claim_is_located() {
         "{e}"
     );
 }
+
+/// Huge pages are a resource of their own (`hugepages-<page size>`), and like an extended
+/// resource never overcommitted: the request needs an equal limit.
+#[test]
+fn huge_pages_are_a_resource_with_an_equal_limit() {
+    let items =
+        render("resources: {requests: {hugepages-2Mi: 1Gi}, limits: {hugepages-2Mi: 1Gi}}\n");
+    let sts = &all(&items, "StatefulSet")[0];
+    assert_eq!(
+        sts["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["hugepages-2Mi"],
+        "1Gi"
+    );
+    let e = refused("resources: {requests: {hugepages-1Gi: 2Gi}, limits: {hugepages-1Gi: 4Gi}}\n");
+    assert!(
+        e.contains("request 2Gi of `hugepages-1Gi` must equal its limit 4Gi (huge pages are not overcommitted)"),
+        "{e}"
+    );
+    let e = refused("resources: {requests: {hugepages-x: 1Gi}}\n");
+    assert!(
+        e.starts_with(
+            "t.yaml:6:37: resources.requests.hugepages-x: unknown resource `hugepages-x`"
+        ),
+        "{e}"
+    );
+}

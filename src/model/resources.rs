@@ -22,16 +22,22 @@ pub(super) fn build(p: &Profile, errs: &mut Errors) -> ModelResources {
     for (section, map) in [("requests", &given.requests), ("limits", &given.limits)] {
         for (k, v) in map {
             let path = join_key(&format!("resources.{section}"), k);
-            let checked = if ["memory", "ephemeral-storage"].contains(&k.as_str()) {
-                names::byte_quantity(v)
-            } else {
-                names::quantity(v)
-            };
+            // Huge pages are memory too, named by their page size: `hugepages-2Mi`.
+            let page_size = k.strip_prefix("hugepages-");
+            let checked =
+                if ["memory", "ephemeral-storage"].contains(&k.as_str()) || page_size.is_some() {
+                    names::byte_quantity(v)
+                } else {
+                    names::quantity(v)
+                };
             if let Err(e) = checked {
                 errs.add(&path, e);
             }
-            if !["cpu", "memory", "ephemeral-storage"].contains(&k.as_str()) && !k.contains('/') {
-                errs.push(&path, format!("unknown resource `{k}`; use cpu, memory, ephemeral-storage or a vendor/resource name"));
+            let known = ["cpu", "memory", "ephemeral-storage"].contains(&k.as_str())
+                || k.contains('/')
+                || page_size.is_some_and(|s| names::byte_quantity(s).is_ok());
+            if !known {
+                errs.push(&path, format!("unknown resource `{k}`; use cpu, memory, ephemeral-storage, hugepages-<page size> or a vendor/resource name"));
             }
         }
     }

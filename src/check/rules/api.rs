@@ -527,7 +527,13 @@ fn resource_problems(c: &Container) -> Vec<(String, String)> {
     }
     for (name, request) in resources.requests.iter().flatten() {
         let limit = limits.and_then(|l| l.get(name));
-        let extended = name.contains('/') && !name.starts_with("kubernetes.io/");
+        // Neither is overcommitted: the request needs a limit equal to it.
+        let huge_pages = name.starts_with("hugepages-");
+        let extended = (name.contains('/') && !name.starts_with("kubernetes.io/")) || huge_pages;
+        let what = match huge_pages {
+            true => "huge pages",
+            false => "an extended resource",
+        };
         let path = crate::shared::join_key("resources.requests", name);
         let Ok(req) = names::quantity(&request.0) else {
             continue;
@@ -537,11 +543,16 @@ fn resource_problems(c: &Container) -> Vec<(String, String)> {
         match (limit_value, extended) {
             (Some(Some(lim)), true) if req != lim => out.push((
                 path,
-                format!("request {} of `{name}` must equal its limit {} (an extended resource is not overcommitted)", request.0, limit.map_or("", |l| l.0.as_str())),
+                format!(
+                    "request {} of `{name}` must equal its limit {} ({what} {} not overcommitted)",
+                    request.0,
+                    limit.map_or("", |l| l.0.as_str()),
+                    if huge_pages { "are" } else { "is" }
+                ),
             )),
             (None, true) => out.push((
                 path,
-                format!("`{name}` (an extended resource) needs a limit equal to its request"),
+                format!("`{name}` ({what}) needs a limit equal to its request"),
             )),
             // A negative limit is reported as such above.
             (Some(Some(lim)), false) if req > lim && lim >= 0.0 => out.push((
