@@ -289,6 +289,12 @@ pub fn locate_fixed_name(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], na
 /// the API server refuses (`api::container_fields`): in a container list, or for the app
 /// container `app` at the profile's top level.
 fn refused_container_field(tree: &Node, app: &str, container: &str, field: &str) -> Option<String> {
+    // The metrics exporter's resources come from `metrics.resources` (a preset's podTemplate
+    // may name the container too, for its other fields).
+    let resources = tree.get("metrics").and_then(|m| m.get("resources"));
+    if container == "metrics" && field.starts_with("resources.") && resources.is_some() {
+        return Some(format!("metrics.{field}"));
+    }
     let listed = CONTAINER_LISTS.iter().find_map(|list| {
         let at = container_field(tree, app, container, list)?;
         // A podTemplate container extends a rendered one, whose lists start with sts-gen's

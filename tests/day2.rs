@@ -556,3 +556,63 @@ fn member_claim_backups_follow_the_claim_name() {
         );
     }
 }
+
+/// The exporter's and the backup job's `resources` merge over their defaults resource by
+/// resource, as the app's do: a memory limit alone keeps the default requests (sts-gen's
+/// own lint requires them). Each is checked like the app's, at the user's line.
+#[test]
+fn helper_resources_merge_over_the_defaults_and_are_checked() {
+    let text = format!(
+        "{}metrics: {{enabled: true, resources: {{limits: {{memory: 96Mi}}}}}}\nbackup: {{schedule: \"0 3 * * *\", claim: {{size: 1Gi}}, resources: {{requests: {{cpu: 200m}}}}}}\n",
+        preset("postgresql", "pg")
+    );
+    let items = render(&text, &[]);
+    let exporter = containers(&items)
+        .into_iter()
+        .find(|c| c["name"] == "metrics")
+        .unwrap();
+    assert_eq!(
+        exporter["resources"],
+        serde_json::json!({"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "96Mi"}})
+    );
+    let cron = one(&items, "CronJob");
+    let job = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "backup")
+        .unwrap();
+    assert_eq!(job["resources"]["requests"]["cpu"], "200m");
+    assert_eq!(job["resources"]["requests"]["memory"], "256Mi");
+    for (resources, want) in [
+        (
+            "{requests: {memory: 1Gi}, limits: {memory: 512Mi}}",
+            "backup.resources.requests.memory: request 1Gi is above the limit 512Mi",
+        ),
+        (
+            "{requests: {cpu: \"-1\"}}",
+            "backup.resources.requests.cpu: `-1` of `cpu` is negative",
+        ),
+        (
+            "{requests: {bogus: 1}}",
+            "backup.resources.requests.bogus: unknown resource `bogus`",
+        ),
+    ] {
+        let e = refused(&format!(
+            "{}backup: {{schedule: \"0 3 * * *\", claim: {{size: 1Gi}}, resources: {resources}}}\n",
+            preset("etcd", "kv")
+        ));
+        assert!(
+            e.contains("<stdin>:6:") && e.contains(want),
+            "{resources}: {e}"
+        );
+    }
+    let e = refused(&format!(
+        "{}metrics: {{enabled: true, resources: {{requests: {{cpu: \"-1\"}}}}}}\n",
+        preset("etcd", "kv")
+    ));
+    assert!(
+        e.contains("<stdin>:6:") && e.contains("metrics.resources.requests.cpu: "),
+        "{e}"
+    );
+}

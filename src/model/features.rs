@@ -76,21 +76,26 @@ pub struct ModelBackup {
     pub pod_labels: IndexMap<String, String>,
 }
 
+/// A helper container's resources: the profile's merged over the defaults resource by
+/// resource, as the app container's are (`{limits: {memory: 128Mi}}` keeps the requests).
 fn resources_json(r: &Option<Resources>, default_cpu: &str, default_mem: &str) -> Json {
-    match r {
-        Some(r) => json!({"requests": r.requests, "limits": r.limits}),
-        None => json!({"requests": {"cpu": default_cpu, "memory": default_mem},
-                       "limits": {"memory": default_mem}}),
-    }
+    let given = r.clone().unwrap_or_default();
+    let defaults = [("cpu", default_cpu), ("memory", default_mem)];
+    let (requests, limits) = super::resources::over_defaults(&given, &defaults, default_mem);
+    json!({"requests": requests, "limits": limits})
 }
 
 fn check_resources(r: &Option<Resources>, path: &str, errs: &mut Errors) {
-    if let Some(r) = r {
-        for (section, map) in [("requests", &r.requests), ("limits", &r.limits)] {
-            for (k, v) in map {
-                if let Err(e) = names::quantity(v) {
-                    errs.add(&format!("{path}.{section}.{k}"), e);
-                }
+    let Some(r) = r else { return };
+    super::resources::check(r, path, errs);
+    // The check stage's API rules see the StatefulSet's containers, not the backup CronJob's.
+    for (section, map) in [("requests", &r.requests), ("limits", &r.limits)] {
+        for (k, v) in map {
+            if names::quantity(v).is_ok_and(|q| q < 0.0) {
+                errs.push(
+                    &crate::profile::de::join_key(&format!("{path}.{section}"), k),
+                    format!("`{v}` of `{k}` is negative; it must be 0 or more"),
+                );
             }
         }
     }
