@@ -131,6 +131,7 @@ fn build_sets(
         }
         models.push(model);
     }
+    profile::dedup_errors(&mut load_errors);
     if !load_errors.is_empty() {
         if load_errors.len() > profile::collect::MAX_ERRORS {
             load_errors.truncate(profile::collect::MAX_ERRORS);

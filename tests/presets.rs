@@ -307,6 +307,23 @@ fn node_set_errors_are_located() {
     );
 }
 
+/// A top-level mistake is found in every set (each is checked as a whole profile) but told
+/// once; `{{ sets.<set> }}` of a set that does not exist says which sets there are.
+#[test]
+fn a_top_level_error_of_a_profile_with_sets_is_told_once() {
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: c\nimage: x:1\nports: [{name: p, port: 1}]\nstorage: {size: 1Gi}\nenv: {A: \"{{ sets.nope.name }}\"}\nprobes: {readiness: {tcp: x}}\nnodeSets: [{name: a}, {name: b}]\n";
+    let e = render_text(text).unwrap_err();
+    assert_eq!(e.lines().count(), 2, "{e}");
+    assert!(
+        e.starts_with("p.yaml:7:10: env.A: the `{{` at line 1, column 1 of the text uses a value that does not exist (`sets.<set>` names one of the node sets a, b;"),
+        "{e}"
+    );
+    assert!(
+        e.contains("p.yaml:8:27: probes.readiness.tcp: `x` is not one of the declared ports"),
+        "{e}"
+    );
+}
+
 /// A Service name fixed in the profile renders once per set, selecting different pods: the
 /// error names the field that fixes it, also when a set writes it.
 #[test]

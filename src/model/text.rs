@@ -131,6 +131,7 @@ impl TemplateVars<'_> {
                 minijinja::ErrorKind::WriteFailure => template_error(format!(
                     "the expanded text would be longer than {MAX_TEXT_BYTES} bytes"
                 )),
+                minijinja::ErrorKind::UndefinedError => undefined_error(text, &e, self.sets),
                 _ => match refusal(&e) {
                     Some(message) => template_error(message),
                     None => describe(e),
@@ -205,6 +206,38 @@ fn syntax_error(text: &str, e: &minijinja::Error) -> LoadError {
         None => template_error(detail.to_string()).with_hint(format!(
             "a literal `{{{{` is written `{{{{ '{{{{' }}}}`; {RAW_HINT}"
         )),
+    }
+}
+
+/// A use of a value that does not exist, such as `{{ sets.nope.name }}` (no such node set)
+/// or an attribute a variable lacks; the engine says only "undefined value".
+fn undefined_error(
+    text: &str,
+    e: &minijinja::Error,
+    sets: &IndexMap<String, crate::profile::SetSummary>,
+) -> LoadError {
+    let known = match sets.is_empty() {
+        true => "the profile has no node sets".to_string(),
+        false => format!(
+            "`sets.<set>` names one of the node sets {}",
+            sets.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let why = format!(
+        "uses a value that does not exist ({known}; `name`, `namespace`, ... have no attributes)"
+    );
+    let at = e.range().map_or(text.len(), |r| r.start);
+    match opener_before(text, at).or_else(|| opener_before(text, text.len())) {
+        Some((pos, op, _)) => {
+            let (line, col) = line_col(text, pos);
+            at_in_text(
+                text,
+                (line, col),
+                format!("the `{op}` at line {line}, column {col} of the text {why}"),
+                format!("this `{op}` {why}"),
+            )
+        }
+        None => template_error(format!("the text {why}")),
     }
 }
 

@@ -163,6 +163,7 @@ pub fn plan(loaded: &Loaded, opts: &Options) -> Result<Plan, Vec<LoadError>> {
             Err(e) => errors.extend(e),
         }
     }
+    profile::dedup_errors(&mut errors);
     profile::in_set_paths(&sets, &mut errors);
     if errors.is_empty() {
         Ok(Plan {

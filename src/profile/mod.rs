@@ -22,7 +22,7 @@ pub use de::join_key;
 pub use error::LoadError;
 pub use node::{Loc, Node};
 pub use overlay::{Layers, SetKind};
-pub use set_paths::in_set_paths;
+pub use set_paths::{dedup_errors, in_set_paths};
 pub use types::Profile;
 
 /// Most node sets one profile may have (each renders a StatefulSet and its Services).

@@ -74,3 +74,13 @@ fn path_at(node: &Node, loc: &Loc, path: String) -> Option<String> {
         Value::Scalar { .. } => None,
     }
 }
+
+/// Drops the repeats of an error: a top-level field's problem is found once per node set
+/// (each set is checked as a whole profile), at the same place with the same words.
+pub fn dedup_errors(errors: &mut Vec<Error>) {
+    let mut seen = std::collections::HashSet::new();
+    errors.retain(|e| {
+        let loc = e.loc.as_ref().map(|l| (l.file.clone(), l.line, l.col));
+        seen.insert((loc, e.path.clone(), e.message.clone()))
+    });
+}
