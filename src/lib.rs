@@ -81,6 +81,7 @@ pub fn build_reporting(
     build_sets(&sets, opts, renderer, warnings).map_err(|mut f| {
         if let Failure::Load(errs) | Failure::Check(errs) = &mut f {
             profile::in_set_paths(&sets, errs);
+            profile::dedup_errors(errs);
         }
         f
     })

@@ -322,6 +322,14 @@ fn a_top_level_error_of_a_profile_with_sets_is_told_once() {
         e.contains("p.yaml:8:27: probes.readiness.tcp: `x` is not one of the declared ports"),
         "{e}"
     );
+    // So is a finding of the check stage, which each set's StatefulSet has.
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: c\nimage: x:1\nports: [{name: p, port: 1}]\nstorage: {size: 1Gi}\nsidecars: [{name: s, image: \"b:1\", volumeMounts: [{name: nope, mountPath: /x}]}]\nnodeSets: [{name: a}, {name: b}]\n";
+    let e = render_text(text).unwrap_err();
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.starts_with("p.yaml:7:58: sidecars[0].volumeMounts[0].name: container `s` mounts `nope`"),
+        "{e}"
+    );
 }
 
 /// A Service name fixed in the profile renders once per set, selecting different pods: the

@@ -81,6 +81,8 @@ pub fn dedup_errors(errors: &mut Vec<Error>) {
     let mut seen = std::collections::HashSet::new();
     errors.retain(|e| {
         let loc = e.loc.as_ref().map(|l| (l.file.clone(), l.line, l.col));
-        seen.insert((loc, e.path.clone(), e.message.clone()))
+        // Without a place, the object (which set's) is what tells two findings apart.
+        let object = e.loc.is_none().then(|| e.object.clone());
+        seen.insert((loc, e.path.clone(), e.message.clone(), object))
     });
 }
