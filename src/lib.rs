@@ -214,7 +214,7 @@ fn render_check(
 }
 
 /// What every secret value is replaced with when a failure is reported: `<secret>`, base64.
-const SECRET_PLACEHOLDER: &str = "PHNlY3JldD4=";
+pub(crate) const SECRET_PLACEHOLDER: &str = "PHNlY3JldD4=";
 
 /// A render or check failure told without secret values. A template or check message may
 /// quote any value it was given (a template error, a source excerpt of invalid output), so

@@ -131,7 +131,9 @@ impl TemplateVars<'_> {
                 minijinja::ErrorKind::WriteFailure => template_error(format!(
                     "the expanded text would be longer than {MAX_TEXT_BYTES} bytes"
                 )),
-                minijinja::ErrorKind::UndefinedError => undefined_error(text, &e, self.sets),
+                minijinja::ErrorKind::UndefinedError => {
+                    undefined_error(text, &e, self.sets, extra.as_ref())
+                }
                 _ => match refusal(&e) {
                     Some(message) => template_error(message),
                     None => describe(e),
@@ -215,14 +217,25 @@ fn undefined_error(
     text: &str,
     e: &minijinja::Error,
     sets: &IndexMap<String, crate::profile::SetSummary>,
+    extra: Option<&(&'static str, minijinja::Value)>,
 ) -> LoadError {
-    let known = match sets.is_empty() {
+    let mut known = match sets.is_empty() {
         true => "the profile has no node sets".to_string(),
         false => format!(
             "`sets.<set>` names one of the node sets {}",
             sets.keys().cloned().collect::<Vec<_>>().join(", ")
         ),
     };
+    // `secret.<key>` in `secret.files`: the keys by name only, never a value.
+    if let Some((name, value)) = extra {
+        let keys: Vec<String> = value
+            .try_iter()
+            .into_iter()
+            .flatten()
+            .map(|k| k.to_string())
+            .collect();
+        known = format!("`{name}.<key>` names one of {}; {known}", keys.join(", "));
+    }
     let why = format!(
         "uses a value that does not exist ({known}; `name`, `namespace`, ... have no attributes)"
     );
