@@ -1196,3 +1196,19 @@ fn profile_md_examples_render_together() {
         .iter()
         .any(|v| v["name"] == "secret"));
 }
+
+/// An object's name cannot use `{{ namespace }}`, whether or not the profile sets one: the
+/// error says so instead of asking for the namespace the profile has.
+#[test]
+fn a_name_with_the_namespace_variable_says_why() {
+    let e = build(
+        &format!("{BASE}storage: {{size: 1Gi}}\nsecret:\n  name: \"{{{{ namespace }}}}-creds\"\n  data: {{a: {{value: b}}}}\n"),
+        &model::Options::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("test.yaml:11:9: secret.name: an object's name cannot use `{{ namespace }}`"),
+        "{e}"
+    );
+    assert!(!e.contains("sets no namespace"), "{e}");
+}

@@ -277,6 +277,7 @@ impl Names {
             secret_name: cluster,
             image,
             claim_name: super::storage::template_name(p),
+            in_name: true,
             compiled: Default::default(),
         };
         let secret = secret::expanded_name(p, &first, errs);

@@ -490,11 +490,13 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         secret_name: &names.secret_ref,
         image: &image,
         claim_name: claim_template,
+        in_name: false,
         compiled: Default::default(),
     };
     // Names of objects cannot use the namespace.
     let name_vars = TemplateVars {
         namespace: None,
+        in_name: true,
         headless: &p.name,
         compiled: Default::default(),
         ..vars
@@ -723,6 +725,7 @@ mod testing {
             secret_name: "db",
             image: "db:1",
             claim_name: "data",
+            in_name: false,
             compiled: Default::default(),
         }
     }

@@ -41,6 +41,8 @@ pub(super) struct TemplateVars<'a> {
     /// The volume claim template's name (`storage.claimName`, default `data`), so a backup
     /// job that mounts a member's claim follows a user's `claimName`.
     pub(super) claim_name: &'a str,
+    /// For the names of objects, which cannot use `{{ namespace }}`.
+    pub(super) in_name: bool,
     /// The environment and variables, made on first use: a fresh minijinja Environment per
     /// text cost more than expanding it.
     pub(super) compiled: std::cell::OnceCell<(minijinja::Environment<'static>, minijinja::Value)>,
@@ -118,6 +120,9 @@ impl TemplateVars<'_> {
                 }
                 None => template_error(message),
             });
+        }
+        if self.in_name && used.contains("namespace") {
+            return Err(template_error("an object's name cannot use `{{ namespace }}`: the objects keep their names in whatever namespace they are applied to".into()));
         }
         if self.namespace.is_none() && used.contains("namespace") {
             return Err(template_error("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into()));
