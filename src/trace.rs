@@ -185,7 +185,10 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
         // Secret made it so.
         "size-limits" => {
             let kind = object.rsplit_once("`, ").map_or("", |(_, rest)| rest.split(' ').next().unwrap_or(""));
-            let path = if e.message.starts_with("metadata.annotations") {
+            let path = if e.message.starts_with("the object is") {
+                // A whole workload too large: its longest text made it so.
+                return located(e, set, longest_scalar(&set.tree, ""), "move large text out of the profile, into a file of the image or a volume");
+            } else if e.message.starts_with("metadata.annotations") {
                 "annotations"
             } else if kind == "ConfigMap" {
                 "config.files"
@@ -333,6 +336,34 @@ fn refused_pod_field(tree: &Node, field: &str) -> Option<String> {
         return Some(format!("podTemplate.{field}"));
     }
     tree.get(root).map(|_| field.to_string())
+}
+
+/// `e` located at `path` of `set`'s profile with `hint`, if there is a path.
+fn located(mut e: Error, set: &Loaded, path: Option<(usize, String)>, hint: &str) -> Error {
+    if let Some((_, path)) = path {
+        e.loc = Some(locate(&set.tree, &path).loc.clone());
+        e.path = path;
+        e.hint = Some(hint.to_string());
+    }
+    e
+}
+
+/// The length and path of the longest scalar text under `node` (the first of equals).
+fn longest_scalar(node: &Node, path: &str) -> Option<(usize, String)> {
+    let longer = |a: Option<(usize, String)>, b: Option<(usize, String)>| match (a, b) {
+        (Some(x), Some(y)) if y.0 > x.0 => Some(y),
+        (None, y) => y,
+        (x, _) => x,
+    };
+    match &node.value {
+        Value::Scalar { text, .. } => Some((text.len(), path.to_string())),
+        Value::Map(entries) => entries.iter().fold(None, |best, (k, v)| {
+            longer(best, longest_scalar(v, &join_key(path, &k.name)))
+        }),
+        Value::Seq(items) => items.iter().enumerate().fold(None, |best, (i, v)| {
+            longer(best, longest_scalar(v, &format!("{path}[{i}]")))
+        }),
+    }
 }
 
 /// The `` `quoted` `` words of a message, in order.

@@ -766,3 +766,21 @@ fn huge_pages_are_a_resource_with_an_equal_limit() {
         "{e}"
     );
 }
+
+/// A StatefulSet over etcd's 1.5 MiB per object (a long env value here) is refused by the
+/// API server: an error at the profile's longest text, not a rendered object.
+#[test]
+fn a_workload_over_etcds_object_limit_is_refused_at_its_longest_text() {
+    let e = refused(&format!(
+        "env:\n  SMALL: x\n  BIG: \"{}\"\n",
+        "q".repeat(1_600_000)
+    ));
+    assert!(
+        e.starts_with("t.yaml:8:8: env.BIG: the object is ")
+            && e.contains("bytes; etcd stores at most 1572864 per object"),
+        "{}",
+        &e[..e.len().min(400)]
+    );
+    // Just under it renders.
+    render(&format!("env:\n  BIG: \"{}\"\n", "q".repeat(1_000_000)));
+}
