@@ -616,3 +616,29 @@ fn helper_resources_merge_over_the_defaults_and_are_checked() {
         "{e}"
     );
 }
+
+/// The Certificate's names are qualified by the namespace; a profile without one lands in
+/// whatever namespace kubectl uses, so `default` would be a guess: an error instead.
+#[test]
+fn a_certificate_needs_the_namespace() {
+    let e = refused(
+        "apiVersion: sts-gen/v1\nkind: Profile\npreset: etcd\nname: kv\ntls: {issuer: ca}\n",
+    );
+    assert!(
+        e.contains("<stdin>:5:15: tls.issuer: the Certificate names each pod as <pod>.<headless>.<namespace>.svc, so it needs the namespace"),
+        "{e}"
+    );
+    // With -n it renders, named in that namespace.
+    let r = run(sts_gen()
+        .args(["render", "-", "-n", "team", "-o", "json"])
+        .write_stdin(
+            "apiVersion: sts-gen/v1\nkind: Profile\npreset: etcd\nname: kv\ntls: {issuer: ca}\n",
+        ));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("kv-0.kv.team.svc.cluster.local"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains(".default.svc"));
+}

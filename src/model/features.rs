@@ -497,7 +497,12 @@ pub(super) fn tls(
             let secret_name = format!("{}-tls", p.name);
             // Every form a client may use: each pod's headless name and each Service's, from
             // the fully qualified one down to the bare name.
-            let ns = namespace.unwrap_or("default");
+            // The names are qualified by the namespace: without one, the objects land in
+            // whatever namespace kubectl uses, which no name here could match.
+            let Some(ns) = namespace else {
+                errs.push("tls.issuer", "the Certificate names each pod as <pod>.<headless>.<namespace>.svc, so it needs the namespace: set `namespace` or pass -n");
+                return None;
+            };
             let forms = |host: &str| {
                 vec![
                     format!("{host}.{ns}.svc.{cluster_domain}"),
