@@ -784,3 +784,17 @@ fn a_workload_over_etcds_object_limit_is_refused_at_its_longest_text() {
     // Just under it renders.
     render(&format!("env:\n  BIG: \"{}\"\n", "q".repeat(1_000_000)));
 }
+
+/// Under hostNetwork (hostIPC) the pod shares the node's namespace, and the API server
+/// refuses a namespaced sysctl of it: sts-gen's own for a port below 1024 included.
+#[test]
+fn host_network_with_a_network_sysctl_is_refused_at_host_network() {
+    let e = refused("ports: [{name: web, port: 80}]\npodTemplate: {hostNetwork: true}\n");
+    assert!(
+        e.starts_with("t.yaml:7:28: podTemplate.hostNetwork: pod template `hostNetwork`: hostNetwork is refused with the pod's sysctl `net.ipv4.ip_unprivileged_port_start`"),
+        "{e}"
+    );
+    render("ports: [{name: web, port: 8080}]\npodTemplate: {hostNetwork: true}\n");
+    let e = refused("podTemplate: {hostIPC: true, securityContext: {sysctls: [{name: kernel.shm_rmid_forced, value: \"1\"}]}}\n");
+    assert!(e.contains("podTemplate.hostIPC: pod template `hostIPC`: hostIPC is refused with the pod's sysctl `kernel.shm_rmid_forced`"), "{e}");
+}

@@ -181,6 +181,27 @@ fn pod_problems(pod: &PodSpec) -> Vec<(String, String)> {
             );
         }
     }
+    // Namespaced sysctls of the network (IPC) namespace the pod would share with the node.
+    let sysctls = pod
+        .security_context
+        .as_ref()
+        .and_then(|c| c.sysctls.as_ref());
+    for (j, sysctl) in sysctls.into_iter().flatten().enumerate() {
+        let name = sysctl.name.replace('/', ".");
+        let ipc = ["kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue."];
+        for (host, on, hit) in [
+            ("hostNetwork", pod.host_network, name.starts_with("net.")),
+            (
+                "hostIPC",
+                pod.host_ipc,
+                ipc.iter().any(|p| name.starts_with(p)),
+            ),
+        ] {
+            if on == Some(true) && hit {
+                push(host, format!("{host} is refused with the pod's sysctl `{}` (securityContext.sysctls[{j}]), which would change the node's own setting (sts-gen sets net.ipv4.ip_unprivileged_port_start for a port below 1024: use ports of 1024 or above)", sysctl.name));
+            }
+        }
+    }
     if let Some(p) = pod
         .preemption_policy
         .as_deref()
