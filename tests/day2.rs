@@ -642,3 +642,32 @@ fn a_certificate_needs_the_namespace() {
     );
     assert!(!r.stdout.contains(".default.svc"));
 }
+
+/// A Certificate names each pod up to a few dozen replicas; past that, wildcards over the
+/// headless Service, so its size does not grow with the replicas past what a TLS handshake
+/// carries.
+#[test]
+fn a_large_statefulset_gets_wildcard_pod_names() {
+    let names = |replicas: u32| -> Vec<String> {
+        let items = render(
+            &format!("{}replicas: {replicas}\n", preset("etcd", "kv")),
+            &["tls.issuer=ca"],
+        );
+        one(&items, "Certificate")["spec"]["dnsNames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_string())
+            .collect()
+    };
+    let small = names(32);
+    assert!(small.contains(&"kv-31.kv.ns.svc.cluster.local".to_string()));
+    assert!(!small.iter().any(|n| n.starts_with('*')));
+    let large = names(33);
+    assert!(
+        large.contains(&"*.kv.ns.svc.cluster.local".to_string()),
+        "{large:?}"
+    );
+    assert!(!large.iter().any(|n| n.starts_with("kv-1.")), "{large:?}");
+    assert!(large.len() < 20, "{large:?}");
+}

@@ -452,6 +452,9 @@ fn member_claim(p: &Profile, volume: &Json, vars: &TemplateVars, errs: &mut Erro
 /// The label that names a node set's metrics Service's set (its component label is `metrics`).
 pub const NODE_SET_LABEL: &str = "sts-gen/node-set";
 
+/// The most pods a Certificate names one by one; more get wildcard names.
+const MAX_NAMED_PODS: u32 = 32;
+
 /// Where the TLS Secret is mounted in the main container and the backup job.
 pub const TLS_MOUNT: &str = "/etc/tls";
 
@@ -511,9 +514,15 @@ pub(super) fn tls(
                     host.to_string(),
                 ]
             };
-            let mut dns: Vec<String> = (0..replicas)
-                .flat_map(|i| forms(&format!("{}-{i}.{headless}", p.name)))
-                .collect();
+            // Past a few dozen pods, one wildcard per form: a certificate listing each pod
+            // grows with the replicas (20,000 names at 5,000), past what TLS stacks take
+            // in a handshake (OpenSSL's default: 100 KiB of certificates).
+            let mut dns: Vec<String> = match replicas > MAX_NAMED_PODS {
+                true => forms(&format!("*.{headless}")),
+                false => (0..replicas)
+                    .flat_map(|i| forms(&format!("{}-{i}.{headless}", p.name)))
+                    .collect(),
+            };
             for s in services {
                 dns.extend(forms(s));
             }
