@@ -798,3 +798,32 @@ fn host_network_with_a_network_sysctl_is_refused_at_host_network() {
     let e = refused("podTemplate: {hostIPC: true, securityContext: {sysctls: [{name: kernel.shm_rmid_forced, value: \"1\"}]}}\n");
     assert!(e.contains("podTemplate.hostIPC: pod template `hostIPC`: hostIPC is refused with the pod's sysctl `kernel.shm_rmid_forced`"), "{e}");
 }
+
+/// An image reference the kubelet cannot parse leaves every pod in `InvalidImageName`;
+/// the API server takes any text, so the profile's line says it.
+#[test]
+fn an_image_reference_the_kubelet_cannot_pull_is_refused() {
+    let text = |image: &str| BASE.replace("image: nginx:1", &format!("image: \"{image}\""));
+    for (image, why) in [
+        ("NGINX:1", "the repository is lower-case"),
+        ("nginx:", "a tag is 1 to 128"),
+        ("nginx@sha256:abc", "a digest is `algorithm:hex`"),
+        ("x:1:2", "the repository is lower-case"),
+    ] {
+        let e = try_render_text(&text(image)).unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "t.yaml:4:8: image: `{image}` is not an image reference: {why}"
+            )),
+            "{image}: {e}"
+        );
+    }
+    for image in [
+        "registry.k8s.io/pause:3.9",
+        "localhost:5000/a/b_c__d-e.f:v1.0_x",
+        "[fd00::1]:5000/x:1",
+        "ghcr.io/org/img:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ] {
+        try_render_text(&text(image)).unwrap_or_else(|e| panic!("{image}: {e}"));
+    }
+}

@@ -89,7 +89,11 @@ pub(super) fn check(p: &Profile, opts: &Options, errs: &mut Errors) -> Basics {
     }
 
     let image = match &p.image {
-        Some(i) if !i.trim().is_empty() && !i.chars().any(char::is_whitespace) => i.clone(),
+        Some(i) if !i.trim().is_empty() && !i.chars().any(char::is_whitespace) => {
+            // `{{ ... }}` in a preset's helper image is expanded later; the app's is literal.
+            errs.check("image", names::image_reference(i));
+            i.clone()
+        }
         Some(_) => {
             errs.push(
                 "image",

@@ -22,6 +22,92 @@ pub const FIELD_PATHS: &[&str] = &[
     "status.podIPs",
 ];
 
+/// An image reference the kubelet can pull (`[domain[:port]/]path[:tag][@alg:hex]`, the
+/// distribution grammar): anything else leaves the pod in `InvalidImageName`.
+pub fn image_reference(s: &str) -> Result<(), LoadError> {
+    let bad = |why: &str| Err(invalid(format!("`{s}` is not an image reference: {why}")));
+    let (rest, digest) = match s.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (s, None),
+    };
+    if let Some(d) = digest {
+        let (alg, hex) = d.split_once(':').unwrap_or(("", ""));
+        let alg_ok = !alg.is_empty()
+            && alg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+._-".contains(&b));
+        if !alg_ok || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return bad("a digest is `algorithm:hex`, such as sha256: and 64 hex digits");
+        }
+    }
+    let slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[slash..].rfind(':') {
+        Some(i) => (&rest[..slash + i], Some(&rest[slash + i + 1..])),
+        None => (rest, None),
+    };
+    if let Some(t) = tag {
+        let first_ok = t
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !first_ok
+            || t.len() > 128
+            || !t
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        {
+            return bad(
+                "a tag is 1 to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`",
+            );
+        }
+    }
+    let mut parts: Vec<&str> = name.split('/').collect();
+    // The first part is a registry when it looks like a host: `registry.io`, `host:5000`.
+    if parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost") {
+        let host = parts.remove(0);
+        // An IPv6 registry is bracketed: `[fd00::1]:5000`.
+        let (h, port) = match host.strip_prefix('[').and_then(|h| h.split_once(']')) {
+            Some((ip, rest)) if ip.parse::<std::net::Ipv6Addr>().is_ok() => {
+                let port = rest.strip_prefix(':');
+                (
+                    "ipv6",
+                    port.unwrap_or(if rest.is_empty() { "0" } else { "" }),
+                )
+            }
+            _ => host.split_once(':').unwrap_or((host, "0")),
+        };
+        let host_ok = !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-".contains(&b));
+        if !host_ok || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return bad("the registry is a host name with an optional `:port`");
+        }
+    }
+    // Path parts: lower-case letters and digits, joined by `.`, `_`, `__` or dashes.
+    let part_ok = |p: &str| {
+        let b = p.as_bytes();
+        let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        !b.is_empty()
+            && alnum(b[0])
+            && alnum(b[b.len() - 1])
+            && b.iter().all(|&c| alnum(c) || b"._-".contains(&c))
+            && !p.contains("..")
+            && !p.contains("___")
+            && !p.contains("._")
+            && !p.contains("_.")
+            && !p.contains(".-")
+            && !p.contains("-.")
+            && !p.contains("_-")
+            && !p.contains("-_")
+    };
+    if !parts.iter().all(|p| part_ok(p)) {
+        return bad(
+            "the repository is lower-case letters and digits, joined by `/`, `.`, `_` or `-`",
+        );
+    }
+    Ok(())
+}
+
 /// RFC 1123 label: lower-case alphanumerics and `-`, starting and ending alphanumeric.
 pub fn dns_label(s: &str, max: usize) -> Result<(), LoadError> {
     if s.is_empty() {
