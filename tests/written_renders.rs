@@ -60,7 +60,7 @@ fn command_and_args_expand_text_variables_in_every_container() {
 args: [\"{{ name }}-x\", \"--peers={{ headless }}.{{ namespace }}\", plain]
 initContainers: [{name: init, image: \"busybox:1\", command: [\"{{ name }}-i\"], args: [\"{{ replicas }}\"]}]
 sidecars: [{name: side, image: \"busybox:1\", args: [\"{{ cluster }}-s\"]}]
-podTemplate: {hostname: \"{{ name }}-h\"}
+podTemplate: {priorityClassName: \"{{ name }}-h\"}
 ",
     );
     let c = main_container(&items);
@@ -70,7 +70,7 @@ podTemplate: {hostname: \"{{ name }}-h\"}
     assert_eq!(strings(&i["command"]), ["app-i"]);
     assert_eq!(strings(&i["args"]), ["3"]);
     assert_eq!(strings(&container(&items, "side")["args"]), ["app-s"]);
-    assert_eq!(pod(&items)["hostname"], "app-h");
+    assert_eq!(pod(&items)["priorityClassName"], "app-h");
 }
 
 #[test]
