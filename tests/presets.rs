@@ -439,3 +439,31 @@ fn helper_containers_follow_the_users_image() {
         );
     }
 }
+
+/// A preset's engine listens where its config and scripts say; giving one of its ports
+/// another number moves only the Services and probes: warned at the line (the preset's own
+/// move, the web preset's 443 with TLS, is not).
+#[test]
+fn moving_a_preset_port_is_warned_at_its_line() {
+    let run = |text: &str| {
+        let mut cmd = common::sts_gen();
+        common::with_preset_secrets(&mut cmd);
+        common::run(cmd.args(["render", "-"]).write_stdin(text.to_string()))
+    };
+    let head = "apiVersion: sts-gen/v1\nkind: Profile\npreset: redis\nname: c\nnamespace: ns\ncreateNamespace: false\n";
+    let r = run(&format!("{head}ports: [{{name: redis, port: 6380}}]\n"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning: <stdin>:7:29: ports[0].port: the redis preset's engine listens on 6379 for `redis`"),
+        "{}",
+        r.stderr
+    );
+    for text in [
+        format!("{head}ports: [{{name: redis, port: 6379}}]\n"),
+        "apiVersion: sts-gen/v1\nkind: Profile\npreset: web\nname: w\nnamespace: ns\ncreateNamespace: false\ntls: {issuer: ca}\n".to_string(),
+    ] {
+        let r = run(&text);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stderr.contains("engine listens"), "{}", r.stderr);
+    }
+}

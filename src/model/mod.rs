@@ -469,6 +469,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut errs,
     );
     let (ports, port_names) = services::ports(p, &mut errs);
+    services::moved_preset_ports(loaded, &ports, &mut warnings);
     let replicas = basics.replicas;
     let namespace = basics.namespace.clone();
     let image = basics.image.clone();

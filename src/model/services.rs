@@ -110,6 +110,46 @@ pub(super) fn running_containers(p: &Profile) -> Vec<(String, &'static str, &ser
     out
 }
 
+/// A preset's engine listens where its config files and scripts say (no text variable
+/// carries a port number), so a profile that gives a preset's port another number moves
+/// the Services, probes and NetworkPolicy but not the engine: a warning at the line.
+pub(super) fn moved_preset_ports(
+    loaded: &crate::profile::Loaded,
+    ports: &[ModelPort],
+    warnings: &mut Vec<String>,
+) {
+    use crate::profile::node::Value;
+    let Some(preset) = &loaded.profile.preset else {
+        return;
+    };
+    let Some(Ok(tree)) = crate::profile::presets::tree(preset) else {
+        return;
+    };
+    let Some(Value::Seq(items)) = tree.get("ports").map(|n| &n.value) else {
+        return;
+    };
+    let text = |n: Option<&crate::profile::Node>| match n.map(|n| &n.value) {
+        Some(Value::Scalar { text, .. }) => Some(text.clone()),
+        _ => None,
+    };
+    for item in items {
+        let (Some(name), Some(Ok(was))) = (
+            text(item.get("name")),
+            text(item.get("port")).map(|p| p.parse::<u16>()),
+        ) else {
+            continue;
+        };
+        let Some((i, now)) = ports.iter().enumerate().find(|(_, x)| x.name == name) else {
+            continue;
+        };
+        let at = crate::profile::locate(&loaded.tree, &format!("ports[{i}].port"));
+        // A preset may move its own port (the web preset's `tls.with`: 443, its config too).
+        if now.port != was && *at.loc.file != *format!("<preset {preset}>") {
+            warnings.push(format!("{}: ports[{i}].port: the {preset} preset's engine listens on {was} for `{name}` (its config files and scripts say so); {} moves the Services and probes, not the engine: keep {was}, or change the preset's config too", at.loc, now.port));
+        }
+    }
+}
+
 /// Ports of the containers of [`running_containers`]: in range, and none a port/protocol
 /// another container of the pod already has, since the containers share the pod's network
 /// and only one can bind it.
