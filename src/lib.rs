@@ -78,7 +78,13 @@ pub fn build_reporting(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<check::Doc>, Failure> {
     let sets = profile::expand_sets(loaded).map_err(Failure::Load)?;
-    build_sets(&sets, opts, renderer, warnings)
+    build_sets(&sets, opts, renderer, warnings).map_err(|mut f| {
+        if let Failure::Load(errs) | Failure::Check(errs) = &mut f {
+            profile::in_set_paths(&sets, errs);
+            profile::dedup_errors(errs);
+        }
+        f
+    })
 }
 
 fn build_sets(
@@ -126,6 +132,7 @@ fn build_sets(
         }
         models.push(model);
     }
+    profile::dedup_errors(&mut load_errors);
     if !load_errors.is_empty() {
         if load_errors.len() > profile::collect::MAX_ERRORS {
             load_errors.truncate(profile::collect::MAX_ERRORS);
@@ -194,7 +201,9 @@ fn render_check(
     let mut index = DocIndex::new();
     for model in models {
         for doc in renderer.render(model).map_err(Failure::Render)? {
-            add_unique(&mut rendered, &mut index, doc).map_err(|e| Failure::Check(vec![e]))?;
+            add_unique(&mut rendered, &mut index, doc).map_err(|(e, name)| {
+                Failure::Check(vec![trace::locate_fixed_name(e, sets, &name)])
+            })?;
         }
     }
     // Names only, so a failing check can suggest what exists; the check consumes the docs.
@@ -205,7 +214,7 @@ fn render_check(
 }
 
 /// What every secret value is replaced with when a failure is reported: `<secret>`, base64.
-const SECRET_PLACEHOLDER: &str = "PHNlY3JldD4=";
+pub(crate) const SECRET_PLACEHOLDER: &str = "PHNlY3JldD4=";
 
 /// A render or check failure told without secret values. A template or check message may
 /// quote any value it was given (a template error, a source excerpt of invalid output), so
@@ -268,7 +277,7 @@ fn add_unique(
     docs: &mut Vec<render::RenderedDoc>,
     index: &mut DocIndex,
     doc: render::RenderedDoc,
-) -> Result<(), check::CheckError> {
+) -> Result<(), (check::CheckError, String)> {
     // The identity is borrowed, not cloned, and the new document's is computed once: cloning
     // both sides (and `pointer`, which allocates per segment) for every pair made a profile
     // with ~1000 local PersistentVolumes take seconds (see docs/FUZZING.md, "Findings").
@@ -288,7 +297,7 @@ fn add_unique(
         .find(|d| id(&d.value) == new_id)
     {
         Some(existing) if existing.value == doc.value => Ok(()),
-        Some(_) => Err(check::CheckError::in_object(
+        Some(_) => Err((check::CheckError::in_object(
             shared::error::ErrorKind::Check,
             format!(
                 "template `{}`, {} {}",
@@ -302,7 +311,7 @@ fn add_unique(
                     .unwrap_or("?")
             ),
             "two node sets render different objects under this name; a name fixed in the profile (such as services.headless.name) must differ per set: leave it to the default or write it with {{ name }}",
-        )),
+        ), check::field(&doc.value, &["metadata", "name"]).and_then(|k| k.as_str()).unwrap_or("").to_string())),
         None => {
             bucket.push(docs.len());
             docs.push(doc);

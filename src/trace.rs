@@ -156,6 +156,26 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
                 })
             })
         }
+        // A profile volume named like another volume or a volume claim template.
+        "volumes" if e.message.ends_with("is defined twice") && !quoted.is_empty() => {
+            let app = &set.profile.name;
+            ["volumes", "podTemplate.volumes"]
+                .iter()
+                .find_map(|list| container_field(&set.tree, app, quoted[0], list))
+                .map(|at| {
+                    let mut names: Vec<&str> = Vec::new();
+                    let vols = inv.volumes.iter().find(|(n, _)| n == name);
+                    for v in vols.into_iter().flat_map(|(_, v)| v) {
+                        if !names.contains(&v.as_str()) {
+                            names.push(v);
+                        }
+                    }
+                    (
+                        format!("{at}.name"),
+                        format!("a pod's volumes and volume claim templates need names of their own; taken: {}", names.join(", ")),
+                    )
+                })
+        }
         // A field of a profile container the API server refuses (`api::container_fields`).
         "schema" if e.message.starts_with("container `") && quoted.len() >= 2 => {
             refused_container_field(&set.tree, &set.profile.name, quoted[0], quoted[1])
@@ -165,7 +185,10 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
         // Secret made it so.
         "size-limits" => {
             let kind = object.rsplit_once("`, ").map_or("", |(_, rest)| rest.split(' ').next().unwrap_or(""));
-            let path = if e.message.starts_with("metadata.annotations") {
+            let path = if e.message.starts_with("the object is") {
+                // A whole workload too large: its longest text made it so.
+                return located(e, set, longest_scalar(&set.tree, ""), "move large text out of the profile, into a file of the image or a volume");
+            } else if e.message.starts_with("metadata.annotations") {
                 "annotations"
             } else if kind == "ConfigMap" {
                 "config.files"
@@ -224,10 +247,57 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
     e
 }
 
+/// Gives a clash of two node sets' objects named `name` (a name fixed in the profile, not
+/// per set) the profile field that names it: a Service's `name` under `services`, in the
+/// first set that writes it.
+pub fn locate_fixed_name(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], name: &str) -> Error {
+    let found = sets.iter().find_map(|set| {
+        let services = set.tree.get("services")?;
+        let mut fields: Vec<(String, Option<&Node>)> = ["headless", "read", "primary"]
+            .iter()
+            .map(|s| {
+                (
+                    format!("services.{s}.name"),
+                    services.get(s).and_then(|x| x.get("name")),
+                )
+            })
+            .collect();
+        if let Some(Value::Seq(extra)) = services.get("extra").map(|x| &x.value) {
+            let named = extra.iter().enumerate();
+            fields.extend(named.map(|(i, x)| (format!("services.extra[{i}].name"), x.get("name"))));
+        }
+        // A literal name wins, then the templated one with the most literal text.
+        fields
+            .into_iter()
+            .filter_map(|(path, node)| {
+                let written = scalar(node)?;
+                let score = match written == name {
+                    true => usize::MAX,
+                    false => may_expand_to(written, name)?,
+                };
+                Some((score, path))
+            })
+            .rev()
+            .max_by_key(|(score, _)| *score)
+            .map(|(_, path)| (set, path))
+    });
+    if let Some((set, path)) = found {
+        e.loc = Some(locate(&set.tree, &path).loc.clone());
+        e.path = path;
+    }
+    e
+}
+
 /// The profile path of field `field` (below the container) of container `container`, which
 /// the API server refuses (`api::container_fields`): in a container list, or for the app
 /// container `app` at the profile's top level.
 fn refused_container_field(tree: &Node, app: &str, container: &str, field: &str) -> Option<String> {
+    // The metrics exporter's resources come from `metrics.resources` (a preset's podTemplate
+    // may name the container too, for its other fields).
+    let resources = tree.get("metrics").and_then(|m| m.get("resources"));
+    if container == "metrics" && field.starts_with("resources.") && resources.is_some() {
+        return Some(format!("metrics.{field}"));
+    }
     let listed = CONTAINER_LISTS.iter().find_map(|list| {
         let at = container_field(tree, app, container, list)?;
         // A podTemplate container extends a rendered one, whose lists start with sts-gen's
@@ -268,6 +338,34 @@ fn refused_pod_field(tree: &Node, field: &str) -> Option<String> {
     tree.get(root).map(|_| field.to_string())
 }
 
+/// `e` located at `path` of `set`'s profile with `hint`, if there is a path.
+fn located(mut e: Error, set: &Loaded, path: Option<(usize, String)>, hint: &str) -> Error {
+    if let Some((_, path)) = path {
+        e.loc = Some(locate(&set.tree, &path).loc.clone());
+        e.path = path;
+        e.hint = Some(hint.to_string());
+    }
+    e
+}
+
+/// The length and path of the longest scalar text under `node` (the first of equals).
+fn longest_scalar(node: &Node, path: &str) -> Option<(usize, String)> {
+    let longer = |a: Option<(usize, String)>, b: Option<(usize, String)>| match (a, b) {
+        (Some(x), Some(y)) if y.0 > x.0 => Some(y),
+        (None, y) => y,
+        (x, _) => x,
+    };
+    match &node.value {
+        Value::Scalar { text, .. } => Some((text.len(), path.to_string())),
+        Value::Map(entries) => entries.iter().fold(None, |best, (k, v)| {
+            longer(best, longest_scalar(v, &join_key(path, &k.name)))
+        }),
+        Value::Seq(items) => items.iter().enumerate().fold(None, |best, (i, v)| {
+            longer(best, longest_scalar(v, &format!("{path}[{i}]")))
+        }),
+    }
+}
+
 /// The `` `quoted` `` words of a message, in order.
 fn backticked(message: &str) -> Vec<&str> {
     message.split('`').skip(1).step_by(2).collect()
@@ -283,9 +381,13 @@ fn container_field(tree: &Node, app: &str, name: &str, list: &str) -> Option<Str
     let Value::Seq(items) = &node.value else {
         return None;
     };
-    items
-        .iter()
-        .position(|c| scalar(c.get("name")).is_some_and(|n| names_alike(n, app, name)))
+    let named = |alike: &dyn Fn(&str) -> bool| {
+        items
+            .iter()
+            .position(|c| scalar(c.get("name")).is_some_and(alike))
+    };
+    named(&|n| names_alike(n, app, name))
+        .or_else(|| named(&|n| may_expand_to(n, name).is_some()))
         .map(|i| format!("{list}[{i}]"))
 }
 
@@ -360,29 +462,79 @@ fn reference_field(tree: &Node, kind: &str, name: &str) -> Option<String> {
             ("configMap", "name"),
         ]
     };
-    find(tree, "", &|parent: &str, key: &str, value: &Node| {
-        parents.iter().any(|(p, k)| *p == parent && *k == key) && scalar(Some(value)) == Some(name)
-    })
+    // A name may be written with text variables (`"{{ secretName }}-tls"`): a literal match
+    // wins, then the templated name with the most literal text (the most specific).
+    let mut best: Option<(usize, String)> = None;
+    find(tree, "", &mut |parent: &str,
+                         key: &str,
+                         value: &Node,
+                         at: String| {
+        if !parents.iter().any(|(p, k)| *p == parent && *k == key) {
+            return;
+        }
+        let score = match scalar(Some(value)) {
+            Some(n) if n == name => usize::MAX,
+            Some(n) => match may_expand_to(n, name) {
+                Some(literal) => literal,
+                None => return,
+            },
+            None => return,
+        };
+        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+            best = Some((score, at));
+        }
+    });
+    best.map(|(_, at)| at)
 }
 
-/// The first path (depth first) of a mapping entry `key: value` under a key `parent` that
-/// `hit` accepts.
-fn find(node: &Node, path: &str, hit: &dyn Fn(&str, &str, &Node) -> bool) -> Option<String> {
+/// Whether profile text `written`, with each `{{ ... }}` standing for any text, can be
+/// `name` (the trace sees rendered names, not the variables' values); if so, how many of
+/// its bytes are literal.
+fn may_expand_to(written: &str, name: &str) -> Option<usize> {
+    let mut parts = Vec::new();
+    let mut rest = written;
+    while let Some(open) = rest.find("{{") {
+        let close = rest[open..].find("}}")?;
+        parts.push(&rest[..open]);
+        rest = &rest[open + close + 2..];
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    parts.push(rest);
+    // Glob match: the first part is a prefix, the last a suffix, the others in order between.
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if name.len() < first.len() + last.len() || !name.starts_with(first) || !name.ends_with(last) {
+        return None;
+    }
+    let mut middle = &name[first.len()..name.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        let at = middle.find(part)?;
+        middle = &middle[at + part.len()..];
+    }
+    Some(parts.iter().map(|p| p.len()).sum())
+}
+
+/// Calls `visit` with every mapping entry `key: value` under a key `parent`, and its path.
+fn find(node: &Node, path: &str, visit: &mut dyn FnMut(&str, &str, &Node, String)) {
     match &node.value {
-        Value::Map(entries) => entries.iter().find_map(|(k, v)| {
-            let here = join_key(path, &k.name);
-            if let Value::Map(inner) = &v.value {
-                if let Some((ik, _)) = inner.iter().find(|(ik, iv)| hit(&k.name, &ik.name, iv)) {
-                    return Some(join_key(&here, &ik.name));
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                let here = join_key(path, &k.name);
+                if let Value::Map(inner) = &v.value {
+                    for (ik, iv) in inner {
+                        visit(&k.name, &ik.name, iv, join_key(&here, &ik.name));
+                    }
                 }
+                find(v, &here, visit);
             }
-            find(v, &here, hit)
-        }),
-        Value::Seq(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| find(v, &format!("{path}[{i}]"), hit)),
-        Value::Scalar { .. } => None,
+        }
+        Value::Seq(items) => {
+            for (i, v) in items.iter().enumerate() {
+                find(v, &format!("{path}[{i}]"), visit);
+            }
+        }
+        Value::Scalar { .. } => {}
     }
 }
 

@@ -83,6 +83,28 @@ fn sidecars_cannot_bind_a_port_another_container_has() {
     );
 }
 
+/// Native sidecars (init containers with `restartPolicy: Always`) and the containers
+/// `podTemplate` adds run beside the app too: a port one of them binds is taken for the
+/// others and for the metrics exporter. A `podTemplate` container named like a rendered
+/// one extends it, so its ports are that container's, not a second binding.
+#[test]
+fn every_running_container_shares_the_pods_ports() {
+    let e = refused("ports: [{name: web, port: 80}]\ninitContainers:\n  - {name: i, image: x, restartPolicy: Always, ports: [{containerPort: 9000}]}\npodTemplate:\n  containers:\n    - {name: extra, image: x, ports: [{containerPort: 80}, {containerPort: 9000}]}\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {}}\n");
+    let want = [
+        "t.yaml:11:55: podTemplate.containers[0].ports[0].containerPort: port 80/TCP is already ports[0] (`web`) of the app container; the containers share the pod's network, so only one of them can bind it",
+        "t.yaml:11:76: podTemplate.containers[0].ports[1].containerPort: port 9000/TCP is already initContainers[0].ports[0]; the containers share the pod's network, so only one of them can bind it",
+        "t.yaml:12:44: metrics.port: port 9000/TCP is already initContainers[0].ports[0] (init container `i`); the exporter shares the pod's network, so it needs a port of its own",
+        "t.yaml:12:44: metrics.port: port 9000/TCP is already podTemplate.containers[0].ports[1] (container `extra`); the exporter shares the pod's network, so it needs a port of its own",
+    ];
+    for line in want {
+        assert!(e.lines().any(|l| l == line), "missing {line} in\n{e}");
+    }
+    // A run-to-completion init container frees its port before the others start; a
+    // podTemplate container extending the app restates the app's own port.
+    let items = render("ports: [{name: web, port: 80}]\ninitContainers:\n  - {name: i, image: x, ports: [{containerPort: 9000}]}\npodTemplate:\n  containers:\n    - {name: app, ports: [{name: web, containerPort: 80}]}\n  initContainers:\n    - {name: j, image: x, ports: [{containerPort: 80}]}\nmetrics: {enabled: true, image: e:1, port: 9000, exporter: {}}\n");
+    assert_eq!(all(&items, "StatefulSet").len(), 1);
+}
+
 #[test]
 fn every_port_out_of_range_reads_alike_at_its_line() {
     // The profile's ports, the metrics port, sidecars and podTemplate containers: one
@@ -193,6 +215,7 @@ fn pod_template_fields_a_statefulset_cannot_have_are_refused_at_their_line() {
         ("podTemplate: {restartPolicy: Never}\n", "t.yaml:6:30: podTemplate.restartPolicy: pod template `restartPolicy`: restartPolicy `Never` is refused"),
         ("podTemplate: {restartPolicy: OnFailure}\n", "t.yaml:6:30: podTemplate.restartPolicy: pod template `restartPolicy`: restartPolicy `OnFailure` is refused"),
         ("podTemplate: {activeDeadlineSeconds: 60}\n", "t.yaml:6:38: podTemplate.activeDeadlineSeconds: pod template `activeDeadlineSeconds`: activeDeadlineSeconds (60) is refused in a StatefulSet"),
+        ("podTemplate: {ephemeralContainers: [{name: dbg, image: x:1}]}\n", "t.yaml:6:36: podTemplate.ephemeralContainers: pod template `ephemeralContainers`: ephemeral containers are refused in a pod template"),
         ("podTemplate:\n  dnsPolicy: None\n", "t.yaml:7:14: podTemplate.dnsPolicy: pod template `dnsPolicy`: dnsPolicy `None` needs `dnsConfig` with at least one nameserver"),
         ("podTemplate: {dnsPolicy: ClusterFirstt}\n", "t.yaml:6:26: podTemplate.dnsPolicy: pod template `dnsPolicy`: dnsPolicy `ClusterFirstt` is not one of"),
         ("podTemplate: {dnsConfig: {nameservers: [1.1.1.1, 2.2.2.2, 3.3.3.3, 4.4.4.4]}}\n", "t.yaml:6:40: podTemplate.dnsConfig.nameservers: pod template `dnsConfig.nameservers`: dnsConfig has 4 nameservers; at most 3"),
@@ -692,4 +715,115 @@ fn a_raw_integer_with_a_leading_zero_is_refused_rather_than_read_as_decimal() {
         e.contains("sidecars[0].env[0].value: invalid type: integer `755`, expected a string (quote the value to make it a string)"),
         "{e}"
     );
+}
+
+/// The StatefulSet controller sets each pod's `hostname` and `subdomain` (its stable DNS
+/// name) over the template's: a value there would be silently ignored.
+#[test]
+fn pod_template_identity_fields_are_refused_at_their_line() {
+    let e = refused("podTemplate:\n  hostname: db\n  subdomain: other\n");
+    assert_eq!(
+        e.lines().collect::<Vec<_>>(),
+        [
+            "t.yaml:7:13: podTemplate.hostname: the StatefulSet controller sets `hostname` to each pod's name whatever the template says; remove it",
+            "t.yaml:8:14: podTemplate.subdomain: the StatefulSet controller sets `subdomain` to the headless Service (`services.headless.name`) whatever the template says; remove it",
+        ]
+    );
+}
+
+/// A `podTemplate` volume named like the volume claim template (the model reserves the
+/// name under `volumes` only) is refused at its line, with the names taken.
+#[test]
+fn a_pod_template_volume_named_like_a_claim_is_located() {
+    let e = refused("podTemplate:\n  volumes: [{name: data, emptyDir: {}}]\n");
+    assert!(
+        e.starts_with("t.yaml:7:20: podTemplate.volumes[0].name: volume name `data` is defined twice (a pod's volumes and volume claim templates need names of their own; taken: writable-tmp, data)"),
+        "{e}"
+    );
+}
+
+/// Huge pages are a resource of their own (`hugepages-<page size>`), and like an extended
+/// resource never overcommitted: the request needs an equal limit.
+#[test]
+fn huge_pages_are_a_resource_with_an_equal_limit() {
+    let items =
+        render("resources: {requests: {hugepages-2Mi: 1Gi}, limits: {hugepages-2Mi: 1Gi}}\n");
+    let sts = &all(&items, "StatefulSet")[0];
+    assert_eq!(
+        sts["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["hugepages-2Mi"],
+        "1Gi"
+    );
+    let e = refused("resources: {requests: {hugepages-1Gi: 2Gi}, limits: {hugepages-1Gi: 4Gi}}\n");
+    assert!(
+        e.contains("request 2Gi of `hugepages-1Gi` must equal its limit 4Gi (huge pages are not overcommitted)"),
+        "{e}"
+    );
+    let e = refused("resources: {requests: {hugepages-x: 1Gi}}\n");
+    assert!(
+        e.starts_with(
+            "t.yaml:6:37: resources.requests.hugepages-x: unknown resource `hugepages-x`"
+        ),
+        "{e}"
+    );
+}
+
+/// A StatefulSet over etcd's 1.5 MiB per object (a long env value here) is refused by the
+/// API server: an error at the profile's longest text, not a rendered object.
+#[test]
+fn a_workload_over_etcds_object_limit_is_refused_at_its_longest_text() {
+    let e = refused(&format!(
+        "env:\n  SMALL: x\n  BIG: \"{}\"\n",
+        "q".repeat(1_600_000)
+    ));
+    assert!(
+        e.starts_with("t.yaml:8:8: env.BIG: the object is ")
+            && e.contains("bytes; etcd stores at most 1572864 per object"),
+        "{}",
+        &e[..e.len().min(400)]
+    );
+    // Just under it renders.
+    render(&format!("env:\n  BIG: \"{}\"\n", "q".repeat(1_000_000)));
+}
+
+/// Under hostNetwork (hostIPC) the pod shares the node's namespace, and the API server
+/// refuses a namespaced sysctl of it: sts-gen's own for a port below 1024 included.
+#[test]
+fn host_network_with_a_network_sysctl_is_refused_at_host_network() {
+    let e = refused("ports: [{name: web, port: 80}]\npodTemplate: {hostNetwork: true}\n");
+    assert!(
+        e.starts_with("t.yaml:7:28: podTemplate.hostNetwork: pod template `hostNetwork`: hostNetwork is refused with the pod's sysctl `net.ipv4.ip_unprivileged_port_start`"),
+        "{e}"
+    );
+    render("ports: [{name: web, port: 8080}]\npodTemplate: {hostNetwork: true}\n");
+    let e = refused("podTemplate: {hostIPC: true, securityContext: {sysctls: [{name: kernel.shm_rmid_forced, value: \"1\"}]}}\n");
+    assert!(e.contains("podTemplate.hostIPC: pod template `hostIPC`: hostIPC is refused with the pod's sysctl `kernel.shm_rmid_forced`"), "{e}");
+}
+
+/// An image reference the kubelet cannot parse leaves every pod in `InvalidImageName`;
+/// the API server takes any text, so the profile's line says it.
+#[test]
+fn an_image_reference_the_kubelet_cannot_pull_is_refused() {
+    let text = |image: &str| BASE.replace("image: nginx:1", &format!("image: \"{image}\""));
+    for (image, why) in [
+        ("NGINX:1", "the repository is lower-case"),
+        ("nginx:", "a tag is 1 to 128"),
+        ("nginx@sha256:abc", "a digest is `algorithm:hex`"),
+        ("x:1:2", "the repository is lower-case"),
+    ] {
+        let e = try_render_text(&text(image)).unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "t.yaml:4:8: image: `{image}` is not an image reference: {why}"
+            )),
+            "{image}: {e}"
+        );
+    }
+    for image in [
+        "registry.k8s.io/pause:3.9",
+        "localhost:5000/a/b_c__d-e.f:v1.0_x",
+        "[fd00::1]:5000/x:1",
+        "ghcr.io/org/img:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ] {
+        try_render_text(&text(image)).unwrap_or_else(|e| panic!("{image}: {e}"));
+    }
 }

@@ -281,6 +281,35 @@ fn backup_time_zone_is_the_cronjobs_and_checked() {
     }
 }
 
+/// Clients connect through the extra Services (a LoadBalancer's often) and, with node sets,
+/// through the client Service over every set's pods: each certificate a pod behind one
+/// presents names it, or the client's hostname check fails.
+#[test]
+fn tls_certificate_names_extra_and_client_services() {
+    let text = format!(
+        "{}services:\n  extra: [{{name: \"{{{{ name }}}}-lb\", type: LoadBalancer}}]\n",
+        preset("etcd", "kv")
+    );
+    let items = render(&text, &["tls.issuer=ca"]);
+    let dns = one(&items, "Certificate")["spec"]["dnsNames"].clone();
+    for name in ["kv-lb", "kv-lb.ns.svc", "kv-lb.ns.svc.cluster.local"] {
+        assert!(
+            dns.as_array().unwrap().contains(&Value::from(name)),
+            "{name}: {dns}"
+        );
+    }
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\npreset: elasticsearch\nname: logs\nnamespace: ns\ntls: {issuer: ca}\n";
+    let items = render(text, &[]);
+    let certs = all(&items, "Certificate");
+    assert_eq!(certs.len(), 2);
+    for cert in certs {
+        let dns = cert["spec"]["dnsNames"].as_array().unwrap();
+        for name in ["logs", "logs.ns.svc", "logs.ns.svc.cluster.local"] {
+            assert!(dns.contains(&Value::from(name)), "{name}: {dns:?}");
+        }
+    }
+}
+
 #[test]
 fn tls_certificate_names_every_pod_and_service() {
     let items = render(
@@ -526,4 +555,119 @@ fn member_claim_backups_follow_the_claim_name() {
             "{name}: {claims:?}"
         );
     }
+}
+
+/// The exporter's and the backup job's `resources` merge over their defaults resource by
+/// resource, as the app's do: a memory limit alone keeps the default requests (sts-gen's
+/// own lint requires them). Each is checked like the app's, at the user's line.
+#[test]
+fn helper_resources_merge_over_the_defaults_and_are_checked() {
+    let text = format!(
+        "{}metrics: {{enabled: true, resources: {{limits: {{memory: 96Mi}}}}}}\nbackup: {{schedule: \"0 3 * * *\", claim: {{size: 1Gi}}, resources: {{requests: {{cpu: 200m}}}}}}\n",
+        preset("postgresql", "pg")
+    );
+    let items = render(&text, &[]);
+    let exporter = containers(&items)
+        .into_iter()
+        .find(|c| c["name"] == "metrics")
+        .unwrap();
+    assert_eq!(
+        exporter["resources"],
+        serde_json::json!({"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "96Mi"}})
+    );
+    let cron = one(&items, "CronJob");
+    let job = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "backup")
+        .unwrap();
+    assert_eq!(job["resources"]["requests"]["cpu"], "200m");
+    assert_eq!(job["resources"]["requests"]["memory"], "256Mi");
+    for (resources, want) in [
+        (
+            "{requests: {memory: 1Gi}, limits: {memory: 512Mi}}",
+            "backup.resources.requests.memory: request 1Gi is above the limit 512Mi",
+        ),
+        (
+            "{requests: {cpu: \"-1\"}}",
+            "backup.resources.requests.cpu: `-1` of `cpu` is negative",
+        ),
+        (
+            "{requests: {bogus: 1}}",
+            "backup.resources.requests.bogus: unknown resource `bogus`",
+        ),
+    ] {
+        let e = refused(&format!(
+            "{}backup: {{schedule: \"0 3 * * *\", claim: {{size: 1Gi}}, resources: {resources}}}\n",
+            preset("etcd", "kv")
+        ));
+        assert!(
+            e.contains("<stdin>:6:") && e.contains(want),
+            "{resources}: {e}"
+        );
+    }
+    let e = refused(&format!(
+        "{}metrics: {{enabled: true, resources: {{requests: {{cpu: \"-1\"}}}}}}\n",
+        preset("etcd", "kv")
+    ));
+    assert!(
+        e.contains("<stdin>:6:") && e.contains("metrics.resources.requests.cpu: "),
+        "{e}"
+    );
+}
+
+/// The Certificate's names are qualified by the namespace; a profile without one lands in
+/// whatever namespace kubectl uses, so `default` would be a guess: an error instead.
+#[test]
+fn a_certificate_needs_the_namespace() {
+    let e = refused(
+        "apiVersion: sts-gen/v1\nkind: Profile\npreset: etcd\nname: kv\ntls: {issuer: ca}\n",
+    );
+    assert!(
+        e.contains("<stdin>:5:15: tls.issuer: the Certificate names each pod as <pod>.<headless>.<namespace>.svc, so it needs the namespace"),
+        "{e}"
+    );
+    // With -n it renders, named in that namespace.
+    let r = run(sts_gen()
+        .args(["render", "-", "-n", "team", "-o", "json"])
+        .write_stdin(
+            "apiVersion: sts-gen/v1\nkind: Profile\npreset: etcd\nname: kv\ntls: {issuer: ca}\n",
+        ));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("kv-0.kv.team.svc.cluster.local"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains(".default.svc"));
+}
+
+/// A Certificate names each pod up to a few dozen replicas; past that, wildcards over the
+/// headless Service, so its size does not grow with the replicas past what a TLS handshake
+/// carries.
+#[test]
+fn a_large_statefulset_gets_wildcard_pod_names() {
+    let names = |replicas: u32| -> Vec<String> {
+        let items = render(
+            &format!("{}replicas: {replicas}\n", preset("etcd", "kv")),
+            &["tls.issuer=ca"],
+        );
+        one(&items, "Certificate")["spec"]["dnsNames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_string())
+            .collect()
+    };
+    let small = names(32);
+    assert!(small.contains(&"kv-31.kv.ns.svc.cluster.local".to_string()));
+    assert!(!small.iter().any(|n| n.starts_with('*')));
+    let large = names(33);
+    assert!(
+        large.contains(&"*.kv.ns.svc.cluster.local".to_string()),
+        "{large:?}"
+    );
+    assert!(!large.iter().any(|n| n.starts_with("kv-1.")), "{large:?}");
+    assert!(large.len() < 20, "{large:?}");
 }

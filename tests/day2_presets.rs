@@ -941,3 +941,49 @@ fn each_feature_alone_lints_clean_and_off_changes_nothing() {
         }
     }
 }
+
+/// A preset's `tls.with` adds keys to `backup` (the TLS job command): an error about the
+/// user's own `backup` still points at the user's line, not into the preset's `with`.
+#[test]
+fn an_error_in_a_backup_extended_by_tls_is_at_the_users_line() {
+    for p in ["redis", "mysql", "postgresql", "etcd", "zookeeper"] {
+        let text = format!(
+            "{}tls: {{issuer: ca}}\nbackup: {{schedule: \"0 3 * * *\"}}\n",
+            preset(p, "x")
+        );
+        let r = run(cmd().args(["render", "-"]).write_stdin(text.into_bytes()));
+        assert_eq!(r.code, 2, "{p}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("<stdin>:7:9: backup: missing `claim: {size}` or `existingClaim`"),
+            "{p}: {}",
+            r.stderr
+        );
+    }
+}
+
+/// The zookeeper backup reads the last member's claim: without persistent storage, or with
+/// no member, that claim does not exist and the job's pod would wait for it forever.
+#[test]
+fn a_backup_reading_a_member_claim_needs_that_claim() {
+    let backup = "backup: {schedule: \"0 3 * * *\", claim: {size: 1Gi}}\n";
+    for (extra, want) in [
+        (
+            "storage: none\n",
+            "<stdin>:6:10: storage: the backup job reads the member claim `data-zk-2`, but without persistent storage no claim is rendered",
+        ),
+        (
+            "replicas: 0\n",
+            "<stdin>:6:11: replicas: the backup job reads the member claim `data-zk--1`, which 0 replicas do not have: scale to at least 1",
+        ),
+    ] {
+        let text = format!("{}{extra}{backup}", preset("zookeeper", "zk"));
+        let r = run(cmd().args(["render", "-"]).write_stdin(text.into_bytes()));
+        assert_eq!(r.code, 2, "{extra}: {}", r.stderr);
+        assert!(r.stdout.is_empty());
+        assert!(r.stderr.contains(want), "{extra}: {}", r.stderr);
+    }
+    // With the claim there, it renders and mounts it.
+    let items = render(&format!("{}{backup}", preset("zookeeper", "zk")), &[]);
+    assert_eq!(all(&items, "CronJob").len(), 1);
+}

@@ -883,3 +883,16 @@ fn rules_flag_lists_every_rule() {
         assert!(r.stdout.contains(rule.id), "{}", rule.id);
     }
 }
+
+/// A profile is linted as rendered for `--kube-version`: before 1.27 sts-gen leaves out
+/// the PodDisruptionBudget's unhealthyPodEvictionPolicy (an alpha field there), so lint
+/// must not ask for it.
+#[test]
+fn a_profile_is_linted_for_its_kube_version() {
+    let profile = Path::new(ROOT).join("examples/minimal.yaml");
+    let profile = profile.to_str().unwrap();
+    for version in ["1.25", "1.26", "1.27", "1.33"] {
+        let (_, report) = lint_json(&[profile, "--kube-version", version]);
+        assert!(!rules_of(&report).contains("pdb"), "{version}: {report}");
+    }
+}

@@ -307,6 +307,113 @@ fn node_set_errors_are_located() {
     );
 }
 
+/// A top-level mistake is found in every set (each is checked as a whole profile) but told
+/// once; `{{ sets.<set> }}` of a set that does not exist says which sets there are.
+#[test]
+fn a_top_level_error_of_a_profile_with_sets_is_told_once() {
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: c\nimage: x:1\nports: [{name: p, port: 1}]\nstorage: {size: 1Gi}\nenv: {A: \"{{ sets.nope.name }}\"}\nprobes: {readiness: {tcp: x}}\nnodeSets: [{name: a}, {name: b}]\n";
+    let e = render_text(text).unwrap_err();
+    assert_eq!(e.lines().count(), 2, "{e}");
+    assert!(
+        e.starts_with("p.yaml:7:10: env.A: the `{{` at line 1, column 1 of the text uses a value that does not exist (`sets.<set>` names one of the node sets a, b;"),
+        "{e}"
+    );
+    assert!(
+        e.contains("p.yaml:8:27: probes.readiness.tcp: `x` is not one of the declared ports"),
+        "{e}"
+    );
+    // So is a finding of the check stage, which each set's StatefulSet has.
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: c\nimage: x:1\nports: [{name: p, port: 1}]\nstorage: {size: 1Gi}\nsidecars: [{name: s, image: \"b:1\", volumeMounts: [{name: nope, mountPath: /x}]}]\nnodeSets: [{name: a}, {name: b}]\n";
+    let e = render_text(text).unwrap_err();
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.starts_with("p.yaml:7:58: sidecars[0].volumeMounts[0].name: container `s` mounts `nope`"),
+        "{e}"
+    );
+}
+
+/// A Service name fixed in the profile renders once per set, selecting different pods: the
+/// error names the field that fixes it, also when a set writes it.
+#[test]
+fn a_service_name_two_sets_share_is_located() {
+    let base = "apiVersion: sts-gen/v1\nkind: Profile\nname: c\nimage: x:1\nports: [{name: p, port: 1}]\nstorage: {size: 1Gi}\n";
+    let e = render_text(&format!(
+        "{base}services:\n  extra: [{{name: lb, type: LoadBalancer}}]\nnodeSets:\n  - name: a\n  - name: b\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.starts_with("p.yaml:8:18: services.extra[0].name: two node sets render different objects under this name"),
+        "{e}"
+    );
+    let e = render_text(&format!(
+        "{base}nodeSets:\n  - name: a\n  - name: b\n    services:\n      headless: {{name: \"{{{{ cluster }}}}-a\"}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.starts_with("p.yaml:11:24: nodeSets[1].services.headless.name: two node sets render"),
+        "{e}"
+    );
+}
+
+/// A set's StatefulSet is named `<name>-<set>`: too long, the error says which two names
+/// make it, since neither alone is over the limit.
+#[test]
+fn a_node_set_name_too_long_names_both_parts() {
+    let name = "c".repeat(45);
+    let text = format!("apiVersion: sts-gen/v1\nkind: Profile\nname: {name}\nimage: x:1\nports: [{{name: p, port: 1}}]\nstorage: {{size: 1Gi}}\nnodeSets:\n  - name: masters\n");
+    let e = render_text(&text).unwrap_err();
+    assert!(
+        e.contains(&format!("p.yaml:8:5: nodeSets[0].name: the StatefulSet name `{name}-masters` (`{name}` and node set `masters`) is 53 characters; at most 52 are allowed (shorten the profile's `name` or the node set's)")),
+        "{e}"
+    );
+}
+
+/// A set is checked as a whole profile; its errors still name the path the user wrote under
+/// `nodeSets[i]`, also where a list merged by name moved the item (model, check and text
+/// errors alike); a field written at the top level keeps its top-level path.
+#[test]
+fn node_set_field_errors_name_the_set() {
+    let text = "apiVersion: sts-gen/v1\nkind: Profile\nname: c\nimage: x:1\n\
+        ports: [{name: p, port: 1}]\nstorage: {size: 1Gi}\n\
+        sidecars: [{name: a, image: 'b:1'}]\nnodeSets:\n  - name: m\n  - name: d\n\
+        \x20   probes: {readiness: {tcp: nope}}\n\
+        \x20   resources: {requests: {cpu: \"-1\"}}\n\
+        \x20   config:\n      files:\n        a.conf: |\n          one\n          {{ nam }}\n\
+        \x20   sidecars:\n      - {name: s, image: 'b:1', volumeMounts: [{name: nothere, mountPath: /x}]}\n";
+    let e = render_text(text).unwrap_err();
+    assert!(
+        e.contains("p.yaml:11:31: nodeSets[1].probes.readiness.tcp: `nope` is not one"),
+        "{e}"
+    );
+    assert!(
+        e.contains("p.yaml:17:14: nodeSets[1].config.files[\"a.conf\"]: unknown variable `nam`"),
+        "{e}"
+    );
+    // Check-stage findings, once the load errors are gone.
+    let text = common::edit(text, "tcp: nope", "tcp: p");
+    let text = common::edit(&text, "{{ nam }}", "{{ name }}");
+    let e = render_text(&text).unwrap_err();
+    assert!(
+        e.contains("p.yaml:12:33: nodeSets[1].resources.requests.cpu: "),
+        "{e}"
+    );
+    assert!(
+        e.contains("p.yaml:19:55: nodeSets[1].sidecars[0].volumeMounts[0].name: container `s` mounts `nothere`"),
+        "{e}"
+    );
+    // The same mistake at the top level is not moved into a set.
+    let text = common::edit(
+        &text,
+        "name: a, image: 'b:1'",
+        "name: a, image: 'b:1', volumeMounts: [{name: gone, mountPath: /y}]",
+    );
+    let e = render_text(&text).unwrap_err();
+    assert!(
+        e.contains(": sidecars[0].volumeMounts[0].name: container `a` mounts `gone`"),
+        "{e}"
+    );
+}
+
 #[test]
 fn helper_containers_follow_the_users_image() {
     for (preset, helper) in [
@@ -330,5 +437,33 @@ fn helper_containers_follow_the_users_image() {
             format!("registry.example/{preset}:9.9"),
             "{preset}"
         );
+    }
+}
+
+/// A preset's engine listens where its config and scripts say; giving one of its ports
+/// another number moves only the Services and probes: warned at the line (the preset's own
+/// move, the web preset's 443 with TLS, is not).
+#[test]
+fn moving_a_preset_port_is_warned_at_its_line() {
+    let run = |text: &str| {
+        let mut cmd = common::sts_gen();
+        common::with_preset_secrets(&mut cmd);
+        common::run(cmd.args(["render", "-"]).write_stdin(text.to_string()))
+    };
+    let head = "apiVersion: sts-gen/v1\nkind: Profile\npreset: redis\nname: c\nnamespace: ns\ncreateNamespace: false\n";
+    let r = run(&format!("{head}ports: [{{name: redis, port: 6380}}]\n"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning: <stdin>:7:29: ports[0].port: the redis preset's engine listens on 6379 for `redis`"),
+        "{}",
+        r.stderr
+    );
+    for text in [
+        format!("{head}ports: [{{name: redis, port: 6379}}]\n"),
+        "apiVersion: sts-gen/v1\nkind: Profile\npreset: web\nname: w\nnamespace: ns\ncreateNamespace: false\ntls: {issuer: ca}\n".to_string(),
+    ] {
+        let r = run(&text);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stderr.contains("engine listens"), "{}", r.stderr);
     }
 }

@@ -1058,6 +1058,34 @@ fn cluster_domain_flag_reaches_the_text() {
     assert_eq!(one(&items, "ConfigMap")["data"]["peers.conf"], expected);
 }
 
+/// A reference written with text variables names the profile line too: the trace sees the
+/// rendered name, and a literal reference is preferred over a templated one that could
+/// expand to the same name.
+#[test]
+fn references_written_with_text_variables_are_located() {
+    let text = format!(
+        "{BASE}storage: {{size: 1Gi}}\nsecret: {{data: {{pw: {{value: x}}}}}}\nsidecars:\n  - name: side\n    image: busybox:1.36\n    env:\n      - {{name: A, valueFrom: {{secretKeyRef: {{name: \"{{{{ secretName }}}}\", key: pw}}}}}}\n      - {{name: P, valueFrom: {{secretKeyRef: {{name: \"{{{{ secretName }}}}-x\", key: pw}}}}}}\n      - {{name: Q, valueFrom: {{configMapKeyRef: {{name: \"cm-{{{{ namespace }}}}-{{{{ name }}}}\", key: k}}}}}}\n"
+    );
+    let err = build(&text, &model::Options::default()).unwrap_err();
+    let line = |needle: &str| {
+        err.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in {err}"))
+            .to_string()
+    };
+    let secret = line("refers to Secret `app-x`");
+    assert!(
+        secret.starts_with("test.yaml:16:52: sidecars[0].env[1].valueFrom.secretKeyRef.name: "),
+        "{secret}"
+    );
+    let config_map = line("refers to ConfigMap `cm-ns-app`");
+    assert!(
+        config_map
+            .starts_with("test.yaml:17:55: sidecars[0].env[2].valueFrom.configMapKeyRef.name: "),
+        "{config_map}"
+    );
+}
+
 #[test]
 fn external_objects_may_be_referenced_and_volumes_expand_text_variables() {
     let volume = "volumes:\n  - {name: tls, secret: {secretName: \"{{ name }}-tls\"}}\n  - {name: ca, configMap: {name: trust-bundle}}\nsidecars:\n  - {name: proxy, image: \"envoy:1.31.2\", volumeMounts: [{name: tls, mountPath: /tls}, {name: ca, mountPath: /ca}]}\n";
@@ -1188,4 +1216,20 @@ fn profile_md_examples_render_together() {
         .unwrap()
         .iter()
         .any(|v| v["name"] == "secret"));
+}
+
+/// An object's name cannot use `{{ namespace }}`, whether or not the profile sets one: the
+/// error says so instead of asking for the namespace the profile has.
+#[test]
+fn a_name_with_the_namespace_variable_says_why() {
+    let e = build(
+        &format!("{BASE}storage: {{size: 1Gi}}\nsecret:\n  name: \"{{{{ namespace }}}}-creds\"\n  data: {{a: {{value: b}}}}\n"),
+        &model::Options::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("test.yaml:11:9: secret.name: an object's name cannot use `{{ namespace }}`"),
+        "{e}"
+    );
+    assert!(!e.contains("sets no namespace"), "{e}");
 }

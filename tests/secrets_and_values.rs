@@ -132,6 +132,34 @@ fn a_one_character_secret_does_not_garble_other_messages() {
     assert!(r.stderr.contains("missing-key"), "{}", r.stderr);
 }
 
+/// An error in `secret.files` is told as the text gives it with placeholders for the
+/// values: a one-letter value does not star that letter across the message, and an error
+/// only the real value causes is withheld.
+#[test]
+fn secret_file_errors_neither_quote_nor_garble() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("p.yaml"),
+        format!(
+            "{HEAD}secret:\n  data:\n    k: {{value: e}}\n    pw: {{value: {PW}}}\n  files:\n    a.conf: \"{{{{ secret.nope }}}}\"\n    b.conf: \"{{% if secret.pw == '{PW}' %}}{{{{ secret.pw + 1 }}}}{{% endif %}}\"\n"
+        ),
+    )
+    .unwrap();
+    let r = in_dir(dir.path(), &["render", "p.yaml"]);
+    assert_refused_without_secret(&r, PW);
+    assert!(!r.stderr.contains("***"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("secret.files[\"a.conf\"]: the `{{` at line 1, column 1 of the text uses a value that does not exist (`secret.<key>` names one of k, pw;"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("secret.files[\"b.conf\"]: the text fails only with the real secret values; the message is withheld"),
+        "{}",
+        r.stderr
+    );
+}
+
 /// A templates folder with one extra template, `leak.yaml.j2`.
 fn templates(dir: &Path, body: &str) -> String {
     let t = dir.join("tpl");

@@ -60,7 +60,7 @@ fn command_and_args_expand_text_variables_in_every_container() {
 args: [\"{{ name }}-x\", \"--peers={{ headless }}.{{ namespace }}\", plain]
 initContainers: [{name: init, image: \"busybox:1\", command: [\"{{ name }}-i\"], args: [\"{{ replicas }}\"]}]
 sidecars: [{name: side, image: \"busybox:1\", args: [\"{{ cluster }}-s\"]}]
-podTemplate: {hostname: \"{{ name }}-h\"}
+podTemplate: {priorityClassName: \"{{ name }}-h\"}
 ",
     );
     let c = main_container(&items);
@@ -70,7 +70,7 @@ podTemplate: {hostname: \"{{ name }}-h\"}
     assert_eq!(strings(&i["command"]), ["app-i"]);
     assert_eq!(strings(&i["args"]), ["3"]);
     assert_eq!(strings(&container(&items, "side")["args"]), ["app-s"]);
-    assert_eq!(pod(&items)["hostname"], "app-h");
+    assert_eq!(pod(&items)["priorityClassName"], "app-h");
 }
 
 #[test]
@@ -333,4 +333,21 @@ fn model_errors_are_all_listed_up_to_the_limit() {
         "{e}"
     );
     assert!(lines[20].starts_with("stopped after 20 errors"), "{e}");
+}
+
+/// The list of variables an unknown one is told with is the whole list: `claimName` works,
+/// so it is offered.
+#[test]
+fn an_unknown_variable_lists_every_variable() {
+    let r = common::run(
+        common::sts_gen()
+            .args(["render", "-"])
+            .write_stdin("apiVersion: sts-gen/v1\nkind: Profile\nname: a\nimage: x:1\nstorage: {size: 1Gi}\nargs: [\"{{ claim }}\"]\n"),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown variable `claim`") && r.stderr.contains("{{ claimName }}"),
+        "{}",
+        r.stderr
+    );
 }

@@ -209,5 +209,12 @@ fn lint_profile(
         all: loaded.profile.lint_ignore.clone(),
         ..Default::default()
     };
-    Ok(sts_gen::lint::lint(&docs, &[], false, &ignores))
+    let version = Some(opts.kube_version);
+    Ok(sts_gen::lint::lint_for(
+        &docs,
+        &[],
+        false,
+        &ignores,
+        version,
+    ))
 }

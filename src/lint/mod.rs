@@ -39,15 +39,23 @@ pub fn lint(
     core: bool,
     ignores: &Ignores,
 ) -> Report {
-    run(
-        docs,
-        schema,
-        &[],
-        &check::External::default(),
-        core,
-        false,
-        ignores,
-    )
+    lint_for(docs, schema, core, ignores, None)
+}
+
+/// [`lint`] for the Kubernetes version the objects were rendered for (`--kube-version`), so
+/// no rule asks for a field that version does not have.
+pub fn lint_for(
+    docs: &[Doc],
+    schema: &[(RenderedDoc, check::CheckError)],
+    core: bool,
+    ignores: &Ignores,
+    kube_version: Option<(u32, u32)>,
+) -> Report {
+    let external = check::External {
+        kube_version,
+        ..check::External::default()
+    };
+    run(docs, schema, &[], &external, core, false, ignores)
 }
 
 /// Lints manifests from any source: every rule, the cross-object ones included, with the

@@ -76,21 +76,26 @@ pub struct ModelBackup {
     pub pod_labels: IndexMap<String, String>,
 }
 
+/// A helper container's resources: the profile's merged over the defaults resource by
+/// resource, as the app container's are (`{limits: {memory: 128Mi}}` keeps the requests).
 fn resources_json(r: &Option<Resources>, default_cpu: &str, default_mem: &str) -> Json {
-    match r {
-        Some(r) => json!({"requests": r.requests, "limits": r.limits}),
-        None => json!({"requests": {"cpu": default_cpu, "memory": default_mem},
-                       "limits": {"memory": default_mem}}),
-    }
+    let given = r.clone().unwrap_or_default();
+    let defaults = [("cpu", default_cpu), ("memory", default_mem)];
+    let (requests, limits) = super::resources::over_defaults(&given, &defaults, default_mem);
+    json!({"requests": requests, "limits": limits})
 }
 
 fn check_resources(r: &Option<Resources>, path: &str, errs: &mut Errors) {
-    if let Some(r) = r {
-        for (section, map) in [("requests", &r.requests), ("limits", &r.limits)] {
-            for (k, v) in map {
-                if let Err(e) = names::quantity(v) {
-                    errs.add(&format!("{path}.{section}.{k}"), e);
-                }
+    let Some(r) = r else { return };
+    super::resources::check(r, path, errs);
+    // The check stage's API rules see the StatefulSet's containers, not the backup CronJob's.
+    for (section, map) in [("requests", &r.requests), ("limits", &r.limits)] {
+        for (k, v) in map {
+            if names::quantity(v).is_ok_and(|q| q < 0.0) {
+                errs.push(
+                    &crate::profile::de::join_key(&format!("{path}.{section}"), k),
+                    format!("`{v}` of `{k}` is negative; it must be 0 or more"),
+                );
             }
         }
     }
@@ -157,7 +162,7 @@ pub(super) fn metrics(
         }
         // The exporter shares the pod's network with the sidecars: one of them binding the
         // port leaves the other crash-looping on `address already in use`.
-        for (i, c) in p.sidecars.iter().enumerate() {
+        for (at, what, c) in super::services::running_containers(p) {
             let list = c.get("ports").and_then(Json::as_array);
             for (j, x) in list.into_iter().flatten().enumerate() {
                 let protocol = x.get("protocol").and_then(Json::as_str).unwrap_or("TCP");
@@ -167,7 +172,7 @@ pub(super) fn metrics(
                     let name = c.get("name").and_then(Json::as_str).unwrap_or("");
                     errs.push(
                         "metrics.port",
-                        format!("port {port}/TCP is already sidecars[{i}].ports[{j}] (sidecar `{name}`); the exporter shares the pod's network, so it needs a port of its own"),
+                        format!("port {port}/TCP is already {at}.ports[{j}] ({what} `{name}`); the exporter shares the pod's network, so it needs a port of its own"),
                     );
                 }
             }
@@ -385,6 +390,7 @@ pub(super) fn backup(
     for (i, v) in b.volumes.iter().enumerate() {
         let mut v = v.clone();
         raw::expand_strings(&mut v, &format!("backup.volumes[{i}]"), vars, errs);
+        member_claim(p, &v, vars, errs);
         volumes.push(v);
     }
     let affinity = b.affinity.as_ref().map(|a| {
@@ -413,8 +419,41 @@ pub(super) fn backup(
     })
 }
 
+/// A backup volume of a member's claim (`{{ claimName }}-{{ name }}-N`, as the zookeeper
+/// preset reads the last member's data) needs that claim to exist: with `storage: none`, or
+/// an ordinal the replicas do not reach, the job's pod would wait for it forever.
+fn member_claim(p: &Profile, volume: &Json, vars: &TemplateVars, errs: &mut Errors) {
+    let prefix = format!("{}-{}-", vars.claim_name, p.name);
+    let Some(ordinal) = volume
+        .pointer("/persistentVolumeClaim/claimName")
+        .and_then(Json::as_str)
+        .and_then(|c| c.strip_prefix(&prefix))
+    else {
+        return;
+    };
+    let claim = format!("{prefix}{ordinal}");
+    if !matches!(p.storage, Some(StorageSpec::Persistent(_))) {
+        errs.push(
+            "storage",
+            format!("the backup job reads the member claim `{claim}`, but without persistent storage no claim is rendered: set `storage.size` or turn the backup off"),
+        );
+        return;
+    }
+    // `{{ replicas - 1 }}` with 0 replicas is `-1`: no member at all.
+    let needed = ordinal.parse::<u32>().map_or(1, |n| n.saturating_add(1));
+    if vars.replicas < needed {
+        errs.push(
+            "replicas",
+            format!("the backup job reads the member claim `{claim}`, which {} replicas do not have: scale to at least {needed} or turn the backup off", vars.replicas),
+        );
+    }
+}
+
 /// The label that names a node set's metrics Service's set (its component label is `metrics`).
 pub const NODE_SET_LABEL: &str = "sts-gen/node-set";
+
+/// The most pods a Certificate names one by one; more get wildcard names.
+const MAX_NAMED_PODS: u32 = 32;
 
 /// Where the TLS Secret is mounted in the main container and the backup job.
 pub const TLS_MOUNT: &str = "/etc/tls";
@@ -461,7 +500,12 @@ pub(super) fn tls(
             let secret_name = format!("{}-tls", p.name);
             // Every form a client may use: each pod's headless name and each Service's, from
             // the fully qualified one down to the bare name.
-            let ns = namespace.unwrap_or("default");
+            // The names are qualified by the namespace: without one, the objects land in
+            // whatever namespace kubectl uses, which no name here could match.
+            let Some(ns) = namespace else {
+                errs.push("tls.issuer", "the Certificate names each pod as <pod>.<headless>.<namespace>.svc, so it needs the namespace: set `namespace` or pass -n");
+                return None;
+            };
             let forms = |host: &str| {
                 vec![
                     format!("{host}.{ns}.svc.{cluster_domain}"),
@@ -470,9 +514,15 @@ pub(super) fn tls(
                     host.to_string(),
                 ]
             };
-            let mut dns: Vec<String> = (0..replicas)
-                .flat_map(|i| forms(&format!("{}-{i}.{headless}", p.name)))
-                .collect();
+            // Past a few dozen pods, one wildcard per form: a certificate listing each pod
+            // grows with the replicas (20,000 names at 5,000), past what TLS stacks take
+            // in a handshake (OpenSSL's default: 100 KiB of certificates).
+            let mut dns: Vec<String> = match replicas > MAX_NAMED_PODS {
+                true => forms(&format!("*.{headless}")),
+                false => (0..replicas)
+                    .flat_map(|i| forms(&format!("{}-{i}.{headless}", p.name)))
+                    .collect(),
+            };
             for s in services {
                 dns.extend(forms(s));
             }
@@ -546,9 +596,13 @@ pub(super) fn build(
         );
         raw.sidecars.push(c);
     }
+    // Every name a client may connect by: the extra Services (a LoadBalancer's is often
+    // the main one) and, with node sets, the client Service over every set's pods.
     let service_names: Vec<String> = std::iter::once(services.headless.name.clone())
         .chain(services.read.iter().map(|r| r.name.clone()))
         .chain(services.primary.iter().map(|r| r.name.clone()))
+        .chain(services.extra.iter().map(|r| r.name.clone()))
+        .chain(errs.loaded.set.as_ref().map(|s| s.cluster.clone()))
         .collect();
     let tls = tls(
         p,

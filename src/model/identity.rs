@@ -19,6 +19,8 @@ const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/name",
     "app.kubernetes.io/component",
     "app.kubernetes.io/managed-by",
+    // A node set's metrics Service carries its set here; each set's ServiceMonitor selects it.
+    super::features::NODE_SET_LABEL,
 ];
 
 /// The namespace, image and replicas, checked.
@@ -30,9 +32,24 @@ pub(super) struct Basics {
 
 /// Checks name, namespace, labels, annotations, image and replicas.
 pub(super) fn check(p: &Profile, opts: &Options, errs: &mut Errors) -> Basics {
+    // In a node set the name is the profile's and the set's together: say so, since neither
+    // alone is too long.
+    let set = errs
+        .loaded
+        .set
+        .as_ref()
+        .map(|s| (s.cluster.clone(), s.set.clone()));
     errs.check(
         "name",
-        names::dns_label(&p.name, 52).map_err(|e| e.prefixed(format_args!("`{}` ", p.name))),
+        names::dns_label(&p.name, 52).map_err(|e| match &set {
+            Some((cluster, set)) => e
+                .prefixed(format_args!(
+                    "the StatefulSet name `{}` (`{cluster}` and node set `{set}`) ",
+                    p.name
+                ))
+                .with_hint("shorten the profile's `name` or the node set's"),
+            None => e.prefixed(format_args!("`{}` ", p.name)),
+        }),
     );
     let namespace = opts
         .namespace
@@ -72,7 +89,11 @@ pub(super) fn check(p: &Profile, opts: &Options, errs: &mut Errors) -> Basics {
     }
 
     let image = match &p.image {
-        Some(i) if !i.trim().is_empty() && !i.chars().any(char::is_whitespace) => i.clone(),
+        Some(i) if !i.trim().is_empty() && !i.chars().any(char::is_whitespace) => {
+            // `{{ ... }}` in a preset's helper image is expanded later; the app's is literal.
+            errs.check("image", names::image_reference(i));
+            i.clone()
+        }
         Some(_) => {
             errs.push(
                 "image",
@@ -248,7 +269,7 @@ impl Names {
             .and_then(|s| s.existing.clone())
             .or_else(|| secret.clone())
             .unwrap_or_else(|| first.cluster.to_string());
-        let name_vars = first.with(None, first.headless, &secret_ref);
+        let name_vars = first.with(None, first.headless, &secret_ref, true);
         let headless = services::headless_name(p, &name_vars, errs);
         Names {
             secret,
@@ -285,6 +306,18 @@ mod tests {
         );
         assert_eq!(basics.image, "db:1");
         assert_eq!(basics.replicas, 6000);
+    }
+
+    #[test]
+    fn the_node_set_label_is_reserved() {
+        // Each set's ServiceMonitor selects its metrics Service by it.
+        let loaded = load("labels: {sts-gen/node-set: x}\n");
+        let mut errs = Errors::new(&loaded);
+        check(&loaded.profile, &Options::default(), &mut errs);
+        assert_eq!(
+            messages(&errs),
+            ["labels[\"sts-gen/node-set\"]: label `sts-gen/node-set` is set by sts-gen (selectors rely on it); choose another key"]
+        );
     }
 
     #[test]

@@ -473,6 +473,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         &mut errs,
     );
     let (ports, port_names) = services::ports(p, &mut errs);
+    services::moved_preset_ports(loaded, &ports, &mut warnings);
     let replicas = basics.replicas;
     let namespace = basics.namespace.clone();
     let image = basics.image.clone();
@@ -496,11 +497,17 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         image: &image,
         claim_name: claim_template,
         budget: &text_budget,
+        in_name: true,
         compiled: Default::default(),
     };
     let names = identity::Names::resolve(p, &base, &mut errs);
-    let vars = base.with(namespace.as_deref(), &names.headless, &names.secret_ref);
-    let name_vars = base.with(None, &p.name, &names.secret_ref);
+    let vars = base.with(
+        namespace.as_deref(),
+        &names.headless,
+        &names.secret_ref,
+        false,
+    );
+    let name_vars = base.with(None, &p.name, &names.secret_ref, true);
     let (secret_name, headless_name) = (names.secret, names.headless.clone());
 
     let config = config::build(p, &vars, &image, &mut errs);
@@ -726,6 +733,7 @@ mod testing {
             image: "db:1",
             claim_name: "data",
             budget: Box::leak(Box::default()),
+            in_name: false,
             compiled: Default::default(),
         }
     }

@@ -104,6 +104,21 @@ pub(super) fn check(
         let rendered = Json::Object(rendered);
         check_k8s::<k8s_openapi::api::core::v1::PodSpec>(&node, &rendered, "podTemplate", errs);
         named_pod_lists(p.pod_template.as_ref(), errs);
+        // The StatefulSet controller gives every pod its identity over the template's.
+        for (key, what) in [
+            ("hostname", "each pod's name"),
+            (
+                "subdomain",
+                "the headless Service (`services.headless.name`)",
+            ),
+        ] {
+            if p.pod_template.as_ref().is_some_and(|t| t.contains_key(key)) {
+                errs.push(
+                    &format!("podTemplate.{key}"),
+                    format!("the StatefulSet controller sets `{key}` to {what} whatever the template says; remove it"),
+                );
+            }
+        }
     }
     // After the typing: a string field's `0755` is already an error there (quote it), and
     // the octal advice is for number fields only.

@@ -19,19 +19,33 @@ const DEFAULT_MEMORY_LIMIT: &str = "256Mi";
 /// is lowered to that limit (as Kubernetes defaults a missing request to the limit).
 pub(super) fn build(p: &Profile, errs: &mut Errors) -> ModelResources {
     let given = p.resources.clone().unwrap_or_default();
+    check(&given, "resources", errs);
+    let (requests, limits) = over_defaults(&given, DEFAULT_REQUESTS, DEFAULT_MEMORY_LIMIT);
+    ModelResources { requests, limits }
+}
+
+/// Checks a container's `resources` written at `path`: quantities, resource names, and
+/// requests within their limits.
+pub(super) fn check(given: &Resources, path: &str, errs: &mut Errors) {
     for (section, map) in [("requests", &given.requests), ("limits", &given.limits)] {
         for (k, v) in map {
-            let path = join_key(&format!("resources.{section}"), k);
-            let checked = if ["memory", "ephemeral-storage"].contains(&k.as_str()) {
-                names::byte_quantity(v)
-            } else {
-                names::quantity(v)
-            };
+            let path = join_key(&format!("{path}.{section}"), k);
+            // Huge pages are memory too, named by their page size: `hugepages-2Mi`.
+            let page_size = k.strip_prefix("hugepages-");
+            let checked =
+                if ["memory", "ephemeral-storage"].contains(&k.as_str()) || page_size.is_some() {
+                    names::byte_quantity(v)
+                } else {
+                    names::quantity(v)
+                };
             if let Err(e) = checked {
                 errs.add(&path, e);
             }
-            if !["cpu", "memory", "ephemeral-storage"].contains(&k.as_str()) && !k.contains('/') {
-                errs.push(&path, format!("unknown resource `{k}`; use cpu, memory, ephemeral-storage or a vendor/resource name"));
+            let known = ["cpu", "memory", "ephemeral-storage"].contains(&k.as_str())
+                || k.contains('/')
+                || page_size.is_some_and(|s| names::byte_quantity(s).is_ok());
+            if !known {
+                errs.push(&path, format!("unknown resource `{k}`; use cpu, memory, ephemeral-storage, hugepages-<page size> or a vendor/resource name"));
             }
         }
     }
@@ -39,15 +53,26 @@ pub(super) fn build(p: &Profile, errs: &mut Errors) -> ModelResources {
         if let (Some(lim), Ok(a)) = (given.limits.get(k), names::quantity(req)) {
             if names::quantity(lim).is_ok_and(|b| a > b) {
                 errs.push(
-                    &join_key("resources.requests", k),
+                    &join_key(&format!("{path}.requests"), k),
                     format!("request {req} is above the limit {lim}"),
                 );
             }
         }
     }
+}
+
+/// `given` merged over default requests resource by resource (`requests: {cpu: 2}` keeps
+/// the default memory request and its limit), with `memory_limit` unless memory is given.
+/// A default request above a limit the profile gives is lowered to that limit (as
+/// Kubernetes defaults a missing request to the limit).
+pub(super) fn over_defaults(
+    given: &Resources,
+    default_requests: &[(&str, &str)],
+    memory_limit: &str,
+) -> (IndexMap<String, String>, IndexMap<String, String>) {
     let mut requests = given.requests.clone();
     let mut limits = given.limits.clone();
-    for (k, default) in DEFAULT_REQUESTS {
+    for (k, default) in default_requests {
         if requests.contains_key(*k) {
             continue;
         }
@@ -58,9 +83,9 @@ pub(super) fn build(p: &Profile, errs: &mut Errors) -> ModelResources {
         requests.insert((*k).to_string(), value);
     }
     if !given.requests.contains_key("memory") && !limits.contains_key("memory") {
-        limits.insert("memory".into(), DEFAULT_MEMORY_LIMIT.into());
+        limits.insert("memory".into(), memory_limit.into());
     }
-    ModelResources { requests, limits }
+    (requests, limits)
 }
 
 /// Whether quantity `a` is below `b` (false when either does not parse).

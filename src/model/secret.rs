@@ -225,12 +225,13 @@ pub(super) fn files(
             Some((k.clone(), String::from_utf8(raw).ok()?))
         })
         .collect();
-    let redact = |mut message: String| {
-        for v in values.values().filter(|v| !v.is_empty()) {
-            message = message.replace(v.as_str(), "***");
-        }
-        message
-    };
+    // Errors are told as the same text gives them with every value replaced by the
+    // placeholder, so no message can quote a value (replacing the values' text in the
+    // message instead garbled it: a one-letter value starred that letter everywhere).
+    let masked: std::collections::BTreeMap<&String, &str> = values
+        .keys()
+        .map(|k| (k, crate::SECRET_PLACEHOLDER))
+        .collect();
     for (name, text) in &spec.files {
         let path = join_key("secret.files", name);
         errs.check(&path, names::config_key(name));
@@ -246,8 +247,15 @@ pub(super) fn files(
             Ok(contents) => {
                 secret.data.insert(name.clone(), engine.encode(contents));
             }
-            Err(mut e) => {
-                e.message = redact(e.message);
+            Err(_) => {
+                let ctx = minijinja::Value::from(minijinja::value::Serde(&masked));
+                let e = match vars.expand_with(text, Some(("secret", ctx))) {
+                    Err(e) => e,
+                    Ok(_) => LoadError::of(
+                        ErrorKind::Value,
+                        "the text fails only with the real secret values; the message is withheld so as not to show them",
+                    ),
+                };
                 errs.add(&path, e);
             }
         }

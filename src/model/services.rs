@@ -59,10 +59,102 @@ pub(super) fn ports(p: &Profile, errs: &mut Errors) -> (Vec<ModelPort>, BTreeSet
     (ports, port_names)
 }
 
-/// Sidecars' `ports`: in range, and none a port/protocol another container of the pod
-/// already has, since the containers share the pod's network and only one can bind it.
+/// The containers a profile adds that run beside the app container and so share the pod's
+/// network: sidecars, init containers with `restartPolicy: Always` (native sidecars) and
+/// the containers `podTemplate` adds, as (profile path, what it is, container). A
+/// `podTemplate` container named like another one extends it (its ports replace that
+/// one's by name), so it is not a container of its own here.
+pub(super) fn running_containers(p: &Profile) -> Vec<(String, &'static str, &serde_json::Value)> {
+    fn name(c: &serde_json::Value) -> Option<&str> {
+        c.get("name").and_then(serde_json::Value::as_str)
+    }
+    let restartable = |c: &&serde_json::Value| {
+        c.get("restartPolicy").and_then(serde_json::Value::as_str) == Some("Always")
+    };
+    let mut out: Vec<(String, &'static str, &serde_json::Value)> = Vec::new();
+    out.extend(
+        p.sidecars
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("sidecars[{i}]"), "sidecar", c)),
+    );
+    out.extend(
+        p.init_containers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| restartable(c))
+            .map(|(i, c)| (format!("initContainers[{i}]"), "init container", c)),
+    );
+    let template = p.pod_template.as_ref();
+    for (list, restartable_only) in [("containers", false), ("initContainers", true)] {
+        let items = template
+            .and_then(|t| t.get(list))
+            .and_then(serde_json::Value::as_array);
+        for (i, c) in items.into_iter().flatten().enumerate() {
+            let own = name(c).is_some_and(|n| {
+                // `{{ name }}` and friends: a rendered container's name, whichever it is.
+                n == p.name
+                    || n.contains("{{")
+                    || (n == super::features::METRICS_CONTAINER
+                        && p.metrics.as_ref().is_some_and(|m| m.enabled == Some(true)))
+                    || p.sidecars
+                        .iter()
+                        .chain(&p.init_containers)
+                        .any(|o| name(o) == Some(n))
+            });
+            if !own && (!restartable_only || restartable(&c)) {
+                out.push((format!("podTemplate.{list}[{i}]"), "container", c));
+            }
+        }
+    }
+    out
+}
+
+/// A preset's engine listens where its config files and scripts say (no text variable
+/// carries a port number), so a profile that gives a preset's port another number moves
+/// the Services, probes and NetworkPolicy but not the engine: a warning at the line.
+pub(super) fn moved_preset_ports(
+    loaded: &crate::profile::Loaded,
+    ports: &[ModelPort],
+    warnings: &mut Vec<String>,
+) {
+    use crate::profile::node::Value;
+    let Some(preset) = &loaded.profile.preset else {
+        return;
+    };
+    let Some(Ok(tree)) = crate::profile::presets::tree(preset) else {
+        return;
+    };
+    let Some(Value::Seq(items)) = tree.get("ports").map(|n| &n.value) else {
+        return;
+    };
+    let text = |n: Option<&crate::profile::Node>| match n.map(|n| &n.value) {
+        Some(Value::Scalar { text, .. }) => Some(text.clone()),
+        _ => None,
+    };
+    for item in items {
+        let (Some(name), Some(Ok(was))) = (
+            text(item.get("name")),
+            text(item.get("port")).map(|p| p.parse::<u16>()),
+        ) else {
+            continue;
+        };
+        let Some((i, now)) = ports.iter().enumerate().find(|(_, x)| x.name == name) else {
+            continue;
+        };
+        let at = crate::profile::locate(&loaded.tree, &format!("ports[{i}].port"));
+        // A preset may move its own port (the web preset's `tls.with`: 443, its config too).
+        if now.port != was && *at.loc.file != *format!("<preset {preset}>") {
+            warnings.push(format!("{}: ports[{i}].port: the {preset} preset's engine listens on {was} for `{name}` (its config files and scripts say so); {} moves the Services and probes, not the engine: keep {was}, or change the preset's config too", at.loc, now.port));
+        }
+    }
+}
+
+/// Ports of the containers of [`running_containers`]: in range, and none a port/protocol
+/// another container of the pod already has, since the containers share the pod's network
+/// and only one can bind it.
 fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
-    // (port, protocol, who declared it) of the main container, then of earlier sidecars.
+    // (port, protocol, who declared it) of the main container, then of earlier containers.
     let mut taken: Vec<(i64, String, String)> = ports
         .iter()
         .enumerate()
@@ -71,7 +163,7 @@ fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
             (i64::from(x.port), x.protocol.to_string(), owner)
         })
         .collect();
-    for (i, c) in p.sidecars.iter().enumerate() {
+    for (at, _, c) in running_containers(p) {
         let list = c.get("ports").and_then(serde_json::Value::as_array);
         for (j, port) in list.into_iter().flatten().enumerate() {
             let Some(n) = port
@@ -80,9 +172,9 @@ fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
             else {
                 continue;
             };
-            let at = format!("sidecars[{i}].ports[{j}].containerPort");
+            let field = format!("{at}.ports[{j}].containerPort");
             if let Err(e) = names::port_number("container port", n) {
-                errs.check(&at, Err(e));
+                errs.check(&field, Err(e));
                 continue;
             }
             let protocol = port
@@ -92,10 +184,10 @@ fn sidecar_ports(p: &Profile, ports: &[ModelPort], errs: &mut Errors) {
                 .to_string();
             match taken.iter().find(|(m, pr, _)| *m == n && *pr == protocol) {
                 Some((_, _, owner)) => errs.push(
-                    &at,
+                    &field,
                     format!("port {n}/{protocol} is already {owner}; the containers share the pod's network, so only one of them can bind it"),
                 ),
-                None => taken.push((n, protocol, format!("sidecars[{i}].ports[{j}]"))),
+                None => taken.push((n, protocol, format!("{at}.ports[{j}]"))),
             }
         }
     }

@@ -43,19 +43,22 @@ pub(super) struct TemplateVars<'a> {
     pub(super) claim_name: &'a str,
     /// Work left to all the texts of this render (see `text_budget`).
     pub(super) budget: &'a super::text_budget::TextBudget,
+    /// For the names of objects, which cannot use `{{ namespace }}`.
+    pub(super) in_name: bool,
     /// The environment and variables, made on first use: a fresh minijinja Environment per
     /// text cost more than expanding it.
     pub(super) compiled: std::cell::OnceCell<(minijinja::Environment<'static>, minijinja::Value)>,
 }
 
 impl<'a> TemplateVars<'a> {
-    /// These variables with another namespace, headless Service and Secret name, and the
-    /// same work budget.
+    /// These variables with another namespace, headless Service and Secret name, for the
+    /// names of objects or not (`in_name`), and the same work budget.
     pub(super) fn with<'b>(
         &self,
         namespace: Option<&'b str>,
         headless: &'b str,
         secret_name: &'b str,
+        in_name: bool,
     ) -> TemplateVars<'b>
     where
         'a: 'b,
@@ -64,6 +67,7 @@ impl<'a> TemplateVars<'a> {
             namespace,
             headless,
             secret_name,
+            in_name,
             compiled: Default::default(),
             ..*self
         }
@@ -132,7 +136,7 @@ impl<'a> TemplateVars<'a> {
         unknown.sort();
         if let Some(v) = unknown.first() {
             let message = format!(
-                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}}, {{{{ secretName }}}} and {{{{ image }}}}"
+                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}}, {{{{ secretName }}}}, {{{{ image }}}} and {{{{ claimName }}}}"
             );
             return Err(match variable_in_tags(text, v) {
                 Some(pos) => {
@@ -148,6 +152,9 @@ impl<'a> TemplateVars<'a> {
                 None => template_error(message),
             });
         }
+        if self.in_name && used.contains("namespace") {
+            return Err(template_error("an object's name cannot use `{{ namespace }}`: the objects keep their names in whatever namespace they are applied to".into()));
+        }
         if self.namespace.is_none() && used.contains("namespace") {
             return Err(template_error("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into()));
         }
@@ -160,6 +167,9 @@ impl<'a> TemplateVars<'a> {
                 minijinja::ErrorKind::WriteFailure => template_error(format!(
                     "the expanded text would be longer than {MAX_TEXT_BYTES} bytes"
                 )),
+                minijinja::ErrorKind::UndefinedError => {
+                    undefined_error(text, &e, self.sets, extra.as_ref())
+                }
                 _ => match refusal(&e) {
                     Some(message) => template_error(message),
                     None => describe(e),
@@ -234,6 +244,49 @@ fn syntax_error(text: &str, e: &minijinja::Error) -> LoadError {
         None => template_error(detail.to_string()).with_hint(format!(
             "a literal `{{{{` is written `{{{{ '{{{{' }}}}`; {RAW_HINT}"
         )),
+    }
+}
+
+/// A use of a value that does not exist, such as `{{ sets.nope.name }}` (no such node set)
+/// or an attribute a variable lacks; the engine says only "undefined value".
+fn undefined_error(
+    text: &str,
+    e: &minijinja::Error,
+    sets: &IndexMap<String, crate::profile::SetSummary>,
+    extra: Option<&(&'static str, minijinja::Value)>,
+) -> LoadError {
+    let mut known = match sets.is_empty() {
+        true => "the profile has no node sets".to_string(),
+        false => format!(
+            "`sets.<set>` names one of the node sets {}",
+            sets.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    };
+    // `secret.<key>` in `secret.files`: the keys by name only, never a value.
+    if let Some((name, value)) = extra {
+        let keys: Vec<String> = value
+            .try_iter()
+            .into_iter()
+            .flatten()
+            .map(|k| k.to_string())
+            .collect();
+        known = format!("`{name}.<key>` names one of {}; {known}", keys.join(", "));
+    }
+    let why = format!(
+        "uses a value that does not exist ({known}; `name`, `namespace`, ... have no attributes)"
+    );
+    let at = e.range().map_or(text.len(), |r| r.start);
+    match opener_before(text, at).or_else(|| opener_before(text, text.len())) {
+        Some((pos, op, _)) => {
+            let (line, col) = line_col(text, pos);
+            at_in_text(
+                text,
+                (line, col),
+                format!("the `{op}` at line {line}, column {col} of the text {why}"),
+                format!("this `{op}` {why}"),
+            )
+        }
+        None => template_error(format!("the text {why}")),
     }
 }
 

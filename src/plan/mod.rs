@@ -163,6 +163,8 @@ pub fn plan(loaded: &Loaded, opts: &Options) -> Result<Plan, Vec<LoadError>> {
             Err(e) => errors.extend(e),
         }
     }
+    profile::dedup_errors(&mut errors);
+    profile::in_set_paths(&sets, &mut errors);
     if errors.is_empty() {
         Ok(Plan {
             stateful_sets: plans,

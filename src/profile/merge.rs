@@ -227,6 +227,64 @@ pub fn merge(base: Node, overlay: Node) -> Node {
     }
 }
 
+/// [`merge`] of keys a switched-on feature adds (a preset's `with`) under the profile: a
+/// mapping or named list both have keeps the profile's location, so an error about it (a
+/// key the user's `backup` lacks) points at what the user wrote, not into the preset.
+pub fn merge_additions(base: Node, additions: Node) -> Node {
+    // Only the sections `additions` touches, to restore their locations after.
+    let before: Vec<(Key, Node)> = match (&base.value, &additions.value) {
+        (Value::Map(entries), Value::Map(added)) => entries
+            .iter()
+            .filter(|(k, _)| added.iter().any(|(a, _)| a.name == k.name))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let root = base.loc.clone();
+    let mut merged = merge(base, additions);
+    merged.loc = root;
+    if let Value::Map(entries) = &mut merged.value {
+        for (k, v) in entries.iter_mut() {
+            if let Some((old_key, old)) = before.iter().find(|(o, _)| o.name == k.name) {
+                if keep_locs(v, old) {
+                    k.loc = old_key.loc.clone();
+                }
+            }
+        }
+    }
+    merged
+}
+
+/// Gives `merged` (and what in it merged with `base`) `base`'s locations where both are
+/// mappings or named lists; whether they were.
+fn keep_locs(merged: &mut Node, base: &Node) -> bool {
+    match (&mut merged.value, &base.value) {
+        (Value::Map(entries), Value::Map(old)) => {
+            for (k, v) in entries.iter_mut() {
+                if let Some((old_key, o)) = old.iter().find(|(o, _)| o.name == k.name) {
+                    if keep_locs(v, o) {
+                        k.loc = old_key.loc.clone();
+                    }
+                }
+            }
+        }
+        (Value::Seq(items), Value::Seq(old)) if named(old) => {
+            for item in items.iter_mut() {
+                let name = item_name(item).map(str::to_string);
+                if let Some(o) = old
+                    .iter()
+                    .find(|o| item_name(o).map(str::to_string) == name)
+                {
+                    keep_locs(item, o);
+                }
+            }
+        }
+        _ => return false,
+    }
+    merged.loc = base.loc.clone();
+    true
+}
+
 fn item_name(node: &Node) -> Option<&str> {
     match node.get("name").map(|n| &n.value) {
         Some(Value::Scalar { text, .. }) => Some(text),

@@ -11,6 +11,7 @@ pub(crate) mod node;
 mod overlay;
 pub mod presets;
 pub mod schema;
+mod set_paths;
 pub mod types;
 pub mod write;
 
@@ -21,6 +22,7 @@ pub use de::join_key;
 pub use error::LoadError;
 pub use node::{Loc, Node};
 pub use overlay::{Layers, SetKind};
+pub use set_paths::{dedup_errors, in_set_paths};
 pub use types::Profile;
 
 /// Most node sets one profile may have (each renders a StatefulSet and its Services).
@@ -55,6 +57,11 @@ pub struct SetInfo {
     pub sets: Vec<SetSummary>,
     /// Port names every set declares: the client Service exposes these.
     pub client_ports: Vec<String>,
+    /// The set's place in `nodeSets`.
+    pub index: usize,
+    /// The set's item as written (with overlays), so errors of its fields name
+    /// `nodeSets[i]` ([`in_set_paths`]).
+    pub item: Node,
 }
 
 /// What one set's text may refer to in another set.
@@ -253,7 +260,7 @@ fn apply_feature_overlays(mut tree: Node) -> Node {
         merge::remove_path(&mut tree, &[feature, "with"]);
         if let (true, Some(with)) = (on, with) {
             if matches!(with.value, node::Value::Map(_)) {
-                tree = merge::merge(tree, with);
+                tree = merge::merge_additions(tree, with);
             }
         }
     }
@@ -445,6 +452,8 @@ fn expand_set(
                     set: set_name,
                     sets: Vec::new(),
                     client_ports: Vec::new(),
+                    index: i,
+                    item: item.clone(),
                 }),
             };
             (Some(set), errors)

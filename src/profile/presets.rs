@@ -18,7 +18,7 @@ pub fn get(name: &str) -> Option<&'static str> {
 /// Each preset is parsed once per process (a batch of profiles names the same few presets
 /// over and over) and every caller gets its own copy: copying the tree costs a fraction of
 /// parsing the text.
-pub(super) fn tree(name: &str) -> Option<Result<Node, LoadError>> {
+pub(crate) fn tree(name: &str) -> Option<Result<Node, LoadError>> {
     static TREES: OnceLock<Vec<OnceLock<Result<Node, LoadError>>>> = OnceLock::new();
     let index = PRESETS.iter().position(|(n, _)| *n == name)?;
     let trees = TREES.get_or_init(|| PRESETS.iter().map(|_| OnceLock::new()).collect());

@@ -176,11 +176,17 @@ fn tighten_defs(s: &mut Json) {
             &format!("{at}/properties"),
             json!({"memory": bytes.clone(), "ephemeral-storage": bytes.clone()}),
         );
-        // Kubernetes' own resources, or an extended `vendor/resource` name.
+        set(
+            s,
+            &format!("{at}/patternProperties"),
+            json!({"^hugepages-": bytes.clone()}),
+        );
+        // Kubernetes' own resources, huge pages by page size, or an extended
+        // `vendor/resource` name.
         set(
             s,
             &format!("{at}/propertyNames"),
-            json!({"anyOf": [{"enum": ["cpu", "memory", "ephemeral-storage"]}, {"pattern": "/"}]}),
+            json!({"anyOf": [{"enum": ["cpu", "memory", "ephemeral-storage"]}, {"pattern": "^hugepages-"}, {"pattern": "/"}]}),
         );
     }
     set(

@@ -22,6 +22,96 @@ pub const FIELD_PATHS: &[&str] = &[
     "status.podIPs",
 ];
 
+/// An image reference the kubelet can pull (`[domain[:port]/]path[:tag][@alg:hex]`, the
+/// distribution grammar): anything else leaves the pod in `InvalidImageName`.
+pub fn image_reference(s: &str) -> Result<(), LoadError> {
+    let bad = |why: &str| Err(invalid(format!("`{s}` is not an image reference: {why}")));
+    let (rest, digest) = match s.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (s, None),
+    };
+    if let Some(d) = digest {
+        let (alg, hex) = d.split_once(':').unwrap_or(("", ""));
+        let alg_ok = !alg.is_empty()
+            && alg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+._-".contains(&b));
+        if !alg_ok || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return bad("a digest is `algorithm:hex`, such as sha256: and 64 hex digits");
+        }
+    }
+    let slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[slash..].rfind(':') {
+        Some(i) => (&rest[..slash + i], Some(&rest[slash + i + 1..])),
+        None => (rest, None),
+    };
+    if let Some(t) = tag {
+        let first_ok = t
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !first_ok
+            || t.len() > 128
+            || !t
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        {
+            return bad(
+                "a tag is 1 to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`",
+            );
+        }
+    }
+    let mut parts: Vec<&str> = name.split('/').collect();
+    // The first part is a registry when it looks like a host (`registry.io`, `host:5000`)
+    // or has a capital, which no repository may (docker's own rule).
+    let host_like = |p: &str| {
+        p.contains(['.', ':']) || p == "localhost" || p.bytes().any(|b| b.is_ascii_uppercase())
+    };
+    if parts.len() > 1 && host_like(parts[0]) {
+        let host = parts.remove(0);
+        // An IPv6 registry is bracketed: `[fd00::1]:5000`.
+        let (h, port) = match host.strip_prefix('[').and_then(|h| h.split_once(']')) {
+            Some((ip, rest)) if ip.parse::<std::net::Ipv6Addr>().is_ok() => {
+                let port = rest.strip_prefix(':');
+                (
+                    "ipv6",
+                    port.unwrap_or(if rest.is_empty() { "0" } else { "" }),
+                )
+            }
+            _ => host.split_once(':').unwrap_or((host, "0")),
+        };
+        let host_ok = !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-".contains(&b));
+        if !host_ok || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return bad("the registry is a host name with an optional `:port`");
+        }
+    }
+    // Path parts: lower-case letters and digits, joined by `.`, `_`, `__` or dashes.
+    let part_ok = |p: &str| {
+        let b = p.as_bytes();
+        let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        !b.is_empty()
+            && alnum(b[0])
+            && alnum(b[b.len() - 1])
+            && b.iter().all(|&c| alnum(c) || b"._-".contains(&c))
+            && !p.contains("..")
+            && !p.contains("___")
+            && !p.contains("._")
+            && !p.contains("_.")
+            && !p.contains(".-")
+            && !p.contains("-.")
+            && !p.contains("_-")
+            && !p.contains("-_")
+    };
+    if !parts.iter().all(|p| part_ok(p)) {
+        return bad(
+            "the repository is lower-case letters and digits, joined by `/`, `.`, `_` or `-`",
+        );
+    }
+    Ok(())
+}
+
 /// RFC 1123 label: lower-case alphanumerics and `-`, starting and ending alphanumeric.
 pub fn dns_label(s: &str, max: usize) -> Result<(), LoadError> {
     if s.is_empty() {
@@ -114,73 +204,6 @@ pub fn port_name(s: &str) -> Result<(), LoadError> {
         )));
     }
     Ok(())
-}
-
-/// Whether `image` parses as the kubelet parses a reference (the distribution grammar):
-/// `[registry[:port]/]path[:tag][@algorithm:hex]`, path components lower-case.
-pub fn image_reference(image: &str) -> bool {
-    let (name, digest) = match image.split_once('@') {
-        Some((n, d)) => (n, Some(d)),
-        None => (image, None),
-    };
-    let digest_ok = digest.is_none_or(|d| {
-        d.split_once(':').is_some_and(|(algo, hex)| {
-            !algo.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
-        })
-    });
-    let after_slash = name.rfind('/').map_or(0, |i| i + 1);
-    let (path, tag) = match name[after_slash..].rfind(':') {
-        Some(i) => (&name[..after_slash + i], Some(&name[after_slash + i + 1..])),
-        None => (name, None),
-    };
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let tag_ok = tag.is_none_or(|t| {
-        t.len() <= 128
-            && t.bytes().next().is_some_and(word)
-            && t.bytes().all(|b| word(b) || b == b'.' || b == b'-')
-    });
-    let mut parts: Vec<&str> = path.split('/').collect();
-    // The first part is a registry when it looks like a host (docker's own rule).
-    let first = parts[0];
-    let registry = parts.len() > 1
-        && (first.contains(['.', ':'])
-            || first == "localhost"
-            || first.bytes().any(|b| b.is_ascii_uppercase()));
-    let registry_ok = !registry || {
-        // An IPv6 address is bracketed: `[::1]:5000`.
-        let (host, port) = match first.strip_prefix('[').and_then(|r| r.split_once(']')) {
-            Some((ip, rest)) if ip.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') => {
-                let port = rest.strip_prefix(':');
-                ("ip", port.unwrap_or(if rest.is_empty() { "1" } else { "" }))
-            }
-            _ => first.split_once(':').unwrap_or((first, "1")),
-        };
-        !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-            && !port.is_empty()
-            && port.bytes().all(|b| b.is_ascii_digit())
-    };
-    if registry {
-        parts.remove(0);
-    }
-    // Components: lower-case alphanumerics joined by `.`, `_`, `__` or dashes.
-    let component_ok = |c: &str| {
-        let lower = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-        let bytes = c.as_bytes();
-        !c.is_empty()
-            && lower(bytes[0])
-            && lower(bytes[bytes.len() - 1])
-            && bytes
-                .iter()
-                .all(|&b| lower(b) || matches!(b, b'.' | b'_' | b'-'))
-            && !c.contains("..")
-            && !c.contains("___")
-            && !c.contains("._")
-            && !c.contains("_.")
-    };
-    digest_ok && tag_ok && registry_ok && parts.iter().all(|c| component_ok(c))
 }
 
 /// A label or annotation key: optional DNS-subdomain prefix, `/`, name of at most 63.

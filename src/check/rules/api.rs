@@ -121,6 +121,16 @@ fn pod_problems(pod: &PodSpec) -> Vec<(String, String)> {
             format!("restartPolicy `{policy}` is refused: a StatefulSet's pods must restart `Always` (remove the field)"),
         );
     }
+    if pod
+        .ephemeral_containers
+        .as_ref()
+        .is_some_and(|c| !c.is_empty())
+    {
+        push(
+            "ephemeralContainers",
+            "ephemeral containers are refused in a pod template: they are added to a running pod for debugging (`kubectl debug`); use `sidecars` for a container that runs beside the app".to_string(),
+        );
+    }
     if let Some(s) = pod.active_deadline_seconds {
         push(
             "activeDeadlineSeconds",
@@ -169,6 +179,27 @@ fn pod_problems(pod: &PodSpec) -> Vec<(String, String)> {
                 &format!("dnsConfig.nameservers[{j}]"),
                 format!("nameserver `{ip}` is not an IP address"),
             );
+        }
+    }
+    // Namespaced sysctls of the network (IPC) namespace the pod would share with the node.
+    let sysctls = pod
+        .security_context
+        .as_ref()
+        .and_then(|c| c.sysctls.as_ref());
+    for (j, sysctl) in sysctls.into_iter().flatten().enumerate() {
+        let name = sysctl.name.replace('/', ".");
+        let ipc = ["kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue."];
+        for (host, on, hit) in [
+            ("hostNetwork", pod.host_network, name.starts_with("net.")),
+            (
+                "hostIPC",
+                pod.host_ipc,
+                ipc.iter().any(|p| name.starts_with(p)),
+            ),
+        ] {
+            if on == Some(true) && hit {
+                push(host, format!("{host} is refused with the pod's sysctl `{}` (securityContext.sysctls[{j}]), which would change the node's own setting (sts-gen sets net.ipv4.ip_unprivileged_port_start for a port below 1024: use ports of 1024 or above)", sysctl.name));
+            }
         }
     }
     if let Some(p) = pod
@@ -526,7 +557,13 @@ fn resource_problems(c: &Container) -> Vec<(String, String)> {
     }
     for (name, request) in resources.requests.iter().flatten() {
         let limit = limits.and_then(|l| l.get(name));
-        let extended = name.contains('/') && !name.starts_with("kubernetes.io/");
+        // Neither is overcommitted: the request needs a limit equal to it.
+        let huge_pages = name.starts_with("hugepages-");
+        let extended = (name.contains('/') && !name.starts_with("kubernetes.io/")) || huge_pages;
+        let what = match huge_pages {
+            true => "huge pages",
+            false => "an extended resource",
+        };
         let path = crate::shared::join_key("resources.requests", name);
         let Ok(req) = names::quantity(&request.0) else {
             continue;
@@ -536,11 +573,16 @@ fn resource_problems(c: &Container) -> Vec<(String, String)> {
         match (limit_value, extended) {
             (Some(Some(lim)), true) if req != lim => out.push((
                 path,
-                format!("request {} of `{name}` must equal its limit {} (an extended resource is not overcommitted)", request.0, limit.map_or("", |l| l.0.as_str())),
+                format!(
+                    "request {} of `{name}` must equal its limit {} ({what} {} not overcommitted)",
+                    request.0,
+                    limit.map_or("", |l| l.0.as_str()),
+                    if huge_pages { "are" } else { "is" }
+                ),
             )),
             (None, true) => out.push((
                 path,
-                format!("`{name}` (an extended resource) needs a limit equal to its request"),
+                format!("`{name}` ({what}) needs a limit equal to its request"),
             )),
             // A negative limit is reported as such above.
             (Some(Some(lim)), false) if req > lim && lim >= 0.0 => out.push((

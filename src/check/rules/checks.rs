@@ -183,7 +183,7 @@ fn image_problem(image: &str) -> Option<&'static str> {
         }
     }
     // Whitespace around it is the schema rule's (the API server refuses it).
-    (!crate::shared::names::image_reference(image.trim())).then_some(
+    crate::shared::names::image_reference(image.trim()).is_err().then_some(
         "is not a valid image reference (an optional registry, a lower-case repository, then `:tag` or `@sha256:...`); the kubelet cannot pull it (InvalidImageName)",
     )
 }
@@ -535,12 +535,16 @@ pub(super) fn run_as_user_rule(doc: &Doc, _: &Objects, emit: &mut Emit) {
 /// `pdb`: a PodDisruptionBudget sets unhealthyPodEvictionPolicy; a StatefulSet of more than
 /// one replica has a PodDisruptionBudget.
 pub(super) fn pdb(doc: &Doc, docs: &Objects, emit: &mut Emit) {
+    // The field is beta and on from 1.27; before it, an alpha feature gate the target's
+    // API server most likely does not have (sts-gen does not render it there).
+    let supported = docs.external.kube_version.is_none_or(|v| v >= (1, 27));
     if let Object::PodDisruptionBudget(pdb) = &doc.object {
-        if pdb
-            .spec
-            .as_ref()
-            .and_then(|s| s.unhealthy_pod_eviction_policy.as_deref())
-            .is_none()
+        if supported
+            && pdb
+                .spec
+                .as_ref()
+                .and_then(|s| s.unhealthy_pod_eviction_policy.as_deref())
+                .is_none()
         {
             emit(
                 doc,

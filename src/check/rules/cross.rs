@@ -206,6 +206,8 @@ pub(super) fn service_ports(doc: &Doc, objects: &Objects, emit: &mut Emit) {
 
 /// Limits the API server enforces, checked here so they fail at render time.
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+/// etcd's default request limit (1.5 MiB), which bounds every stored object.
+const MAX_OBJECT_BYTES: usize = 3 << 19;
 /// The most annotation bytes (keys and values) an object may carry.
 pub const MAX_ANNOTATION_BYTES: usize = 256 << 10;
 
@@ -240,6 +242,14 @@ pub(super) fn size_limits(doc: &Doc, _: &Objects, emit: &mut Emit) {
     };
     if data_bytes > MAX_CONFIG_BYTES {
         push(emit, doc, "size-limits", format!("data is {data_bytes} bytes; Kubernetes stores at most {MAX_CONFIG_BYTES} bytes in a {}", doc.kind()));
+    }
+    // A workload's pod template (a long env value) has no limit but etcd's on the object.
+    let workload = matches!(doc.kind(), "StatefulSet" | "CronJob");
+    let size = workload.then(|| serde_json::to_string(&doc.value).map_or(0, |s| s.len()));
+    if let Some(n) = size.filter(|n| *n > MAX_OBJECT_BYTES) {
+        let m =
+            format!("the object is {n} bytes; etcd stores at most {MAX_OBJECT_BYTES} per object");
+        push(emit, doc, "size-limits", m);
     }
     let annotation_bytes = |v: Option<&serde_json::Value>| {
         v.and_then(|a| a.as_object())
