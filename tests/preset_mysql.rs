@@ -233,6 +233,29 @@ fn the_sidecar_reads_the_password_from_the_file_and_never_traces_it() {
 }
 
 #[test]
+fn replication_gets_a_non_ascii_password_over_a_utf8mb4_connection() {
+    // The server stores MASTER_PASSWORD converted from the connection's character set: sent
+    // as latin1 (the client's default without a locale), `é` became other bytes than the
+    // root password's and the replica was refused (observed on tests/engines).
+    let items = render_profile("shop");
+    let tmp = cloned_replica();
+    let password = tmp.path().join("utf8-password");
+    fs::write(&password, "pässwörd-€").unwrap();
+    let run = run_sidecar(&items, tmp.path(), Some(password));
+    assert!(run.ok, "{}", run.trace);
+    let change = run
+        .mysql_calls
+        .lines()
+        .find(|l| l.contains("CHANGE MASTER TO"))
+        .expect("a CHANGE MASTER TO statement");
+    assert!(
+        change.starts_with("[-h][127.0.0.1][-u][root][--default-character-set=utf8mb4][-e]"),
+        "{change}"
+    );
+    assert!(change.contains("MASTER_PASSWORD='pässwörd-€'"), "{change}");
+}
+
+#[test]
 fn a_missing_password_file_stops_the_sidecar() {
     let items = render_profile("mysql");
     let tmp = tempfile::tempdir().unwrap();
