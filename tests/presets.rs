@@ -332,3 +332,105 @@ fn helper_containers_follow_the_users_image() {
         );
     }
 }
+
+/// A preset rendered by the binary with its secrets from the environment, a backup job on, and
+/// `extra` profile lines; the JSON text.
+fn render_preset_json(preset: &str, extra: &str) -> String {
+    let text = format!(
+        "apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: app\nbackup: {{schedule: '0 3 * * *', claim: {{size: 1Gi}}}}\n{extra}"
+    );
+    let mut cmd = common::sts_gen();
+    common::with_preset_secrets(&mut cmd);
+    let run = common::run(
+        cmd.args(["render", "-", "-o", "json"])
+            .write_stdin(text.into_bytes()),
+    );
+    assert_eq!(run.code, 0, "{preset} {extra}: {}", run.stderr);
+    run.stdout
+}
+
+/// How often `number` stands alone (not inside a longer number) in `text`.
+fn count_number(text: &str, number: u16) -> usize {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|t| *t == number.to_string())
+        .count()
+}
+
+#[test]
+fn a_changed_port_reaches_every_place_the_preset_uses_it() {
+    // A port changed in the profile used to reach only the Services and containerPorts: the
+    // config files, probes, peer addresses and backup commands kept the preset's number, so
+    // the pods came up Ready on the old port while every Service pointed at the new one.
+    for (preset, ports) in [
+        (
+            "etcd",
+            &[
+                ("etcd-client", 2379),
+                ("etcd-server", 2380),
+                ("metrics", 2381),
+            ][..],
+        ),
+        ("redis", &[("redis", 6379)]),
+        ("web", &[("web", 80)]),
+        (
+            "zookeeper",
+            &[
+                ("client", 2181),
+                ("server", 2888),
+                ("leader-election", 3888),
+            ],
+        ),
+        ("postgresql", &[("postgresql", 5432)]),
+        ("mysql", &[("mysql", 3306)]),
+    ] {
+        let before = render_preset_json(preset, "");
+        let mut extra = String::from("ports:\n");
+        let moved: Vec<(u16, u16)> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (name, old))| {
+                let new = 41000 + i as u16;
+                extra.push_str(&format!("  - {{name: {name}, port: {new}}}\n"));
+                (*old, new)
+            })
+            .collect();
+        let after = render_preset_json(preset, &extra);
+        for (old, new) in moved {
+            assert!(count_number(&before, old) > 0, "{preset}: {old} unused");
+            assert_eq!(
+                count_number(&after, old),
+                0,
+                "{preset}: the old port {old} is still rendered"
+            );
+            // (Not one for one: web's low port 80 also set a sysctl that 41000 needs not.)
+            assert!(
+                count_number(&after, new) > 1,
+                "{preset}: {new} not rendered"
+            );
+        }
+    }
+}
+
+#[test]
+fn probes_and_text_name_ports_and_an_unknown_port_is_an_error_at_its_line() {
+    let base = "apiVersion: sts-gen/v1\nkind: Profile\nname: a\nimage: a:1\nstorage: none\nports:\n  - {name: db, port: 7000}\n";
+    let docs = render_text(&format!(
+        "{base}probes:\n  readiness: {{exec: [sh, -c, 'nc -z 127.0.0.1 {{{{ ports.db }}}}']}}\n"
+    ))
+    .unwrap();
+    let sts = common::first(&docs, "StatefulSet").unwrap();
+    assert_eq!(
+        sts["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"][2],
+        "nc -z 127.0.0.1 7000"
+    );
+    let err = render_text(&format!(
+        "{base}probes:\n  readiness: {{exec: [sh, -c, 'nc -z 127.0.0.1 {{{{ ports.dbx }}}}']}}\n"
+    ))
+    .unwrap_err();
+    assert!(err.contains("p.yaml:9:"), "{err}");
+    assert!(err.contains("probes.readiness.exec[2]"), "{err}");
+    assert!(
+        err.contains("no port is named `dbx`; declared ports: db"),
+        "{err}"
+    );
+}

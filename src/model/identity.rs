@@ -260,6 +260,8 @@ impl Names {
             secret_name: cluster,
             image,
             claim_name: super::storage::template_name(p),
+            // Names do not depend on ports.
+            ports: &[],
             compiled: Default::default(),
         };
         let secret = secret::expanded_name(p, &first, errs);

@@ -476,7 +476,6 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     // The application name: the profile's name, shared by every node set.
     let cluster = set.map_or(p.name.as_str(), |s| s.cluster.as_str());
     let sets = identity::set_summaries(set);
-    let claim_template = storage::template_name(p);
     let names = identity::Names::resolve(p, opts, cluster, &sets, replicas, &image, &mut errs);
     // Values profile text may use as {{ name }}, {{ namespace }}, ...
     let vars = TemplateVars {
@@ -489,7 +488,8 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         sets: &sets,
         secret_name: &names.secret_ref,
         image: &image,
-        claim_name: claim_template,
+        claim_name: storage::template_name(p),
+        ports: &ports,
         compiled: Default::default(),
     };
     // Names of objects cannot use the namespace.
@@ -513,7 +513,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     secret::files(loaded, &vars, &mut secret, &mut errs);
     let env = env::build(p, &vars, &secret.data, opts.kube_version, &mut errs);
     let mut resources = resources::build(p, &mut errs);
-    let probes = probes::build(p, &ports, &port_names, &mut errs);
+    let probes = probes::build(p, &ports, &port_names, &vars, &mut errs);
     let update_strategy = disruption::update_strategy(loaded, opts, &mut warnings, &mut errs);
     let storage = storage::build(p, opts, namespace.as_deref(), &mut errs);
     let persistent_volumes = storage::local_pvs(p, &storage, replicas, &namespace, &mut errs);
@@ -723,6 +723,7 @@ mod testing {
             secret_name: "db",
             image: "db:1",
             claim_name: "data",
+            ports: &[],
             compiled: Default::default(),
         }
     }
