@@ -434,3 +434,37 @@ fn probes_and_text_name_ports_and_an_unknown_port_is_an_error_at_its_line() {
         "{err}"
     );
 }
+
+#[test]
+fn ordered_start_of_pods_that_join_all_others_is_a_warning_at_its_line() {
+    // etcd and zookeeper under OrderedReady never started on tests/engines: readiness needs a
+    // quorum and the second pod waits for the first to be Ready.
+    let stderr = |text: &str| {
+        let mut cmd = common::sts_gen();
+        common::with_preset_secrets(&mut cmd);
+        let run = common::run(
+            cmd.args(["render", "-", "-o", "json"])
+                .write_stdin(text.as_bytes().to_vec()),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stderr
+    };
+    for preset in ["etcd", "zookeeper"] {
+        let text = format!(
+            "apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: q\npodManagementPolicy: OrderedReady\n"
+        );
+        let err = stderr(&text);
+        assert!(
+            err.contains("warning: <stdin>:5:22: podManagementPolicy: OrderedReady starts the pods one at a time and each joins all the others"),
+            "{preset}: {err}"
+        );
+        assert!(err.contains("use `podManagementPolicy: Parallel`"), "{err}");
+        // One pod needs no peer; the preset's own Parallel starts them together.
+        assert_eq!(stderr(&format!("{text}replicas: 1\n")), "", "{preset}");
+        let bundled = format!("apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: q\n");
+        assert_eq!(stderr(&bundled), "", "{preset}");
+    }
+    // Replicas that clone a primary start in order on purpose.
+    let pg = "apiVersion: sts-gen/v1\nkind: Profile\npreset: postgresql\nname: q\n";
+    assert_eq!(stderr(pg), "");
+}
