@@ -28,6 +28,16 @@ pub(super) fn update_strategy(
         Some(u) => {
             let mut ru = serde_json::Map::new();
             if let Some(part) = u.partition {
+                // Only ordinals at or above the partition take a new template: the web preset's
+                // `partition: 1` with one replica rolled nothing out (seen on tests/engines).
+                let replicas = p.replicas.unwrap_or(1);
+                if replicas > 0 && u64::from(part) >= u64::from(replicas) {
+                    let at = locate(&loaded.tree, "updateStrategy.partition");
+                    warnings.push(format!(
+                        "{}: updateStrategy.partition: {part} is not below replicas ({replicas}): a changed template (image, config, env) reaches no pod, as only ordinals {part} and above are updated; lower the partition to roll it out",
+                        at.loc
+                    ));
+                }
                 ru.insert("partition".into(), json!(part));
             }
             if let Some(mu) = &u.max_unavailable {
@@ -187,7 +197,7 @@ mod tests {
         let u = update_strategy(&loaded, &Options::default(), &mut warnings, &mut errs);
         assert_eq!(u, json!({"type": "OnDelete"}));
         assert_eq!(messages(&errs).len(), 1);
-        let loaded = load("updateStrategy: {partition: 2, maxUnavailable: 25%}\n");
+        let loaded = load("replicas: 3\nupdateStrategy: {partition: 2, maxUnavailable: 25%}\n");
         let mut errs = Errors::new(&loaded);
         let opts = Options {
             kube_version: (1, 35),
@@ -199,6 +209,17 @@ mod tests {
             json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 2, "maxUnavailable": "25%"}})
         );
         assert!(warnings.is_empty() && errs.list.is_empty());
+        // A partition at or above replicas updates no pod.
+        let loaded = load("replicas: 2\nupdateStrategy: {partition: 2}\n");
+        let mut errs = Errors::new(&loaded);
+        update_strategy(&loaded, &opts, &mut warnings, &mut errs);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0]
+                .starts_with("t.yaml:6:29: updateStrategy.partition: 2 is not below replicas (2)"),
+            "{warnings:?}"
+        );
+        warnings.clear();
         // 0% stops an update as 0 does; the API server refuses both.
         for zero in ["0", "\"0%\"", "\"00%\""] {
             let loaded = load(&format!("updateStrategy: {{maxUnavailable: {zero}}}\n"));
