@@ -96,8 +96,8 @@ env:
   V3: {t}
   {k}: {t}
 probes:
-  readiness: {{exec: ["check", {p}], periodSeconds: 5}}
-  liveness: {{exec: [{p}]}}
+  readiness: {{exec: ["check", {t}], periodSeconds: 5}}
+  liveness: {{exec: [{t}]}}
 storage:
   size: 1Gi
   local: {{path: /data/app, nodes: [n1]}}
@@ -370,6 +370,9 @@ fn template_paths(key: &str) -> Vec<String> {
     v.push("command[1]".into());
     v.push("args[0]".into());
     v.push("args[2]".into());
+    // Exec probes are profile text like the command ({{ ports.<name> }}).
+    v.push("probes.readiness.exec[1]".into());
+    v.push("probes.liveness.exec[0]".into());
     v.push("initContainers[0].args[0]".into());
     v.push("sidecars[0].command[0]".into());
     v.push("sidecars[0].args[0]".into());

@@ -86,7 +86,7 @@ fn readiness_logs_in_as_root_with_the_password_from_the_file() {
     // The pod's uid has no passwd entry, so the client's default user would not be root.
     assert_eq!(
         fs::read_to_string(tmp.path().join("args")).unwrap(),
-        "[-h][127.0.0.1][-u][root][-e][SELECT 1]"
+        "[-h][127.0.0.1][-P][3306][-u][root][-e][SELECT 1]"
     );
     assert_eq!(
         fs::read_to_string(tmp.path().join("pwd")).unwrap(),
@@ -197,7 +197,10 @@ fn the_sidecar_reads_the_password_from_the_file_and_never_traces_it() {
         run.trace
     );
     let calls: Vec<&str> = run.mysql_calls.lines().collect();
-    assert_eq!(calls[0], "[-h][127.0.0.1][-u][root][-e][SELECT 1]");
+    assert_eq!(
+        calls[0],
+        "[-h][127.0.0.1][-P][3306][-u][root][-e][SELECT 1]"
+    );
     let statement = calls[1];
     // Escaped for a single-quoted SQL string: backslash doubled, quote doubled.
     assert!(
@@ -230,6 +233,31 @@ fn the_sidecar_reads_the_password_from_the_file_and_never_traces_it() {
         .xtrabackup_args
         .ends_with(&format!("[--password={PASSWORD}]")));
     assert!(!run.trace.contains("w$rd"));
+}
+
+#[test]
+fn replication_gets_a_non_ascii_password_over_a_utf8mb4_connection() {
+    // The server stores MASTER_PASSWORD converted from the connection's character set: sent
+    // as latin1 (the client's default without a locale), `é` became other bytes than the
+    // root password's and the replica was refused (observed on tests/engines).
+    let items = render_profile("shop");
+    let tmp = cloned_replica();
+    let password = tmp.path().join("utf8-password");
+    fs::write(&password, "pässwörd-€").unwrap();
+    let run = run_sidecar(&items, tmp.path(), Some(password));
+    assert!(run.ok, "{}", run.trace);
+    let change = run
+        .mysql_calls
+        .lines()
+        .find(|l| l.contains("CHANGE MASTER TO"))
+        .expect("a CHANGE MASTER TO statement");
+    assert!(
+        change.starts_with(
+            "[-h][127.0.0.1][-P][3306][-u][root][--default-character-set=utf8mb4][-e]"
+        ),
+        "{change}"
+    );
+    assert!(change.contains("MASTER_PASSWORD='pässwörd-€'"), "{change}");
 }
 
 #[test]
@@ -663,7 +691,7 @@ fn with_tls_the_exporter_and_the_backup_job_connect_over_tls() {
     let args = fs::read_to_string(tmp.path().join("dump-args")).unwrap();
     assert!(
         args.starts_with(&format!(
-            "[--ssl-ca={job_dir}/ca.crt][--ssl-verify-server-cert][-h][shop-2.shop][-u][root]"
+            "[--ssl-ca={job_dir}/ca.crt][--ssl-verify-server-cert][-h][shop-2.shop][-P][3306][-u][root]"
         )),
         "{args}"
     );

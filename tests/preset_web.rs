@@ -437,3 +437,28 @@ fn lint_is_clean_with_each_feature_on() {
         assert_eq!(code, 0, "{sets:?}");
     }
 }
+
+#[test]
+fn one_replica_under_partition_one_is_a_warning_that_no_pod_updates() {
+    // `partition: 1` keeps web-0 as the baseline; with one replica that is every pod, so a
+    // changed image or config rolled out nowhere (seen on tests/engines' kubelet) in silence.
+    let stderr = |replicas: &str| {
+        common::run(
+            common::sts_gen()
+                .args(["render", "-", "-o", "json", "--set", replicas])
+                .write_stdin("apiVersion: sts-gen/v1\nkind: Profile\npreset: web\nname: site\n"),
+        )
+    };
+    let one = stderr("replicas=1");
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert!(
+        one.stderr.contains("warning: <preset web>:")
+            && one.stderr.contains(
+                "updateStrategy.partition: 1 is not below replicas (1): a changed template (image, config, env) reaches no pod"
+            ),
+        "{}",
+        one.stderr
+    );
+    let two = stderr("replicas=2");
+    assert_eq!((two.code, two.stderr.as_str()), (0, ""));
+}

@@ -440,9 +440,10 @@ fn helper_containers_follow_the_users_image() {
     }
 }
 
-/// A preset's engine listens where its config and scripts say; giving one of its ports
-/// another number moves only the Services and probes: warned at the line (the preset's own
-/// move, the web preset's 443 with TLS, is not).
+/// A preset's engine listens where its config and scripts say. Giving a port another number
+/// moves only the Services and probes where they write the number (kafka): warned at the
+/// line. Not where they write `{{ ports.<name> }}` (redis), nor for the preset's own move
+/// (the web preset's 443 with TLS).
 #[test]
 fn moving_a_preset_port_is_warned_at_its_line() {
     let run = |text: &str| {
@@ -450,20 +451,162 @@ fn moving_a_preset_port_is_warned_at_its_line() {
         common::with_preset_secrets(&mut cmd);
         common::run(cmd.args(["render", "-"]).write_stdin(text.to_string()))
     };
-    let head = "apiVersion: sts-gen/v1\nkind: Profile\npreset: redis\nname: c\nnamespace: ns\ncreateNamespace: false\n";
-    let r = run(&format!("{head}ports: [{{name: redis, port: 6380}}]\n"));
+    let head = |preset: &str| {
+        format!("apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: c\nnamespace: ns\ncreateNamespace: false\n")
+    };
+    let r = run(&format!(
+        "{}ports: [{{name: broker, port: 9094}}]\n",
+        head("kafka")
+    ));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("warning: <stdin>:7:29: ports[0].port: the redis preset's engine listens on 6379 for `redis`"),
+        r.stderr.contains("warning: <stdin>:7:30: ports[0].port: the kafka preset's engine listens on 9092 for `broker`"),
         "{}",
         r.stderr
     );
     for text in [
-        format!("{head}ports: [{{name: redis, port: 6379}}]\n"),
+        format!("{}ports: [{{name: redis, port: 6380}}]\n", head("redis")),
+        format!("{}ports: [{{name: broker, port: 9092}}]\n", head("kafka")),
         "apiVersion: sts-gen/v1\nkind: Profile\npreset: web\nname: w\nnamespace: ns\ncreateNamespace: false\ntls: {issuer: ca}\n".to_string(),
     ] {
         let r = run(&text);
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert!(!r.stderr.contains("engine listens"), "{}", r.stderr);
     }
+}
+
+/// A preset rendered by the binary with its secrets from the environment, a backup job on, and
+/// `extra` profile lines; the JSON text.
+fn render_preset_json(preset: &str, extra: &str) -> String {
+    let text = format!(
+        "apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: app\nbackup: {{schedule: '0 3 * * *', claim: {{size: 1Gi}}}}\n{extra}"
+    );
+    let mut cmd = common::sts_gen();
+    common::with_preset_secrets(&mut cmd);
+    let run = common::run(
+        cmd.args(["render", "-", "-o", "json"])
+            .write_stdin(text.into_bytes()),
+    );
+    assert_eq!(run.code, 0, "{preset} {extra}: {}", run.stderr);
+    run.stdout
+}
+
+/// How often `number` stands alone (not inside a longer number) in `text`.
+fn count_number(text: &str, number: u16) -> usize {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|t| *t == number.to_string())
+        .count()
+}
+
+#[test]
+fn a_changed_port_reaches_every_place_the_preset_uses_it() {
+    // A port changed in the profile used to reach only the Services and containerPorts: the
+    // config files, probes, peer addresses and backup commands kept the preset's number, so
+    // the pods came up Ready on the old port while every Service pointed at the new one.
+    for (preset, ports) in [
+        (
+            "etcd",
+            &[
+                ("etcd-client", 2379),
+                ("etcd-server", 2380),
+                ("metrics", 2381),
+            ][..],
+        ),
+        ("redis", &[("redis", 6379)]),
+        ("web", &[("web", 80)]),
+        (
+            "zookeeper",
+            &[
+                ("client", 2181),
+                ("server", 2888),
+                ("leader-election", 3888),
+            ],
+        ),
+        ("postgresql", &[("postgresql", 5432)]),
+        ("mysql", &[("mysql", 3306)]),
+    ] {
+        let before = render_preset_json(preset, "");
+        let mut extra = String::from("ports:\n");
+        let moved: Vec<(u16, u16)> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (name, old))| {
+                let new = 41000 + i as u16;
+                extra.push_str(&format!("  - {{name: {name}, port: {new}}}\n"));
+                (*old, new)
+            })
+            .collect();
+        let after = render_preset_json(preset, &extra);
+        for (old, new) in moved {
+            assert!(count_number(&before, old) > 0, "{preset}: {old} unused");
+            assert_eq!(
+                count_number(&after, old),
+                0,
+                "{preset}: the old port {old} is still rendered"
+            );
+            // (Not one for one: web's low port 80 also set a sysctl that 41000 needs not.)
+            assert!(
+                count_number(&after, new) > 1,
+                "{preset}: {new} not rendered"
+            );
+        }
+    }
+}
+
+#[test]
+fn probes_and_text_name_ports_and_an_unknown_port_is_an_error_at_its_line() {
+    let base = "apiVersion: sts-gen/v1\nkind: Profile\nname: a\nimage: a:1\nstorage: none\nports:\n  - {name: db, port: 7000}\n";
+    let docs = render_text(&format!(
+        "{base}probes:\n  readiness: {{exec: [sh, -c, 'nc -z 127.0.0.1 {{{{ ports.db }}}}']}}\n"
+    ))
+    .unwrap();
+    let sts = common::first(&docs, "StatefulSet").unwrap();
+    assert_eq!(
+        sts["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"][2],
+        "nc -z 127.0.0.1 7000"
+    );
+    let err = render_text(&format!(
+        "{base}probes:\n  readiness: {{exec: [sh, -c, 'nc -z 127.0.0.1 {{{{ ports.dbx }}}}']}}\n"
+    ))
+    .unwrap_err();
+    assert!(err.contains("p.yaml:9:"), "{err}");
+    assert!(err.contains("probes.readiness.exec[2]"), "{err}");
+    assert!(
+        err.contains("no port is named `dbx`; declared ports: db"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ordered_start_of_pods_that_join_all_others_is_a_warning_at_its_line() {
+    // etcd and zookeeper under OrderedReady never started on tests/engines: readiness needs a
+    // quorum and the second pod waits for the first to be Ready.
+    let stderr = |text: &str| {
+        let mut cmd = common::sts_gen();
+        common::with_preset_secrets(&mut cmd);
+        let run = common::run(
+            cmd.args(["render", "-", "-o", "json"])
+                .write_stdin(text.as_bytes().to_vec()),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stderr
+    };
+    for preset in ["etcd", "zookeeper"] {
+        let text = format!(
+            "apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: q\npodManagementPolicy: OrderedReady\n"
+        );
+        let err = stderr(&text);
+        assert!(
+            err.contains("warning: <stdin>:5:22: podManagementPolicy: OrderedReady starts the pods one at a time and each joins all the others"),
+            "{preset}: {err}"
+        );
+        assert!(err.contains("use `podManagementPolicy: Parallel`"), "{err}");
+        // One pod needs no peer; the preset's own Parallel starts them together.
+        assert_eq!(stderr(&format!("{text}replicas: 1\n")), "", "{preset}");
+        let bundled = format!("apiVersion: sts-gen/v1\nkind: Profile\npreset: {preset}\nname: q\n");
+        assert_eq!(stderr(&bundled), "", "{preset}");
+    }
+    // Replicas that clone a primary start in order on purpose.
+    let pg = "apiVersion: sts-gen/v1\nkind: Profile\npreset: postgresql\nname: q\n";
+    assert_eq!(stderr(pg), "");
 }

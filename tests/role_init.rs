@@ -93,7 +93,10 @@ fn mysql_primary_is_ordinal_zero() {
         ["pod-ordinal", "pod-role", "primary.cnf", "server-id.cnf"]
     );
     assert_eq!(files["primary.cnf"], "[mysqld]\nlog-bin\n");
-    assert_eq!(files["server-id.cnf"], "[mysqld]\nserver-id=100\n");
+    assert_eq!(
+        files["server-id.cnf"],
+        "[mysqld]\nserver-id=100\nport=3306\n"
+    );
     assert_eq!(files["pod-ordinal"], "0\n");
     assert_eq!(files["pod-role"], "primary\n");
 }
@@ -116,7 +119,7 @@ fn mysql_every_ordinal_above_zero_is_a_replica_also_after_scaling() {
         );
         assert_eq!(
             files["server-id.cnf"],
-            format!("[mysqld]\nserver-id={}\n", 100 + ordinal),
+            format!("[mysqld]\nserver-id={}\nport=3306\n", 100 + ordinal),
             "{pod}"
         );
         assert_eq!(files["pod-ordinal"], format!("{ordinal}\n"), "{pod}");

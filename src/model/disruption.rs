@@ -8,7 +8,8 @@ use super::Options;
 use crate::profile::types::*;
 use crate::profile::{locate, Loaded};
 
-/// The StatefulSet's `updateStrategy`; a field the target version drops is a warning.
+/// The StatefulSet's `updateStrategy`; a field the target version drops is a warning, and so
+/// is a start order that can keep a quorum from forming ([`ordered_quorum`]).
 pub(super) fn update_strategy(
     loaded: &Loaded,
     opts: &Options,
@@ -16,6 +17,7 @@ pub(super) fn update_strategy(
     errs: &mut Errors,
 ) -> Json {
     let p = &loaded.profile;
+    ordered_quorum(loaded, warnings);
     match &p.update_strategy {
         Some(u) if u.kind == Some(UpdateType::OnDelete) => {
             if u.partition.is_some() || u.max_unavailable.is_some() {
@@ -26,6 +28,16 @@ pub(super) fn update_strategy(
         Some(u) => {
             let mut ru = serde_json::Map::new();
             if let Some(part) = u.partition {
+                // Only ordinals at or above the partition take a new template: the web preset's
+                // `partition: 1` with one replica rolled nothing out (seen on tests/engines).
+                let replicas = p.replicas.unwrap_or(1);
+                if replicas > 0 && u64::from(part) >= u64::from(replicas) {
+                    let at = locate(&loaded.tree, "updateStrategy.partition");
+                    warnings.push(format!(
+                        "{}: updateStrategy.partition: {part} is not below replicas ({replicas}): a changed template (image, config, env) reaches no pod, as only ordinals {part} and above are updated; lower the partition to roll it out",
+                        at.loc
+                    ));
+                }
                 ru.insert("partition".into(), json!(part));
             }
             if let Some(mu) = &u.max_unavailable {
@@ -56,6 +68,44 @@ pub(super) fn update_strategy(
         }
         None => json!({"type": "RollingUpdate"}),
     }
+}
+
+/// Pods that each join all the others (`peer: {join: all}`, a static quorum) under
+/// OrderedReady: pod 1 is created only once pod 0 is Ready, which a readiness gated on the
+/// quorum (etcd's `/health`, ZooKeeper's `srvr`) never is alone, so the set never starts (seen
+/// on tests/engines). A warning, not an error: a readiness that only asks whether the server
+/// answers (the ZooKeeper tutorial's `ruok`) does start this way.
+fn ordered_quorum(loaded: &Loaded, warnings: &mut Vec<String>) {
+    let p = &loaded.profile;
+    let joins_all = |peer: Option<&Peer>| {
+        peer.and_then(Peer::action)
+            .is_some_and(|(action, from)| action == "join" && from == PeerFrom::All)
+    };
+    let ordered = p
+        .pod_management_policy
+        .unwrap_or(PodManagementPolicy::OrderedReady)
+        == PodManagementPolicy::OrderedReady;
+    if !ordered || p.replicas.unwrap_or(1) < 2 {
+        return;
+    }
+    let all_join = joins_all(p.peer.as_ref())
+        && p.roles
+            .iter()
+            .all(|r| r.peer.is_none() || joins_all(r.peer.as_ref()))
+        || !p.roles.is_empty() && p.roles.iter().all(|r| joins_all(r.peer.as_ref()));
+    if !all_join {
+        return;
+    }
+    let path = if loaded.tree.get("podManagementPolicy").is_some() {
+        "podManagementPolicy"
+    } else {
+        "peer"
+    };
+    let at = locate(&loaded.tree, path);
+    warnings.push(format!(
+        "{}: podManagementPolicy: OrderedReady starts the pods one at a time and each joins all the others (`peer: {{join: all}}`): the second pod is created only once the first is Ready, so a readiness probe that needs a quorum never passes and the set never starts; use `podManagementPolicy: Parallel` unless readiness only checks that the server answers",
+        at.loc
+    ));
 }
 
 /// The PodDisruptionBudget's spec fields; one that never allows an eviction is an error.
@@ -147,7 +197,7 @@ mod tests {
         let u = update_strategy(&loaded, &Options::default(), &mut warnings, &mut errs);
         assert_eq!(u, json!({"type": "OnDelete"}));
         assert_eq!(messages(&errs).len(), 1);
-        let loaded = load("updateStrategy: {partition: 2, maxUnavailable: 25%}\n");
+        let loaded = load("replicas: 3\nupdateStrategy: {partition: 2, maxUnavailable: 25%}\n");
         let mut errs = Errors::new(&loaded);
         let opts = Options {
             kube_version: (1, 35),
@@ -159,6 +209,17 @@ mod tests {
             json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 2, "maxUnavailable": "25%"}})
         );
         assert!(warnings.is_empty() && errs.list.is_empty());
+        // A partition at or above replicas updates no pod.
+        let loaded = load("replicas: 2\nupdateStrategy: {partition: 2}\n");
+        let mut errs = Errors::new(&loaded);
+        update_strategy(&loaded, &opts, &mut warnings, &mut errs);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0]
+                .starts_with("t.yaml:6:29: updateStrategy.partition: 2 is not below replicas (2)"),
+            "{warnings:?}"
+        );
+        warnings.clear();
         // 0% stops an update as 0 does; the API server refuses both.
         for zero in ["0", "\"0%\"", "\"00%\""] {
             let loaded = load(&format!("updateStrategy: {{maxUnavailable: {zero}}}\n"));

@@ -498,6 +498,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         claim_name: claim_template,
         budget: &text_budget,
         in_name: true,
+        ports: &ports,
         compiled: Default::default(),
     };
     let names = identity::Names::resolve(p, &base, &mut errs);
@@ -522,7 +523,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     secret::files(loaded, &vars, &mut secret, &mut errs);
     let env = env::build(p, &vars, &secret.data, opts.kube_version, &mut errs);
     let mut resources = resources::build(p, &mut errs);
-    let probes = probes::build(p, &ports, &port_names, &mut errs);
+    let probes = probes::build(p, &ports, &port_names, &vars, &mut errs);
     let update_strategy = disruption::update_strategy(loaded, opts, &mut warnings, &mut errs);
     let storage = storage::build(p, opts, namespace.as_deref(), &mut errs);
     let persistent_volumes = storage::local_pvs(p, &storage, replicas, &namespace, &mut errs);
@@ -734,6 +735,7 @@ mod testing {
             claim_name: "data",
             budget: Box::leak(Box::default()),
             in_name: false,
+            ports: &[],
             compiled: Default::default(),
         }
     }

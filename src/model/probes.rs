@@ -7,14 +7,17 @@ use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
 use super::errors::Errors;
+use super::text::{expand_list, TemplateVars};
 use super::ModelPort;
 use crate::profile::types::*;
 
-/// The app container's probes by kind; ports named in probes must be declared.
+/// The app container's probes by kind; ports named in probes must be declared. An exec
+/// probe's command is profile text like the container's own command (`{{ ports.<name> }}`).
 pub(super) fn build(
     p: &Profile,
     ports: &[ModelPort],
     port_names: &BTreeSet<String>,
+    vars: &TemplateVars,
     errs: &mut Errors,
 ) -> IndexMap<&'static str, Json> {
     let mut probes = IndexMap::new();
@@ -30,7 +33,8 @@ pub(super) fn build(
     ] {
         match probe {
             Some(probe) => {
-                if let Some(j) = probe_json(probe, &format!("probes.{kind}"), port_names, errs) {
+                let path = format!("probes.{kind}");
+                if let Some(j) = probe_json(probe, &path, port_names, vars, errs) {
                     probes.insert(kind, j);
                 }
             }
@@ -67,6 +71,7 @@ fn probe_json(
     probe: &Probe,
     path: &str,
     ports: &BTreeSet<String>,
+    vars: &TemplateVars,
     errs: &mut Errors,
 ) -> Option<Json> {
     let handlers = [
@@ -100,6 +105,7 @@ fn probe_json(
         if cmd.is_empty() {
             errs.push(&format!("{path}.exec"), "exec needs a command");
         }
+        let cmd = expand_list(vars, &format!("{path}.exec"), cmd, errs);
         out.insert("exec".into(), json!({"command": cmd}));
     }
     if let Some(t) = &probe.tcp {
@@ -149,7 +155,7 @@ fn probe_json(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{load, messages};
+    use super::super::testing::{load, messages, vars};
     use super::*;
 
     fn port(name: &str) -> ModelPort {
@@ -164,7 +170,15 @@ mod tests {
     fn tcp_probes_on_the_first_port_by_default() {
         let loaded = load("");
         let mut errs = Errors::new(&loaded);
-        let probes = build(&loaded.profile, &[port("web")], &BTreeSet::new(), &mut errs);
+        let sets = IndexMap::new();
+        let v = vars(&sets, None, 1);
+        let probes = build(
+            &loaded.profile,
+            &[port("web")],
+            &BTreeSet::new(),
+            &v,
+            &mut errs,
+        );
         assert_eq!(
             probes.keys().copied().collect::<Vec<_>>(),
             ["readiness", "liveness"]
@@ -173,7 +187,7 @@ mod tests {
             probes["liveness"],
             json!({"tcpSocket": {"port": "web"}, "initialDelaySeconds": 30, "periodSeconds": 20})
         );
-        assert!(build(&loaded.profile, &[], &BTreeSet::new(), &mut errs).is_empty());
+        assert!(build(&loaded.profile, &[], &BTreeSet::new(), &v, &mut errs).is_empty());
     }
 
     #[test]
@@ -181,7 +195,9 @@ mod tests {
         let loaded = load("probes:\n  readiness: {http: {path: health, port: wbe}, periodSeconds: 5}\n  liveness: {tcp: web, exec: [\"true\"]}\n");
         let names = BTreeSet::from(["web".to_string()]);
         let mut errs = Errors::new(&loaded);
-        let probes = build(&loaded.profile, &[port("web")], &names, &mut errs);
+        let sets = IndexMap::new();
+        let v = vars(&sets, None, 1);
+        let probes = build(&loaded.profile, &[port("web")], &names, &v, &mut errs);
         assert_eq!(
             messages(&errs),
             [

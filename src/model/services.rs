@@ -110,9 +110,10 @@ pub(super) fn running_containers(p: &Profile) -> Vec<(String, &'static str, &ser
     out
 }
 
-/// A preset's engine listens where its config files and scripts say (no text variable
-/// carries a port number), so a profile that gives a preset's port another number moves
-/// the Services, probes and NetworkPolicy but not the engine: a warning at the line.
+/// A preset's engine listens where its config files and scripts say. Where they write the
+/// port as `{{ ports.<name> }}` the engine follows a profile that gives it another number;
+/// where they write the number, such a profile moves the Services, probes and
+/// NetworkPolicy but not the engine: a warning at the line.
 pub(super) fn moved_preset_ports(
     loaded: &crate::profile::Loaded,
     ports: &[ModelPort],
@@ -142,12 +143,26 @@ pub(super) fn moved_preset_ports(
         let Some((i, now)) = ports.iter().enumerate().find(|(_, x)| x.name == name) else {
             continue;
         };
+        if follows_port(crate::profile::presets::get(preset).unwrap_or(""), &name) {
+            continue;
+        }
         let at = crate::profile::locate(&loaded.tree, &format!("ports[{i}].port"));
         // A preset may move its own port (the web preset's `tls.with`: 443, its config too).
         if now.port != was && *at.loc.file != *format!("<preset {preset}>") {
             warnings.push(format!("{}: ports[{i}].port: the {preset} preset's engine listens on {was} for `{name}` (its config files and scripts say so); {} moves the Services and probes, not the engine: keep {was}, or change the preset's config too", at.loc, now.port));
         }
     }
+}
+
+/// Whether a preset's `text` writes port `name` as a text variable, so its engine follows
+/// the number a profile gives it.
+fn follows_port(text: &str, name: &str) -> bool {
+    let dotted = format!("ports.{name}");
+    let identifier = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(&dotted)
+        .any(|(i, _)| !text[i + dotted.len()..].starts_with(identifier))
+        || text.contains(&format!("ports['{name}']"))
+        || text.contains(&format!("ports[\"{name}\"]"))
 }
 
 /// Ports of the containers of [`running_containers`]: in range, and none a port/protocol

@@ -20,6 +20,7 @@ const TEXT_VARIABLES: &[&str] = &[
     "secretName",
     "image",
     "claimName",
+    "ports",
 ];
 const TEXT_FUNCTIONS: &[&str] = &["range", "dict"];
 
@@ -45,6 +46,9 @@ pub(super) struct TemplateVars<'a> {
     pub(super) budget: &'a super::text_budget::TextBudget,
     /// For the names of objects, which cannot use `{{ namespace }}`.
     pub(super) in_name: bool,
+    /// The declared ports, `{{ ports.<name> }}`: a preset's config files and probes follow a
+    /// port the user changes.
+    pub(super) ports: &'a [super::ModelPort],
     /// The environment and variables, made on first use: a fresh minijinja Environment per
     /// text cost more than expanding it.
     pub(super) compiled: std::cell::OnceCell<(minijinja::Environment<'static>, minijinja::Value)>,
@@ -136,7 +140,7 @@ impl<'a> TemplateVars<'a> {
         unknown.sort();
         if let Some(v) = unknown.first() {
             let message = format!(
-                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}}, {{{{ secretName }}}}, {{{{ image }}}} and {{{{ claimName }}}}"
+                "unknown variable `{v}`; profile text may use {{{{ name }}}}, {{{{ namespace }}}}, {{{{ headless }}}}, {{{{ replicas }}}}, {{{{ clusterDomain }}}}, {{{{ cluster }}}}, {{{{ sets.<set>.name|headless|replicas }}}}, {{{{ secretName }}}}, {{{{ image }}}}, {{{{ claimName }}}} and {{{{ ports.<port name> }}}}"
             );
             return Err(match variable_in_tags(text, v) {
                 Some(pos) => {
@@ -158,6 +162,9 @@ impl<'a> TemplateVars<'a> {
         if self.namespace.is_none() && used.contains("namespace") {
             return Err(template_error("`{{ namespace }}` is used but the profile sets no namespace (set `namespace` or pass -n)".into()));
         }
+        if used.contains("ports") {
+            self.known_ports(&tmpl)?;
+        }
         let mut out = crate::shared::BoundedWriter::new(MAX_TEXT_BYTES);
         tmpl.render_captured_to(ctx, &mut out)
             .map_err(|e| match e.kind() {
@@ -177,6 +184,27 @@ impl<'a> TemplateVars<'a> {
             })?;
         String::from_utf8(out.bytes)
             .map_err(|_| template_error("wrote text that is not UTF-8".into()))
+    }
+
+    /// Every `{{ ports.<name> }}` names a declared port (minijinja would only say "undefined").
+    fn known_ports(&self, tmpl: &minijinja::Template) -> Result<(), LoadError> {
+        for used in tmpl.undeclared_variables(true) {
+            let Some(port) = used.strip_prefix("ports.") else {
+                continue;
+            };
+            if !self.ports.iter().any(|p| p.name == port) {
+                let declared: Vec<&str> = self.ports.iter().map(|p| p.name.as_str()).collect();
+                return Err(template_error(format!(
+                    "`{{{{ ports.{port} }}}}`: no port is named `{port}`; declared ports: {}",
+                    if declared.is_empty() {
+                        "none".to_string()
+                    } else {
+                        declared.join(", ")
+                    }
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The environment profile text is expanded in, and the variables it sees.
@@ -201,6 +229,12 @@ impl<'a> TemplateVars<'a> {
         ctx.insert("secretName", minijinja::Value::from(self.secret_name));
         ctx.insert("image", minijinja::Value::from(self.image));
         ctx.insert("claimName", minijinja::Value::from(self.claim_name));
+        let ports: std::collections::BTreeMap<&str, u16> = self
+            .ports
+            .iter()
+            .map(|p| (p.name.as_str(), p.port))
+            .collect();
+        ctx.insert("ports", minijinja::Value::from(ports));
         ctx.insert(
             "sets",
             minijinja::Value::from(minijinja::value::Serde(self.sets)),

@@ -3,7 +3,9 @@ clones from the previous ordinal, replication from ordinal 0, probes, scaling.""
 
 import checks as C
 
-PASSWORD = "r0ot'pw\\x$y"
+# A quote, a backslash, a dollar and a non-ASCII letter (replication stores it converted from
+# the client's character set).
+PASSWORD = "r0ot'pw\\x$y\u00e9"
 ENV = {"MYSQL_ROOT_PASSWORD": PASSWORD}
 SIDECAR = "xtrabackup"
 

@@ -6,9 +6,15 @@ import checks as C
 ENV = {"POSTGRES_PASSWORD": "su'per:pw", "POSTGRES_REPLICATION_PASSWORD": r"re:pl\it's"}
 
 
+def port_of(pod, ctr):
+    """The port the pod declares (the renamed install moves it; the socket's name follows)."""
+    return str(pod.containers[ctr].spec["ports"][0]["containerPort"])
+
+
 def sql(pod, ctr, query, ok=True):
     """psql as the superuser over the pod's unix socket (trusted by the preset's pg_hba)."""
-    rc, out, err = pod.exec(ctr, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql",
+    rc, out, err = pod.exec(ctr, ["env", "PGPORT=" + port_of(pod, ctr),
+                                  "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql",
                                   "-U", "postgres", "-Atc", query], timeout=15)
     if ok and rc != 0:
         raise AssertionError("psql %r on %s: rc %d: %s" % (query, pod.name, rc, err.strip()))
@@ -16,10 +22,15 @@ def sql(pod, ctr, query, ok=True):
 
 
 
-def scenario(h, name, namespace, full):
-    objs = h.render("postgresql", name=name, namespace=namespace, replicas=3, env=ENV)
+def scenario(h, name, namespace, full, port=None):
+    # With `port`, the profile moves the postgresql port: config, probes, clone and
+    # primary_conninfo follow it.
+    profile = "postgresql" if port is None else (
+        "apiVersion: sts-gen/v1\nkind: Profile\npreset: postgresql\nports:\n  - {name: postgresql, port: %d}\n"
+        % port)
+    objs = h.render(profile, name=name, namespace=namespace, replicas=3, env=ENV)
     c = h.cluster(objs, name)
-    label = "%s/%s" % (namespace or "default", name)
+    label = "%s/%s" % (namespace or "default", name) + ("" if port is None else " (port %d)" % port)
     if not h.check("%s: all 3 pods ready (OrderedReady)" % label, c.start, timeout=120):
         return
     pods = list(c.pods.values())
@@ -43,8 +54,9 @@ def scenario(h, name, namespace, full):
     def write_read():
         # Through <name>-rw with the superuser's password over TCP (scram-sha-256), as a client.
         rc, out, err = pods[1].exec(ctr, ["sh", "-c", 'PGPASSWORD="$(cat "$POSTGRES_PASSWORD_FILE")" '
-                                          'exec psql -X -h "$0" -U postgres -Atc "$1"', name + "-rw",
-                                          "CREATE TABLE t (v text); INSERT INTO t VALUES ('%s')" % label])
+                                          'PGPORT="$2" exec psql -X -h "$0" -U postgres -Atc "$1"', name + "-rw",
+                                          "CREATE TABLE t (v text); INSERT INTO t VALUES ('%s')" % label,
+                                          port_of(pods[1], ctr)])
         if rc != 0:
             raise AssertionError("write via %s-rw: %s" % (name, err.strip()))
         C.wait_for(lambda: all(sql(p, ctr, "SELECT v FROM t") == label for p in pods[1:]), 15,
@@ -95,7 +107,7 @@ def scenario(h, name, namespace, full):
             "and the replicas stream again" % label, primary_down)
 
     def scale():
-        c.apply(h.render("postgresql", name=name, namespace=namespace, replicas=4, env=ENV), timeout=90)
+        c.apply(h.render(profile, name=name, namespace=namespace, replicas=4, env=ENV), timeout=90)
         p3 = c.pods["%s-3" % name]
         C.wait_for(lambda: streaming(3), 20, "3 replicas streaming")
         if sql(p3, ctr, "SELECT count(*) FROM t") != "2":
@@ -192,7 +204,7 @@ def run(h):
     if not C.DAY2_ONLY:
         scenario(h, "postgresql", None, True)
         h.teardown()
-        scenario(h, "orders", "shop", False)
+        scenario(h, "orders", "shop", False, port=5444)
         h.teardown()
 
     def least_privilege(c, pods, label):

@@ -7,8 +7,10 @@ PASSWORD = 'p"w\\d $x'
 
 
 def cli(pod, ctr, *args, host="127.0.0.1"):
-    rc, out, err = pod.exec(ctr, ["sh", "-c", 'REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" '
-                                  'exec redis-cli -h "$0" -p 6379 "$@"', host] + list(args), timeout=10)
+    # The port the pod declares (the renamed install moves it).
+    port = str(pod.containers[ctr].spec["ports"][0]["containerPort"])
+    rc, out, err = pod.exec(ctr, ["sh", "-c", 'p=$1; shift; REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" '
+                                  'exec redis-cli -h "$0" -p "$p" "$@"', host, port] + list(args), timeout=10)
     if rc != 0:
         raise AssertionError("redis-cli %s on %s: rc %d: %s%s" % (" ".join(args), pod.name, rc, out, err))
     return out.strip()
@@ -18,11 +20,14 @@ def info(pod, ctr):
     return dict(l.split(":", 1) for l in cli(pod, ctr, "info", "replication").splitlines() if ":" in l)
 
 
-def scenario(h, name, namespace, full):
-    objs = h.render("redis", name=name, namespace=namespace, replicas=3, env={"REDIS_PASSWORD": PASSWORD})
+def scenario(h, name, namespace, full, port=None):
+    # With `port`, the profile moves the redis port: config, probes and replicaof follow it.
+    profile = "redis" if port is None else (
+        "apiVersion: sts-gen/v1\nkind: Profile\npreset: redis\nports:\n  - {name: redis, port: %d}\n" % port)
+    objs = h.render(profile, name=name, namespace=namespace, replicas=3, env={"REDIS_PASSWORD": PASSWORD})
     c = h.cluster(objs, name)
     ns = namespace or "default"
-    label = "%s/%s" % (ns, name)
+    label = "%s/%s" % (ns, name) + ("" if port is None else " (port %d)" % port)
     if not h.check("%s: all 3 pods ready" % label, c.start, timeout=60):
         return
     pods = list(c.pods.values())
@@ -49,9 +54,10 @@ def scenario(h, name, namespace, full):
             raise AssertionError("replica accepted a write: %s" % out)
     h.check("%s: a write via %s-primary is read on the replicas, which refuse writes" % (label, name),
             write_read)
+    rport = str(port or 6379)
     h.check("%s: wrong password is refused" % label, lambda: "NOAUTH" in pods[0].exec(
-        ctr, ["redis-cli", "-h", "127.0.0.1", "get", "k"])[1] + pods[0].exec(
-        ctr, ["redis-cli", "-h", "127.0.0.1", "get", "k"])[2])
+        ctr, ["redis-cli", "-h", "127.0.0.1", "-p", rport, "get", "k"])[1] + pods[0].exec(
+        ctr, ["redis-cli", "-h", "127.0.0.1", "-p", rport, "get", "k"])[2])
     h.check("%s: runs as uid 10001 without capabilities, root read-only" % label,
             C.security, pods[1], ctr, 10001)
     for p in (pods[0], pods[1]):
@@ -100,7 +106,7 @@ def scenario(h, name, namespace, full):
             restart_keeps_data)
 
     def scale():
-        c.apply(h.render("redis", name=name, namespace=namespace, replicas=4,
+        c.apply(h.render(profile, name=name, namespace=namespace, replicas=4,
                          env={"REDIS_PASSWORD": PASSWORD}), timeout=60)
         p3 = c.pods["%s-3" % name]
         i = info(p3, ctr)
@@ -240,7 +246,7 @@ def run(h):
     # The bundled install and a renamed one (another name and namespace), side by side.
     if not C.DAY2_ONLY:
         h.concurrently(lambda: scenario(h, "redis", None, True),
-                       lambda: scenario(h, "cache", "kv", False))
+                       lambda: scenario(h, "cache", "kv", False, port=6390))
         h.teardown()
     # metrics: redis_exporter sidecar, authenticated with the Secret's password.
     C.metrics_scenario(h, "redis", "cachem", 9121, {"redis_up": 1.0, "redis_connected_clients": None},
