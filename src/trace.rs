@@ -134,27 +134,7 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
             })
         }
         "references" if e.message.ends_with("which is not rendered") => {
-            let kind = if e.message.contains("refers to Secret") {
-                "Secret"
-            } else {
-                "ConfigMap"
-            };
-            quoted.last().and_then(|missing| {
-                reference_field(&set.tree, kind, missing).map(|path| {
-                    let (rendered, external) = if kind == "Secret" {
-                        (&inv.secrets, "external.secrets")
-                    } else {
-                        (&inv.config_maps, "external.configMaps")
-                    };
-                    let names: Vec<&str> = rendered.iter().map(String::as_str).collect();
-                    let mut hint =
-                        format!("if the {kind} exists in the cluster, list it under `{external}`");
-                    if let Some(best) = did_you_mean(missing, &names) {
-                        hint = format!("did you mean `{best}`? {hint}");
-                    }
-                    (path, hint)
-                })
-            })
+            missing_reference(set, inv, &e.message, &quoted)
         }
         // A profile volume named like another volume or a volume claim template.
         "volumes" if e.message.ends_with("is defined twice") && !quoted.is_empty() => {
@@ -245,6 +225,34 @@ fn locate_one(mut e: Error, sets: &[std::borrow::Cow<'_, Loaded>], inv: &Invento
         });
     }
     e
+}
+
+/// Where the profile refers to a Secret or ConfigMap that is not rendered (`message`, with
+/// its name last in `quoted`), and the hint: the closest rendered name, or `external`.
+fn missing_reference(
+    set: &Loaded,
+    inv: &Inventory,
+    message: &str,
+    quoted: &[&str],
+) -> Option<(String, String)> {
+    let kind = if message.contains("refers to Secret") {
+        "Secret"
+    } else {
+        "ConfigMap"
+    };
+    let missing = quoted.last()?;
+    let path = reference_field(&set.tree, kind, missing)?;
+    let (rendered, external) = if kind == "Secret" {
+        (&inv.secrets, "external.secrets")
+    } else {
+        (&inv.config_maps, "external.configMaps")
+    };
+    let names: Vec<&str> = rendered.iter().map(String::as_str).collect();
+    let mut hint = format!("if the {kind} exists in the cluster, list it under `{external}`");
+    if let Some(best) = did_you_mean(missing, &names) {
+        hint = format!("did you mean `{best}`? {hint}");
+    }
+    Some((path, hint))
 }
 
 /// Gives a clash of two node sets' objects named `name` (a name fixed in the profile, not

@@ -481,9 +481,7 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
     // The application name: the profile's name, shared by every node set.
     let cluster = set.map_or(p.name.as_str(), |s| s.cluster.as_str());
     let sets = identity::set_summaries(set);
-    let claim_template = storage::template_name(p);
-    // Values profile text may use as {{ name }}, {{ namespace }}, ...; names of objects
-    // cannot use the namespace, nor the Secret's name before it is known.
+    // Values profile text may use; names cannot use the namespace, nor the Secret's name.
     let text_budget = text_budget::TextBudget::shared_by(set.map_or(1, |s| s.sets.len()));
     let base = TemplateVars {
         name: &p.name,
@@ -495,19 +493,15 @@ pub fn build(loaded: &Loaded, opts: &Options) -> Result<Built, Vec<LoadError>> {
         sets: &sets,
         secret_name: cluster,
         image: &image,
-        claim_name: claim_template,
+        claim_name: storage::template_name(p),
         budget: &text_budget,
         in_name: true,
         ports: &ports,
         compiled: Default::default(),
     };
     let names = identity::Names::resolve(p, &base, &mut errs);
-    let vars = base.with(
-        namespace.as_deref(),
-        &names.headless,
-        &names.secret_ref,
-        false,
-    );
+    let ns = namespace.as_deref();
+    let vars = base.with(ns, &names.headless, &names.secret_ref, false);
     let name_vars = base.with(None, &p.name, &names.secret_ref, true);
     let (secret_name, headless_name) = (names.secret, names.headless.clone());
 
