@@ -377,22 +377,8 @@ impl Walk<'_> {
                 (g.span(), b)
             }
             Expr::Call(c) => (c.span(), self.call(c)?),
-            Expr::List(l) => {
-                let items = l
-                    .items
-                    .iter()
-                    .map(|e| self.expr(e))
-                    .collect::<Checked<Vec<_>>>()?;
-                (l.span(), list_of(items))
-            }
-            Expr::Tuple(t) => {
-                let items = t
-                    .items
-                    .iter()
-                    .map(|e| self.expr(e))
-                    .collect::<Checked<Vec<_>>>()?;
-                (t.span(), list_of(items))
-            }
+            Expr::List(l) => (l.span(), self.items(&l.items)?),
+            Expr::Tuple(t) => (t.span(), self.items(&t.items)?),
             Expr::Map(m) => {
                 let mut fields = Vec::new();
                 for (k, v) in m.keys.iter().zip(&m.values) {
@@ -416,6 +402,15 @@ impl Walk<'_> {
             }
             _ => self.made(span, bound),
         }
+    }
+
+    /// A list or tuple of `items`.
+    fn items(&mut self, items: &[Expr]) -> Checked<Bound> {
+        let items = items
+            .iter()
+            .map(|e| self.expr(e))
+            .collect::<Checked<Vec<_>>>()?;
+        Ok(list_of(items))
     }
 
     fn binary(&self, op: BinOpKind, left: &Bound, right: &Bound, right_expr: &Expr) -> Bound {

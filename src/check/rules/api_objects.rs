@@ -242,11 +242,9 @@ fn labels_and_selectors(doc: &Doc, emit: &mut Emit) {
         "spec.jobTemplate.spec.template.metadata",
     ]
     .iter()
-    .filter_map(|p| Some((p.to_string(), v.pointer(&pointer(p))?)))
+    .filter_map(|p| Some((p.to_string(), v.at(p)?)))
     .collect();
-    let claims = v
-        .pointer("/spec/volumeClaimTemplates")
-        .and_then(Json::as_array);
+    let claims = v.at("/spec/volumeClaimTemplates").and_then(Json::as_array);
     for (i, c) in claims.into_iter().flatten().enumerate() {
         if let Some(m) = c.get("metadata") {
             places.push((format!("spec.volumeClaimTemplates[{i}].metadata"), m));
@@ -266,14 +264,14 @@ fn labels_and_selectors(doc: &Doc, emit: &mut Emit) {
     }
     let selector = match doc.kind() {
         "Service" => {
-            label_map(v.pointer("/spec/selector"), "spec.selector", &mut refuse);
+            label_map(v.at("/spec/selector"), "spec.selector", &mut refuse);
             return;
         }
         "StatefulSet" | "PodDisruptionBudget" => "spec.selector",
         "NetworkPolicy" => "spec.podSelector",
         _ => return,
     };
-    let Some(sel) = v.pointer(&pointer(selector)) else {
+    let Some(sel) = v.at(selector) else {
         return;
     };
     label_map(
@@ -306,9 +304,18 @@ fn labels_and_selectors(doc: &Doc, emit: &mut Emit) {
     }
 }
 
-/// `spec.template.metadata` as a JSON pointer.
-fn pointer(path: &str) -> String {
-    format!("/{}", path.replace('.', "/"))
+/// A field by its path, `/spec/x` or `spec.x` (no array index, no `~` escape), without
+/// the allocations of [`Json::pointer`], which cost a tenth of a 1,000-replica render.
+trait At {
+    fn at(&self, path: &str) -> Option<&Json>;
+}
+
+impl At for Json {
+    fn at(&self, path: &str) -> Option<&Json> {
+        path.split(['/', '.'])
+            .filter(|k| !k.is_empty())
+            .try_fold(self, |v, k| v.get(k))
+    }
 }
 
 /// A map of labels (or of a selector's labels) at `path`: keys and values as labels take.
@@ -362,10 +369,10 @@ fn ingress_fields(doc: &Doc, emit: &mut Emit) {
     }
     let v = &doc.value;
     let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
-    if let Some(b) = v.pointer("/spec/defaultBackend") {
+    if let Some(b) = v.at("/spec/defaultBackend") {
         backend(b, "spec.defaultBackend", &mut refuse);
     }
-    let rules = v.pointer("/spec/rules").and_then(Json::as_array);
+    let rules = v.at("/spec/rules").and_then(Json::as_array);
     for (i, rule) in rules.into_iter().flatten().enumerate() {
         let host = rule.get("host").and_then(Json::as_str).unwrap_or("");
         let bare = host.strip_prefix("*.").unwrap_or(host);
@@ -377,7 +384,7 @@ fn ingress_fields(doc: &Doc, emit: &mut Emit) {
                 );
             }
         }
-        let paths = rule.pointer("/http/paths").and_then(Json::as_array);
+        let paths = rule.at("/http/paths").and_then(Json::as_array);
         for (j, p) in paths.into_iter().flatten().enumerate() {
             let at = format!("spec.rules[{i}].http.paths[{j}]");
             let path = p.get("path").and_then(Json::as_str).unwrap_or("");
@@ -449,7 +456,7 @@ fn network_policy_fields(doc: &Doc, emit: &mut Emit) {
     }
     let v = &doc.value;
     let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
-    let types = v.pointer("/spec/policyTypes").and_then(Json::as_array);
+    let types = v.at("/spec/policyTypes").and_then(Json::as_array);
     for (i, t) in types.into_iter().flatten().enumerate() {
         let t = t.as_str().unwrap_or("");
         if t != "Ingress" && t != "Egress" {
@@ -460,9 +467,7 @@ fn network_policy_fields(doc: &Doc, emit: &mut Emit) {
         }
     }
     for direction in ["ingress", "egress"] {
-        let rules = v
-            .pointer(&format!("/spec/{direction}"))
-            .and_then(Json::as_array);
+        let rules = v.at(&format!("/spec/{direction}")).and_then(Json::as_array);
         for (i, rule) in rules.into_iter().flatten().enumerate() {
             let ports = rule.get("ports").and_then(Json::as_array);
             for (j, p) in ports.into_iter().flatten().enumerate() {
@@ -570,7 +575,7 @@ fn claim_fields(doc: &Doc, emit: &mut Emit) {
     let claims: Vec<(String, &Json)> = match doc.kind() {
         "PersistentVolumeClaim" => vec![(String::new(), v)],
         "StatefulSet" => v
-            .pointer("/spec/volumeClaimTemplates")
+            .at("/spec/volumeClaimTemplates")
             .and_then(Json::as_array)
             .into_iter()
             .flatten()
@@ -583,7 +588,7 @@ fn claim_fields(doc: &Doc, emit: &mut Emit) {
     for (at, claim) in claims {
         if !at.is_empty() {
             let name = claim
-                .pointer("/metadata/name")
+                .at("/metadata/name")
                 .and_then(Json::as_str)
                 .unwrap_or("");
             // The claims are `<name>-<statefulset>-<ordinal>`.
@@ -591,7 +596,7 @@ fn claim_fields(doc: &Doc, emit: &mut Emit) {
                 refuse(format!("{at}metadata.name"), format!("claim template name `{name}` makes claim names that are not valid: `{name}-{}-0` {}", doc.name(), e.message));
             }
         }
-        let text = |p: &str| claim.pointer(p).and_then(Json::as_str);
+        let text = |p: &str| claim.at(p).and_then(Json::as_str);
         modes_and_volume_mode(claim, &at, "claim", &mut refuse);
         match text("/spec/resources/requests/storage").map(names::quantity) {
             None => refuse(
@@ -614,7 +619,7 @@ fn modes_and_volume_mode(
     what: &str,
     refuse: &mut impl FnMut(String, String),
 ) {
-    let modes = object.pointer("/spec/accessModes").and_then(Json::as_array);
+    let modes = object.at("/spec/accessModes").and_then(Json::as_array);
     if modes.is_none_or(Vec::is_empty) {
         refuse(
             format!("{at}spec.accessModes"),
@@ -634,7 +639,7 @@ fn modes_and_volume_mode(
             refuse(format!("{at}spec.accessModes[{j}]"), format!("access mode `{m}` is not ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod"));
         }
     }
-    let mode = object.pointer("/spec/volumeMode").and_then(Json::as_str);
+    let mode = object.at("/spec/volumeMode").and_then(Json::as_str);
     if let Some(mode) = mode.filter(|m| *m != "Filesystem" && *m != "Block") {
         refuse(
             format!("{at}spec.volumeMode"),
@@ -654,7 +659,7 @@ fn volume_fields(doc: &Doc, emit: &mut Emit) {
     let mut refuse = |path: String, message: String| emit(doc, "schema", path, message, None);
     modes_and_volume_mode(v, "", "PersistentVolume", &mut refuse);
     match v
-        .pointer("/spec/capacity/storage")
+        .at("/spec/capacity/storage")
         .and_then(Json::as_str)
         .map(names::quantity)
     {
@@ -669,7 +674,7 @@ fn volume_fields(doc: &Doc, emit: &mut Emit) {
         _ => {}
     }
     let policy = v
-        .pointer("/spec/persistentVolumeReclaimPolicy")
+        .at("/spec/persistentVolumeReclaimPolicy")
         .and_then(Json::as_str);
     if let Some(p) = policy.filter(|p| !["Retain", "Delete", "Recycle"].contains(p)) {
         refuse(
@@ -678,7 +683,7 @@ fn volume_fields(doc: &Doc, emit: &mut Emit) {
         );
     }
     let terms = v
-        .pointer("/spec/nodeAffinity/required/nodeSelectorTerms")
+        .at("/spec/nodeAffinity/required/nodeSelectorTerms")
         .and_then(Json::as_array);
     for (i, term) in terms.into_iter().flatten().enumerate() {
         for field in ["matchExpressions", "matchFields"] {
@@ -703,7 +708,7 @@ fn volume_fields(doc: &Doc, emit: &mut Emit) {
 /// volumeBindingMode Immediate or WaitForFirstConsumer.
 fn binding_and_class_fields(doc: &Doc, emit: &mut Emit) {
     let v = &doc.value;
-    let text = |p: &str| v.pointer(p).and_then(Json::as_str).unwrap_or("");
+    let text = |p: &str| v.at(p).and_then(Json::as_str).unwrap_or("");
     let mut refuse = |path: &str, message: String| emit(doc, "schema", path.into(), message, None);
     let kind = doc.kind();
     if kind == "StorageClass" {
