@@ -213,13 +213,10 @@ fn render_check(
     Ok(emit::apply_order(docs))
 }
 
-/// What every secret value is replaced with when a failure is reported: `<secret>`, base64.
-pub(crate) const SECRET_PLACEHOLDER: &str = "PHNlY3JldD4=";
-
 /// A render or check failure told without secret values. A template or check message may
 /// quote any value it was given (a template error, a source excerpt of invalid output), so
 /// the failure is reproduced with every secret value (known by its place, `secret.data`,
-/// not by its text) replaced with [`SECRET_PLACEHOLDER`], and that run's messages are shown.
+/// not by its text) replaced with [`shared::SECRET_PLACEHOLDER`], and that run's messages are shown.
 /// When the placeholders make it pass, the failure depends on the secret text itself, and
 /// only where it happened is told.
 fn without_secrets(
@@ -234,7 +231,7 @@ fn without_secrets(
         .map(|m| {
             let mut m = m.clone();
             for value in m.model.secret.data.values_mut() {
-                *value = SECRET_PLACEHOLDER.to_string();
+                *value = shared::SECRET_PLACEHOLDER.to_string();
             }
             m
         })

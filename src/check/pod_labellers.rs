@@ -105,11 +105,8 @@ mod tests {
         yaml.split("---\n")
             .map(|d| RenderedDoc {
                 template: "t".into(),
-                value: crate::lint::parse_manifests("t", d)
-                    .unwrap()
-                    .0
-                    .remove(0)
-                    .value,
+                // Parsed here, not by lint (a later stage).
+                value: serde_saphyr::from_str(d).unwrap(),
             })
             .collect()
     }

@@ -8,12 +8,11 @@ use serde_json::{json, Value as Json};
 
 use super::errors::Errors;
 use super::security::Defaults;
+use super::services::METRICS_CONTAINER;
 use super::text::TemplateVars;
 use super::{names, raw, ModelPort};
 use crate::profile::types::*;
 
-/// The exporter sidecar's container name.
-pub const METRICS_CONTAINER: &str = "metrics";
 /// Where the backup pod mounts its claim.
 pub const BACKUP_DIR: &str = "/backup";
 /// Where the engine's tool writes one backup (`$BACKUP_DIR` of the backup container).

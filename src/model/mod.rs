@@ -48,13 +48,14 @@ use errors::Errors;
 use text::TemplateVars;
 
 pub(crate) use crate::shared::names;
-pub use features::{Day2, ModelBackup, ModelMetrics, ModelTls, METRICS_CONTAINER};
+pub use features::{Day2, ModelBackup, ModelMetrics, ModelTls};
 pub use identity::{CHECKSUM_ANNOTATION, SYSTEM_NAMESPACES};
 pub(crate) use raw::ignored_path;
 pub use rbac::ModelRbac;
 pub use resources::cpu_limit;
 pub use secrets::seed as secret_seed;
 pub use security::DEFAULT_UID;
+pub use services::METRICS_CONTAINER;
 pub use services::{
     ModelExtraService, ModelHeadless, ModelPrimaryService, ModelReadService, ModelServices,
 };

@@ -230,7 +230,7 @@ pub(super) fn files(
     // message instead garbled it: a one-letter value starred that letter everywhere).
     let masked: std::collections::BTreeMap<&String, &str> = values
         .keys()
-        .map(|k| (k, crate::SECRET_PLACEHOLDER))
+        .map(|k| (k, crate::shared::SECRET_PLACEHOLDER))
         .collect();
     for (name, text) in &spec.files {
         let path = join_key("secret.files", name);

@@ -15,6 +15,10 @@ use crate::profile::SetInfo;
 use crate::shared::error::LoadError;
 use serde::Serialize;
 
+/// The exporter sidecar's container name: `features` adds it, and the port checks here
+/// count it as one of the pod's own containers.
+pub const METRICS_CONTAINER: &str = "metrics";
+
 /// The declared ports, checked, and their names; sidecars' ports are checked against them.
 pub(super) fn ports(p: &Profile, errs: &mut Errors) -> (Vec<ModelPort>, BTreeSet<String>) {
     let mut port_names = BTreeSet::new();
@@ -95,7 +99,7 @@ pub(super) fn running_containers(p: &Profile) -> Vec<(String, &'static str, &ser
                 // `{{ name }}` and friends: a rendered container's name, whichever it is.
                 n == p.name
                     || n.contains("{{")
-                    || (n == super::features::METRICS_CONTAINER
+                    || (n == METRICS_CONTAINER
                         && p.metrics.as_ref().is_some_and(|m| m.enabled == Some(true)))
                     || p.sidecars
                         .iter()

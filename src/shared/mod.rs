@@ -22,6 +22,10 @@ pub fn io_reason(e: &std::io::Error) -> String {
 }
 
 /// Largest `--set-file` or `fromFile` value: Kubernetes stores a ConfigMap or Secret in at
+/// What every secret value is replaced with when a failure is reported: `<secret>`, base64.
+/// The model's own messages use it too (a secret file's errors), so it lives below both.
+pub(crate) const SECRET_PLACEHOLDER: &str = "PHNlY3JldD4=";
+
 /// most 1 MiB, so a larger value could never be applied.
 pub const MAX_VALUE_FILE_BYTES: u64 = 1 << 20;
 /// Largest secret seed file: a seed is a few dozen random bytes.
